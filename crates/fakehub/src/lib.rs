@@ -1,1 +1,238 @@
-pub fn placeholder() {}
+//! # fakehub
+//!
+//! An in-process fake of the GitHub REST API (the artifact, workflow-run and
+//! pull-request endpoints artifetch uses) plus a fake blob-storage origin, for
+//! artifetch's integration tests, demo and benchmark.
+//!
+//! [`FakeGitHub::start`] binds two listeners on `127.0.0.1:0` — the API and,
+//! on a different port (so a different origin), the blob store — and serves
+//! them from a private thread running a small tokio runtime. The handle is
+//! plain synchronous Rust: seed data, inject faults and read the request log
+//! while a child process talks to the server. Dropping the handle stops it.
+//!
+//! Behaviour follows `api-facts.md` §9 ("Emulator checklist"):
+//! * API: `User-Agent` required (403), `X-GitHub-Api-Version` checked (400),
+//!   `Authorization: Bearer|token <token>` required (401 "Bad credentials"),
+//!   `X-GitHub-Request-Id` on every response, `x-ratelimit-*` off GHES only;
+//!   lists paginate with `per_page` (default 30, clamped to 100), `page` and a
+//!   `Link` header (optionally in `/repositories/{id}/...` form, which is
+//!   served too); downloads answer 302 to a signed, ~60 s URL, or 410 if expired.
+//! * Blob: refuses any `Authorization` header (403 Azure XML), checks the
+//!   signature and expiry, honours single `Range` requests (206), streams
+//!   shared bodies in chunks with keep-alive, optional per-connection throttle.
+//! * GHES mode ([`Options::ghes`]): API under `/api/v3`, no `digest`,
+//!   `size_in_bytes` = raw file total, artifacts of unfinished runs hidden,
+//!   `direction` ignored (ascending id order), and downloads redirect to the
+//!   API's own host at `/_services/pipelines/.../signedartifactscontent`.
+//! * Faults ([`Fault`], [`FaultKind`]): status replacement, primary/secondary
+//!   rate limits, truncated bodies, connection resets, stalls, delays.
+//!
+//! Zips "as the official uploader builds them" come from [`zipbuild`].
+//!
+//! ```no_run
+//! use fakehub::{ArtifactSpec, FakeGitHub, Options, Run, zipbuild};
+//! let gh = FakeGitHub::start(Options::default());
+//! let run = gh.add_run(Run::new("octo/hello"));
+//! gh.add_artifact(run, ArtifactSpec::new("dist", zipbuild::sample_zip()));
+//! println!("GITHUB_API_URL={}", gh.api_url());
+//! ```
+
+mod api;
+mod blob;
+mod faults;
+mod http;
+mod server;
+mod state;
+mod util;
+pub mod zipbuild;
+
+pub use faults::{Fault, FaultKind};
+pub use state::{ArtifactInfo, ArtifactSpec, DigestMode, LoggedRequest, Origin, Run};
+
+use server::Running;
+use state::Pull;
+
+/// Server configuration.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// GitHub Enterprise Server mode (see the crate docs).
+    pub ghes: bool,
+    /// The only accepted token. Default `test-token`.
+    pub token: String,
+    /// Repository created at start. Default `octo/hello`.
+    pub repo: String,
+    /// `per_page` when the request gives none. Default 30.
+    pub per_page_default: usize,
+    /// `Link` URLs use `/repositories/{id}/...` instead of `/repos/{o}/{r}/...`.
+    pub link_style_repositories: bool,
+    /// Blob origin honours `Range` (206). Default true.
+    pub range_support: bool,
+    /// Per-connection blob body rate cap.
+    pub throttle_bytes_per_sec: Option<u64>,
+    /// Lifetime of signed download URLs in seconds (negative = already expired). Default 60.
+    pub sas_ttl_secs: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ghes: false,
+            token: "test-token".into(),
+            repo: "octo/hello".into(),
+            per_page_default: 30,
+            link_style_repositories: false,
+            range_support: true,
+            throttle_bytes_per_sec: None,
+            sas_ttl_secs: 60,
+        }
+    }
+}
+
+/// A running fake GitHub; stops when dropped.
+pub struct FakeGitHub {
+    running: Running,
+}
+
+impl FakeGitHub {
+    /// Starts the server. Panics if it cannot bind loopback sockets (test helper).
+    pub fn start(opts: Options) -> FakeGitHub {
+        match server::start(opts) {
+            Ok(running) => FakeGitHub { running },
+            Err(e) => panic!("fakehub: cannot start: {e}"),
+        }
+    }
+
+    fn shared(&self) -> &server::Shared {
+        &self.running.shared
+    }
+
+    /// `http://127.0.0.1:PORT`, or `http://127.0.0.1:PORT/api/v3` in GHES mode.
+    pub fn api_url(&self) -> String {
+        self.shared().api_url.clone()
+    }
+
+    /// `http://127.0.0.1:PORT` (the API listener, without `/api/v3`).
+    pub fn server_url(&self) -> String {
+        self.shared().server_url.clone()
+    }
+
+    /// Origin download redirects point to: the blob listener, or in GHES mode
+    /// the server URL (downloads stay on the API host).
+    pub fn blob_origin(&self) -> String {
+        if self.shared().opts.ghes {
+            self.server_url()
+        } else {
+            self.shared().blob_origin.clone()
+        }
+    }
+
+    /// The accepted token.
+    pub fn token(&self) -> String {
+        self.shared().opts.token.clone()
+    }
+
+    /// The default repository's full name.
+    pub fn repo(&self) -> String {
+        self.shared().opts.repo.clone()
+    }
+
+    /// Id of a repository (case-insensitive name), if it exists.
+    pub fn repo_id(&self, full_name: &str) -> Option<u64> {
+        self.shared().lock().repo_by_name(full_name).map(|r| r.id)
+    }
+
+    /// Adds a repository (or returns the id of an existing one).
+    pub fn add_repo(&self, full_name: &str) -> u64 {
+        self.shared().lock().ensure_repo(full_name)
+    }
+
+    /// Adds a workflow run (creating its repositories if needed); returns the run id.
+    pub fn add_run(&self, run: Run) -> u64 {
+        self.shared().lock().add_run(run)
+    }
+
+    /// Changes a run's status/conclusion (e.g. to let GHES show its artifacts).
+    pub fn set_run_status(&self, run_id: u64, status: &str, conclusion: Option<&str>) {
+        let mut st = self.shared().lock();
+        if let Some(r) = st.runs.iter_mut().find(|r| r.id == run_id) {
+            r.run.status = status.to_string();
+            r.run.conclusion = conclusion.map(str::to_string);
+        }
+    }
+
+    /// Adds an artifact to a run; ids increase. Panics if the run does not exist.
+    pub fn add_artifact(&self, run_id: u64, spec: ArtifactSpec) -> u64 {
+        match self.shared().lock().add_artifact(run_id, spec) {
+            Some(id) => id,
+            None => panic!("fakehub: add_artifact: no run {run_id}"),
+        }
+    }
+
+    /// Marks an artifact expired (listed with `expired: true`, download 410).
+    pub fn expire_artifact(&self, id: u64) {
+        if let Some(a) = self.shared().lock().artifact_mut(id) {
+            a.expired = true;
+        }
+    }
+
+    /// All artifacts ever added, including deleted ones (`deleted: true`).
+    pub fn artifacts(&self) -> Vec<ArtifactInfo> {
+        let st = self.shared().lock();
+        st.artifacts.iter().map(|a| st.info(a)).collect()
+    }
+
+    /// Adds pull request `number` to the default repository (head in the same repo).
+    pub fn add_pull(&self, number: u64, head_sha: &str, head_ref: &str) {
+        let repo = self.repo();
+        self.add_pull_in(&repo, number, head_sha, head_ref, &repo);
+    }
+
+    /// Adds a pull request to `repo` whose head lives in `head_repo` (a fork, say).
+    pub fn add_pull_in(
+        &self,
+        repo: &str,
+        number: u64,
+        head_sha: &str,
+        head_ref: &str,
+        head_repo: &str,
+    ) {
+        let mut st = self.shared().lock();
+        let repo_id = st.ensure_repo(repo);
+        let head_repo_id = st.ensure_repo(head_repo);
+        st.pulls
+            .retain(|p| !(p.repo_id == repo_id && p.number == number));
+        st.pulls.push(Pull {
+            repo_id,
+            number,
+            head_sha: head_sha.to_string(),
+            head_ref: head_ref.to_string(),
+            head_repo_id,
+        });
+    }
+
+    /// Queues a fault (applied in injection order).
+    pub fn inject(&self, fault: Fault) {
+        self.shared().lock().faults.push(fault);
+    }
+
+    /// Removes all pending faults.
+    pub fn clear_faults(&self) {
+        self.shared().lock().faults.clear();
+    }
+
+    /// Faults not yet used up.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        let st = self.shared().lock();
+        st.faults.iter().filter(|f| f.times > 0).cloned().collect()
+    }
+
+    /// Every request served so far, in order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared().lock().log.clone()
+    }
+
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
+        self.shared().lock().log.clear();
+    }
+}

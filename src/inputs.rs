@@ -1,0 +1,299 @@
+//! The one table of inputs: every option artifetch reads, with its default and help text.
+//!
+//! The same table drives the `INPUT_<NAME>` environment lookup, the command-line flags, `--help`,
+//! and the check that `action.yml` declares exactly these inputs. Add an input here and nowhere
+//! else needs a list of names.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+
+use anyhow::{Context, Result, bail};
+
+/// What kind of value an input takes; booleans may be given as a bare flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Bool,
+}
+
+/// One input of the action (and flag of the binary).
+#[derive(Debug)]
+pub struct Input {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// The default as the action declares it (empty: none, or computed at run time).
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+const fn text(name: &'static str, default: &'static str, help: &'static str) -> Input {
+    Input {
+        name,
+        kind: Kind::Text,
+        default,
+        help,
+    }
+}
+
+const fn flag(name: &'static str, help: &'static str) -> Input {
+    Input {
+        name,
+        kind: Kind::Bool,
+        default: "false",
+        help,
+    }
+}
+
+pub const INPUTS: &[Input] = &[
+    text(
+        "name",
+        "",
+        "Name of one artifact to download (exact); extracted straight into `path`.",
+    ),
+    text(
+        "pattern",
+        "",
+        "Glob over artifact names (minimatch: * ? [..] {a,b}, leading ! negates).",
+    ),
+    text(
+        "artifact-ids",
+        "",
+        "Comma-separated artifact ids to download.",
+    ),
+    text(
+        "path",
+        "",
+        "Destination directory. Default: GITHUB_WORKSPACE, else the current directory.",
+    ),
+    flag(
+        "merge-multiple",
+        "Put several artifacts into `path` itself instead of `path/<name>/`.",
+    ),
+    text(
+        "github-token",
+        "",
+        "Token for the API. Default: the GITHUB_TOKEN environment variable.",
+    ),
+    text(
+        "repository",
+        "",
+        "owner/repo the artifacts belong to. Default: GITHUB_REPOSITORY.",
+    ),
+    text(
+        "run-id",
+        "",
+        "Workflow run whose artifacts to fetch. Default: GITHUB_RUN_ID.",
+    ),
+    flag(
+        "skip-decompress",
+        "Keep each download as `<path>/<name>.zip` instead of extracting it.",
+    ),
+    text(
+        "digest-mismatch",
+        "error",
+        "On a SHA-256 mismatch: error, warn, info or ignore.",
+    ),
+    text(
+        "if-no-artifact-found",
+        "fail",
+        "When nothing matches: fail, warn or ignore.",
+    ),
+    flag(
+        "dry-run",
+        "Resolve and select, write outputs and summary, download nothing.",
+    ),
+    text(
+        "max-size",
+        "20GiB",
+        "Bound on uncompressed bytes per artifact (e.g. 500MiB, 20GiB).",
+    ),
+    text(
+        "concurrency",
+        "4",
+        "How many artifacts download at once (1-32).",
+    ),
+];
+
+/// Raw input values by name: trimmed, empty ones dropped. Flags win over the environment.
+#[derive(Debug, Default)]
+pub struct RawInputs {
+    values: BTreeMap<&'static str, String>,
+}
+
+/// What the command line asked for besides inputs.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Run(RawInputs),
+    Help,
+    Version,
+}
+
+impl PartialEq for RawInputs {
+    fn eq(&self, other: &Self) -> bool {
+        self.values == other.values
+    }
+}
+impl Eq for RawInputs {}
+
+impl RawInputs {
+    /// The input's value, if it was given and is not blank.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    fn set(&mut self, input: &'static Input, value: &str) {
+        let value = value.trim();
+        if value.is_empty() {
+            self.values.remove(input.name);
+        } else {
+            self.values.insert(input.name, value.to_string());
+        }
+    }
+}
+
+fn lookup(name: &str) -> Option<&'static Input> {
+    INPUTS.iter().find(|i| i.name == name)
+}
+
+/// Reads the command line (without the program name) and the `INPUT_*` variables from `env`.
+pub fn parse(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Result<Command> {
+    let mut raw = RawInputs::default();
+    // Environment first (the Actions way), flags after so a person's flag overrides.
+    for input in INPUTS {
+        let upper = input.name.to_uppercase();
+        let value = env(&format!("INPUT_{upper}"))
+            .or_else(|| env(&format!("INPUT_{}", upper.replace('-', "_"))));
+        if let Some(value) = value {
+            raw.set(input, &value);
+        }
+    }
+
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let arg = arg
+            .to_str()
+            .with_context(|| format!("argument {arg:?} is not valid UTF-8"))?;
+        match arg {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            _ => {}
+        }
+        let Some(flag) = arg.strip_prefix("--") else {
+            bail!("unexpected argument '{arg}'; expected --<input> <value> (see --help)");
+        };
+        let (name, inline) = match flag.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (flag, None),
+        };
+        let input = lookup(name)
+            .with_context(|| format!("unknown flag '--{name}' (see --help for the inputs)"))?;
+        let value = match (inline, input.kind) {
+            (Some(value), _) => value.to_string(),
+            (None, Kind::Bool) => "true".to_string(),
+            (None, Kind::Text) => args
+                .next()
+                .and_then(|v| v.to_str())
+                .with_context(|| format!("flag '--{name}' needs a value"))?
+                .to_string(),
+        };
+        raw.set(input, &value);
+    }
+    Ok(Command::Run(raw))
+}
+
+/// The `--help` text, built from the table.
+pub fn help() -> String {
+    let mut out = format!(
+        "artifetch {}\nFetch GitHub Actions workflow artifacts: streamed, verified, safely extracted.\n\n\
+         USAGE: artifetch [--<input> <value>]...\n\n\
+         Every input is also read from INPUT_<NAME> (as GitHub Actions sets it); flags win.\n\
+         Environment: GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_API_URL,\n\
+         GITHUB_SERVER_URL, GITHUB_WORKSPACE, RUNNER_TEMP, RUNNER_DEBUG=1 for request detail.\n\nINPUTS:\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for input in INPUTS {
+        let value = match input.kind {
+            Kind::Bool => "",
+            Kind::Text => " <value>",
+        };
+        let default = if input.default.is_empty() || input.kind == Kind::Bool {
+            String::new()
+        } else {
+            format!(" [default: {}]", input.default)
+        };
+        out.push_str(&format!(
+            "  --{}{value}\n      {}{default}\n",
+            input.name, input.help
+        ));
+    }
+    out.push_str("  -h, --help      Print this help\n  -V, --version   Print the version\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_with(args: &[&str], env: &[(&str, &str)]) -> Result<Command> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        parse(&args, &|k| env.get(k).cloned())
+    }
+
+    fn raw(cmd: Command) -> RawInputs {
+        match cmd {
+            Command::Run(raw) => raw,
+            other => panic!("expected Run, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn env_hyphen_and_underscore_spellings_are_read_and_trimmed() {
+        let r = raw(parse_with(
+            &[],
+            &[("INPUT_RUN-ID", " 42 "), ("INPUT_GITHUB_TOKEN", "t")],
+        )
+        .unwrap());
+        assert_eq!(r.get("run-id"), Some("42"));
+        assert_eq!(r.get("github-token"), Some("t"));
+    }
+
+    #[test]
+    fn blank_means_unset_and_flags_override_env() {
+        let r = raw(parse_with(
+            &["--name=b", "--dry-run"],
+            &[("INPUT_NAME", "a"), ("INPUT_PATTERN", "  ")],
+        )
+        .unwrap());
+        assert_eq!(r.get("name"), Some("b"));
+        assert_eq!(r.get("pattern"), None);
+        assert_eq!(r.get("dry-run"), Some("true"));
+    }
+
+    #[test]
+    fn text_flag_takes_next_argument() {
+        let r = raw(parse_with(&["--run-id", "7", "--merge-multiple=false"], &[]).unwrap());
+        assert_eq!(r.get("run-id"), Some("7"));
+        assert_eq!(r.get("merge-multiple"), Some("false"));
+    }
+
+    #[test]
+    fn unknown_flag_and_missing_value_are_errors() {
+        let e = parse_with(&["--nope"], &[]).unwrap_err().to_string();
+        assert!(e.contains("--nope"), "{e}");
+        let e = parse_with(&["--run-id"], &[]).unwrap_err().to_string();
+        assert!(e.contains("needs a value"), "{e}");
+    }
+
+    #[test]
+    fn help_lists_every_input() {
+        assert_eq!(parse_with(&["--help"], &[]).unwrap(), Command::Help);
+        let h = help();
+        for input in INPUTS {
+            assert!(h.contains(&format!("--{}", input.name)), "{}", input.name);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! artifetch: fetch GitHub Actions workflow artifacts.
+//!
+//! The data flows one way: [`inputs`] and [`settings`] turn the environment and flags into a
+//! validated [`settings::Settings`]; [`plan`] asks the API which artifacts to fetch and where each
+//! goes; [`fetch`] downloads them concurrently, streaming and verifying; [`extract`] unpacks them
+//! safely; [`report`] writes step outputs, the job summary and log lines. Only `github` speaks
+//! HTTP, only `extract` writes the user's files, only `report` prints workflow commands.
+
+pub mod extract;
+pub mod fetch;
+pub mod fsx;
+pub mod github;
+pub mod inputs;
+pub mod pattern;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod settings;
+pub mod util;

@@ -1,0 +1,346 @@
+//! Everything the user sees: log lines and workflow commands, step outputs, the job summary.
+//!
+//! Inside Actions (`GITHUB_ACTIONS=true`) this speaks workflow commands (`::group::`,
+//! `::warning::`, ...); outside it prints plain lines a person can read. Outputs go to
+//! `$GITHUB_OUTPUT` in the `name<<DELIMITER` form with a random delimiter, as `@actions/core`
+//! writes them; the summary is Markdown appended to `$GITHUB_STEP_SUMMARY`.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::fetch::{DigestCheck, Fetched};
+use crate::plan::Item;
+use crate::settings::Settings;
+use crate::util::{human_bytes, random_hex};
+
+/// The step summary is refused by the runner above 1 MiB; stay well below.
+const SUMMARY_BUDGET: usize = 900 * 1024;
+
+/// Log lines and annotations. Cheap to clone; every stage holds one.
+#[derive(Debug, Clone)]
+pub struct Log {
+    actions: bool,
+    debug: bool,
+}
+
+impl Log {
+    pub fn new(actions: bool, debug: bool) -> Log {
+        Log { actions, debug }
+    }
+
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Log {
+        Log::new(
+            env("GITHUB_ACTIONS").as_deref() == Some("true"),
+            env("RUNNER_DEBUG").as_deref() == Some("1"),
+        )
+    }
+
+    pub fn in_actions(&self) -> bool {
+        self.actions
+    }
+
+    pub fn info(&self, msg: &str) {
+        println!("{msg}");
+    }
+
+    /// Request-level detail, only with `RUNNER_DEBUG=1`. Never pass a token or signed query here.
+    pub fn debug(&self, msg: &str) {
+        if self.debug {
+            if self.actions {
+                println!("::debug::{}", escape_data(msg));
+            } else {
+                println!("debug: {msg}");
+            }
+        }
+    }
+
+    pub fn warning(&self, msg: &str) {
+        self.annotate("warning", msg);
+    }
+
+    pub fn error(&self, msg: &str) {
+        self.annotate("error", msg);
+    }
+
+    fn annotate(&self, level: &str, msg: &str) {
+        if self.actions {
+            println!("::{level}::{}", escape_data(msg));
+        } else {
+            eprintln!("{level}: {msg}");
+        }
+    }
+
+    pub fn group(&self, title: &str) {
+        if self.actions {
+            println!("::group::{}", escape_data(title));
+        } else {
+            println!("{title}");
+        }
+    }
+
+    /// A whole group at once, so that concurrent artifacts do not interleave their lines.
+    pub fn group_block(&self, title: &str, lines: &[String]) {
+        let mut text = String::new();
+        if self.actions {
+            text.push_str(&format!("::group::{}\n", escape_data(title)));
+            for line in lines {
+                text.push_str(&format!("{line}\n"));
+            }
+            text.push_str("::endgroup::\n");
+        } else {
+            text.push_str(&format!("{title}\n"));
+            for line in lines {
+                text.push_str(&format!("  {line}\n"));
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    pub fn end_group(&self) {
+        if self.actions {
+            println!("::endgroup::");
+        }
+    }
+
+    /// Tells the runner to mask `secret` in every later log line.
+    pub fn mask(&self, secret: &str) {
+        if self.actions && !secret.is_empty() {
+            println!("::add-mask::{}", escape_data(secret));
+        }
+    }
+}
+
+/// Workflow-command message escaping (`%`, CR, LF), as `@actions/core` does it.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Appends `name<<DELIM ... DELIM` blocks to the `$GITHUB_OUTPUT` file.
+pub fn write_outputs(file: &Path, outputs: &[(&str, String)]) -> Result<()> {
+    let mut text = String::new();
+    for (name, value) in outputs {
+        let delimiter = format!("ghadelimiter_{}", random_hex(32));
+        if value.contains(&delimiter) || name.contains(&delimiter) {
+            bail!("output {name} contains its own delimiter");
+        }
+        text.push_str(&format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"));
+    }
+    append(file, &text).with_context(|| format!("cannot write step outputs to {}", file.display()))
+}
+
+/// Appends Markdown to the `$GITHUB_STEP_SUMMARY` file, cut to stay under the runner's limit.
+pub fn write_summary(file: &Path, markdown: &str) -> Result<()> {
+    let existing = std::fs::metadata(file)
+        .map(|m| m.len() as usize)
+        .unwrap_or(0);
+    let budget = SUMMARY_BUDGET.saturating_sub(existing);
+    let text = if markdown.len() > budget {
+        let mut cut = budget.saturating_sub(80);
+        while !markdown.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let head = &markdown[..cut];
+        let head = &head[..head.rfind('\n').map_or(0, |i| i + 1)];
+        format!("{head}\n_… summary cut to stay under the 1 MiB step-summary limit._\n")
+    } else {
+        markdown.to_string()
+    };
+    append(file, &text)
+        .with_context(|| format!("cannot write the job summary to {}", file.display()))
+}
+
+fn append(file: &Path, text: &str) -> std::io::Result<()> {
+    let mut f = OpenOptions::new().create(true).append(true).open(file)?;
+    f.write_all(text.as_bytes())
+}
+
+/// Where outputs and the summary go, from the runner's variables.
+#[derive(Debug, Clone, Default)]
+pub struct Sinks {
+    pub output: Option<PathBuf>,
+    pub summary: Option<PathBuf>,
+}
+
+impl Sinks {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Sinks {
+        let path = |k: &str| env(k).filter(|v| !v.trim().is_empty()).map(PathBuf::from);
+        Sinks {
+            output: path("GITHUB_OUTPUT"),
+            summary: path("GITHUB_STEP_SUMMARY"),
+        }
+    }
+}
+
+/// Escapes text for a Markdown table cell.
+pub fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('\n', " ")
+        .replace('<', "&lt;")
+}
+
+/// What one run did, for outputs and the summary.
+pub struct RunReport<'a> {
+    pub settings: &'a Settings,
+    pub fetched: &'a [Fetched],
+    pub dry_run_items: &'a [Item],
+    pub elapsed: std::time::Duration,
+    pub api_requests: u64,
+}
+
+impl RunReport<'_> {
+    /// The step outputs: `download-path`, `artifacts` (JSON), `found-artifact`, `run-id`.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        let s = self.settings;
+        let mut list = Vec::new();
+        for item in self.dry_run_items {
+            let a = &item.artifact;
+            list.push(serde_json::json!({
+                "id": a.id, "name": a.name, "size_in_bytes": a.size_in_bytes, "digest": a.digest,
+                "run_id": s.run_id, "path": item.dest.display().to_string(), "files": null,
+            }));
+        }
+        for f in self.fetched {
+            let a = &f.item.artifact;
+            let mut v = serde_json::json!({
+                "id": a.id, "name": a.name, "size_in_bytes": a.size_in_bytes, "digest": a.digest,
+                "run_id": s.run_id,
+            });
+            match &f.result {
+                Ok(done) => {
+                    v["path"] = done.path.display().to_string().into();
+                    v["files"] = done.files.into();
+                }
+                Err(e) => {
+                    v["path"] = serde_json::Value::Null;
+                    v["files"] = 0.into();
+                    v["error"] = e.clone().into();
+                }
+            }
+            list.push(v);
+        }
+        let found = !self.dry_run_items.is_empty() || !self.fetched.is_empty();
+        vec![
+            ("download-path", s.path.display().to_string()),
+            ("artifacts", serde_json::Value::Array(list).to_string()),
+            ("found-artifact", found.to_string()),
+            ("run-id", s.run_id.to_string()),
+        ]
+    }
+
+    /// The Markdown job summary.
+    pub fn summary(&self) -> String {
+        let s = self.settings;
+        let mut md = format!(
+            "### artifetch: artifacts of [{}, run {}]({})\n\n",
+            cell(&s.repository()),
+            s.run_id,
+            s.run_url()
+        );
+        if self.fetched.is_empty() && self.dry_run_items.is_empty() {
+            md.push_str("No artifact matched.\n");
+        } else {
+            md.push_str(
+                "| Artifact | Size | Files | Digest | Destination |\n|---|---:|---:|---|---|\n",
+            );
+        }
+        for item in self.dry_run_items {
+            let a = &item.artifact;
+            md.push_str(&format!(
+                "| {} | {} | – | {} | `{}` (dry run) |\n",
+                cell(&a.name),
+                human_bytes(a.size_in_bytes),
+                if a.digest.is_some() {
+                    "published"
+                } else {
+                    "none"
+                },
+                cell(&item.dest.display().to_string())
+            ));
+        }
+        let (mut bytes, mut files, mut failed) = (0u64, 0u64, 0usize);
+        for f in self.fetched {
+            let a = &f.item.artifact;
+            match &f.result {
+                Ok(done) => {
+                    bytes += done.downloaded;
+                    files += done.files;
+                    let digest = match done.digest {
+                        DigestCheck::Verified => "✅ verified",
+                        DigestCheck::Mismatch => "⚠️ mismatch",
+                        DigestCheck::Missing => "– none published",
+                    };
+                    md.push_str(&format!(
+                        "| {} | {} | {} | {digest} | `{}` |\n",
+                        cell(&a.name),
+                        human_bytes(done.downloaded),
+                        done.files,
+                        cell(&done.path.display().to_string())
+                    ));
+                }
+                Err(e) => {
+                    failed += 1;
+                    md.push_str(&format!(
+                        "| {} | {} | – | ❌ failed | {} |\n",
+                        cell(&a.name),
+                        human_bytes(a.size_in_bytes),
+                        cell(e)
+                    ));
+                }
+            }
+        }
+        let ok = self.fetched.len() - failed;
+        md.push_str(&format!(
+            "\n**Total:** {} fetched{}, {} downloaded, {files} files, in {:.2} s; {} API requests.\n",
+            if self.dry_run_items.is_empty() { ok } else { self.dry_run_items.len() },
+            if failed > 0 { format!(", {failed} failed") } else { String::new() },
+            human_bytes(bytes),
+            self.elapsed.as_secs_f64(),
+            self.api_requests
+        ));
+        md
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_use_heredoc_with_random_delimiter() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("out");
+        write_outputs(&f, &[("a", "1".into()), ("b", "x\ny".into())]).unwrap();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("a<<ghadelimiter_"));
+        let delim = lines[0].split("<<").nth(1).unwrap();
+        assert_eq!(lines[1], "1");
+        assert_eq!(lines[2], delim);
+        assert!(lines[3].starts_with("b<<ghadelimiter_") && !lines[3].ends_with(delim));
+        assert_eq!(&lines[4..6], &["x", "y"]);
+    }
+
+    #[test]
+    fn summary_is_cut_under_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("sum");
+        let big = "| row |\n".repeat(200_000);
+        write_summary(&f, &big).unwrap();
+        let len = std::fs::metadata(&f).unwrap().len() as usize;
+        assert!(len <= SUMMARY_BUDGET, "{len}");
+        assert!(std::fs::read_to_string(&f).unwrap().contains("summary cut"));
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape_data("50%\nx"), "50%25%0Ax");
+        assert_eq!(cell("a|b<c"), "a\\|b&lt;c");
+    }
+}

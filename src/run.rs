@@ -1,0 +1,251 @@
+//! The whole step, start to end: inputs -> settings -> plan -> fetch -> report, and the mapping
+//! of any failure to one `::error::` line and exit code 1.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::fetch::Fetcher;
+use crate::github::{Blob, GitHub};
+use crate::inputs::{self, Command};
+use crate::plan;
+use crate::report::{Log, RunReport, Sinks, write_outputs, write_summary};
+use crate::settings::{self, NotFound, Selection, Settings};
+use crate::util::random_hex;
+
+/// Runs artifetch with these arguments (without the program name) and this environment.
+pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> ExitCode {
+    let log = Log::from_env(env);
+    // Mask the token before anything can print it, even if the inputs turn out to be bad.
+    let mut masked: Vec<String> = Vec::new();
+    for key in ["INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN"] {
+        if let Some(token) = env(key).map(|t| t.trim().to_string())
+            && !masked.contains(&token)
+        {
+            log.mask(&token);
+            masked.push(token);
+        }
+    }
+    let raw = match inputs::parse(args, env) {
+        Ok(Command::Run(raw)) => raw,
+        Ok(Command::Help) => {
+            print!("{}", inputs::help());
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("artifetch {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => return fail(&log, &e),
+    };
+    if let Some(token) = raw
+        .get("github-token")
+        .filter(|t| !masked.iter().any(|m| m == t))
+    {
+        log.mask(token);
+    }
+    let settings = match settings::resolve(&raw, env) {
+        Ok(s) => s,
+        Err(e) => return fail(&log, &e),
+    };
+    let sinks = Sinks::from_env(env);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)))
+        .enable_all()
+        .build();
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => {
+            return fail(
+                &log,
+                &anyhow::Error::new(e).context("cannot start the async runtime"),
+            );
+        }
+    };
+    let workdir = settings
+        .temp_root
+        .join(format!("artifetch-{}", random_hex(12)));
+    let result = runtime.block_on(async {
+        tokio::select! {
+            r = run(settings, log.clone(), sinks, &workdir) => r,
+            signal = cancelled() => Err(anyhow::anyhow!("cancelled by {signal}; temporary files removed")),
+        }
+    });
+    // Temp files go on success, failure and cancellation alike.
+    let _ = std::fs::remove_dir_all(&workdir);
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => code,
+        Err(e) => fail(&log, &e),
+    }
+}
+
+fn fail(log: &Log, e: &anyhow::Error) -> ExitCode {
+    log.error(&format!("{e:#}"));
+    ExitCode::FAILURE
+}
+
+/// Waits for Ctrl-C or SIGTERM (the runner cancels steps with signals).
+async fn cancelled() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Result<ExitCode> {
+    let started = Instant::now();
+    let settings = Arc::new(settings);
+    let github = Arc::new(GitHub::new(&settings, log.clone())?);
+    log.info(&format!(
+        "Run {} of {}: {}",
+        settings.run_id,
+        settings.repository(),
+        describe(&settings.selection)
+    ));
+
+    let plan = plan::make(&settings, &github, &log).await?;
+
+    if plan.items.is_empty() {
+        let msg = format!(
+            "No artifact in run {} of {} matches {}",
+            settings.run_id,
+            settings.repository(),
+            describe(&settings.selection)
+        );
+        finish(
+            &sinks,
+            &RunReport {
+                settings: &settings,
+                fetched: &[],
+                dry_run_items: &[],
+                elapsed: started.elapsed(),
+                api_requests: github.request_count(),
+            },
+        )?;
+        return match settings.if_no_artifact_found {
+            NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
+            NotFound::Warn => {
+                log.warning(&msg);
+                Ok(ExitCode::SUCCESS)
+            }
+            NotFound::Ignore => {
+                log.info(&msg);
+                Ok(ExitCode::SUCCESS)
+            }
+        };
+    }
+
+    if settings.dry_run {
+        for item in &plan.items {
+            log.info(&format!(
+                "Would fetch '{}' (id {}) to {}",
+                item.artifact.name,
+                item.artifact.id,
+                item.dest.display()
+            ));
+        }
+        finish(
+            &sinks,
+            &RunReport {
+                settings: &settings,
+                fetched: &[],
+                dry_run_items: &plan.items,
+                elapsed: started.elapsed(),
+                api_requests: github.request_count(),
+            },
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    std::fs::create_dir_all(workdir)
+        .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
+    let fetcher = Arc::new(Fetcher {
+        settings: Arc::clone(&settings),
+        github: Arc::clone(&github),
+        blob: Blob::new(&settings, log.clone())?,
+        log: log.clone(),
+        workdir: PathBuf::from(workdir),
+    });
+    let fetched = fetcher.fetch_all(&plan).await;
+    let report = RunReport {
+        settings: &settings,
+        fetched: &fetched,
+        dry_run_items: &[],
+        elapsed: started.elapsed(),
+        api_requests: github.request_count(),
+    };
+    finish(&sinks, &report)?;
+
+    let failed: Vec<&str> = fetched
+        .iter()
+        .filter(|f| f.result.is_err())
+        .map(|f| f.item.artifact.name.as_str())
+        .collect();
+    let total: u64 = fetched
+        .iter()
+        .filter_map(|f| f.result.as_ref().ok())
+        .map(|d| d.downloaded)
+        .sum();
+    log.info(&format!(
+        "Fetched {} of {} artifacts ({}) in {:.2}s with {} API requests",
+        fetched.len() - failed.len(),
+        fetched.len(),
+        crate::util::human_bytes(total),
+        started.elapsed().as_secs_f64(),
+        github.request_count()
+    ));
+    if !failed.is_empty() {
+        for f in fetched.iter() {
+            if let Err(e) = &f.result {
+                log.error(e);
+            }
+        }
+        bail!(
+            "{} of {} artifacts failed: {}",
+            failed.len(),
+            fetched.len(),
+            failed.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn finish(sinks: &Sinks, report: &RunReport) -> Result<()> {
+    if let Some(file) = &sinks.output {
+        write_outputs(file, &report.outputs())?;
+    }
+    if let Some(file) = &sinks.summary {
+        write_summary(file, &report.summary())?;
+    }
+    Ok(())
+}
+
+fn describe(selection: &Selection) -> String {
+    match selection {
+        Selection::All => "all artifacts".into(),
+        Selection::Name(n) => format!("name '{n}'"),
+        Selection::Pattern(p) => format!("pattern '{}'", p.as_str()),
+        Selection::Ids(ids) => format!(
+            "artifact-ids {}",
+            ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+        ),
+    }
+}

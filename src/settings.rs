@@ -1,0 +1,442 @@
+//! Raw inputs + the runner's `GITHUB_*` / `RUNNER_*` variables -> a validated [`Settings`].
+//!
+//! Every bad input is caught here, before any request or file write, with an error that names
+//! the input and says what was expected. Nothing later re-reads the environment.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use reqwest::Url;
+
+use crate::inputs::RawInputs;
+use crate::pattern::Pattern;
+
+/// Which artifacts of the run to take.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    All,
+    Name(String),
+    Pattern(Pattern),
+    Ids(Vec<u64>),
+}
+
+/// How loudly to treat a digest mismatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warn,
+    Info,
+    Ignore,
+}
+
+/// What to do when the selection matches nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotFound {
+    Fail,
+    Warn,
+    Ignore,
+}
+
+/// Waits that tests shrink through the hidden `ARTIFETCH_TIME_SCALE` variable.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// First retry backoff; doubles per attempt, with jitter.
+    pub backoff: Duration,
+    /// A blob download with no bytes for this long is retried.
+    pub stall: Duration,
+    /// How often a long download logs its progress.
+    pub progress: Duration,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub api_url: Url,
+    pub server_url: String,
+    pub token: String,
+    pub owner: String,
+    pub repo: String,
+    pub run_id: u64,
+    pub selection: Selection,
+    /// Absolute destination (may not exist yet).
+    pub path: PathBuf,
+    pub merge_multiple: bool,
+    pub skip_decompress: bool,
+    pub digest_mismatch: Severity,
+    pub if_no_artifact_found: NotFound,
+    pub dry_run: bool,
+    pub max_size: u64,
+    pub concurrency: usize,
+    /// Where downloads and staging live: `RUNNER_TEMP`, else the system temp dir.
+    pub temp_root: PathBuf,
+    pub timing: Timing,
+    pub debug: bool,
+}
+
+impl Settings {
+    pub fn repository(&self) -> String {
+        format!("{}/{}", self.owner, self.repo)
+    }
+
+    pub fn run_url(&self) -> String {
+        format!(
+            "{}/{}/actions/runs/{}",
+            self.server_url,
+            self.repository(),
+            self.run_id
+        )
+    }
+}
+
+/// Reads the environment through `env` so tests can hand in their own.
+pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings> {
+    let var = |name: &str| {
+        env(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+
+    let token = raw
+        .get("github-token")
+        .map(str::to_string)
+        .or_else(|| var("GITHUB_TOKEN"))
+        .context("github-token: not set; expected a token (input github-token or GITHUB_TOKEN)")?;
+
+    let repository = raw
+        .get("repository")
+        .map(str::to_string)
+        .or_else(|| var("GITHUB_REPOSITORY"))
+        .context(
+            "repository: not set; expected owner/repo (input repository or GITHUB_REPOSITORY)",
+        )?;
+    let (owner, repo) = parse_repository(&repository)?;
+
+    let run_id = match raw.get("run-id") {
+        Some(v) => parse_run_id(v, "run-id")?,
+        None => match var("GITHUB_RUN_ID") {
+            Some(v) => parse_run_id(&v, "GITHUB_RUN_ID")?,
+            None => bail!(
+                "run-id: not set; expected a positive integer (input run-id or GITHUB_RUN_ID)"
+            ),
+        },
+    };
+
+    let selection = selection(raw)?;
+
+    let api_url = var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
+    let api_url = parse_base_url(&api_url, "GITHUB_API_URL")?;
+    let server_url = var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
+    let server_url = parse_base_url(&server_url, "GITHUB_SERVER_URL")?
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let home = var("HOME").or_else(|| var("USERPROFILE"));
+    let path = match raw.get("path") {
+        Some(p) => expand_path(p, home.as_deref(), &cwd, "path")?,
+        None => match var("GITHUB_WORKSPACE") {
+            Some(w) => expand_path(&w, home.as_deref(), &cwd, "GITHUB_WORKSPACE")?,
+            None => cwd.clone(),
+        },
+    };
+    let temp_root = var("RUNNER_TEMP")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let temp_root = if temp_root.is_absolute() {
+        temp_root
+    } else {
+        cwd.join(temp_root)
+    };
+
+    let scale = var("ARTIFETCH_TIME_SCALE")
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(1.0);
+    let scaled = |secs: f64| Duration::from_secs_f64((secs * scale).max(0.0));
+
+    Ok(Settings {
+        api_url,
+        server_url,
+        token,
+        owner,
+        repo,
+        run_id,
+        selection,
+        path,
+        merge_multiple: boolean(raw, "merge-multiple")?,
+        skip_decompress: boolean(raw, "skip-decompress")?,
+        digest_mismatch: choice(
+            raw,
+            "digest-mismatch",
+            &[
+                ("error", Severity::Error),
+                ("warn", Severity::Warn),
+                ("info", Severity::Info),
+                ("ignore", Severity::Ignore),
+            ],
+        )?,
+        if_no_artifact_found: choice(
+            raw,
+            "if-no-artifact-found",
+            &[
+                ("fail", NotFound::Fail),
+                ("warn", NotFound::Warn),
+                ("ignore", NotFound::Ignore),
+            ],
+        )?,
+        dry_run: boolean(raw, "dry-run")?,
+        max_size: parse_size(raw.get("max-size").unwrap_or("20GiB"))?,
+        concurrency: parse_concurrency(raw.get("concurrency").unwrap_or("4"))?,
+        temp_root,
+        timing: Timing {
+            backoff: scaled(1.0),
+            stall: scaled(30.0),
+            progress: scaled(5.0),
+            attempts: 5,
+        },
+        debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
+    })
+}
+
+fn selection(raw: &RawInputs) -> Result<Selection> {
+    let name = raw.get("name");
+    let pattern = raw.get("pattern");
+    let ids = raw.get("artifact-ids");
+    if name.is_some() && ids.is_some() {
+        bail!("name and artifact-ids: give one or the other, not both");
+    }
+    if let Some(ids) = ids {
+        let mut out = Vec::new();
+        for part in ids.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let id = part
+                .parse::<u64>()
+                .ok()
+                .filter(|&id| id > 0)
+                .with_context(|| format!("artifact-ids: '{part}' is not an artifact id; expected comma-separated positive integers"))?;
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        if out.is_empty() {
+            bail!("artifact-ids: no ids in '{ids}'; expected comma-separated positive integers");
+        }
+        if pattern.is_some() {
+            bail!("pattern and artifact-ids: give one or the other, not both");
+        }
+        return Ok(Selection::Ids(out));
+    }
+    if let Some(name) = name {
+        // As in the official action, a name wins over a pattern.
+        return Ok(Selection::Name(name.to_string()));
+    }
+    if let Some(p) = pattern {
+        return Ok(Selection::Pattern(Pattern::new(p)?));
+    }
+    Ok(Selection::All)
+}
+
+fn parse_repository(value: &str) -> Result<(String, String)> {
+    let parts: Vec<&str> = value.split('/').collect();
+    match parts.as_slice() {
+        [owner, repo] if valid_segment(owner) && valid_segment(repo) => {
+            Ok((owner.to_string(), repo.to_string()))
+        }
+        _ => bail!(
+            "repository: '{value}' is not owner/repo; expected exactly two non-empty segments like octo/hello"
+        ),
+    }
+}
+
+fn valid_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+fn parse_run_id(value: &str, input: &str) -> Result<u64> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|&n| n > 0)
+        .with_context(|| format!("{input}: '{value}' is not a run id; expected a positive integer"))
+}
+
+fn parse_base_url(value: &str, name: &str) -> Result<Url> {
+    let url = Url::parse(value.trim_end_matches('/'))
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .with_context(|| format!("{name}: '{value}' is not an http(s) URL"))?;
+    Ok(url)
+}
+
+/// Booleans exactly as `@actions/core` getBooleanInput accepts them.
+fn boolean(raw: &RawInputs, name: &str) -> Result<bool> {
+    match raw.get(name) {
+        None => Ok(false),
+        Some("true" | "True" | "TRUE") => Ok(true),
+        Some("false" | "False" | "FALSE") => Ok(false),
+        Some(other) => bail!("{name}: '{other}' is not a boolean; expected true or false"),
+    }
+}
+
+fn choice<T: Copy>(raw: &RawInputs, name: &str, options: &[(&str, T)]) -> Result<T> {
+    let Some(value) = raw.get(name) else {
+        return Ok(options[0].1);
+    };
+    options
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(value))
+        .map(|(_, v)| *v)
+        .with_context(|| {
+            let names: Vec<&str> = options.iter().map(|(k, _)| *k).collect();
+            format!("{name}: '{value}' is not one of {}", names.join(", "))
+        })
+}
+
+fn parse_size(value: &str) -> Result<u64> {
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => 0,
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|&n| n > 0)
+        .with_context(|| format!("max-size: '{value}' is not a size; expected a number with an optional unit, e.g. 500MiB or 20GiB"))
+}
+
+fn parse_concurrency(value: &str) -> Result<usize> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=32).contains(n))
+        .with_context(|| format!("concurrency: '{value}' is not between 1 and 32"))
+}
+
+/// `~` and `~/x` expand to the home directory; relative paths are taken from the current one.
+fn expand_path(value: &str, home: Option<&str>, cwd: &Path, name: &str) -> Result<PathBuf> {
+    let expanded = if value == "~" || value.starts_with("~/") || value.starts_with("~\\") {
+        let home =
+            home.with_context(|| format!("{name}: '{value}' starts with ~ but HOME is not set"))?;
+        PathBuf::from(home).join(value[1..].trim_start_matches(['/', '\\']))
+    } else {
+        PathBuf::from(value)
+    };
+    if value.contains('\0') {
+        bail!("{name}: contains a NUL byte");
+    }
+    Ok(if expanded.is_absolute() {
+        expanded
+    } else {
+        cwd.join(expanded)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::{Command, parse};
+    use std::collections::BTreeMap;
+    use std::ffi::OsString;
+
+    fn settings(args: &[&str], extra_env: &[(&str, &str)]) -> Result<Settings> {
+        let mut env: BTreeMap<String, String> = [
+            ("GITHUB_TOKEN", "t"),
+            ("GITHUB_REPOSITORY", "octo/hello"),
+            ("GITHUB_RUN_ID", "5"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra_env {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let get = |k: &str| env.get(k).cloned();
+        let Command::Run(raw) = parse(&args, &get)? else {
+            panic!()
+        };
+        resolve(&raw, &get)
+    }
+
+    fn err(args: &[&str]) -> String {
+        format!("{:#}", settings(args, &[]).unwrap_err())
+    }
+
+    #[test]
+    fn defaults_come_from_the_runner() {
+        let s = settings(&[], &[("GITHUB_WORKSPACE", "/ws")]).unwrap();
+        assert_eq!(
+            (s.owner.as_str(), s.repo.as_str(), s.run_id),
+            ("octo", "hello", 5)
+        );
+        assert_eq!(s.path, PathBuf::from("/ws"));
+        assert_eq!(s.api_url.as_str(), "https://api.github.com/");
+        assert!(matches!(s.selection, Selection::All));
+        assert_eq!(s.digest_mismatch, Severity::Error);
+        assert_eq!(s.if_no_artifact_found, NotFound::Fail);
+        assert_eq!(s.max_size, 20 << 30);
+    }
+
+    #[test]
+    fn bad_inputs_name_the_input() {
+        assert!(err(&["--run-id", "abc"]).starts_with("run-id: 'abc'"));
+        assert!(err(&["--run-id", "0"]).starts_with("run-id: '0'"));
+        assert!(err(&["--repository", "nope"]).starts_with("repository: 'nope'"));
+        assert!(err(&["--repository", "a/b/c"]).starts_with("repository:"));
+        assert!(err(&["--repository", "a/"]).starts_with("repository:"));
+        assert!(err(&["--merge-multiple=yes"]).starts_with("merge-multiple: 'yes'"));
+        assert!(
+            err(&["--digest-mismatch", "loud"])
+                .starts_with("digest-mismatch: 'loud' is not one of error, warn, info, ignore")
+        );
+        assert!(err(&["--if-no-artifact-found", "x"]).starts_with("if-no-artifact-found:"));
+        assert!(err(&["--artifact-ids", "1,x"]).starts_with("artifact-ids: 'x'"));
+        assert!(err(&["--name", "a", "--artifact-ids", "1"]).starts_with("name and artifact-ids"));
+        assert!(err(&["--pattern", "["]).contains("pattern '['"));
+        assert!(err(&["--max-size", "lots"]).starts_with("max-size:"));
+    }
+
+    #[test]
+    fn ids_sizes_and_tilde() {
+        let s = settings(
+            &[
+                "--artifact-ids",
+                " 3, 1,3 ",
+                "--max-size",
+                "500MiB",
+                "--path",
+                "~/out",
+            ],
+            &[("HOME", "/home/me")],
+        )
+        .unwrap();
+        assert!(matches!(s.selection, Selection::Ids(ref v) if v == &[3, 1]));
+        assert_eq!(s.max_size, 500 << 20);
+        assert_eq!(s.path, PathBuf::from("/home/me/out"));
+    }
+
+    #[test]
+    fn ghes_urls_are_kept() {
+        let s = settings(
+            &[],
+            &[
+                ("GITHUB_API_URL", "https://ghe.example/api/v3/"),
+                ("GITHUB_SERVER_URL", "https://ghe.example"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.api_url.as_str(), "https://ghe.example/api/v3");
+        assert_eq!(s.run_url(), "https://ghe.example/octo/hello/actions/runs/5");
+    }
+}

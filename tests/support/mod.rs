@@ -1,0 +1,246 @@
+//! Test harness: a fake GitHub, a scratch workspace, and the real `artifetch` binary run with an
+//! environment stripped of everything ambient (no proxies, no real tokens, no real runner files),
+//! then given exactly the runner variables a workflow step would see.
+
+#![allow(dead_code, unused_imports)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use fakehub::{
+    ArtifactSpec, DigestMode, FakeGitHub, Fault, FaultKind, Options, Origin, Run, zipbuild,
+};
+use tempfile::TempDir;
+
+/// One scenario: the fake server, a run on it, and a scratch runner layout.
+pub struct World {
+    pub gh: FakeGitHub,
+    pub run: u64,
+    pub root: TempDir,
+}
+
+/// What a run of the binary left behind.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: BTreeMap<String, String>,
+    pub summary: String,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn failed(&self) -> &Self {
+        assert_eq!(
+            self.code, 1,
+            "expected exit 1\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// The `::error::` lines.
+    pub fn errors(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("::error::"))
+            .collect()
+    }
+
+    pub fn warnings(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("::warning::"))
+            .collect()
+    }
+
+    /// Exactly one `::error::` line, and it contains every needle.
+    pub fn one_error(&self, needles: &[&str]) -> &Self {
+        let errors = self.errors();
+        assert_eq!(
+            errors.len(),
+            1,
+            "expected one ::error:: line, got {errors:#?}\nstdout:\n{}",
+            self.stdout
+        );
+        for n in needles {
+            assert!(errors[0].contains(n), "error {:?} lacks {n:?}", errors[0]);
+        }
+        self
+    }
+
+    pub fn artifacts_json(&self) -> Vec<serde_json::Value> {
+        let raw = self.outputs.get("artifacts").expect("artifacts output");
+        serde_json::from_str::<serde_json::Value>(raw)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+impl World {
+    pub fn new() -> World {
+        World::with(Options::default())
+    }
+
+    pub fn with(opts: Options) -> World {
+        let gh = FakeGitHub::start(opts);
+        let run = gh.add_run(Run::new(&gh.repo()));
+        let root = tempfile::tempdir().unwrap();
+        for d in ["workspace", "temp", "home"] {
+            std::fs::create_dir_all(root.path().join(d)).unwrap();
+        }
+        World { gh, run, root }
+    }
+
+    pub fn add(&self, name: &str, zip: Vec<u8>) -> u64 {
+        self.gh.add_artifact(self.run, ArtifactSpec::new(name, zip))
+    }
+
+    pub fn workspace(&self) -> PathBuf {
+        self.root.path().join("workspace")
+    }
+
+    pub fn temp(&self) -> PathBuf {
+        self.root.path().join("temp")
+    }
+
+    /// The variables a step on the runner sees, pointing at the fake server.
+    pub fn env(&self) -> BTreeMap<String, String> {
+        let p = |x: &str| self.root.path().join(x).display().to_string();
+        [
+            ("GITHUB_ACTIONS", "true".to_string()),
+            ("GITHUB_API_URL", self.gh.api_url()),
+            ("GITHUB_SERVER_URL", self.gh.server_url()),
+            ("GITHUB_REPOSITORY", self.gh.repo()),
+            ("GITHUB_RUN_ID", self.run.to_string()),
+            ("GITHUB_TOKEN", self.gh.token()),
+            ("GITHUB_WORKSPACE", p("workspace")),
+            ("GITHUB_OUTPUT", p("output")),
+            ("GITHUB_STEP_SUMMARY", p("summary")),
+            ("RUNNER_TEMP", p("temp")),
+            ("HOME", p("home")),
+            // Shrinks backoff and stall timers so fault tests take milliseconds.
+            ("ARTIFETCH_TIME_SCALE", "0.01".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Runs the binary with `INPUT_*` variables and extra environment (an empty value removes one).
+    pub fn run(&self, inputs: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Outcome {
+        self.run_args(&[], inputs, extra_env)
+    }
+
+    pub fn run_args(
+        &self,
+        args: &[&str],
+        inputs: &[(&str, &str)],
+        extra_env: &[(&str, &str)],
+    ) -> Outcome {
+        let mut env = self.env();
+        for (k, v) in inputs {
+            env.insert(format!("INPUT_{}", k.to_uppercase()), v.to_string());
+        }
+        for (k, v) in extra_env {
+            if v.is_empty() {
+                env.remove(*k);
+            } else {
+                env.insert(k.to_string(), v.to_string());
+            }
+        }
+        let _ = std::fs::remove_file(self.root.path().join("output"));
+        let _ = std::fs::remove_file(self.root.path().join("summary"));
+        let out = Command::new(env!("CARGO_BIN_EXE_artifetch"))
+            .args(args)
+            .env_clear()
+            .envs(&env)
+            .current_dir(self.root.path().join("home"))
+            .output()
+            .expect("run artifetch");
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            outputs: parse_outputs(&self.root.path().join("output")),
+            summary: std::fs::read_to_string(self.root.path().join("summary")).unwrap_or_default(),
+        }
+    }
+
+    /// Nothing was left in RUNNER_TEMP.
+    pub fn assert_temp_clean(&self) {
+        let left: Vec<_> = std::fs::read_dir(self.temp())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(left.is_empty(), "temp files left behind: {left:?}");
+    }
+}
+
+/// Parses a `$GITHUB_OUTPUT` file the way the runner does (heredoc form).
+pub fn parse_outputs(file: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return out;
+    };
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            continue;
+        }
+        let (name, delim) = line.split_once("<<").expect("heredoc form");
+        let mut value = Vec::new();
+        for l in lines.by_ref() {
+            if l == delim {
+                break;
+            }
+            value.push(l);
+        }
+        out.insert(name.to_string(), value.join("\n"));
+    }
+    out
+}
+
+/// Every regular file under `dir`, as relative paths with contents.
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            let rel = p
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if meta.is_dir() {
+                walk(base, &p, out);
+            } else if meta.is_file() {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            } else {
+                out.insert(format!("{rel} -> symlink"), Vec::new());
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out
+}
+
+pub fn names(tree: &BTreeMap<String, Vec<u8>>) -> Vec<&str> {
+    tree.keys().map(String::as_str).collect()
+}
