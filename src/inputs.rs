@@ -112,6 +112,16 @@ pub const INPUTS: &[Input] = &[
         "4",
         "How many artifacts download at once (1-32).",
     ),
+    text(
+        "stall-timeout",
+        "30",
+        "Seconds without a byte before a download is retried.",
+    ),
+    text(
+        "timeout",
+        "0",
+        "Minutes the whole step may take (0: no bound).",
+    ),
 ];
 
 /// Raw input values by name: trimmed, empty ones dropped. Flags win over the environment.

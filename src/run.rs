@@ -70,8 +70,22 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         .temp_root
         .join(format!("artifetch-{}", random_hex(12)));
     let result = runtime.block_on(async {
+        let overall = settings.timing.overall;
+        let bounded = async {
+            match overall {
+                Some(limit) => tokio::time::timeout(limit, run(settings, log.clone(), sinks, &workdir))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(anyhow::anyhow!(
+                            "timeout: the step took longer than {} minutes; stopped",
+                            limit.as_secs_f64() / 60.0
+                        ))
+                    }),
+                None => run(settings, log.clone(), sinks, &workdir).await,
+            }
+        };
         tokio::select! {
-            r = run(settings, log.clone(), sinks, &workdir) => r,
+            r = bounded => r,
             signal = cancelled() => Err(anyhow::anyhow!("cancelled by {signal}; temporary files removed")),
         }
     });

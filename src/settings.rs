@@ -48,6 +48,8 @@ pub struct Timing {
     /// How often a long download logs its progress.
     pub progress: Duration,
     pub attempts: u32,
+    /// Bound on the whole step (`timeout` input, minutes); not scaled.
+    pub overall: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,9 +193,13 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         temp_root,
         timing: Timing {
             backoff: scaled(1.0),
-            stall: scaled(30.0),
+            stall: scaled(number(raw, "stall-timeout", "30", "seconds")?),
             progress: scaled(5.0),
             attempts: 5,
+            overall: match number(raw, "timeout", "0", "minutes")? {
+                m if m > 0.0 => Some(Duration::from_secs_f64(m * 60.0)),
+                _ => None,
+            },
         },
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
     })
@@ -315,6 +321,16 @@ fn parse_size(value: &str) -> Result<u64> {
         .with_context(|| format!("max-size: '{value}' is not a size; expected a number with an optional unit, e.g. 500MiB or 20GiB"))
 }
 
+/// A non-negative number (fractions allowed) in `unit`.
+fn number(raw: &RawInputs, name: &str, default: &str, unit: &str) -> Result<f64> {
+    let value = raw.get(name).unwrap_or(default);
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e7)
+        .with_context(|| format!("{name}: '{value}' is not a number of {unit}"))
+}
+
 fn parse_concurrency(value: &str) -> Result<usize> {
     value
         .parse::<usize>()
@@ -405,6 +421,10 @@ mod tests {
         assert!(err(&["--name", "a", "--artifact-ids", "1"]).starts_with("name and artifact-ids"));
         assert!(err(&["--pattern", "["]).contains("pattern '['"));
         assert!(err(&["--max-size", "lots"]).starts_with("max-size:"));
+        assert!(
+            err(&["--timeout", "soon"]).starts_with("timeout: 'soon' is not a number of minutes")
+        );
+        assert!(err(&["--stall-timeout", "-1"]).starts_with("stall-timeout:"));
     }
 
     #[test]
