@@ -16,6 +16,20 @@ use crate::plan::Item;
 use crate::settings::Settings;
 use crate::util::{human_bytes, random_hex};
 
+/// Every step output artifetch writes (action.yml must declare exactly these).
+pub const OUTPUTS: &[(&str, &str)] = &[
+    (
+        "download-path",
+        "Absolute path the artifacts were written to",
+    ),
+    (
+        "artifacts",
+        "JSON array of the artifacts: id, name, size_in_bytes, digest, run_id, path, files",
+    ),
+    ("found-artifact", "true when at least one artifact matched"),
+    ("run-id", "The workflow run the artifacts came from"),
+];
+
 /// The step summary is refused by the runner above 1 MiB; stay well below.
 const SUMMARY_BUDGET: usize = 900 * 1024;
 
@@ -226,6 +240,11 @@ impl RunReport<'_> {
             list.push(v);
         }
         let found = !self.dry_run_items.is_empty() || !self.fetched.is_empty();
+        debug_assert!(
+            OUTPUTS.iter().all(
+                |(n, _)| ["download-path", "artifacts", "found-artifact", "run-id"].contains(n)
+            )
+        );
         vec![
             ("download-path", s.path.display().to_string()),
             ("artifacts", serde_json::Value::Array(list).to_string()),
