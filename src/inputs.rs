@@ -113,6 +113,51 @@ pub const INPUTS: &[Input] = &[
         "How many artifacts download at once (1-32).",
     ),
     text(
+        "workflow",
+        "",
+        "Search this workflow's runs: file name (build.yml) or numeric id.",
+    ),
+    text(
+        "branch",
+        "",
+        "Search runs of this branch (refs/heads/ is stripped).",
+    ),
+    text(
+        "event",
+        "",
+        "Search runs triggered by this event (push, pull_request, ...).",
+    ),
+    text("commit", "", "Search runs of this head commit SHA."),
+    text("pr", "", "Search runs of this pull request's head commit."),
+    text(
+        "workflow-conclusion",
+        "success",
+        "When searching: run status or conclusion to match; empty matches any.",
+    ),
+    text(
+        "run-number",
+        "",
+        "When searching: the run with this run number.",
+    ),
+    flag(
+        "search-artifacts",
+        "Walk back through older matching runs until one has a matching artifact.",
+    ),
+    flag(
+        "allow-forks",
+        "Accept runs whose head repository is a fork (untrusted artifacts).",
+    ),
+    text("max-runs", "200", "Bound on the runs a search examines."),
+    text(
+        "wait-timeout",
+        "0",
+        "Seconds to poll until a matching run completes or the artifact appears.",
+    ),
+    flag(
+        "delete-after",
+        "Delete each artifact once downloaded and verified (needs actions: write).",
+    ),
+    text(
         "stall-timeout",
         "30",
         "Seconds without a byte before a download is retried.",
@@ -128,6 +173,8 @@ pub const INPUTS: &[Input] = &[
 #[derive(Debug, Default)]
 pub struct RawInputs {
     values: BTreeMap<&'static str, String>,
+    /// Inputs given with a blank value (most treat that as unset).
+    empty: Vec<&'static str>,
 }
 
 /// What the command line asked for besides inputs.
@@ -146,6 +193,11 @@ impl PartialEq for RawInputs {
 impl Eq for RawInputs {}
 
 impl RawInputs {
+    /// Given, but blank: for inputs where an empty value means "off" rather than "default".
+    pub fn given_empty(&self, name: &str) -> bool {
+        self.empty.contains(&name)
+    }
+
     /// The input's value, if it was given and is not blank.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
@@ -153,8 +205,10 @@ impl RawInputs {
 
     fn set(&mut self, input: &'static Input, value: &str) {
         let value = value.trim();
+        self.empty.retain(|n| *n != input.name);
         if value.is_empty() {
             self.values.remove(input.name);
+            self.empty.push(input.name);
         } else {
             self.values.insert(input.name, value.to_string());
         }

@@ -14,6 +14,7 @@ pub mod inputs;
 pub mod pattern;
 pub mod plan;
 pub mod report;
+pub mod resolve;
 pub mod run;
 pub mod settings;
 pub mod util;

@@ -15,6 +15,7 @@ use crate::extract::is_safe_component;
 use crate::github::client::http_status;
 use crate::github::{Artifact, GitHub};
 use crate::report::Log;
+use crate::resolve::ChosenRun;
 use crate::settings::{Selection, Settings};
 
 /// One artifact to fetch and the directory it lands in.
@@ -30,13 +31,27 @@ pub struct Plan {
     pub items: Vec<Item>,
 }
 
-pub async fn make(settings: &Settings, github: &GitHub, log: &Log) -> Result<Plan> {
-    let (owner, repo, run) = (&settings.owner, &settings.repo, settings.run_id);
+pub async fn make(
+    settings: &Settings,
+    github: &GitHub,
+    log: &Log,
+    run: &ChosenRun,
+) -> Result<Plan> {
+    let listed = match &run.artifacts {
+        Some(listed) => listed.clone(),
+        None => list(settings, github, run.id).await?,
+    };
+    let chosen = select(&settings.selection, listed, log)?;
+    layout(settings, chosen)
+}
+
+async fn list(settings: &Settings, github: &GitHub, run: u64) -> Result<Vec<Artifact>> {
+    let (owner, repo) = (&settings.owner, &settings.repo);
     let server_filter = match &settings.selection {
         Selection::Name(name) => Some(name.as_str()),
         _ => None,
     };
-    let listed = github.list_run_artifacts(owner, repo, run, server_filter).await.map_err(|e| {
+    github.list_run_artifacts(owner, repo, run, server_filter).await.map_err(|e| {
         if http_status(&e) == Some(404) {
             e.context(format!(
                 "run-id: run {run} was not found in {owner}/{repo} (or the token cannot read its Actions data)"
@@ -44,9 +59,7 @@ pub async fn make(settings: &Settings, github: &GitHub, log: &Log) -> Result<Pla
         } else {
             e.context(format!("cannot list the artifacts of run {run} in {owner}/{repo}"))
         }
-    })?;
-    let chosen = select(&settings.selection, listed, log)?;
-    layout(settings, chosen)
+    })
 }
 
 /// Picks the artifacts the selection asks for, newest per name, skipping expired ones.

@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::fetch::{DigestCheck, Fetched};
 use crate::plan::Item;
+use crate::resolve::ChosenRun;
 use crate::settings::Settings;
 use crate::util::{human_bytes, random_hex};
 
@@ -28,6 +29,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ),
     ("found-artifact", "true when at least one artifact matched"),
     ("run-id", "The workflow run the artifacts came from"),
+    ("run-url", "Web URL of that run"),
+    ("head-sha", "Head commit SHA of that run"),
+    ("head-branch", "Head branch of that run"),
+    ("workflow-conclusion", "Conclusion (or status) of that run"),
 ];
 
 /// The step summary is refused by the runner above 1 MiB; stay well below.
@@ -202,6 +207,8 @@ pub fn cell(s: &str) -> String {
 /// What one run did, for outputs and the summary.
 pub struct RunReport<'a> {
     pub settings: &'a Settings,
+    /// `None` when no run matched the search.
+    pub run: Option<&'a ChosenRun>,
     pub fetched: &'a [Fetched],
     pub dry_run_items: &'a [Item],
     pub elapsed: std::time::Duration,
@@ -212,19 +219,20 @@ impl RunReport<'_> {
     /// The step outputs: `download-path`, `artifacts` (JSON), `found-artifact`, `run-id`.
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let s = self.settings;
+        let run_id = self.run.map(|r| r.id);
         let mut list = Vec::new();
         for item in self.dry_run_items {
             let a = &item.artifact;
             list.push(serde_json::json!({
                 "id": a.id, "name": a.name, "size_in_bytes": a.size_in_bytes, "digest": a.digest,
-                "run_id": s.run_id, "path": item.dest.display().to_string(), "files": null,
+                "run_id": run_id, "path": item.dest.display().to_string(), "files": null,
             }));
         }
         for f in self.fetched {
             let a = &f.item.artifact;
             let mut v = serde_json::json!({
                 "id": a.id, "name": a.name, "size_in_bytes": a.size_in_bytes, "digest": a.digest,
-                "run_id": s.run_id,
+                "run_id": run_id,
             });
             match &f.result {
                 Ok(done) => {
@@ -240,28 +248,40 @@ impl RunReport<'_> {
             list.push(v);
         }
         let found = !self.dry_run_items.is_empty() || !self.fetched.is_empty();
-        debug_assert!(
-            OUTPUTS.iter().all(
-                |(n, _)| ["download-path", "artifacts", "found-artifact", "run-id"].contains(n)
-            )
-        );
+        let run = |f: fn(&ChosenRun) -> Option<String>| self.run.and_then(f).unwrap_or_default();
         vec![
             ("download-path", s.path.display().to_string()),
             ("artifacts", serde_json::Value::Array(list).to_string()),
             ("found-artifact", found.to_string()),
-            ("run-id", s.run_id.to_string()),
+            ("run-id", run(|r| Some(r.id.to_string()))),
+            ("run-url", run(|r| Some(r.url.clone()))),
+            ("head-sha", run(|r| r.head_sha.clone())),
+            ("head-branch", run(|r| r.head_branch.clone())),
+            ("workflow-conclusion", run(|r| r.conclusion.clone())),
         ]
     }
 
     /// The Markdown job summary.
     pub fn summary(&self) -> String {
         let s = self.settings;
-        let mut md = format!(
-            "### artifetch: artifacts of [{}, run {}]({})\n\n",
-            cell(&s.repository()),
-            s.run_id,
-            s.run_url()
-        );
+        let mut md = match self.run {
+            Some(run) => format!(
+                "### artifetch: artifacts of [{}, run {}]({})\n\nChosen: {}{}.\n\n",
+                cell(&s.repository()),
+                run.id,
+                run.url,
+                cell(&run.why),
+                if run.examined > 1 {
+                    format!(" ({} examined)", run.examined)
+                } else {
+                    String::new()
+                }
+            ),
+            None => format!(
+                "### artifetch: no run of {} matched\n\n",
+                cell(&s.repository())
+            ),
+        };
         if self.fetched.is_empty() && self.dry_run_items.is_empty() {
             md.push_str("No artifact matched.\n");
         } else {

@@ -9,12 +9,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetched, Fetcher};
 use crate::github::{Blob, GitHub};
 use crate::inputs::{self, Command};
-use crate::plan;
+use crate::plan::{self, Plan};
 use crate::report::{Log, RunReport, Sinks, write_outputs, write_summary};
-use crate::settings::{self, NotFound, Selection, Settings};
+use crate::resolve::{self, ChosenRun, Resolution};
+use crate::settings::{self, NotFound, RunMode, Selection, Settings};
 use crate::util::random_hex;
 
 /// Runs artifetch with these arguments (without the program name) and this environment.
@@ -129,43 +130,36 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     let settings = Arc::new(settings);
     let github = Arc::new(GitHub::new(&settings, log.clone())?);
     log.info(&format!(
-        "Run {} of {}: {}",
-        settings.run_id,
+        "Artifacts of {}: {}",
         settings.repository(),
         describe(&settings.selection)
     ));
+    let report = |run, fetched, dry_run_items| RunReport {
+        settings: &settings,
+        run,
+        fetched,
+        dry_run_items,
+        elapsed: started.elapsed(),
+        api_requests: github.request_count(),
+    };
 
-    let plan = plan::make(&settings, &github, &log).await?;
-
-    if plan.items.is_empty() {
-        let msg = format!(
-            "No artifact in run {} of {} matches {}",
-            settings.run_id,
-            settings.repository(),
-            describe(&settings.selection)
-        );
-        finish(
-            &sinks,
-            &RunReport {
-                settings: &settings,
-                fetched: &[],
-                dry_run_items: &[],
-                elapsed: started.elapsed(),
-                api_requests: github.request_count(),
-            },
-        )?;
-        return match settings.if_no_artifact_found {
-            NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
-            NotFound::Warn => {
-                log.warning(&msg);
-                Ok(ExitCode::SUCCESS)
-            }
-            NotFound::Ignore => {
-                log.info(&msg);
-                Ok(ExitCode::SUCCESS)
-            }
-        };
-    }
+    let (run, plan) = match find(&settings, &github, &log).await? {
+        Found::Plan(run, plan) => (run, plan),
+        Found::Nothing(msg, run) => {
+            finish(&sinks, &report(run.as_ref(), &[], &[]))?;
+            return match settings.if_no_artifact_found {
+                NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
+                NotFound::Warn => {
+                    log.warning(&msg);
+                    Ok(ExitCode::SUCCESS)
+                }
+                NotFound::Ignore => {
+                    log.info(&msg);
+                    Ok(ExitCode::SUCCESS)
+                }
+            };
+        }
+    };
 
     if settings.dry_run {
         for item in &plan.items {
@@ -176,16 +170,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
                 item.dest.display()
             ));
         }
-        finish(
-            &sinks,
-            &RunReport {
-                settings: &settings,
-                fetched: &[],
-                dry_run_items: &plan.items,
-                elapsed: started.elapsed(),
-                api_requests: github.request_count(),
-            },
-        )?;
+        finish(&sinks, &report(Some(&run), &[], &plan.items))?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -199,14 +184,10 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         workdir: PathBuf::from(workdir),
     });
     let fetched = fetcher.fetch_all(&plan).await;
-    let report = RunReport {
-        settings: &settings,
-        fetched: &fetched,
-        dry_run_items: &[],
-        elapsed: started.elapsed(),
-        api_requests: github.request_count(),
-    };
-    finish(&sinks, &report)?;
+    if settings.search.delete_after {
+        delete_fetched(&settings, &github, &log, &fetched).await;
+    }
+    finish(&sinks, &report(Some(&run), &fetched, &[]))?;
 
     let failed: Vec<&str> = fetched
         .iter()
@@ -240,6 +221,95 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A run and its plan, or why there is nothing to fetch (with the run, if one was found).
+enum Found {
+    Plan(ChosenRun, Plan),
+    Nothing(String, Option<ChosenRun>),
+}
+
+/// Resolves the run and plans the fetch; with `wait-timeout`, polls with backoff until there is
+/// something to fetch or the time is up.
+async fn find(settings: &Settings, github: &GitHub, log: &Log) -> Result<Found> {
+    let deadline = settings.search.wait.map(|w| Instant::now() + w);
+    let max_pause = settings.timing.backoff * 60;
+    let mut pause = settings.timing.backoff * 5;
+    loop {
+        let found = match resolve::choose(settings, github, log).await? {
+            Resolution::NotFound(why) => Found::Nothing(why, None),
+            Resolution::Found(mut run) => {
+                log.info(&format!("Using run {} ({}): {}", run.id, run.url, run.why));
+                let plan = plan::make(settings, github, log, &run).await?;
+                fill_from_artifacts(&mut run, &plan);
+                if plan.items.is_empty() {
+                    Found::Nothing(nothing_matched(settings, &run), Some(run))
+                } else {
+                    Found::Plan(run, plan)
+                }
+            }
+        };
+        let (Found::Nothing(why, _), Some(deadline)) = (&found, deadline) else {
+            return Ok(found);
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(found);
+        }
+        let wait = pause.min(deadline - now);
+        log.info(&format!(
+            "Waiting: {why}; checking again in {:.0}s (wait-timeout)",
+            wait.as_secs_f64()
+        ));
+        tokio::time::sleep(wait).await;
+        pause = (pause * 2).min(max_pause);
+    }
+}
+
+/// The current run's head commit and branch come with its artifacts; no request needed.
+fn fill_from_artifacts(run: &mut ChosenRun, plan: &Plan) {
+    let Some(wr) = plan
+        .items
+        .iter()
+        .find_map(|i| i.artifact.workflow_run.as_ref())
+    else {
+        return;
+    };
+    if run.head_sha.is_none() {
+        run.head_sha = wr.head_sha.clone();
+    }
+    if run.head_branch.is_none() {
+        run.head_branch = wr.head_branch.clone();
+    }
+}
+
+fn nothing_matched(settings: &Settings, run: &ChosenRun) -> String {
+    let mut msg = format!(
+        "No artifact in run {} of {} matches {}",
+        run.id,
+        settings.repository(),
+        describe(&settings.selection)
+    );
+    if settings.is_ghes() && matches!(settings.run, RunMode::Current(_)) {
+        msg.push_str(
+            "; on GitHub Enterprise Server a run's artifacts appear in the REST API only after the run has completed, so a later job of the same run cannot fetch them (fetch them from a workflow_run-triggered workflow, or use actions/download-artifact@v3)",
+        );
+    }
+    msg
+}
+
+/// `delete-after`: delete each artifact that was downloaded and verified. A failure is a warning.
+async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, fetched: &[Fetched]) {
+    for f in fetched.iter().filter(|f| f.result.is_ok()) {
+        let a = &f.item.artifact;
+        match github.delete_artifact(&settings.owner, &settings.repo, a.id).await {
+            Ok(()) => log.info(&format!("Deleted artifact '{}' (id {})", a.name, a.id)),
+            Err(e) => log.warning(&format!(
+                "delete-after: could not delete artifact '{}' (id {}): {e:#} (the token needs actions: write)",
+                a.name, a.id
+            )),
+        }
+    }
 }
 
 fn finish(sinks: &Sinks, report: &RunReport) -> Result<()> {

@@ -52,6 +52,49 @@ pub struct Timing {
     pub overall: Option<Duration>,
 }
 
+/// Which run to fetch from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// The run this step belongs to (`GITHUB_RUN_ID`).
+    Current(u64),
+    /// Another run, named by `run-id`; search inputs become checks against it.
+    Given(u64),
+    /// The newest run matching the search inputs.
+    Search,
+}
+
+/// The run-search inputs (`workflow`, `branch`, ...). Empty when not searching.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Workflow file name (`build.yml`) or numeric id.
+    pub workflow: Option<String>,
+    pub branch: Option<String>,
+    pub event: Option<String>,
+    pub commit: Option<String>,
+    pub pr: Option<u64>,
+    /// Status or conclusion filter; `None` when disabled with an empty value.
+    pub conclusion: Option<String>,
+    pub run_number: Option<u64>,
+    pub search_artifacts: bool,
+    pub allow_forks: bool,
+    pub max_runs: usize,
+    /// Poll this long for a matching run or artifact (`wait-timeout`, seconds).
+    pub wait: Option<Duration>,
+    pub delete_after: bool,
+}
+
+impl Search {
+    /// Any of the inputs that turn a fetch into a search.
+    pub fn active(&self) -> bool {
+        self.workflow.is_some()
+            || self.branch.is_some()
+            || self.event.is_some()
+            || self.commit.is_some()
+            || self.pr.is_some()
+            || self.run_number.is_some()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub api_url: Url,
@@ -59,7 +102,8 @@ pub struct Settings {
     pub token: String,
     pub owner: String,
     pub repo: String,
-    pub run_id: u64,
+    pub run: RunMode,
+    pub search: Search,
     pub selection: Selection,
     /// Absolute destination (may not exist yet).
     pub path: PathBuf,
@@ -81,13 +125,21 @@ impl Settings {
         format!("{}/{}", self.owner, self.repo)
     }
 
-    pub fn run_url(&self) -> String {
+    /// The web page of a run, built from `GITHUB_SERVER_URL` (GHES too).
+    pub fn run_url(&self, run_id: u64) -> String {
         format!(
-            "{}/{}/actions/runs/{}",
+            "{}/{}/actions/runs/{run_id}",
             self.server_url,
-            self.repository(),
-            self.run_id
+            self.repository()
         )
+    }
+
+    /// GHES serves its API under `/api/v3`; github.com and GHE.com do not.
+    pub fn is_ghes(&self) -> bool {
+        self.api_url
+            .path()
+            .trim_end_matches('/')
+            .ends_with("/api/v3")
     }
 }
 
@@ -114,15 +166,8 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         )?;
     let (owner, repo) = parse_repository(&repository)?;
 
-    let run_id = match raw.get("run-id") {
-        Some(v) => parse_run_id(v, "run-id")?,
-        None => match var("GITHUB_RUN_ID") {
-            Some(v) => parse_run_id(&v, "GITHUB_RUN_ID")?,
-            None => bail!(
-                "run-id: not set; expected a positive integer (input run-id or GITHUB_RUN_ID)"
-            ),
-        },
-    };
+    let search = search(raw, &var)?;
+    let run = run_mode(raw, &var, &search)?;
 
     let selection = selection(raw)?;
 
@@ -163,7 +208,8 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         token,
         owner,
         repo,
-        run_id,
+        run,
+        search,
         selection,
         path,
         merge_multiple: boolean(raw, "merge-multiple")?,
@@ -202,6 +248,111 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
             },
         },
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
+    })
+}
+
+/// `run-id` defaults to the current run (the action passes `${{ github.run_id }}`), so a run-id
+/// equal to `GITHUB_RUN_ID` next to search inputs means "search", not "check this run".
+fn run_mode(
+    raw: &RawInputs,
+    var: &dyn Fn(&str) -> Option<String>,
+    search: &Search,
+) -> Result<RunMode> {
+    let given = raw
+        .get("run-id")
+        .map(|v| parse_run_id(v, "run-id"))
+        .transpose()?;
+    let current = var("GITHUB_RUN_ID")
+        .map(|v| parse_run_id(&v, "GITHUB_RUN_ID"))
+        .transpose()?;
+    Ok(match (given, current) {
+        (Some(g), c) if c != Some(g) => RunMode::Given(g),
+        _ if search.active() => RunMode::Search,
+        (Some(g), _) => RunMode::Current(g),
+        (None, Some(c)) => RunMode::Current(c),
+        (None, None) => bail!(
+            "run-id: not set; expected a positive integer (input run-id or GITHUB_RUN_ID), or search inputs such as workflow or branch"
+        ),
+    })
+}
+
+fn search(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<Search> {
+    let text = |name: &str| raw.get(name).map(str::to_string);
+    let branch = text("branch").map(|b| b.strip_prefix("refs/heads/").unwrap_or(&b).to_string());
+    let commit = text("commit");
+    if let Some(c) = &commit
+        && !(c.len() >= 7 && c.len() <= 40 && c.chars().all(|ch| ch.is_ascii_hexdigit()))
+    {
+        bail!("commit: '{c}' is not a commit SHA; expected 7 to 40 hex digits");
+    }
+    let workflow = text("workflow");
+    if let Some(w) = &workflow
+        && (w.contains('/') && !w.starts_with(".github/workflows/")
+            || w.contains(char::is_whitespace))
+    {
+        bail!(
+            "workflow: '{w}' is not a workflow; expected a file name like build.yml or a numeric id"
+        );
+    }
+    let positive = |name: &str| -> Result<Option<u64>> {
+        raw.get(name)
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .with_context(|| format!("{name}: '{v}' is not a positive integer"))
+            })
+            .transpose()
+    };
+    let conclusion = if raw.given_empty("workflow-conclusion") {
+        None
+    } else {
+        let c = raw
+            .get("workflow-conclusion")
+            .unwrap_or("success")
+            .to_ascii_lowercase();
+        const KNOWN: &[&str] = &[
+            "completed",
+            "action_required",
+            "cancelled",
+            "failure",
+            "neutral",
+            "skipped",
+            "stale",
+            "success",
+            "timed_out",
+            "in_progress",
+            "queued",
+            "requested",
+            "waiting",
+            "pending",
+        ];
+        if !KNOWN.contains(&c.as_str()) {
+            bail!(
+                "workflow-conclusion: '{c}' is not a run status or conclusion; expected one of {} (empty: any)",
+                KNOWN.join(", ")
+            );
+        }
+        Some(c)
+    };
+    let max_runs = positive("max-runs")?.unwrap_or(200) as usize;
+    let wait = number(raw, "wait-timeout", "0", "seconds")?;
+    let scale = var("ARTIFETCH_TIME_SCALE")
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(1.0);
+    Ok(Search {
+        workflow: workflow.map(|w| w.trim_start_matches(".github/workflows/").to_string()),
+        branch,
+        event: text("event"),
+        commit: commit.map(|c| c.to_ascii_lowercase()),
+        pr: positive("pr")?,
+        conclusion,
+        run_number: positive("run-number")?,
+        search_artifacts: boolean(raw, "search-artifacts")?,
+        allow_forks: boolean(raw, "allow-forks")?,
+        max_runs,
+        wait: (wait > 0.0).then(|| Duration::from_secs_f64(wait * scale.max(0.0))),
+        delete_after: boolean(raw, "delete-after")?,
     })
 }
 
@@ -393,8 +544,8 @@ mod tests {
     fn defaults_come_from_the_runner() {
         let s = settings(&[], &[("GITHUB_WORKSPACE", "/ws")]).unwrap();
         assert_eq!(
-            (s.owner.as_str(), s.repo.as_str(), s.run_id),
-            ("octo", "hello", 5)
+            (s.owner.as_str(), s.repo.as_str(), s.run),
+            ("octo", "hello", RunMode::Current(5))
         );
         assert_eq!(s.path, PathBuf::from("/ws"));
         assert_eq!(s.api_url.as_str(), "https://api.github.com/");
@@ -428,6 +579,45 @@ mod tests {
     }
 
     #[test]
+    fn run_mode_follows_the_inputs() {
+        let mode = |args: &[&str]| settings(args, &[]).unwrap().run;
+        assert_eq!(mode(&[]), RunMode::Current(5));
+        assert_eq!(mode(&["--run-id", "5"]), RunMode::Current(5));
+        assert_eq!(mode(&["--run-id", "9"]), RunMode::Given(9));
+        assert_eq!(
+            mode(&["--run-id", "5", "--workflow", "build.yml"]),
+            RunMode::Search
+        );
+        assert_eq!(mode(&["--branch", "main"]), RunMode::Search);
+        assert_eq!(
+            mode(&["--run-id", "9", "--branch", "main"]),
+            RunMode::Given(9)
+        );
+        let s = settings(
+            &["--branch", "refs/heads/dev", "--workflow-conclusion", ""],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.search.branch.as_deref(), Some("dev"));
+        assert_eq!(s.search.conclusion, None);
+        let s = settings(&["--branch", "x"], &[]).unwrap();
+        assert_eq!(s.search.conclusion.as_deref(), Some("success"));
+        assert_eq!(s.search.max_runs, 200);
+    }
+
+    #[test]
+    fn bad_search_inputs_name_themselves() {
+        assert!(err(&["--commit", "xyz"]).starts_with("commit: 'xyz'"));
+        assert!(err(&["--pr", "0"]).starts_with("pr: '0'"));
+        assert!(
+            err(&["--workflow-conclusion", "great"]).starts_with("workflow-conclusion: 'great'")
+        );
+        assert!(err(&["--max-runs", "-1"]).starts_with("max-runs:"));
+        assert!(err(&["--run-number", "x"]).starts_with("run-number:"));
+        assert!(err(&["--wait-timeout", "later"]).starts_with("wait-timeout:"));
+    }
+
+    #[test]
     fn ids_sizes_and_tilde() {
         let s = settings(
             &[
@@ -457,6 +647,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.api_url.as_str(), "https://ghe.example/api/v3");
-        assert_eq!(s.run_url(), "https://ghe.example/octo/hello/actions/runs/5");
+        assert_eq!(
+            s.run_url(5),
+            "https://ghe.example/octo/hello/actions/runs/5"
+        );
+        assert!(s.is_ghes());
     }
 }

@@ -133,12 +133,12 @@ impl GitHub {
         self.requests.load(Ordering::Relaxed)
     }
 
-    fn endpoint(&self, path: &str) -> Result<Url> {
+    pub(crate) fn endpoint(&self, path: &str) -> Result<Url> {
         Url::parse(&format!("{}{path}", self.base))
             .with_context(|| format!("bad API URL for {path}"))
     }
 
-    fn same_origin(&self, url: &Url) -> bool {
+    pub(crate) fn same_origin(&self, url: &Url) -> bool {
         url.scheme() == self.base_url.scheme()
             && url.host_str() == self.base_url.host_str()
             && url.port_or_known_default() == self.base_url.port_or_known_default()
@@ -227,7 +227,7 @@ impl GitHub {
 
     /// Sends one API request with the token, through the rate-limit gate, retrying what is
     /// worth retrying. Returns 2xx and 3xx responses; everything else becomes an [`HttpError`].
-    async fn send(&self, method: Method, url: Url) -> Result<Response> {
+    pub(crate) async fn send(&self, method: Method, url: Url) -> Result<Response> {
         if !self.same_origin(&url) {
             bail!(
                 "refusing to send the token to {}",
@@ -414,7 +414,7 @@ fn transport_reason(e: &reqwest::Error) -> String {
     reason
 }
 
-async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T> {
+pub(crate) async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T> {
     let path = response.url().path().to_string();
     let bytes = response
         .bytes()

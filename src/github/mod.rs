@@ -7,6 +7,8 @@
 pub mod client;
 pub mod model;
 pub mod pages;
+pub mod runs;
 
 pub use client::{Blob, GitHub, HttpError};
 pub use model::Artifact;
+pub use runs::WorkflowRun;

@@ -1,0 +1,470 @@
+//! Which run to fetch from: the current one, a given `run-id` (checked against any search
+//! inputs), or the newest run matching `workflow` / `branch` / `event` / `commit` / `pr` /
+//! `workflow-conclusion` / `run-number`, optionally walking back until a run still has a
+//! matching, unexpired artifact.
+//!
+//! The peers page through history 30 runs at a time, trust the server's order after filtering,
+//! ignore expiry and accept runs from forks. Here: 100 runs a page, our own sort by `created_at`
+//! then id, expired artifacts never satisfy a search, fork runs are refused unless
+//! `allow-forks` (the `workflow_run` artifact-poisoning pattern), and we stop as soon as the
+//! answer is known. A `name` with only branch/commit filters is answered from the repository's
+//! artifact list with the `name` filter: one request instead of a run walk.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result, bail};
+
+use crate::github::client::http_status;
+use crate::github::runs::RunList;
+use crate::github::{Artifact, GitHub, WorkflowRun};
+use crate::report::Log;
+use crate::settings::{RunMode, Selection, Settings};
+
+/// The run chosen, and why.
+#[derive(Debug, Clone, Default)]
+pub struct ChosenRun {
+    pub id: u64,
+    pub url: String,
+    pub head_sha: Option<String>,
+    pub head_branch: Option<String>,
+    pub conclusion: Option<String>,
+    /// One line for the log and the summary: which filters chose it.
+    pub why: String,
+    /// Runs (or, on the artifact-list path, artifacts) looked at.
+    pub examined: usize,
+    /// The run's artifacts when the search already listed them (saves a request).
+    pub artifacts: Option<Vec<Artifact>>,
+}
+
+/// A run, or why none matched (a search that may be retried while waiting).
+#[derive(Debug)]
+pub enum Resolution {
+    Found(ChosenRun),
+    NotFound(String),
+}
+
+pub async fn choose(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
+    match settings.run {
+        RunMode::Current(id) => Ok(Resolution::Found(ChosenRun {
+            id,
+            url: settings.run_url(id),
+            why: "the current run".into(),
+            ..ChosenRun::default()
+        })),
+        RunMode::Given(id) => given(settings, github, id).await.map(Resolution::Found),
+        RunMode::Search => search(settings, github, log).await,
+    }
+}
+
+/// Filters that a run must pass, resolved (a `pr` becomes its head commit).
+struct Filters<'a> {
+    settings: &'a Settings,
+    commit: Option<String>,
+}
+
+impl Filters<'_> {
+    /// Why `run` does not match, naming the input and both values; `None` when it does.
+    fn mismatch(&self, run: &WorkflowRun, check_conclusion: bool) -> Option<String> {
+        let s = &self.settings.search;
+        if let Some(w) = &s.workflow {
+            let by_id = w.parse::<u64>().ok();
+            let ok = match by_id {
+                Some(id) => run.workflow_id == Some(id),
+                None => run.workflow_file().is_some_and(|f| f == w),
+            };
+            if !ok {
+                let actual = run
+                    .workflow_file()
+                    .map(str::to_string)
+                    .or(run.workflow_id.map(|i| i.to_string()));
+                return Some(format!(
+                    "workflow: run {} belongs to '{}', not '{w}'",
+                    run.id,
+                    actual.unwrap_or_default()
+                ));
+            }
+        }
+        if let Some(b) = &s.branch
+            && run.head_branch.as_deref() != Some(b.as_str())
+        {
+            return Some(format!(
+                "branch: run {} is on '{}', not '{b}'",
+                run.id,
+                run.head_branch.as_deref().unwrap_or("")
+            ));
+        }
+        if let Some(e) = &s.event
+            && run.event.as_deref() != Some(e.as_str())
+        {
+            return Some(format!(
+                "event: run {} was triggered by '{}', not '{e}'",
+                run.id,
+                run.event.as_deref().unwrap_or("")
+            ));
+        }
+        if let Some(c) = &self.commit
+            && !run
+                .head_sha
+                .as_deref()
+                .is_some_and(|h| h.to_ascii_lowercase().starts_with(c.as_str()))
+        {
+            let input = if s.pr.is_some() { "pr" } else { "commit" };
+            return Some(format!(
+                "{input}: run {} is of commit '{}', not '{c}'",
+                run.id,
+                run.head_sha.as_deref().unwrap_or("")
+            ));
+        }
+        if let Some(n) = s.run_number
+            && run.run_number != Some(n)
+        {
+            return Some(format!(
+                "run-number: run {} has number {}, not {n}",
+                run.id,
+                run.run_number.unwrap_or(0)
+            ));
+        }
+        if check_conclusion
+            && let Some(c) = &s.conclusion
+            && run.conclusion.as_deref() != Some(c.as_str())
+            && run.status.as_deref() != Some(c.as_str())
+        {
+            return Some(format!(
+                "workflow-conclusion: run {} is {}, not '{c}'",
+                run.id,
+                run.conclusion
+                    .as_deref()
+                    .or(run.status.as_deref())
+                    .unwrap_or("unknown")
+            ));
+        }
+        None
+    }
+
+    fn describe(&self) -> String {
+        let s = &self.settings.search;
+        let mut parts = Vec::new();
+        if let Some(w) = &s.workflow {
+            parts.push(format!("workflow {w}"));
+        }
+        if let Some(b) = &s.branch {
+            parts.push(format!("branch {b}"));
+        }
+        if let Some(e) = &s.event {
+            parts.push(format!("event {e}"));
+        }
+        match (s.pr, &self.commit) {
+            (Some(pr), Some(c)) => parts.push(format!("pull request #{pr} (commit {})", short(c))),
+            (None, Some(c)) => parts.push(format!("commit {}", short(c))),
+            _ => {}
+        }
+        if let Some(n) = s.run_number {
+            parts.push(format!("run number {n}"));
+        }
+        if let Some(c) = &s.conclusion {
+            parts.push(format!("conclusion {c}"));
+        }
+        if parts.is_empty() {
+            "any run".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+async fn filters<'a>(settings: &'a Settings, github: &GitHub) -> Result<Filters<'a>> {
+    let s = &settings.search;
+    let mut commit = s.commit.clone();
+    if let Some(pr) = s.pr {
+        let pull = github
+            .get_pull(&settings.owner, &settings.repo, pr)
+            .await
+            .with_context(|| {
+                format!(
+                    "pr: cannot read pull request #{pr} of {}",
+                    settings.repository()
+                )
+            })?;
+        let head = pull.head.sha.to_ascii_lowercase();
+        if let Some(c) = &commit
+            && !head.starts_with(c.as_str())
+        {
+            bail!("pr and commit: pull request #{pr} has head commit {head}, not {c}");
+        }
+        commit = Some(head);
+    }
+    Ok(Filters { settings, commit })
+}
+
+fn chosen(settings: &Settings, run: &WorkflowRun, why: String, examined: usize) -> ChosenRun {
+    ChosenRun {
+        id: run.id,
+        url: settings.run_url(run.id),
+        head_sha: run.head_sha.clone(),
+        head_branch: run.head_branch.clone(),
+        conclusion: run.conclusion.clone().or(run.status.clone()),
+        why,
+        examined,
+        artifacts: None,
+    }
+}
+
+fn refuse_fork(settings: &Settings, run: &WorkflowRun) -> Result<()> {
+    if let Some(fork) = run.fork_name()
+        && !settings.search.allow_forks
+    {
+        bail!(
+            "run {} was triggered from the fork {fork}, not {}: its artifacts are untrusted (the workflow_run artifact-poisoning pattern); set allow-forks: true to accept them",
+            run.id,
+            settings.repository()
+        );
+    }
+    Ok(())
+}
+
+/// `run-id` given: fetch that run, refuse forks, and refuse search inputs that contradict it.
+async fn given(settings: &Settings, github: &GitHub, id: u64) -> Result<ChosenRun> {
+    let run = github
+        .get_run(&settings.owner, &settings.repo, id)
+        .await
+        .map_err(|e| {
+            if http_status(&e) == Some(404) {
+                e.context(format!(
+                    "run-id: run {id} was not found in {}",
+                    settings.repository()
+                ))
+            } else {
+                e.context(format!("cannot read run {id}"))
+            }
+        })?;
+    let f = filters(settings, github).await?;
+    // The conclusion filter is a search default; with an explicit run it is not a contradiction.
+    if let Some(why) = f.mismatch(&run, false) {
+        bail!("{why} (run-id {id} contradicts the search inputs)");
+    }
+    refuse_fork(settings, &run)?;
+    Ok(chosen(settings, &run, format!("run-id {id}"), 1))
+}
+
+async fn search(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
+    let s = &settings.search;
+    let f = filters(settings, github).await?;
+    if let Selection::Name(name) = &settings.selection
+        && s.search_artifacts
+        && s.workflow.is_none()
+        && s.event.is_none()
+        && s.run_number.is_none()
+        && let Some(found) = by_artifact_list(settings, github, &f, name).await?
+    {
+        return Ok(found);
+    }
+    walk_runs(settings, github, log, &f).await
+}
+
+/// The newest unexpired artifact of this name whose run matches, from the repository-wide list.
+/// `None` when the list lacks the run details to decide (older servers): walk the runs instead.
+async fn by_artifact_list(
+    settings: &Settings,
+    github: &GitHub,
+    f: &Filters<'_>,
+    name: &str,
+) -> Result<Option<Resolution>> {
+    let s = &settings.search;
+    let (owner, repo) = (&settings.owner, &settings.repo);
+    let mut next = Some(github.repo_artifacts_url(owner, repo, name)?);
+    let mut examined = 0;
+    let mut runs: HashMap<u64, WorkflowRun> = HashMap::new();
+    while let Some(url) = next.take() {
+        let (mut page, link) = github.repo_artifacts_page(url).await?;
+        page.sort_by_key(|a| std::cmp::Reverse(a.id));
+        for a in page.into_iter().filter(|a| a.name == name) {
+            if examined >= s.max_runs {
+                return Ok(Some(Resolution::NotFound(max_runs_reached(
+                    examined,
+                    "artifacts",
+                    f,
+                ))));
+            }
+            examined += 1;
+            let Some(wr) = a.workflow_run.clone() else {
+                return Ok(None);
+            };
+            let (Some(run_id), Some(sha)) = (wr.id, wr.head_sha.clone()) else {
+                return Ok(None);
+            };
+            if a.expired {
+                continue;
+            }
+            if let Some(b) = &s.branch
+                && wr.head_branch.as_deref() != Some(b.as_str())
+            {
+                continue;
+            }
+            if let Some(c) = &f.commit
+                && !sha.to_ascii_lowercase().starts_with(c.as_str())
+            {
+                continue;
+            }
+            if !s.allow_forks
+                && wr.head_repository_id.is_some()
+                && wr.head_repository_id != wr.repository_id
+            {
+                continue;
+            }
+            // The list has no conclusion: read the run (once per run) to check it.
+            let run = match runs.get(&run_id) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = github.get_run(owner, repo, run_id).await?;
+                    runs.insert(run_id, r.clone());
+                    r
+                }
+            };
+            if f.mismatch(&run, true).is_some() || (!s.allow_forks && run.fork_name().is_some()) {
+                continue;
+            }
+            let why = format!(
+                "newest run with artifact '{name}' matching {}",
+                f.describe()
+            );
+            let mut c = chosen(settings, &run, why, examined);
+            c.artifacts = Some(vec![a]);
+            return Ok(Some(Resolution::Found(c)));
+        }
+        next = link;
+    }
+    Ok(Some(Resolution::NotFound(format!(
+        "no unexpired artifact '{name}' from a run matching {} in {} ({examined} artifacts examined)",
+        f.describe(),
+        settings.repository()
+    ))))
+}
+
+fn max_runs_reached(examined: usize, what: &str, f: &Filters) -> String {
+    format!(
+        "max-runs: examined {examined} {what} matching {} without an answer; raise max-runs to search further back",
+        f.describe()
+    )
+}
+
+/// Pages through the matching runs, newest first, until one answers.
+async fn walk_runs(
+    settings: &Settings,
+    github: &GitHub,
+    log: &Log,
+    f: &Filters<'_>,
+) -> Result<Resolution> {
+    let s = &settings.search;
+    let (owner, repo) = (&settings.owner, &settings.repo);
+    let mut query: Vec<(&str, &str)> = vec![("exclude_pull_requests", "true")];
+    if let Some(b) = &s.branch {
+        query.push(("branch", b));
+    }
+    if let Some(e) = &s.event {
+        query.push(("event", e));
+    }
+    // The server filter wants a full SHA; a short one is matched here instead.
+    if let Some(c) = f.commit.as_deref().filter(|c| c.len() == 40) {
+        query.push(("head_sha", c));
+    }
+    if let Some(c) = &s.conclusion {
+        query.push(("status", c));
+    }
+    let name_filter = match &settings.selection {
+        Selection::Name(n) => Some(n.as_str()),
+        _ => None,
+    };
+    let mut next = Some(github.runs_url(owner, repo, s.workflow.as_deref(), &query)?);
+    let mut examined = 0;
+    let mut forks = 0;
+    let mut without = 0;
+    while let Some(url) = next.take() {
+        let (page, link): (RunList, _) =
+            github
+                .get_page(url)
+                .await
+                .map_err(|e| match (http_status(&e), &s.workflow) {
+                    (Some(404), Some(w)) => e.context(format!(
+                        "workflow: '{w}' was not found in {}",
+                        settings.repository()
+                    )),
+                    _ => e.context("cannot list workflow runs"),
+                })?;
+        let mut runs = page.workflow_runs;
+        // Do not trust the order after filtering: newest created first, then highest id.
+        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        for run in runs {
+            if examined >= s.max_runs {
+                return Ok(Resolution::NotFound(max_runs_reached(examined, "runs", f)));
+            }
+            examined += 1;
+            if f.mismatch(&run, true).is_some() {
+                continue;
+            }
+            if let Some(fork) = run.fork_name()
+                && !s.allow_forks
+            {
+                forks += 1;
+                log.info(&format!(
+                    "Skipping run {} from the fork {fork} (allow-forks is false)",
+                    run.id
+                ));
+                continue;
+            }
+            if s.search_artifacts {
+                let artifacts = github
+                    .list_run_artifacts(owner, repo, run.id, name_filter)
+                    .await?;
+                if !artifacts
+                    .iter()
+                    .any(|a| !a.expired && selection_matches(&settings.selection, a))
+                {
+                    without += 1;
+                    continue;
+                }
+                let why = format!(
+                    "newest run matching {} with a matching unexpired artifact",
+                    f.describe()
+                );
+                let mut c = chosen(settings, &run, why, examined);
+                c.artifacts = Some(artifacts);
+                return Ok(Resolution::Found(c));
+            }
+            let why = format!("newest run matching {}", f.describe());
+            return Ok(Resolution::Found(chosen(settings, &run, why, examined)));
+        }
+        next = link;
+    }
+    let mut msg = format!(
+        "no run in {} matches {} ({examined} runs examined",
+        settings.repository(),
+        f.describe()
+    );
+    if forks > 0 {
+        msg.push_str(&format!(", {forks} from forks skipped"));
+    }
+    if without > 0 {
+        msg.push_str(&format!(
+            ", {without} without a matching unexpired artifact"
+        ));
+    }
+    msg.push(')');
+    if examined >= 1000 {
+        msg.push_str("; GitHub returns at most 1,000 runs for a filtered search");
+    }
+    Ok(Resolution::NotFound(msg))
+}
+
+/// Does the selection want this artifact (ignoring expiry)?
+pub fn selection_matches(selection: &Selection, a: &Artifact) -> bool {
+    match selection {
+        Selection::All => true,
+        Selection::Name(n) => &a.name == n,
+        Selection::Pattern(p) => p.matches(&a.name),
+        Selection::Ids(ids) => ids.contains(&a.id),
+    }
+}
