@@ -95,8 +95,13 @@ impl World {
     }
 
     pub fn with(opts: Options) -> World {
+        World::with_current(opts, |run| run)
+    }
+
+    /// A world whose current run (`GITHUB_RUN_ID`) is shaped by `shape`.
+    pub fn with_current(opts: Options, shape: impl FnOnce(Run) -> Run) -> World {
         let gh = FakeGitHub::start(opts);
-        let run = gh.add_run(Run::new(&gh.repo()));
+        let run = gh.add_run(shape(Run::new(&gh.repo())));
         let root = tempfile::tempdir().unwrap();
         for d in ["workspace", "temp", "home"] {
             std::fs::create_dir_all(root.path().join(d)).unwrap();
