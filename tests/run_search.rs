@@ -44,23 +44,11 @@ fn fetched_marker(w: &World) -> String {
     String::from_utf8(tree(&w.workspace())["from.txt"].clone()).unwrap()
 }
 
-fn api_requests(w: &World) -> Vec<LoggedRequestView> {
+fn api_requests(w: &World) -> Vec<fakehub::LoggedRequest> {
     w.gh.requests()
         .into_iter()
         .filter(|r| r.origin == Origin::Api)
-        .map(|r| LoggedRequestView {
-            method: r.method,
-            path: r.path,
-            query: r.query,
-        })
         .collect()
-}
-
-#[derive(Debug)]
-struct LoggedRequestView {
-    method: String,
-    path: String,
-    query: String,
 }
 
 #[test]
