@@ -118,6 +118,8 @@ pub struct Settings {
     pub temp_root: PathBuf,
     pub timing: Timing,
     pub debug: bool,
+    /// `SSL_CERT_FILE`: extra trusted roots (a GHES internal CA), added to the system store.
+    pub extra_ca: Option<PathBuf>,
 }
 
 impl Settings {
@@ -173,6 +175,12 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
 
     let api_url = var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
     let api_url = parse_base_url(&api_url, "GITHUB_API_URL")?;
+    if let Some(proxy) = clear_text_proxy(&api_url, &var) {
+        bail!(
+            "GITHUB_API_URL: {} is plain http and the proxy {proxy} would see the token in the clear; use https, or list the host in NO_PROXY",
+            api_url.as_str().trim_end_matches('/')
+        );
+    }
     let server_url = var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
     let server_url = parse_base_url(&server_url, "GITHUB_SERVER_URL")?
         .as_str()
@@ -248,6 +256,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
             },
         },
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
+        extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
     })
 }
 
@@ -427,6 +436,35 @@ fn parse_base_url(value: &str, name: &str) -> Result<Url> {
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         .with_context(|| format!("{name}: '{value}' is not an http(s) URL"))?;
     Ok(url)
+}
+
+/// The proxy a plain-http API request would go through, if any (`HTTP_PROXY`/`ALL_PROXY`, less
+/// `NO_PROXY`). Through a proxy, https is tunnelled and stays private; http is not.
+fn clear_text_proxy(api: &Url, var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    if api.scheme() != "http" {
+        return None;
+    }
+    let proxy = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+        .iter()
+        .find_map(|k| var(k))?;
+    let host = api
+        .host_str()
+        .unwrap_or("")
+        .trim_matches(['[', ']'])
+        .to_ascii_lowercase();
+    let no_proxy = var("no_proxy")
+        .or_else(|| var("NO_PROXY"))
+        .unwrap_or_default();
+    let bypassed = no_proxy
+        .split(',')
+        .map(|e| e.trim().to_ascii_lowercase())
+        .any(|entry| {
+            let entry = entry.trim_start_matches("*.").trim_start_matches('.');
+            let entry = entry.split(':').next().unwrap_or("");
+            !entry.is_empty()
+                && (entry == "*" || host == entry || host.ends_with(&format!(".{entry}")))
+        });
+    (!bypassed).then_some(proxy)
 }
 
 /// Booleans exactly as `@actions/core` getBooleanInput accepts them.
@@ -615,6 +653,43 @@ mod tests {
         assert!(err(&["--max-runs", "-1"]).starts_with("max-runs:"));
         assert!(err(&["--run-number", "x"]).starts_with("run-number:"));
         assert!(err(&["--wait-timeout", "later"]).starts_with("wait-timeout:"));
+    }
+
+    #[test]
+    fn plain_http_api_through_a_proxy_is_refused() {
+        let http = [("GITHUB_API_URL", "http://ghe.internal/api/v3")];
+        let e = format!(
+            "{:#}",
+            settings(&[], &[http[0], ("HTTP_PROXY", "http://proxy:3128")]).unwrap_err()
+        );
+        assert!(
+            e.starts_with("GITHUB_API_URL:") && e.contains("proxy"),
+            "{e}"
+        );
+        assert!(
+            settings(
+                &[],
+                &[
+                    http[0],
+                    ("HTTP_PROXY", "http://p:1"),
+                    ("NO_PROXY", "example.com,.internal")
+                ]
+            )
+            .is_ok()
+        );
+        assert!(settings(&[], &[http[0], ("https_proxy", "http://p:1")]).is_ok());
+        let https = ("GITHUB_API_URL", "https://ghe.internal/api/v3");
+        assert!(
+            settings(
+                &[],
+                &[
+                    https,
+                    ("HTTP_PROXY", "http://p:1"),
+                    ("HTTPS_PROXY", "http://p:1")
+                ]
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -110,6 +110,7 @@ impl GitHub {
         );
         headers.insert(USER_AGENT, user_agent());
         let http = reqwest::Client::builder()
+            .tls_certs_merge(super::tls::extra_roots(settings)?)
             .default_headers(headers)
             .redirect(redirect::Policy::none())
             .connect_timeout(Duration::from_secs(30))
@@ -446,6 +447,7 @@ impl Blob {
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, user_agent());
         let http = reqwest::Client::builder()
+            .tls_certs_merge(super::tls::extra_roots(settings)?)
             .default_headers(headers)
             // Blob storage does not redirect; if something does, a few hops at most. reqwest
             // would strip credentials on a host change, and we send none anyway.

@@ -8,6 +8,7 @@ pub mod client;
 pub mod model;
 pub mod pages;
 pub mod runs;
+pub mod tls;
 
 pub use client::{Blob, GitHub, HttpError};
 pub use model::Artifact;

@@ -1,0 +1,31 @@
+//! Trust: the system's root store plus the certificates in `SSL_CERT_FILE`, on every platform.
+//!
+//! Self-hosted GHES often uses an internal CA, handed to tools through `SSL_CERT_FILE`. On Linux
+//! the platform verifier would read that file *instead of* the system store, and on macOS and
+//! Windows not at all; so `main` takes the variable out of the process environment before any
+//! thread starts, and its certificates are merged here on top of the system store.
+
+use anyhow::{Context, Result};
+use reqwest::Certificate;
+
+use crate::settings::Settings;
+
+pub fn extra_roots(settings: &Settings) -> Result<Vec<Certificate>> {
+    let Some(path) = &settings.extra_ca else {
+        return Ok(Vec::new());
+    };
+    let pem = std::fs::read(path)
+        .with_context(|| format!("SSL_CERT_FILE: cannot read {}", path.display()))?;
+    let certs = Certificate::from_pem_bundle(&pem).with_context(|| {
+        format!(
+            "SSL_CERT_FILE: {} is not a PEM certificate bundle",
+            path.display()
+        )
+    })?;
+    anyhow::ensure!(
+        !certs.is_empty(),
+        "SSL_CERT_FILE: {} holds no PEM certificate",
+        path.display()
+    );
+    Ok(certs)
+}
