@@ -477,3 +477,15 @@ fn ghes_base_path_and_same_host_redirect_work_without_digest() {
         }
     }
 }
+
+#[test]
+fn every_declared_output_is_written() {
+    let w = World::new();
+    w.add("dist", sample(1));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.ok();
+    let written: Vec<&str> = out.outputs.keys().map(String::as_str).collect();
+    let mut declared: Vec<&str> = artifetch::report::OUTPUTS.iter().map(|(n, _)| *n).collect();
+    declared.sort_unstable();
+    assert_eq!(written, declared);
+}
