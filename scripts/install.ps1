@@ -143,6 +143,8 @@ if (-not $version -or -not $expected) {
 if (Get-Command cargo -ErrorAction SilentlyContinue) {
     $root = Join-Path $temp 'artifetch-cargo'
     Log "building from source: cargo install --locked --path $actionPath --root $root"
+    # A kept target dir makes a later step's rebuild a quick no-op.
+    if (-not $env:CARGO_TARGET_DIR) { $env:CARGO_TARGET_DIR = Join-Path $root 'target' }
     & cargo install --locked --path $actionPath --root $root | Out-Host
     if ($LASTEXITCODE -ne 0) { Die "cargo install --locked --path $actionPath failed (see above)" }
     Emit (Join-Path (Join-Path $root 'bin') "artifetch$exe")

@@ -181,7 +181,9 @@ fi
 if command -v cargo >/dev/null 2>&1; then
   root="$(to_unix "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")/artifetch-cargo"
   log "building from source: cargo install --locked --path $action_path --root $root"
-  cargo install --locked --path "$action_path" --root "$root" >&2 ||
+  # A kept target dir makes a later step's rebuild a quick no-op.
+  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" \
+    cargo install --locked --path "$action_path" --root "$root" >&2 ||
     die "cargo install --locked --path $action_path failed (see above)"
   emit "$root/bin/artifetch$exe"
 fi
