@@ -355,3 +355,36 @@ fn expression_scanner_finds_inputs() {
     assert_eq!(referenced("a ${{inputs.x}} b", "inputs."), vec!["x"]);
     assert!(referenced("echo $INPUTS.x ${{ github.inputs_x }}", "inputs.").is_empty());
 }
+
+#[test]
+fn workflows_interpolate_no_input_into_run_text() {
+    let dir = root().join(".github/workflows");
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yml") {
+            continue;
+        }
+        let wf = load(&path);
+        let Some(jobs) = wf.get("jobs").and_then(Value::as_mapping) else {
+            problems.push(format!("{}: no jobs", path.display()));
+            continue;
+        };
+        for (job, body) in jobs {
+            let steps = body.get("steps").and_then(Value::as_sequence);
+            for s in steps.into_iter().flatten() {
+                let Some(run) = s.get("run").map(scalar) else {
+                    continue;
+                };
+                if !referenced(&run, "inputs.").is_empty() {
+                    problems.push(format!(
+                        "{} job {}: `${{{{ inputs.* }}}}` inside `run:`",
+                        path.display(),
+                        scalar(job)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
