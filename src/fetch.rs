@@ -120,6 +120,7 @@ impl Fetcher {
             }
         ));
 
+        lines.extend(download.notes.iter().cloned());
         let digest = self.check_digest(item, &download.sha256, lines)?;
 
         let settings = Arc::clone(&self.settings);
@@ -244,13 +245,14 @@ impl Fetcher {
         let s = &self.settings;
         let mut sink = Sink::create(part)?;
         let mut last_error = String::new();
+        let mut notes = Vec::new();
         for attempt in 1..=s.timing.attempts {
             if attempt > 1 {
                 let wait = self.github.backoff(attempt - 1);
                 self.log.warning(&format!(
-                    "artifact '{}': {last_error}; retrying in {:.1}s (attempt {attempt} of {})",
+                    "artifact '{}': {last_error}; retrying in {} (attempt {attempt} of {})",
                     a.name,
-                    wait.as_secs_f64(),
+                    seconds(wait),
                     s.timing.attempts
                 ));
                 tokio::time::sleep(wait).await;
@@ -285,7 +287,7 @@ impl Fetcher {
                 }
             };
             match self
-                .receive(a.name.as_str(), response, &shown, &mut sink)
+                .receive(a.name.as_str(), response, &shown, &mut sink, &mut notes)
                 .await
             {
                 Ok(meta) => {
@@ -296,6 +298,7 @@ impl Fetcher {
                         is_zip: meta.is_zip(part),
                         filename: meta.filename,
                         attempts: attempt,
+                        notes,
                     });
                 }
                 Err(e) => last_error = format!("{e:#}"),
@@ -315,10 +318,19 @@ impl Fetcher {
         mut response: Response,
         shown: &str,
         sink: &mut Sink,
+        notes: &mut Vec<String>,
     ) -> Result<Meta> {
         let status = response.status();
         match status {
-            StatusCode::OK => sink.restart()?,
+            StatusCode::OK => {
+                if sink.len > 0 {
+                    notes.push(format!(
+                        "The server did not honour the Range request; restarted from byte 0 ({} discarded)",
+                        human_bytes(sink.len)
+                    ));
+                }
+                sink.restart()?
+            }
             StatusCode::PARTIAL_CONTENT => {
                 let start = response
                     .headers()
@@ -331,6 +343,10 @@ impl Fetcher {
                     sink.restart()?;
                     bail!("GET {shown} resumed at the wrong offset; starting over");
                 }
+                notes.push(format!(
+                    "Resumed at byte {} with a Range request (206 Partial Content)",
+                    sink.len
+                ));
             }
             _ => {
                 let body = response.text().await.unwrap_or_default();
@@ -411,6 +427,8 @@ fn seconds(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs.fract() == 0.0 {
         format!("{secs:.0}s")
+    } else if secs >= 1.0 {
+        format!("{secs:.1}s")
     } else {
         format!("{secs:.2}s")
     }
@@ -422,6 +440,8 @@ struct Download {
     is_zip: bool,
     filename: Option<String>,
     attempts: u32,
+    /// Resumes and restarts, for the artifact's log group.
+    notes: Vec<String>,
 }
 
 struct Meta {

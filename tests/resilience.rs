@@ -127,6 +127,12 @@ fn truncated_body_resumes_with_range() {
     assert_eq!(w.api_requests("/zip").len(), 2);
     assert_ne!(blob[0].query, blob[1].query);
     assert!(out.stdout.contains("after 2 attempts"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("Resumed at byte {from} with a Range request")),
+        "{}",
+        out.stdout
+    );
     assert_big_extracted(&w.workspace(), 4);
     w.assert_temp_clean();
 }
@@ -145,7 +151,14 @@ fn truncated_body_restarts_when_range_is_not_honoured() {
             after_bytes: 100_000,
         },
     ));
-    w.run(&[("name", "dist")], &[]).ok();
+    let out = w.run(&[("name", "dist")], &[]);
+    out.ok();
+    assert!(
+        out.stdout
+            .contains("did not honour the Range request; restarted"),
+        "{}",
+        out.stdout
+    );
     let blob = w.blob_requests();
     assert_eq!(statuses(&blob), vec![200, 200], "{blob:#?}");
     assert!(blob[1].header("range").is_some(), "it asked to resume");
@@ -604,4 +617,45 @@ fn staging_inside_the_destination_is_always_removed() {
         "empty dest left behind"
     );
     assert!(entries(temp.path()).is_empty());
+}
+
+#[test]
+fn slow_downloads_log_progress_that_survives_a_resume() {
+    let w = World::with(Options {
+        throttle_bytes_per_sec: Some(600_000),
+        ..Options::default()
+    });
+    w.add("dist", big(50));
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::TruncateBody {
+            after_bytes: 150_000,
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.ok();
+    // "  'dist': 117.2 KiB of 293.2 KiB (40%), 776.5 KiB/s", printed as it goes (progress every
+    // 5 s, scaled to 50 ms), outside the artifact's group, which is printed when it is done.
+    let percents: Vec<u32> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  'dist': ") && l.contains(" of 293.2 KiB ("))
+        .map(|l| {
+            l.split('(')
+                .nth(1)
+                .unwrap()
+                .split('%')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(percents.len() >= 3, "{}", out.stdout);
+    assert!(percents.iter().all(|p| *p <= 100), "{percents:?}");
+    // After the resume it counts on from where it was, not from zero.
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+    assert!(!out.stdout.contains("sig="));
+    assert_big_extracted(&w.workspace(), 50);
 }
