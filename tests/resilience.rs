@@ -340,9 +340,17 @@ fn concurrent_downloads_share_the_rate_limit_gate() {
     let limited = api.iter().find(|r| r.status == 403).expect("the limit");
     let t0 = limited.at;
     let wait = Duration::from_secs(1);
-    let too_early: Vec<_> = api
+    // The list call and the first wave of three Location requests were sent before anyone saw
+    // the limit (the server may log them a little after it on a busy machine); everything else
+    // must wait for the gate.
+    let later: Vec<_> = api
         .iter()
-        .filter(|r| r.at > t0 + Duration::from_millis(100) && r.at < t0 + wait * 95 / 100)
+        .filter(|r| r.path.ends_with("/zip"))
+        .skip(3)
+        .collect();
+    let too_early: Vec<_> = later
+        .iter()
+        .filter(|r| r.at > t0 && r.at < t0 + wait * 95 / 100)
         .map(|r| (r.path.clone(), r.at - t0))
         .collect();
     assert!(
