@@ -34,6 +34,8 @@ const MAX_DEPTH: usize = 256;
 /// Symlink targets are read into memory, so they are bounded too (PATH_MAX - 1).
 const MAX_LINK_TARGET_BYTES: usize = 4095;
 const MAX_THREADS: usize = 8;
+/// Bytes of an entry name quoted in messages.
+const SHOWN_BYTES: usize = 120;
 /// Below this many files, starting threads (each re-reads the central directory) does not pay.
 const PARALLEL_MIN_FILES: usize = 64;
 
@@ -81,8 +83,52 @@ pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Ex
 /// files (and symlinks) are replaced, unrelated files in `dest` are left alone. A symlink in `dest`
 /// where the artifact has a directory is an error: merging would write through it.
 pub fn place(staging: &Path, dest: &Path) -> Result<()> {
+    // Every conflict is found before the first move, so a refused artifact leaves the
+    // destination exactly as it was rather than half-merged.
+    check_placeable(staging, dest)?;
     fsx::create_dir_all(dest)?;
     merge_into(staging, dest)
+}
+
+/// The checks `merge_into` makes, without moving anything: a directory of the artifact over a
+/// symlink or a non-directory in `dest`, or a file of the artifact over a directory.
+fn check_placeable(src_dir: &Path, dst_dir: &Path) -> Result<()> {
+    for entry in fsx::read_dir(src_dir)? {
+        let entry = entry?;
+        let from = entry.path();
+        let to = dst_dir.join(entry.file_name());
+        let from_is_dir = entry
+            .file_type()
+            .with_context(|| format!("failed to inspect {}", from.display()))?
+            .is_dir();
+        let meta = match fs::symlink_metadata(&to) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            Err(err) => {
+                return Err(err).with_context(|| format!("failed to inspect {}", to.display()));
+            }
+            Ok(meta) => meta,
+        };
+        let kind = meta.file_type();
+        if from_is_dir && kind.is_symlink() {
+            bail!(
+                "refusing to write through symlink {} (the artifact has a directory there)",
+                to.display()
+            );
+        } else if from_is_dir && kind.is_dir() {
+            check_placeable(&from, &to)?;
+        } else if kind.is_dir() {
+            bail!(
+                "cannot replace directory {} with a file from the artifact",
+                to.display()
+            );
+        } else if from_is_dir {
+            bail!(
+                "cannot replace {} with a directory from the artifact: it is not a directory",
+                to.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Is `name` a safe single path component (artifact names, Content-Disposition file names)?
@@ -126,23 +172,79 @@ struct Plan {
 fn open_archive(path: &Path) -> Result<Archive> {
     let file = fsx::open(path)?;
     // Small buffer: it serves header reads; bulk reads bypass it, and every seek discards it.
-    ZipArchive::new(BufReader::with_capacity(16 * 1024, file))
-        .map_err(|err| anyhow!("{} is not a valid zip archive: {err}", path.display()))
+    ZipArchive::new(BufReader::with_capacity(16 * 1024, file)).map_err(|err| {
+        let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        anyhow!("the downloaded file ({size} bytes) is not a valid zip archive: {err}")
+    })
+}
+
+/// The first name that occurs twice in the central directory, read by hand: the zip crate keys
+/// entries by name, so it can only say *that* there are duplicates. `None` if the directory
+/// cannot be walked (zip64, damage); the caller still refuses the archive.
+fn duplicate_name(path: &Path) -> Option<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let tail_len = len.min(65_557 + 22);
+    file.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = vec![0u8; tail_len as usize];
+    file.read_exact(&mut tail).ok()?;
+    let eocd = (0..=tail.len().checked_sub(22)?)
+        .rev()
+        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
+    let rd16 = |b: &[u8], at: usize| Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?));
+    let rd32 = |b: &[u8], at: usize| Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?));
+    let count = rd16(&tail, eocd + 10)?;
+    let cd_size = u64::from(rd32(&tail, eocd + 12)?);
+    let cd_offset = u64::from(rd32(&tail, eocd + 16)?);
+    if cd_offset.checked_add(cd_size)? > len {
+        return None;
+    }
+    file.seek(SeekFrom::Start(cd_offset)).ok()?;
+    let mut cd = vec![0u8; cd_size as usize];
+    file.read_exact(&mut cd).ok()?;
+    let mut seen = HashSet::new();
+    let mut at = 0usize;
+    for _ in 0..count {
+        if rd32(&cd, at)? != 0x0201_4b50 {
+            return None;
+        }
+        let name_len = usize::from(rd16(&cd, at + 28)?);
+        let name = cd.get(at + 46..at + 46 + name_len)?;
+        if !seen.insert(name) {
+            return Some(name.to_vec());
+        }
+        at += 46 + name_len + usize::from(rd16(&cd, at + 30)?) + usize::from(rd16(&cd, at + 32)?);
+    }
+    None
 }
 
 fn plan(zip: &mut Archive, archive: &Path, limits: &Limits) -> Result<Plan> {
     // The zip crate indexes entries by name, so a repeated raw name leaves only this flag behind.
     if zip.has_duplicate_names() {
-        bail!("{} contains duplicate entry names", archive.display());
+        match duplicate_name(archive) {
+            Some(name) => bail!(
+                "refusing archive entry {}: the archive holds more than one entry with this name (duplicate entry names)",
+                show(&name)
+            ),
+            None => bail!("refusing the archive: it contains duplicate entry names"),
+        }
     }
     let mut declared = 0u64;
+    let mut largest = (0u64, String::new());
     for i in 0..zip.len() {
-        declared = declared.saturating_add(entry_data(zip, i)?.size());
+        let data = entry_data(zip, i)?;
+        let size = data.size();
+        declared = declared.saturating_add(size);
+        if size > largest.0 || i == 0 {
+            largest = (size, show(data.name_raw()));
+        }
     }
     if declared > limits.max_total_bytes {
         bail!(
-            "{} declares {declared} uncompressed bytes, more than the limit of {} bytes",
-            archive.display(),
+            "refusing the archive: its entries declare {declared} uncompressed bytes (the largest, entry {}, {} bytes), more than the limit of {} bytes (max-size)",
+            largest.1,
+            largest.0,
             limits.max_total_bytes
         );
     }
@@ -216,10 +318,27 @@ fn entry_data(zip: &Archive, index: usize) -> Result<zip::read::ZipFileEntry<'_>
 }
 
 /// Quote a raw name for messages; invalid UTF-8 is shown byte-escaped rather than replaced.
+/// Names longer than `SHOWN_BYTES` are cut, with their length, so a 4 KiB hostile name does not
+/// flood the log.
 fn show(raw: &[u8]) -> String {
-    match std::str::from_utf8(raw) {
+    let (head, cut) = if raw.len() > SHOWN_BYTES {
+        // Back up to a character boundary when the name is UTF-8.
+        let mut end = SHOWN_BYTES;
+        while end > 0 && std::str::from_utf8(&raw[..end]).is_err() && raw.len() - end < 4 {
+            end -= 1;
+        }
+        (&raw[..end], true)
+    } else {
+        (raw, false)
+    };
+    let quoted = match std::str::from_utf8(head) {
         Ok(s) => format!("{s:?}"),
-        Err(_) => format!("\"{}\"", raw.escape_ascii()),
+        Err(_) => format!("\"{}\"", head.escape_ascii()),
+    };
+    if cut {
+        format!("{quoted}… ({} bytes)", raw.len())
+    } else {
+        quoted
     }
 }
 
@@ -249,7 +368,7 @@ fn normalize_entry_name(raw: &[u8]) -> Result<(String, bool), String> {
             _ => {}
         }
         if let Some(why) = component_problem(part) {
-            return Err(format!("component {part:?} {why}"));
+            return Err(format!("component {} {why}", show(part.as_bytes())));
         }
         parts.push(part);
     }
@@ -407,7 +526,7 @@ fn normalize_link_target(target: &str, depth: usize) -> Result<String, String> {
             ".." => return Err("target has '..' after a name".into()),
             _ => {
                 if let Some(why) = component_problem(part) {
-                    return Err(format!("target component {part:?} {why}"));
+                    return Err(format!("target component {} {why}", show(part.as_bytes())));
                 }
                 down.push(part);
             }
@@ -541,6 +660,10 @@ impl Shared<'_> {
     fn work(&self, zip: &mut Archive, dirs: &mut DirCache) {
         let mut buf = vec![0u8; BUF_SIZE];
         while !self.failed.load(Ordering::Relaxed) {
+            if fsx::cancelled() {
+                self.fail(usize::MAX, anyhow!("extraction cancelled"));
+                break;
+            }
             let Some(&i) = self.order.get(self.next.fetch_add(1, Ordering::Relaxed)) else {
                 break;
             };
@@ -598,6 +721,9 @@ impl Shared<'_> {
                         .with_context(|| format!("archive entry {} is corrupt", e.shown));
                 }
             };
+            if fsx::cancelled() {
+                bail!("extraction cancelled (at entry {})", e.shown);
+            }
             n += k as u64;
             if n > e.size {
                 bail!(
@@ -868,6 +994,10 @@ fn temp_sibling(path: &Path) -> std::path::PathBuf {
     // Not derived from the file name, which may already be 255 bytes long.
     path.with_file_name(format!(".artifetch-{}-{n}.tmp", std::process::id()))
 }
+
+#[cfg(test)]
+#[path = "extract_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {
@@ -1296,7 +1426,7 @@ mod tests {
             extract_zip(&env.archive, &env.staging, &limits).unwrap_err()
         );
         assert!(
-            err.contains("declares 1200") && err.contains("limit"),
+            err.contains("declare 1200") && err.contains("limit") && err.contains("\"a\""),
             "{err}"
         );
         assert!(env.staging_is_empty());

@@ -8,7 +8,7 @@
 //! is moved into place only when complete, so a failure leaves the destination as it was.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -120,6 +120,7 @@ impl Fetcher {
             }
         ));
 
+        lines.extend(download.notes.iter().cloned());
         let digest = self.check_digest(item, &download.sha256, lines)?;
 
         let settings = Arc::clone(&self.settings);
@@ -129,8 +130,21 @@ impl Fetcher {
         let id = a.id;
         let is_zip = download.is_zip;
         let filename = download.filename.clone();
+        let bytes = download.bytes;
         let placed =
             tokio::task::spawn_blocking(move || -> Result<(PathBuf, u64, u64, Vec<String>)> {
+                if is_zip && bytes == 0 {
+                    bail!(
+                        "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
+                    );
+                }
+                if is_zip && !settings.skip_decompress && !starts_like_zip(&part) {
+                    bail!(
+                        "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
+                        human_bytes(bytes),
+                        first_bytes(&part)
+                    );
+                }
                 if settings.skip_decompress || !is_zip {
                     let file_name = if is_zip {
                         format!("{name}.zip")
@@ -142,7 +156,7 @@ impl Fetcher {
                     move_into(&part, &target)?;
                     return Ok((target, 1, size, Vec::new()));
                 }
-                let staging = staging_dir(&workdir, &dest, id)?;
+                let (staging, created) = staging_dir(&workdir, &dest, id)?;
                 let result = extract::extract_zip(
                     &part,
                     &staging,
@@ -161,7 +175,12 @@ impl Fetcher {
                     Ok(x)
                 });
                 let _ = std::fs::remove_dir_all(&staging);
+                crate::fsx::unregister_temp(&staging);
                 let _ = std::fs::remove_file(&part);
+                if result.is_err() {
+                    // A destination that did not exist before is not left behind, empty.
+                    crate::fsx::remove_created(&created);
+                }
                 let x = result?;
                 Ok((dest, x.files, x.bytes, x.warnings))
             })
@@ -226,13 +245,14 @@ impl Fetcher {
         let s = &self.settings;
         let mut sink = Sink::create(part)?;
         let mut last_error = String::new();
+        let mut notes = Vec::new();
         for attempt in 1..=s.timing.attempts {
             if attempt > 1 {
                 let wait = self.github.backoff(attempt - 1);
                 self.log.warning(&format!(
-                    "artifact '{}': {last_error}; retrying in {:.1}s (attempt {attempt} of {})",
+                    "artifact '{}': {last_error}; retrying in {} (attempt {attempt} of {})",
                     a.name,
-                    wait.as_secs_f64(),
+                    seconds(wait),
                     s.timing.attempts
                 ));
                 tokio::time::sleep(wait).await;
@@ -267,7 +287,7 @@ impl Fetcher {
                 }
             };
             match self
-                .receive(a.name.as_str(), response, &shown, &mut sink)
+                .receive(a.name.as_str(), response, &shown, &mut sink, &mut notes)
                 .await
             {
                 Ok(meta) => {
@@ -278,6 +298,7 @@ impl Fetcher {
                         is_zip: meta.is_zip(part),
                         filename: meta.filename,
                         attempts: attempt,
+                        notes,
                     });
                 }
                 Err(e) => last_error = format!("{e:#}"),
@@ -297,10 +318,19 @@ impl Fetcher {
         mut response: Response,
         shown: &str,
         sink: &mut Sink,
+        notes: &mut Vec<String>,
     ) -> Result<Meta> {
         let status = response.status();
         match status {
-            StatusCode::OK => sink.restart()?,
+            StatusCode::OK => {
+                if sink.len > 0 {
+                    notes.push(format!(
+                        "The server did not honour the Range request; restarted from byte 0 ({} discarded)",
+                        human_bytes(sink.len)
+                    ));
+                }
+                sink.restart()?
+            }
             StatusCode::PARTIAL_CONTENT => {
                 let start = response
                     .headers()
@@ -313,6 +343,10 @@ impl Fetcher {
                     sink.restart()?;
                     bail!("GET {shown} resumed at the wrong offset; starting over");
                 }
+                notes.push(format!(
+                    "Resumed at byte {} with a Range request (206 Partial Content)",
+                    sink.len
+                ));
             }
             _ => {
                 let body = response.text().await.unwrap_or_default();
@@ -349,7 +383,7 @@ impl Fetcher {
                 Ok(None) => break,
                 Err(e) => {
                     let why = if e.is_timeout() {
-                        format!("no data for {}s", self.settings.timing.stall.as_secs())
+                        format!("no data for {}", seconds(self.settings.timing.stall))
                     } else {
                         "connection cut".to_string()
                     };
@@ -388,12 +422,26 @@ impl Fetcher {
     }
 }
 
+/// `30s`, or `0.3s` when the test time scale shrinks it.
+fn seconds(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0}s")
+    } else if secs >= 1.0 {
+        format!("{secs:.1}s")
+    } else {
+        format!("{secs:.2}s")
+    }
+}
+
 struct Download {
     bytes: u64,
     sha256: String,
     is_zip: bool,
     filename: Option<String>,
     attempts: u32,
+    /// Resumes and restarts, for the artifact's log group.
+    notes: Vec<String>,
 }
 
 struct Meta {
@@ -422,6 +470,13 @@ impl Meta {
             _ => false,
         }
     }
+}
+
+/// The first bytes of a file, quoted for an error message.
+fn first_bytes(file: &Path) -> String {
+    let mut head = Vec::new();
+    let _ = File::open(file).and_then(|f| std::io::Read::read_to_end(&mut f.take(16), &mut head));
+    format!("\"{}\"", head.escape_ascii())
 }
 
 fn starts_like_zip(file: &Path) -> bool {
@@ -554,18 +609,24 @@ impl Sink {
 }
 
 /// A staging directory on the destination's filesystem, so that placing is a rename: under our
-/// work directory when it shares the filesystem, else a hidden directory inside the destination.
-fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<PathBuf> {
-    let staging = if same_filesystem(workdir, dest) {
-        workdir.join(format!("staging-{id}"))
-    } else {
-        std::fs::create_dir_all(dest)
-            .with_context(|| format!("cannot create {}", dest.display()))?;
-        dest.join(format!(".artifetch-staging-{}", random_hex(12)))
-    };
-    std::fs::create_dir_all(&staging)
-        .with_context(|| format!("cannot create {}", staging.display()))?;
-    Ok(staging)
+/// work directory when it shares the filesystem, else a hidden directory inside the destination,
+/// registered so that it goes even on cancellation. Also returns the directories created for the
+/// destination itself (outermost first), which a failure removes again.
+fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<(PathBuf, Vec<PathBuf>)> {
+    if same_filesystem(workdir, dest) {
+        let staging = workdir.join(format!("staging-{id}"));
+        crate::fsx::create_dir_all(&staging)?;
+        return Ok((staging, Vec::new()));
+    }
+    let created = crate::fsx::create_dir_all_tracked(dest)?;
+    let staging = dest.join(format!(".artifetch-staging-{}", random_hex(12)));
+    crate::fsx::register_temp(&staging);
+    if let Err(e) = std::fs::create_dir(&staging) {
+        crate::fsx::unregister_temp(&staging);
+        crate::fsx::remove_created(&created);
+        return Err(e).with_context(|| format!("cannot create {}", staging.display()));
+    }
+    Ok((staging, created))
 }
 
 #[cfg(unix)]

@@ -59,3 +59,71 @@ pub fn symlink(target: &Path, link: &Path) -> Result<()> {
         )
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Process-wide cancellation and cleanup. The runner cancels a step with SIGINT/SIGTERM and the
+// `timeout` input can stop it; either way, extraction threads must stop writing and every
+// directory we created outside the work directory (a staging directory inside a destination
+// on another filesystem) must be removed before the process exits.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Asks long-running file work (extraction) to stop at its next check.
+pub fn cancel() {
+    CANCELLED.store(true, Ordering::SeqCst);
+}
+
+pub fn cancelled() -> bool {
+    CANCELLED.load(Ordering::Relaxed)
+}
+
+/// Records a temporary directory that lives outside the work directory, so that
+/// [`remove_registered`] removes it even if its owner never gets to.
+pub fn register_temp(path: &Path) {
+    REGISTERED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(path.to_path_buf());
+}
+
+/// Its owner removed it (or moved it into place).
+pub fn unregister_temp(path: &Path) {
+    REGISTERED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|p| p != path);
+}
+
+/// Removes every registered temporary directory; called once at exit.
+pub fn remove_registered() {
+    let paths = std::mem::take(&mut *REGISTERED.lock().unwrap_or_else(|e| e.into_inner()));
+    for p in paths {
+        let _ = fs::remove_dir_all(&p);
+    }
+}
+
+/// `create_dir_all` that returns the directories it actually created, outermost first, so that a
+/// failure can take them away again with [`remove_created`].
+pub fn create_dir_all_tracked(path: &Path) -> Result<Vec<PathBuf>> {
+    let missing: Vec<PathBuf> = path
+        .ancestors()
+        .take_while(|p| !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err())
+        .map(Path::to_path_buf)
+        .collect();
+    create_dir_all(path)?;
+    Ok(missing.into_iter().rev().collect())
+}
+
+/// Removes directories made by [`create_dir_all_tracked`], innermost first, as long as they are
+/// empty (something else may have put files there meanwhile; those stay).
+pub fn remove_created(created: &[PathBuf]) {
+    for dir in created.iter().rev() {
+        if fs::remove_dir(dir).is_err() {
+            break;
+        }
+    }
+}

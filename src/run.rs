@@ -74,25 +74,35 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         let overall = settings.timing.overall;
         let bounded = async {
             match overall {
-                Some(limit) => tokio::time::timeout(limit, run(settings, log.clone(), sinks, &workdir))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(anyhow::anyhow!(
-                            "timeout: the step took longer than {} minutes; stopped",
-                            limit.as_secs_f64() / 60.0
-                        ))
-                    }),
+                Some(limit) => {
+                    tokio::time::timeout(limit, run(settings, log.clone(), sinks, &workdir))
+                        .await
+                        .unwrap_or_else(|_| {
+                            crate::fsx::cancel();
+                            Err(anyhow::anyhow!(
+                                "timeout: the step took longer than {} minutes; stopped",
+                                limit.as_secs_f64() / 60.0
+                            ))
+                        })
+                }
                 None => run(settings, log.clone(), sinks, &workdir).await,
             }
         };
         tokio::select! {
             r = bounded => r,
-            signal = cancelled() => Err(anyhow::anyhow!("cancelled by {signal}; temporary files removed")),
+            signal = cancelled() => {
+                crate::fsx::cancel();
+                Err(anyhow::anyhow!("cancelled by {signal}; temporary files removed"))
+            }
         }
     });
-    // Temp files go on success, failure and cancellation alike.
+    // Temp files go on success, failure and cancellation alike. On cancellation or timeout, tasks
+    // may still be running (extraction was told to stop above): give the runtime a moment to wind down so nothing is
+    // recreated behind our back, then remove the work directory and any staging directory that
+    // lives inside a destination.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     let _ = std::fs::remove_dir_all(&workdir);
-    runtime.shutdown_background();
+    crate::fsx::remove_registered();
     match result {
         Ok(code) => code,
         Err(e) => fail(&log, &e),
@@ -207,11 +217,19 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         started.elapsed().as_secs_f64(),
         github.request_count()
     ));
+    let errors: Vec<&String> = fetched
+        .iter()
+        .filter_map(|f| f.result.as_ref().err())
+        .collect();
+    if let [only] = errors.as_slice()
+        && fetched.len() == 1
+    {
+        // One artifact, one failure: its own message is the step's error.
+        bail!("{only}");
+    }
     if !failed.is_empty() {
-        for f in fetched.iter() {
-            if let Err(e) = &f.result {
-                log.error(e);
-            }
+        for e in &errors {
+            log.error(e);
         }
         bail!(
             "{} of {} artifacts failed: {}",

@@ -322,10 +322,15 @@ impl GitHub {
         Duration::from_secs_f64(wait.as_secs_f64() * self.timing.backoff.as_secs_f64())
     }
 
+    /// Waits until no rate-limit wait is pending. Loops: another task may extend the wait
+    /// (a second limit answer) while this one sleeps.
     async fn wait_for_gate(&self) {
-        let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = until {
-            tokio::time::sleep_until(until).await;
+        loop {
+            let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => return,
+            }
         }
     }
 
@@ -387,8 +392,9 @@ fn rate_limit_wait(
         let wait = Duration::from_secs(reset.saturating_sub(now) + 1);
         if wait > MAX_RATE_LIMIT_WAIT {
             return Some(Err(anyhow::anyhow!(
-                "GitHub API rate limit exhausted ({message}); it resets in {} minutes, at unix time {reset}",
-                wait.as_secs() / 60
+                "GitHub API rate limit exhausted ({message}); it resets in {} minutes, at {}; not waiting that long",
+                wait.as_secs() / 60,
+                utc(reset)
             )));
         }
         return Some(Ok(wait));
@@ -397,6 +403,27 @@ fn rate_limit_wait(
         return Some(Ok(Duration::from_secs(after)));
     }
     None
+}
+
+/// `2024-01-01 12:00:00 UTC` for a Unix time (days-from-civil, inverted; no date crate).
+fn utc(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let rem = unix % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn transport_reason(e: &reqwest::Error) -> String {
@@ -565,6 +592,14 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn utc_times_read_well() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_704_110_400), "2024-01-01 12:00:00 UTC");
+        assert_eq!(utc(4_107_542_399), "2100-02-28 23:59:59 UTC");
     }
 
     #[test]

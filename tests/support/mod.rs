@@ -249,3 +249,83 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 pub fn names(tree: &BTreeMap<String, Vec<u8>>) -> Vec<&str> {
     tree.keys().map(String::as_str).collect()
 }
+
+impl World {
+    /// The binary's `Command` with the same environment as [`World::run`], not yet started.
+    pub fn command(&self, inputs: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Command {
+        let mut env = self.env();
+        for (k, v) in inputs {
+            env.insert(format!("INPUT_{}", k.to_uppercase()), v.to_string());
+        }
+        for (k, v) in extra_env {
+            if v.is_empty() {
+                env.remove(*k);
+            } else {
+                env.insert(k.to_string(), v.to_string());
+            }
+        }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_artifetch"));
+        cmd.env_clear()
+            .envs(&env)
+            .current_dir(self.root.path().join("home"));
+        cmd
+    }
+
+    /// API requests whose path contains `needle`.
+    pub fn api_requests(&self, needle: &str) -> Vec<fakehub::LoggedRequest> {
+        self.gh
+            .requests()
+            .into_iter()
+            .filter(|r| r.origin == Origin::Api && r.path.contains(needle))
+            .collect()
+    }
+
+    /// Requests to the blob origin.
+    pub fn blob_requests(&self) -> Vec<fakehub::LoggedRequest> {
+        self.gh
+            .requests()
+            .into_iter()
+            .filter(|r| r.origin == Origin::Blob)
+            .collect()
+    }
+}
+
+/// Everything under `dir` (directories, files with contents, symlinks with targets), so that
+/// "left exactly as it was" and "nothing else created" can be compared. Missing dir: empty.
+pub fn listing(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            if meta.file_type().is_symlink() {
+                let t = std::fs::read_link(&p).unwrap();
+                out.insert(rel, format!("symlink -> {}", t.display()));
+            } else if meta.is_dir() {
+                out.insert(rel.clone(), "dir".into());
+                walk(base, &p, out);
+            } else {
+                let data = std::fs::read(&p).unwrap();
+                out.insert(rel, format!("file {}", String::from_utf8_lossy(&data)));
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Names directly inside `dir`.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}

@@ -235,6 +235,7 @@ fn respond(
         query: req.query.clone(),
         headers: req.headers.clone(),
         status: resp.as_ref().map_or(0, |r| r.status),
+        at: std::time::Instant::now(),
     });
     let mut wire = decision.wire;
     if origin == Origin::Blob {

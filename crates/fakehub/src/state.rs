@@ -28,6 +28,9 @@ pub struct LoggedRequest {
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
     pub status: u16,
+    /// When the server decided the answer (after any `Delay` fault): for ordering checks
+    /// such as "no API request before the rate-limit wait ended".
+    pub at: std::time::Instant,
 }
 
 impl LoggedRequest {

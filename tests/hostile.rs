@@ -1,0 +1,313 @@
+//! Hostile archives through the real binary: every one is refused (or warned about) with the
+//! entry named, nothing is written outside the destination, and a destination that already held
+//! files is left exactly as it was.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::*;
+use zipbuild::{Entry, Method, ZipBuilder};
+
+/// A world with a destination that already holds files, and the state to compare against.
+struct Scene {
+    w: World,
+    dest: PathBuf,
+    dest_before: std::collections::BTreeMap<String, String>,
+    root_before: Vec<String>,
+    n: usize,
+}
+
+impl Scene {
+    fn new() -> Scene {
+        let w = World::new();
+        let dest = w.workspace().join("dest");
+        std::fs::create_dir_all(dest.join("sub")).unwrap();
+        std::fs::write(dest.join("keep.txt"), b"mine").unwrap();
+        std::fs::write(dest.join("sub/x"), b"old x").unwrap();
+        std::fs::write(dest.join("a"), b"old a").unwrap();
+        let dest_before = listing(&dest);
+        let root_before = entries(w.root.path());
+        Scene {
+            w,
+            dest,
+            dest_before,
+            root_before,
+            n: 0,
+        }
+    }
+
+    /// Serves `body` as a zip artifact, fetches it into `dest`, and checks containment.
+    fn refuse(&mut self, body: Vec<u8>, needles: &[&str]) -> Outcome {
+        self.refuse_with(ArtifactSpec::new("x", body), needles, &[])
+    }
+
+    fn refuse_with(
+        &mut self,
+        mut spec: ArtifactSpec,
+        needles: &[&str],
+        inputs: &[(&str, &str)],
+    ) -> Outcome {
+        self.n += 1;
+        let name = format!("evil-{}", self.n);
+        spec.name = name.clone();
+        self.w.gh.add_artifact(self.w.run, spec);
+        let mut all = vec![
+            ("name", name.as_str()),
+            ("path", self.dest.to_str().unwrap()),
+        ];
+        all.extend_from_slice(inputs);
+        let out = self.w.run(&all, &[]);
+        let quoted = format!("'{name}'");
+        let mut needles = needles.to_vec();
+        needles.push(&quoted);
+        out.failed().one_error(&needles);
+        self.assert_contained();
+        out
+    }
+
+    fn assert_contained(&self) {
+        assert_eq!(listing(&self.dest), self.dest_before, "destination changed");
+        let mut root = entries(self.w.root.path());
+        root.retain(|e| e != "output" && e != "summary");
+        assert_eq!(
+            root, self.root_before,
+            "something created next to the workspace"
+        );
+        assert_eq!(
+            entries(&self.w.workspace()),
+            vec!["dest"],
+            "something created next to the destination"
+        );
+        self.w.assert_temp_clean();
+        assert!(
+            !Path::new("/tmp/artifetch-pwned").exists(),
+            "wrote to an absolute path"
+        );
+    }
+}
+
+fn zip_with(entries: Vec<Entry>) -> Vec<u8> {
+    entries
+        .into_iter()
+        .fold(ZipBuilder::new().file("fine.txt", b"fine"), |z, e| {
+            z.entry(e)
+        })
+        .build()
+}
+
+fn named(name: &[u8]) -> Vec<u8> {
+    zip_with(vec![Entry::new(name, b"evil")])
+}
+
+#[test]
+fn zip_slip_names_are_refused() {
+    let mut s = Scene::new();
+    s.refuse(named(b"../x"), &["\"../x\"", "'..'"]);
+    s.refuse(named(b"sub/../../x"), &["\"sub/../../x\"", "'..'"]);
+    s.refuse(named(b"/tmp/artifetch-pwned"), &["absolute path"]);
+    s.refuse(named(b"C:\\x"), &["\"C:\\\\x\"", "backslash"]);
+    s.refuse(named(b"C:/x"), &["\"C:/x\"", "drive prefix"]);
+    s.refuse(named(b"..\\x"), &["\"..\\\\x\"", "backslash"]);
+    s.refuse(named(b"a\\..\\..\\x"), &["backslash"]);
+}
+
+#[test]
+fn symlinks_out_of_the_root_and_chains_are_refused() {
+    let mut s = Scene::new();
+    let z = ZipBuilder::new().symlink("link", "../../outside").build();
+    s.refuse(z, &["\"link\"", "outside the extraction root"]);
+    let z = ZipBuilder::new().symlink("link", "/etc/passwd").build();
+    s.refuse(z, &["\"link\"", "absolute target"]);
+    // A link to the root, then a link that goes one further *through* it.
+    let z = ZipBuilder::new()
+        .symlink("x/y/z/up", "../../..")
+        .symlink("esc", "x/y/z/up/..")
+        .build();
+    s.refuse(z, &["\"esc\"", "'..' after a name"]);
+    // A file written through an earlier link (or a chain of them).
+    let z = ZipBuilder::new()
+        .dir("d")
+        .symlink("b", "d")
+        .symlink("a", "b")
+        .file("a/x", b"evil")
+        .build();
+    s.refuse(z, &["\"a/x\"", "through a symlink"]);
+    let z = ZipBuilder::new()
+        .symlink("sub", "..")
+        .file("sub/pwned", b"evil")
+        .build();
+    s.refuse(z, &["\"sub/pwned\"", "through a symlink"]);
+}
+
+#[test]
+fn colliding_and_duplicate_names_are_refused() {
+    let mut s = Scene::new();
+    let z = ZipBuilder::new().dir("a").file("a", b"file").build();
+    s.refuse(z, &["\"a\"", "same path"]);
+    let z = ZipBuilder::new()
+        .file("a", b"file")
+        .file("a/b", b"x")
+        .build();
+    s.refuse(z, &["\"a/b\"", "is a file"]);
+    let z = ZipBuilder::new()
+        .file("p/q", b"1")
+        .file("p/./q", b"2")
+        .build();
+    s.refuse(z, &["\"p/./q\"", "same path"]);
+    let z = ZipBuilder::new()
+        .file("dup.txt", b"first")
+        .file("dup.txt", b"second")
+        .build();
+    s.refuse(z, &["\"dup.txt\"", "duplicate"]);
+    // A file of the artifact where the destination has a directory: found before anything is
+    // moved, so `a` (which the artifact would replace) keeps its old content.
+    let z = ZipBuilder::new()
+        .file("a", b"new a")
+        .file("sub", b"not a dir")
+        .build();
+    s.refuse(z, &["sub", "cannot replace directory"]);
+    let z = ZipBuilder::new()
+        .file("a", b"new a")
+        .file("keep.txt/inner", b"x")
+        .build();
+    s.refuse(z, &["keep.txt", "not a directory"]);
+}
+
+#[test]
+fn nul_control_and_overlong_names_are_refused() {
+    let mut s = Scene::new();
+    s.refuse(named(b"a\0b"), &["\"a\\0b\"", "NUL or control"]);
+    s.refuse(named(b"a\x1b[31mb"), &["NUL or control"]);
+    s.refuse(named(b"line\nbreak"), &["NUL or control"]);
+    s.refuse(
+        named(b"bad\xffutf8"),
+        &["\"bad\\xffutf8\"", "not valid UTF-8"],
+    );
+    let long = "n".repeat(300);
+    s.refuse(named(long.as_bytes()), &["longer than 255 bytes"]);
+    let deep = vec!["d".repeat(200); 25].join("/");
+    s.refuse(named(deep.as_bytes()), &["longer than 4095 bytes"]);
+}
+
+#[test]
+fn bombs_and_lying_sizes_are_refused() {
+    let mut s = Scene::new();
+    // Declares 4 GB, over max-size (1 MiB here).
+    let z = zip_with(vec![Entry {
+        declared_size_override: Some(0xF000_0000),
+        ..Entry::new("bomb.bin", &[0u8; 10_000])
+    }]);
+    s.refuse_with(
+        ArtifactSpec::new("x", z),
+        &["\"bomb.bin\"", "max-size", "declare"],
+        &[("max-size", "1MiB")],
+    );
+    // Honest sizes, but more than max-size in total.
+    let z = ZipBuilder::new()
+        .file("a.bin", &[0u8; 600_000])
+        .file("b.bin", &[0u8; 600_000])
+        .build();
+    s.refuse_with(
+        ArtifactSpec::new("x", z),
+        &["limit of 1048576 bytes"],
+        &[("max-size", "1MiB")],
+    );
+    // Actual data longer than declared (a bomb that lies), deflated and stored.
+    for method in [Method::Deflate, Method::Stored] {
+        let z = zip_with(vec![Entry {
+            declared_size_override: Some(100),
+            method,
+            ..Entry::new("liar.bin", &[7u8; 50_000])
+        }]);
+        s.refuse(z, &["\"liar.bin\""]);
+    }
+    // Actual data shorter than declared.
+    let z = zip_with(vec![Entry {
+        declared_size_override: Some(90_000),
+        ..Entry::new("short.bin", &[7u8; 50_000])
+    }]);
+    s.refuse(z, &["\"short.bin\""]);
+}
+
+#[test]
+fn corrupt_truncated_and_non_zip_bodies_are_refused() {
+    let mut s = Scene::new();
+    // CRC mismatch.
+    let z = zip_with(vec![Entry {
+        crc_override: Some(0x1234_5678),
+        ..Entry::new("crc.txt", b"some text whose crc is wrong")
+    }]);
+    s.refuse(z, &["\"crc.txt\"", "checksum"]);
+    // Damaged deflate stream.
+    let payload = zipbuild::text_payload(50_000, 3);
+    let mut z = ZipBuilder::new().file("damaged.txt", &payload).build();
+    for b in &mut z[200..260] {
+        *b ^= 0x5a;
+    }
+    s.refuse(z, &["\"damaged.txt\""]);
+    // Truncated archive (no central directory).
+    let z = ZipBuilder::new().file("a.txt", b"whole").build();
+    s.refuse(z[..z.len() - 30].to_vec(), &["not a valid zip archive"]);
+    // A non-zip body served as application/zip.
+    s.refuse(
+        b"<html><body>Service Unavailable</body></html>".to_vec(),
+        &["served as a zip archive but the body is not one", "<html>"],
+    );
+    // A zero-byte download.
+    s.refuse(Vec::new(), &["empty (0 bytes)"]);
+    let mut spec = ArtifactSpec::new("x", Vec::new());
+    spec.content_type = "application/zip".into();
+    s.refuse_with(spec, &["empty (0 bytes)"], &[("skip-decompress", "true")]);
+}
+
+#[test]
+fn special_file_types_are_extracted_as_files_with_a_warning() {
+    let w = World::new();
+    let z = ZipBuilder::new()
+        .entry(Entry {
+            mode: 0o010644, // a FIFO
+            ..Entry::new("fifo", b"data")
+        })
+        .build();
+    w.add("odd", z);
+    let out = w.run(&[("name", "odd")], &[]);
+    out.ok();
+    assert!(
+        out.warnings()
+            .iter()
+            .any(|l| l.contains("'odd'") && l.contains("\"fifo\"") && l.contains("special")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(tree(&w.workspace())["fifo"], b"data");
+}
+
+#[test]
+fn a_hostile_artifact_among_good_ones_leaves_the_good_ones_and_nothing_else() {
+    let w = World::new();
+    w.add("good", ZipBuilder::new().file("g.txt", b"good").build());
+    w.add("evil", named(b"../../escape"));
+    let out = w.run(&[], &[]);
+    out.failed();
+    assert!(
+        out.errors()
+            .iter()
+            .any(|e| e.contains("'evil'") && e.contains("\"../../escape\"")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        listing(&w.workspace()),
+        [
+            ("good".to_string(), "dir".to_string()),
+            ("good/g.txt".to_string(), "file good".to_string())
+        ]
+        .into_iter()
+        .collect()
+    );
+    let mut root = entries(w.root.path());
+    root.retain(|e| e != "output" && e != "summary");
+    assert_eq!(root, vec!["home", "temp", "workspace"]);
+    w.assert_temp_clean();
+}
