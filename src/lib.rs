@@ -6,6 +6,7 @@
 //! safely; [`report`] writes step outputs, the job summary and log lines. Only `github` speaks
 //! HTTP, only `extract` writes the user's files, only `report` prints workflow commands.
 
+pub mod download;
 pub mod extract;
 pub mod fetch;
 pub mod fsx;

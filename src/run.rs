@@ -192,6 +192,9 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         blob: Blob::new(&settings, log.clone())?,
         log: log.clone(),
         workdir: PathBuf::from(workdir),
+        slots: Arc::new(tokio::sync::Semaphore::new(
+            crate::download::CONNECTIONS.max(settings.concurrency),
+        )),
     });
     let fetched = fetcher.fetch_all(&plan).await;
     if settings.search.delete_after {

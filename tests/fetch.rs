@@ -298,7 +298,10 @@ fn token_goes_to_the_api_only_with_the_expected_headers() {
         None,
         "token never reaches the blob host"
     );
-    assert_eq!(blob[0].status, 200);
+    assert_eq!(
+        blob[0].status, 206,
+        "the first request asks for the first range"
+    );
     for r in reqs.iter().filter(|r| r.origin == Origin::Api) {
         assert_eq!(
             r.header("authorization"),

@@ -488,12 +488,15 @@ impl Blob {
         Ok(Blob { http, log })
     }
 
-    /// GETs a signed URL, from byte `offset` when resuming. Any status is returned to the caller.
-    pub async fn get(&self, url: &Url, offset: u64) -> Result<Response> {
+    /// GETs a signed URL; bytes `start..=end` (`end` `None`: to the end) when a range is asked
+    /// for, the whole body for `(0, None)`. Any status is returned to the caller.
+    pub async fn get(&self, url: &Url, start: u64, end: Option<u64>) -> Result<Response> {
         let shown = without_query(url);
         let mut request = self.http.get(url.clone());
-        if offset > 0 {
-            request = request.header(RANGE, format!("bytes={offset}-"));
+        match end {
+            Some(end) => request = request.header(RANGE, format!("bytes={start}-{end}")),
+            None if start > 0 => request = request.header(RANGE, format!("bytes={start}-")),
+            None => {}
         }
         let response = request
             .send()

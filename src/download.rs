@@ -1,0 +1,802 @@
+//! One artifact's bytes -> a temp file and its SHA-256, surviving a flaky network.
+//!
+//! The first request for a signed URL asks for the first [`SEGMENT`] only. A server that honours
+//! `Range` answers 206 with the archive's size: a larger archive then comes over up to
+//! [`CONNECTIONS`] connections at once, one range each, written in place and hashed in order as
+//! the completed prefix grows (blob storage caps each connection; several together go as fast as
+//! the link). A server that ignores `Range` answers 200 and the body is streamed whole. Either
+//! way a body cut short, a 5xx or a stall is retried with backoff, resuming where it stopped,
+//! with a fresh signed URL from the API (they live about a minute). Nothing is held in memory
+//! beyond a write buffer per connection.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use futures_util::{StreamExt, TryStreamExt};
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE};
+use reqwest::{Response, StatusCode, Url};
+use sha2::{Digest, Sha256};
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::extract::is_safe_component;
+use crate::fetch::Fetcher;
+use crate::github::client::{Target, http_status, without_query};
+use crate::plan::Item;
+use crate::util::{human_bytes, rate};
+
+/// Bytes gathered before one write (and hash): large enough to amortise the syscall and the hop
+/// to a blocking section, small enough to keep memory flat with many connections in flight.
+const WRITE_BUFFER: usize = 1 << 20;
+/// One range request. Large enough that request overhead vanishes, small enough that the hashed
+/// prefix keeps up with the connections and a retry repeats little.
+pub const SEGMENT: u64 = 8 << 20;
+/// Connections one archive may use at once (the fetcher's slots bound the total).
+pub const CONNECTIONS: usize = 8;
+
+/// What a download produced.
+pub struct Download {
+    pub bytes: u64,
+    pub sha256: String,
+    pub is_zip: bool,
+    pub filename: Option<String>,
+    pub attempts: u32,
+    /// Resumes, restarts and connection counts, for the artifact's log group.
+    pub notes: Vec<String>,
+}
+
+impl Fetcher {
+    /// Streams artifact `item` to `part`, retrying and resuming; returns what was received.
+    pub(crate) async fn download(&self, item: &Item, part: &Path) -> Result<Download> {
+        let a = &item.artifact;
+        let s = &self.settings;
+        let mut sink = Sink::create(part)?;
+        let mut last_error = String::new();
+        let mut notes = Vec::new();
+        for attempt in 1..=s.timing.attempts {
+            if attempt > 1 {
+                let wait = self.github.backoff(attempt - 1);
+                self.log.warning(&format!(
+                    "artifact '{}': {last_error}; retrying in {} (attempt {attempt} of {})",
+                    a.name,
+                    seconds(wait),
+                    s.timing.attempts
+                ));
+                tokio::time::sleep(wait).await;
+            }
+            let target = self.fresh_target(item).await?;
+            let permit = self.slot().await;
+            let (response, shown) = match target {
+                Target::Redirect(url) => {
+                    // From the start, ask for the first segment: a 206 says ranges work and
+                    // tells the size, so the rest can come over several connections.
+                    let end = (sink.len == 0).then_some(SEGMENT - 1);
+                    let mut response = self.blob.get(&url, sink.len, end).await;
+                    if end.is_some()
+                        && matches!(&response, Ok(r) if r.status() == StatusCode::RANGE_NOT_SATISFIABLE)
+                    {
+                        // An empty body has no byte 0 to ask for: take it whole.
+                        response = self.blob.get(&url, 0, None).await;
+                    }
+                    let response = match response {
+                        Ok(r) => r,
+                        Err(e) => {
+                            last_error = format!("{e:#}");
+                            continue;
+                        }
+                    };
+                    if sink.len == 0
+                        && response.status() == StatusCode::PARTIAL_CONTENT
+                        && let Some(total) = range_total(&response).filter(|t| *t > SEGMENT)
+                    {
+                        let first = (response, permit);
+                        match self.ranged(item, part, url, first, total).await {
+                            Ok((bytes, sha256, meta, connections)) => {
+                                notes.push(format!(
+                                    "Fetched in {} ranges over up to {connections} connections",
+                                    total.div_ceil(SEGMENT)
+                                ));
+                                return Ok(Download {
+                                    bytes,
+                                    sha256,
+                                    is_zip: meta.is_zip(part),
+                                    filename: meta.filename,
+                                    attempts: attempt,
+                                    notes,
+                                });
+                            }
+                            Err(e) => {
+                                last_error = format!("{e:#}");
+                                sink.reset()?;
+                                continue;
+                            }
+                        }
+                    }
+                    (response, without_query(&url))
+                }
+                Target::Body(r) => {
+                    let shown = r.url().path().to_string();
+                    (r, shown)
+                }
+            };
+            let received = self
+                .receive(&a.name, response, &shown, &mut sink, &mut notes)
+                .await;
+            drop(permit);
+            match received {
+                Ok(meta) => {
+                    let (bytes, sha256) = sink.finish()?;
+                    return Ok(Download {
+                        bytes,
+                        sha256,
+                        is_zip: meta.is_zip(part),
+                        filename: meta.filename,
+                        attempts: attempt,
+                        notes,
+                    });
+                }
+                Err(e) => last_error = format!("{e:#}"),
+            }
+        }
+        bail!(
+            "artifact '{}': download failed after {} attempts: {last_error}",
+            a.name,
+            s.timing.attempts
+        )
+    }
+
+    /// A fresh signed URL (or a body served directly): asked for before every attempt.
+    async fn fresh_target(&self, item: &Item) -> Result<Target> {
+        let (s, a) = (&self.settings, &item.artifact);
+        match self.github.download_target(&s.owner, &s.repo, a.id).await {
+            Ok(t) => Ok(t),
+            Err(e) if http_status(&e) == Some(410) => {
+                bail!("artifact '{}' has expired (410 Gone)", a.name)
+            }
+            Err(e) => Err(e.context(format!(
+                "cannot get a download URL for artifact '{}'",
+                a.name
+            ))),
+        }
+    }
+
+    async fn slot(&self) -> OwnedSemaphorePermit {
+        std::sync::Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .expect("the connection semaphore is never closed")
+    }
+
+    /// Reads one response into the sink. Resumes when it is a 206 for our offset; restarts on 200.
+    async fn receive(
+        &self,
+        name: &str,
+        mut response: Response,
+        shown: &str,
+        sink: &mut Sink,
+        notes: &mut Vec<String>,
+    ) -> Result<Meta> {
+        match response.status() {
+            StatusCode::OK => {
+                if sink.len > 0 {
+                    notes.push(format!(
+                        "The server did not honour the Range request; restarted from byte 0 ({} discarded)",
+                        human_bytes(sink.len)
+                    ));
+                }
+                sink.restart()?
+            }
+            StatusCode::PARTIAL_CONTENT => {
+                if range_start(&response) != Some(sink.len) {
+                    sink.restart()?;
+                    bail!("GET {shown} resumed at the wrong offset; starting over");
+                }
+                if sink.len > 0 {
+                    notes.push(format!(
+                        "Resumed at byte {} with a Range request (206 Partial Content)",
+                        sink.len
+                    ));
+                }
+            }
+            status => bail!(
+                "GET {shown} answered {status}{}",
+                body_snippet(response).await
+            ),
+        }
+        let meta = Meta::of(&response);
+        let expected = header(&response, CONTENT_LENGTH)
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|n| n + sink.len);
+        let started = Instant::now();
+        let mut last_progress = Instant::now();
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => bail!(
+                    "{} after {} of {}",
+                    self.read_failure(&e),
+                    human_bytes(sink.len),
+                    expected.map(human_bytes).unwrap_or_else(|| "?".into())
+                ),
+            };
+            sink.write(&chunk)?;
+            if last_progress.elapsed() >= self.settings.timing.progress {
+                last_progress = Instant::now();
+                self.progress(
+                    name,
+                    sink.len,
+                    expected,
+                    sink.received,
+                    started.elapsed(),
+                    1,
+                );
+            }
+        }
+        if let Some(expected) = expected
+            && sink.len < expected
+        {
+            bail!("body cut short: {} of {} bytes", sink.len, expected);
+        }
+        Ok(meta)
+    }
+
+    fn read_failure(&self, e: &reqwest::Error) -> String {
+        if e.is_timeout() {
+            format!("no data for {}", seconds(self.settings.timing.stall))
+        } else {
+            "connection cut".to_string()
+        }
+    }
+
+    fn progress(
+        &self,
+        name: &str,
+        have: u64,
+        total: Option<u64>,
+        got: u64,
+        took: Duration,
+        conns: usize,
+    ) {
+        let of = total
+            .map(|t| {
+                format!(
+                    " of {} ({:.0}%)",
+                    human_bytes(t),
+                    100.0 * have as f64 / t.max(1) as f64
+                )
+            })
+            .unwrap_or_default();
+        let over = if conns > 1 {
+            format!(" over {conns} connections")
+        } else {
+            String::new()
+        };
+        self.log.info(&format!(
+            "  '{name}': {}{of}, {}{over}",
+            human_bytes(have),
+            rate(got, took)
+        ));
+    }
+
+    /// The rest of a ranged download: every segment over its own request, several at once,
+    /// each retried (and resumed) on its own. `first` is the answer to the first segment.
+    async fn ranged(
+        &self,
+        item: &Item,
+        part: &Path,
+        url: Url,
+        first: (Response, OwnedSemaphorePermit),
+        total: u64,
+    ) -> Result<(u64, String, Meta, usize)> {
+        let meta = Meta::of(&first.0);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(part)
+            .and_then(|f| f.set_len(total).map(|()| f))
+            .with_context(|| format!("cannot create {}", part.display()))?;
+        let job = Ranged {
+            item,
+            file,
+            path: part.to_path_buf(),
+            total,
+            url: tokio::sync::Mutex::new((url, 0)),
+            first: Mutex::new(Some(first)),
+            front: Mutex::new(HashFront {
+                next: 0,
+                hasher: Sha256::new(),
+                done: BTreeMap::new(),
+            }),
+            received: AtomicU64::new(0),
+            started: Instant::now(),
+            last_progress: Mutex::new(Instant::now()),
+        };
+        let segments = (0..total)
+            .step_by(SEGMENT as usize)
+            .map(|s| (s, (s + SEGMENT).min(total) - 1));
+        let connections = CONNECTIONS.min(total.div_ceil(SEGMENT) as usize);
+        futures_util::stream::iter(segments)
+            .map(|(start, end)| self.segment(&job, start, end))
+            .buffer_unordered(connections)
+            .try_collect::<Vec<()>>()
+            .await?;
+        let front = job.front.into_inner().unwrap_or_else(|e| e.into_inner());
+        if front.next != total {
+            bail!("internal error: hashed {} of {total} bytes", front.next);
+        }
+        Ok((total, hex(front.hasher), meta, connections))
+    }
+
+    /// Bytes `start..=end` into place, retried from where a failure left off.
+    async fn segment(&self, job: &Ranged<'_>, start: u64, end: u64) -> Result<()> {
+        let attempts = self.settings.timing.attempts;
+        let mut pos = start;
+        let mut buffer = Vec::with_capacity(WRITE_BUFFER.min((end - start + 1) as usize));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let generation = job.url.lock().await.1;
+            match self.segment_once(job, &mut pos, end, &mut buffer).await {
+                Ok(()) => break,
+                Err(e) if attempt < attempts => {
+                    let wait = self.github.backoff(attempt);
+                    self.log.warning(&format!(
+                        "artifact '{}': bytes {pos}-{end}: {e:#}; retrying in {} (attempt {} of {attempts})",
+                        job.item.artifact.name,
+                        seconds(wait),
+                        attempt + 1
+                    ));
+                    tokio::time::sleep(wait).await;
+                    // A fresh signed URL, unless another connection already fetched one.
+                    let mut slot = job.url.lock().await;
+                    if slot.1 == generation
+                        && let Target::Redirect(url) = self.fresh_target(job.item).await?
+                    {
+                        *slot = (url, generation + 1);
+                    }
+                }
+                Err(e) => bail!("bytes {pos}-{end} failed after {attempts} attempts: {e:#}"),
+            }
+        }
+        job.completed(start, end + 1)
+    }
+
+    async fn segment_once(
+        &self,
+        job: &Ranged<'_>,
+        pos: &mut u64,
+        end: u64,
+        buffer: &mut Vec<u8>,
+    ) -> Result<()> {
+        let taken = job
+            .first
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .filter(|_| *pos == 0);
+        let (mut response, _permit) = match taken {
+            Some(first) => first,
+            None => {
+                let permit = self.slot().await;
+                let url = job.url.lock().await.0.clone();
+                (self.blob.get(&url, *pos, Some(end)).await?, permit)
+            }
+        };
+        if response.status() != StatusCode::PARTIAL_CONTENT || range_start(&response) != Some(*pos)
+        {
+            let status = response.status();
+            bail!(
+                "range request answered {status}{}",
+                body_snippet(response).await
+            );
+        }
+        let result = loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = (end + 1 - *pos - buffer.len() as u64) as usize;
+                    buffer.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    job.received
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    if buffer.len() >= WRITE_BUFFER {
+                        job.write(pos, buffer)?;
+                        self.ranged_progress(job);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(anyhow::anyhow!("{}", self.read_failure(&e))),
+            }
+        };
+        job.write(pos, buffer)?;
+        result?;
+        if *pos <= end {
+            bail!("body cut short at byte {pos} of range ending {end}");
+        }
+        Ok(())
+    }
+
+    fn ranged_progress(&self, job: &Ranged<'_>) {
+        let mut last = job.last_progress.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed() < self.settings.timing.progress {
+            return;
+        }
+        *last = Instant::now();
+        let got = job.received.load(Ordering::Relaxed);
+        self.progress(
+            &job.item.artifact.name,
+            got.min(job.total),
+            Some(job.total),
+            got,
+            job.started.elapsed(),
+            CONNECTIONS,
+        );
+    }
+}
+
+/// Shared state of one ranged download.
+struct Ranged<'a> {
+    item: &'a Item,
+    file: File,
+    path: PathBuf,
+    total: u64,
+    /// The signed URL and its generation: a failed segment fetches a fresh one only once.
+    url: tokio::sync::Mutex<(Url, u64)>,
+    /// The probe's answer (and its connection slot), for whichever segment starts at 0.
+    first: Mutex<Option<(Response, OwnedSemaphorePermit)>>,
+    front: Mutex<HashFront>,
+    received: AtomicU64,
+    started: Instant,
+    last_progress: Mutex<Instant>,
+}
+
+/// The SHA-256 of the contiguous prefix written so far, and the segments done beyond it.
+struct HashFront {
+    next: u64,
+    hasher: Sha256,
+    /// Finished segments past `next`: start -> end (exclusive).
+    done: BTreeMap<u64, u64>,
+}
+
+impl Ranged<'_> {
+    /// Writes the buffer at `pos` and moves `pos` past it.
+    fn write(&self, pos: &mut u64, buffer: &mut Vec<u8>) -> Result<()> {
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        tokio::task::block_in_place(|| write_all_at(&self.file, buffer, *pos))
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        *pos += buffer.len() as u64;
+        buffer.clear();
+        Ok(())
+    }
+
+    /// Marks `start..end` written and hashes whatever prefix is now contiguous, reading it back
+    /// from the page cache.
+    fn completed(&self, start: u64, end: u64) -> Result<()> {
+        let mut front = self.front.lock().unwrap_or_else(|e| e.into_inner());
+        front.done.insert(start, end);
+        tokio::task::block_in_place(|| -> Result<()> {
+            let mut buffer = vec![0u8; WRITE_BUFFER];
+            loop {
+                let next = front.next;
+                let Some(end) = front.done.remove(&next) else {
+                    return Ok(());
+                };
+                let mut at = next;
+                while at < end {
+                    let n = WRITE_BUFFER.min((end - at) as usize);
+                    read_exact_at(&self.file, &mut buffer[..n], at)
+                        .with_context(|| format!("cannot read back {}", self.path.display()))?;
+                    front.hasher.update(&buffer[..n]);
+                    at += n as u64;
+                }
+                front.next = end;
+            }
+        })
+    }
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_write(buf, offset)?;
+        buf = &buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_read(buf, offset)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+fn header(response: &Response, name: reqwest::header::HeaderName) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `Content-Range: bytes START-END/TOTAL` -> START.
+fn range_start(response: &Response) -> Option<u64> {
+    header(response, CONTENT_RANGE)?
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `Content-Range: bytes START-END/TOTAL` -> TOTAL.
+fn range_total(response: &Response) -> Option<u64> {
+    header(response, CONTENT_RANGE)?
+        .rsplit('/')
+        .next()?
+        .parse()
+        .ok()
+}
+
+async fn body_snippet(response: Response) -> String {
+    let body = response.text().await.unwrap_or_default();
+    let snippet: String = body.chars().take(120).collect();
+    if snippet.trim().is_empty() {
+        String::new()
+    } else {
+        format!(": {}", snippet.trim())
+    }
+}
+
+fn hex(hasher: Sha256) -> String {
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `30s`, or `0.3s` when the test time scale shrinks it.
+fn seconds(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0}s")
+    } else if secs >= 1.0 {
+        format!("{secs:.1}s")
+    } else {
+        format!("{secs:.2}s")
+    }
+}
+
+/// What the response headers say about the body.
+struct Meta {
+    content_type: Option<String>,
+    filename: Option<String>,
+}
+
+impl Meta {
+    fn of(response: &Response) -> Meta {
+        Meta {
+            content_type: header(response, CONTENT_TYPE),
+            filename: header(response, CONTENT_DISPOSITION).and_then(|d| disposition_filename(&d)),
+        }
+    }
+
+    /// Zip when the server says so; when it says nothing useful, when the bytes say so.
+    /// An artifact uploaded unzipped comes with its own type (text/plain, ...) and is kept as is.
+    fn is_zip(&self, file: &Path) -> bool {
+        let ct = self.content_type.as_deref().unwrap_or("");
+        let ct = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match ct.as_str() {
+            "application/zip" | "application/x-zip-compressed" | "application/zip-compressed" => {
+                true
+            }
+            "" | "application/octet-stream" | "binary/octet-stream" => starts_like_zip(file),
+            _ => false,
+        }
+    }
+}
+
+/// The first bytes of a file, quoted for an error message.
+pub fn first_bytes(file: &Path) -> String {
+    let mut head = Vec::new();
+    let _ = File::open(file)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 16), &mut head));
+    format!("\"{}\"", head.escape_ascii())
+}
+
+pub fn starts_like_zip(file: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(file)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
+}
+
+/// The file name from `Content-Disposition`: `filename*=UTF-8''…` first, then `filename=`; base
+/// name only, and only when it is a safe single path component.
+pub fn disposition_filename(header: &str) -> Option<String> {
+    let mut plain = None;
+    let mut extended = None;
+    for param in header.split(';').map(str::trim) {
+        let Some((key, value)) = param.split_once('=') else {
+            continue;
+        };
+        match key.trim().to_ascii_lowercase().as_str() {
+            "filename*" => {
+                let v = value.trim();
+                let encoded = v.split_once("''").map(|(_, rest)| rest).unwrap_or(v);
+                extended = percent_decode(encoded);
+            }
+            "filename" => plain = Some(value.trim().trim_matches('"').to_string()),
+            _ => {}
+        }
+    }
+    let name = extended.or(plain)?;
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("").to_string();
+    is_safe_component(&base).then_some(base)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A temp file that hashes what is written to it, in large blocks.
+struct Sink {
+    path: PathBuf,
+    file: File,
+    hasher: Sha256,
+    buffer: Vec<u8>,
+    /// Bytes of the archive we hold (written + buffered).
+    len: u64,
+    /// Bytes received in this attempt, for the rate.
+    received: u64,
+}
+
+impl Sink {
+    fn create(path: &Path) -> Result<Sink> {
+        let file =
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Sink {
+            path: path.to_path_buf(),
+            file,
+            hasher: Sha256::new(),
+            buffer: Vec::with_capacity(WRITE_BUFFER),
+            len: 0,
+            received: 0,
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        self.len += bytes.len() as u64;
+        self.received += bytes.len() as u64;
+        if self.buffer.len() >= WRITE_BUFFER {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let (file, hasher, buffer, path) = (
+            &mut self.file,
+            &mut self.hasher,
+            &mut self.buffer,
+            &self.path,
+        );
+        tokio::task::block_in_place(|| {
+            hasher.update(&buffer[..]);
+            file.write_all(buffer)
+                .with_context(|| format!("cannot write {}", path.display()))
+        })?;
+        buffer.clear();
+        Ok(())
+    }
+
+    /// Back to zero bytes: the server sent the whole body again.
+    fn restart(&mut self) -> Result<()> {
+        self.received = 0;
+        if self.len == 0 {
+            return Ok(());
+        }
+        self.buffer.clear();
+        self.hasher = Sha256::new();
+        self.len = 0;
+        self.file = File::create(&self.path)
+            .with_context(|| format!("cannot truncate {}", self.path.display()))?;
+        Ok(())
+    }
+
+    /// Back to an empty file after a ranged attempt wrote into it behind our back.
+    fn reset(&mut self) -> Result<()> {
+        self.len = 1;
+        self.restart()
+    }
+
+    fn finish(&mut self) -> Result<(u64, String)> {
+        self.flush()?;
+        self.file.sync_data().ok();
+        let hex: String = self
+            .hasher
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok((self.len, hex))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disposition_names() {
+        assert_eq!(
+            disposition_filename("attachment; filename=\"report.txt\"").as_deref(),
+            Some("report.txt")
+        );
+        assert_eq!(
+            disposition_filename(
+                "attachment; filename=\"a.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"
+            )
+            .as_deref(),
+            Some("résumé.txt")
+        );
+        assert_eq!(
+            disposition_filename("attachment; filename=\"../../etc/passwd\"").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            disposition_filename("attachment; filename=\"..\"").as_deref(),
+            None
+        );
+        assert_eq!(disposition_filename("attachment").as_deref(), None);
+    }
+}
