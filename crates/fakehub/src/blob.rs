@@ -15,7 +15,7 @@ pub(crate) const PIPELINES_PREFIX: &str = "/_services/pipelines/";
 /// A fresh signed URL for downloading `a` (dotcom: blob origin; GHES: API host).
 pub(crate) fn signed_url(sh: &Shared, a: &StoredArtifact) -> String {
     let expires = now_unix() + sh.opts.sas_ttl_secs;
-    if sh.opts.ghes {
+    if sh.opts.ghes && !sh.opts.ghes_external_storage {
         return pipelines_url(sh, a, expires);
     }
     let nonce = std::time::SystemTime::now()

@@ -3,10 +3,10 @@
 //! shared bodies in chunks, and can misbehave on the wire on purpose
 //! (truncate, reset, stall, throttle) for fault injection.
 
+use crate::tls::Stream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Largest accepted request head.
 const MAX_HEAD: usize = 64 * 1024;
@@ -119,13 +119,13 @@ pub struct WireMode {
 
 /// One client connection with a read buffer.
 pub struct Conn {
-    pub stream: TcpStream,
+    pub(crate) stream: Stream,
     buf: Vec<u8>,
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream) -> Conn {
-        let _ = stream.set_nodelay(true);
+    pub(crate) fn new(stream: Stream) -> Conn {
+        let _ = stream.tcp().set_nodelay(true);
         Conn {
             stream,
             buf: Vec::new(),
@@ -199,7 +199,7 @@ impl Conn {
         write_body(&mut self.stream, &body[..limit], wire).await?;
         self.stream.flush().await?;
         if wire.reset_after.is_some() {
-            let _ = self.stream.set_zero_linger();
+            let _ = self.stream.tcp().set_zero_linger();
             return Ok(false);
         }
         if wire.truncate_after.is_some() {
@@ -211,7 +211,7 @@ impl Conn {
 }
 
 /// Writes body bytes in chunks, honouring stall and throttle.
-async fn write_body(stream: &mut TcpStream, body: &[u8], wire: WireMode) -> std::io::Result<()> {
+async fn write_body(stream: &mut Stream, body: &[u8], wire: WireMode) -> std::io::Result<()> {
     let started = Instant::now();
     let mut sent = 0usize;
     let mut stalled = false;

@@ -23,7 +23,11 @@
 //! * GHES mode ([`Options::ghes`]): API under `/api/v3`, no `digest`,
 //!   `size_in_bytes` = raw file total, artifacts of unfinished runs hidden,
 //!   `direction` ignored (ascending id order), and downloads redirect to the
-//!   API's own host at `/_services/pipelines/.../signedartifactscontent`.
+//!   API's own host at `/_services/pipelines/.../signedartifactscontent`
+//!   (or, with [`Options::ghes_external_storage`], to the blob listener).
+//! * TLS ([`Options::tls`]): both listeners speak HTTPS with a certificate for
+//!   `127.0.0.1`/`localhost` from a CA generated at start; trust it with
+//!   [`FakeGitHub::ca_pem`] or the file [`FakeGitHub::ca_file`] (`SSL_CERT_FILE`).
 //! * Faults ([`Fault`], [`FaultKind`]): status replacement, primary/secondary
 //!   rate limits, truncated bodies, connection resets, stalls, delays.
 //!
@@ -43,6 +47,7 @@ mod faults;
 mod http;
 mod server;
 mod state;
+mod tls;
 mod util;
 pub mod zipbuild;
 
@@ -71,6 +76,11 @@ pub struct Options {
     pub throttle_bytes_per_sec: Option<u64>,
     /// Lifetime of signed download URLs in seconds (negative = already expired). Default 60.
     pub sas_ttl_secs: i64,
+    /// Serve HTTPS on both listeners with a test CA generated at start. Default false.
+    pub tls: bool,
+    /// GHES mode only: downloads redirect to the blob listener (GHES with external blob
+    /// storage) instead of the pipelines URL on the API host. Default false.
+    pub ghes_external_storage: bool,
 }
 
 impl Default for Options {
@@ -84,6 +94,8 @@ impl Default for Options {
             range_support: true,
             throttle_bytes_per_sec: None,
             sas_ttl_secs: 60,
+            tls: false,
+            ghes_external_storage: false,
         }
     }
 }
@@ -106,7 +118,8 @@ impl FakeGitHub {
         &self.running.shared
     }
 
-    /// `http://127.0.0.1:PORT`, or `http://127.0.0.1:PORT/api/v3` in GHES mode.
+    /// `http://127.0.0.1:PORT`, or `http://127.0.0.1:PORT/api/v3` in GHES mode
+    /// (`https://` with [`Options::tls`]).
     pub fn api_url(&self) -> String {
         self.shared().api_url.clone()
     }
@@ -119,11 +132,23 @@ impl FakeGitHub {
     /// Origin download redirects point to: the blob listener, or in GHES mode
     /// the server URL (downloads stay on the API host).
     pub fn blob_origin(&self) -> String {
-        if self.shared().opts.ghes {
+        let o = &self.shared().opts;
+        if o.ghes && !o.ghes_external_storage {
             self.server_url()
         } else {
             self.shared().blob_origin.clone()
         }
+    }
+
+    /// With [`Options::tls`]: the test CA that signed the server certificate, PEM.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.shared().ca_pem.clone()
+    }
+
+    /// With [`Options::tls`]: a file holding [`FakeGitHub::ca_pem`] (removed when the server
+    /// stops), for `SSL_CERT_FILE`.
+    pub fn ca_file(&self) -> Option<std::path::PathBuf> {
+        self.shared().ca_file.clone()
     }
 
     /// The accepted token.

@@ -6,7 +6,9 @@
 use crate::faults::{self, Decision, Replacement};
 use crate::http::{Conn, ReadError, Request, Response, WireMode};
 use crate::state::{LoggedRequest, Origin, State};
+use crate::tls::Stream;
 use crate::{Options, api, blob};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -25,6 +27,11 @@ pub(crate) struct Shared {
     pub pipelines_token: String,
     pub started_at: i64,
     pub state: Mutex<State>,
+    /// With [`Options::tls`]: the acceptor for both listeners.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// With [`Options::tls`]: the test CA (PEM) and the file holding it.
+    pub ca_pem: Option<String>,
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Shared {
@@ -56,6 +63,9 @@ impl Drop for Running {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        if let Some(f) = &self.shared.ca_file {
+            let _ = std::fs::remove_file(f);
+        }
     }
 }
 
@@ -70,7 +80,16 @@ fn bind() -> std::io::Result<(std::net::TcpListener, u16)> {
 pub(crate) fn start(opts: Options) -> std::io::Result<Running> {
     let (api, api_port) = bind()?;
     let (blob, blob_port) = bind()?;
-    let server_url = format!("http://127.0.0.1:{api_port}");
+    let (scheme, tls, ca_pem, ca_file) = if opts.tls {
+        let t = crate::tls::setup()?;
+        let file =
+            std::env::temp_dir().join(format!("fakehub-ca-{}-{api_port}.pem", std::process::id()));
+        std::fs::write(&file, &t.ca_pem)?;
+        ("https", Some(t.acceptor), Some(t.ca_pem), Some(file))
+    } else {
+        ("http", None, None, None)
+    };
+    let server_url = format!("{scheme}://127.0.0.1:{api_port}");
     let api_url = if opts.ghes {
         format!("{server_url}/api/v3")
     } else {
@@ -82,7 +101,7 @@ pub(crate) fn start(opts: Options) -> std::io::Result<Running> {
     state.ensure_repo(&opts.repo);
     let shared = Arc::new(Shared {
         api_url,
-        blob_origin: format!("http://127.0.0.1:{blob_port}"),
+        blob_origin: format!("{scheme}://127.0.0.1:{blob_port}"),
         server_url,
         secret: crate::util::sha256_hex(seed.as_bytes()),
         pipelines_token: format!(
@@ -91,6 +110,9 @@ pub(crate) fn start(opts: Options) -> std::io::Result<Running> {
         ),
         started_at: now,
         state: Mutex::new(state),
+        tls,
+        ca_pem,
+        ca_file,
         opts,
     });
     let (tx, rx) = oneshot::channel();
@@ -178,6 +200,16 @@ fn bad_request(kind: Listener, msg: &str) -> Response {
 }
 
 async fn serve_connection(sh: Arc<Shared>, stream: TcpStream, kind: Listener) {
+    let stream = match &sh.tls {
+        None => Stream::Plain(stream),
+        Some(acceptor) => {
+            let handshake = acceptor.accept(stream);
+            match tokio::time::timeout(Duration::from_secs(10), handshake).await {
+                Ok(Ok(s)) => Stream::Tls(Box::new(s)),
+                Ok(Err(_)) | Err(_) => return, // e.g. a client that does not trust the CA
+            }
+        }
+    };
     let mut conn = Conn::new(stream);
     loop {
         let req = match conn.read_request().await {

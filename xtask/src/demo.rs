@@ -1,0 +1,104 @@
+//! `cargo xtask demo`: the fake GitHub with a few sample artifacts, the release binary run
+//! against it as a person would run it (no `GITHUB_ACTIONS`, so plain lines), then the files it
+//! fetched and the job summary it wrote. Needs no network.
+
+use crate::util::{Flags, Scratch, human, list_files, release_binary};
+use anyhow::{Context, Result, bail};
+use fakehub::zipbuild::{ZipBuilder, random_payload, text_payload};
+use fakehub::{ArtifactSpec, FakeGitHub, Options, Run, zipbuild};
+use std::path::PathBuf;
+use std::process::Command;
+
+pub fn main(args: &[String]) -> Result<()> {
+    let flags = Flags::parse(args, &["path"], &["help"])?;
+    if flags.has("help") {
+        println!(
+            "usage: cargo xtask demo [--path DIR]   (default: a temp dir, removed afterwards)"
+        );
+        return Ok(());
+    }
+    let bin = release_binary()?;
+    let scratch = Scratch::new("demo")?;
+    for d in ["temp", "home"] {
+        std::fs::create_dir_all(scratch.join(d))?;
+    }
+    let dest = match flags.value("path") {
+        Some(p) => std::path::absolute(PathBuf::from(p))?,
+        None => scratch.join("artifacts"),
+    };
+
+    let gh = FakeGitHub::start(Options::default());
+    let run = gh.add_run(Run::new(&gh.repo()));
+    let add = |spec: ArtifactSpec| gh.add_artifact(run, spec);
+    add(ArtifactSpec::new("dist", zipbuild::sample_zip()));
+    add(ArtifactSpec::new(
+        "docs",
+        ZipBuilder::new()
+            .file("index.html", b"<!doctype html><h1>artifetch demo</h1>\n")
+            .dir("api")
+            .file("api/fetch.html", &text_payload(20_000, 3))
+            .file("api/extract/safety.html", &text_payload(6_000, 4))
+            .stored("img/logo.png", &random_payload(2_048, 5))
+            .build(),
+    ));
+    add(ArtifactSpec::raw_file(
+        "coverage.json",
+        br#"{"lines": 93.4, "branches": 88.1}"#.to_vec(),
+        "application/json",
+    ));
+    add(ArtifactSpec::new("old-logs", zipbuild::sample_zip()).expired(true));
+
+    println!(
+        "fake GitHub: API {} (blob origin {})",
+        gh.api_url(),
+        gh.blob_origin()
+    );
+    println!(
+        "artifacts in run {run} of {}: dist, docs, coverage.json (archive: false), old-logs (expired)",
+        gh.repo()
+    );
+    println!("$ {} --path {}\n", bin.display(), dest.display());
+
+    let summary = scratch.join("summary.md");
+    let status = Command::new(&bin)
+        .args(["--path".as_ref(), dest.as_os_str()])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_SERVER_URL", gh.server_url())
+        .env("GITHUB_REPOSITORY", gh.repo())
+        .env("GITHUB_RUN_ID", run.to_string())
+        .env("GITHUB_TOKEN", gh.token())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", scratch.join("output"))
+        .env("RUNNER_TEMP", scratch.join("temp"))
+        .env("HOME", scratch.join("home"))
+        .current_dir(scratch.join("home"))
+        .status()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    if !status.success() {
+        bail!("artifetch failed ({status})");
+    }
+
+    println!("\nFiles fetched into {}:", dest.display());
+    for (rel, size) in list_files(&dest) {
+        println!("  {rel:<40} {:>10}", human(size));
+    }
+    let api = gh
+        .requests()
+        .iter()
+        .filter(|r| r.origin == fakehub::Origin::Api)
+        .count();
+    println!("\n(the fake server saw {api} API requests)");
+    println!("\nJob summary ({}):\n", summary.display());
+    let text = std::fs::read_to_string(&summary)
+        .with_context(|| format!("artifetch wrote no summary at {}", summary.display()))?;
+    println!("{text}");
+    if flags.value("path").is_none() {
+        println!(
+            "(temporary directory {} removed; pass --path DIR to keep the files)",
+            scratch.path.display()
+        );
+    }
+    Ok(())
+}
