@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod proxy;
+
 pub use fakehub::{
     ArtifactSpec, DigestMode, FakeGitHub, Fault, FaultKind, Options, Origin, Run, zipbuild,
 };

@@ -54,8 +54,13 @@ fn serve(client: TcpStream, log: &Mutex<Vec<Seen>>) -> std::io::Result<()> {
         }
         headers.push(h);
     }
-    let saw_authorization = headers.iter().any(|h| h.to_ascii_lowercase().starts_with("authorization:"));
-    log.lock().unwrap().push(Seen { request_line: line.trim_end().to_string(), saw_authorization });
+    let saw_authorization = headers
+        .iter()
+        .any(|h| h.to_ascii_lowercase().starts_with("authorization:"));
+    log.lock().unwrap().push(Seen {
+        request_line: line.trim_end().to_string(),
+        saw_authorization,
+    });
     let mut parts = line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let (upstream_addr, preface) = if method == "CONNECT" {
@@ -63,7 +68,10 @@ fn serve(client: TcpStream, log: &Mutex<Vec<Seen>>) -> std::io::Result<()> {
     } else {
         // Absolute form: GET http://host:port/path HTTP/1.1 -> origin form upstream.
         let rest = target.strip_prefix("http://").unwrap_or(target);
-        let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+        let (host, path) = rest
+            .split_once('/')
+            .map(|(h, p)| (h, format!("/{p}")))
+            .unwrap_or((rest, "/".into()));
         let mut req = format!("{method} {path} HTTP/1.1\r\n");
         for h in &headers {
             if !h.to_ascii_lowercase().starts_with("proxy-") {
