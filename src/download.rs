@@ -101,14 +101,7 @@ impl Fetcher {
                                     "Fetched in {} ranges over up to {connections} connections",
                                     total.div_ceil(SEGMENT)
                                 ));
-                                return Ok(Download {
-                                    bytes,
-                                    sha256,
-                                    is_zip: meta.is_zip(part),
-                                    filename: meta.filename,
-                                    attempts: attempt,
-                                    notes,
-                                });
+                                return Ok(meta.into_download(part, bytes, sha256, attempt, notes));
                             }
                             Err(e) => {
                                 last_error = format!("{e:#}");
@@ -131,14 +124,7 @@ impl Fetcher {
             match received {
                 Ok(meta) => {
                     let (bytes, sha256) = sink.finish()?;
-                    return Ok(Download {
-                        bytes,
-                        sha256,
-                        is_zip: meta.is_zip(part),
-                        filename: meta.filename,
-                        attempts: attempt,
-                        notes,
-                    });
+                    return Ok(meta.into_download(part, bytes, sha256, attempt, notes));
                 }
                 Err(e) => last_error = format!("{e:#}"),
             }
@@ -606,6 +592,24 @@ impl Meta {
         Meta {
             content_type: header(response, CONTENT_TYPE),
             filename: header(response, CONTENT_DISPOSITION).and_then(|d| disposition_filename(&d)),
+        }
+    }
+
+    fn into_download(
+        self,
+        part: &Path,
+        bytes: u64,
+        sha256: String,
+        attempts: u32,
+        notes: Vec<String>,
+    ) -> Download {
+        Download {
+            bytes,
+            sha256,
+            is_zip: self.is_zip(part),
+            filename: self.filename,
+            attempts,
+            notes,
         }
     }
 

@@ -162,37 +162,43 @@ impl GitHub {
         }
         let mut all = Vec::new();
         let mut next = Some(url);
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                bail!(
-                    "run {run_id} lists more than {} artifacts; select some with name, pattern or artifact-ids",
-                    MAX_PAGES * 100
-                );
-            }
-            let response = self.send(Method::GET, url).await?;
-            let link = response
-                .headers()
-                .get("link")
-                .and_then(|v| v.to_str().ok())
-                .and_then(next_link);
-            let page: ArtifactList = read_json(response).await?;
+        for _ in 0..MAX_PAGES {
+            let Some(url) = next.take() else {
+                return Ok(all);
+            };
+            let (page, link): (ArtifactList, _) = self.get_page(url).await?;
             all.extend(page.artifacts);
-            if let Some(link) = link {
-                let url = Url::parse(&link)
-                    .with_context(|| format!("GitHub sent a malformed Link URL: {link}"))?;
-                if !self.same_origin(&url) {
-                    bail!(
-                        "refusing to follow a Link to another host ({}); the token stays with {}",
-                        url.origin().ascii_serialization(),
-                        self.base_url.origin().ascii_serialization()
-                    );
-                }
-                next = Some(url);
-            }
+            next = link;
         }
-        Ok(all)
+        bail!(
+            "run {run_id} lists more than {} artifacts; select some with name, pattern or artifact-ids",
+            MAX_PAGES * 100
+        )
+    }
+
+    /// One page of any list endpoint, and its `rel="next"` URL if there is one. A next page on
+    /// another origin is refused: the token stays with the API.
+    pub async fn get_page<T: DeserializeOwned>(&self, url: Url) -> Result<(T, Option<Url>)> {
+        let response = self.send(Method::GET, url).await?;
+        let link = response
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .and_then(next_link);
+        let page: T = read_json(response).await?;
+        let Some(link) = link else {
+            return Ok((page, None));
+        };
+        let url = Url::parse(&link)
+            .with_context(|| format!("GitHub sent a malformed Link URL: {link}"))?;
+        if !self.same_origin(&url) {
+            bail!(
+                "refusing to follow a Link to another host ({}); the token stays with {}",
+                url.origin().ascii_serialization(),
+                self.base_url.origin().ascii_serialization()
+            );
+        }
+        Ok((page, Some(url)))
     }
 
     /// Asks the API where to download artifact `id` (a fresh signed URL each call), or gets the

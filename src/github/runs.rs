@@ -1,14 +1,12 @@
 //! Workflow runs, pull requests, repository-wide artifact lists and deletion: what the run search
 //! and `delete-after` need from the API, on top of the client in [`super::client`].
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use reqwest::{Method, Url};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use super::client::{GitHub, read_json};
 use super::model::{Artifact, ArtifactList};
-use super::pages::next_link;
 
 /// The fields of a workflow run that the search reads; everything optional but the id, since
 /// older servers and odd runs leave some out.
@@ -96,32 +94,6 @@ pub struct PullHead {
 }
 
 impl GitHub {
-    /// One page of any list endpoint, and the `rel="next"` URL if there is one (same origin only).
-    pub async fn get_page<T: DeserializeOwned>(&self, url: Url) -> Result<(T, Option<Url>)> {
-        let response = self.send(Method::GET, url).await?;
-        let link = response
-            .headers()
-            .get("link")
-            .and_then(|v| v.to_str().ok())
-            .and_then(next_link);
-        let page: T = read_json(response).await?;
-        let next = match link {
-            Some(link) => {
-                let url = Url::parse(&link)
-                    .with_context(|| format!("GitHub sent a malformed Link URL: {link}"))?;
-                if !self.same_origin(&url) {
-                    bail!(
-                        "refusing to follow a Link to another host ({})",
-                        url.origin().ascii_serialization()
-                    );
-                }
-                Some(url)
-            }
-            None => None,
-        };
-        Ok((page, next))
-    }
-
     pub async fn get_run(&self, owner: &str, repo: &str, run_id: u64) -> Result<WorkflowRun> {
         let url = self.endpoint(&format!("/repos/{owner}/{repo}/actions/runs/{run_id}"))?;
         read_json(self.send(Method::GET, url).await?).await
