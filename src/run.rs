@@ -97,9 +97,9 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         }
     });
     // Temp files go on success, failure and cancellation alike. On cancellation or timeout, tasks
-    // may still be running (extraction was told to stop above): give the runtime a moment to wind down so nothing is
-    // recreated behind our back, then remove the work directory and any staging directory that
-    // lives inside a destination.
+    // may still be running (extraction was told to stop above): give the runtime a moment to wind
+    // down so nothing is recreated behind our back, then remove the work directory and any
+    // staging directory that lives inside a destination.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     let _ = std::fs::remove_dir_all(&workdir);
     crate::fsx::remove_registered();
