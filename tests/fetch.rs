@@ -492,3 +492,45 @@ fn every_declared_output_is_written() {
     declared.sort_unstable();
     assert_eq!(written, declared);
 }
+
+#[test]
+fn digest_mismatch_info_and_ignore_extract_with_a_log_line_or_silently() {
+    let w = World::new();
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::new("dist", sample(3)).digest(DigestMode::Wrong),
+    );
+    let out = w.run(&[("name", "dist"), ("digest-mismatch", "info")], &[]);
+    out.ok();
+    assert!(out.warnings().is_empty(), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| !l.starts_with("::") && l.contains("digest mismatch")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(tree(&w.workspace()).len(), 4);
+
+    let out = w.run(&[("name", "dist"), ("digest-mismatch", "ignore")], &[]);
+    out.ok();
+    assert!(!out.stdout.contains("digest mismatch"), "{}", out.stdout);
+    assert!(
+        out.summary.contains("mismatch"),
+        "the summary still tells: {}",
+        out.summary
+    );
+}
+
+#[test]
+fn an_expired_artifact_asked_for_by_id_is_an_error_that_says_so() {
+    let w = World::new();
+    let id =
+        w.gh.add_artifact(w.run, ArtifactSpec::new("old", sample(1)).expired(true));
+    let out = w.run(&[("artifact-ids", &id.to_string())], &[]);
+    out.failed()
+        .one_error(&["artifact-ids", &id.to_string(), "expired"]);
+    let out = w.run(&[("artifact-ids", "999999")], &[]);
+    out.failed()
+        .one_error(&["artifact-ids", "999999", "not an artifact of this run"]);
+}
