@@ -21,7 +21,8 @@ use std::path::{Component, Path};
 
 use fakehub::zipbuild::{Entry, ZipBuilder};
 
-use super::{Limits, extract_zip, normalize_entry_name, normalize_link_target};
+use super::names::{normalize_entry_name, normalize_link_target};
+use super::{Limits, extract_zip};
 
 /// Hostile building blocks: traversal, separators of both kinds, drive prefixes, NUL and other
 /// controls, lookalike dots and slashes, bidi overrides, Windows device names.

@@ -1,0 +1,82 @@
+//! Safe extraction of artifact zips.
+//!
+//! Threat model: any workflow run can upload an artifact, including one triggered by a fork PR,
+//! so every archive is hostile. It may try to write outside the destination (`..`, absolute or
+//! drive paths, backslashes, symlinks that point out or that later entries are written through),
+//! to fill the disk (decompression bombs, sizes that lie), or to confuse us with duplicate or
+//! colliding names. So: every name and symlink target is validated before anything is written;
+//! the tree is built in an empty staging directory we own, re-checking on disk as we go (a
+//! case-insensitive or normalizing filesystem can alias a name we thought distinct onto one of our
+//! symlinks); and `place` then moves it into the destination without ever following a symlink
+//! that already exists there.
+//!
+//! Layout, in the order an archive goes through it: `names.rs` checks entry names and symlink
+//! targets, `scan.rs` reads the archive and plans every entry without writing, `write.rs` builds
+//! the tree in staging, and `place.rs` moves it into the destination.
+
+mod names;
+mod place;
+mod scan;
+mod write;
+
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod testkit;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::fsx;
+
+const MAX_THREADS: usize = 8;
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Bound on both the declared and the actually produced uncompressed bytes.
+    pub max_total_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_total_bytes: 20 << 30,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    /// Regular files written.
+    pub files: u64,
+    /// Uncompressed bytes written to those files.
+    pub bytes: u64,
+    pub warnings: Vec<String>,
+}
+
+/// Extract the zip at `archive` into `staging` (an empty directory we own), checking every entry.
+///
+/// Archives with many files are written by up to `min(available_parallelism, 8)` threads.
+pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Extracted> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_THREADS);
+    write::extract_with_threads(archive, staging, limits, threads)
+}
+
+/// Move everything under `staging` into `dest` (created if missing): directories merge, existing
+/// files (and symlinks) are replaced, unrelated files in `dest` are left alone. A symlink in `dest`
+/// where the artifact has a directory is an error: merging would write through it.
+pub fn place(staging: &Path, dest: &Path) -> Result<()> {
+    // Every conflict is found before the first move, so a refused artifact leaves the
+    // destination exactly as it was rather than half-merged.
+    place::check_placeable(staging, dest)?;
+    fsx::create_dir_all(dest)?;
+    place::merge_into(staging, dest)
+}
+
+/// Is `name` a safe single path component (artifact names, Content-Disposition file names)?
+pub fn is_safe_component(name: &str) -> bool {
+    names::component_problem(name).is_none()
+}

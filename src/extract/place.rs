@@ -1,0 +1,318 @@
+//! Moving the staged tree into the destination: directories merge, files and symlinks replace by
+//! rename, and a symlink already in the destination is never written through. Every conflict is
+//! checked before the first move; a move across filesystems falls back to copying.
+
+use std::fs::{self, OpenOptions};
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context as _, Result, bail};
+
+use super::write::{dir_builder, make_symlink};
+use crate::fsx;
+
+/// The checks `merge_into` makes, without moving anything: a directory of the artifact over a
+/// symlink or a non-directory in `dest`, or a file of the artifact over a directory.
+pub(super) fn check_placeable(src_dir: &Path, dst_dir: &Path) -> Result<()> {
+    for entry in fsx::read_dir(src_dir)? {
+        let entry = entry?;
+        let from = entry.path();
+        let to = dst_dir.join(entry.file_name());
+        let from_is_dir = entry
+            .file_type()
+            .with_context(|| format!("failed to inspect {}", from.display()))?
+            .is_dir();
+        let meta = match fs::symlink_metadata(&to) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            Err(err) => {
+                return Err(err).with_context(|| format!("failed to inspect {}", to.display()));
+            }
+            Ok(meta) => meta,
+        };
+        let kind = meta.file_type();
+        if from_is_dir && kind.is_symlink() {
+            bail!(
+                "refusing to write through symlink {} (the artifact has a directory there)",
+                to.display()
+            );
+        } else if from_is_dir && kind.is_dir() {
+            check_placeable(&from, &to)?;
+        } else if kind.is_dir() {
+            bail!(
+                "cannot replace directory {} with a file from the artifact",
+                to.display()
+            );
+        } else if from_is_dir {
+            bail!(
+                "cannot replace {} with a directory from the artifact: it is not a directory",
+                to.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn merge_into(src_dir: &Path, dst_dir: &Path) -> Result<()> {
+    for entry in fsx::read_dir(src_dir)? {
+        let entry = entry?;
+        let from = entry.path();
+        let to = dst_dir.join(entry.file_name());
+        // DirEntry::file_type does not follow symlinks (and usually needs no extra syscall).
+        let from_is_dir = entry
+            .file_type()
+            .with_context(|| format!("failed to inspect {}", from.display()))?
+            .is_dir();
+        match fs::symlink_metadata(&to) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => move_path(&from, &to)?,
+            Err(err) => {
+                return Err(err).with_context(|| format!("failed to inspect {}", to.display()));
+            }
+            Ok(meta) => {
+                let kind = meta.file_type();
+                if from_is_dir && kind.is_symlink() {
+                    bail!(
+                        "refusing to write through symlink {} (the artifact has a directory there)",
+                        to.display()
+                    );
+                } else if from_is_dir && kind.is_dir() {
+                    merge_into(&from, &to)?;
+                    fsx::remove_dir(&from)?;
+                } else if kind.is_dir() {
+                    bail!(
+                        "cannot replace directory {} with a file from the artifact",
+                        to.display()
+                    );
+                } else if from_is_dir {
+                    bail!(
+                        "cannot replace {} with a directory from the artifact: it is not a directory",
+                        to.display()
+                    );
+                } else {
+                    // rename replaces the name itself: an existing file or symlink there is
+                    // swapped out, never written through.
+                    move_path(&from, &to)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn move_path(from: &Path, to: &Path) -> Result<()> {
+    match fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::CrossesDevices => move_by_copy(from, to),
+        Err(err) => Err(err)
+            .with_context(|| format!("failed to move {} to {}", from.display(), to.display())),
+    }
+}
+
+/// The cross-filesystem fallback of `move_path`.
+fn move_by_copy(from: &Path, to: &Path) -> Result<()> {
+    copy_tree(from, to)?;
+    if fsx::symlink_metadata(from)?.is_dir() {
+        fsx::remove_dir_all(from)
+    } else {
+        fsx::remove_file(from)
+    }
+}
+
+/// Copy `from` to `to`. A directory is copied into a new directory; a file or symlink is built
+/// under a temporary name next to `to` and renamed over it, since opening `to` itself would
+/// follow a symlink there.
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    let meta = fsx::symlink_metadata(from)?;
+    if meta.is_dir() {
+        dir_builder()
+            .create(to)
+            .with_context(|| format!("failed to create directory {}", to.display()))?;
+        for entry in fsx::read_dir(from)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        return Ok(());
+    }
+    let tmp = temp_sibling(to);
+    let made = if meta.file_type().is_symlink() {
+        make_symlink_like(from, &tmp)
+    } else {
+        copy_file(from, &tmp, &meta)
+    };
+    let renamed = made.and_then(|()| {
+        fs::rename(&tmp, to)
+            .with_context(|| format!("failed to move {} to {}", tmp.display(), to.display()))
+    });
+    if renamed.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    renamed
+}
+
+fn make_symlink_like(from: &Path, link: &Path) -> Result<()> {
+    let target = fsx::read_link(from)?;
+    let Some(target) = target.to_str() else {
+        bail!("symlink {} has a non-UTF-8 target", from.display());
+    };
+    make_symlink(target, link)
+}
+
+fn copy_file(from: &Path, to: &Path, meta: &fs::Metadata) -> Result<()> {
+    let mut src = fsx::open(from)?;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(meta.permissions().mode() & 0o777);
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    let mut dst = options
+        .open(to)
+        .with_context(|| format!("failed to create {}", to.display()))?;
+    // File to File: std uses copy_file_range/sendfile where it can.
+    io::copy(&mut src, &mut dst)
+        .with_context(|| format!("failed to copy {} to {}", from.display(), to.display()))?;
+    Ok(())
+}
+
+fn temp_sibling(path: &Path) -> std::path::PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // Not derived from the file name, which may already be 255 bytes long.
+    path.with_file_name(format!(".artifetch-{}-{n}.tmp", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::place;
+    #[cfg(unix)]
+    use crate::extract::testkit::mode;
+    #[cfg(unix)]
+    use crate::extract::write::create_file;
+
+    #[test]
+    fn place_merges() {
+        let tmp = tempfile::tempdir().unwrap();
+        let staging = tmp.path().join("staging");
+        let dest = tmp.path().join("dest");
+        fs::create_dir_all(staging.join("sub/deeper")).unwrap();
+        fs::create_dir_all(staging.join("newdir")).unwrap();
+        fs::write(staging.join("sub/replace.txt"), b"new").unwrap();
+        fs::write(staging.join("sub/new.txt"), b"new").unwrap();
+        fs::write(staging.join("sub/deeper/f"), b"f").unwrap();
+        fs::write(staging.join("newdir/f"), b"f").unwrap();
+        fs::create_dir_all(dest.join("sub")).unwrap();
+        fs::write(dest.join("keep.txt"), b"keep").unwrap();
+        fs::write(dest.join("sub/old.txt"), b"old").unwrap();
+        fs::write(dest.join("sub/replace.txt"), b"old").unwrap();
+
+        place(&staging, &dest).unwrap();
+        assert_eq!(fs::read(dest.join("keep.txt")).unwrap(), b"keep");
+        assert_eq!(fs::read(dest.join("sub/old.txt")).unwrap(), b"old");
+        assert_eq!(fs::read(dest.join("sub/replace.txt")).unwrap(), b"new");
+        assert_eq!(fs::read(dest.join("sub/new.txt")).unwrap(), b"new");
+        assert_eq!(fs::read(dest.join("sub/deeper/f")).unwrap(), b"f");
+        assert_eq!(fs::read(dest.join("newdir/f")).unwrap(), b"f");
+
+        // A dest that does not exist yet is created.
+        let fresh = tmp.path().join("a/b/fresh");
+        fs::create_dir_all(staging.join("x")).unwrap();
+        place(&staging, &fresh).unwrap();
+        assert!(fresh.join("x").is_dir());
+    }
+
+    #[test]
+    fn place_type_conflicts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (staging, dest) = (tmp.path().join("s"), tmp.path().join("d"));
+        fs::create_dir_all(staging.join("f")).unwrap();
+        fs::create_dir_all(&dest).unwrap();
+        fs::write(dest.join("f"), b"file").unwrap();
+        let err = format!("{:#}", place(&staging, &dest).unwrap_err());
+        assert!(err.contains("not a directory"), "{err}");
+
+        fs::remove_dir(staging.join("f")).unwrap();
+        fs::write(staging.join("g"), b"file").unwrap();
+        fs::create_dir_all(dest.join("g")).unwrap();
+        let err = format!("{:#}", place(&staging, &dest).unwrap_err());
+        assert!(err.contains("cannot replace directory"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn place_never_writes_through_dest_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (staging, dest, outside) = (
+            tmp.path().join("s"),
+            tmp.path().join("d"),
+            tmp.path().join("outside"),
+        );
+        fs::create_dir_all(staging.join("sub")).unwrap();
+        fs::write(staging.join("sub/f"), b"evil").unwrap();
+        fs::create_dir_all(&dest).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, dest.join("sub")).unwrap();
+        let err = format!("{:#}", place(&staging, &dest).unwrap_err());
+        assert!(
+            err.contains(&dest.join("sub").display().to_string()),
+            "{err}"
+        );
+        assert!(err.contains("symlink"), "{err}");
+        assert!(fs::read_dir(&outside).unwrap().next().is_none());
+
+        // A file in the artifact replaces a symlink in dest: the link goes, its target stays.
+        let (staging, dest) = (tmp.path().join("s2"), tmp.path().join("d2"));
+        fs::create_dir_all(&staging).unwrap();
+        fs::create_dir_all(&dest).unwrap();
+        fs::write(staging.join("f"), b"new").unwrap();
+        fs::write(outside.join("victim"), b"victim").unwrap();
+        std::os::unix::fs::symlink(outside.join("victim"), dest.join("f")).unwrap();
+        place(&staging, &dest).unwrap();
+        assert!(
+            !fs::symlink_metadata(dest.join("f"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(dest.join("f")).unwrap(), b"new");
+        assert_eq!(fs::read(outside.join("victim")).unwrap(), b"victim");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn move_by_copy_fallback() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        fs::create_dir_all(src.join("d/e")).unwrap();
+        fs::write(src.join("d/e/f"), b"f").unwrap();
+        fs::write(src.join("d/x"), b"x").unwrap();
+        create_file(&src.join("d/tool"), true).unwrap();
+        std::os::unix::fs::symlink("e/f", src.join("d/link")).unwrap();
+        let to = tmp.path().join("dst");
+        move_by_copy(&src.join("d"), &to).unwrap();
+        assert!(!src.join("d").exists());
+        assert_eq!(fs::read(to.join("e/f")).unwrap(), b"f");
+        assert_eq!(fs::read(to.join("x")).unwrap(), b"x");
+        assert_eq!(mode(&to.join("tool")) & 0o100, 0o100);
+        assert_eq!(fs::read_link(to.join("link")).unwrap(), Path::new("e/f"));
+
+        // Replacing a symlink by copy must not write through it.
+        let victim = tmp.path().join("victim");
+        fs::write(&victim, b"victim").unwrap();
+        std::os::unix::fs::symlink(&victim, to.join("swap")).unwrap();
+        fs::write(tmp.path().join("new"), b"new").unwrap();
+        move_by_copy(&tmp.path().join("new"), &to.join("swap")).unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"victim");
+        assert_eq!(fs::read(to.join("swap")).unwrap(), b"new");
+        assert!(!tmp.path().join("new").exists());
+        let leftovers: Vec<_> = fs::read_dir(&to)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}

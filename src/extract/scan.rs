@@ -1,0 +1,385 @@
+//! Reading the archive without writing anything: open it, find duplicate names, plan every entry
+//! (kind, normalized path, declared size, validated symlink target) and refuse collisions.
+//!
+//! Every check that can refuse an archive runs here, so a refused archive leaves staging empty.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use zip::{CompressionMethod, ZipArchive};
+
+use super::Limits;
+use super::names::{normalize_entry_name, normalize_link_target, show};
+use crate::fsx;
+
+/// Symlink targets are read into memory, so they are bounded too (PATH_MAX - 1).
+const MAX_LINK_TARGET_BYTES: usize = 4095;
+
+const S_IFMT: u32 = 0o170000;
+const S_IFREG: u32 = 0o100000;
+const S_IFDIR: u32 = 0o040000;
+const S_IFLNK: u32 = 0o120000;
+
+pub(super) type Archive = ZipArchive<BufReader<File>>;
+
+#[derive(Debug)]
+pub(super) enum Kind {
+    Dir,
+    File {
+        exec: bool,
+    },
+    /// `target` is filled in (validated, normalized) once names have been checked.
+    Symlink {
+        target: String,
+    },
+}
+
+#[derive(Debug)]
+pub(super) struct Entry {
+    /// Index in the central directory.
+    pub(super) index: usize,
+    /// Normalized relative path: components joined by '/', no `.`/empty components.
+    pub(super) path: String,
+    pub(super) kind: Kind,
+    /// Declared uncompressed size.
+    pub(super) size: u64,
+    /// The raw name, quoted and escaped, for error messages.
+    pub(super) shown: String,
+}
+
+pub(super) struct Plan {
+    pub(super) entries: Vec<Entry>,
+    pub(super) warnings: Vec<String>,
+}
+
+pub(super) fn open_archive(path: &Path) -> Result<Archive> {
+    let file = fsx::open(path)?;
+    // Small buffer: it serves header reads; bulk reads bypass it, and every seek discards it.
+    ZipArchive::new(BufReader::with_capacity(16 * 1024, file)).map_err(|err| {
+        let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        anyhow!("the downloaded file ({size} bytes) is not a valid zip archive: {err}")
+    })
+}
+
+/// The first name that occurs twice in the central directory, read by hand: the zip crate keys
+/// entries by name, so it can only say *that* there are duplicates. `None` if the directory
+/// cannot be walked (zip64, damage); the caller still refuses the archive.
+fn duplicate_name(path: &Path) -> Option<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let tail_len = len.min(65_557 + 22);
+    file.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = vec![0u8; tail_len as usize];
+    file.read_exact(&mut tail).ok()?;
+    let eocd = (0..=tail.len().checked_sub(22)?)
+        .rev()
+        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
+    let rd16 = |b: &[u8], at: usize| Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?));
+    let rd32 = |b: &[u8], at: usize| Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?));
+    let count = rd16(&tail, eocd + 10)?;
+    let cd_size = u64::from(rd32(&tail, eocd + 12)?);
+    let cd_offset = u64::from(rd32(&tail, eocd + 16)?);
+    if cd_offset.checked_add(cd_size)? > len {
+        return None;
+    }
+    file.seek(SeekFrom::Start(cd_offset)).ok()?;
+    let mut cd = vec![0u8; cd_size as usize];
+    file.read_exact(&mut cd).ok()?;
+    let mut seen = HashSet::new();
+    let mut at = 0usize;
+    for _ in 0..count {
+        if rd32(&cd, at)? != 0x0201_4b50 {
+            return None;
+        }
+        let name_len = usize::from(rd16(&cd, at + 28)?);
+        let name = cd.get(at + 46..at + 46 + name_len)?;
+        if !seen.insert(name) {
+            return Some(name.to_vec());
+        }
+        at += 46 + name_len + usize::from(rd16(&cd, at + 30)?) + usize::from(rd16(&cd, at + 32)?);
+    }
+    None
+}
+
+pub(super) fn plan(zip: &mut Archive, archive: &Path, limits: &Limits) -> Result<Plan> {
+    // The zip crate indexes entries by name, so a repeated raw name leaves only this flag behind.
+    if zip.has_duplicate_names() {
+        match duplicate_name(archive) {
+            Some(name) => bail!(
+                "refusing archive entry {}: the archive holds more than one entry with this name (duplicate entry names)",
+                show(&name)
+            ),
+            None => bail!("refusing the archive: it contains duplicate entry names"),
+        }
+    }
+    let mut declared = 0u64;
+    let mut largest = (0u64, String::new());
+    for i in 0..zip.len() {
+        let data = entry_data(zip, i)?;
+        let size = data.size();
+        declared = declared.saturating_add(size);
+        if size > largest.0 || i == 0 {
+            largest = (size, show(data.name_raw()));
+        }
+    }
+    if declared > limits.max_total_bytes {
+        bail!(
+            "refusing the archive: its entries declare {declared} uncompressed bytes (the largest, entry {}, {} bytes), more than the limit of {} bytes (max-size)",
+            largest.1,
+            largest.0,
+            limits.max_total_bytes
+        );
+    }
+
+    let mut entries = Vec::with_capacity(zip.len());
+    let mut warnings = Vec::new();
+    for index in 0..zip.len() {
+        let data = entry_data(zip, index)?;
+        let shown = show(data.name_raw());
+        let refuse = |why: &str| anyhow!("refusing archive entry {shown}: {why}");
+        let (path, dir_marker) = normalize_entry_name(data.name_raw()).map_err(|w| refuse(&w))?;
+        if data.encrypted() {
+            return Err(refuse("it is encrypted"));
+        }
+        let method = data.compression();
+        if !matches!(
+            method,
+            CompressionMethod::Stored | CompressionMethod::Deflated
+        ) {
+            return Err(refuse(&format!("unsupported compression method {method}")));
+        }
+        let mode = data.unix_mode().unwrap_or(0);
+        let kind = if dir_marker || mode & S_IFMT == S_IFDIR {
+            Kind::Dir
+        } else if mode & S_IFMT == S_IFLNK {
+            Kind::Symlink {
+                target: String::new(),
+            }
+        } else {
+            if !matches!(mode & S_IFMT, 0 | S_IFREG) {
+                warnings.push(format!(
+                    "archive entry {shown} has special file type {:#o}; extracted as a regular file",
+                    mode & S_IFMT
+                ));
+            }
+            Kind::File {
+                exec: mode & 0o111 != 0,
+            }
+        };
+        if path.is_empty() {
+            // "./" names the root itself, which already exists.
+            if matches!(kind, Kind::Dir) {
+                continue;
+            }
+            return Err(refuse("empty name"));
+        }
+        let size = data.size();
+        entries.push(Entry {
+            index,
+            path,
+            kind,
+            size,
+            shown,
+        });
+    }
+    check_collisions(&entries)?;
+
+    // Symlink targets are entry data; read them now so every check precedes the first write.
+    for entry in &mut entries {
+        if matches!(entry.kind, Kind::Symlink { .. }) {
+            let target = read_link_target(zip, entry)?;
+            entry.kind = Kind::Symlink { target };
+        }
+    }
+    Ok(Plan { entries, warnings })
+}
+
+fn entry_data(zip: &Archive, index: usize) -> Result<zip::read::ZipFileEntry<'_>> {
+    zip.by_index_data(index)
+        .with_context(|| format!("cannot read central directory entry {index}"))
+}
+
+/// Duplicates after normalization, and entries nested under a file or symlink entry.
+fn check_collisions(entries: &[Entry]) -> Result<()> {
+    let mut by_path: HashMap<&str, &Entry> = HashMap::with_capacity(entries.len());
+    for e in entries {
+        if let Some(prev) = by_path.insert(&e.path, e) {
+            bail!(
+                "refusing archive entry {}: same path as entry {}",
+                e.shown,
+                prev.shown
+            );
+        }
+    }
+    for e in entries {
+        for (end, _) in e.path.match_indices('/') {
+            let Some(parent) = by_path.get(&e.path[..end]) else {
+                continue;
+            };
+            match parent.kind {
+                Kind::Dir => {}
+                Kind::Symlink { .. } => bail!(
+                    "refusing archive entry {}: file written through a symlink (entry {} is a symlink)",
+                    e.shown,
+                    parent.shown
+                ),
+                Kind::File { .. } => bail!(
+                    "refusing archive entry {}: its parent, entry {}, is a file",
+                    e.shown,
+                    parent.shown
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_link_target(zip: &mut Archive, e: &Entry) -> Result<String> {
+    let mut raw = Vec::new();
+    {
+        let mut file = zip
+            .by_index(e.index)
+            .with_context(|| format!("cannot read archive entry {}", e.shown))?;
+        // Below the bound, read_to_end hits EOF, which is where the zip crate checks the CRC.
+        (&mut file)
+            .take(MAX_LINK_TARGET_BYTES as u64 + 1)
+            .read_to_end(&mut raw)
+            .with_context(|| format!("archive entry {} is corrupt", e.shown))?;
+    }
+    if raw.len() > MAX_LINK_TARGET_BYTES {
+        bail!(
+            "refusing symlink entry {}: target is longer than {MAX_LINK_TARGET_BYTES} bytes",
+            e.shown
+        );
+    }
+    let Ok(target) = String::from_utf8(raw) else {
+        bail!(
+            "refusing symlink entry {}: target is not valid UTF-8",
+            e.shown
+        );
+    };
+    let depth = e.path.matches('/').count();
+    normalize_link_target(&target, depth)
+        .map_err(|why| anyhow!("refusing symlink entry {} -> {target:?}: {why}", e.shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::testkit::{Zip, env, refused, replace_all};
+    use crate::extract::{Limits, extract_zip};
+
+    #[test]
+    fn file_through_symlink_refused() {
+        let bytes = Zip::new()
+            .dir("d/")
+            .link("l", "d")
+            .file("l/x", b"evil")
+            .bytes();
+        let err = refused(&bytes);
+        assert!(err.contains("\"l/x\""), "{err}");
+        assert!(err.contains("file written through a symlink"), "{err}");
+        // Order does not matter: the file may come first.
+        let bytes = Zip::new()
+            .file("l/x", b"evil")
+            .dir("d/")
+            .link("l", "d")
+            .bytes();
+        let err = refused(&bytes);
+        assert!(err.contains("file written through a symlink"), "{err}");
+        // Nor can a link be placed under a link.
+        let err = refused(&Zip::new().link("l", ".").link("l/m", "x").bytes());
+        assert!(err.contains("file written through a symlink"), "{err}");
+    }
+
+    #[test]
+    fn symlink_chains() {
+        // a -> b -> d: each hop points inside, writing through either is refused.
+        let err = refused(
+            &Zip::new()
+                .dir("d/")
+                .link("a", "b")
+                .link("b", "d")
+                .file("a/x", b"evil")
+                .bytes(),
+        );
+        assert!(err.contains("\"a/x\""), "{err}");
+        assert!(err.contains("file written through a symlink"), "{err}");
+        // `up` points at the root (lexically fine); `esc` goes one '..' further *through* it,
+        // which lexically looks like x/y/z but really is the parent of the root.
+        let err = refused(
+            &Zip::new()
+                .link("x/y/z/up", "../../..")
+                .link("esc", "x/y/z/up/..")
+                .bytes(),
+        );
+        assert!(err.contains("\"esc\""), "{err}");
+        assert!(err.contains("'..' after a name"), "{err}");
+    }
+
+    #[test]
+    fn dir_file_collisions() {
+        let err = refused(&Zip::new().file("a", b"1").file("a/b", b"2").bytes());
+        assert!(
+            err.contains("\"a/b\"") && err.contains("is a file"),
+            "{err}"
+        );
+        let err = refused(&Zip::new().file("a/b", b"2").file("a", b"1").bytes());
+        assert!(
+            err.contains("\"a/b\"") && err.contains("is a file"),
+            "{err}"
+        );
+        let err = refused(&Zip::new().dir("a/").file("a", b"1").bytes());
+        assert!(err.contains("\"a\"") && err.contains("same path"), "{err}");
+        let err = refused(&Zip::new().file("a", b"1").file("./a", b"2").bytes());
+        assert!(
+            err.contains("\"./a\"") && err.contains("same path"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_raw_names() {
+        let mut bytes = Zip::new().file("dupA", b"1").file("dupB", b"2").bytes();
+        replace_all(&mut bytes, b"dupB", b"dupA");
+        let err = refused(&bytes);
+        assert!(err.contains("duplicate"), "{err}");
+    }
+
+    #[test]
+    fn declared_size_over_limit() {
+        let bytes = Zip::new()
+            .file("a", &[b'a'; 600])
+            .file("b", &[b'b'; 600])
+            .bytes();
+        let env = env(&bytes);
+        let limits = Limits {
+            max_total_bytes: 1000,
+        };
+        let err = format!(
+            "{:#}",
+            extract_zip(&env.archive, &env.staging, &limits).unwrap_err()
+        );
+        assert!(
+            err.contains("declare 1200") && err.contains("limit") && err.contains("\"a\""),
+            "{err}"
+        );
+        assert!(env.staging_is_empty());
+        let limits = Limits {
+            max_total_bytes: 1200,
+        };
+        extract_zip(&env.archive, &env.staging, &limits).unwrap();
+    }
+
+    #[test]
+    fn invalid_archives() {
+        let good = Zip::new().file("a", b"some data").bytes();
+        for bytes in [&good[..good.len() - 30], b"", b"this is not a zip file"] {
+            let err = refused(bytes);
+            assert!(err.contains("is not a valid zip archive: "), "{err}");
+        }
+    }
+}

@@ -1,0 +1,572 @@
+//! Writing the planned entries into the staging directory: directories and symlinks first, in
+//! entry order, then file data by one or more threads, each re-checking on disk that no parent is a
+//! symlink and counting the bytes actually produced against the declared sizes and the limit.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+
+use super::scan::{Archive, Entry, Kind, Plan, open_archive, plan};
+use super::{Extracted, Limits};
+use crate::fsx;
+
+/// Copy buffer: big reads keep syscalls and decompressor calls per byte low.
+const BUF_SIZE: usize = 256 * 1024;
+/// Below this many files, starting threads (each re-reads the central directory) does not pay.
+const PARALLEL_MIN_FILES: usize = 64;
+
+pub(super) fn extract_with_threads(
+    archive: &Path,
+    staging: &Path,
+    limits: &Limits,
+    threads: usize,
+) -> Result<Extracted> {
+    // Only an empty staging directory guarantees that every symlink in it is one we made.
+    if fsx::read_dir(staging)?.next().is_some() {
+        bail!("staging directory {} is not empty", staging.display());
+    }
+    let mut zip = open_archive(archive)?;
+    let Plan {
+        entries,
+        mut warnings,
+    } = plan(&mut zip, archive, limits)?;
+
+    // Directories and symlinks first, serially and in entry order, so file writers only need to
+    // verify parents, never race a link being created.
+    let mut dirs = DirCache::new(staging);
+    let mut files = Vec::new();
+    for e in &entries {
+        match &e.kind {
+            Kind::Dir => dirs.ensure(&e.path)?,
+            Kind::File { exec } => files.push((e, *exec)),
+            Kind::Symlink { target } => {
+                if cfg!(unix) {
+                    dirs.ensure_parent(&e.path)?;
+                    make_symlink(target, &staging.join(&e.path))
+                        .with_context(|| format!("cannot extract archive entry {}", e.shown))?;
+                } else {
+                    warnings.push(format!(
+                        "skipped symlink entry {} -> {target:?}: symlinks are not supported on this platform",
+                        e.shown
+                    ));
+                }
+            }
+        }
+    }
+
+    let threads = if files.len() < PARALLEL_MIN_FILES {
+        1
+    } else {
+        threads.max(1)
+    };
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    if threads > 1 {
+        // Largest first, so a big file does not start last and leave one thread working alone.
+        order.sort_by_key(|&i| std::cmp::Reverse(files[i].0.size));
+    }
+    let shared = Shared {
+        root: staging,
+        files: &files,
+        order,
+        next: AtomicUsize::new(0),
+        failed: AtomicBool::new(false),
+        errors: Mutex::new(Vec::new()),
+        files_written: AtomicU64::new(0),
+        bytes_written: AtomicU64::new(0),
+        limit: limits.max_total_bytes,
+    };
+    let expected_len = zip.len();
+    std::thread::scope(|s| {
+        let shared = &shared;
+        for _ in 1..threads {
+            let mut dirs = dirs.clone();
+            s.spawn(move || {
+                // Each thread needs its own file position; re-reading the central directory is
+                // cheap next to extraction, and avoids the unsafe shared-metadata constructor.
+                match open_archive(archive) {
+                    Ok(mut zip) if zip.len() == expected_len => {
+                        shared.work(&mut zip, &mut dirs);
+                    }
+                    Ok(_) => shared.fail(usize::MAX, anyhow!("{} changed", archive.display())),
+                    Err(err) => shared.fail(usize::MAX, err),
+                }
+            });
+        }
+        shared.work(&mut zip, &mut dirs);
+    });
+
+    let errors = shared
+        .errors
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    // Report the error of the earliest entry, so the message does not depend on scheduling.
+    if let Some((_, err)) = errors.into_iter().min_by_key(|(index, _)| *index) {
+        return Err(err);
+    }
+    Ok(Extracted {
+        files: shared.files_written.into_inner(),
+        bytes: shared.bytes_written.into_inner(),
+        warnings,
+    })
+}
+
+/// Work shared by the file-writing threads (or the single serial one).
+struct Shared<'a> {
+    root: &'a Path,
+    files: &'a [(&'a Entry, bool)],
+    /// Order in which `files` are handed out.
+    order: Vec<usize>,
+    next: AtomicUsize,
+    failed: AtomicBool,
+    errors: Mutex<Vec<(usize, anyhow::Error)>>,
+    files_written: AtomicU64,
+    bytes_written: AtomicU64,
+    limit: u64,
+}
+
+impl Shared<'_> {
+    fn work(&self, zip: &mut Archive, dirs: &mut DirCache) {
+        let mut buf = vec![0u8; BUF_SIZE];
+        while !self.failed.load(Ordering::Relaxed) {
+            if fsx::cancelled() {
+                self.fail(usize::MAX, anyhow!("extraction cancelled"));
+                break;
+            }
+            let Some(&i) = self.order.get(self.next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let (entry, exec) = self.files[i];
+            match self.write_file(zip, entry, exec, dirs, &mut buf) {
+                Ok(_) => {
+                    self.files_written.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(err) => {
+                    self.fail(entry.index, err);
+                    break;
+                }
+            }
+        }
+    }
+
+    fn fail(&self, index: usize, err: anyhow::Error) {
+        self.failed.store(true, Ordering::Relaxed);
+        self.errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((index, err));
+    }
+
+    fn write_file(
+        &self,
+        zip: &mut Archive,
+        e: &Entry,
+        exec: bool,
+        dirs: &mut DirCache,
+        buf: &mut [u8],
+    ) -> Result<u64> {
+        dirs.ensure_parent(&e.path)?;
+        let path = self.root.join(&e.path);
+        let mut src = zip
+            .by_index(e.index)
+            .with_context(|| format!("cannot read archive entry {}", e.shown))?;
+        let out = create_file(&path, exec).with_context(|| {
+            format!(
+                "cannot create {} for archive entry {}",
+                path.display(),
+                e.shown
+            )
+        })?;
+        let mut out = BufWriter::with_capacity(BUF_SIZE, out);
+        let mut n = 0u64;
+        loop {
+            // Read to EOF: that is where the zip crate verifies the CRC.
+            let k = match src.read(buf) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => {
+                    return Err(err)
+                        .with_context(|| format!("archive entry {} is corrupt", e.shown));
+                }
+            };
+            if fsx::cancelled() {
+                bail!("extraction cancelled (at entry {})", e.shown);
+            }
+            n += k as u64;
+            if n > e.size {
+                bail!(
+                    "archive entry {} holds more than its declared {} bytes",
+                    e.shown,
+                    e.size
+                );
+            }
+            let total = self.bytes_written.fetch_add(k as u64, Ordering::Relaxed) + k as u64;
+            if total > self.limit {
+                bail!(
+                    "archive exceeds the limit of {} uncompressed bytes (at entry {})",
+                    self.limit,
+                    e.shown
+                );
+            }
+            out.write_all(&buf[..k])
+                .with_context(|| format!("failed to write {}", path.display()))?;
+        }
+        if n != e.size {
+            bail!(
+                "archive entry {} is truncated: {n} of {} declared bytes",
+                e.shown,
+                e.size
+            );
+        }
+        out.into_inner()
+            .map_err(io::IntoInnerError::into_error)
+            .with_context(|| format!("failed to write {}", path.display()))?;
+        Ok(n)
+    }
+}
+
+/// Directories under the staging root known to be real directories (not symlinks), by relative
+/// path. Everything not yet known is created or checked on disk with lstat.
+#[derive(Clone)]
+struct DirCache<'a> {
+    root: &'a Path,
+    known: HashSet<String>,
+}
+
+impl<'a> DirCache<'a> {
+    fn new(root: &'a Path) -> Self {
+        Self {
+            root,
+            known: HashSet::new(),
+        }
+    }
+
+    fn ensure_parent(&mut self, rel: &str) -> Result<()> {
+        match rel.rfind('/') {
+            Some(end) => self.ensure(&rel[..end]),
+            None => Ok(()),
+        }
+    }
+
+    /// Create `rel` and its parents (mode 0o755), refusing anything on the way that is not a real
+    /// directory. Iterative: names can be deep.
+    fn ensure(&mut self, rel: &str) -> Result<()> {
+        if self.known.contains(rel) {
+            return Ok(());
+        }
+        let ends = rel.match_indices('/').map(|(i, _)| i).chain([rel.len()]);
+        for end in ends {
+            let prefix = &rel[..end];
+            if self.known.contains(prefix) {
+                continue;
+            }
+            let path = self.root.join(prefix);
+            match dir_builder().create(&path) {
+                Ok(()) => {}
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                    let meta = fsx::symlink_metadata(&path)?;
+                    if meta.file_type().is_symlink() {
+                        bail!(
+                            "refusing to extract {rel:?}: file written through a symlink ({} is a symlink)",
+                            path.display()
+                        );
+                    }
+                    if !meta.is_dir() {
+                        bail!(
+                            "refusing to extract {rel:?}: {} exists and is not a directory",
+                            path.display()
+                        );
+                    }
+                }
+                Err(err) => {
+                    return Err(err)
+                        .with_context(|| format!("failed to create directory {}", path.display()));
+                }
+            }
+            self.known.insert(prefix.to_owned());
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn dir_builder() -> fs::DirBuilder {
+    #[allow(unused_mut)]
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        // Via mkdir's mode argument, so the umask applies, as for any other tool.
+        builder.mode(0o755);
+    }
+    builder
+}
+
+/// A new file: `create_new` never follows or replaces whatever is already at `path`.
+pub(super) fn create_file(path: &Path, exec: bool) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(if exec { 0o755 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = exec;
+    options.open(path)
+}
+
+pub(super) fn make_symlink(target: &str, link: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        fsx::symlink(Path::new(target), link)
+    }
+    #[cfg(not(unix))]
+    {
+        bail!(
+            "cannot create symlink {} -> {target}: not supported on this platform",
+            link.display()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use zip::CompressionMethod;
+    use zip::write::SimpleFileOptions;
+
+    use super::*;
+    use crate::extract::testkit::{Zip, env, mode, refused, replace_all};
+
+    #[test]
+    fn normal_tree() {
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let bytes = Zip::new()
+            .dir("a/")
+            .dir("a/b/")
+            .file("a/b/c.txt", b"deflated\n")
+            .stored("a/d.bin", &big)
+            .file("top.txt", b"top")
+            .file("x/y/z.txt", b"implied parents")
+            .stored("empty", b"")
+            .file("./dot/./f", b"dot")
+            .dir("./")
+            .bytes();
+        let env = env(&bytes);
+        let got = env.extract().unwrap();
+        assert_eq!(got.files, 6);
+        assert_eq!(got.bytes, (9 + big.len() + 3 + 15 + 3) as u64);
+        assert!(got.warnings.is_empty());
+        let s = &env.staging;
+        assert_eq!(fs::read(s.join("a/b/c.txt")).unwrap(), b"deflated\n");
+        assert_eq!(fs::read(s.join("a/d.bin")).unwrap(), big);
+        assert_eq!(fs::read(s.join("top.txt")).unwrap(), b"top");
+        assert_eq!(fs::read(s.join("x/y/z.txt")).unwrap(), b"implied parents");
+        assert_eq!(fs::read(s.join("empty")).unwrap(), b"");
+        assert_eq!(fs::read(s.join("dot/f")).unwrap(), b"dot");
+        assert!(s.join("a/b").is_dir());
+        if cfg!(unix) {
+            assert_eq!(mode(&s.join("a/b")) & 0o700, 0o700);
+            assert_eq!(mode(&s.join("top.txt")) & 0o111, 0);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exec_bit_kept() {
+        let exec = SimpleFileOptions::default().unix_permissions(0o755);
+        let plain = SimpleFileOptions::default().unix_permissions(0o600);
+        let odd = SimpleFileOptions::default().unix_permissions(0o4710);
+        let bytes = Zip::new()
+            .file_with("bin/tool", b"#!/bin/sh\n", exec)
+            .file_with("bin/data", b"x", plain)
+            .file_with("bin/setuid", b"x", odd)
+            .bytes();
+        let env = env(&bytes);
+        env.extract().unwrap();
+        assert_eq!(mode(&env.staging.join("bin/tool")) & 0o100, 0o100);
+        assert_eq!(mode(&env.staging.join("bin/data")) & 0o111, 0);
+        // Only 0o755 or 0o644 are ever used: no setuid, and the stored 0o600 is not copied.
+        assert_eq!(mode(&env.staging.join("bin/setuid")) & 0o7000, 0);
+        assert_eq!(mode(&env.staging.join("bin/data")) & 0o400, 0o400);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_inside_ok() {
+        let bytes = Zip::new()
+            .dir("d/")
+            .file("d/f", b"data")
+            .link("l", "d/f")
+            .link("d/up", "../d/./f")
+            .link("d/self", ".")
+            .bytes();
+        let env = env(&bytes);
+        let got = env.extract().unwrap();
+        assert_eq!(got.files, 1);
+        let s = &env.staging;
+        assert_eq!(fs::read_link(s.join("l")).unwrap(), Path::new("d/f"));
+        assert_eq!(fs::read_link(s.join("d/up")).unwrap(), Path::new("../d/f"));
+        assert_eq!(fs::read(s.join("d/up")).unwrap(), b"data");
+        assert_eq!(fs::read(s.join("l")).unwrap(), b"data");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_chain_stays_inside() {
+        let bytes = Zip::new()
+            .dir("d/")
+            .file("d/f", b"data")
+            .link("a", "b/f")
+            .link("b", "d")
+            .link("x/y/z/up", "../../..")
+            .link("c", "x/y/z/up/d")
+            .bytes();
+        let env = env(&bytes);
+        env.extract().unwrap();
+        let s = &env.staging;
+        assert_eq!(fs::read(s.join("a")).unwrap(), b"data");
+        let real = fs::canonicalize(s.join("c")).unwrap();
+        assert_eq!(real, fs::canonicalize(s.join("d")).unwrap());
+    }
+
+    fn find(bytes: &[u8], needle: &[u8]) -> usize {
+        bytes
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap()
+    }
+
+    /// Patch the uncompressed size of the only entry, in both headers.
+    fn patch_size(bytes: &mut [u8], size: u32) {
+        let local = find(bytes, b"PK\x03\x04");
+        bytes[local + 22..local + 26].copy_from_slice(&size.to_le_bytes());
+        let central = find(bytes, b"PK\x01\x02");
+        bytes[central + 24..central + 28].copy_from_slice(&size.to_le_bytes());
+    }
+
+    #[test]
+    fn data_larger_than_declared() {
+        for zip in [
+            Zip::new().stored("big", &[7; 100]),
+            Zip::new().file("big", &[7; 100]),
+        ] {
+            let mut bytes = zip.bytes();
+            patch_size(&mut bytes, 10);
+            let env = env(&bytes);
+            let err = format!("{:#}", env.extract().unwrap_err());
+            assert!(err.contains("\"big\""), "{err}");
+        }
+    }
+
+    #[test]
+    fn data_smaller_than_declared() {
+        let mut bytes = Zip::new().stored("small", &[7; 100]).bytes();
+        patch_size(&mut bytes, 1000);
+        let env = env(&bytes);
+        let err = format!("{:#}", env.extract().unwrap_err());
+        assert!(err.contains("\"small\""), "{err}");
+    }
+
+    #[test]
+    fn crc_mismatch_names_entry() {
+        let mut bytes = Zip::new()
+            .stored("c.txt", b"hello world")
+            .link("l", "c.txt")
+            .bytes();
+        replace_all(&mut bytes, b"hello world", b"hellO world");
+        let env = env(&bytes);
+        let err = format!("{:#}", env.extract().unwrap_err());
+        assert!(
+            err.contains("\"c.txt\"") && err.contains("checksum"),
+            "{err}"
+        );
+        // Symlink targets are checked too.
+        let mut bytes = Zip::new().link("l", "target").bytes();
+        replace_all(&mut bytes, b"target", b"tarGet");
+        let err = refused(&bytes);
+        assert!(err.contains("\"l\"") && err.contains("checksum"), "{err}");
+    }
+
+    #[test]
+    fn staging_must_be_empty() {
+        let env = env(&Zip::new().file("a", b"1").bytes());
+        fs::write(env.staging.join("stray"), b"").unwrap();
+        assert!(env.extract().is_err());
+    }
+
+    /// Everything under `root`: relative path -> (mode, contents or link target).
+    fn snapshot(root: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
+        fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (u32, Vec<u8>)>) {
+            for e in fs::read_dir(dir).unwrap() {
+                let path = e.unwrap().path();
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                let meta = fs::symlink_metadata(&path).unwrap();
+                let data = if meta.file_type().is_symlink() {
+                    fs::read_link(&path)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes()
+                } else if meta.is_dir() {
+                    walk(root, &path, out);
+                    b"<dir>".to_vec()
+                } else {
+                    fs::read(&path).unwrap()
+                };
+                out.insert(rel, (mode(&path), data));
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(root, root, &mut out);
+        out
+    }
+
+    #[test]
+    fn parallel_equals_serial() {
+        let mut zip = Zip::new().dir("d0/");
+        let exec = SimpleFileOptions::default().unix_permissions(0o755);
+        let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+        for i in 0..2000 {
+            let name = format!("d{}/sub{}/f{i}.txt", i % 20, i % 3);
+            let data = format!("file {i} ").repeat(i % 97 + (i % 500) * 20);
+            let opts = match i % 3 {
+                0 => SimpleFileOptions::default(),
+                1 => exec,
+                _ => stored,
+            };
+            zip = zip.file_with(name, data.as_bytes(), opts);
+        }
+        if cfg!(unix) {
+            zip = zip.link("d1/link", "sub0/f3.txt");
+        }
+        let bytes = zip.bytes();
+        let serial = env(&bytes);
+        let parallel = env(&bytes);
+        let limits = Limits::default();
+        let a = extract_with_threads(&serial.archive, &serial.staging, &limits, 1).unwrap();
+        let b = extract_with_threads(&parallel.archive, &parallel.staging, &limits, 4).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.files, 2000);
+        let snap = snapshot(&serial.staging);
+        assert_eq!(snap, snapshot(&parallel.staging));
+        assert_eq!(snap.len(), 2000 + 20 + 60 + usize::from(cfg!(unix)));
+
+        // A bad entry among many fails the parallel path too, naming that entry.
+        let mut bytes = bytes;
+        replace_all(&mut bytes, b"f1999.txt", b"f1999\\txt");
+        let env = env(&bytes);
+        let err = extract_with_threads(&env.archive, &env.staging, &limits, 4).unwrap_err();
+        assert!(format!("{err:#}").contains("f1999\\\\txt"), "{err:#}");
+        drop(env.tmp);
+    }
+}
