@@ -21,6 +21,8 @@ use anyhow::{Context, Result, bail};
 use futures_util::{StreamExt, TryStreamExt};
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE};
 use reqwest::{Response, StatusCode, Url};
+// SHA-256 as `digest` is defined ("sha256:" + hex of the bytes served); sha2 picks SHA-NI
+// where the CPU has it.
 use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 

@@ -9,6 +9,8 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow, bail};
+// The zip crate reads from the central directory, so the data descriptor that artifact zips put
+// on every entry (deflated or stored) cannot derail it, as it does naive streaming readers.
 use zip::{CompressionMethod, ZipArchive};
 
 use super::Limits;
