@@ -35,6 +35,8 @@ usage: cargo xtask bench [flags]
   --no-gh            do not run `gh run download` even if gh is installed
   --no-https         skip the HTTPS section (artifetch and gh over TLS)
   --keep             keep the scratch directory (zips, logs) and print its path
+  --bin PATH         benchmark this artifetch binary (or wrapper script) instead of building
+                     target/release/artifetch, e.g. a build with symbols under `perf record`
 
 Workloads (full size): big = 8 artifacts x 64 MiB (half text, half random, deflate);
 many = 300 artifacts of ~10 KiB; wide = 1 artifact, 256 MiB in 20,000 files;
@@ -51,6 +53,7 @@ struct Config {
     gh: bool,
     https: bool,
     keep: bool,
+    bin: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +96,7 @@ impl Data {
 pub fn main(args: &[String]) -> Result<()> {
     let flags = Flags::parse(
         args,
-        &["runs", "only", "throttle"],
+        &["runs", "only", "throttle", "bin"],
         &["quick", "skip-huge", "no-gh", "no-https", "keep", "help"],
     )?;
     if flags.has("help") {
@@ -139,6 +142,7 @@ pub fn main(args: &[String]) -> Result<()> {
         gh: !flags.has("no-gh") && tool_version("gh", &["--version"]).is_some(),
         https: !flags.has("no-https"),
         keep: flags.has("keep"),
+        bin: flags.value("bin").map(PathBuf::from),
     };
     run(&cfg)
 }
@@ -796,7 +800,7 @@ fn unzip_limit(zips: &[PathBuf], dest: &Path, parallel: usize) -> Result<Duratio
 }
 
 /// The zip crate (zlib-rs, as artifetch uses it) with `threads` threads, each with its own file
-/// handle, splitting every archive's entries between them.
+/// handle, splitting every archive's entries between them in contiguous blocks.
 fn ziprs_limit(zips: &[PathBuf], dest: &Path, threads: usize) -> Result<Duration> {
     fresh_dir(dest)?;
     let started = Instant::now();
@@ -809,7 +813,10 @@ fn ziprs_limit(zips: &[PathBuf], dest: &Path, threads: usize) -> Result<Duration
                         let file = std::fs::File::open(z)?;
                         let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))?;
                         let root = dest.join(a.to_string());
-                        for i in (0..zip.len()).filter(|i| (i + a) % threads == t) {
+                        // Contiguous blocks, not interleaved entries: neighbouring entries
+                        // share a directory, and creates in one directory serialize on its lock.
+                        let n = zip.len();
+                        for i in (t * n / threads)..((t + 1) * n / threads) {
                             let mut entry = zip.by_index(i)?;
                             let Some(rel) = entry.enclosed_name() else {
                                 bail!("unsafe entry name");
@@ -902,7 +909,10 @@ fn mbps(bytes: u64, d: Duration) -> String {
 }
 
 fn run(cfg: &Config) -> Result<()> {
-    let bin = release_binary()?;
+    let bin = match &cfg.bin {
+        Some(b) => std::path::absolute(b)?,
+        None => release_binary()?,
+    };
     let mut scratch = Scratch::new("bench")?;
     scratch.keep = cfg.keep;
     let p = Paths {
