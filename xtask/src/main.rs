@@ -32,6 +32,8 @@ fn real_main() -> Result<()> {
     match task.as_deref() {
         Some("demo") => demo::main(&rest),
         Some("bench") => bench::main(&rest),
+        // Internal: run by the benchmark to spawn and measure one child (see bench::measure).
+        Some("__measure") => bench::measure_child(&rest),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
