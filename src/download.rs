@@ -766,7 +766,6 @@ impl Sink {
 
     fn finish(&mut self) -> Result<(u64, String)> {
         self.flush()?;
-        self.file.sync_data().ok();
         let hex: String = self
             .hasher
             .clone()

@@ -17,8 +17,10 @@ use crate::fsx;
 
 /// Copy buffer: big reads keep syscalls and decompressor calls per byte low.
 const BUF_SIZE: usize = 256 * 1024;
-/// Below this many files, starting threads (each re-reads the central directory) does not pay.
+/// Below this many files, and this many bytes, starting threads (each re-reads the central
+/// directory) does not pay; a few large files are worth a thread each.
 const PARALLEL_MIN_FILES: usize = 64;
+const PARALLEL_MIN_BYTES: u64 = 16 << 20;
 
 pub(super) fn extract_with_threads(
     archive: &Path,
@@ -59,10 +61,11 @@ pub(super) fn extract_with_threads(
         }
     }
 
-    let threads = if files.len() < PARALLEL_MIN_FILES {
+    let bytes: u64 = files.iter().map(|(e, _)| e.size).sum();
+    let threads = if files.len() < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES {
         1
     } else {
-        threads.max(1)
+        threads.clamp(1, files.len().max(1))
     };
     let mut order: Vec<usize> = (0..files.len()).collect();
     if threads > 1 {
