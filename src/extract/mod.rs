@@ -57,11 +57,15 @@ pub struct Extracted {
 
 /// Extract the zip at `archive` into `staging` (an empty directory we own), checking every entry.
 ///
-/// Archives with many files are written by up to `min(available_parallelism, 8)` threads.
+/// Archives with many (or large) files are written by up to `min(cores, 8)` threads.
 pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Extracted> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_THREADS);
+    // Asked once per process: each call reads cgroup files, and `many` has hundreds of archives.
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS)
+    });
     write::extract_with_threads(archive, staging, limits, threads)
 }
 
