@@ -182,9 +182,12 @@ impl Fetcher {
             self.log.warning(&format!("artifact '{}': {w}", a.name));
         }
         if is_zip && !self.settings.skip_decompress {
+            let took = started.elapsed() - secs;
             lines.push(format!(
-                "Extracted {files} files ({}) to {}",
+                "Extracted {files} files ({}) in {:.2}s ({}) to {}",
                 human_bytes(extracted),
+                took.as_secs_f64(),
+                rate(extracted, took),
                 path.display()
             ));
         } else {
