@@ -157,24 +157,11 @@ impl World {
         inputs: &[(&str, &str)],
         extra_env: &[(&str, &str)],
     ) -> Outcome {
-        let mut env = self.env();
-        for (k, v) in inputs {
-            env.insert(format!("INPUT_{}", k.to_uppercase()), v.to_string());
-        }
-        for (k, v) in extra_env {
-            if v.is_empty() {
-                env.remove(*k);
-            } else {
-                env.insert(k.to_string(), v.to_string());
-            }
-        }
         let _ = std::fs::remove_file(self.root.path().join("output"));
         let _ = std::fs::remove_file(self.root.path().join("summary"));
-        let out = Command::new(env!("CARGO_BIN_EXE_artifetch"))
+        let out = self
+            .command(inputs, extra_env)
             .args(args)
-            .env_clear()
-            .envs(&env)
-            .current_dir(self.root.path().join("home"))
             .output()
             .expect("run artifetch");
         Outcome {
@@ -254,6 +241,7 @@ pub fn names(tree: &BTreeMap<String, Vec<u8>>) -> Vec<&str> {
 
 impl World {
     /// The binary's `Command` with the same environment as [`World::run`], not yet started.
+    /// Inputs become `INPUT_<NAME>`; an empty value in `extra_env` removes that variable.
     pub fn command(&self, inputs: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Command {
         let mut env = self.env();
         for (k, v) in inputs {
