@@ -15,29 +15,54 @@ use crate::fsx;
 /// The checks `merge_into` makes, without moving anything: a directory of the artifact over a
 /// symlink or a non-directory in `dest`, or a file of the artifact over a directory.
 pub(super) fn check_placeable(src_dir: &Path, dst_dir: &Path) -> Result<()> {
+    walk(src_dir, dst_dir, Mode::Check)
+}
+
+/// Moves the staged tree into `dst_dir`: directories merge, files replace, conflicts are errors.
+pub(super) fn merge_into(src_dir: &Path, dst_dir: &Path) -> Result<()> {
+    walk(src_dir, dst_dir, Mode::Move)
+}
+
+/// One walk for both, so that the check and the move can never disagree about a conflict.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Check,
+    Move,
+}
+
+fn walk(src_dir: &Path, dst_dir: &Path, mode: Mode) -> Result<()> {
+    let moving = mode == Mode::Move;
     for entry in fsx::read_dir(src_dir)? {
         let entry = entry?;
         let from = entry.path();
         let to = dst_dir.join(entry.file_name());
+        // DirEntry::file_type does not follow symlinks (and usually needs no extra syscall).
         let from_is_dir = entry
             .file_type()
             .with_context(|| format!("failed to inspect {}", from.display()))?
             .is_dir();
-        let meta = match fs::symlink_metadata(&to) {
-            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+        let kind = match fs::symlink_metadata(&to) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                if moving {
+                    move_path(&from, &to)?;
+                }
+                continue;
+            }
             Err(err) => {
                 return Err(err).with_context(|| format!("failed to inspect {}", to.display()));
             }
-            Ok(meta) => meta,
+            Ok(meta) => meta.file_type(),
         };
-        let kind = meta.file_type();
         if from_is_dir && kind.is_symlink() {
             bail!(
                 "refusing to write through symlink {} (the artifact has a directory there)",
                 to.display()
             );
         } else if from_is_dir && kind.is_dir() {
-            check_placeable(&from, &to)?;
+            walk(&from, &to, mode)?;
+            if moving {
+                fsx::remove_dir(&from)?;
+            }
         } else if kind.is_dir() {
             bail!(
                 "cannot replace directory {} with a file from the artifact",
@@ -48,52 +73,10 @@ pub(super) fn check_placeable(src_dir: &Path, dst_dir: &Path) -> Result<()> {
                 "cannot replace {} with a directory from the artifact: it is not a directory",
                 to.display()
             );
-        }
-    }
-    Ok(())
-}
-
-pub(super) fn merge_into(src_dir: &Path, dst_dir: &Path) -> Result<()> {
-    for entry in fsx::read_dir(src_dir)? {
-        let entry = entry?;
-        let from = entry.path();
-        let to = dst_dir.join(entry.file_name());
-        // DirEntry::file_type does not follow symlinks (and usually needs no extra syscall).
-        let from_is_dir = entry
-            .file_type()
-            .with_context(|| format!("failed to inspect {}", from.display()))?
-            .is_dir();
-        match fs::symlink_metadata(&to) {
-            Err(err) if err.kind() == io::ErrorKind::NotFound => move_path(&from, &to)?,
-            Err(err) => {
-                return Err(err).with_context(|| format!("failed to inspect {}", to.display()));
-            }
-            Ok(meta) => {
-                let kind = meta.file_type();
-                if from_is_dir && kind.is_symlink() {
-                    bail!(
-                        "refusing to write through symlink {} (the artifact has a directory there)",
-                        to.display()
-                    );
-                } else if from_is_dir && kind.is_dir() {
-                    merge_into(&from, &to)?;
-                    fsx::remove_dir(&from)?;
-                } else if kind.is_dir() {
-                    bail!(
-                        "cannot replace directory {} with a file from the artifact",
-                        to.display()
-                    );
-                } else if from_is_dir {
-                    bail!(
-                        "cannot replace {} with a directory from the artifact: it is not a directory",
-                        to.display()
-                    );
-                } else {
-                    // rename replaces the name itself: an existing file or symlink there is
-                    // swapped out, never written through.
-                    move_path(&from, &to)?;
-                }
-            }
+        } else if moving {
+            // rename replaces the name itself: an existing file or symlink there is swapped out,
+            // never written through.
+            move_path(&from, &to)?;
         }
     }
     Ok(())
