@@ -534,3 +534,27 @@ fn an_expired_artifact_asked_for_by_id_is_an_error_that_says_so() {
     out.failed()
         .one_error(&["artifact-ids", "999999", "not an artifact of this run"]);
 }
+
+#[test]
+fn a_server_that_serves_the_archive_from_the_api_url_itself_is_read_directly() {
+    // No redirect: the API answers the download request with the body (some proxies and mirrors
+    // do). Nothing then goes to the blob origin.
+    let w = World::new();
+    w.gh.add_artifact(w.run, ArtifactSpec::raw_file("notes.txt", b"hello".to_vec(), "text/plain"));
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/zip",
+        FaultKind::Status {
+            code: 200,
+            body: "served by the API".into(),
+            headers: vec![
+                ("content-type".into(), "text/plain".into()),
+                ("content-disposition".into(), "attachment; filename=\"notes.txt\"".into()),
+            ],
+        },
+    ));
+    let out = w.run(&[("name", "notes.txt"), ("digest-mismatch", "warn")], &[]);
+    out.ok();
+    assert_eq!(tree(&w.workspace())["notes.txt"], b"served by the API");
+    assert!(w.blob_requests().is_empty());
+}
