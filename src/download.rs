@@ -14,7 +14,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -48,6 +48,9 @@ pub struct Download {
     pub is_zip: bool,
     pub filename: Option<String>,
     pub attempts: u32,
+    /// Pieced together from more than one response after a failure (a resume or a retried
+    /// range): the one case where a digest mismatch may be ours rather than the server's.
+    pub retried: bool,
     /// Resumes, restarts and connection counts, for the artifact's log group.
     pub notes: Vec<String>,
 }
@@ -98,12 +101,15 @@ impl Fetcher {
                     {
                         let first = (response, permit);
                         match self.ranged(item, part, url, first, total).await {
-                            Ok((bytes, sha256, meta, connections)) => {
+                            Ok((bytes, sha256, meta, connections, retried)) => {
                                 notes.push(format!(
                                     "Fetched in {} ranges over up to {connections} connections",
                                     total.div_ceil(SEGMENT)
                                 ));
-                                return Ok(meta.into_download(part, bytes, sha256, attempt, notes));
+                                let mut download =
+                                    meta.into_download(part, bytes, sha256, attempt, notes);
+                                download.retried |= retried;
+                                return Ok(download);
                             }
                             Err(e) => {
                                 last_error = format!("{e:#}");
@@ -281,7 +287,7 @@ impl Fetcher {
         url: Url,
         first: (Response, OwnedSemaphorePermit),
         total: u64,
-    ) -> Result<(u64, String, Meta, usize)> {
+    ) -> Result<(u64, String, Meta, usize, bool)> {
         let meta = Meta::of(&first.0);
         let file = OpenOptions::new()
             .read(true)
@@ -304,6 +310,7 @@ impl Fetcher {
                 done: BTreeMap::new(),
             }),
             received: AtomicU64::new(0),
+            retried: AtomicBool::new(false),
             started: Instant::now(),
             last_progress: Mutex::new(Instant::now()),
         };
@@ -320,7 +327,8 @@ impl Fetcher {
         if front.next != total {
             bail!("internal error: hashed {} of {total} bytes", front.next);
         }
-        Ok((total, hex(front.hasher), meta, connections))
+        let retried = job.retried.load(Ordering::Relaxed);
+        Ok((total, hex(front.hasher), meta, connections, retried))
     }
 
     /// Bytes `start..=end` into place, retried from where a failure left off.
@@ -335,6 +343,7 @@ impl Fetcher {
             match self.segment_once(job, &mut pos, end, &mut buffer).await {
                 Ok(()) => break,
                 Err(e) if attempt < attempts => {
+                    job.retried.store(true, Ordering::Relaxed);
                     let wait = self.github.backoff(attempt);
                     self.log.warning(&format!(
                         "artifact '{}': bytes {pos}-{end}: {e:#}; retrying in {} (attempt {} of {attempts})",
@@ -440,6 +449,8 @@ struct Ranged<'a> {
     first: Mutex<Option<(Response, OwnedSemaphorePermit)>>,
     front: Mutex<HashFront>,
     received: AtomicU64,
+    /// Some segment needed more than one request.
+    retried: AtomicBool,
     started: Instant,
     last_progress: Mutex<Instant>,
 }
@@ -611,6 +622,7 @@ impl Meta {
             is_zip: self.is_zip(part),
             filename: self.filename,
             attempts,
+            retried: attempts > 1,
             notes,
         }
     }

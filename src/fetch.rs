@@ -97,7 +97,7 @@ impl Fetcher {
         let started = Instant::now();
         let a = &item.artifact;
         let part = self.workdir.join(format!("{}.download", a.id));
-        let download = self.download(item, &part).await?;
+        let mut download = self.download(item, &part).await?;
         let secs = started.elapsed();
         lines.push(format!(
             "Downloaded {} in {:.2}s ({}){}",
@@ -112,7 +112,22 @@ impl Fetcher {
         ));
 
         lines.extend(download.notes.iter().cloned());
-        let digest = self.check_digest(item, &download.sha256, lines)?;
+        let digest = match self.check_digest(item, &download.sha256, lines) {
+            // A resume or a retried range may have pieced the archive together wrongly: fetch it
+            // once more from the start before blaming the server.
+            Err(e) if download.retried => {
+                self.log.warning(&format!(
+                    "{e:#}; the download was retried along the way, so fetching it once more from the start"
+                ));
+                download = self.download(item, &part).await?;
+                lines.push(format!(
+                    "Downloaded again from the start: {}",
+                    human_bytes(download.bytes)
+                ));
+                self.check_digest(item, &download.sha256, lines)?
+            }
+            other => other?,
+        };
 
         let settings = Arc::clone(&self.settings);
         let dest = item.dest.clone();

@@ -540,7 +540,10 @@ fn a_server_that_serves_the_archive_from_the_api_url_itself_is_read_directly() {
     // No redirect: the API answers the download request with the body (some proxies and mirrors
     // do). Nothing then goes to the blob origin.
     let w = World::new();
-    w.gh.add_artifact(w.run, ArtifactSpec::raw_file("notes.txt", b"hello".to_vec(), "text/plain"));
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::raw_file("notes.txt", b"hello".to_vec(), "text/plain"),
+    );
     w.gh.inject(Fault::new(
         Origin::Api,
         "/zip",
@@ -549,7 +552,10 @@ fn a_server_that_serves_the_archive_from_the_api_url_itself_is_read_directly() {
             body: "served by the API".into(),
             headers: vec![
                 ("content-type".into(), "text/plain".into()),
-                ("content-disposition".into(), "attachment; filename=\"notes.txt\"".into()),
+                (
+                    "content-disposition".into(),
+                    "attachment; filename=\"notes.txt\"".into(),
+                ),
             ],
         },
     ));

@@ -672,3 +672,45 @@ fn slow_downloads_log_progress_that_survives_a_resume() {
     assert!(!out.stdout.contains("sig="));
     assert_big_extracted(&w.workspace(), 50);
 }
+
+#[test]
+fn a_digest_mismatch_after_a_resume_is_fetched_once_more_from_the_start() {
+    let w = World::new();
+    let zip = big(21);
+    let len = zip.len();
+    // The published digest is wrong, and the first body is cut: the resumed archive mismatches,
+    // so it is fetched once more whole, mismatches again, and only then fails.
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::new("dist", zip).digest(DigestMode::Wrong),
+    );
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::TruncateBody {
+            after_bytes: 50_000,
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed().one_error(&["'dist'", "digest mismatch"]);
+    assert!(
+        out.warnings()
+            .iter()
+            .any(|l| l.contains("once more from the start")),
+        "{}",
+        out.stdout
+    );
+    let blob = w.blob_requests();
+    // cut probe, its resume, then a whole fresh download
+    assert_eq!(statuses(&blob), vec![206, 206, 206], "{blob:#?}");
+    assert_eq!(blob[2].header("range"), Some("bytes=0-8388607"));
+    assert!(len < 8 << 20);
+    assert!(tree(&w.workspace()).is_empty());
+    w.assert_temp_clean();
+
+    // Without a retry along the way, a mismatch fails at once: one download only.
+    w.gh.clear_requests();
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed().one_error(&["digest mismatch"]);
+    assert_eq!(w.blob_requests().len(), 1);
+}
