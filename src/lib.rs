@@ -1,10 +1,12 @@
 //! artifetch: fetch GitHub Actions workflow artifacts.
 //!
 //! The data flows one way: [`inputs`] and [`settings`] turn the environment and flags into a
-//! validated [`settings::Settings`]; [`plan`] asks the API which artifacts to fetch and where each
-//! goes; [`fetch`] downloads them concurrently, streaming and verifying; [`extract`] unpacks them
-//! safely; [`report`] writes step outputs, the job summary and log lines. Only `github` speaks
-//! HTTP, only `extract` writes the user's files, only `report` prints workflow commands.
+//! validated [`settings::Settings`]; [`resolve`] picks the run (current, given, or searched);
+//! [`plan`] asks the API which of its artifacts to fetch and where each goes; [`fetch`] runs
+//! them concurrently, [`download`] bringing each to a verified temp file and [`extract`] unpacking
+//! it safely; [`report`] writes step outputs, the job summary and log lines; [`run`] ties the
+//! stages together. Only `github` speaks HTTP, only `extract` writes the user's files, only
+//! `report` prints workflow commands.
 
 pub mod download;
 pub mod extract;
