@@ -36,11 +36,7 @@ pub struct LoggedRequest {
 impl LoggedRequest {
     /// First header with this (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
+        crate::util::header(&self.headers, name)
     }
 }
 

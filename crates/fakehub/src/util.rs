@@ -4,6 +4,15 @@
 use sha2::{Digest, Sha256};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The first header with this name, case-insensitively (names are stored lower-cased).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let name = name.to_ascii_lowercase();
+    headers
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// Seconds since the Unix epoch (0 if the clock is before 1970).
 pub fn now_unix() -> i64 {
     SystemTime::now()
