@@ -168,7 +168,12 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         )?;
     let (owner, repo) = parse_repository(&repository)?;
 
-    let search = search(raw, &var)?;
+    let scale = var("ARTIFETCH_TIME_SCALE")
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(1.0)
+        .max(0.0);
+    let scaled = |secs: f64| Duration::from_secs_f64(secs * scale);
+    let search = search(raw, &scaled)?;
     let run = run_mode(raw, &var, &search)?;
 
     let selection = selection(raw)?;
@@ -204,11 +209,6 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
     } else {
         cwd.join(temp_root)
     };
-
-    let scale = var("ARTIFETCH_TIME_SCALE")
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(1.0);
-    let scaled = |secs: f64| Duration::from_secs_f64((secs * scale).max(0.0));
 
     Ok(Settings {
         api_url,
@@ -285,7 +285,8 @@ fn run_mode(
     })
 }
 
-fn search(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<Search> {
+/// `scaled` turns seconds into a wait, shrunk by the tests' time scale.
+fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
     let text = |name: &str| raw.get(name).map(str::to_string);
     let branch = text("branch").map(|b| b.strip_prefix("refs/heads/").unwrap_or(&b).to_string());
     let commit = text("commit");
@@ -346,9 +347,6 @@ fn search(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<Searc
     };
     let max_runs = positive("max-runs")?.unwrap_or(200) as usize;
     let wait = number(raw, "wait-timeout", "0", "seconds")?;
-    let scale = var("ARTIFETCH_TIME_SCALE")
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(1.0);
     Ok(Search {
         workflow: workflow.map(|w| w.trim_start_matches(".github/workflows/").to_string()),
         branch,
@@ -360,7 +358,7 @@ fn search(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<Searc
         search_artifacts: boolean(raw, "search-artifacts")?,
         allow_forks: boolean(raw, "allow-forks")?,
         max_runs,
-        wait: (wait > 0.0).then(|| Duration::from_secs_f64(wait * scale.max(0.0))),
+        wait: (wait > 0.0).then(|| scaled(wait)),
         delete_after: boolean(raw, "delete-after")?,
     })
 }
