@@ -762,18 +762,19 @@ impl Sink {
         if self.len == 0 {
             return Ok(());
         }
+        self.reset()
+    }
+
+    /// Back to an empty file, whatever we think it holds: a ranged attempt may have written into
+    /// it behind our back.
+    fn reset(&mut self) -> Result<()> {
         self.buffer.clear();
         self.hasher = Sha256::new();
         self.len = 0;
+        self.received = 0;
         self.file = File::create(&self.path)
             .with_context(|| format!("cannot truncate {}", self.path.display()))?;
         Ok(())
-    }
-
-    /// Back to an empty file after a ranged attempt wrote into it behind our back.
-    fn reset(&mut self) -> Result<()> {
-        self.len = 1;
-        self.restart()
     }
 
     fn finish(&mut self) -> Result<(u64, String)> {
