@@ -9,27 +9,31 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// a counter and the clock makes successive calls differ. Good for delimiters, temp names and
 /// jitter, not for keys.
 pub fn random_hex(n: usize) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut out = String::with_capacity(n + 16);
     while out.len() < n {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        h.write_u128(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos(),
-        );
-        out.push_str(&format!("{:016x}", h.finish()));
+        out.push_str(&format!("{:016x}", random_u64()));
     }
     out.truncate(n);
     out
 }
 
+fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
 /// A random fraction in [0, 1), for backoff jitter.
 pub fn random_unit() -> f64 {
-    let hex = random_hex(13);
-    u64::from_str_radix(&hex, 16).unwrap_or(0) as f64 / (1u64 << 52) as f64
+    // The top 53 bits: every such value is exact in an f64.
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// `1.5 MiB`-style sizes for logs and the summary.
