@@ -138,7 +138,8 @@ async fn cancelled() -> &'static str {
 async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Result<ExitCode> {
     let started = Instant::now();
     let settings = Arc::new(settings);
-    let github = Arc::new(GitHub::new(&settings, log.clone())?);
+    let roots = crate::github::tls::extra_roots(&settings)?;
+    let github = Arc::new(GitHub::new(&settings, &roots, log.clone())?);
     log.info(&format!(
         "Artifacts of {}: {}",
         settings.repository(),
@@ -189,7 +190,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     let fetcher = Arc::new(Fetcher {
         settings: Arc::clone(&settings),
         github: Arc::clone(&github),
-        blob: Blob::new(&settings, log.clone())?,
+        blob: Blob::new(&settings, &roots, log.clone())?,
         log: log.clone(),
         workdir: PathBuf::from(workdir),
         slots: Arc::new(tokio::sync::Semaphore::new(

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RANGE, USER_AGENT};
-use reqwest::{Method, Response, StatusCode, Url, redirect};
+use reqwest::{Certificate, Method, Response, StatusCode, Url, redirect};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
@@ -97,7 +97,9 @@ pub struct GitHub {
 }
 
 impl GitHub {
-    pub fn new(settings: &Settings, log: Log) -> Result<GitHub> {
+    /// `roots`: the extra trusted certificates ([`super::tls::extra_roots`]), read once for
+    /// both clients.
+    pub fn new(settings: &Settings, roots: &[Certificate], log: Log) -> Result<GitHub> {
         install_crypto();
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -110,7 +112,7 @@ impl GitHub {
         );
         headers.insert(USER_AGENT, user_agent());
         let http = reqwest::Client::builder()
-            .tls_certs_merge(super::tls::extra_roots(settings)?)
+            .tls_certs_merge(roots.to_vec())
             .default_headers(headers)
             .redirect(redirect::Policy::none())
             .connect_timeout(Duration::from_secs(30))
@@ -475,12 +477,12 @@ pub struct Blob {
 }
 
 impl Blob {
-    pub fn new(settings: &Settings, log: Log) -> Result<Blob> {
+    pub fn new(settings: &Settings, roots: &[Certificate], log: Log) -> Result<Blob> {
         install_crypto();
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, user_agent());
         let http = reqwest::Client::builder()
-            .tls_certs_merge(super::tls::extra_roots(settings)?)
+            .tls_certs_merge(roots.to_vec())
             .default_headers(headers)
             // Blob storage does not redirect; if something does, a few hops at most. reqwest
             // would strip credentials on a host change, and we send none anyway.
