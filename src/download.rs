@@ -297,11 +297,13 @@ impl Fetcher {
             .open(part)
             .and_then(|f| f.set_len(total).map(|()| f))
             .with_context(|| format!("cannot create {}", part.display()))?;
+        let connections = CONNECTIONS.min(total.div_ceil(SEGMENT) as usize);
         let job = Ranged {
             item,
             file,
             path: part.to_path_buf(),
             total,
+            connections,
             url: tokio::sync::Mutex::new((url, 0)),
             first: Mutex::new(Some(first)),
             front: Mutex::new(HashFront {
@@ -317,7 +319,6 @@ impl Fetcher {
         let segments = (0..total)
             .step_by(SEGMENT as usize)
             .map(|s| (s, (s + SEGMENT).min(total) - 1));
-        let connections = CONNECTIONS.min(total.div_ceil(SEGMENT) as usize);
         futures_util::stream::iter(segments)
             .map(|(start, end)| self.segment(&job, start, end))
             .buffer_unordered(connections)
@@ -432,7 +433,7 @@ impl Fetcher {
             Some(job.total),
             got,
             job.started.elapsed(),
-            CONNECTIONS,
+            job.connections,
         );
     }
 }
@@ -443,6 +444,8 @@ struct Ranged<'a> {
     file: File,
     path: PathBuf,
     total: u64,
+    /// Ranges in flight at once: CONNECTIONS, or fewer for a smaller archive.
+    connections: usize,
     /// The signed URL and its generation: a failed segment fetches a fresh one only once.
     url: tokio::sync::Mutex<(Url, u64)>,
     /// The probe's answer (and its connection slot), for whichever segment starts at 0.
