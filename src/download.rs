@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -26,10 +26,12 @@ use reqwest::{Response, StatusCode, Url};
 use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::extract::is_safe_component;
-use crate::fetch::Fetcher;
+use crate::extract::{ArchiveKind, archive_kind, is_safe_component};
 use crate::github::client::{Target, http_status, without_query};
+use crate::github::{Blob, GitHub};
+use crate::log::Log;
 use crate::plan::Item;
+use crate::settings::Settings;
 use crate::util::{human_bytes, rate};
 
 /// Bytes gathered before one write (and hash): large enough to amortise the syscall and the hop
@@ -55,7 +57,17 @@ pub struct Download {
     pub notes: Vec<String>,
 }
 
-impl Fetcher {
+/// Brings one artifact's bytes to a file: the HTTP side of a fetch, shared by every artifact.
+pub struct Downloader {
+    pub settings: Arc<Settings>,
+    pub github: Arc<GitHub>,
+    pub blob: Blob,
+    pub log: Log,
+    /// Blob connections open at once, across all artifacts.
+    pub slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Downloader {
     /// Streams artifact `item` to `part`, retrying and resuming; returns what was received.
     pub(crate) async fn download(&self, item: &Item, part: &Path) -> Result<Download> {
         let a = &item.artifact;
@@ -160,7 +172,7 @@ impl Fetcher {
     }
 
     async fn slot(&self) -> OwnedSemaphorePermit {
-        std::sync::Arc::clone(&self.slots)
+        Arc::clone(&self.slots)
             .acquire_owned()
             .await
             .expect("the connection semaphore is never closed")
@@ -622,48 +634,13 @@ impl Meta {
         Download {
             bytes,
             sha256,
-            is_zip: self.is_zip(part),
+            is_zip: archive_kind(self.content_type.as_deref(), part) == ArchiveKind::Zip,
             filename: self.filename,
             attempts,
             retried: attempts > 1,
             notes,
         }
     }
-
-    /// Zip when the server says so; when it says nothing useful, when the bytes say so.
-    /// An artifact uploaded unzipped comes with its own type (text/plain, ...) and is kept as is.
-    fn is_zip(&self, file: &Path) -> bool {
-        let ct = self.content_type.as_deref().unwrap_or("");
-        let ct = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match ct.as_str() {
-            "application/zip" | "application/x-zip-compressed" | "application/zip-compressed" => {
-                true
-            }
-            "" | "application/octet-stream" | "binary/octet-stream" => starts_like_zip(file),
-            _ => false,
-        }
-    }
-}
-
-/// The first bytes of a file, quoted for an error message.
-pub fn first_bytes(file: &Path) -> String {
-    let mut head = Vec::new();
-    let _ = File::open(file)
-        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 16), &mut head));
-    format!("\"{}\"", head.escape_ascii())
-}
-
-pub fn starts_like_zip(file: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    File::open(file)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok()
-        && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
 }
 
 /// The file name from `Content-Disposition`: `filename*=UTF-8''…` first, then `filename=`; base

@@ -12,24 +12,20 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::StreamExt;
 
-use crate::download::{first_bytes, starts_like_zip};
-use crate::extract::{self, Limits};
-use crate::github::{Blob, GitHub};
+use crate::download::Downloader;
+use crate::extract::{self, Limits, first_bytes, starts_like_zip};
+use crate::log::Log;
 use crate::plan::{Item, Plan};
-use crate::report::Log;
 use crate::settings::{Settings, Severity};
 use crate::util::{human_bytes, random_hex, rate};
 
 /// Everything a download task needs; shared by all of them.
 pub struct Fetcher {
     pub settings: Arc<Settings>,
-    pub github: Arc<GitHub>,
-    pub blob: Blob,
+    pub downloader: Downloader,
     pub log: Log,
     /// Our private directory under `RUNNER_TEMP`; removed by the caller at the end.
     pub workdir: PathBuf,
-    /// Blob connections open at once, across all artifacts.
-    pub slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// How the digest check went.
@@ -97,7 +93,7 @@ impl Fetcher {
         let started = Instant::now();
         let a = &item.artifact;
         let part = self.workdir.join(format!("{}.download", a.id));
-        let mut download = self.download(item, &part).await?;
+        let mut download = self.downloader.download(item, &part).await?;
         let secs = started.elapsed();
         lines.push(format!(
             "Downloaded {} in {:.2}s ({}){}",
@@ -119,7 +115,7 @@ impl Fetcher {
                 self.log.warning(&format!(
                     "{e:#}; the download was retried along the way, so fetching it once more from the start"
                 ));
-                download = self.download(item, &part).await?;
+                download = self.downloader.download(item, &part).await?;
                 lines.push(format!(
                     "Downloaded again from the start: {}",
                     human_bytes(download.bytes)

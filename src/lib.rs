@@ -14,6 +14,7 @@ pub mod fetch;
 pub mod fsx;
 pub mod github;
 pub mod inputs;
+pub mod log;
 pub mod pattern;
 pub mod plan;
 pub mod report;

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use crate::extract::is_safe_component;
 use crate::github::client::http_status;
 use crate::github::{Artifact, GitHub};
-use crate::report::Log;
+use crate::log::Log;
 use crate::resolve::ChosenRun;
 use crate::settings::{Selection, Settings};
 

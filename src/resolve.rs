@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use crate::github::client::http_status;
 use crate::github::runs::RunList;
 use crate::github::{Artifact, GitHub, WorkflowRun};
-use crate::report::Log;
+use crate::log::Log;
 use crate::settings::{RunMode, Selection, Settings};
 
 /// The run chosen, and why.

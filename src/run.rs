@@ -9,11 +9,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::download::Downloader;
 use crate::fetch::{Fetched, Fetcher};
 use crate::github::{Blob, GitHub};
 use crate::inputs::{self, Command};
+use crate::log::Log;
 use crate::plan::{self, Plan};
-use crate::report::{Log, RunReport, Sinks, write_outputs, write_summary};
+use crate::report::{RunReport, Sinks, write_outputs, write_summary};
 use crate::resolve::{self, ChosenRun, Resolution};
 use crate::settings::{self, NotFound, RunMode, Selection, Settings};
 use crate::util::random_hex;
@@ -189,13 +191,17 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
     let fetcher = Arc::new(Fetcher {
         settings: Arc::clone(&settings),
-        github: Arc::clone(&github),
-        blob: Blob::new(&settings, &roots, log.clone())?,
+        downloader: Downloader {
+            settings: Arc::clone(&settings),
+            github: Arc::clone(&github),
+            blob: Blob::new(&settings, &roots, log.clone())?,
+            log: log.clone(),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                crate::download::CONNECTIONS.max(settings.concurrency),
+            )),
+        },
         log: log.clone(),
         workdir: PathBuf::from(workdir),
-        slots: Arc::new(tokio::sync::Semaphore::new(
-            crate::download::CONNECTIONS.max(settings.concurrency),
-        )),
     });
     let fetched = fetcher.fetch_all(&plan).await;
     if settings.search.delete_after {

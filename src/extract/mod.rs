@@ -10,10 +10,12 @@
 //! symlinks); and `place` then moves it into the destination without ever following a symlink
 //! that already exists there.
 //!
-//! Layout, in the order an archive goes through it: `names.rs` checks entry names and symlink
+//! Layout, in the order an archive goes through it: `kind.rs` tells a zip from a raw file,
+//! `names.rs` checks entry names and symlink
 //! targets, `scan.rs` reads the archive and plans every entry without writing, `write.rs` builds
 //! the tree in staging, and `place.rs` moves it into the destination.
 
+mod kind;
 mod names;
 mod place;
 mod scan;
@@ -29,6 +31,8 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::fsx;
+
+pub use kind::{ArchiveKind, archive_kind, first_bytes, starts_like_zip};
 
 const MAX_THREADS: usize = 8;
 

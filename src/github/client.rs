@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use super::model::{Artifact, ArtifactList, ErrorBody};
 use super::pages::next_link;
-use crate::report::Log;
+use crate::log::Log;
 use crate::settings::{Settings, Timing};
 use crate::util::random_unit;
 

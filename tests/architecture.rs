@@ -1,0 +1,188 @@
+//! The shape of `src/`: data flows one way, so every `crate::` import points to a lower layer.
+//!
+//! The layers are written once, below; a module may use only modules of a strictly lower layer.
+//! That forbids cycles and upward imports alike (a low stage reaching for the report, say). A new
+//! module must be placed in a layer here, or this test names it.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Lowest first. Modules on one line are peers and may not import each other.
+const LAYERS: &[&[&str]] = &[
+    // Leaves: no knowledge of any stage.
+    &["util", "log", "fsx", "pattern"],
+    // inputs -> settings
+    &["inputs"],
+    &["settings"],
+    // The two libraries the stages use: HTTP, and writing the user's files.
+    &["github", "extract"],
+    // The stages, in the order data flows through them.
+    &["resolve"],
+    &["plan"],
+    &["download"],
+    &["fetch"],
+    &["report"],
+    &["run"],
+];
+
+fn layer(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+/// `(from, to)` module pairs for every `crate::to` path written in `from`'s files.
+fn imports(src: &Path) -> BTreeSet<(String, String)> {
+    let mut edges = BTreeSet::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+                continue;
+            }
+            let rel = path.strip_prefix(src).unwrap();
+            let first = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_str()
+                .unwrap();
+            let from = first.trim_end_matches(".rs").to_string();
+            if from == "lib" || from == "main" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text.lines() {
+                let code = line.split("//").next().unwrap();
+                for (i, _) in code.match_indices("crate::") {
+                    let rest = &code[i + "crate::".len()..];
+                    let mut names: Vec<String> = Vec::new();
+                    if let Some(group) = rest.strip_prefix('{') {
+                        // `use crate::{a, b::c}`
+                        let group = group.split('}').next().unwrap_or("");
+                        names.extend(
+                            group
+                                .split(',')
+                                .map(|p| p.trim().split("::").next().unwrap().trim().to_string()),
+                        );
+                    } else {
+                        let name: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        names.push(name);
+                    }
+                    for to in names.into_iter().filter(|n| !n.is_empty()) {
+                        if to != from {
+                            edges.insert((from.clone(), to));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// Every edge that breaks the layering, as readable lines.
+fn violations(edges: &BTreeSet<(String, String)>) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (from, to) in edges {
+        match (layer(from), layer(to)) {
+            (None, _) => bad.push(format!("{from}: not placed in LAYERS")),
+            (_, None) => bad.push(format!("{to}: not placed in LAYERS (used by {from})")),
+            (Some(f), Some(t)) if t >= f => {
+                bad.push(format!("{from} (layer {f}) imports {to} (layer {t})"))
+            }
+            _ => {}
+        }
+    }
+    bad
+}
+
+#[test]
+fn src_imports_point_down_the_stage_order() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let edges = imports(&src);
+    assert!(
+        edges.len() > 20,
+        "the import scan found too little: {edges:?}"
+    );
+    let bad = violations(&edges);
+    assert!(
+        bad.is_empty(),
+        "imports against the stage order:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn every_module_file_is_placed_in_a_layer() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let module = name.trim_end_matches(".rs");
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        assert!(
+            layer(module).is_some(),
+            "src/{name} is not placed in LAYERS"
+        );
+    }
+}
+
+#[test]
+fn the_check_catches_a_cycle_and_an_upward_import() {
+    // The shape this test was written against: `Log` lived in `report`, which the low stages
+    // imported while `report` imported them.
+    let old: BTreeSet<(String, String)> = [
+        ("fetch", "report"),
+        ("report", "fetch"),
+        ("github", "report"),
+        ("fetch", "download"),
+        ("download", "fetch"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    let bad = violations(&old);
+    assert!(
+        bad.iter()
+            .any(|l| l == "fetch (layer 7) imports report (layer 8)"),
+        "{bad:?}"
+    );
+    assert!(
+        bad.iter()
+            .any(|l| l == "download (layer 6) imports fetch (layer 7)"),
+        "{bad:?}"
+    );
+    assert!(
+        bad.iter()
+            .any(|l| l == "github (layer 3) imports report (layer 8)"),
+        "{bad:?}"
+    );
+    assert_eq!(bad.len(), 3, "{bad:?}");
+}
+
+#[test]
+fn the_scan_reads_grouped_and_inline_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fetch")).unwrap();
+    std::fs::write(
+        dir.path().join("fetch/mod.rs"),
+        "use crate::{log::Log, report};\nfn f() { crate::run::go(); } // crate::ignored\n",
+    )
+    .unwrap();
+    let edges = imports(dir.path());
+    let want: BTreeSet<(String, String)> =
+        [("fetch", "log"), ("fetch", "report"), ("fetch", "run")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+    assert_eq!(edges, want);
+}
