@@ -149,6 +149,16 @@ pub const INPUTS: &[Input] = &[
     ),
     text("max-runs", "200", "Bound on the runs a search examines."),
     text(
+        "shard",
+        "",
+        "i/n: take a stable 1/n of the selected artifacts (by a hash of the name).",
+    ),
+    text(
+        "max-api-requests",
+        "",
+        "Most API requests this step may send; stops before exceeding it.",
+    ),
+    text(
         "wait-timeout",
         "0",
         "Seconds to poll until a matching run completes or the artifact appears.",

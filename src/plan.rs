@@ -29,6 +29,8 @@ pub struct Item {
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub items: Vec<Item>,
+    /// Selected artifacts left to the other shards (`shard`).
+    pub other_shards: usize,
 }
 
 pub async fn make(
@@ -42,7 +44,20 @@ pub async fn make(
         None => list(settings, github, run.id).await?,
     };
     let chosen = select(&settings.selection, listed, log)?;
-    layout(settings, chosen)
+    // Layout first, from the whole selection: every shard puts artifacts in the same places.
+    let mut plan = layout(settings, chosen)?;
+    if let Some(shard) = settings.shard {
+        let selected = plan.items.len();
+        plan.items.retain(|i| shard.takes(&i.artifact.name));
+        plan.other_shards = selected - plan.items.len();
+        log.info(&format!(
+            "shard {}/{}: {} of the {selected} selected artifacts are this job's",
+            shard.index,
+            shard.count,
+            plan.items.len()
+        ));
+    }
+    Ok(plan)
 }
 
 async fn list(settings: &Settings, github: &GitHub, run: u64) -> Result<Vec<Artifact>> {
@@ -159,7 +174,10 @@ fn layout(settings: &Settings, chosen: Vec<Artifact>) -> Result<Plan> {
             Item { artifact, dest }
         })
         .collect();
-    Ok(Plan { items })
+    Ok(Plan {
+        items,
+        other_shards: 0,
+    })
 }
 
 #[cfg(test)]

@@ -109,6 +109,8 @@ pub struct RunReport<'a> {
     pub dry_run_items: &'a [Item],
     pub elapsed: std::time::Duration,
     pub api_requests: u64,
+    /// Requests used, `max-api-requests` and the rate limit left ([`crate::github::GitHub::budget_line`]).
+    pub api_budget: String,
 }
 
 impl RunReport<'_> {
@@ -239,6 +241,9 @@ impl RunReport<'_> {
             self.elapsed.as_secs_f64(),
             self.api_requests
         ));
+        if !self.api_budget.is_empty() {
+            md.push_str(&format!("\n**API budget:** {}.\n", cell(&self.api_budget)));
+        }
         md
     }
 }

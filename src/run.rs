@@ -154,6 +154,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         dry_run_items,
         elapsed: started.elapsed(),
         api_requests: github.request_count(),
+        api_budget: github.budget_line(),
     };
 
     let (run, plan) = match find(&settings, &github, &log).await? {
@@ -173,6 +174,27 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
             };
         }
     };
+
+    // One download URL per artifact at least: stop now rather than half-way.
+    if let Some((max, left)) = github.requests_left()
+        && (plan.items.len() as u64) > left
+    {
+        finish(&sinks, &report(Some(&run), &[], &[]))?;
+        bail!(
+            "max-api-requests: fetching {} artifacts needs at least {} more API requests, and {left} of {max} are left; nothing was downloaded (raise max-api-requests, or split the work with shard)",
+            plan.items.len(),
+            plan.items.len()
+        );
+    }
+    if let Some(remaining) = github.gate().rate().remaining
+        && (plan.items.len() as u64) > remaining
+    {
+        log.warning(&format!(
+            "fetching {} artifacts needs at least {} API requests and the rate limit has {remaining} left: requests will be spaced out and wait for the reset",
+            plan.items.len(),
+            plan.items.len()
+        ));
+    }
 
     if settings.dry_run {
         for item in &plan.items {
@@ -194,7 +216,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         downloader: Downloader {
             settings: Arc::clone(&settings),
             github: Arc::clone(&github),
-            blob: Blob::new(&settings, &roots, log.clone())?,
+            blob: Blob::new(&settings, &roots, log.clone(), github.gate())?,
             log: log.clone(),
             slots: Arc::new(tokio::sync::Semaphore::new(
                 crate::download::CONNECTIONS.max(settings.concurrency),
@@ -220,12 +242,12 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         .map(|d| d.downloaded)
         .sum();
     log.info(&format!(
-        "Fetched {} of {} artifacts ({}) in {:.2}s with {} API requests",
+        "Fetched {} of {} artifacts ({}) in {:.2}s; {}",
         fetched.len() - failed.len(),
         fetched.len(),
         crate::util::human_bytes(total),
         started.elapsed().as_secs_f64(),
-        github.request_count()
+        github.budget_line()
     ));
     let errors: Vec<&String> = fetched
         .iter()
@@ -270,7 +292,7 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log) -> Result<Found> 
                 log.info(&format!("Using run {} ({}): {}", run.id, run.url, run.why));
                 let plan = plan::make(settings, github, log, &run).await?;
                 fill_from_artifacts(&mut run, &plan);
-                if plan.items.is_empty() {
+                if plan.items.is_empty() && plan.other_shards == 0 {
                     Found::Nothing(nothing_matched(settings, &run), Some(run))
                 } else {
                     Found::Plan(run, plan)

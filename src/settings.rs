@@ -120,6 +120,48 @@ pub struct Settings {
     pub debug: bool,
     /// `SSL_CERT_FILE`: extra trusted roots (a GHES internal CA), added to the system store.
     pub extra_ca: Option<PathBuf>,
+    /// `shard`: this job takes one stable share of the selected artifacts.
+    pub shard: Option<Shard>,
+    /// `max-api-requests`: the step sends no more API requests than this.
+    pub max_api_requests: Option<u64>,
+}
+
+/// `shard: i/n`. An artifact belongs to shard `fnv1a(name) % n + 1`: its shard depends on its
+/// name alone, so jobs that list the run at different moments (an artifact expired or added in
+/// between) still agree on every other artifact, which a round robin over the sorted list would
+/// not. FNV-1a rather than the std hasher: the std hasher's output may change between Rust
+/// releases, and shards must agree across versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based.
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub fn takes(&self, name: &str) -> bool {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.as_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h % self.count + 1 == self.index
+    }
+
+    fn parse(value: &str) -> Result<Shard> {
+        let bad = || {
+            format!(
+                "shard: '{value}' is not i/n; expected this job's share as two positive integers with i at most n, like 2/4"
+            )
+        };
+        let (i, n) = value.split_once('/').with_context(bad)?;
+        let index = i.trim().parse::<u64>().ok().with_context(bad)?;
+        let count = n.trim().parse::<u64>().ok().with_context(bad)?;
+        if index == 0 || count == 0 || index > count {
+            bail!("{}", bad());
+        }
+        Ok(Shard { index, count })
+    }
 }
 
 impl Settings {
@@ -257,6 +299,16 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         },
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
         extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
+        shard: raw.get("shard").map(Shard::parse).transpose()?,
+        max_api_requests: raw
+            .get("max-api-requests")
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .with_context(|| format!("max-api-requests: '{v}' is not a positive integer; expected the most API requests this step may send"))
+            })
+            .transpose()?,
     })
 }
 

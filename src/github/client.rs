@@ -10,21 +10,20 @@
 //! reqwest rather than octocrab: octocrab 0.54 buffers a whole artifact in memory, lists 30 a page
 //! and prefixes the GHES base path onto foreign URLs (measured; see README's design notes).
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, bail};
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RANGE, USER_AGENT};
-use reqwest::{Certificate, Method, Response, StatusCode, Url, redirect};
-use serde::de::DeserializeOwned;
-use tokio::time::Instant;
-
+use super::gate::Gate;
 use super::model::{Artifact, ArtifactList, ErrorBody};
 use super::pages::next_link;
 use crate::log::Log;
 use crate::settings::{Settings, Timing};
 use crate::util::random_unit;
+use anyhow::{Context, Result, bail};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RANGE, USER_AGENT};
+use reqwest::{Certificate, Method, Response, StatusCode, Url, redirect};
+use serde::de::DeserializeOwned;
 
 /// A primary rate limit that resets further away than this is an error, not a wait.
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(15 * 60);
@@ -92,9 +91,31 @@ pub struct GitHub {
     log: Log,
     timing: Timing,
     requests: AtomicU64,
-    /// No API request is sent before this instant (set by rate-limit answers).
-    not_before: Mutex<Option<Instant>>,
+    /// `max-api-requests`: no request is sent beyond it.
+    max_requests: Option<u64>,
+    /// Shared with the blob client: one rate-limit answer holds the whole process.
+    gate: Arc<Gate>,
+    /// The log says once that requests are being paced.
+    pacing_told: AtomicBool,
 }
+
+/// `max-api-requests` reached: the request was not sent.
+#[derive(Debug, Clone)]
+pub struct BudgetSpent {
+    pub max: u64,
+}
+
+impl std::fmt::Display for BudgetSpent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "max-api-requests: the step has sent all {} API requests it may; stopped before the next (raise max-api-requests, or split the work with shard)",
+            self.max
+        )
+    }
+}
+
+impl std::error::Error for BudgetSpent {}
 
 impl GitHub {
     /// `roots`: the extra trusted certificates ([`super::tls::extra_roots`]), read once for
@@ -127,13 +148,52 @@ impl GitHub {
             log,
             timing: settings.timing,
             requests: AtomicU64::new(0),
-            not_before: Mutex::new(None),
+            max_requests: settings.max_api_requests,
+            gate: Arc::new(Gate::new(settings.timing.backoff.as_secs_f64())),
+            pacing_told: AtomicBool::new(false),
         })
     }
 
     /// API requests sent so far (retries included).
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Requests used against `max-api-requests` and what the rate limit has left, for the
+    /// log and the summary: `12 API requests (max-api-requests 100, 88 left); rate limit:
+    /// 4,988 of 5,000 left until 12:00:00 UTC`.
+    pub fn budget_line(&self) -> String {
+        let used = self.request_count();
+        let mut line = format!("{used} API requests");
+        if let Some(max) = self.max_requests {
+            line.push_str(&format!(
+                " (max-api-requests {max}, {} left)",
+                max.saturating_sub(used)
+            ));
+        }
+        let rate = self.gate.rate();
+        if let Some(remaining) = rate.remaining {
+            line.push_str(&format!("; rate limit: {remaining}"));
+            if let Some(limit) = rate.limit {
+                line.push_str(&format!(" of {limit}"));
+            }
+            line.push_str(" left");
+            if let Some(reset) = rate.reset {
+                line.push_str(&format!(" until {}", utc(reset)));
+            }
+        }
+        line
+    }
+
+    /// `max-api-requests` and what is left of it.
+    pub fn requests_left(&self) -> Option<(u64, u64)> {
+        self.max_requests
+            .map(|max| (max, max.saturating_sub(self.request_count())))
+    }
+
+    /// The rate-limit gate, for the blob client to share.
+    pub fn gate(&self) -> Arc<Gate> {
+        Arc::clone(&self.gate)
     }
 
     pub(crate) fn endpoint(&self, path: &str) -> Result<Url> {
@@ -172,6 +232,10 @@ impl GitHub {
             all.extend(page.artifacts);
             next = link;
         }
+        if next.is_none() {
+            return Ok(all);
+        }
+        // Never a silent truncation: a partial list would fetch a partial set.
         bail!(
             "run {run_id} lists more than {} artifacts; select some with name, pattern or artifact-ids",
             MAX_PAGES * 100
@@ -252,8 +316,23 @@ impl GitHub {
         let mut limited = 0u32;
         loop {
             attempt += 1;
-            self.wait_for_gate().await;
-            self.requests.fetch_add(1, Ordering::Relaxed);
+            self.gate.wait().await;
+            if let Some(wait) = self.gate.pace(MAX_RATE_LIMIT_WAIT) {
+                if !self.pacing_told.swap(true, Ordering::Relaxed) {
+                    self.log.info(&format!(
+                        "Pacing API requests: {}; spreading the rest up to the reset",
+                        self.budget_line()
+                    ));
+                }
+                tokio::time::sleep(wait).await;
+            }
+            let sent_before = self.requests.fetch_add(1, Ordering::Relaxed);
+            if let Some(max) = self.max_requests
+                && sent_before >= max
+            {
+                self.requests.fetch_sub(1, Ordering::Relaxed);
+                return Err(BudgetSpent { max }.into());
+            }
             let sent = self
                 .http
                 .request(method.clone(), url.clone())
@@ -278,6 +357,7 @@ impl GitHub {
                 }
             };
             let status = response.status();
+            self.gate.observe(response.headers());
             self.log
                 .debug(&format!("{method} {shown} -> {}", status.as_u16()));
             if status.is_success() || status.is_redirection() {
@@ -289,12 +369,12 @@ impl GitHub {
                 limited += 1;
                 let wait = wait?;
                 if limited <= 5 {
-                    let scaled = self.scale(wait);
+                    let scaled = self.gate.scaled(wait);
                     self.log.warning(&format!(
-                        "GitHub rate limit reached ({message}); waiting {}s before the next API request",
+                        "GitHub rate limit reached ({message}); waiting {}s before the next request",
                         wait.as_secs()
                     ));
-                    self.hold_gate(scaled);
+                    self.gate.hold(scaled);
                     attempt -= 1; // waiting out a limit is not a failed attempt
                     continue;
                 }
@@ -322,32 +402,6 @@ impl GitHub {
         Duration::from_secs_f64(
             (exp * (0.5 + random_unit())).min(self.timing.backoff.as_secs_f64() * 30.0),
         )
-    }
-
-    /// Rate-limit waits are real seconds from GitHub; tests shrink them with the same scale as
-    /// the backoff (`timing.backoff` is 1 s unscaled).
-    fn scale(&self, wait: Duration) -> Duration {
-        Duration::from_secs_f64(wait.as_secs_f64() * self.timing.backoff.as_secs_f64())
-    }
-
-    /// Waits until no rate-limit wait is pending. Loops: another task may extend the wait
-    /// (a second limit answer) while this one sleeps.
-    async fn wait_for_gate(&self) {
-        loop {
-            let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
-            match until {
-                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
-                _ => return,
-            }
-        }
-    }
-
-    fn hold_gate(&self, wait: Duration) {
-        let until = Instant::now() + wait;
-        let mut gate = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
-        if gate.is_none_or(|g| g < until) {
-            *gate = Some(until);
-        }
     }
 }
 
@@ -474,10 +528,18 @@ async fn read_error_message(response: Response) -> String {
 pub struct Blob {
     http: reqwest::Client,
     log: Log,
+    /// The API client's gate: a secondary limit there holds downloads too, and a blob answer
+    /// asking us to slow down (429/503 with Retry-After) holds the API as well.
+    gate: Arc<Gate>,
 }
 
 impl Blob {
-    pub fn new(settings: &Settings, roots: &[Certificate], log: Log) -> Result<Blob> {
+    pub fn new(
+        settings: &Settings,
+        roots: &[Certificate],
+        log: Log,
+        gate: Arc<Gate>,
+    ) -> Result<Blob> {
         install_crypto();
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, user_agent());
@@ -493,7 +555,7 @@ impl Blob {
             .pool_max_idle_per_host(32)
             .build()
             .context("cannot set up the download client")?;
-        Ok(Blob { http, log })
+        Ok(Blob { http, log, gate })
     }
 
     /// GETs a signed URL; bytes `start..=end` (`end` `None`: to the end) when a range is asked
@@ -506,12 +568,24 @@ impl Blob {
             None if start > 0 => request = request.header(RANGE, format!("bytes={start}-")),
             None => {}
         }
+        self.gate.wait().await;
         let response = request
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("GET {shown} failed: {}", transport_reason(&e)))?;
         self.log
             .debug(&format!("GET {shown} -> {}", response.status().as_u16()));
+        if matches!(response.status().as_u16(), 429 | 503)
+            && let Some(after) = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            // The caller retries; everyone waits first.
+            self.gate
+                .hold(self.gate.scaled(Duration::from_secs(after.min(300))));
+        }
         Ok(response)
     }
 }

@@ -1,10 +1,11 @@
 //! The GitHub REST API and the blob origin it redirects downloads to: the only HTTP in artifetch.
 //!
 //! One module per concern: [`model`] holds the serde types, [`pages`] the `Link` header,
-//! [`client`] the two HTTP clients (the API one carries the token; the blob one never does) with
+//! [`client`] the two HTTP clients, [`gate`] the rate-limit gate they share, (the API one carries the token; the blob one never does) with
 //! retries, backoff and the shared rate-limit gate.
 
 pub mod client;
+pub mod gate;
 pub mod model;
 pub mod pages;
 pub mod runs;

@@ -62,10 +62,19 @@ pub(crate) fn add_common_headers(sh: &Shared, st: &mut State, mut resp: Response
     if has(&resp, "x-ratelimit-remaining") {
         return resp;
     }
-    let used = st.api_requests.min(1000);
-    resp.header("x-ratelimit-limit", "1000")
-        .header("x-ratelimit-remaining", (1000 - used).to_string())
-        .header("x-ratelimit-reset", (sh.started_at + 3600).to_string())
+    let (limit, window) = (sh.opts.rate_limit, sh.opts.rate_window_secs.max(1) as i64);
+    // Fixed windows from the start: the count starts again once a reset has passed.
+    let elapsed = (crate::util::now_unix() - sh.started_at).max(0);
+    let reset = sh.started_at + (elapsed / window + 1) * window;
+    if reset != st.rate_reset {
+        st.rate_reset = reset;
+        st.rate_used = 0;
+    }
+    st.rate_used += 1;
+    let used = st.rate_used.min(limit);
+    resp.header("x-ratelimit-limit", limit.to_string())
+        .header("x-ratelimit-remaining", (limit - used).to_string())
+        .header("x-ratelimit-reset", reset.to_string())
         .header("x-ratelimit-used", used.to_string())
         .header("x-ratelimit-resource", "core")
 }
@@ -304,10 +313,17 @@ fn link_header(cx: &Ctx, st: &State, p: &Paging, total: usize) -> Option<String>
     Some(links.join(", "))
 }
 
-fn list_response(cx: &Ctx, st: &State, key: &str, items: Vec<Value>, total: usize) -> Response {
+/// One page of `items` as JSON (only the page is serialized: runs with thousands of artifacts).
+fn list_response<T: Clone>(
+    cx: &Ctx,
+    st: &State,
+    key: &str,
+    items: &[T],
+    to_json: impl Fn(&T) -> Value,
+) -> Response {
     let p = paging(&cx.q, cx.sh.opts.per_page_default);
-    let page = p.slice(&items);
-    let mut r = json_response(200, &json!({"total_count": total, key: page}));
+    let page: Vec<Value> = p.slice(items).iter().map(to_json).collect();
+    let mut r = json_response(200, &json!({"total_count": items.len(), key: page}));
     if let Some(link) = link_header(cx, st, &p, items.len()) {
         r = r.header("Link", link);
     }
@@ -405,17 +421,13 @@ fn list_run_artifacts(cx: &Ctx, st: &State, run_id: &str) -> Response {
     if !asc {
         arts.reverse();
     }
-    let items: Vec<Value> = arts.iter().map(|a| artifact_json(cx.sh, st, a)).collect();
-    let total = items.len();
-    list_response(cx, st, "artifacts", items, total)
+    list_response(cx, st, "artifacts", &arts, |a| artifact_json(cx.sh, st, a))
 }
 
 fn list_repo_artifacts(cx: &Ctx, st: &State) -> Response {
     let mut arts = visible_artifacts(cx, st);
     arts.sort_by_key(|a| std::cmp::Reverse(a.id));
-    let items: Vec<Value> = arts.iter().map(|a| artifact_json(cx.sh, st, a)).collect();
-    let total = items.len();
-    list_response(cx, st, "artifacts", items, total)
+    list_response(cx, st, "artifacts", &arts, |a| artifact_json(cx.sh, st, a))
 }
 
 fn get_artifact(cx: &Ctx, st: &State, id: &str) -> Response {
@@ -490,12 +502,9 @@ fn list_runs(cx: &Ctx, st: &State, workflow: Option<&str>) -> Response {
         runs.truncate(1000);
     }
     let exclude_prs = cx.q.get("exclude_pull_requests").as_deref() == Some("true");
-    let items: Vec<Value> = runs
-        .iter()
-        .map(|r| run_json(cx.sh, st, r, exclude_prs))
-        .collect();
-    let total = items.len();
-    list_response(cx, st, "workflow_runs", items, total)
+    list_response(cx, st, "workflow_runs", &runs, |r| {
+        run_json(cx.sh, st, r, exclude_prs)
+    })
 }
 
 fn get_run(cx: &Ctx, st: &State, id: &str) -> Response {

@@ -81,6 +81,11 @@ pub struct Options {
     /// GHES mode only: downloads redirect to the blob listener (GHES with external blob
     /// storage) instead of the pipelines URL on the API host. Default false.
     pub ghes_external_storage: bool,
+    /// `x-ratelimit-limit` of the API (requests per window). Default 1000 (a `GITHUB_TOKEN`).
+    pub rate_limit: u64,
+    /// Length of the rate-limit window in seconds: `x-ratelimit-reset` is the start plus this.
+    /// The count starts again when it passes. Default 3600.
+    pub rate_window_secs: u64,
 }
 
 impl Default for Options {
@@ -96,6 +101,8 @@ impl Default for Options {
             sas_ttl_secs: 60,
             tls: false,
             ghes_external_storage: false,
+            rate_limit: 1000,
+            rate_window_secs: 3600,
         }
     }
 }

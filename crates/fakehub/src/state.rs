@@ -266,6 +266,9 @@ pub(crate) struct State {
     pub faults: Vec<Fault>,
     pub log: Vec<LoggedRequest>,
     pub api_requests: u64,
+    /// Requests counted in the current rate-limit window, and that window's reset (Unix time).
+    pub rate_used: u64,
+    pub rate_reset: i64,
     next_repo_id: u64,
     next_run_id: u64,
     next_artifact_id: u64,
