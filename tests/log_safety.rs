@@ -73,7 +73,13 @@ fn a_digest_field_cannot_start_a_workflow_command() {
     })
     .to_string();
     w.gh.inject(
-        Fault::status(Origin::Api, &format!("/runs/{}/artifacts", w.run), 200, &list).times(5),
+        Fault::status(
+            Origin::Api,
+            &format!("/runs/{}/artifacts", w.run),
+            200,
+            &list,
+        )
+        .times(5),
     );
     for severity in ["error", "warn", "info"] {
         let out = w.run(&[("name", "dist"), ("digest-mismatch", severity)], &[]);
@@ -89,7 +95,8 @@ fn a_fork_name_logged_by_the_run_search_cannot_start_a_workflow_command() {
         run.workflow(".github/workflows/deploy.yml", 99)
             .status("in_progress", None)
     });
-    let good = w.gh.add_run(Run::new(&w.gh.repo()).created_at("2026-11-20T10:01:00Z"));
+    let good =
+        w.gh.add_run(Run::new(&w.gh.repo()).created_at("2026-11-20T10:01:00Z"));
     w.gh.add_artifact(good, ArtifactSpec::new("dist", zipbuild::sample_zip()));
     let fork = w.gh.add_run(
         Run::new(&w.gh.repo())
