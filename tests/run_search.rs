@@ -392,8 +392,19 @@ fn unknown_workflow_is_named() {
 fn wait_timeout_polls_until_the_artifact_appears() {
     let w = world();
     let out = std::thread::scope(|scope| {
+        // Uploads once the step has looked and found nothing (not after a fixed sleep: a loaded
+        // machine may start the binary late).
         let uploader = scope.spawn(|| {
-            std::thread::sleep(std::time::Duration::from_millis(400));
+            for _ in 0..2000 {
+                if w.gh
+                    .requests()
+                    .iter()
+                    .any(|r| r.path.ends_with("/artifacts"))
+                {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
             w.gh.add_artifact(w.run, ArtifactSpec::new("late", zip("late")));
         });
         // wait-timeout 300 s, scaled by ARTIFETCH_TIME_SCALE=0.01: 3 s of real time at most.
