@@ -340,7 +340,11 @@ fn git_metadata_is_never_written_unless_allowed() {
         let out = w.run(&[("name", &name)], &[]);
         out.failed()
             .one_error(&[&format!("'{name}'"), "allow-git-paths", "git metadata"]);
-        assert_eq!(listing(&w.workspace()), before, "{entry}: workspace changed");
+        assert_eq!(
+            listing(&w.workspace()),
+            before,
+            "{entry}: workspace changed"
+        );
         w.assert_temp_clean();
     }
 

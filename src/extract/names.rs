@@ -356,7 +356,10 @@ mod tests {
         }
         // A symlink into .git is refused as well: it would let a later write reach it.
         let err = refused(&Zip::new().link("hooks", ".git/hooks").bytes());
-        assert!(err.contains("\"hooks\"") && err.contains("allow-git-paths"), "{err}");
+        assert!(
+            err.contains("\"hooks\"") && err.contains("allow-git-paths"),
+            "{err}"
+        );
 
         let bytes = Zip::new().file(".git/config", b"allowed").bytes();
         let env = crate::extract::testkit::env(&bytes);
