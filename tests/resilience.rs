@@ -339,7 +339,8 @@ fn concurrent_downloads_share_the_rate_limit_gate() {
             retry_after: Some(100),
         },
     ));
-    let out = w.run(&[("concurrency", "3")], &[]);
+    // A loaded machine must not turn the 200 ms blob delay into a stall retry (the count below).
+    let out = w.run(&[("concurrency", "3"), ("stall-timeout", "1000")], &[]);
     out.ok();
     let api = w.api_requests("");
     let limited = api.iter().find(|r| r.status == 403).expect("the limit");
