@@ -202,9 +202,8 @@ impl Downloader {
                         && let Some(total) = range_total(&response)
                         && total > limit.bytes
                     {
-                        return Err(
-                            limit.refuse(format!("the server claims {total} bytes (Content-Range)"))
-                        );
+                        return Err(limit
+                            .refuse(format!("the server claims {total} bytes (Content-Range)")));
                     }
                     if sink.len == 0
                         && response.status() == StatusCode::PARTIAL_CONTENT
@@ -217,13 +216,8 @@ impl Downloader {
                                     "Fetched in {} ranges over up to {connections} connections",
                                     total.div_ceil(SEGMENT)
                                 ));
-                                let mut download = meta.into_download(
-                                    part,
-                                    bytes,
-                                    sha256,
-                                    attempt,
-                                    notes.clone(),
-                                );
+                                let mut download =
+                                    meta.into_download(part, bytes, sha256, attempt, notes.clone());
                                 download.retried |= retried;
                                 match check_body(a, &download) {
                                     Ok(()) => return Ok(download),

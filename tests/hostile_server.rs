@@ -75,7 +75,8 @@ fn an_endless_blob_body_without_a_digest_is_cut_at_the_v3_margin() {
     ));
     // 17 MiB to hash in a debug build on a busy machine: a stall timer of 10 s, as in ranges.rs.
     let out = w.run(&[("name", "dist"), ("stall-timeout", "1000")], &[]);
-    out.failed().one_error(&["'dist'", "size_in_bytes", "refusing"]);
+    out.failed()
+        .one_error(&["'dist'", "size_in_bytes", "refusing"]);
     assert_eq!(w.blob_requests().len(), 1);
     w.assert_temp_clean();
 }
@@ -220,7 +221,8 @@ fn an_unknown_digest_algorithm_has_its_own_message() {
     let zip = small_zip();
     w.gh.add_artifact(
         w.run,
-        ArtifactSpec::new("dist", zip).digest(DigestMode::Raw(format!("sha512:{}", "ab".repeat(64)))),
+        ArtifactSpec::new("dist", zip)
+            .digest(DigestMode::Raw(format!("sha512:{}", "ab".repeat(64)))),
     );
     let out = w.run(&[("name", "dist")], &[]);
     out.failed()
@@ -254,7 +256,10 @@ fn a_local_write_error_is_not_retried() {
     let out = sh.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    let errors: Vec<&str> = stdout.lines().filter(|l| l.starts_with("::error")).collect();
+    let errors: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
     assert_eq!(errors.len(), 1, "{stdout}");
     assert!(errors[0].contains("not retried"), "{}", errors[0]);
     assert!(!stdout.contains("retrying"), "{stdout}");

@@ -62,7 +62,12 @@ pub enum Published<'a> {
 
 impl Artifact {
     pub fn published_digest(&self) -> Published<'_> {
-        let Some(d) = self.digest.as_deref().map(str::trim).filter(|d| !d.is_empty()) else {
+        let Some(d) = self
+            .digest
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        else {
             return Published::None;
         };
         match d.split_once(':') {
@@ -105,16 +110,28 @@ mod tests {
         };
         assert_eq!(with(None).published_digest(), Published::None);
         assert_eq!(with(Some(" ")).published_digest(), Published::None);
-        assert_eq!(with(Some("sha256:ab")).published_digest(), Published::Sha256("ab"));
-        assert_eq!(with(Some("SHA256:ab")).published_digest(), Published::Sha256("ab"));
+        assert_eq!(
+            with(Some("sha256:ab")).published_digest(),
+            Published::Sha256("ab")
+        );
+        assert_eq!(
+            with(Some("SHA256:ab")).published_digest(),
+            Published::Sha256("ab")
+        );
         assert_eq!(with(Some("ab")).published_digest(), Published::Sha256("ab"));
-        assert_eq!(with(Some("sha512:ab")).published_digest(), Published::Other("sha512"));
+        assert_eq!(
+            with(Some("sha512:ab")).published_digest(),
+            Published::Other("sha512")
+        );
     }
 
     #[test]
     fn a_page_without_its_list_is_an_error() {
-        assert!(serde_json::from_str::<ArtifactList>(r#"{"message":"Moved Permanently"}"#).is_err());
-        let page: ArtifactList = serde_json::from_str(r#"{"total_count":0,"artifacts":[]}"#).unwrap();
+        assert!(
+            serde_json::from_str::<ArtifactList>(r#"{"message":"Moved Permanently"}"#).is_err()
+        );
+        let page: ArtifactList =
+            serde_json::from_str(r#"{"total_count":0,"artifacts":[]}"#).unwrap();
         assert!(page.artifacts.is_empty());
     }
 }

@@ -61,7 +61,10 @@ pub enum Body {
     },
     /// `prefix`, then `repeat` over and over until the client hangs up; sent without
     /// `Content-Length` (unless a header says otherwise) and with `Connection: close`.
-    Endless { prefix: Vec<u8>, repeat: Vec<u8> },
+    Endless {
+        prefix: Vec<u8>,
+        repeat: Vec<u8>,
+    },
 }
 
 impl Body {
