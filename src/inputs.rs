@@ -153,6 +153,11 @@ pub const INPUTS: &[Input] = &[
     ),
     text("max-runs", "200", "Bound on the runs a search examines."),
     text(
+        "fallback",
+        "",
+        "Lines of filters (branch=, event=, workflow=, commit=, workflow-conclusion=) tried in order when the search finds nothing.",
+    ),
+    text(
         "shard",
         "",
         "i/n: take a stable 1/n of the selected artifacts (by a hash of the name).",
@@ -166,6 +171,11 @@ pub const INPUTS: &[Input] = &[
         "wait-timeout",
         "0",
         "Seconds to poll until a matching run completes or the artifact appears.",
+    ),
+    text(
+        "wait-for",
+        "run",
+        "What wait-timeout waits for: run, artifact or job:<name> (fails once that job has finished without it).",
     ),
     flag(
         "delete-after",

@@ -18,6 +18,19 @@ use crate::log::Log;
 use crate::resolve::ChosenRun;
 use crate::settings::{Selection, Settings};
 
+/// The artifact asked for by name exists only expired: an error, or for a `fallback` chain a
+/// level that did not match.
+#[derive(Debug)]
+pub struct Expired(pub String);
+
+impl std::fmt::Display for Expired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Expired {}
+
 /// One artifact to fetch and the directory it lands in.
 #[derive(Debug, Clone)]
 pub struct Item {
@@ -101,7 +114,11 @@ fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec
             let same: Vec<Artifact> = listed.into_iter().filter(|a| &a.name == name).collect();
             if !same.is_empty() && same.iter().all(|a| a.expired) {
                 let newest = same.iter().max_by_key(|a| a.id).expect("non-empty");
-                bail!("name: artifact '{name}' has expired{}", expired_on(newest));
+                return Err(Expired(format!(
+                    "name: artifact '{name}' has expired{}",
+                    expired_on(newest)
+                ))
+                .into());
             }
             Ok(newest_per_name(same.into_iter().filter(|a| !a.expired)))
         }

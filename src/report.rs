@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::fetch::{DigestCheck, Fetched};
 use crate::plan::Item;
-use crate::resolve::ChosenRun;
+use crate::resolve::{ChosenRun, Trace};
 use crate::settings::Settings;
 use crate::util::{human_bytes, random_hex};
 
@@ -32,6 +32,11 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ("head-sha", "Head commit SHA of that run"),
     ("head-branch", "Head branch of that run"),
     ("workflow-conclusion", "Conclusion (or status) of that run"),
+    (
+        "matched",
+        "Which search level found the run: primary, fallback-1, ... or none",
+    ),
+    ("cache-hit", "true when the primary search matched"),
 ];
 
 /// The step summary is refused by the runner above 1 MiB; stay well below.
@@ -111,6 +116,8 @@ pub struct RunReport<'a> {
     pub api_requests: u64,
     /// Requests used, `max-api-requests` and the rate limit left ([`crate::github::GitHub::budget_line`]).
     pub api_budget: String,
+    /// The run search, level by level.
+    pub trace: &'a Trace,
 }
 
 impl RunReport<'_> {
@@ -156,6 +163,8 @@ impl RunReport<'_> {
             ("head-sha", run(|r| r.head_sha.clone())),
             ("head-branch", run(|r| r.head_branch.clone())),
             ("workflow-conclusion", run(|r| r.conclusion.clone())),
+            ("matched", self.trace.matched_label()),
+            ("cache-hit", (self.trace.matched == Some(0)).to_string()),
         ]
     }
 
@@ -180,6 +189,7 @@ impl RunReport<'_> {
                 cell(&s.repository())
             ),
         };
+        md.push_str(&self.search_section());
         if self.fetched.is_empty() && self.dry_run_items.is_empty() {
             md.push_str("No artifact matched.\n");
         } else {
@@ -244,6 +254,36 @@ impl RunReport<'_> {
         if !self.api_budget.is_empty() {
             md.push_str(&format!("\n**API budget:** {}.\n", cell(&self.api_budget)));
         }
+        md
+    }
+}
+
+impl RunReport<'_> {
+    /// The run search level by level, when there was more than one level to try.
+    fn search_section(&self) -> String {
+        let t = self.trace;
+        let mut md = String::new();
+        if let Some(w) = &t.wait {
+            md.push_str(&format!("**Wait:** {}.\n\n", cell(&w.describe())));
+        }
+        if t.levels.len() < 2 && self.settings.fallback.is_empty() {
+            return md;
+        }
+        md.push_str(&format!(
+            "**Run search:** matched {}.\n\n| Level | Filters | Result | API requests |\n|---|---|---|---:|\n",
+            t.matched_label()
+        ));
+        for (i, l) in t.levels.iter().enumerate() {
+            let mark = if t.matched == Some(i) { "✅" } else { "–" };
+            md.push_str(&format!(
+                "| {} | {} | {mark} {} | {} |\n",
+                cell(&l.label),
+                cell(&l.filters),
+                cell(&l.result),
+                l.requests
+            ));
+        }
+        md.push('\n');
         md
     }
 }

@@ -36,11 +36,91 @@ pub struct ChosenRun {
     pub artifacts: Option<Vec<Artifact>>,
 }
 
-/// A run, or why none matched (a search that may be retried while waiting).
+/// A run, or why none matched (a search that may be retried while waiting) and how many runs
+/// (or artifacts) were examined to learn that.
 #[derive(Debug)]
 pub enum Resolution {
     Found(ChosenRun),
-    NotFound(String),
+    NotFound { why: String, examined: usize },
+}
+
+/// What the run search did, level by level, for the outputs and the summary.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    pub levels: Vec<Level>,
+    /// Index into `levels` of the level that matched.
+    pub matched: Option<usize>,
+    /// The primary level's wait (`wait-timeout`), if it waited.
+    pub wait: Option<WaitReport>,
+}
+
+/// How a `wait-timeout` went.
+#[derive(Debug, Clone)]
+pub struct WaitReport {
+    /// `wait-for` as it ran (`run` after a GHES fallback).
+    pub mode: String,
+    pub waited: std::time::Duration,
+    pub polls: u32,
+    /// API requests the polls sent, and how many of them were answered 304 (free).
+    pub requests: u64,
+    pub free: u64,
+    /// Why it stopped.
+    pub stopped: String,
+    /// Why `wait-for` was changed, if it was.
+    pub note: Option<String>,
+}
+
+impl WaitReport {
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "wait-for {}, waited {:.1} s over {} polls ({} API requests, {} of them free: 304 Not Modified); stopped: {}",
+            self.mode,
+            self.waited.as_secs_f64(),
+            self.polls,
+            self.requests,
+            self.free,
+            self.stopped
+        );
+        if let Some(note) = &self.note {
+            s.push_str(&format!(" ({note})"));
+        }
+        s
+    }
+}
+
+/// One level of the chain: the primary search or a `fallback` line.
+#[derive(Debug, Clone)]
+pub struct Level {
+    /// `primary`, `fallback-1`, ...
+    pub label: String,
+    /// The filters it searched with.
+    pub filters: String,
+    /// Why it matched, or why not.
+    pub result: String,
+    /// API requests it took.
+    pub requests: u64,
+}
+
+impl Trace {
+    /// The `matched` output: the winning level's label, or `none`.
+    pub fn matched_label(&self) -> String {
+        self.matched
+            .and_then(|i| self.levels.get(i))
+            .map_or_else(|| "none".to_string(), |l| l.label.clone())
+    }
+}
+
+/// The filters of a search as one line, before any request (a `pr` is shown as such).
+pub fn describe_search(settings: &Settings) -> String {
+    match settings.run {
+        RunMode::Current(id) => format!("the current run ({id})"),
+        RunMode::Given(id) => format!("run-id {id}"),
+        RunMode::Search => Filters {
+            settings,
+            commit: settings.search.commit.clone(),
+        }
+        .describe(),
+    }
 }
 
 pub async fn choose(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
@@ -283,11 +363,10 @@ async fn by_artifact_list(
         page.sort_by_key(|a| std::cmp::Reverse(a.id));
         for a in page.into_iter().filter(|a| a.name == name) {
             if examined >= s.max_runs {
-                return Ok(Some(Resolution::NotFound(max_runs_reached(
+                return Ok(Some(Resolution::NotFound {
+                    why: max_runs_reached(examined, "artifacts", f),
                     examined,
-                    "artifacts",
-                    f,
-                ))));
+                }));
             }
             examined += 1;
             let Some(wr) = a.workflow_run.clone() else {
@@ -337,11 +416,14 @@ async fn by_artifact_list(
         }
         next = link;
     }
-    Ok(Some(Resolution::NotFound(format!(
-        "no unexpired artifact '{name}' from a run matching {} in {} ({examined} artifacts examined)",
-        f.describe(),
-        settings.repository()
-    ))))
+    Ok(Some(Resolution::NotFound {
+        why: format!(
+            "no unexpired artifact '{name}' from a run matching {} in {} ({examined} artifacts examined)",
+            f.describe(),
+            settings.repository()
+        ),
+        examined,
+    }))
 }
 
 fn max_runs_reached(examined: usize, what: &str, f: &Filters) -> String {
@@ -399,7 +481,10 @@ async fn walk_runs(
         runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         for run in runs {
             if examined >= s.max_runs {
-                return Ok(Resolution::NotFound(max_runs_reached(examined, "runs", f)));
+                return Ok(Resolution::NotFound {
+                    why: max_runs_reached(examined, "runs", f),
+                    examined,
+                });
             }
             examined += 1;
             if f.mismatch(&run, true).is_some() {
@@ -456,7 +541,7 @@ async fn walk_runs(
     if examined >= 1000 {
         msg.push_str("; GitHub returns at most 1,000 runs for a filtered search");
     }
-    Ok(Resolution::NotFound(msg))
+    Ok(Resolution::NotFound { why: msg, examined })
 }
 
 /// Does the selection want this artifact (ignoring expiry)?

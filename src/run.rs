@@ -16,8 +16,8 @@ use crate::inputs::{self, Command};
 use crate::log::Log;
 use crate::plan::{self, Plan};
 use crate::report::{RunReport, Sinks, write_outputs, write_summary};
-use crate::resolve::{self, ChosenRun, Resolution};
-use crate::settings::{self, NotFound, RunMode, Selection, Settings};
+use crate::resolve::{self, ChosenRun, Level, Resolution, Trace, WaitReport};
+use crate::settings::{self, NotFound, RunMode, Selection, Settings, WaitFor};
 use crate::util::random_hex;
 
 /// Runs artifetch with these arguments (without the program name) and this environment.
@@ -154,6 +154,8 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         settings.repository(),
         describe(&settings.selection)
     ));
+    let mut trace = Trace::default();
+    let found = find(&settings, &github, &log, &mut trace).await;
     let report = |run, fetched, dry_run_items| RunReport {
         settings: &settings,
         run,
@@ -162,9 +164,18 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         elapsed: started.elapsed(),
         api_requests: github.request_count(),
         api_budget: github.budget_line(),
+        trace: &trace,
     };
 
-    let (run, plan) = match find(&settings, &github, &log).await? {
+    let found = match found {
+        Ok(f) => f,
+        Err(e) => {
+            // The summary still shows the search and the wait that led here.
+            finish(&sinks, &report(None, &[], &[]))?;
+            return Err(e);
+        }
+    };
+    let (run, plan) = match found {
         Found::Plan(run, plan) => (run, plan),
         Found::Nothing(msg, run) => {
             finish(&sinks, &report(run.as_ref(), &[], &[]))?;
@@ -286,41 +297,276 @@ enum Found {
     Nothing(String, Option<ChosenRun>),
 }
 
-/// Resolves the run and plans the fetch; with `wait-timeout`, polls with backoff until there is
-/// something to fetch or the time is up.
-async fn find(settings: &Settings, github: &GitHub, log: &Log) -> Result<Found> {
-    let deadline = settings.search.wait.map(|w| Instant::now() + w);
-    let max_pause = settings.timing.backoff * 60;
-    let mut pause = settings.timing.backoff * 5;
-    loop {
-        let found = match resolve::choose(settings, github, log).await? {
-            Resolution::NotFound(why) => Found::Nothing(why, None),
-            Resolution::Found(mut run) => {
-                log.info(&format!("Using run {} ({}): {}", run.id, run.url, run.why));
-                let plan = plan::make(settings, github, log, &run).await?;
-                fill_from_artifacts(&mut run, &plan);
-                if plan.items.is_empty() && plan.other_shards == 0 {
-                    Found::Nothing(nothing_matched(settings, &run), Some(run))
-                } else {
-                    Found::Plan(run, plan)
-                }
+/// Resolves the run and plans the fetch: the primary search (polled with `wait-timeout`), then
+/// each `fallback` line in order until one yields a run with a matching, unexpired artifact.
+/// `max-runs` bounds the runs examined across the whole chain.
+async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace) -> Result<Found> {
+    let chained = !settings.fallback.is_empty();
+    let mut examined_total = 0;
+    let mut last = None;
+    for index in 0..=settings.fallback.len() {
+        let label = match index {
+            0 => "primary".to_string(),
+            n => format!("fallback-{n}"),
+        };
+        let level_settings;
+        let level: &Settings = match index {
+            0 => settings,
+            n => {
+                let mut s = settings.clone();
+                s.search = settings.fallback[n - 1].search.clone();
+                s.run = RunMode::Search;
+                s.search.max_runs = settings.search.max_runs.saturating_sub(examined_total);
+                level_settings = s;
+                &level_settings
             }
         };
-        let (Found::Nothing(why, _), Some(deadline)) = (&found, deadline) else {
+        let filters = resolve::describe_search(level);
+        if index > 0 {
+            if level.search.max_runs == 0 {
+                trace.levels.push(Level {
+                    label,
+                    filters,
+                    result: format!(
+                        "not tried: max-runs ({}) was spent by the levels before",
+                        settings.search.max_runs
+                    ),
+                    requests: 0,
+                });
+                continue;
+            }
+            log.info(&format!(
+                "Trying {label} ({}): {filters}",
+                settings.fallback[index - 1].line
+            ));
+        }
+        let before = github.request_count();
+        let attempt = if index == 0 {
+            poll(level, github, log, trace).await
+        } else {
+            try_level(level, github, log).await
+        };
+        let (found, examined) = match attempt {
+            Ok(r) => r,
+            // With somewhere else to look, an artifact that exists only expired is a miss.
+            Err(e) if chained && e.downcast_ref::<plan::Expired>().is_some() => {
+                (Found::Nothing(format!("{e:#}"), None), 1)
+            }
+            Err(e) => return Err(e),
+        };
+        examined_total += examined;
+        let result = match &found {
+            Found::Plan(run, _) => format!("matched run {}: {}", run.id, run.why),
+            Found::Nothing(why, _) => why.clone(),
+        };
+        trace.levels.push(Level {
+            label: label.clone(),
+            filters,
+            result,
+            requests: github.request_count() - before,
+        });
+        if let Found::Plan(..) = found {
+            trace.matched = Some(trace.levels.len() - 1);
+            if index > 0 {
+                log.info(&format!("Matched {label}"));
+            }
             return Ok(found);
+        }
+        if let Found::Nothing(why, _) = &found
+            && chained
+        {
+            log.info(&format!("{label} did not match: {why}"));
+        }
+        last = Some(found);
+    }
+    let mut nothing = last.expect("the primary level always runs");
+    if chained && let Found::Nothing(why, _) = &mut nothing {
+        *why = format!(
+            "no level of the search matched ({} tried; see the summary); the last: {why}",
+            trace.levels.len()
+        );
+    }
+    Ok(nothing)
+}
+
+/// One level, once: the run, and its plan. Also the number of runs examined.
+async fn try_level(settings: &Settings, github: &GitHub, log: &Log) -> Result<(Found, usize)> {
+    Ok(match resolve::choose(settings, github, log).await? {
+        Resolution::NotFound { why, examined } => (Found::Nothing(why, None), examined),
+        Resolution::Found(mut run) => {
+            log.info(&format!("Using run {} ({}): {}", run.id, run.url, run.why));
+            let plan = plan::make(settings, github, log, &run).await?;
+            fill_from_artifacts(&mut run, &plan);
+            let examined = run.examined;
+            if plan.items.is_empty() && plan.other_shards == 0 {
+                (
+                    Found::Nothing(nothing_matched(settings, &run), Some(run)),
+                    examined,
+                )
+            } else {
+                (Found::Plan(run, plan), examined)
+            }
+        }
+    })
+}
+
+/// The primary level; with `wait-timeout`, polled with backoff until there is something to
+/// fetch, the producer has finished without it (`wait-for: job:<name>`), or the time is up.
+/// Polls are conditional requests: what did not change since the last poll costs nothing.
+async fn poll(
+    settings: &Settings,
+    github: &GitHub,
+    log: &Log,
+    trace: &mut Trace,
+) -> Result<(Found, usize)> {
+    let Some(limit) = settings.search.wait else {
+        return try_level(settings, github, log).await;
+    };
+    let mut mode = settings.search.wait_for.clone();
+    let mut note = None;
+    if settings.is_ghes() && mode != WaitFor::Run {
+        let why = format!(
+            "wait-for {mode}: on GitHub Enterprise Server a run's artifacts appear only once the run has completed, so this waits for the run instead"
+        );
+        log.info(&why);
+        note = Some(why);
+        mode = WaitFor::Run;
+    }
+    // A producer still running has no conclusion yet: the conclusion filter would hide it.
+    let relaxed;
+    let settings = if mode != WaitFor::Run && settings.run == RunMode::Search {
+        let mut s = settings.clone();
+        s.search.conclusion = None;
+        relaxed = s;
+        &relaxed
+    } else {
+        settings
+    };
+    let started = Instant::now();
+    let deadline = started + limit;
+    let (requests_before, free_before) = (github.request_count(), github.not_modified_count());
+    let max_pause = settings.timing.backoff * 60;
+    let mut pause = settings.timing.backoff * 5;
+    let mut polls = 0u32;
+    let (result, stopped) = loop {
+        polls += 1;
+        let (found, examined, finished) = match &mode {
+            WaitFor::Job(name) => poll_job(settings, github, log, name).await?,
+            _ => {
+                let (found, examined) = try_level(settings, github, log).await?;
+                (found, examined, None)
+            }
+        };
+        if let Some(why) = finished {
+            break (Err(anyhow::anyhow!("{why}")), why);
+        }
+        let Found::Nothing(why, _) = &found else {
+            break (
+                Ok((found, examined)),
+                "found what it waited for".to_string(),
+            );
         };
         let now = Instant::now();
         if now >= deadline {
-            return Ok(found);
+            let stopped = format!("wait-timeout reached; {why}");
+            break (Ok((found, examined)), stopped);
         }
         let wait = pause.min(deadline - now);
         log.info(&format!(
-            "Waiting: {why}; checking again in {:.0}s (wait-timeout)",
+            "Waiting: {why}; checking again in {:.1}s (wait-timeout, wait-for {mode})",
             wait.as_secs_f64()
         ));
         tokio::time::sleep(wait).await;
         pause = (pause * 2).min(max_pause);
+    };
+    let report = WaitReport {
+        mode: mode.to_string(),
+        waited: started.elapsed(),
+        polls,
+        requests: github.request_count() - requests_before,
+        free: github.not_modified_count() - free_before,
+        stopped,
+        note,
+    };
+    log.info(&format!("Wait: {}", report.describe()));
+    trace.wait = Some(report);
+    result
+}
+
+/// One poll of `wait-for: job:<name>`: the run, its jobs, then its artifacts (in that order: a
+/// job seen finished has uploaded whatever it was going to). The third value, when set, is why
+/// waiting longer is pointless.
+async fn poll_job(
+    settings: &Settings,
+    github: &GitHub,
+    log: &Log,
+    name: &str,
+) -> Result<(Found, usize, Option<String>)> {
+    let mut run = match resolve::choose(settings, github, log).await? {
+        Resolution::NotFound { why, examined } => {
+            return Ok((Found::Nothing(why, None), examined, None));
+        }
+        Resolution::Found(run) => run,
+    };
+    let jobs = github
+        .list_jobs(&settings.owner, &settings.repo, run.id)
+        .await
+        .with_context(|| {
+            format!(
+                "wait-for job:{name}: cannot list the jobs of run {}",
+                run.id
+            )
+        })?;
+    // Of re-run attempts with one name, the newest.
+    let job = jobs.iter().filter(|j| j.name == name).max_by_key(|j| j.id);
+    let plan = plan::make(settings, github, log, &run).await?;
+    fill_from_artifacts(&mut run, &plan);
+    let examined = run.examined;
+    if !plan.items.is_empty() || plan.other_shards > 0 {
+        return Ok((Found::Plan(run, plan), examined, None));
     }
+    let finished = match job {
+        Some(j) if j.status.as_deref() == Some("completed") => {
+            let conclusion = j.conclusion.as_deref().unwrap_or("unknown");
+            Some(if conclusion == "success" {
+                format!(
+                    "wait-for job:{name}: job '{name}' of run {} finished with conclusion success without uploading {}; not waiting for an artifact that will not come",
+                    run.id,
+                    describe(&settings.selection)
+                )
+            } else {
+                format!(
+                    "wait-for job:{name}: job '{name}' of run {} finished with conclusion {conclusion}; its artifact will not come",
+                    run.id
+                )
+            })
+        }
+        // Every job finished (or the run did) and none has the name: it will not appear.
+        None if !jobs.is_empty()
+            && (run.conclusion.is_some()
+                || jobs
+                    .iter()
+                    .all(|j| j.status.as_deref() == Some("completed"))) =>
+        {
+            let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+            Some(format!(
+                "wait-for job:{name}: run {} has no job named '{name}' (its jobs: {})",
+                run.id,
+                names.join(", ")
+            ))
+        }
+        _ => None,
+    };
+    let why = match job {
+        Some(j) => format!(
+            "job '{name}' of run {} is {}; {}",
+            run.id,
+            j.status.as_deref().unwrap_or("unknown"),
+            nothing_matched(settings, &run)
+        ),
+        None => format!("run {} has no job '{name}' yet", run.id),
+    };
+    Ok((Found::Nothing(why, Some(run)), examined, finished))
 }
 
 /// The current run's head commit and branch come with its artifacts; no request needed.

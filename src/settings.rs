@@ -81,7 +81,31 @@ pub struct Search {
     pub max_runs: usize,
     /// Poll this long for a matching run or artifact (`wait-timeout`, seconds).
     pub wait: Option<Duration>,
+    /// What the wait watches (`wait-for`).
+    pub wait_for: WaitFor,
     pub delete_after: bool,
+}
+
+/// `wait-for`: what a wait watches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum WaitFor {
+    /// A matching run that has (with its conclusion) completed, with the artifact.
+    #[default]
+    Run,
+    /// The artifact, in a run that may still be in progress.
+    Artifact,
+    /// This job of the run: done waiting, one way or the other, once it has finished.
+    Job(String),
+}
+
+impl std::fmt::Display for WaitFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WaitFor::Run => f.write_str("run"),
+            WaitFor::Artifact => f.write_str("artifact"),
+            WaitFor::Job(name) => write!(f, "job:{name}"),
+        }
+    }
 }
 
 impl Search {
@@ -127,6 +151,16 @@ pub struct Settings {
     pub shard: Option<Shard>,
     /// `max-api-requests`: the step sends no more API requests than this.
     pub max_api_requests: Option<u64>,
+    /// `fallback`: searches tried in order when the primary finds nothing.
+    pub fallback: Vec<Fallback>,
+}
+
+/// One `fallback` line: the primary search with the filters the line names replaced.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    /// The line as written, for the log and the summary.
+    pub line: String,
+    pub search: Search,
 }
 
 /// `shard: i/n`. An artifact belongs to shard `fnv1a(name) % n + 1`: its shard depends on its
@@ -217,6 +251,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
     let scaled = |secs: f64| Duration::from_secs_f64(secs * scale);
     let search = search(raw, &scaled)?;
     let run = run_mode(raw, &var, &search)?;
+    let fallback = fallback(raw.get("fallback"), &search)?;
 
     let selection = selection(raw)?;
 
@@ -308,6 +343,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
         extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
         shard: raw.get("shard").map(Shard::parse).transpose()?,
+        fallback,
         max_api_requests: raw
             .get("max-api-requests")
             .map(|v| {
@@ -349,21 +385,12 @@ fn run_mode(
 fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
     let text = |name: &str| raw.get(name).map(str::to_string);
     let branch = text("branch").map(|b| b.strip_prefix("refs/heads/").unwrap_or(&b).to_string());
-    let commit = text("commit");
-    if let Some(c) = &commit
-        && !(c.len() >= 7 && c.len() <= 40 && c.chars().all(|ch| ch.is_ascii_hexdigit()))
-    {
-        bail!("commit: '{c}' is not a commit SHA; expected 7 to 40 hex digits");
-    }
-    let workflow = text("workflow");
-    if let Some(w) = &workflow
-        && (w.contains('/') && !w.starts_with(".github/workflows/")
-            || w.contains(char::is_whitespace))
-    {
-        bail!(
-            "workflow: '{w}' is not a workflow; expected a file name like build.yml or a numeric id"
-        );
-    }
+    let commit = text("commit")
+        .map(|c| check_commit(&c, "commit"))
+        .transpose()?;
+    let workflow = text("workflow")
+        .map(|w| check_workflow(&w, "workflow"))
+        .transpose()?;
     let positive = |name: &str| -> Result<Option<u64>> {
         raw.get(name)
             .map(|v| {
@@ -377,10 +404,64 @@ fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
     let conclusion = if raw.given_empty("workflow-conclusion") {
         None
     } else {
-        let c = raw
-            .get("workflow-conclusion")
-            .unwrap_or("success")
-            .to_ascii_lowercase();
+        let c = raw.get("workflow-conclusion").unwrap_or("success");
+        Some(check_conclusion(c, "workflow-conclusion")?)
+    };
+    let max_runs = positive("max-runs")?.unwrap_or(200) as usize;
+    let wait = number(raw, "wait-timeout", "0", "seconds", 1.0..=432_000.0, true)?;
+    Ok(Search {
+        workflow,
+        branch,
+        event: text("event"),
+        commit,
+        pr: positive("pr")?,
+        conclusion,
+        run_number: positive("run-number")?,
+        search_artifacts: boolean(raw, "search-artifacts")?,
+        allow_forks: boolean(raw, "allow-forks")?,
+        max_runs,
+        wait: (wait > 0.0).then(|| scaled(wait)),
+        wait_for: wait_for(raw.get("wait-for"), wait > 0.0)?,
+        delete_after: boolean(raw, "delete-after")?,
+    })
+}
+
+fn wait_for(value: Option<&str>, waiting: bool) -> Result<WaitFor> {
+    let mode = match value.unwrap_or("run") {
+        "run" => WaitFor::Run,
+        "artifact" => WaitFor::Artifact,
+        v => match v.strip_prefix("job:").map(str::trim) {
+            Some(name) if !name.is_empty() => WaitFor::Job(name.to_string()),
+            _ => bail!("wait-for: '{v}' is not a wait; expected run, artifact or job:<job name>"),
+        },
+    };
+    if mode != WaitFor::Run && !waiting {
+        bail!("wait-for: '{mode}' needs wait-timeout, the seconds to wait; expected both");
+    }
+    Ok(mode)
+}
+
+/// A commit SHA or prefix, lower-cased; `what` names the input in the error.
+fn check_commit(c: &str, what: &str) -> Result<String> {
+    if !(c.len() >= 7 && c.len() <= 40 && c.chars().all(|ch| ch.is_ascii_hexdigit())) {
+        bail!("{what}: '{c}' is not a commit SHA; expected 7 to 40 hex digits");
+    }
+    Ok(c.to_ascii_lowercase())
+}
+
+/// A workflow file name or id, without `.github/workflows/`.
+fn check_workflow(w: &str, what: &str) -> Result<String> {
+    if w.contains('/') && !w.starts_with(".github/workflows/") || w.contains(char::is_whitespace) {
+        bail!(
+            "{what}: '{w}' is not a workflow; expected a file name like build.yml or a numeric id"
+        );
+    }
+    Ok(w.trim_start_matches(".github/workflows/").to_string())
+}
+
+fn check_conclusion(c: &str, what: &str) -> Result<String> {
+    let c = c.to_ascii_lowercase();
+    {
         const KNOWN: &[&str] = &[
             "completed",
             "action_required",
@@ -399,28 +480,56 @@ fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
         ];
         if !KNOWN.contains(&c.as_str()) {
             bail!(
-                "workflow-conclusion: '{c}' is not a run status or conclusion; expected one of {} (empty: any)",
+                "{what}: '{c}' is not a run status or conclusion; expected one of {} (empty: any)",
                 KNOWN.join(", ")
             );
         }
-        Some(c)
-    };
-    let max_runs = positive("max-runs")?.unwrap_or(200) as usize;
-    let wait = number(raw, "wait-timeout", "0", "seconds", 1.0..=432_000.0, true)?;
-    Ok(Search {
-        workflow: workflow.map(|w| w.trim_start_matches(".github/workflows/").to_string()),
-        branch,
-        event: text("event"),
-        commit: commit.map(|c| c.to_ascii_lowercase()),
-        pr: positive("pr")?,
-        conclusion,
-        run_number: positive("run-number")?,
-        search_artifacts: boolean(raw, "search-artifacts")?,
-        allow_forks: boolean(raw, "allow-forks")?,
-        max_runs,
-        wait: (wait > 0.0).then(|| scaled(wait)),
-        delete_after: boolean(raw, "delete-after")?,
-    })
+    }
+    Ok(c)
+}
+
+/// The `fallback` lines: each `key=value` pair (separated by spaces) replaces that filter of the
+/// primary search; an empty value clears it (`commit=`). `commit` replaces `pr` too: both name
+/// the head commit.
+fn fallback(text: Option<&str>, primary: &Search) -> Result<Vec<Fallback>> {
+    let mut out = Vec::new();
+    let lines = text.unwrap_or("").lines().map(str::trim);
+    for (n, line) in lines.filter(|l| !l.is_empty()).enumerate() {
+        let what = format!("fallback line {}", n + 1);
+        let mut search = primary.clone();
+        for pair in line.split_whitespace() {
+            let (key, value) = pair.split_once('=').with_context(|| {
+                format!("{what}: '{pair}' is not key=value; expected filters like branch=main (keys: branch, event, workflow, commit, workflow-conclusion)")
+            })?;
+            let value = (!value.is_empty()).then_some(value);
+            let named = format!("{what}: {key}");
+            match key {
+                "branch" => {
+                    search.branch =
+                        value.map(|b| b.strip_prefix("refs/heads/").unwrap_or(b).to_string())
+                }
+                "event" => search.event = value.map(str::to_string),
+                "workflow" => {
+                    search.workflow = value.map(|w| check_workflow(w, &named)).transpose()?
+                }
+                "commit" => {
+                    search.commit = value.map(|c| check_commit(c, &named)).transpose()?;
+                    search.pr = None;
+                }
+                "workflow-conclusion" => {
+                    search.conclusion = value.map(|c| check_conclusion(c, &named)).transpose()?
+                }
+                other => bail!(
+                    "{what}: unknown filter '{other}'; expected branch, event, workflow, commit or workflow-conclusion"
+                ),
+            }
+        }
+        out.push(Fallback {
+            line: line.to_string(),
+            search,
+        });
+    }
+    Ok(out)
 }
 
 fn selection(raw: &RawInputs) -> Result<Selection> {

@@ -10,8 +10,9 @@
 //! reqwest rather than octocrab: octocrab 0.54 buffers a whole artifact in memory, lists 30 a page
 //! and prefixes the GHES base path onto foreign URLs (measured; see README's design notes).
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::gate::Gate;
@@ -21,7 +22,9 @@ use crate::log::Log;
 use crate::settings::{Settings, Timing};
 use crate::util::random_unit;
 use anyhow::{Context, Result, bail};
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RANGE, USER_AGENT};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, IF_NONE_MATCH, LOCATION, RANGE, USER_AGENT,
+};
 use reqwest::{Certificate, Method, Response, StatusCode, Url, redirect};
 use serde::de::DeserializeOwned;
 
@@ -97,6 +100,17 @@ pub struct GitHub {
     gate: Arc<Gate>,
     /// The log says once that requests are being paced.
     pacing_told: AtomicBool,
+    /// While polling: the last answer per URL, for conditional requests.
+    polled: Option<Mutex<HashMap<String, Polled>>>,
+    not_modified: AtomicU64,
+}
+
+/// The last 200 answer to a polled URL.
+#[derive(Clone)]
+struct Polled {
+    etag: String,
+    body: Vec<u8>,
+    link: Option<String>,
 }
 
 /// `max-api-requests` reached: the request was not sent.
@@ -151,6 +165,8 @@ impl GitHub {
             max_requests: settings.max_api_requests,
             gate: Arc::new(Gate::new(settings.timing.backoff.as_secs_f64())),
             pacing_told: AtomicBool::new(false),
+            polled: settings.search.wait.map(|_| Mutex::new(HashMap::new())),
+            not_modified: AtomicU64::new(0),
         })
     }
 
@@ -245,13 +261,9 @@ impl GitHub {
     /// One page of any list endpoint, and its `rel="next"` URL if there is one. A next page on
     /// another origin is refused: the token stays with the API.
     pub async fn get_page<T: DeserializeOwned>(&self, url: Url) -> Result<(T, Option<Url>)> {
-        let response = self.send(Method::GET, url).await?;
-        let link = response
-            .headers()
-            .get("link")
-            .and_then(|v| v.to_str().ok())
-            .and_then(next_link);
-        let page: T = read_json(response).await?;
+        let (body, link) = self.get_body(url.clone()).await?;
+        let link = link.as_deref().and_then(next_link);
+        let page: T = parse_json(url.path(), &body)?;
         let Some(link) = link else {
             return Ok((page, None));
         };
@@ -265,6 +277,63 @@ impl GitHub {
             );
         }
         Ok((page, Some(url)))
+    }
+
+    /// A JSON GET, conditional when polling.
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T> {
+        let (body, _) = self.get_body(url.clone()).await?;
+        parse_json(url.path(), &body)
+    }
+
+    /// A GET's body and `Link` header. While polling (`wait-timeout`), a URL asked for before
+    /// carries its last `ETag` in `If-None-Match`, and a 304 (free of the rate limit) serves
+    /// the body kept from then.
+    async fn get_body(&self, url: Url) -> Result<(Vec<u8>, Option<String>)> {
+        let key = url.as_str().to_string();
+        let cached = self.polled.as_ref().and_then(|m| {
+            let m = m.lock().unwrap_or_else(|e| e.into_inner());
+            m.get(&key).cloned()
+        });
+        let etag = cached.as_ref().map(|c| c.etag.as_str());
+        let response = self.send_conditional(Method::GET, url, etag).await?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            let c = cached.context(
+                "GitHub answered 304 Not Modified to a request that was not conditional",
+            )?;
+            self.not_modified.fetch_add(1, Ordering::Relaxed);
+            return Ok((c.body, c.link));
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (link, etag) = (header("link"), header("etag"));
+        let path = response.url().path().to_string();
+        let body = response
+            .bytes()
+            .await
+            .with_context(|| format!("reading the answer to {path}"))?
+            .to_vec();
+        if let (Some(m), Some(etag)) = (&self.polled, etag) {
+            let mut m = m.lock().unwrap_or_else(|e| e.into_inner());
+            m.insert(
+                key,
+                Polled {
+                    etag,
+                    body: body.clone(),
+                    link: link.clone(),
+                },
+            );
+        }
+        Ok((body, link))
+    }
+
+    /// API answers that were 304 Not Modified (free of the rate limit).
+    pub fn not_modified_count(&self) -> u64 {
+        self.not_modified.load(Ordering::Relaxed)
     }
 
     /// Asks the API where to download artifact `id` (a fresh signed URL each call), or gets the
@@ -301,6 +370,16 @@ impl GitHub {
     /// Sends one API request with the token, through the rate-limit gate, retrying what is
     /// worth retrying. Returns 2xx and 3xx responses; everything else becomes an [`HttpError`].
     pub(crate) async fn send(&self, method: Method, url: Url) -> Result<Response> {
+        self.send_conditional(method, url, None).await
+    }
+
+    /// [`GitHub::send`] with `If-None-Match: etag`; a 304 is returned like any 3xx.
+    async fn send_conditional(
+        &self,
+        method: Method,
+        url: Url,
+        etag: Option<&str>,
+    ) -> Result<Response> {
         if !self.same_origin(&url) {
             bail!(
                 "refusing to send the token to {}",
@@ -333,12 +412,14 @@ impl GitHub {
                 self.requests.fetch_sub(1, Ordering::Relaxed);
                 return Err(BudgetSpent { max }.into());
             }
-            let sent = self
+            let mut request = self
                 .http
                 .request(method.clone(), url.clone())
-                .header(AUTHORIZATION, format!("Bearer {}", self.token))
-                .send()
-                .await;
+                .header(AUTHORIZATION, format!("Bearer {}", self.token));
+            if let Some(etag) = etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            let sent = request.send().await;
             let response = match sent {
                 Ok(r) => r,
                 Err(e) if attempt < self.timing.attempts => {
@@ -502,6 +583,11 @@ fn transport_reason(e: &reqwest::Error) -> String {
         source = s.source();
     }
     reason
+}
+
+fn parse_json<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body)
+        .with_context(|| format!("GitHub's answer to {path} is not the JSON expected"))
 }
 
 pub(crate) async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T> {

@@ -83,6 +83,23 @@ pub struct RunList {
     pub workflow_runs: Vec<WorkflowRun>,
 }
 
+/// A job of a run, as the jobs list shows it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JobList {
+    #[serde(default)]
+    jobs: Vec<Job>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Pull {
     pub head: PullHead,
@@ -96,7 +113,24 @@ pub struct PullHead {
 impl GitHub {
     pub async fn get_run(&self, owner: &str, repo: &str, run_id: u64) -> Result<WorkflowRun> {
         let url = self.endpoint(&format!("/repos/{owner}/{repo}/actions/runs/{run_id}"))?;
-        read_json(self.send(Method::GET, url).await?).await
+        self.get_json(url).await
+    }
+
+    /// The jobs of a run (its latest attempt), following pages.
+    pub async fn list_jobs(&self, owner: &str, repo: &str, run_id: u64) -> Result<Vec<Job>> {
+        let mut url =
+            self.endpoint(&format!("/repos/{owner}/{repo}/actions/runs/{run_id}/jobs"))?;
+        url.query_pairs_mut().append_pair("per_page", "100");
+        let mut jobs = Vec::new();
+        let mut next = Some(url);
+        // A run has at most 256 jobs per matrix; ten pages is plenty.
+        for _ in 0..10 {
+            let Some(url) = next.take() else { break };
+            let (page, link): (JobList, _) = self.get_page(url).await?;
+            jobs.extend(page.jobs);
+            next = link;
+        }
+        Ok(jobs)
     }
 
     pub async fn get_pull(&self, owner: &str, repo: &str, number: u64) -> Result<Pull> {

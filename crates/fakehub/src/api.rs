@@ -3,7 +3,7 @@
 //! requests, pagination with `Link`, and the 302 download redirect.
 
 use crate::blob;
-use crate::http::{Request, Response};
+use crate::http::{Body, Request, Response};
 use crate::server::Shared;
 use crate::state::{DigestMode, State, StoredArtifact, StoredRun};
 use crate::util::{Query, base64, pct_decode, pct_encode, rfc3339};
@@ -43,7 +43,26 @@ fn not_found() -> Response {
 pub(crate) fn handle(sh: &Shared, st: &mut State, req: &Request) -> Response {
     st.api_requests += 1;
     let resp = check_headers(sh, req).unwrap_or_else(|| route(sh, st, req));
+    let resp = conditional(req, resp);
     add_common_headers(sh, st, resp)
+}
+
+/// A weak `ETag` on every 200 `GET`, and 304 with no body when `If-None-Match` has it.
+fn conditional(req: &Request, resp: Response) -> Response {
+    if req.method != "GET" || resp.status != 200 {
+        return resp;
+    }
+    let Body::Owned(body) = &resp.body else {
+        return resp;
+    };
+    let etag = format!("W/\"{}\"", &crate::util::sha256_hex(body)[..32]);
+    let matches = req
+        .header("if-none-match")
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if matches {
+        return Response::new(304).header("ETag", etag);
+    }
+    resp.header("ETag", etag)
 }
 
 /// Adds `X-GitHub-Request-Id` (always) and, off GHES, the rate-limit headers.
@@ -70,7 +89,10 @@ pub(crate) fn add_common_headers(sh: &Shared, st: &mut State, mut resp: Response
         st.rate_reset = reset;
         st.rate_used = 0;
     }
-    st.rate_used += 1;
+    // As on GitHub, a 304 answer to a conditional request is free.
+    if resp.status != 304 {
+        st.rate_used += 1;
+    }
     let used = st.rate_used.min(limit);
     resp.header("x-ratelimit-limit", limit.to_string())
         .header("x-ratelimit-remaining", (limit - used).to_string())
@@ -179,6 +201,7 @@ fn route(sh: &Shared, st: &mut State, req: &Request) -> Response {
         ("GET", ["actions", "runs"]) => list_runs(&cx, st, None),
         ("GET", ["actions", "runs", id]) => get_run(&cx, st, id),
         ("GET", ["actions", "runs", id, "artifacts"]) => list_run_artifacts(&cx, st, id),
+        ("GET", ["actions", "runs", id, "jobs"]) => list_jobs(&cx, st, id),
         ("GET", ["actions", "artifacts"]) => list_repo_artifacts(&cx, st),
         ("GET", ["actions", "artifacts", id]) => get_artifact(&cx, st, id),
         ("DELETE", ["actions", "artifacts", id]) => delete_artifact(&cx, st, id),
@@ -505,6 +528,31 @@ fn list_runs(cx: &Ctx, st: &State, workflow: Option<&str>) -> Response {
     let exclude_prs = cx.q.get("exclude_pull_requests").as_deref() == Some("true");
     list_response(cx, st, "workflow_runs", &runs, |r| {
         run_json(cx.sh, st, r, exclude_prs)
+    })
+}
+
+fn list_jobs(cx: &Ctx, st: &State, run_id: &str) -> Response {
+    let Some(run) = find_run(cx, st, run_id) else {
+        return not_found();
+    };
+    let run_url = format!(
+        "{}/actions/runs/{}",
+        repo_url(cx.sh, st, cx.repo_id),
+        run.id
+    );
+    list_response(cx, st, "jobs", &run.jobs, |j| {
+        json!({
+            "id": j.id,
+            "run_id": run.id,
+            "run_url": run_url,
+            "run_attempt": run.run.run_attempt,
+            "head_sha": run.run.head_sha,
+            "name": j.name,
+            "status": j.status,
+            "conclusion": j.conclusion,
+            "workflow_name": run.run.name,
+            "head_branch": run.run.head_branch,
+        })
     })
 }
 

@@ -28,6 +28,11 @@
 //! * TLS ([`Options::tls`]): both listeners speak HTTPS with a certificate for
 //!   `127.0.0.1`/`localhost` from a CA generated at start; trust it with
 //!   [`FakeGitHub::ca_pem`] or the file [`FakeGitHub::ca_file`] (`SSL_CERT_FILE`).
+//! * Conditional requests: every `GET` answered 200 carries a weak `ETag` of its body; the same
+//!   `GET` with that value in `If-None-Match` is answered 304 with no body, and (as on GitHub)
+//!   a 304 does not count against the rate limit.
+//! * Jobs: `GET .../actions/runs/{id}/jobs` lists the jobs seeded with
+//!   [`FakeGitHub::add_job`] (status and conclusion set with [`FakeGitHub::set_job_status`]).
 //! * Faults ([`Fault`], [`FaultKind`]): status replacement, primary/secondary
 //!   rate limits, truncated bodies, connection resets, stalls, delays.
 //!
@@ -52,7 +57,7 @@ mod util;
 pub mod zipbuild;
 
 pub use faults::{Fault, FaultKind};
-pub use state::{ArtifactInfo, ArtifactSpec, DigestMode, LoggedRequest, Origin, Run};
+pub use state::{ArtifactInfo, ArtifactSpec, DigestMode, Job, LoggedRequest, Origin, Run};
 
 use server::Running;
 use state::Pull;
@@ -189,6 +194,34 @@ impl FakeGitHub {
         if let Some(r) = st.runs.iter_mut().find(|r| r.id == run_id) {
             r.run.status = status.to_string();
             r.run.conclusion = conclusion.map(str::to_string);
+        }
+    }
+
+    /// Adds a queued job named `name` to a run (listed by `GET .../runs/{id}/jobs`); returns
+    /// the job id. Panics if the run does not exist.
+    pub fn add_job(&self, run_id: u64, name: &str) -> u64 {
+        let mut st = self.shared().lock();
+        let id = 90_000_000 + st.runs.iter().map(|r| r.jobs.len() as u64).sum::<u64>() + 1;
+        match st.run_mut(run_id) {
+            Some(r) => r.jobs.push(state::Job {
+                id,
+                name: name.to_string(),
+                status: "queued".into(),
+                conclusion: None,
+            }),
+            None => panic!("fakehub: add_job: no run {run_id}"),
+        }
+        id
+    }
+
+    /// Changes a job's status/conclusion, e.g. `("completed", Some("failure"))`.
+    pub fn set_job_status(&self, job_id: u64, status: &str, conclusion: Option<&str>) {
+        let mut st = self.shared().lock();
+        for r in st.runs.iter_mut() {
+            for j in r.jobs.iter_mut().filter(|j| j.id == job_id) {
+                j.status = status.to_string();
+                j.conclusion = conclusion.map(str::to_string);
+            }
         }
     }
 

@@ -231,6 +231,18 @@ pub(crate) struct StoredRun {
     pub repo_id: u64,
     pub head_repo_id: u64,
     pub run: Run,
+    pub jobs: Vec<Job>,
+}
+
+/// A job of a run, as the jobs list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: u64,
+    pub name: String,
+    /// `queued`, `in_progress`, `completed`.
+    pub status: String,
+    /// `success`, `failure`, `cancelled`, `skipped` once completed.
+    pub conclusion: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -324,8 +336,13 @@ impl State {
             repo_id,
             head_repo_id,
             run,
+            jobs: Vec::new(),
         });
         id
+    }
+
+    pub fn run_mut(&mut self, id: u64) -> Option<&mut StoredRun> {
+        self.runs.iter_mut().find(|r| r.id == id)
     }
 
     pub fn run(&self, id: u64) -> Option<&StoredRun> {

@@ -1,0 +1,249 @@
+//! `fallback`: searches tried in order after the primary one ("artifact as cache" with
+//! restore-keys), through the real binary against the fake GitHub, with request counts.
+
+mod support;
+
+use support::*;
+
+const SHA_PR: &str = "cccccccccccccccccccccccccccccccccccccccc";
+const SHA_FEATURE: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const SHA_MAIN: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+/// The current run is a deploy workflow in progress; build.yml made the artifacts.
+fn world() -> World {
+    World::with_current(Options::default(), |run| {
+        run.workflow(".github/workflows/deploy.yml", 99)
+            .status("in_progress", None)
+            .event("pull_request")
+    })
+}
+
+fn zip(marker: &str) -> Vec<u8> {
+    zipbuild::ZipBuilder::new()
+        .file("from.txt", marker.as_bytes())
+        .build()
+}
+
+fn at(minute: u32) -> String {
+    format!("2026-11-20T10:{minute:02}:00Z")
+}
+
+/// A build.yml run with artifact `deps` (expired or not) whose file says `marker`.
+fn build(w: &World, branch: &str, sha: &str, minute: u32, marker: &str, expired: bool) -> u64 {
+    let id = w.gh.add_run(
+        Run::new(&w.gh.repo())
+            .branch(branch)
+            .sha(sha)
+            .created_at(&at(minute)),
+    );
+    w.gh.add_artifact(id, ArtifactSpec::new("deps", zip(marker)).expired(expired));
+    id
+}
+
+fn marker(w: &World) -> String {
+    String::from_utf8(tree(&w.workspace())["from.txt"].clone()).unwrap()
+}
+
+fn api(w: &World) -> Vec<fakehub::LoggedRequest> {
+    w.api_requests("")
+}
+
+const CHAIN: &str = "commit= branch=feature\ncommit= branch=main\n";
+
+fn inputs<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![
+        ("workflow", "build.yml"),
+        ("commit", SHA_PR),
+        ("name", "deps"),
+        ("fallback", CHAIN),
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn the_first_level_with_an_unexpired_artifact_wins_and_the_summary_shows_every_level() {
+    let w = world();
+    build(&w, "feature", SHA_FEATURE, 2, "feature (expired)", true);
+    let main = build(&w, "main", SHA_MAIN, 1, "main", false);
+    w.gh.clear_requests();
+
+    let out = w.run(&inputs(&[]), &[]);
+    out.ok();
+    assert_eq!(marker(&w), "main");
+    assert_eq!(out.outputs["matched"], "fallback-2");
+    assert_eq!(out.outputs["cache-hit"], "false");
+    assert_eq!(out.outputs["run-id"], main.to_string());
+
+    // primary: one run list (no run of that commit); fallback-1: the run list, then its
+    // artifact list (only expired); fallback-2: run list, artifact list, download.
+    let reqs = api(&w);
+    let paths: Vec<String> = reqs
+        .iter()
+        .map(|r| {
+            let tail = r.path.rsplit('/').next().unwrap().to_string();
+            if tail == "runs" {
+                format!("runs?{}", r.query)
+            } else {
+                tail
+            }
+        })
+        .collect();
+    assert_eq!(paths.len(), 6, "{paths:#?}");
+    assert!(
+        paths[0].contains(&format!("head_sha={SHA_PR}")),
+        "{paths:#?}"
+    );
+    assert!(paths[1].contains("branch=feature") && !paths[1].contains("head_sha"));
+    assert_eq!(paths[2], "artifacts");
+    assert!(paths[3].contains("branch=main") && !paths[3].contains("head_sha"));
+    assert_eq!(&paths[4..], ["artifacts", "zip"]);
+
+    let s = &out.summary;
+    assert!(s.contains("**Run search:** matched fallback-2."), "{s}");
+    for row in [
+        format!("| primary | workflow build.yml, commit {}, conclusion success | – no run in", &SHA_PR[..12]),
+        "| fallback-1 | workflow build.yml, branch feature, conclusion success | – name: artifact 'deps' has expired".to_string(),
+        format!("| fallback-2 | workflow build.yml, branch main, conclusion success | ✅ matched run {main}"),
+    ] {
+        assert!(s.contains(&row), "missing {row:?} in\n{s}");
+    }
+    assert!(s.contains(" | 1 |\n") && s.contains(" | 2 |\n"), "{s}");
+    assert!(
+        out.stdout
+            .contains("Trying fallback-1 (commit= branch=feature)")
+    );
+}
+
+#[test]
+fn a_primary_match_is_a_cache_hit_and_tries_nothing_else() {
+    let w = world();
+    build(&w, "feature", SHA_PR, 1, "this commit", false);
+    build(&w, "main", SHA_MAIN, 2, "main", false);
+    w.gh.clear_requests();
+    let out = w.run(&inputs(&[]), &[]);
+    out.ok();
+    assert_eq!(marker(&w), "this commit");
+    assert_eq!(out.outputs["matched"], "primary");
+    assert_eq!(out.outputs["cache-hit"], "true");
+    // Run list, artifact list, download: no fallback level tried.
+    assert_eq!(api(&w).len(), 3);
+    assert!(
+        out.summary.contains("**Run search:** matched primary."),
+        "{}",
+        out.summary
+    );
+    assert!(!out.summary.contains("fallback-1"), "{}", out.summary);
+}
+
+#[test]
+fn no_level_matching_is_matched_none_with_each_reason() {
+    let w = world();
+    build(&w, "feature", SHA_FEATURE, 2, "feature", true);
+    let out = w.run(&inputs(&[("if-no-artifact-found", "warn")]), &[]);
+    out.ok();
+    assert_eq!(out.outputs["matched"], "none");
+    assert_eq!(out.outputs["cache-hit"], "false");
+    assert_eq!(out.outputs["found-artifact"], "false");
+    assert!(
+        out.warnings()
+            .iter()
+            .any(|l| l.contains("no level of the search matched (3 tried")),
+        "{}",
+        out.stdout
+    );
+    let s = &out.summary;
+    assert!(s.contains("**Run search:** matched none."), "{s}");
+    assert!(
+        s.contains(
+            "| fallback-2 | workflow build.yml, branch main, conclusion success | – no run in"
+        ),
+        "{s}"
+    );
+}
+
+#[test]
+fn with_search_artifacts_each_level_walks_back_and_max_runs_bounds_the_whole_chain() {
+    let w = world();
+    // Three runs on feature, newest without the artifact; one on main with it.
+    for m in [3, 4] {
+        w.gh.add_run(
+            Run::new(&w.gh.repo())
+                .branch("feature")
+                .sha(SHA_FEATURE)
+                .created_at(&at(m)),
+        );
+    }
+    build(&w, "feature", SHA_FEATURE, 2, "feature, older", false);
+    build(&w, "main", SHA_MAIN, 1, "main", false);
+
+    // Enough runs: fallback-1 walks back past two runs without `deps` to the third.
+    w.gh.clear_requests();
+    let out = w.run(&inputs(&[("search-artifacts", "true")]), &[]);
+    out.ok();
+    assert_eq!(marker(&w), "feature, older");
+    assert_eq!(out.outputs["matched"], "fallback-1");
+    // primary: 1 run list; fallback-1: 1 run list + 3 artifact lists; the download.
+    assert_eq!(api(&w).len(), 6);
+
+    // max-runs 2 across the chain: fallback-1 spends both, fallback-2 is not tried.
+    std::fs::remove_dir_all(w.workspace()).unwrap();
+    std::fs::create_dir_all(w.workspace()).unwrap();
+    w.gh.clear_requests();
+    let out = w.run(
+        &inputs(&[
+            ("search-artifacts", "true"),
+            ("max-runs", "2"),
+            ("if-no-artifact-found", "ignore"),
+        ]),
+        &[],
+    );
+    out.ok();
+    assert_eq!(out.outputs["matched"], "none");
+    // primary: 1 run list; fallback-1: 1 run list + 2 artifact lists; fallback-2: nothing.
+    assert_eq!(api(&w).len(), 4);
+    assert!(
+        out.summary
+            .contains("| fallback-2 | workflow build.yml, branch main, conclusion success | – not tried: max-runs (2) was spent by the levels before | 0 |"),
+        "{}",
+        out.summary
+    );
+}
+
+#[test]
+fn a_fallback_after_the_current_run() {
+    // No search inputs: the primary is the current run; the fallback searches.
+    let w = World::with_current(Options::default(), |run| run.branch("feature"));
+    let main = build(&w, "main", SHA_MAIN, 1, "main", false);
+    let out = w.run(&[("name", "deps"), ("fallback", "branch=main")], &[]);
+    out.ok();
+    assert_eq!(marker(&w), "main");
+    assert_eq!(out.outputs["matched"], "fallback-1");
+    assert_eq!(out.outputs["run-id"], main.to_string());
+    assert!(
+        out.summary.contains("| primary | the current run ("),
+        "{}",
+        out.summary
+    );
+}
+
+#[test]
+fn bad_fallback_lines_are_named() {
+    let w = world();
+    for (text, needles) in [
+        (
+            "branch=main\nlabel=x",
+            &["fallback line 2", "unknown filter 'label'"][..],
+        ),
+        ("main", &["fallback line 1", "'main' is not key=value"][..]),
+        ("commit=xyz", &["fallback line 1: commit", "'xyz'"][..]),
+        (
+            "workflow-conclusion=great",
+            &["fallback line 1: workflow-conclusion", "'great'"][..],
+        ),
+    ] {
+        let out = w.run(&[("workflow", "build.yml"), ("fallback", text)], &[]);
+        out.failed().one_error(needles);
+    }
+    assert!(w.gh.requests().is_empty());
+}
