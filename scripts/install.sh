@@ -172,7 +172,7 @@ build_from_source() {
   if ! command -v cargo >/dev/null 2>&1; then
     die "cannot install artifetch${target:+ ($target)}: $why. Tried: ${tried:+$tried; }cargo (not on PATH). $hint"
   fi
-  warn "building artifetch from source with cargo: $why. This needs crates.io (or a crates mirror configured for cargo) and takes a few minutes."
+  warn "building artifetch from source with cargo: $why${tried:+ (tried: $tried)}. This needs crates.io (or a crates mirror configured for cargo) and takes a few minutes."
   root="$temp_root/artifetch-cargo"
   mkdir -p -- "$root" 2>"$temp_root/.artifetch-err" || die "cannot create $root: $(last_line "$temp_root/.artifetch-err")"
   log "cargo install --locked --path $action_path --root $root"
