@@ -125,3 +125,38 @@ fn injection_is_neutralised_outside_actions_too() {
     out.failed();
     assert_no_injection(&out);
 }
+
+#[test]
+fn version_and_help_print_only_what_they_are_for() {
+    let w = World::new();
+    let version = w.run_args(&["--version"], &[("github-token", "ghs_input")], &[]);
+    version.ok();
+    assert_eq!(
+        version.stdout,
+        format!("artifetch {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for flag in ["--help", "-h", "-V"] {
+        let out = w.run_args(&[flag], &[("github-token", "ghs_input")], &[]);
+        out.ok();
+        assert!(
+            out.stdout.starts_with("artifetch ")
+                && !out.stdout.contains("::")
+                && !out.stdout.contains(&w.gh.token())
+                && !out.stdout.contains("ghs_input"),
+            "{flag}:\n{}",
+            out.stdout
+        );
+    }
+    assert!(w.gh.requests().is_empty());
+}
+
+#[test]
+fn the_token_is_still_masked_before_a_bad_input_is_reported() {
+    let w = World::new();
+    let out = w.run_args(&["--nope"], &[], &[]);
+    out.failed();
+    assert_eq!(
+        out.stdout.lines().next(),
+        Some(format!("::add-mask::{}", w.gh.token()).as_str())
+    );
+}
