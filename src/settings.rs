@@ -109,6 +109,8 @@ pub struct Settings {
     /// Absolute destination (may not exist yet).
     pub path: PathBuf,
     pub merge_multiple: bool,
+    /// Write `.git` (and names that fold to it) from artifact names and entries.
+    pub allow_git_paths: bool,
     pub skip_decompress: bool,
     pub digest_mismatch: Severity,
     pub if_no_artifact_found: NotFound,
@@ -224,6 +226,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         selection,
         path,
         merge_multiple: boolean(raw, "merge-multiple")?,
+        allow_git_paths: boolean(raw, "allow-git-paths")?,
         skip_decompress: boolean(raw, "skip-decompress")?,
         digest_mismatch: choice(
             raw,
