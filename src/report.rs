@@ -33,6 +33,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ("head-branch", "Head branch of that run"),
     ("workflow-conclusion", "Conclusion (or status) of that run"),
     (
+        "digests",
+        "JSON object of each fetched artifact's archive SHA-256: {name: sha256:hex}",
+    ),
+    (
         "matched",
         "Which search level found the run: primary, fallback-1, ... or none",
     ),
@@ -153,6 +157,12 @@ impl RunReport<'_> {
             list.push(v);
         }
         let found = !self.dry_run_items.is_empty() || !self.fetched.is_empty();
+        let digests: serde_json::Map<String, serde_json::Value> = self
+            .fetched
+            .iter()
+            .filter_map(|f| Some((&f.item.artifact.name, f.result.as_ref().ok()?)))
+            .map(|(name, d)| (name.clone(), format!("sha256:{}", d.sha256).into()))
+            .collect();
         let run = |f: fn(&ChosenRun) -> Option<String>| self.run.and_then(f).unwrap_or_default();
         vec![
             ("download-path", s.path.display().to_string()),
@@ -165,6 +175,7 @@ impl RunReport<'_> {
             ("workflow-conclusion", run(|r| r.conclusion.clone())),
             ("matched", self.trace.matched_label()),
             ("cache-hit", (self.trace.matched == Some(0)).to_string()),
+            ("digests", serde_json::Value::Object(digests).to_string()),
         ]
     }
 
@@ -222,6 +233,11 @@ impl RunReport<'_> {
                         DigestCheck::Verified => "✅ verified",
                         DigestCheck::Mismatch => "⚠️ mismatch",
                         DigestCheck::Missing => "– none published",
+                    };
+                    let digest = if done.digest_pinned {
+                        format!("{digest}, digest pinned ✅")
+                    } else {
+                        digest.to_string()
                     };
                     md.push_str(&format!(
                         "| {} | {} | {} | {digest} | `{}` |\n",

@@ -193,6 +193,15 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         }
     };
 
+    // Pins are checked against the selection before anything is downloaded.
+    let selected: Vec<&str> = plan
+        .items
+        .iter()
+        .map(|i| i.artifact.name.as_str())
+        .collect();
+    for w in settings.pins.check_selection(&selected)? {
+        log.warning(&w);
+    }
     // One download URL per artifact at least: stop now rather than half-way.
     if let Some((max, left)) = github.requests_left()
         && (plan.items.len() as u64) > left
