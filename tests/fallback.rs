@@ -247,3 +247,28 @@ fn bad_fallback_lines_are_named() {
     }
     assert!(w.gh.requests().is_empty());
 }
+
+#[test]
+fn only_the_primary_waits_then_each_fallback_is_tried_once() {
+    let w = world();
+    build(&w, "main", SHA_MAIN, 1, "main", false);
+    w.gh.clear_requests();
+    // wait-timeout 20 s is 0.2 s at the tests' scale.
+    let out = w.run(&inputs(&[("wait-timeout", "20")]), &[]);
+    out.ok();
+    assert_eq!(out.outputs["matched"], "fallback-2");
+    assert!(
+        out.summary.contains("**Wait:** wait-for run, waited ")
+            && out.summary.contains("stopped: wait-timeout reached; no run in"),
+        "{}",
+        out.summary
+    );
+    let runs = w.api_requests("/runs");
+    for branch in ["branch=feature", "branch=main"] {
+        assert_eq!(
+            runs.iter().filter(|r| r.query.contains(branch)).count(),
+            1,
+            "{branch}"
+        );
+    }
+}
