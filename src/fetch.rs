@@ -135,6 +135,9 @@ impl Fetcher {
         let bytes = download.bytes;
         let placed =
             tokio::task::spawn_blocking(move || -> Result<(PathBuf, u64, u64, Vec<String>)> {
+                // Right before anything is written: a symlink planted at `path/<name>` is refused.
+                extract::check_destination(&settings.path, &dest)
+                    .with_context(|| format!("artifact '{name}'"))?;
                 if is_zip && bytes == 0 {
                     bail!(
                         "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"

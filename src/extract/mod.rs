@@ -87,6 +87,14 @@ pub fn place(staging: &Path, dest: &Path) -> Result<()> {
     place::merge_into(staging, dest)
 }
 
+/// Checks the directories between `root` (the `path` input) and `dest` before anything is
+/// written there: `root` must be a directory if it exists (a symlink to one is the user's own
+/// choice), and every existing component below it must be a real directory, never a symlink, which
+/// a hostile checkout could plant at `path/<artifact name>` to send files elsewhere.
+pub fn check_destination(root: &Path, dest: &Path) -> Result<()> {
+    place::check_destination(root, dest)
+}
+
 /// Does `name` (one path component) name a `.git` directory on some filesystem?
 pub fn is_git_name(name: &str) -> bool {
     names::is_git_alias(name)
