@@ -173,6 +173,8 @@ impl Fetcher {
                     &staging,
                     &Limits {
                         max_total_bytes: settings.max_size,
+                        max_files: settings.max_files,
+                        max_ratio: settings.max_ratio,
                         allow_git_paths: settings.allow_git_paths,
                     },
                 )
