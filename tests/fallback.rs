@@ -259,7 +259,9 @@ fn only_the_primary_waits_then_each_fallback_is_tried_once() {
     assert_eq!(out.outputs["matched"], "fallback-2");
     assert!(
         out.summary.contains("**Wait:** wait-for run, waited ")
-            && out.summary.contains("stopped: wait-timeout reached; no run in"),
+            && out
+                .summary
+                .contains("stopped: wait-timeout reached; no run in"),
         "{}",
         out.summary
     );
