@@ -171,7 +171,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         Ok(f) => f,
         Err(e) => {
             // The summary still shows the search and the wait that led here.
-            finish(&sinks, &report(None, &[], &[]))?;
+            finish(&sinks, &log, &report(None, &[], &[]))?;
             return Err(e);
         }
     };
@@ -206,7 +206,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     if let Some((max, left)) = github.requests_left()
         && (plan.items.len() as u64) > left
     {
-        finish(&sinks, &report(Some(&run), &[], &[]))?;
+        finish(&sinks, &log, &report(Some(&run), &[], &[]))?;
         bail!(
             "max-api-requests: fetching {} artifacts needs at least {} more API requests, and {left} of {max} are left; nothing was downloaded (raise max-api-requests, or split the work with shard)",
             plan.items.len(),

@@ -802,3 +802,55 @@ fn delay_disconnect_and_head() {
         zipbuild::sample_zip().len().to_string()
     );
 }
+
+#[test]
+fn jobs_list_and_conditional_requests_free_of_the_rate_limit() {
+    let gh = FakeGitHub::start(Options {
+        rate_limit: 50,
+        ..Options::default()
+    });
+    let run = gh.add_run(Run::new("octo/hello").status("in_progress", None));
+    let build = gh.add_job(run, "build");
+    gh.add_job(run, "lint");
+    let url = format!("{}/repos/octo/hello/actions/runs/{run}/jobs", gh.api_url());
+    let auth = format!("Bearer {}", gh.token());
+    let get = |etag: Option<&str>| {
+        let mut h = vec![UA, ("Authorization", auth.as_str())];
+        if let Some(e) = etag {
+            h.push(("If-None-Match", e));
+        }
+        common::get(&url, &h)
+    };
+
+    let first = get(None);
+    assert_eq!(first.status, 200);
+    let jobs = first.json()["jobs"].as_array().unwrap().clone();
+    let names: Vec<&str> = jobs.iter().map(|j| j["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["build", "lint"]);
+    assert_eq!(jobs[0]["status"], "queued");
+    assert_eq!(jobs[0]["conclusion"], serde_json::Value::Null);
+    assert_eq!(jobs[0]["run_id"], run);
+    let etag = first.header("etag").unwrap().to_string();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    let remaining = |r: &Resp| r.header("x-ratelimit-remaining").unwrap().to_string();
+    assert_eq!(remaining(&first), "49");
+
+    // Unchanged: 304, no body, and the rate limit is not charged.
+    let same = get(Some(&etag));
+    assert_eq!(same.status, 304);
+    assert!(same.body.is_empty());
+    assert_eq!(same.header("etag"), Some(etag.as_str()));
+    assert_eq!(remaining(&same), "49");
+
+    // Changed: 200 with a new ETag, charged.
+    gh.set_job_status(build, "completed", Some("failure"));
+    let changed = get(Some(&etag));
+    assert_eq!(changed.status, 200);
+    assert_ne!(changed.header("etag"), Some(etag.as_str()));
+    assert_eq!(changed.json()["jobs"][0]["conclusion"], "failure");
+    assert_eq!(remaining(&changed), "48");
+
+    // Unknown run: 404.
+    let missing = format!("{}/repos/octo/hello/actions/runs/1/jobs", gh.api_url());
+    assert_eq!(api_get(&missing, &gh.token()).status, 404);
+}
