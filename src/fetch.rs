@@ -153,6 +153,11 @@ impl Fetcher {
                     } else {
                         filename.unwrap_or_else(|| name.clone())
                     };
+                    if !settings.allow_git_paths && extract::is_git_name(&file_name) {
+                        bail!(
+                            "artifact '{name}': refusing to save it as {file_name:?}, a name git treats as its metadata (.git); set allow-git-paths: true to allow it"
+                        );
+                    }
                     let target = dest.join(&file_name);
                     let size = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
                     move_into(&part, &target)?;
@@ -164,6 +169,7 @@ impl Fetcher {
                     &staging,
                     &Limits {
                         max_total_bytes: settings.max_size,
+                        allow_git_paths: settings.allow_git_paths,
                     },
                 )
                 .with_context(|| format!("artifact '{name}'"))

@@ -102,6 +102,10 @@ pub const INPUTS: &[Input] = &[
         "dry-run",
         "Resolve and select, write outputs and summary, download nothing.",
     ),
+    flag(
+        "allow-git-paths",
+        "Let artifacts write `.git` (or names Windows/macOS fold to it) into `path`.",
+    ),
     text(
         "max-size",
         "20GiB",

@@ -3,6 +3,10 @@
 //! Inside Actions (`GITHUB_ACTIONS=true`) this speaks workflow commands (`::group::`,
 //! `::warning::`, ...); outside it prints plain lines a person can read. A leaf module: every
 //! stage holds a [`Log`], and nothing here knows about the stages.
+//!
+//! Every message may carry text from a server, an archive or an input, so every line goes
+//! through [`neutralise`] here rather than at each call site: a `\n` in a server's answer must
+//! never start a new line that the runner would read as a workflow command.
 
 use std::io::Write;
 
@@ -30,16 +34,21 @@ impl Log {
     }
 
     pub fn info(&self, msg: &str) {
-        println!("{msg}");
+        println!("{}", self.text(msg));
+    }
+
+    /// A message made safe for one log line.
+    fn text(&self, msg: &str) -> String {
+        neutralise(msg)
     }
 
     /// Request-level detail, only with `RUNNER_DEBUG=1`. Never pass a token or signed query here.
     pub fn debug(&self, msg: &str) {
         if self.debug {
             if self.actions {
-                println!("::debug::{}", escape_data(msg));
+                println!("::debug::{}", escape_data(&self.text(msg)));
             } else {
-                println!("debug: {msg}");
+                println!("debug: {}", self.text(msg));
             }
         }
     }
@@ -54,17 +63,17 @@ impl Log {
 
     fn annotate(&self, level: &str, msg: &str) {
         if self.actions {
-            println!("::{level}::{}", escape_data(msg));
+            println!("::{level}::{}", escape_data(&self.text(msg)));
         } else {
-            eprintln!("{level}: {msg}");
+            eprintln!("{level}: {}", self.text(msg));
         }
     }
 
     pub fn group(&self, title: &str) {
         if self.actions {
-            println!("::group::{}", escape_data(title));
+            println!("::group::{}", escape_data(&self.text(title)));
         } else {
-            println!("{title}");
+            println!("{}", self.text(title));
         }
     }
 
@@ -72,15 +81,15 @@ impl Log {
     pub fn group_block(&self, title: &str, lines: &[String]) {
         let mut text = String::new();
         if self.actions {
-            text.push_str(&format!("::group::{}\n", escape_data(title)));
+            text.push_str(&format!("::group::{}\n", escape_data(&self.text(title))));
             for line in lines {
-                text.push_str(&format!("{line}\n"));
+                text.push_str(&format!("{}\n", self.text(line)));
             }
             text.push_str("::endgroup::\n");
         } else {
-            text.push_str(&format!("{title}\n"));
+            text.push_str(&format!("{}\n", self.text(title)));
             for line in lines {
-                text.push_str(&format!("  {line}\n"));
+                text.push_str(&format!("  {}\n", self.text(line)));
             }
         }
         let mut out = std::io::stdout().lock();
@@ -102,6 +111,47 @@ impl Log {
     }
 }
 
+/// Text made safe for one log line: line breaks and every other control character (C0, DEL,
+/// C1) or invisible formatting character (bidi overrides and isolates, zero-width characters,
+/// line and paragraph separators) are shown as `\n`, `\r` or `\u{..}`, so nothing from a server
+/// can end the line or disguise it. A line that would still read as a workflow command (`::`
+/// after leading blanks, which the runner skips) gets a leading `\`, and the legacy `##[`
+/// command prefix, recognised anywhere in a line, is broken up.
+pub fn neutralise(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push(c),
+            c if c.is_control() || is_invisible_format(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    if out.contains("##[") {
+        out = out.replace("##[", "##\\[");
+    }
+    if out.trim_start().starts_with("::") {
+        out.insert(0, '\\');
+    }
+    out
+}
+
+/// Characters that change how text around them displays without showing themselves.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}'                  // Arabic letter mark
+        | '\u{200B}'..='\u{200F}'    // zero-width space/joiners, LRM, RLM
+        | '\u{2028}' | '\u{2029}'    // line and paragraph separators
+        | '\u{202A}'..='\u{202E}'    // bidi embeddings and overrides
+        | '\u{2060}'..='\u{2064}'    // word joiner, invisible operators
+        | '\u{2066}'..='\u{2069}'    // bidi isolates
+        | '\u{FEFF}'                  // zero-width no-break space
+    )
+}
+
 /// Workflow-command message escaping (`%`, CR, LF), as `@actions/core` does it.
 pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
@@ -111,10 +161,22 @@ pub(crate) fn escape_data(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_data;
+    use super::{escape_data, neutralise};
 
     #[test]
     fn escaping() {
         assert_eq!(escape_data("50%\nx"), "50%25%0Ax");
+    }
+
+    #[test]
+    fn server_text_cannot_start_or_disguise_a_line() {
+        assert_eq!(
+            neutralise("a\n::error::x\r\u{1b}[2J\u{85}\u{202e}b\tc"),
+            "a\\n::error::x\\r\\u{1b}[2J\\u{85}\\u{202e}b\tc"
+        );
+        assert_eq!(neutralise("::add-mask::x"), "\\::add-mask::x");
+        assert_eq!(neutralise("  ::stop-commands::t"), "\\  ::stop-commands::t");
+        assert_eq!(neutralise("see ##[error]x"), "see ##\\[error]x");
+        assert_eq!(neutralise("plain 'name' ok"), "plain 'name' ok");
     }
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
-use crate::extract::is_safe_component;
+use crate::extract::{is_git_name, is_safe_component};
 use crate::github::client::http_status;
 use crate::github::{Artifact, GitHub};
 use crate::log::Log;
@@ -139,6 +139,13 @@ fn layout(settings: &Settings, chosen: Vec<Artifact>) -> Result<Plan> {
         if !is_safe_component(&a.name) {
             bail!(
                 "artifact name {:?} (id {}) is not a safe directory name; refusing to write it",
+                a.name,
+                a.id
+            );
+        }
+        if !settings.allow_git_paths && is_git_name(&a.name) {
+            bail!(
+                "artifact name {:?} (id {}) names a git metadata directory (.git, or a name Windows or macOS treat as '.git'); refusing to write it (set allow-git-paths: true to allow it)",
                 a.name,
                 a.id
             );

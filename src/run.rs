@@ -23,18 +23,10 @@ use crate::util::random_hex;
 /// Runs artifetch with these arguments (without the program name) and this environment.
 pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> ExitCode {
     let log = Log::from_env(env);
-    // Mask the token before anything can print it, even if the inputs turn out to be bad.
-    let mut masked: Vec<String> = Vec::new();
-    for key in ["INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN"] {
-        if let Some(token) = env(key).map(|t| t.trim().to_string())
-            && !masked.contains(&token)
-        {
-            log.mask(&token);
-            masked.push(token);
-        }
-    }
-    let raw = match inputs::parse(args, env) {
-        Ok(Command::Run(raw)) => raw,
+    // `--help` and `--version` print only what they are for: an `::add-mask::` line before the
+    // version would put the token in clear text in any log that quotes the output (an installer's
+    // "using artifetch 1.2.3" line), since a workflow command only counts at the start of a line.
+    let parsed = match inputs::parse(args, env) {
         Ok(Command::Help) => {
             print!("{}", inputs::help());
             return ExitCode::SUCCESS;
@@ -43,14 +35,29 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
             println!("artifetch {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
+        Ok(Command::Run(raw)) => Ok(raw),
+        Err(e) => Err(e),
+    };
+    // Anything else may print: mask every token first, even if the inputs turn out to be bad.
+    let from_input = parsed
+        .as_ref()
+        .ok()
+        .and_then(|raw| raw.get("github-token").map(str::to_string));
+    let mut masked: Vec<String> = Vec::new();
+    let tokens = ["INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN"]
+        .into_iter()
+        .filter_map(|key| env(key).map(|t| t.trim().to_string()))
+        .chain(from_input);
+    for token in tokens {
+        if !masked.contains(&token) {
+            log.mask(&token);
+            masked.push(token);
+        }
+    }
+    let raw = match parsed {
+        Ok(raw) => raw,
         Err(e) => return fail(&log, &e),
     };
-    if let Some(token) = raw
-        .get("github-token")
-        .filter(|t| !masked.iter().any(|m| m == t))
-    {
-        log.mask(token);
-    }
     let settings = match settings::resolve(&raw, env) {
         Ok(s) => s,
         Err(e) => return fail(&log, &e),

@@ -3,6 +3,7 @@
 //! Every bad input is caught here, before any request or file write, with an error that names
 //! the input and says what was expected. Nothing later re-reads the environment.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -108,6 +109,8 @@ pub struct Settings {
     /// Absolute destination (may not exist yet).
     pub path: PathBuf,
     pub merge_multiple: bool,
+    /// Write `.git` (and names that fold to it) from artifact names and entries.
+    pub allow_git_paths: bool,
     pub skip_decompress: bool,
     pub digest_mismatch: Severity,
     pub if_no_artifact_found: NotFound,
@@ -168,10 +171,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         )?;
     let (owner, repo) = parse_repository(&repository)?;
 
-    let scale = var("ARTIFETCH_TIME_SCALE")
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(1.0)
-        .max(0.0);
+    let scale = time_scale(var("ARTIFETCH_TIME_SCALE"))?;
     let scaled = |secs: f64| Duration::from_secs_f64(secs * scale);
     let search = search(raw, &scaled)?;
     let run = run_mode(raw, &var, &search)?;
@@ -221,6 +221,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         selection,
         path,
         merge_multiple: boolean(raw, "merge-multiple")?,
+        allow_git_paths: boolean(raw, "allow-git-paths")?,
         skip_decompress: boolean(raw, "skip-decompress")?,
         digest_mismatch: choice(
             raw,
@@ -247,10 +248,17 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         temp_root,
         timing: Timing {
             backoff: scaled(1.0),
-            stall: scaled(number(raw, "stall-timeout", "30", "seconds")?),
+            stall: scaled(number(
+                raw,
+                "stall-timeout",
+                "30",
+                "seconds",
+                1.0..=86_400.0,
+                false,
+            )?),
             progress: scaled(5.0),
             attempts: 5,
-            overall: match number(raw, "timeout", "0", "minutes")? {
+            overall: match number(raw, "timeout", "0", "minutes", 0.01..=7_200.0, true)? {
                 m if m > 0.0 => Some(Duration::from_secs_f64(m * 60.0)),
                 _ => None,
             },
@@ -346,7 +354,7 @@ fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
         Some(c)
     };
     let max_runs = positive("max-runs")?.unwrap_or(200) as usize;
-    let wait = number(raw, "wait-timeout", "0", "seconds")?;
+    let wait = number(raw, "wait-timeout", "0", "seconds", 1.0..=432_000.0, true)?;
     Ok(Search {
         workflow: workflow.map(|w| w.trim_start_matches(".github/workflows/").to_string()),
         branch,
@@ -508,14 +516,50 @@ fn parse_size(value: &str) -> Result<u64> {
         .with_context(|| format!("max-size: '{value}' is not a size; expected a number with an optional unit, e.g. 500MiB or 20GiB"))
 }
 
-/// A non-negative number (fractions allowed) in `unit`.
-fn number(raw: &RawInputs, name: &str, default: &str, unit: &str) -> Result<f64> {
+/// A number of `unit` (fractions allowed) within `range`, or 0 when `zero_is_off`. Infinities,
+/// NaN and values past the range are refused here: later they would overflow a `Duration`.
+fn number(
+    raw: &RawInputs,
+    name: &str,
+    default: &str,
+    unit: &str,
+    range: RangeInclusive<f64>,
+    zero_is_off: bool,
+) -> Result<f64> {
     let value = raw.get(name).unwrap_or(default);
     value
         .parse::<f64>()
         .ok()
-        .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e7)
-        .with_context(|| format!("{name}: '{value}' is not a number of {unit}"))
+        .filter(|n| range.contains(n) || (zero_is_off && *n == 0.0))
+        .with_context(|| {
+            format!(
+                "{name}: '{value}' is not a number of {unit} between {} and {}{}",
+                range.start(),
+                range.end(),
+                if zero_is_off {
+                    ", or 0 for no bound"
+                } else {
+                    ""
+                }
+            )
+        })
+}
+
+/// The hidden `ARTIFETCH_TIME_SCALE` (tests shrink every wait with it): a positive factor in a
+/// range where every scaled wait still fits a `Duration`.
+fn time_scale(value: Option<String>) -> Result<f64> {
+    let Some(value) = value else {
+        return Ok(1.0);
+    };
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|n| (0.0001..=100.0).contains(n))
+        .with_context(|| {
+            format!(
+                "ARTIFETCH_TIME_SCALE: '{value}' is not a time scale; expected a number from 0.0001 to 100 (1: real time)"
+            )
+        })
 }
 
 fn parse_concurrency(value: &str) -> Result<usize> {

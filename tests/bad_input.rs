@@ -136,3 +136,69 @@ fn unknown_flag_is_an_error() {
         .failed()
         .one_error(&["--colour"]);
 }
+
+/// Values that break naive number parsing: infinities, NaN, overflow, hex, underscores,
+/// non-ASCII digits, denormals.
+const HOSTILE_NUMBERS: &[&str] = &[
+    "inf",
+    "-inf",
+    "NaN",
+    "1e300",
+    "-1",
+    "18446744073709551616",
+    "99999999999999999999999999",
+    "0x10",
+    "1_000",
+    "\u{663}",
+    "1e-320",
+];
+
+#[test]
+fn hostile_numbers_never_panic_and_name_the_input() {
+    let w = world();
+    let numeric = [
+        "run-id",
+        "artifact-ids",
+        "max-size",
+        "concurrency",
+        "pr",
+        "run-number",
+        "max-runs",
+        "wait-timeout",
+        "stall-timeout",
+        "timeout",
+    ];
+    for input in numeric {
+        for value in HOSTILE_NUMBERS {
+            let out = w.run(&[(input, value)], &[]);
+            assert_ne!(out.code, 101, "{input}={value:?} panicked:\n{}", out.stderr);
+            out.failed().one_error(&[input]);
+            assert!(
+                w.gh.requests().is_empty(),
+                "{input}={value:?} sent a request"
+            );
+            assert_untouched(&w);
+        }
+    }
+    for var in ["GITHUB_RUN_ID", "ARTIFETCH_TIME_SCALE"] {
+        for value in HOSTILE_NUMBERS.iter().chain(&["0", "abc"]) {
+            let out = w.run(&[], &[(var, value)]);
+            assert_ne!(out.code, 101, "{var}={value:?} panicked:\n{}", out.stderr);
+            out.failed().one_error(&[var]);
+            assert!(w.gh.requests().is_empty(), "{var}={value:?} sent a request");
+            assert_untouched(&w);
+        }
+    }
+}
+
+#[test]
+fn a_stall_timeout_of_zero_is_refused() {
+    let w = world();
+    w.run(&[("stall-timeout", "0")], &[]).failed().one_error(&[
+        "stall-timeout",
+        "'0'",
+        "between 1 and 86400",
+    ]);
+    assert!(w.gh.requests().is_empty());
+    assert_untouched(&w);
+}

@@ -311,3 +311,70 @@ fn a_hostile_artifact_among_good_ones_leaves_the_good_ones_and_nothing_else() {
     assert_eq!(root, vec!["home", "temp", "workspace"]);
     w.assert_temp_clean();
 }
+
+#[test]
+fn git_metadata_is_never_written_unless_allowed() {
+    let w = World::new();
+    let git = w.workspace().join(".git");
+    std::fs::create_dir_all(git.join("hooks")).unwrap();
+    std::fs::write(git.join("config"), b"[core]\n").unwrap();
+    let before = listing(&w.workspace());
+
+    // Entries under `.git` (or a name a filesystem folds to it), with the default path: the
+    // workspace, where the checkout's `.git` is.
+    for (i, entry) in [
+        ".git/config",
+        ".git/hooks/post-checkout",
+        ".GIT/config",
+        "GIT~1/config",
+        ".git./config",
+        ".git::$INDEX_ALLOCATION/config",
+        ".g\u{200c}it/config",
+        "sub/.git/config",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("evil-{i}");
+        w.add(&name, named(entry.as_bytes()));
+        let out = w.run(&[("name", &name)], &[]);
+        out.failed()
+            .one_error(&[&format!("'{name}'"), "allow-git-paths", "git metadata"]);
+        assert_eq!(
+            listing(&w.workspace()),
+            before,
+            "{entry}: workspace changed"
+        );
+        w.assert_temp_clean();
+    }
+
+    // An artifact named `.git`, fetched next to another one: it would go to `path/.git`.
+    let w = World::new();
+    std::fs::create_dir_all(w.workspace().join(".git")).unwrap();
+    std::fs::write(w.workspace().join(".git/config"), b"[core]\n").unwrap();
+    let before = listing(&w.workspace());
+    let git = w.add(".git", ZipBuilder::new().file("config", b"evil").build());
+    w.add(".GIT.", ZipBuilder::new().file("config", b"evil").build());
+    let fine = w.add("fine", ZipBuilder::new().file("f", b"fine").build());
+    let out = w.run(&[], &[]);
+    out.failed()
+        .one_error(&["\".GIT.\"", "allow-git-paths", "git metadata"]);
+    assert_eq!(listing(&w.workspace()), before);
+    w.assert_temp_clean();
+
+    // Opted in, both are written.
+    let ids = format!("{git},{fine}");
+    let out = w.run(&[("allow-git-paths", "true"), ("artifact-ids", &ids)], &[]);
+    out.ok();
+    assert_eq!(
+        std::fs::read(w.workspace().join(".git/config")).unwrap(),
+        b"evil"
+    );
+    let w = World::new();
+    w.add("ok", named(b".git/config"));
+    w.run(&[("allow-git-paths", "true")], &[]).ok();
+    assert_eq!(
+        std::fs::read(w.workspace().join(".git/config")).unwrap(),
+        b"evil"
+    );
+}

@@ -40,12 +40,15 @@ const MAX_THREADS: usize = 8;
 pub struct Limits {
     /// Bound on both the declared and the actually produced uncompressed bytes.
     pub max_total_bytes: u64,
+    /// Write entries with a `.git` component (or a name that a filesystem folds to `.git`).
+    pub allow_git_paths: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_total_bytes: 20 << 30,
+            allow_git_paths: false,
         }
     }
 }
@@ -82,6 +85,11 @@ pub fn place(staging: &Path, dest: &Path) -> Result<()> {
     place::check_placeable(staging, dest)?;
     fsx::create_dir_all(dest)?;
     place::merge_into(staging, dest)
+}
+
+/// Does `name` (one path component) name a `.git` directory on some filesystem?
+pub fn is_git_name(name: &str) -> bool {
+    names::is_git_alias(name)
 }
 
 /// Is `name` a safe single path component (artifact names, Content-Disposition file names)?

@@ -101,6 +101,40 @@ pub(super) fn component_problem(c: &str) -> Option<&'static str> {
     None
 }
 
+/// Does `c` name a git metadata directory (`.git`) on some filesystem a checkout may live on?
+///
+/// An artifact that writes `.git/config` or `.git/hooks/*` into a checkout runs code at the next
+/// git command (`core.fsmonitor`, hooks). Compared the way the filesystems that alias names do,
+/// as git itself does (`is_ntfs_dotgit`, `is_hfs_dotgit`): case-insensitively; without an NTFS
+/// stream suffix (`.git::$INDEX_ALLOCATION`) or the trailing dots and spaces Windows strips;
+/// without the Unicode code points HFS+ ignores (U+200C, U+FEFF, ...); and the 8.3 short name
+/// `GIT~1` (any `GIT~<digits>`, since the number depends on what the directory held before).
+pub(super) fn is_git_alias(c: &str) -> bool {
+    let kept: String = c.chars().filter(|&ch| !hfs_ignorable(ch)).collect();
+    let base = kept.split(':').next().unwrap_or("");
+    let base = base.trim_end_matches(['.', ' ']).to_ascii_lowercase();
+    base == ".git"
+        || base
+            .strip_prefix("git~")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Code points HFS+ drops when comparing names (the list git's `is_hfs_dotgit` uses).
+fn hfs_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{206A}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{00AD}')
+}
+
+/// The first component of a normalized path that names `.git`, if any.
+pub(super) fn git_component(path: &str) -> Option<&str> {
+    path.split('/').find(|c| is_git_alias(c))
+}
+
 /// Names that are fine on Unix but that Windows would reinterpret.
 fn windows_problem(c: &str) -> Option<&'static str> {
     if c.contains(':') {
@@ -259,6 +293,85 @@ mod tests {
         for ok in ["CONSOLE", "COM0", "LPT10", "x.y", "nul_"] {
             assert!(windows_problem(ok).is_none(), "{ok:?}");
         }
+    }
+
+    #[test]
+    fn git_aliases() {
+        for git in [
+            ".git",
+            ".GIT",
+            ".Git",
+            ".git.",
+            ".git ",
+            ".git. . ",
+            ".git::$INDEX_ALLOCATION",
+            ".git:stream",
+            ".GIT .::$INDEX_ALLOCATION",
+            "GIT~1",
+            "git~1",
+            "Git~12",
+            "git~1.",
+            ".g\u{200c}it",
+            "\u{200d}.git",
+            ".git\u{feff}",
+            ".\u{206f}GIT\u{200e}",
+        ] {
+            assert!(is_git_alias(git), "{git:?}");
+        }
+        for other in [
+            ".gitignore",
+            ".github",
+            ".gitattributes",
+            "git",
+            ".gi",
+            "x.git",
+            "git~",
+            "git~x",
+            "..git",
+            ".git-foo",
+            "foo.git.",
+        ] {
+            assert!(!is_git_alias(other), "{other:?}");
+        }
+        assert_eq!(git_component("a/.GIT./hooks/post-checkout"), Some(".GIT."));
+        assert_eq!(git_component("a/.github/x"), None);
+    }
+
+    #[test]
+    fn git_entries_refused_unless_allowed() {
+        use crate::extract::{Limits, extract_zip};
+        for (name, shown) in [
+            (".git/config", "\".git\""),
+            ("sub/.git/hooks/pre-commit", "\".git\""),
+            (".Git/config", "\".Git\""),
+            ("GIT~1/config", "\"GIT~1\""),
+            (".git::$INDEX_ALLOCATION/config", "INDEX_ALLOCATION"),
+            (".g\u{200c}it/config", "\".g\\u{200c}it\""),
+            (".git", "\".git\""),
+        ] {
+            let bytes = Zip::new().file("ok.txt", b"ok").file(name, b"evil").bytes();
+            let err = refused(&bytes);
+            assert!(err.contains(shown), "{err} should name {shown}");
+            assert!(err.contains("allow-git-paths"), "{err}");
+        }
+        // A symlink into .git is refused as well: it would let a later write reach it.
+        let err = refused(&Zip::new().link("hooks", ".git/hooks").bytes());
+        assert!(
+            err.contains("\"hooks\"") && err.contains("allow-git-paths"),
+            "{err}"
+        );
+
+        let bytes = Zip::new().file(".git/config", b"allowed").bytes();
+        let env = crate::extract::testkit::env(&bytes);
+        let limits = Limits {
+            allow_git_paths: true,
+            ..Limits::default()
+        };
+        extract_zip(&env.archive, &env.staging, &limits).unwrap();
+        assert_eq!(
+            std::fs::read(env.staging.join(".git/config")).unwrap(),
+            b"allowed"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use zip::{CompressionMethod, ZipArchive};
 
 use super::Limits;
-use super::names::{normalize_entry_name, normalize_link_target, show};
+use super::names::{git_component, normalize_entry_name, normalize_link_target, show};
 use crate::fsx;
 
 /// Symlink targets are read into memory, so they are bounded too (PATH_MAX - 1).
@@ -144,6 +144,11 @@ pub(super) fn plan(zip: &mut Archive, archive: &Path, limits: &Limits) -> Result
         let shown = show(data.name_raw());
         let refuse = |why: &str| anyhow!("refusing archive entry {shown}: {why}");
         let (path, dir_marker) = normalize_entry_name(data.name_raw()).map_err(|w| refuse(&w))?;
+        if !limits.allow_git_paths
+            && let Some(git) = git_component(&path)
+        {
+            return Err(refuse(&git_refusal(git)));
+        }
         if data.encrypted() {
             return Err(refuse("it is encrypted"));
         }
@@ -194,10 +199,32 @@ pub(super) fn plan(zip: &mut Archive, archive: &Path, limits: &Limits) -> Result
     for entry in &mut entries {
         if matches!(entry.kind, Kind::Symlink { .. }) {
             let target = read_link_target(zip, entry)?;
+            if !limits.allow_git_paths
+                && let Some(git) = git_component(&target)
+            {
+                bail!(
+                    "refusing symlink entry {} -> {target:?}: {}",
+                    entry.shown,
+                    git_refusal(git)
+                );
+            }
             entry.kind = Kind::Symlink { target };
         }
     }
     Ok(Plan { entries, warnings })
+}
+
+/// Why a `.git` component is refused, and how to allow it.
+fn git_refusal(component: &str) -> String {
+    let shown = show(component.as_bytes());
+    let folded = if component == ".git" {
+        String::new()
+    } else {
+        " (a name that Windows or macOS treat as '.git')".to_owned()
+    };
+    format!(
+        "component {shown}{folded} would write into git metadata (.git), which runs code at the next git command; set allow-git-paths: true to allow it"
+    )
 }
 
 fn entry_data(zip: &Archive, index: usize) -> Result<zip::read::ZipFileEntry<'_>> {
@@ -360,6 +387,7 @@ mod tests {
         let env = env(&bytes);
         let limits = Limits {
             max_total_bytes: 1000,
+            ..Limits::default()
         };
         let err = format!(
             "{:#}",
@@ -372,6 +400,7 @@ mod tests {
         assert!(env.staging_is_empty());
         let limits = Limits {
             max_total_bytes: 1200,
+            ..Limits::default()
         };
         extract_zip(&env.archive, &env.staging, &limits).unwrap();
     }
