@@ -52,7 +52,7 @@ fn real_public_good_bundle_verifies_against_the_real_trusted_root() {
     )
     .unwrap();
     assert_eq!(verified.signed_at, 1716578064);
-    assert_eq!(verified.log_index.is_some(), true);
+    assert_eq!(verified.log_index, Some(96764485));
     let id = &verified.identity;
     assert_eq!(id.issuer.as_deref(), Some(GITHUB_ACTIONS_ISSUER));
     assert_eq!(

@@ -123,7 +123,7 @@ pub fn body_binds(body: &[u8], payload: &[u8], sig: &[u8]) -> bool {
     let sig_b64b64 = b64::encode(sig_b64.as_bytes());
     let mut strings = Vec::new();
     collect_strings(&json, &mut strings);
-    let has = |want: &str| strings.iter().any(|s| *s == want);
+    let has = |want: &str| strings.contains(&want);
     (has(&digest_hex) || has(&digest_b64)) && (has(&sig_b64) || has(&sig_b64b64))
 }
 
