@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use futures_util::{StreamExt, TryStreamExt};
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE};
 use reqwest::{Response, StatusCode, Url};
@@ -28,6 +28,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::extract::{ArchiveKind, archive_kind, is_safe_component};
 use crate::github::client::{Target, http_status, without_query};
+use crate::github::model::{Artifact, Published};
 use crate::github::{Blob, GitHub};
 use crate::log::Log;
 use crate::plan::Item;
@@ -42,10 +43,89 @@ const WRITE_BUFFER: usize = 1 << 20;
 pub const SEGMENT: u64 = 8 << 20;
 /// Connections one archive may use at once (the fetcher's slots bound the total).
 pub const CONNECTIONS: usize = 8;
+/// Room above `size_in_bytes` for an artifact without a digest. Those are v3 uploads (GHES,
+/// upload-artifact < v4): their size is the raw total of the files and the server builds the zip,
+/// adding about 100 bytes plus twice the name per entry (16 MiB covers 65,535 entries with long
+/// names) and, on incompressible data, deflate's few bytes per block (an eighth covers it). With
+/// a digest (v4), `size_in_bytes` is the exact length of the bytes served: no margin.
+pub const V3_MARGIN: u64 = 16 << 20;
+/// Blob bytes that must arrive in every window of twice the stall timeout (scaled with it), so a
+/// body trickled a byte at a time to dodge the stall timer is cut and retried: 32 KiB a minute
+/// by default.
+pub const MIN_BYTES_PER_WINDOW: u64 = 32 << 10;
+
+/// The most bytes a download may hold, and the bound it comes from (for the message).
+#[derive(Debug, Clone)]
+pub struct Limit {
+    pub bytes: u64,
+    pub why: String,
+}
+
+impl Limit {
+    /// `size_in_bytes` exactly when a digest says the artifact is v4, with [`V3_MARGIN`] when
+    /// not; and never much past `max-size` (room for the headers of a zip holding that much).
+    pub fn of(a: &Artifact, max_size: u64) -> Limit {
+        let size = a.size_in_bytes;
+        let by_size = match a.published_digest() {
+            Published::None => size.saturating_add(size / 8).saturating_add(V3_MARGIN),
+            _ => size,
+        };
+        // A zip holding max-size bytes is larger by its headers: an eighth and 1 MiB of room.
+        let by_max = max_size
+            .saturating_add(max_size / 8)
+            .saturating_add(1 << 20);
+        if by_size <= by_max {
+            Limit {
+                bytes: by_size,
+                why: format!("its size_in_bytes ({size} bytes)"),
+            }
+        } else {
+            Limit {
+                bytes: by_max,
+                why: format!("max-size ({})", human_bytes(max_size)),
+            }
+        }
+    }
+
+    fn refuse(&self, what: String) -> anyhow::Error {
+        anyhow::Error::new(Final(format!(
+            "{what}, more than {} allows (at most {} bytes accepted); refusing the download",
+            self.why, self.bytes
+        )))
+    }
+}
+
+/// A failure another attempt cannot fix: an answer that breaks a bound, or a local disk error
+/// (ENOSPC, EACCES, EFBIG in RUNNER_TEMP). Never retried.
+#[derive(Debug)]
+pub struct Final(pub String);
+
+impl std::fmt::Display for Final {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Final {}
+
+/// Is this failure one that retrying cannot fix?
+pub fn is_final(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<Final>())
+}
+
+/// A local I/O failure on `path`: final (the disk does not heal between attempts).
+fn local(e: std::io::Error, doing: &str, path: &Path) -> anyhow::Error {
+    anyhow::Error::new(Final(format!(
+        "cannot {doing} {}: {e} (a local disk error in RUNNER_TEMP; not retried)",
+        path.display()
+    )))
+}
 
 /// What a download produced.
 pub struct Download {
     pub bytes: u64,
+    /// The `Content-Type` the body came with.
+    pub content_type: Option<String>,
     pub sha256: String,
     pub is_zip: bool,
     pub filename: Option<String>,
@@ -70,9 +150,20 @@ pub struct Downloader {
 impl Downloader {
     /// Streams artifact `item` to `part`, retrying and resuming; returns what was received.
     pub(crate) async fn download(&self, item: &Item, part: &Path) -> Result<Download> {
+        self.attempts(item, part).await.map_err(|e| {
+            if is_final(&e) {
+                e.context(format!("artifact '{}'", item.artifact.name))
+            } else {
+                e
+            }
+        })
+    }
+
+    async fn attempts(&self, item: &Item, part: &Path) -> Result<Download> {
         let a = &item.artifact;
         let s = &self.settings;
         let mut sink = Sink::create(part)?;
+        let limit = Limit::of(a, s.max_size);
         let mut last_error = String::new();
         let mut notes = Vec::new();
         for attempt in 1..=s.timing.attempts {
@@ -107,6 +198,13 @@ impl Downloader {
                             continue;
                         }
                     };
+                    if response.status() == StatusCode::PARTIAL_CONTENT
+                        && let Some(total) = range_total(&response)
+                        && total > limit.bytes
+                    {
+                        return Err(limit
+                            .refuse(format!("the server claims {total} bytes (Content-Range)")));
+                    }
                     if sink.len == 0
                         && response.status() == StatusCode::PARTIAL_CONTENT
                         && let Some(total) = range_total(&response).filter(|t| *t > SEGMENT)
@@ -119,10 +217,18 @@ impl Downloader {
                                     total.div_ceil(SEGMENT)
                                 ));
                                 let mut download =
-                                    meta.into_download(part, bytes, sha256, attempt, notes);
+                                    meta.into_download(part, bytes, sha256, attempt, notes.clone());
                                 download.retried |= retried;
-                                return Ok(download);
+                                match check_body(a, &download) {
+                                    Ok(()) => return Ok(download),
+                                    Err(e) => {
+                                        last_error = format!("{e:#}");
+                                        sink.reset()?;
+                                        continue;
+                                    }
+                                }
                             }
+                            Err(e) if is_final(&e) => return Err(e),
                             Err(e) => {
                                 last_error = format!("{e:#}");
                                 sink.reset()?;
@@ -138,14 +244,18 @@ impl Downloader {
                 }
             };
             let received = self
-                .receive(&a.name, response, &shown, &mut sink, &mut notes)
+                .receive(&a.name, response, &shown, &mut sink, &limit, &mut notes)
                 .await;
             drop(permit);
-            match received {
-                Ok(meta) => {
-                    let (bytes, sha256) = sink.finish()?;
-                    return Ok(meta.into_download(part, bytes, sha256, attempt, notes));
-                }
+            let checked = received.and_then(|meta| {
+                let (bytes, sha256) = sink.finish()?;
+                let download = meta.into_download(part, bytes, sha256, attempt, notes.clone());
+                check_body(a, &download)?;
+                Ok(download)
+            });
+            match checked {
+                Ok(download) => return Ok(download),
+                Err(e) if is_final(&e) => return Err(e),
                 Err(e) => last_error = format!("{e:#}"),
             }
         }
@@ -185,6 +295,7 @@ impl Downloader {
         mut response: Response,
         shown: &str,
         sink: &mut Sink,
+        limit: &Limit,
         notes: &mut Vec<String>,
     ) -> Result<Meta> {
         match response.status() {
@@ -218,8 +329,12 @@ impl Downloader {
         let expected = header(&response, CONTENT_LENGTH)
             .and_then(|v| v.parse::<u64>().ok())
             .map(|n| n + sink.len);
+        if let Some(expected) = expected.filter(|n| *n > limit.bytes) {
+            return Err(limit.refuse(format!("the server announces {expected} bytes")));
+        }
         let started = Instant::now();
         let mut last_progress = Instant::now();
+        let mut window = Window::new(self.settings.timing.stall * 2);
         loop {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
@@ -231,7 +346,11 @@ impl Downloader {
                     expected.map(human_bytes).unwrap_or_else(|| "?".into())
                 ),
             };
+            if sink.len + chunk.len() as u64 > limit.bytes {
+                return Err(limit.refuse("the server sends more".to_string()));
+            }
             sink.write(&chunk)?;
+            window.check(chunk.len())?;
             if last_progress.elapsed() >= self.settings.timing.progress {
                 last_progress = Instant::now();
                 self.progress(
@@ -308,7 +427,7 @@ impl Downloader {
             .truncate(true)
             .open(part)
             .and_then(|f| f.set_len(total).map(|()| f))
-            .with_context(|| format!("cannot create {}", part.display()))?;
+            .map_err(|e| local(e, "create", part))?;
         let connections = CONNECTIONS.min(total.div_ceil(SEGMENT) as usize);
         let job = Ranged {
             item,
@@ -355,6 +474,7 @@ impl Downloader {
             let generation = job.url.lock().await.1;
             match self.segment_once(job, &mut pos, end, &mut buffer).await {
                 Ok(()) => break,
+                Err(e) if is_final(&e) => return Err(e),
                 Err(e) if attempt < attempts => {
                     job.retried.store(true, Ordering::Relaxed);
                     let wait = self.github.backoff(attempt);
@@ -408,9 +528,13 @@ impl Downloader {
                 body_snippet(response).await
             );
         }
+        let mut window = Window::new(self.settings.timing.stall * 2);
         let result = loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
+                    if let Err(e) = window.check(chunk.len()) {
+                        break Err(e);
+                    }
                     let room = (end + 1 - *pos - buffer.len() as u64) as usize;
                     buffer.extend_from_slice(&chunk[..chunk.len().min(room)]);
                     job.received
@@ -485,7 +609,7 @@ impl Ranged<'_> {
             return Ok(());
         }
         tokio::task::block_in_place(|| write_all_at(&self.file, buffer, *pos))
-            .with_context(|| format!("cannot write {}", self.path.display()))?;
+            .map_err(|e| local(e, "write", &self.path))?;
         *pos += buffer.len() as u64;
         buffer.clear();
         Ok(())
@@ -507,7 +631,7 @@ impl Ranged<'_> {
                 while at < end {
                     let n = WRITE_BUFFER.min((end - at) as usize);
                     read_exact_at(&self.file, &mut buffer[..n], at)
-                        .with_context(|| format!("cannot read back {}", self.path.display()))?;
+                        .map_err(|e| local(e, "read back", &self.path))?;
                     front.hasher.update(&buffer[..n]);
                     at += n as u64;
                 }
@@ -609,6 +733,62 @@ fn seconds(d: Duration) -> String {
     }
 }
 
+/// What the body must be for this artifact, beyond the bounds checked while it streamed. With a
+/// digest (v4) the length is `size_in_bytes` exactly: shorter is a body cut short (retried, not a
+/// digest mismatch). Without one (v3: GHES, upload-artifact < v4) the artifact is always a zip,
+/// so a web page or any other type in its place is refused, whatever its length.
+fn check_body(a: &Artifact, d: &Download) -> Result<()> {
+    match a.published_digest() {
+        Published::None if !d.is_zip => bail!(
+            "the server sent {} bytes of {} where a zip archive was expected (an artifact without a digest is always a zip)",
+            d.bytes,
+            d.content_type.as_deref().unwrap_or("no Content-Type")
+        ),
+        Published::Sha256(_) if d.bytes < a.size_in_bytes => bail!(
+            "body cut short: {} of {} bytes (size_in_bytes)",
+            d.bytes,
+            a.size_in_bytes
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The minimum-throughput rule: in every window of twice the stall timeout at least
+/// [`MIN_BYTES_PER_WINDOW`] must arrive (the stall timer alone lets a trickle run forever). Twice,
+/// so that a process paused by a busy machine is not mistaken for a slow server.
+struct Window {
+    length: Duration,
+    started: Instant,
+    bytes: u64,
+}
+
+impl Window {
+    fn new(length: Duration) -> Window {
+        Window {
+            length,
+            started: Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    fn check(&mut self, got: usize) -> Result<()> {
+        self.bytes += got as u64;
+        if self.started.elapsed() < self.length {
+            return Ok(());
+        }
+        if self.bytes < MIN_BYTES_PER_WINDOW {
+            bail!(
+                "too slow: {} bytes in {}, below the minimum of {} bytes per twice the stall-timeout",
+                self.bytes,
+                seconds(self.started.elapsed()),
+                MIN_BYTES_PER_WINDOW
+            );
+        }
+        *self = Window::new(self.length);
+        Ok(())
+    }
+}
+
 /// What the response headers say about the body.
 struct Meta {
     content_type: Option<String>,
@@ -633,6 +813,7 @@ impl Meta {
     ) -> Download {
         Download {
             bytes,
+            content_type: self.content_type.clone(),
             sha256,
             is_zip: archive_kind(self.content_type.as_deref(), part) == ArchiveKind::Zip,
             filename: self.filename,
@@ -698,8 +879,7 @@ struct Sink {
 
 impl Sink {
     fn create(path: &Path) -> Result<Sink> {
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let file = File::create(path).map_err(|e| local(e, "create", path))?;
         Ok(Sink {
             path: path.to_path_buf(),
             file,
@@ -729,8 +909,7 @@ impl Sink {
         );
         tokio::task::block_in_place(|| {
             hasher.update(&buffer[..]);
-            file.write_all(buffer)
-                .with_context(|| format!("cannot write {}", path.display()))
+            file.write_all(buffer).map_err(|e| local(e, "write", path))
         })?;
         buffer.clear();
         Ok(())
@@ -752,8 +931,7 @@ impl Sink {
         self.hasher = Sha256::new();
         self.len = 0;
         self.received = 0;
-        self.file = File::create(&self.path)
-            .with_context(|| format!("cannot truncate {}", self.path.display()))?;
+        self.file = File::create(&self.path).map_err(|e| local(e, "truncate", &self.path))?;
         Ok(())
     }
 

@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 
 use crate::download::Downloader;
 use crate::extract::{self, Limits, first_bytes, starts_like_zip};
+use crate::github::model::Published;
 use crate::log::Log;
 use crate::plan::{Item, Plan};
 use crate::settings::{Settings, Severity};
@@ -135,6 +136,9 @@ impl Fetcher {
         let bytes = download.bytes;
         let placed =
             tokio::task::spawn_blocking(move || -> Result<(PathBuf, u64, u64, Vec<String>)> {
+                // Right before anything is written: a symlink planted at `path/<name>` is refused.
+                extract::check_destination(&settings.path, &dest)
+                    .with_context(|| format!("artifact '{name}'"))?;
                 if is_zip && bytes == 0 {
                     bail!(
                         "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
@@ -169,6 +173,8 @@ impl Fetcher {
                     &staging,
                     &Limits {
                         max_total_bytes: settings.max_size,
+                        max_files: settings.max_files,
+                        max_ratio: settings.max_ratio,
                         allow_git_paths: settings.allow_git_paths,
                     },
                 )
@@ -228,19 +234,25 @@ impl Fetcher {
         lines: &mut Vec<String>,
     ) -> Result<DigestCheck> {
         let a = &item.artifact;
-        let Some(expected) = a.digest.as_deref().filter(|d| !d.is_empty()) else {
-            lines.push("No digest published for this artifact (GHES or upload-artifact < v4); integrity not checked".into());
-            return Ok(DigestCheck::Missing);
+        let expected = a.digest.as_deref().unwrap_or("").trim();
+        let msg = match a.published_digest() {
+            Published::None => {
+                lines.push("No digest published for this artifact (GHES or upload-artifact < v4); integrity not checked".into());
+                return Ok(DigestCheck::Missing);
+            }
+            Published::Sha256(hex) if hex.eq_ignore_ascii_case(actual) => {
+                lines.push(format!("Digest verified: sha256:{actual}"));
+                return Ok(DigestCheck::Verified);
+            }
+            Published::Sha256(_) => format!(
+                "artifact '{}': digest mismatch: expected {expected}, downloaded sha256:{actual}",
+                a.name
+            ),
+            Published::Other(algorithm) => format!(
+                "artifact '{}': the digest uses algorithm '{algorithm}', which artifetch cannot check (it checks sha256); integrity not verified",
+                a.name
+            ),
         };
-        let expected_hex = expected.strip_prefix("sha256:").unwrap_or(expected);
-        if expected_hex.eq_ignore_ascii_case(actual) {
-            lines.push(format!("Digest verified: sha256:{actual}"));
-            return Ok(DigestCheck::Verified);
-        }
-        let msg = format!(
-            "artifact '{}': digest mismatch: expected {expected}, downloaded sha256:{actual}",
-            a.name
-        );
         match self.settings.digest_mismatch {
             Severity::Error => bail!("{msg}"),
             Severity::Warn => self.log.warning(&msg),

@@ -112,6 +112,16 @@ pub const INPUTS: &[Input] = &[
         "Bound on uncompressed bytes per artifact (e.g. 500MiB, 20GiB).",
     ),
     text(
+        "max-files",
+        "1000000",
+        "Bound on the entries (files, directories, symlinks) of one artifact.",
+    ),
+    text(
+        "max-ratio",
+        "500",
+        "Bound on an artifact's uncompressed:compressed size ratio (above 16 MiB).",
+    ),
+    text(
         "concurrency",
         "4",
         "How many artifacts download at once (1-32).",

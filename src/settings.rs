@@ -116,6 +116,10 @@ pub struct Settings {
     pub if_no_artifact_found: NotFound,
     pub dry_run: bool,
     pub max_size: u64,
+    /// Bound on the entries of one archive.
+    pub max_files: u64,
+    /// Bound on an archive's uncompressed:compressed ratio (decompression bombs).
+    pub max_ratio: u64,
     pub concurrency: usize,
     /// Where downloads and staging live: `RUNNER_TEMP`, else the system temp dir.
     pub temp_root: PathBuf,
@@ -244,6 +248,8 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         )?,
         dry_run: boolean(raw, "dry-run")?,
         max_size: parse_size(raw.get("max-size").unwrap_or("20GiB"))?,
+        max_files: count(raw, "max-files", "1000000")?,
+        max_ratio: count(raw, "max-ratio", "500")?,
         concurrency: parse_concurrency(raw.get("concurrency").unwrap_or("4"))?,
         temp_root,
         timing: Timing {
@@ -560,6 +566,17 @@ fn time_scale(value: Option<String>) -> Result<f64> {
                 "ARTIFETCH_TIME_SCALE: '{value}' is not a time scale; expected a number from 0.0001 to 100 (1: real time)"
             )
         })
+}
+
+/// A whole number of at least 1 (`max-files`, `max-ratio`).
+fn count(raw: &RawInputs, name: &str, default: &str) -> Result<u64> {
+    let value = raw.get(name).unwrap_or(default);
+    value
+        .replace('_', "")
+        .parse::<u64>()
+        .ok()
+        .filter(|&n| n >= 1)
+        .with_context(|| format!("{name}: '{value}' is not a whole number of at least 1"))
 }
 
 fn parse_concurrency(value: &str) -> Result<usize> {

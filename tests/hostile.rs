@@ -231,6 +231,54 @@ fn bombs_and_lying_sizes_are_refused() {
 }
 
 #[test]
+fn zip_bombs_overlapping_entries_name_mismatches_ratio_and_entry_count_are_refused() {
+    let mut s = Scene::new();
+    // 100 central entries reading one local record of 64 KiB of zeros.
+    let aliases: Vec<String> = (1..100).map(|i| format!("copy-{i}")).collect();
+    let aliases: Vec<&str> = aliases.iter().map(String::as_str).collect();
+    let z = zipbuild::sharing_one_record(Entry::new("zeros", &[0u8; 65536]), &aliases).unwrap();
+    s.refuse(z, &["\"copy-1\"", "overlaps", "\"zeros\""]);
+
+    // The local header names another file than the central directory.
+    let mut z = ZipBuilder::new()
+        .file("fine.txt", b"fine")
+        .file("shown.txt", b"evil")
+        .build();
+    let at = z.windows(9).position(|w| w == b"shown.txt").unwrap();
+    z[at..at + 9].copy_from_slice(b"other.txt");
+    s.refuse(z, &["\"shown.txt\"", "\"other.txt\"", "local header"]);
+
+    // 20 MiB of zeros from ~20 KiB: over the default max-ratio of 500:1; raising it lets it in.
+    let bomb = ZipBuilder::new()
+        .file("zeros.bin", &vec![0u8; 20 << 20])
+        .build();
+    s.refuse(bomb.clone(), &["max-ratio", ":1"]);
+    let w = World::new();
+    w.add("zeros", bomb);
+    w.run(&[("name", "zeros"), ("max-ratio", "2000")], &[]).ok();
+    assert_eq!(
+        std::fs::metadata(w.workspace().join("zeros.bin"))
+            .unwrap()
+            .len(),
+        20 << 20
+    );
+
+    // More entries than max-files.
+    let mut many = ZipBuilder::new();
+    for i in 0..20 {
+        many = many.file(&format!("f{i}"), b"x");
+    }
+    let many = many.build();
+    s.refuse_with(
+        ArtifactSpec::new("x", many.clone()),
+        &["20 entries", "max-files"],
+        &[("max-files", "19")],
+    );
+    w.add("many", many);
+    w.run(&[("name", "many"), ("max-files", "20")], &[]).ok();
+}
+
+#[test]
 fn corrupt_truncated_and_non_zip_bodies_are_refused() {
     let mut s = Scene::new();
     // CRC mismatch.
@@ -377,4 +425,96 @@ fn git_metadata_is_never_written_unless_allowed() {
         std::fs::read(w.workspace().join(".git/config")).unwrap(),
         b"evil"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_planted_at_path_slash_artifact_name_is_not_followed() {
+    let w = World::new();
+    let outside = w.root.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("victim"), b"victim").unwrap();
+    // A hostile checkout holds `dist -> ../outside`; two artifacts go to `path/<name>/`.
+    std::os::unix::fs::symlink("../outside", w.workspace().join("dist")).unwrap();
+    w.add(
+        "dist",
+        ZipBuilder::new()
+            .file("victim", b"evil")
+            .file("new", b"evil")
+            .build(),
+    );
+    w.add(
+        "docs",
+        ZipBuilder::new().file("index.html", b"docs").build(),
+    );
+    let out = w.run(&[], &[]);
+    out.failed();
+    assert!(
+        out.errors().iter().any(|e| e.contains("'dist'")
+            && e.contains("refusing to write through symlink")
+            && e.contains(&w.workspace().join("dist").display().to_string())),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        listing(&outside),
+        [("victim".to_string(), "file victim".to_string())]
+            .into_iter()
+            .collect()
+    );
+    // The other artifact is fine.
+    assert_eq!(
+        std::fs::read(w.workspace().join("docs/index.html")).unwrap(),
+        b"docs"
+    );
+    w.assert_temp_clean();
+
+    // Raw (non-zip) artifacts and skip-decompress downloads go through the same check.
+    let w = World::new();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, w.workspace().join("out")).unwrap();
+    w.add("a", ZipBuilder::new().file("f", b"a").build());
+    let path = w.workspace().join("out");
+    let out = w.run(
+        &[
+            ("skip-decompress", "true"),
+            ("path", path.to_str().unwrap()),
+        ],
+        &[],
+    );
+    // `path` itself may be a symlink: the user chose it.
+    out.ok();
+    assert!(outside.join("a.zip").is_file());
+}
+
+#[test]
+fn a_destination_that_is_a_file_is_named_clearly() {
+    let w = World::new();
+    w.add("one", ZipBuilder::new().file("f", b"1").build());
+    let file = w.workspace().join("not-a-dir");
+    std::fs::write(&file, b"mine").unwrap();
+    let out = w.run(&[("name", "one"), ("path", file.to_str().unwrap())], &[]);
+    out.failed().one_error(&[
+        "path:",
+        &file.display().to_string(),
+        "is a file, not a directory",
+    ]);
+    assert_eq!(std::fs::read(&file).unwrap(), b"mine");
+
+    // Several artifacts: `path/<name>` is a file.
+    w.add("two", ZipBuilder::new().file("f", b"2").build());
+    std::fs::create_dir_all(w.workspace().join("d")).unwrap();
+    std::fs::write(w.workspace().join("d/two"), b"mine").unwrap();
+    let out = w.run(&[("path", w.workspace().join("d").to_str().unwrap())], &[]);
+    out.failed();
+    assert!(
+        out.errors().iter().any(|e| e.contains("'two'")
+            && e.contains("d/two")
+            && e.contains("is a file, not a directory")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(std::fs::read(w.workspace().join("d/two")).unwrap(), b"mine");
+    assert_eq!(std::fs::read(w.workspace().join("d/one/f")).unwrap(), b"1");
+    w.assert_temp_clean();
 }

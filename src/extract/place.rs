@@ -12,6 +12,50 @@ use anyhow::{Context as _, Result, bail};
 use super::write::{dir_builder, make_symlink};
 use crate::fsx;
 
+/// See [`super::check_destination`].
+pub(super) fn check_destination(root: &Path, dest: &Path) -> Result<()> {
+    match fs::metadata(root) {
+        Ok(meta) if !meta.is_dir() => bail!(
+            "path: {} is a file, not a directory; expected a directory to put artifacts in (or one that does not exist yet)",
+            root.display()
+        ),
+        Ok(_) => {}
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => {
+            return Err(err).with_context(|| format!("path: cannot inspect {}", root.display()));
+        }
+    }
+    let Ok(below) = dest.strip_prefix(root) else {
+        bail!("{} is not inside path {}", dest.display(), root.display());
+    };
+    let mut at = root.to_path_buf();
+    for part in below.components() {
+        at.push(part);
+        let meta = match fs::symlink_metadata(&at) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => {
+                return Err(err).with_context(|| format!("failed to inspect {}", at.display()));
+            }
+            Ok(meta) => meta,
+        };
+        if meta.file_type().is_symlink() {
+            bail!(
+                "refusing to write through symlink {} (inside path {}): a symlink there would send files elsewhere; remove it or choose another path",
+                at.display(),
+                root.display()
+            );
+        }
+        if !meta.is_dir() {
+            bail!(
+                "{} (inside path {}) is a file, not a directory; cannot put the artifact there",
+                at.display(),
+                root.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The checks `merge_into` makes, without moving anything: a directory of the artifact over a
 /// symlink or a non-directory in `dest`, or a file of the artifact over a directory.
 pub(super) fn check_placeable(src_dir: &Path, dst_dir: &Path) -> Result<()> {

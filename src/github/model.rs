@@ -42,10 +42,40 @@ pub struct ArtifactRun {
     pub head_sha: Option<String>,
 }
 
+/// A page of artifacts. The list field is required: a body without it (a redirect's message,
+/// an error page) is not an empty list.
 #[derive(Debug, Deserialize)]
 pub struct ArtifactList {
-    #[serde(default)]
     pub artifacts: Vec<Artifact>,
+}
+
+/// What an artifact's `digest` field promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published<'a> {
+    /// Absent, null or empty: a v3 upload (GHES, upload-artifact < v4).
+    None,
+    /// The hex of a SHA-256, from `sha256:<hex>` (label in any case) or a bare hex.
+    Sha256(&'a str),
+    /// `<algorithm>:<value>` with an algorithm artifetch cannot check.
+    Other(&'a str),
+}
+
+impl Artifact {
+    pub fn published_digest(&self) -> Published<'_> {
+        let Some(d) = self
+            .digest
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        else {
+            return Published::None;
+        };
+        match d.split_once(':') {
+            Some((alg, hex)) if alg.eq_ignore_ascii_case("sha256") => Published::Sha256(hex),
+            Some((alg, _)) => Published::Other(alg),
+            None => Published::Sha256(d),
+        }
+    }
 }
 
 /// GitHub's error body (`basic-error`): only the message matters to us.
@@ -70,5 +100,38 @@ mod tests {
             r#"{"id":2,"name":"b","digest":null,"workflow_run":{"id":9,"head_branch":null}}"#;
         let a: Artifact = serde_json::from_str(json).unwrap();
         assert_eq!(a.workflow_run.unwrap().id, Some(9));
+    }
+
+    #[test]
+    fn digest_labels() {
+        let with = |d: Option<&str>| Artifact {
+            digest: d.map(str::to_string),
+            ..serde_json::from_str(r#"{"id":1,"name":"a"}"#).unwrap()
+        };
+        assert_eq!(with(None).published_digest(), Published::None);
+        assert_eq!(with(Some(" ")).published_digest(), Published::None);
+        assert_eq!(
+            with(Some("sha256:ab")).published_digest(),
+            Published::Sha256("ab")
+        );
+        assert_eq!(
+            with(Some("SHA256:ab")).published_digest(),
+            Published::Sha256("ab")
+        );
+        assert_eq!(with(Some("ab")).published_digest(), Published::Sha256("ab"));
+        assert_eq!(
+            with(Some("sha512:ab")).published_digest(),
+            Published::Other("sha512")
+        );
+    }
+
+    #[test]
+    fn a_page_without_its_list_is_an_error() {
+        assert!(
+            serde_json::from_str::<ArtifactList>(r#"{"message":"Moved Permanently"}"#).is_err()
+        );
+        let page: ArtifactList =
+            serde_json::from_str(r#"{"total_count":0,"artifacts":[]}"#).unwrap();
+        assert!(page.artifacts.is_empty());
     }
 }

@@ -79,7 +79,7 @@ impl WorkflowRun {
 pub struct RunList {
     #[serde(default)]
     pub total_count: Option<u64>,
-    #[serde(default)]
+    /// Required: a body without it is not an empty list.
     pub workflow_runs: Vec<WorkflowRun>,
 }
 

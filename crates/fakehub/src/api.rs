@@ -360,7 +360,7 @@ fn artifact_json(sh: &Shared, st: &State, a: &StoredArtifact) -> Value {
         })),
     });
     if !sh.opts.ghes {
-        let digest = match a.digest {
+        let digest = match &a.digest {
             DigestMode::Correct => Some(json!(format!("sha256:{}", a.sha256))),
             DigestMode::Wrong => Some(json!(format!(
                 "sha256:{}",
@@ -368,6 +368,7 @@ fn artifact_json(sh: &Shared, st: &State, a: &StoredArtifact) -> Value {
             ))),
             DigestMode::Null => Some(Value::Null),
             DigestMode::Missing => None,
+            DigestMode::Raw(s) => Some(json!(s)),
         };
         if let (Some(d), Some(obj)) = (digest, v.as_object_mut()) {
             obj.insert("digest".into(), d);

@@ -30,6 +30,17 @@ pub enum FaultKind {
     Delay { ms: u64 },
     /// Close the connection without sending anything.
     Disconnect,
+    /// Answer `code` with these headers and a body that never ends: `prefix`, then `repeat`
+    /// over and over (no `Content-Length`), until the client hangs up (or 64 MiB, to spare the
+    /// test machine's disk when a client has no bound).
+    Endless {
+        code: u16,
+        headers: Vec<(String, String)>,
+        prefix: String,
+        repeat: String,
+    },
+    /// Send the real response at this many body bytes per second.
+    Trickle { bytes_per_sec: u64 },
 }
 
 /// A scripted fault for requests matching origin, path substring and method.
@@ -144,6 +155,20 @@ fn apply(kind: &FaultKind, d: &mut Decision) {
             d.wire.stall = Some((*after_bytes, Duration::from_secs(*secs)))
         }
         FaultKind::Disconnect => d.replace = Some(Replacement::Disconnect),
+        FaultKind::Endless {
+            code,
+            headers,
+            prefix,
+            repeat,
+        } => {
+            let mut r = status_response(*code, prefix, headers);
+            r.body = Body::Endless {
+                prefix: prefix.as_bytes().to_vec(),
+                repeat: repeat.as_bytes().to_vec(),
+            };
+            d.replace = Some(Replacement::Respond(r))
+        }
+        FaultKind::Trickle { bytes_per_sec } => d.wire.throttle = Some(*bytes_per_sec),
         FaultKind::Delay { .. } => {}
     }
 }

@@ -14,6 +14,9 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 1024 * 1024;
 /// Write granularity for bodies.
 const CHUNK: usize = 64 * 1024;
+/// Where an "endless" body ends after all: far above any bound a client should apply to the
+/// small artifacts and pages of a test, far below what would fill a test machine's disk.
+pub const ENDLESS_CAP: usize = 64 << 20;
 
 /// A parsed request.
 #[derive(Debug, Clone)]
@@ -56,6 +59,12 @@ pub enum Body {
         start: usize,
         end: usize,
     },
+    /// `prefix`, then `repeat` over and over until the client hangs up; sent without
+    /// `Content-Length` (unless a header says otherwise) and with `Connection: close`.
+    Endless {
+        prefix: Vec<u8>,
+        repeat: Vec<u8>,
+    },
 }
 
 impl Body {
@@ -68,6 +77,7 @@ impl Body {
             Body::Empty => &[],
             Body::Owned(v) => v,
             Body::Shared { data, start, end } => data.get(*start..*end).unwrap_or(&[]),
+            Body::Endless { prefix, .. } => prefix,
         }
     }
 }
@@ -179,13 +189,30 @@ impl Conn {
         head_only: bool,
         wire: WireMode,
     ) -> std::io::Result<bool> {
-        let breaks = wire.truncate_after.is_some() || wire.reset_after.is_some();
+        let endless = matches!(resp.body, Body::Endless { .. });
+        let breaks = wire.truncate_after.is_some() || wire.reset_after.is_some() || endless;
         let keep = keep_alive && !breaks;
         let head = render_head(resp, keep);
         self.stream.write_all(head.as_bytes()).await?;
         if head_only {
             self.stream.flush().await?;
             return Ok(keep);
+        }
+        if let Body::Endless { prefix, repeat } = &resp.body {
+            write_body(&mut self.stream, prefix, wire).await?;
+            let mut block = Vec::with_capacity(CHUNK + repeat.len());
+            while block.len() < CHUNK && !repeat.is_empty() {
+                block.extend_from_slice(repeat);
+            }
+            // Ends when the client closes the connection (the write fails), or at a cap that
+            // keeps a test run against a client without bounds from filling the disk.
+            let mut sent = prefix.len();
+            while sent < ENDLESS_CAP && !block.is_empty() {
+                write_body(&mut self.stream, &block, wire).await?;
+                sent += block.len();
+            }
+            let _ = self.stream.shutdown().await;
+            return Ok(false);
         }
         let body = resp.body.as_slice();
         let limit = wire
@@ -309,7 +336,11 @@ pub fn reason(status: u16) -> &'static str {
         200 => "OK",
         204 => "No Content",
         206 => "Partial Content",
+        301 => "Moved Permanently",
         302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -351,7 +382,7 @@ fn render_head(resp: &Response, keep: bool) -> String {
     for (k, v) in &resp.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    if !has("content-length") {
+    if !has("content-length") && !matches!(resp.body, Body::Endless { .. }) {
         head.push_str(&format!("Content-Length: {}\r\n", resp.body.len()));
     }
     head.push_str(&format!("Date: {}\r\n", http_date(crate::util::now_unix())));

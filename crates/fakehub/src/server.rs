@@ -270,7 +270,7 @@ fn respond(
         at: std::time::Instant::now(),
     });
     let mut wire = decision.wire;
-    if origin == Origin::Blob {
+    if origin == Origin::Blob && wire.throttle.is_none() {
         wire.throttle = sh.opts.throttle_bytes_per_sec;
     }
     resp.map(|r| (r, wire))

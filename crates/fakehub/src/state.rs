@@ -146,6 +146,8 @@ pub enum DigestMode {
     Missing,
     /// `"digest": null` (v3 artifacts on dotcom).
     Null,
+    /// Exactly this string (another label case, another algorithm, garbage).
+    Raw(String),
 }
 
 /// An artifact to add to a run.

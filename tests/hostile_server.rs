@@ -1,0 +1,293 @@
+//! A hostile or broken server, through the real binary: every answer that breaks a bound or a
+//! promise is refused with one clear error (or retried when another attempt can help), nothing
+//! large is written to RUNNER_TEMP, and the token goes nowhere but the API.
+
+mod support;
+
+use sha2::{Digest, Sha256};
+use support::*;
+use zipbuild::ZipBuilder;
+
+fn small_zip() -> Vec<u8> {
+    ZipBuilder::new().file("a.txt", b"hello").build()
+}
+
+fn hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn header(k: &str, v: &str) -> (String, String) {
+    (k.to_string(), v.to_string())
+}
+
+/// Bytes of every file left under `dir`.
+fn bytes_under(dir: &std::path::Path) -> u64 {
+    tree(dir).values().map(|v| v.len() as u64).sum()
+}
+
+// ------------------------------------------------------------------ blob bodies (bug 2)
+
+#[test]
+fn an_endless_blob_body_is_cut_at_size_in_bytes() {
+    let w = World::new();
+    let zip = small_zip();
+    let size = zip.len().to_string();
+    w.add("dist", zip);
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::Endless {
+            code: 200,
+            headers: vec![header("Content-Type", "application/zip")],
+            prefix: "PK\u{3}\u{4}".into(),
+            repeat: "x".repeat(1000),
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["'dist'", "size_in_bytes", &size, "refusing"]);
+    // Refused at once, not retried: another attempt would only write as much again.
+    assert_eq!(w.blob_requests().len(), 1);
+    w.assert_temp_clean();
+    assert!(entries(&w.workspace()).is_empty());
+}
+
+#[test]
+fn an_endless_blob_body_without_a_digest_is_cut_at_the_v3_margin() {
+    let w = World::new();
+    let zip = small_zip();
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::new("dist", zip).digest(DigestMode::Null),
+    );
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::Endless {
+            code: 200,
+            headers: vec![header("Content-Type", "application/zip")],
+            prefix: "PK\u{3}\u{4}".into(),
+            repeat: "x".repeat(1000),
+        },
+    ));
+    // 17 MiB to hash in a debug build on a busy machine: a stall timer of 10 s, as in ranges.rs.
+    let out = w.run(&[("name", "dist"), ("stall-timeout", "1000")], &[]);
+    out.failed()
+        .one_error(&["'dist'", "size_in_bytes", "refusing"]);
+    assert_eq!(w.blob_requests().len(), 1);
+    w.assert_temp_clean();
+}
+
+#[test]
+fn a_content_length_above_the_bound_is_refused_before_reading() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::Endless {
+            code: 200,
+            headers: vec![
+                header("Content-Type", "application/zip"),
+                header("Content-Length", "107374182400"),
+            ],
+            prefix: "PK\u{3}\u{4}".into(),
+            repeat: "x".repeat(1000),
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["'dist'", "announces 107374182400 bytes", "size_in_bytes"]);
+    w.assert_temp_clean();
+}
+
+#[test]
+fn a_max_size_below_the_artifact_bounds_the_download() {
+    let w = World::new();
+    let body = zipbuild::random_payload(4 << 20, 7);
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::raw_file("big.bin", body, "application/octet-stream"),
+    );
+    let out = w.run(&[("name", "big.bin"), ("max-size", "1MiB")], &[]);
+    out.failed().one_error(&["'big.bin'", "max-size (1.0 MiB)"]);
+    w.assert_temp_clean();
+}
+
+#[test]
+fn a_lying_content_range_total_is_refused() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::Status {
+            code: 206,
+            body: "PK\u{3}\u{4}".into(),
+            headers: vec![
+                header("Content-Type", "application/zip"),
+                header("Content-Range", "bytes 0-8388607/107374182400"),
+            ],
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["'dist'", "claims 107374182400 bytes", "Content-Range"]);
+    assert_eq!(w.blob_requests().len(), 1, "one request, not 12,800 ranges");
+    w.assert_temp_clean();
+}
+
+// ------------------------------------------------------------------ size, type and digest
+
+#[test]
+fn a_web_page_in_place_of_an_artifact_without_digest_is_refused() {
+    let w = World::new();
+    let zip = small_zip();
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::new("dist", zip).digest(DigestMode::Null),
+    );
+    w.gh.inject(
+        Fault::new(
+            Origin::Blob,
+            "/blob/",
+            FaultKind::Status {
+                code: 200,
+                body: "<html>please log in</html>"[..24].into(),
+                headers: vec![header("Content-Type", "text/html; charset=utf-8")],
+            },
+        )
+        .times(usize::MAX),
+    );
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["'dist'", "24 bytes of text/html", "zip archive"]);
+    assert!(entries(&w.workspace()).is_empty(), "nothing saved");
+    w.assert_temp_clean();
+}
+
+#[test]
+fn a_body_cut_short_is_retried_not_called_a_digest_mismatch() {
+    let w = World::new();
+    let zip = small_zip();
+    let first: String = zip[..24].iter().map(|b| char::from(*b)).collect();
+    assert!(first.is_ascii());
+    w.add("dist", zip);
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::Status {
+            code: 200,
+            body: first,
+            headers: vec![header("Content-Type", "application/zip")],
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.ok();
+    assert!(
+        out.warnings()
+            .iter()
+            .any(|l| l.contains("body cut short: 24 of")),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("digest mismatch"), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read(w.workspace().join("a.txt")).unwrap(),
+        b"hello"
+    );
+}
+
+#[test]
+fn a_digest_label_in_capitals_is_accepted() {
+    let w = World::new();
+    let zip = small_zip();
+    let digest = format!("SHA256:{}", hex(&zip).to_uppercase());
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::new("dist", zip).digest(DigestMode::Raw(digest)),
+    );
+    let out = w.run(&[("name", "dist")], &[]);
+    out.ok();
+    assert!(out.stdout.contains("Digest verified"), "{}", out.stdout);
+}
+
+#[test]
+fn an_unknown_digest_algorithm_has_its_own_message() {
+    let w = World::new();
+    let zip = small_zip();
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::new("dist", zip)
+            .digest(DigestMode::Raw(format!("sha512:{}", "ab".repeat(64)))),
+    );
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["'dist'", "algorithm 'sha512'", "cannot check"]);
+    assert!(!out.stdout.contains("digest mismatch"), "{}", out.stdout);
+}
+
+// ------------------------------------------------------------------ local faults, slow bodies
+
+/// The binary under `sh` with a file-size limit, so writing the download fails with EFBIG (a
+/// local fault, like ENOSPC) once past 1 MiB. SIGXFSZ is ignored so the write fails instead.
+#[test]
+#[cfg(unix)]
+fn a_local_write_error_is_not_retried() {
+    let w = World::new();
+    let body = zipbuild::random_payload(4 << 20, 3);
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::raw_file("big.bin", body, "application/octet-stream"),
+    );
+    let mut cmd = w.command(&[("name", "big.bin")], &[]);
+    let bin = env!("CARGO_BIN_EXE_artifetch");
+    let mut sh = std::process::Command::new("/bin/sh");
+    sh.arg("-c")
+        .arg("ulimit -f 2048; trap '' XFSZ; exec \"$0\"")
+        .arg(bin)
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(cmd.get_current_dir().unwrap());
+    let _ = &mut cmd;
+    let out = sh.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let errors: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stdout}");
+    assert!(errors[0].contains("not retried"), "{}", errors[0]);
+    assert!(!stdout.contains("retrying"), "{stdout}");
+    assert_eq!(w.api_requests("/zip").len(), 1, "{stdout}");
+    w.assert_temp_clean();
+}
+
+#[test]
+fn a_trickled_blob_body_is_cut_and_retried() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    // 20 bytes a second: never silent long enough for the stall timer, yet it would take
+    // seconds for a few hundred bytes (hours for a real artifact).
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::Trickle { bytes_per_sec: 20 },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.ok();
+    assert!(
+        out.warnings().iter().any(|l| l.contains("too slow")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        std::fs::read(w.workspace().join("a.txt")).unwrap(),
+        b"hello"
+    );
+    assert!(bytes_under(&w.temp()) == 0);
+}
