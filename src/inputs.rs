@@ -94,6 +94,11 @@ pub const INPUTS: &[Input] = &[
         "On a SHA-256 mismatch: error, warn, info or ignore.",
     ),
     text(
+        "expected-digest",
+        "",
+        "The producer's archive SHA-256 (hex or sha256:hex); several artifacts: NAME=DIGEST lines.",
+    ),
+    text(
         "if-no-artifact-found",
         "fail",
         "When nothing matches: fail, warn or ignore.",

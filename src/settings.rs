@@ -12,6 +12,7 @@ use reqwest::Url;
 
 use crate::inputs::RawInputs;
 use crate::pattern::Pattern;
+use crate::pin::Pins;
 
 /// Which artifacts of the run to take.
 #[derive(Debug, Clone)]
@@ -127,6 +128,8 @@ pub struct Settings {
     pub debug: bool,
     /// `SSL_CERT_FILE`: extra trusted roots (a GHES internal CA), added to the system store.
     pub extra_ca: Option<PathBuf>,
+    /// What the producer pinned (`expected-digest`, ...).
+    pub pins: Pins,
 }
 
 impl Settings {
@@ -271,6 +274,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         },
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
         extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
+        pins: Pins::parse(&|name| raw.get(name))?,
     })
 }
 
