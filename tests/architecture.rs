@@ -14,8 +14,8 @@ const LAYERS: &[&[&str]] = &[
     // inputs -> settings; pin parses what the producer pinned (and compares it after download).
     &["inputs", "pin"],
     &["settings"],
-    // The two libraries the stages use: HTTP, and writing the user's files.
-    &["github", "extract"],
+    // The libraries the stages use: HTTP, writing the user's files, verifying attestations.
+    &["github", "extract", "attest"],
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],
