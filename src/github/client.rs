@@ -226,7 +226,9 @@ impl GitHub {
             }
             line.push_str(" left");
             if let Some(reset) = rate.reset {
-                line.push_str(&format!(" until {}", utc(reset)));
+                // The time of day only: the window is at most an hour.
+                let at = utc(reset);
+                line.push_str(&format!(" until {}", at.get(11..).unwrap_or(&at)));
             }
         }
         line
