@@ -17,6 +17,7 @@ pub mod fsx;
 pub mod github;
 pub mod inputs;
 pub mod log;
+pub mod pasted;
 pub mod pattern;
 pub mod pin;
 pub mod plan;
