@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::fetch::{DigestCheck, Fetched};
+use crate::log::is_invisible_format;
 use crate::plan::Item;
 use crate::resolve::ChosenRun;
 use crate::settings::Settings;
@@ -97,11 +98,31 @@ impl Sinks {
     }
 }
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for a GitHub-flavoured Markdown table cell so that it shows as typed: ASCII
+/// punctuation is backslash-escaped (no code, links, images, emphasis or table breaks), `<` and
+/// `&` become entities (no HTML, no entity smuggling a bidi override), `@` is followed by a word
+/// joiner (no mention notifies anyone), and line breaks, control and invisible formatting
+/// characters (bidi overrides) are shown as `U+XXXX`.
 pub fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('\n', " ")
-        .replace('<', "&lt;")
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '@' => out.push_str("@\u{2060}"),
+            '\n' | '\r' => out.push(' '),
+            c if c.is_ascii_punctuation() => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() || is_invisible_format(c) => {
+                out.push_str(&format!("U+{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// What one run did, for outputs and the summary.
@@ -199,7 +220,7 @@ impl RunReport<'_> {
         for item in self.dry_run_items {
             let a = &item.artifact;
             md.push_str(&format!(
-                "| {} | {} | – | {} | `{}` (dry run) |\n",
+                "| {} | {} | – | {} | {} (dry run) |\n",
                 cell(&a.name),
                 human_bytes(a.size_in_bytes),
                 if a.digest.is_some() {
@@ -228,7 +249,7 @@ impl RunReport<'_> {
                         digest.to_string()
                     };
                     md.push_str(&format!(
-                        "| {} | {} | {} | {digest} | `{}` |\n",
+                        "| {} | {} | {} | {digest} | {} |\n",
                         cell(&a.name),
                         human_bytes(done.downloaded),
                         done.files,
@@ -292,5 +313,9 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(cell("a|b<c"), "a\\|b&lt;c");
+        assert_eq!(
+            cell("`x` [a](b) @me **c** &#1;\u{202e}\nz"),
+            "\\`x\\` \\[a\\]\\(b\\) @\u{2060}me \\*\\*c\\*\\* &amp;\\#1\\;U+202E z"
+        );
     }
 }

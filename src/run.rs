@@ -367,8 +367,12 @@ fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
             .collect();
         write_outputs(file, &outputs)?;
     }
-    if let Some(file) = &sinks.summary {
-        write_summary(file, &log.redact(&report.summary()))?;
+    // The summary is for people; failing to write it must not fail a step whose files are in
+    // place (outputs are different: later steps read them).
+    if let Some(file) = &sinks.summary
+        && let Err(e) = write_summary(file, &log.redact(&report.summary()))
+    {
+        log.warning(&format!("{e:#}; the job summary is missing"));
     }
     Ok(())
 }
