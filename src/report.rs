@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::fetch::{DigestCheck, Fetched};
-use crate::log::is_invisible_format;
+use crate::log::{Log, is_invisible_format};
 use crate::plan::Item;
 use crate::resolve::ChosenRun;
 use crate::settings::Settings;
@@ -128,6 +128,8 @@ pub fn cell(s: &str) -> String {
 /// What one run did, for outputs and the summary.
 pub struct RunReport<'a> {
     pub settings: &'a Settings,
+    /// Knows the secrets to redact from server text.
+    pub log: &'a Log,
     /// `None` when no run matched the search.
     pub run: Option<&'a ChosenRun>,
     pub fetched: &'a [Fetched],
@@ -189,16 +191,22 @@ impl RunReport<'_> {
         ]
     }
 
+    /// A summary cell: secrets redacted before escaping (escaping would hide them from
+    /// redaction), then escaped for Markdown.
+    fn cell(&self, s: &str) -> String {
+        cell(&self.log.redact(s))
+    }
+
     /// The Markdown job summary.
     pub fn summary(&self) -> String {
         let s = self.settings;
         let mut md = match self.run {
             Some(run) => format!(
                 "### artifetch: artifacts of [{}, run {}]({})\n\nChosen: {}{}.\n\n",
-                cell(&s.repository()),
+                self.cell(&s.repository()),
                 run.id,
                 run.url,
-                cell(&run.why),
+                self.cell(&run.why),
                 if run.examined > 1 {
                     format!(" ({} examined)", run.examined)
                 } else {
@@ -207,7 +215,7 @@ impl RunReport<'_> {
             ),
             None => format!(
                 "### artifetch: no run of {} matched\n\n",
-                cell(&s.repository())
+                self.cell(&s.repository())
             ),
         };
         if self.fetched.is_empty() && self.dry_run_items.is_empty() {
@@ -221,14 +229,14 @@ impl RunReport<'_> {
             let a = &item.artifact;
             md.push_str(&format!(
                 "| {} | {} | – | {} | {} (dry run) |\n",
-                cell(&a.name),
+                self.cell(&a.name),
                 human_bytes(a.size_in_bytes),
                 if a.digest.is_some() {
                     "published"
                 } else {
                     "none"
                 },
-                cell(&item.dest.display().to_string())
+                self.cell(&item.dest.display().to_string())
             ));
         }
         let (mut bytes, mut files, mut failed) = (0u64, 0u64, 0usize);
@@ -250,19 +258,19 @@ impl RunReport<'_> {
                     };
                     md.push_str(&format!(
                         "| {} | {} | {} | {digest} | {} |\n",
-                        cell(&a.name),
+                        self.cell(&a.name),
                         human_bytes(done.downloaded),
                         done.files,
-                        cell(&done.path.display().to_string())
+                        self.cell(&done.path.display().to_string())
                     ));
                 }
                 Err(e) => {
                     failed += 1;
                     md.push_str(&format!(
                         "| {} | {} | – | ❌ failed | {} |\n",
-                        cell(&a.name),
+                        self.cell(&a.name),
                         human_bytes(a.size_in_bytes),
-                        cell(e)
+                        self.cell(e)
                     ));
                 }
             }

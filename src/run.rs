@@ -156,6 +156,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     ));
     let report = |run, fetched, dry_run_items| RunReport {
         settings: &settings,
+        log: &log,
         run,
         fetched,
         dry_run_items,
@@ -370,7 +371,7 @@ fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
     // The summary is for people; failing to write it must not fail a step whose files are in
     // place (outputs are different: later steps read them).
     if let Some(file) = &sinks.summary
-        && let Err(e) = write_summary(file, &log.redact(&report.summary()))
+        && let Err(e) = write_summary(file, &report.summary())
     {
         log.warning(&format!("{e:#}; the job summary is missing"));
     }
