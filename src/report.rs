@@ -98,7 +98,7 @@ impl Sinks {
     }
 }
 
-/// Escapes text for a GitHub-flavoured Markdown table cell so that it shows as typed: ASCII
+/// Escapes text for a GitHub-flavoured Markdown table cell so that it shows as typed: Markdown
 /// punctuation is backslash-escaped (no code, links, images, emphasis or table breaks), `<` and
 /// `&` become entities (no HTML, no entity smuggling a bidi override), `@` is followed by a word
 /// joiner (no mention notifies anyone), and line breaks, control and invisible formatting
@@ -112,7 +112,11 @@ pub fn cell(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '@' => out.push_str("@\u{2060}"),
             '\n' | '\r' => out.push(' '),
-            c if c.is_ascii_punctuation() => {
+            // What starts Markdown mid-line: code, emphasis, strikethrough, links and images,
+            // escapes, table borders, math, headings and autolinked references. (`.`, `-`, `+`
+            // matter only at the start of a line, which a cell never is.)
+            '`' | '*' | '_' | '~' | '[' | ']' | '(' | ')' | '!' | '\\' | '|' | '$' | '#' | '{'
+            | '}' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -323,7 +327,7 @@ mod tests {
         assert_eq!(cell("a|b<c"), "a\\|b&lt;c");
         assert_eq!(
             cell("`x` [a](b) @me **c** &#1;\u{202e}\nz"),
-            "\\`x\\` \\[a\\]\\(b\\) @\u{2060}me \\*\\*c\\*\\* &amp;\\#1\\;U+202E z"
+            "\\`x\\` \\[a\\]\\(b\\) @\u{2060}me \\*\\*c\\*\\* &amp;\\#1;U+202E z"
         );
     }
 }
