@@ -418,7 +418,10 @@ fn selection(raw: &RawInputs) -> Result<Selection> {
         return Ok(Selection::Ids(out));
     }
     if let Some(name) = name {
-        // As in the official action, a name wins over a pattern.
+        // The official action lets a name silently win over a pattern; one of them was a mistake.
+        if pattern.is_some() {
+            bail!("name and pattern: give one or the other, not both");
+        }
         return Ok(Selection::Name(name.to_string()));
     }
     if let Some(p) = pattern {
