@@ -392,18 +392,18 @@ fn unknown_workflow_is_named() {
 fn wait_timeout_polls_until_the_artifact_appears() {
     let w = world();
     let out = std::thread::scope(|scope| {
-        // Uploads once the step has looked and found nothing (not after a fixed sleep: a loaded
-        // machine may start the binary late).
+        // The artifact appears only after the step has seen the run without it (not after a
+        // fixed delay, which a busy machine can outlast before the first poll).
         let uploader = scope.spawn(|| {
-            for _ in 0..2000 {
-                if w.gh
-                    .requests()
-                    .iter()
-                    .any(|r| r.path.ends_with("/artifacts"))
-                {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(5));
+            let started = std::time::Instant::now();
+            while !w
+                .gh
+                .requests()
+                .iter()
+                .any(|r| r.path.ends_with("/artifacts"))
+                && started.elapsed() < std::time::Duration::from_secs(30)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
             w.gh.add_artifact(w.run, ArtifactSpec::new("late", zip("late")));
         });
