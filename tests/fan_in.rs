@@ -218,7 +218,7 @@ fn max_api_requests_stops_before_the_downloads_and_the_summary_says_what_is_left
     assert_eq!(w.gh.requests().len(), 3);
     assert!(entries(&w.workspace()).is_empty());
     assert!(
-        out.summary.contains(
+        out.summary.replace('\\', "").contains(
             "**API budget:** 3 API requests (max-api-requests 100, 97 left); rate limit: "
         ),
         "{}",
