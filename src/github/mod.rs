@@ -4,6 +4,7 @@
 //! [`client`] the two HTTP clients (the API one carries the token; the blob one never does) with
 //! retries, backoff and the shared rate-limit gate.
 
+pub mod attestations;
 pub mod client;
 pub mod model;
 pub mod pages;
