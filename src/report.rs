@@ -38,6 +38,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "JSON object of each fetched artifact's archive SHA-256: {name: sha256:hex}",
     ),
     (
+        "attestations",
+        "With verify-attestation, JSON object per artifact: signer workflow, ref, commit, run URL, log index, signing time",
+    ),
+    (
         "matched",
         "Which search level found the run: primary, fallback-1, ... or none",
     ),
@@ -203,6 +207,7 @@ impl RunReport<'_> {
             ("matched", self.trace.matched_label()),
             ("cache-hit", (self.trace.matched == Some(0)).to_string()),
             ("digests", serde_json::Value::Object(digests).to_string()),
+            ("attestations", attestations(self.fetched)),
         ]
     }
 
@@ -335,6 +340,29 @@ impl RunReport<'_> {
         md.push('\n');
         md
     }
+}
+
+/// `{name: {signer_workflow, ref, commit, run_url, log_index, signed_at}}` of verified artifacts.
+fn attestations(fetched: &[crate::fetch::Fetched]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = fetched
+        .iter()
+        .filter_map(|f| {
+            Some((
+                &f.item.artifact.name,
+                f.result.as_ref().ok()?.attestation.as_ref()?,
+            ))
+        })
+        .map(|(name, v)| {
+            let id = &v.identity;
+            let value = serde_json::json!({
+                "signer_workflow": id.signer_uri, "ref": id.source_ref, "commit": id.commit,
+                "run_url": id.run_url, "log_index": v.log_index,
+                "signed_at": crate::attest::time::format(v.signed_at),
+            });
+            (name.clone(), value)
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! [`client`] the two HTTP clients (the API one carries the token; the blob one never does) with
 //! retries and backoff, and [`gate`] the rate-limit gate they share.
 
+pub mod attestations;
 pub mod client;
 pub mod content_disposition;
 pub mod content_range;
