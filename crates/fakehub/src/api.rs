@@ -722,6 +722,5 @@ fn list_attestations(cx: &Ctx, st: &State, digest: &str) -> Response {
     if items.is_empty() {
         return not_found();
     }
-    let total = items.len();
-    list_response(cx, st, "attestations", items, total)
+    list_response(cx, st, "attestations", &items, Value::clone)
 }
