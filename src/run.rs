@@ -253,7 +253,8 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         return Ok(ExitCode::SUCCESS);
     }
 
-    std::fs::create_dir_all(workdir)
+    // Only our own directory: its parent (RUNNER_TEMP or the system temp directory) exists.
+    std::fs::create_dir(workdir)
         .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
     let fetcher = Arc::new(Fetcher {
         settings: Arc::clone(&settings),
