@@ -13,6 +13,22 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// The variables `cargo run` sets for the package it runs (not the user's cargo configuration).
+fn is_cargo_run_variable(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || matches!(
+            key,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+        )
+}
+
 /// Builds `artifetch` in release mode (a no-op when it is up to date) and returns its path.
 ///
 /// `cargo xtask` runs the release xtask binary from the same target directory, so the
@@ -20,9 +36,19 @@ pub fn workspace_root() -> PathBuf {
 /// `<root>/target/release` are the fallbacks.
 pub fn release_binary() -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(&cargo)
+    let mut build = Command::new(&cargo);
+    build
         .args(["build", "--release", "--quiet", "-p", "artifetch"])
-        .current_dir(workspace_root())
+        .current_dir(workspace_root());
+    // `cargo run` hands us the variables it sets for the xtask package (CARGO_MANIFEST_DIR,
+    // CARGO_PKG_*, ...). Passed on, they reach build scripts that watch them (ring's does), which
+    // then rerun, and the two builds invalidate each other on every call.
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(is_cargo_run_variable) {
+            build.env_remove(key);
+        }
+    }
+    let status = build
         .status()
         .context("cannot run cargo to build artifetch")?;
     if !status.success() {
