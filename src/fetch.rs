@@ -47,6 +47,9 @@ pub struct Done {
     pub downloaded: u64,
     pub extracted: u64,
     pub digest: DigestCheck,
+    /// The archive matched an `expected-digest` pin.
+    pub digest_pinned: bool,
+    /// SHA-256 of the bytes downloaded (hex).
     pub sha256: String,
     pub elapsed: Duration,
 }
@@ -109,9 +112,13 @@ impl Fetcher {
         ));
 
         lines.extend(download.notes.iter().cloned());
-        let digest = match self.check_digest(item, &download.sha256, lines) {
+        let verify = |sha256: &str, lines: &mut Vec<String>| -> Result<(DigestCheck, bool)> {
+            let digest = self.check_digest(item, sha256, lines)?;
+            Ok((digest, self.check_pinned_digest(item, sha256, lines)?))
+        };
+        let (digest, digest_pinned) = match verify(&download.sha256, lines) {
             // A resume or a retried range may have pieced the archive together wrongly: fetch it
-            // once more from the start before blaming the server.
+            // once more from the start before blaming the server (or the producer).
             Err(e) if download.retried => {
                 self.log.warning(&format!(
                     "{e:#}; the download was retried along the way, so fetching it once more from the start"
@@ -121,7 +128,7 @@ impl Fetcher {
                     "Downloaded again from the start: {}",
                     human_bytes(download.bytes)
                 ));
-                self.check_digest(item, &download.sha256, lines)?
+                verify(&download.sha256, lines)?
             }
             other => other?,
         };
@@ -173,6 +180,8 @@ impl Fetcher {
                     &staging,
                     &Limits {
                         max_total_bytes: settings.max_size,
+                        max_files: settings.max_files,
+                        max_ratio: settings.max_ratio,
                         allow_git_paths: settings.allow_git_paths,
                     },
                 )
@@ -220,9 +229,42 @@ impl Fetcher {
             downloaded: download.bytes,
             extracted,
             digest,
+            digest_pinned,
             sha256: download.sha256,
             elapsed: started.elapsed(),
         })
+    }
+
+    /// `expected-digest`: the producer's own digest of the archive, compared with the bytes
+    /// downloaded whatever the API says and whatever `digest-mismatch` is. Returns whether one
+    /// was pinned.
+    fn check_pinned_digest(
+        &self,
+        item: &Item,
+        actual: &str,
+        lines: &mut Vec<String>,
+    ) -> Result<bool> {
+        let name = &item.artifact.name;
+        let Some(pinned) = self
+            .settings
+            .pins
+            .digest
+            .as_ref()
+            .and_then(|p| p.for_artifact(name))
+        else {
+            return Ok(false);
+        };
+        if !pinned.eq_ignore_ascii_case(actual) {
+            bail!(
+                "artifact '{name}' is not the one the producer made: expected-digest pins {}, the bytes downloaded hash to {}; nothing was extracted",
+                crate::pin::short(pinned),
+                crate::pin::short(actual)
+            );
+        }
+        lines.push(format!(
+            "Digest pinned: matches expected-digest sha256:{actual} ✅"
+        ));
+        Ok(true)
     }
 
     fn check_digest(

@@ -94,6 +94,11 @@ pub const INPUTS: &[Input] = &[
         "On a SHA-256 mismatch: error, warn, info or ignore.",
     ),
     text(
+        "expected-digest",
+        "",
+        "The producer's archive SHA-256 (hex or sha256:hex); several artifacts: NAME=DIGEST lines.",
+    ),
+    text(
         "if-no-artifact-found",
         "fail",
         "When nothing matches: fail, warn or ignore.",
@@ -110,6 +115,16 @@ pub const INPUTS: &[Input] = &[
         "max-size",
         "20GiB",
         "Bound on uncompressed bytes per artifact (e.g. 500MiB, 20GiB).",
+    ),
+    text(
+        "max-files",
+        "1000000",
+        "Bound on the entries (files, directories, symlinks) of one artifact.",
+    ),
+    text(
+        "max-ratio",
+        "500",
+        "Bound on an artifact's uncompressed:compressed size ratio (above 16 MiB).",
     ),
     text(
         "concurrency",

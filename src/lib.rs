@@ -16,6 +16,7 @@ pub mod github;
 pub mod inputs;
 pub mod log;
 pub mod pattern;
+pub mod pin;
 pub mod plan;
 pub mod report;
 pub mod resolve;

@@ -32,6 +32,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ("head-sha", "Head commit SHA of that run"),
     ("head-branch", "Head branch of that run"),
     ("workflow-conclusion", "Conclusion (or status) of that run"),
+    (
+        "digests",
+        "JSON object of each fetched artifact's archive SHA-256: {name: sha256:hex}",
+    ),
 ];
 
 /// The step summary is refused by the runner above 1 MiB; stay well below.
@@ -144,6 +148,12 @@ impl RunReport<'_> {
             list.push(v);
         }
         let found = !self.dry_run_items.is_empty() || !self.fetched.is_empty();
+        let digests: serde_json::Map<String, serde_json::Value> = self
+            .fetched
+            .iter()
+            .filter_map(|f| Some((&f.item.artifact.name, f.result.as_ref().ok()?)))
+            .map(|(name, d)| (name.clone(), format!("sha256:{}", d.sha256).into()))
+            .collect();
         let run = |f: fn(&ChosenRun) -> Option<String>| self.run.and_then(f).unwrap_or_default();
         vec![
             ("download-path", s.path.display().to_string()),
@@ -154,6 +164,7 @@ impl RunReport<'_> {
             ("head-sha", run(|r| r.head_sha.clone())),
             ("head-branch", run(|r| r.head_branch.clone())),
             ("workflow-conclusion", run(|r| r.conclusion.clone())),
+            ("digests", serde_json::Value::Object(digests).to_string()),
         ]
     }
 
@@ -210,6 +221,11 @@ impl RunReport<'_> {
                         DigestCheck::Verified => "✅ verified",
                         DigestCheck::Mismatch => "⚠️ mismatch",
                         DigestCheck::Missing => "– none published",
+                    };
+                    let digest = if done.digest_pinned {
+                        format!("{digest}, digest pinned ✅")
+                    } else {
+                        digest.to_string()
                     };
                     md.push_str(&format!(
                         "| {} | {} | {} | {digest} | `{}` |\n",

@@ -181,6 +181,16 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         }
     };
 
+    // Pins are checked against the selection before anything is downloaded.
+    let selected: Vec<&str> = plan
+        .items
+        .iter()
+        .map(|i| i.artifact.name.as_str())
+        .collect();
+    for w in settings.pins.check_selection(&selected)? {
+        log.warning(&w);
+    }
+
     if settings.dry_run {
         for item in &plan.items {
             log.info(&format!(

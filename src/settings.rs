@@ -12,6 +12,7 @@ use reqwest::Url;
 
 use crate::inputs::RawInputs;
 use crate::pattern::Pattern;
+use crate::pin::Pins;
 
 /// Which artifacts of the run to take.
 #[derive(Debug, Clone)]
@@ -116,6 +117,10 @@ pub struct Settings {
     pub if_no_artifact_found: NotFound,
     pub dry_run: bool,
     pub max_size: u64,
+    /// Bound on the entries of one archive.
+    pub max_files: u64,
+    /// Bound on an archive's uncompressed:compressed ratio (decompression bombs).
+    pub max_ratio: u64,
     pub concurrency: usize,
     /// Where downloads and staging live: `RUNNER_TEMP`, else the system temp dir.
     pub temp_root: PathBuf,
@@ -123,6 +128,8 @@ pub struct Settings {
     pub debug: bool,
     /// `SSL_CERT_FILE`: extra trusted roots (a GHES internal CA), added to the system store.
     pub extra_ca: Option<PathBuf>,
+    /// What the producer pinned (`expected-digest`, ...).
+    pub pins: Pins,
 }
 
 impl Settings {
@@ -244,6 +251,8 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         )?,
         dry_run: boolean(raw, "dry-run")?,
         max_size: parse_size(raw.get("max-size").unwrap_or("20GiB"))?,
+        max_files: count(raw, "max-files", "1000000")?,
+        max_ratio: count(raw, "max-ratio", "500")?,
         concurrency: parse_concurrency(raw.get("concurrency").unwrap_or("4"))?,
         temp_root,
         timing: Timing {
@@ -265,6 +274,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         },
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
         extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
+        pins: Pins::parse(&|name| raw.get(name))?,
     })
 }
 
@@ -560,6 +570,17 @@ fn time_scale(value: Option<String>) -> Result<f64> {
                 "ARTIFETCH_TIME_SCALE: '{value}' is not a time scale; expected a number from 0.0001 to 100 (1: real time)"
             )
         })
+}
+
+/// A whole number of at least 1 (`max-files`, `max-ratio`).
+fn count(raw: &RawInputs, name: &str, default: &str) -> Result<u64> {
+    let value = raw.get(name).unwrap_or(default);
+    value
+        .replace('_', "")
+        .parse::<u64>()
+        .ok()
+        .filter(|&n| n >= 1)
+        .with_context(|| format!("{name}: '{value}' is not a whole number of at least 1"))
 }
 
 fn parse_concurrency(value: &str) -> Result<usize> {

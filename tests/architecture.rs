@@ -11,8 +11,8 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     // Leaves: no knowledge of any stage.
     &["util", "log", "fsx", "pattern"],
-    // inputs -> settings
-    &["inputs"],
+    // inputs -> settings; pin parses what the producer pinned (and compares it after download).
+    &["inputs", "pin"],
     &["settings"],
     // The two libraries the stages use: HTTP, and writing the user's files.
     &["github", "extract"],

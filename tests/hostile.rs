@@ -231,6 +231,54 @@ fn bombs_and_lying_sizes_are_refused() {
 }
 
 #[test]
+fn zip_bombs_overlapping_entries_name_mismatches_ratio_and_entry_count_are_refused() {
+    let mut s = Scene::new();
+    // 100 central entries reading one local record of 64 KiB of zeros.
+    let aliases: Vec<String> = (1..100).map(|i| format!("copy-{i}")).collect();
+    let aliases: Vec<&str> = aliases.iter().map(String::as_str).collect();
+    let z = zipbuild::sharing_one_record(Entry::new("zeros", &[0u8; 65536]), &aliases).unwrap();
+    s.refuse(z, &["\"copy-1\"", "overlaps", "\"zeros\""]);
+
+    // The local header names another file than the central directory.
+    let mut z = ZipBuilder::new()
+        .file("fine.txt", b"fine")
+        .file("shown.txt", b"evil")
+        .build();
+    let at = z.windows(9).position(|w| w == b"shown.txt").unwrap();
+    z[at..at + 9].copy_from_slice(b"other.txt");
+    s.refuse(z, &["\"shown.txt\"", "\"other.txt\"", "local header"]);
+
+    // 20 MiB of zeros from ~20 KiB: over the default max-ratio of 500:1; raising it lets it in.
+    let bomb = ZipBuilder::new()
+        .file("zeros.bin", &vec![0u8; 20 << 20])
+        .build();
+    s.refuse(bomb.clone(), &["max-ratio", ":1"]);
+    let w = World::new();
+    w.add("zeros", bomb);
+    w.run(&[("name", "zeros"), ("max-ratio", "2000")], &[]).ok();
+    assert_eq!(
+        std::fs::metadata(w.workspace().join("zeros.bin"))
+            .unwrap()
+            .len(),
+        20 << 20
+    );
+
+    // More entries than max-files.
+    let mut many = ZipBuilder::new();
+    for i in 0..20 {
+        many = many.file(&format!("f{i}"), b"x");
+    }
+    let many = many.build();
+    s.refuse_with(
+        ArtifactSpec::new("x", many.clone()),
+        &["20 entries", "max-files"],
+        &[("max-files", "19")],
+    );
+    w.add("many", many);
+    w.run(&[("name", "many"), ("max-files", "20")], &[]).ok();
+}
+
+#[test]
 fn corrupt_truncated_and_non_zip_bodies_are_refused() {
     let mut s = Scene::new();
     // CRC mismatch.

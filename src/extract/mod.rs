@@ -36,10 +36,19 @@ pub use kind::{ArchiveKind, archive_kind, first_bytes, starts_like_zip};
 
 const MAX_THREADS: usize = 8;
 
+/// Archives that expand to less than this are never refused for their compression ratio: they
+/// cannot hurt, and small files of zeros legitimately compress 1000:1.
+pub const RATIO_FLOOR: u64 = 16 << 20;
+
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Bound on both the declared and the actually produced uncompressed bytes.
     pub max_total_bytes: u64,
+    /// Bound on the entries (files, directories, symlinks) of one archive.
+    pub max_files: u64,
+    /// Bound on declared uncompressed bytes per compressed byte of the whole archive, applied
+    /// above [`RATIO_FLOOR`] bytes.
+    pub max_ratio: u64,
     /// Write entries with a `.git` component (or a name that a filesystem folds to `.git`).
     pub allow_git_paths: bool,
 }
@@ -48,6 +57,8 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_total_bytes: 20 << 30,
+            max_files: 1_000_000,
+            max_ratio: 500,
             allow_git_paths: false,
         }
     }

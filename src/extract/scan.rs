@@ -13,8 +13,8 @@ use anyhow::{Context as _, Result, anyhow, bail};
 // on every entry (deflated or stored) cannot derail it, as it does naive streaming readers.
 use zip::{CompressionMethod, ZipArchive};
 
-use super::Limits;
 use super::names::{git_component, normalize_entry_name, normalize_link_target, show};
+use super::{Limits, RATIO_FLOOR};
 use crate::fsx;
 
 /// Symlink targets are read into memory, so they are bounded too (PATH_MAX - 1).
@@ -118,6 +118,14 @@ pub(super) fn plan(zip: &mut Archive, archive: &Path, limits: &Limits) -> Result
             None => bail!("refusing the archive: it contains duplicate entry names"),
         }
     }
+    check_layout(zip, archive)?;
+    if zip.len() as u64 > limits.max_files {
+        bail!(
+            "refusing the archive: it holds {} entries, more than the limit of {} (max-files)",
+            zip.len(),
+            limits.max_files
+        );
+    }
     let mut declared = 0u64;
     let mut largest = (0u64, String::new());
     for i in 0..zip.len() {
@@ -134,6 +142,15 @@ pub(super) fn plan(zip: &mut Archive, archive: &Path, limits: &Limits) -> Result
             largest.1,
             largest.0,
             limits.max_total_bytes
+        );
+    }
+
+    let compressed = fs::metadata(archive).map(|m| m.len()).unwrap_or(0).max(1);
+    if declared > RATIO_FLOOR && declared / compressed >= limits.max_ratio {
+        bail!(
+            "refusing the archive: its entries declare {declared} uncompressed bytes from {compressed} compressed bytes, a ratio of {}:1, more than the limit of {}:1 (max-ratio; a decompression bomb?)",
+            declared / compressed,
+            limits.max_ratio
         );
     }
 
@@ -227,6 +244,68 @@ fn git_refusal(component: &str) -> String {
     )
 }
 
+/// Each central directory entry must point at its own local record, under its own name: entries
+/// that share or overlap local records (one record's data read by thousands of entries turns
+/// kilobytes into gigabytes), or a local header naming another file than the central directory
+/// (readers that stream disagree about what is extracted), are refused.
+fn check_layout(zip: &Archive, archive: &Path) -> Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let mut spans = Vec::with_capacity(zip.len());
+    for index in 0..zip.len() {
+        let data = entry_data(zip, index)?;
+        spans.push((data.header_start(), data.compressed_size(), index));
+    }
+    spans.sort_unstable();
+    let mut file = BufReader::with_capacity(512, fsx::open(archive)?);
+    let len = file
+        .get_ref()
+        .metadata()
+        .map(|m| m.len())
+        .unwrap_or(u64::MAX);
+    let mut header = [0u8; 30];
+    let mut name = Vec::new();
+    let mut previous: Option<(u64, usize)> = None;
+    for &(start, compressed, index) in &spans {
+        let data = entry_data(zip, index)?;
+        let shown = show(data.name_raw());
+        if let Some((end, prev)) = previous
+            && start < end
+        {
+            bail!(
+                "refusing archive entry {shown}: its local record overlaps that of entry {} (entries that share data are a decompression bomb)",
+                show(entry_data(zip, prev)?.name_raw())
+            );
+        }
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.read_exact(&mut header))
+            .with_context(|| format!("archive entry {shown}: cannot read its local header"))?;
+        if header[..4] != *b"PK\x03\x04" {
+            bail!(
+                "refusing archive entry {shown}: no local header where the central directory points"
+            );
+        }
+        let name_len = usize::from(u16::from_le_bytes([header[26], header[27]]));
+        let extra_len = u64::from(u16::from_le_bytes([header[28], header[29]]));
+        name.resize(name_len, 0);
+        file.read_exact(&mut name)
+            .with_context(|| format!("archive entry {shown}: cannot read its local header"))?;
+        if name != data.name_raw() {
+            bail!(
+                "refusing archive entry {shown}: its local header names it {} (the central directory and the local header disagree)",
+                show(&name)
+            );
+        }
+        let end = (start + 30 + name_len as u64 + extra_len)
+            .checked_add(compressed)
+            .filter(|&end| end <= len)
+            .with_context(|| {
+                format!("refusing archive entry {shown}: its data runs past the end of the archive")
+            })?;
+        previous = Some((end, index));
+    }
+    Ok(())
+}
+
 fn entry_data(zip: &Archive, index: usize) -> Result<zip::read::ZipFileEntry<'_>> {
     zip.by_index_data(index)
         .with_context(|| format!("cannot read central directory entry {index}"))
@@ -298,7 +377,7 @@ fn read_link_target(zip: &mut Archive, e: &Entry) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::testkit::{Zip, env, refused, replace_all};
+    use crate::extract::testkit::{Zip, env, overlapping, refused, replace_all};
     use crate::extract::{Limits, extract_zip};
 
     #[test]
@@ -403,6 +482,75 @@ mod tests {
             ..Limits::default()
         };
         extract_zip(&env.archive, &env.staging, &limits).unwrap();
+    }
+
+    #[test]
+    fn overlapping_entries_refused() {
+        // Sanity: one copy is a normal archive.
+        let env1 = env(&overlapping(1, &[0u8; 5000]));
+        env1.extract().unwrap();
+        let err = refused(&overlapping(5, &[0u8; 5000]));
+        assert!(err.contains("\"f1\"") && err.contains("\"f0\""), "{err}");
+        assert!(err.contains("overlaps"), "{err}");
+    }
+
+    #[test]
+    fn local_name_differing_from_central_refused() {
+        let mut bytes = Zip::new().file("ok.txt", b"ok").file("aaaa", b"x").bytes();
+        // Only the first occurrence: the local header.
+        let at = bytes.windows(4).position(|w| w == b"aaaa").unwrap();
+        bytes[at..at + 4].copy_from_slice(b"bbbb");
+        let err = refused(&bytes);
+        assert!(
+            err.contains("\"aaaa\"") && err.contains("\"bbbb\""),
+            "{err}"
+        );
+        assert!(err.contains("local header"), "{err}");
+    }
+
+    #[test]
+    fn ratio_and_file_count_bounds() {
+        let zeros = vec![0u8; (super::RATIO_FLOOR + 1) as usize];
+        let bytes = Zip::new().file("zeros", &zeros).bytes();
+        let err = refused(&bytes);
+        assert!(err.contains("max-ratio") && err.contains(":1"), "{err}");
+        let env1 = env(&bytes);
+        let raised = Limits {
+            max_ratio: 5000,
+            ..Limits::default()
+        };
+        extract_zip(&env1.archive, &env1.staging, &raised).unwrap();
+        // Below the floor, any ratio is fine.
+        refused_not(&Zip::new().file("z", &[0u8; 1 << 20]).bytes());
+
+        let bytes = Zip::new()
+            .dir("d/")
+            .file("d/a", b"a")
+            .file("b", b"b")
+            .bytes();
+        let env2 = env(&bytes);
+        let few = Limits {
+            max_files: 2,
+            ..Limits::default()
+        };
+        let err = format!(
+            "{:#}",
+            extract_zip(&env2.archive, &env2.staging, &few).unwrap_err()
+        );
+        assert!(
+            err.contains("3 entries") && err.contains("max-files"),
+            "{err}"
+        );
+        assert!(env2.staging_is_empty());
+        let enough = Limits {
+            max_files: 3,
+            ..Limits::default()
+        };
+        extract_zip(&env2.archive, &env2.staging, &enough).unwrap();
+    }
+
+    fn refused_not(bytes: &[u8]) {
+        env(bytes).extract().unwrap();
     }
 
     #[test]

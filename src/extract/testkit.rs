@@ -125,3 +125,29 @@ pub(super) fn replace_all(bytes: &mut [u8], from: &[u8], to: &[u8]) {
     }
     assert!(hits > 0);
 }
+
+/// A zip whose central directory lists `copies` entries (named `f0`, `f1`, ...) that all point at
+/// the one local record of `f0`: the overlapping-entries bomb.
+pub(super) fn overlapping(copies: usize, data: &[u8]) -> Vec<u8> {
+    let one = Zip::new().file("f0", data).bytes();
+    let rd16 = |at: usize| usize::from(u16::from_le_bytes([one[at], one[at + 1]]));
+    let rd32 = |at: usize| u32::from_le_bytes(one[at..at + 4].try_into().unwrap()) as usize;
+    let eocd = one.len() - 22;
+    assert_eq!(&one[eocd..eocd + 4], b"PK\x05\x06");
+    let cd_offset = rd32(eocd + 16);
+    let cd_len = 46 + rd16(cd_offset + 28) + rd16(cd_offset + 30) + rd16(cd_offset + 32);
+    let central = &one[cd_offset..cd_offset + cd_len];
+    let mut out = one[..cd_offset].to_vec();
+    for i in 0..copies {
+        let mut c = central.to_vec();
+        assert!(i < 10);
+        c[47] = b'0' + i as u8;
+        out.extend_from_slice(&c);
+    }
+    let mut end = one[eocd..].to_vec();
+    end[8..10].copy_from_slice(&(copies as u16).to_le_bytes());
+    end[10..12].copy_from_slice(&(copies as u16).to_le_bytes());
+    end[12..16].copy_from_slice(&((cd_len * copies) as u32).to_le_bytes());
+    out.extend_from_slice(&end);
+    out
+}

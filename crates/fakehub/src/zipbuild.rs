@@ -230,6 +230,35 @@ pub fn assemble(entries: Vec<Prepared>) -> Result<Vec<u8>, ZipError> {
     Ok(out)
 }
 
+/// A hostile archive: one local record (`entry`), listed in the central directory once under its
+/// own name and then once more under each of `aliases`, every listing pointing at that one record
+/// (the overlapping-entries bomb: kilobytes of data read many times over).
+pub fn sharing_one_record(entry: Entry, aliases: &[&str]) -> Result<Vec<u8>, ZipError> {
+    let entry = entry.prepare()?;
+    let mut out = Vec::new();
+    write_local(&mut out, &entry)?;
+    let mut central = Vec::new();
+    write_central(&mut central, &entry, 0)?;
+    for alias in aliases {
+        let mut copy = entry.clone();
+        copy.name = alias.as_bytes().to_vec();
+        write_central(&mut central, &copy, 0)?;
+    }
+    let count = u16::try_from(aliases.len() + 1).map_err(|_| ZipError::TooManyEntries)?;
+    let cd_offset = to_u32(out.len(), "central directory offset")?;
+    let cd_size = to_u32(central.len(), "central directory")?;
+    out.extend_from_slice(&central);
+    put32(&mut out, 0x0605_4b50);
+    put16(&mut out, 0);
+    put16(&mut out, 0);
+    put16(&mut out, count);
+    put16(&mut out, count);
+    put32(&mut out, cd_size);
+    put32(&mut out, cd_offset);
+    put16(&mut out, 0);
+    Ok(out)
+}
+
 /// What was recorded for an entry after its data was written.
 #[derive(Debug, Clone)]
 struct Written {
