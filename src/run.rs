@@ -201,6 +201,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     ));
     let report = |run, fetched, dry_run_items| RunReport {
         settings: &settings,
+        log: &log,
         run,
         fetched,
         dry_run_items,
@@ -249,7 +250,8 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         return Ok(ExitCode::SUCCESS);
     }
 
-    std::fs::create_dir_all(workdir)
+    // Only our own directory: its parent (RUNNER_TEMP or the system temp directory) exists.
+    std::fs::create_dir(workdir)
         .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
     let fetcher = Arc::new(Fetcher {
         settings: Arc::clone(&settings),
@@ -413,8 +415,12 @@ fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
             .collect();
         write_outputs(file, &outputs)?;
     }
-    if let Some(file) = &sinks.summary {
-        write_summary(file, &log.redact(&report.summary()))?;
+    // The summary is for people; failing to write it must not fail a step whose files are in
+    // place (outputs are different: later steps read them).
+    if let Some(file) = &sinks.summary
+        && let Err(e) = write_summary(file, &report.summary())
+    {
+        log.warning(&format!("{e:#}; the job summary is missing"));
     }
     Ok(())
 }
