@@ -98,6 +98,30 @@ pub const INPUTS: &[Input] = &[
         "",
         "The producer's archive SHA-256 (hex or sha256:hex); several artifacts: NAME=DIGEST lines.",
     ),
+    flag(
+        "verify-attestation",
+        "Extract an artifact only if a GitHub attestation of its archive digest verifies (offline).",
+    ),
+    text(
+        "attestation-signer-workflow",
+        "",
+        "owner/repo/.github/workflows/file.yml[@ref] that must have signed. Default: the run's workflow.",
+    ),
+    text(
+        "attestation-repository",
+        "",
+        "owner/repo the attested build must come from. Default: the artifact's repository.",
+    ),
+    text(
+        "attestation-predicate-type",
+        "https://slsa.dev/provenance/v1",
+        "The in-toto predicate type the attestation must have.",
+    ),
+    text(
+        "trusted-root",
+        "",
+        "A Sigstore trusted_root.json. Default: the public-good root embedded in the binary.",
+    ),
     text(
         "if-no-artifact-found",
         "fail",

@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],
-    &["download"],
+    &["download", "provenance"],
     &["fetch"],
     &["report"],
     &["run"],
