@@ -27,6 +27,12 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
     // version would put the token in clear text in any log that quotes the output (an installer's
     // "using artifetch 1.2.3" line), since a workflow command only counts at the start of a line.
     let parsed = match inputs::parse(args, env) {
+        Ok(Command::Manifest(dir)) => {
+            return match crate::handoff::print_manifest(&dir, &Sinks::from_env(env)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&log, &e),
+            };
+        }
         Ok(Command::Help) => {
             print!("{}", inputs::help());
             return ExitCode::SUCCESS;
@@ -359,10 +365,15 @@ async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, fetched
 
 fn finish(sinks: &Sinks, report: &RunReport) -> Result<()> {
     if let Some(file) = &sinks.output {
-        write_outputs(file, &report.outputs())?;
+        // The manifest files exist only to be named by outputs.
+        let written = crate::handoff::write_manifests(report.settings, report.fetched)?;
+        let mut outputs = report.outputs();
+        outputs.extend(crate::handoff::outputs(report.fetched, written.as_ref()));
+        write_outputs(file, &outputs)?;
     }
     if let Some(file) = &sinks.summary {
-        write_summary(file, &report.summary())?;
+        let pinned = crate::handoff::summary(report.settings, report.fetched);
+        write_summary(file, &(report.summary() + &pinned))?;
     }
     Ok(())
 }
