@@ -1,25 +1,27 @@
 //! scripts/install.sh against a local HTTP server serving fake release assets: the platform
-//! picked, checksums enforced, the tool cache, the mirror, retries, and the fallbacks.
+//! picked, checksums of the archive and of the binary enforced, the tool cache re-hashed on every
+//! hit, the mirror, retries, and the fallbacks with what they say.
 //!
-//! Each run gets a cleared environment with an explicit PATH (`/usr/bin:/bin`, plus a directory
-//! of fake tools when a test wants one), so nothing ambient (a real cargo, proxies, a real tool
-//! cache) leaks in. Unix only: on Windows `bash` may be WSL's, and the PowerShell twin is
-//! exercised by .github/workflows/self-test.yml on a real Windows runner.
+//! Each run gets a cleared environment with an explicit PATH (a directory of fake tools, then
+//! `/usr/bin:/bin`), so nothing ambient (a real cargo, proxies, a real tool cache) leaks in.
+//! "Built from source" means a fake `cargo` was called (install_support::fake_cargo): the real
+//! build is what `cargo install --locked --path` does. Unix only: on Windows `bash` may be WSL's;
+//! install.ps1 has its own test (tests/install_ps1.ps1, run by CI's Windows job).
+//! action.yml around this script, with real release tags, is tests/release_e2e.rs.
 #![cfg(unix)]
 
+mod install_support;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::PermissionsExt;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use std::thread;
 
-use sha2::{Digest, Sha256};
+use install_support::{Server, fake_cargo, path_without, sha256_hex, tar_gz, write_exec};
 use tempfile::TempDir;
 
 const VERSION: &str = "v9.9.9";
+const REPO: &str = "owner/artifetch";
 
 const PLATFORMS: &[(&str, &str, &str, &str)] = &[
     ("Linux", "X64", "x86_64-unknown-linux-musl", ""),
@@ -29,159 +31,69 @@ const PLATFORMS: &[(&str, &str, &str, &str)] = &[
     ("Windows", "X64", "x86_64-pc-windows-msvc", ".exe"),
 ];
 
-/// Responses per path, served in order; the last one repeats. Unknown paths get 404.
-type Routes = BTreeMap<String, Vec<(u16, Vec<u8>)>>;
-
-/// A tiny HTTP/1.1 server on 127.0.0.1 that logs every request path.
-struct Server {
-    port: u16,
-    routes: Arc<Mutex<Routes>>,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    fn start() -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let routes: Arc<Mutex<Routes>> = Arc::default();
-        let log: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (r, l) = (routes.clone(), log.clone());
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (r, l) = (r.clone(), l.clone());
-                thread::spawn(move || serve(stream, &r, &l));
-            }
-        });
-        Server { port, routes, log }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn route(&self, path: &str, responses: Vec<(u16, Vec<u8>)>) {
-        self.routes
-            .lock()
-            .unwrap()
-            .insert(path.to_string(), responses);
-    }
-
-    fn requests(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-fn serve(mut stream: TcpStream, routes: &Mutex<Routes>, log: &Mutex<Vec<String>>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    loop {
-        let mut header = String::new();
-        match reader.read_line(&mut header) {
-            Ok(0) | Err(_) => break,
-            Ok(_) if header == "\r\n" || header == "\n" => break,
-            Ok(_) => {}
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("")
-        .to_string();
-    log.lock().unwrap().push(path.clone());
-    let (status, body) = {
-        let mut routes = routes.lock().unwrap();
-        match routes.get_mut(&path) {
-            Some(queue) if queue.len() > 1 => queue.remove(0),
-            Some(queue) if !queue.is_empty() => queue[0].clone(),
-            _ => (404, b"not found".to_vec()),
-        }
-    };
-    let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&body);
-    let _ = stream.flush();
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    let _ = reader.read_to_end(&mut Vec::new());
-}
-
-fn write_exec(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 fn asset_name(target: &str) -> String {
     format!("artifetch-{target}.tar.gz")
 }
 
-/// A release asset whose "binary" is a script that prints the version and its target.
-fn fake_asset(dir: &Path, target: &str, exe: &str) -> Vec<u8> {
-    let stage = dir.join(format!("stage-{target}"));
-    write_exec(
-        &stage.join(format!("artifetch{exe}")),
-        &format!("#!/bin/sh\necho 'artifetch 9.9.9 (fake {target})'\n"),
-    );
-    let out = dir.join(asset_name(target));
-    let status = Command::new("tar")
-        .arg("-czf")
-        .arg(&out)
-        .arg("-C")
-        .arg(&stage)
-        .arg(format!("artifetch{exe}"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read(out).unwrap()
+fn release_path(repo: &str, target: &str) -> String {
+    format!("/{repo}/releases/download/{VERSION}/{}", asset_name(target))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// A release asset whose "binary" is a script: `body` after the shebang.
+fn asset_with(dir: &Path, target: &str, exe: &str, body: &str) -> (Vec<u8>, Vec<u8>) {
+    let stage = dir.join(format!("stage-{target}-{}", sha256_hex(body.as_bytes())));
+    let bin = format!("artifetch{exe}");
+    let script = format!("#!/bin/sh\n{body}\n");
+    write_exec(&stage.join(&bin), &script);
+    let archive = tar_gz(&stage, &[&bin], &stage.join("out.tar.gz"));
+    (archive, script.into_bytes())
 }
 
-/// A scratch runner: action dir with checksums.txt, tool cache, temp, output file, fake tools.
+fn fake_asset(dir: &Path, target: &str, exe: &str) -> (Vec<u8>, Vec<u8>) {
+    asset_with(
+        dir,
+        target,
+        exe,
+        &format!("echo 'artifetch 9.9.9 (fake {target})'"),
+    )
+}
+
+/// A scratch runner: action dir with checksums.txt and Cargo.toml, tool cache, temp, output file.
 struct Runner {
     dir: TempDir,
     server: Server,
-    assets: BTreeMap<String, Vec<u8>>,
+    /// target -> (archive, binary)
+    assets: BTreeMap<String, (Vec<u8>, Vec<u8>)>,
     env: BTreeMap<String, String>,
 }
 
 struct Outcome {
     code: i32,
+    stdout: String,
     stderr: String,
     path: Option<String>,
 }
 
 impl Runner {
-    /// Assets for every platform, served from the release path, and their checksums recorded.
+    /// Assets for every platform, served from the release path, and their checksums recorded
+    /// the way scripts/release/checksums.sh records them.
     fn new() -> Runner {
         let dir = TempDir::new().unwrap();
         let server = Server::start();
         let mut assets = BTreeMap::new();
-        let mut checksums = format!("# test checksums\n# version: {VERSION}\n");
         for (_, _, target, exe) in PLATFORMS {
-            let bytes = fake_asset(dir.path(), target, exe);
-            checksums.push_str(&format!("{}  {}\n", sha256_hex(&bytes), asset_name(target)));
-            server.route(
-                &format!("/releases/download/{VERSION}/{}", asset_name(target)),
-                vec![(200, bytes.clone())],
-            );
-            assets.insert(target.to_string(), bytes);
+            let (archive, binary) = fake_asset(dir.path(), target, exe);
+            server.route(&release_path(REPO, target), vec![(200, archive.clone())]);
+            assets.insert(target.to_string(), (archive, binary));
         }
         let action = dir.path().join("action");
         std::fs::create_dir_all(&action).unwrap();
-        std::fs::write(action.join("checksums.txt"), checksums).unwrap();
-        for sub in ["toolcache", "temp", "home"] {
+        std::fs::write(
+            action.join("Cargo.toml"),
+            "[package]\nname = \"artifetch\"\nversion = \"9.9.9\"\n\n[dependencies]\nx = { version = \"1\" }\n",
+        )
+        .unwrap();
+        for sub in ["toolcache", "temp", "home", "fakebin"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
         let p = |s: &str| dir.path().join(s).to_str().unwrap().to_string();
@@ -191,25 +103,41 @@ impl Runner {
                 format!("{}:/usr/bin:/bin", p("fakebin")),
             ),
             ("HOME".to_string(), p("home")),
+            ("GITHUB_ACTIONS".to_string(), "true".to_string()),
             ("GITHUB_ACTION_PATH".to_string(), p("action")),
             ("RUNNER_TOOL_CACHE".to_string(), p("toolcache")),
             ("RUNNER_TEMP".to_string(), p("temp")),
             ("GITHUB_OUTPUT".to_string(), p("output")),
             ("RUNNER_OS".to_string(), "Linux".to_string()),
             ("RUNNER_ARCH".to_string(), "X64".to_string()),
-            (
-                "ARTIFETCH_RELEASE_BASE_URL".to_string(),
-                server.url("/releases/download"),
-            ),
             ("ARTIFETCH_RETRY_DELAY".to_string(), "0".to_string()),
             ("ARTIFETCH_DOWNLOAD_ATTEMPTS".to_string(), "3".to_string()),
         ]);
-        Runner {
+        let r = Runner {
             dir,
             server,
             assets,
             env,
+        };
+        r.checksums(&r.checksums_text(REPO));
+        r
+    }
+
+    fn checksums_text(&self, repo: &str) -> String {
+        let mut text = format!(
+            "# test checksums\n# version: {VERSION}\n# repository: {repo}\n# server: {}\n",
+            self.server.url("")
+        );
+        for (_, _, target, exe) in PLATFORMS {
+            let (archive, binary) = &self.assets[*target];
+            text.push_str(&format!(
+                "{}  {}\n{}  artifetch-{target}/artifetch{exe}\n",
+                sha256_hex(archive),
+                asset_name(target),
+                sha256_hex(binary)
+            ));
         }
+        text
     }
 
     fn set(&mut self, key: &str, value: &str) -> &mut Self {
@@ -225,25 +153,8 @@ impl Runner {
         std::fs::write(self.path("action/checksums.txt"), text).unwrap();
     }
 
-    /// A fake `cargo` first on PATH: logs its arguments and "installs" a script into --root.
     fn fake_cargo(&self) {
-        write_exec(
-            &self.path("fakebin/cargo"),
-            &format!(
-                r#"#!/bin/sh
-echo "$@" >> '{log}'
-root=""
-while [ $# -gt 0 ]; do
-  if [ "$1" = "--root" ]; then root="$2"; fi
-  shift
-done
-mkdir -p "$root/bin"
-printf '#!/bin/sh\necho "artifetch 9.9.9 (built from source)"\n' > "$root/bin/artifetch"
-chmod +x "$root/bin/artifetch"
-"#,
-                log = self.path("cargo.log").display()
-            ),
-        );
+        fake_cargo(&self.path("fakebin"), &self.path("cargo.log"));
     }
 
     fn cargo_calls(&self) -> String {
@@ -254,6 +165,8 @@ chmod +x "$root/bin/artifetch"
         let _ = std::fs::remove_file(self.path("output"));
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh");
         let out = Command::new("/bin/bash")
+            .arg("--noprofile")
+            .arg("--norc")
             .arg(script)
             .env_clear()
             .envs(&self.env)
@@ -267,6 +180,7 @@ chmod +x "$root/bin/artifetch"
             .map(str::to_string);
         Outcome {
             code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             path,
         }
@@ -276,6 +190,11 @@ chmod +x "$root/bin/artifetch"
 impl Outcome {
     fn ok(&self) -> &str {
         assert_eq!(self.code, 0, "install failed:\n{}", self.stderr);
+        assert!(
+            !self.stdout.contains("::error"),
+            "an error annotation on success:\n{}",
+            self.stdout
+        );
         self.path
             .as_deref()
             .expect("path= written to GITHUB_OUTPUT")
@@ -284,6 +203,11 @@ impl Outcome {
     fn failed(&self, needles: &[&str]) {
         assert_eq!(self.code, 1, "expected failure:\n{}", self.stderr);
         assert!(self.path.is_none(), "no path on failure");
+        assert!(
+            self.stdout.starts_with("::error title=artifetch install::"),
+            "one error annotation:\n{}",
+            self.stdout
+        );
         for n in needles {
             assert!(
                 self.stderr.contains(n),
@@ -291,6 +215,14 @@ impl Outcome {
                 self.stderr
             );
         }
+    }
+
+    /// The `::warning` annotations printed.
+    fn warnings(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("::warning title=artifetch install::"))
+            .collect()
     }
 }
 
@@ -300,11 +232,21 @@ fn run_binary(path: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
 #[test]
 fn picks_the_asset_for_each_runner_platform_and_caches_it() {
     let mut r = Runner::new();
-    for (os, arch, target, exe) in PLATFORMS {
+    let mut platforms = PLATFORMS.to_vec();
+    // Windows on Arm: the x64 build, which runs under emulation.
+    platforms.push(("Windows", "ARM64", "x86_64-pc-windows-msvc", ".exe"));
+    for (os, arch, target, exe) in platforms {
         r.set("RUNNER_OS", os).set("RUNNER_ARCH", arch);
+        // One runner has one OS: Linux X64 and Windows X64 share the tool cache's `x64`.
+        let _ = std::fs::remove_dir_all(r.path("toolcache/artifetch"));
         let before = r.server.requests().len();
         let o = r.install();
         let path = o.ok();
@@ -319,33 +261,35 @@ fn picks_the_asset_for_each_runner_platform_and_caches_it() {
         );
         assert_eq!(
             r.server.requests()[before..],
-            [format!(
-                "/releases/download/{VERSION}/{}",
-                asset_name(target)
-            )],
+            [release_path(REPO, target)],
             "{os}/{arch}"
         );
         assert!(o.stderr.contains("sha256 verified"), "{}", o.stderr);
+        assert!(o.stderr.contains("(artifetch 9.9.9)"), "{}", o.stderr);
+        assert!(o.warnings().is_empty(), "{}", o.stdout);
     }
-    assert_eq!(r.assets.len(), PLATFORMS.len());
 }
 
 #[test]
-fn unsupported_or_missing_platform_is_a_precise_error() {
+fn unsupported_platform_reaches_the_source_build() {
     let mut r = Runner::new();
-    for (os, arch) in [
-        ("Linux", "ARM"),
-        ("Windows", "ARM64"),
-        ("Linux", "X86"),
-        ("FreeBSD", "X64"),
-    ] {
+    for (os, arch) in [("Linux", "ARM"), ("Linux", "X86"), ("FreeBSD", "X64")] {
         r.set("RUNNER_OS", os).set("RUNNER_ARCH", arch);
         r.install().failed(&[
             "no prebuilt artifetch",
             &format!("RUNNER_OS='{os}' RUNNER_ARCH='{arch}'"),
-            "Linux X64/ARM64, macOS X64/ARM64, Windows X64",
+            "Linux X64/ARM64, macOS X64/ARM64, Windows X64/ARM64",
+            "cargo (not on PATH)",
         ]);
     }
+    r.fake_cargo();
+    let o = r.install();
+    assert!(run_binary(o.ok()).contains("built from source"));
+    assert!(
+        o.warnings()[0].contains("no prebuilt artifetch") && o.warnings()[0].contains("crates.io"),
+        "{}",
+        o.stdout
+    );
     r.env.remove("RUNNER_ARCH");
     r.install().failed(&["both must be set"]);
     assert!(r.server.requests().is_empty());
@@ -354,27 +298,44 @@ fn unsupported_or_missing_platform_is_a_precise_error() {
 #[test]
 fn checksum_mismatch_is_refused_and_nothing_is_cached() {
     let r = Runner::new();
-    let path = format!(
-        "/releases/download/{VERSION}/{}",
-        asset_name(PLATFORMS[0].2)
+    let target = PLATFORMS[0].2;
+    r.server.route(
+        &release_path(REPO, target),
+        vec![(200, b"tampered bytes".to_vec())],
     );
-    r.server
-        .route(&path, vec![(200, b"tampered bytes".to_vec())]);
     r.fake_cargo(); // a mismatch is fatal: no fallback may hide it
     let o = r.install();
     o.failed(&[
         "checksum mismatch",
-        &sha256_hex(&r.assets[PLATFORMS[0].2]),
+        &sha256_hex(&r.assets[target].0),
         &sha256_hex(b"tampered bytes"),
         "not used",
     ]);
     assert!(r.cargo_calls().is_empty());
     assert!(!r.path("toolcache/artifetch/9.9.9/x64").exists());
-    assert!(!r.path("toolcache/artifetch/9.9.9/x64.complete").exists());
 }
 
 #[test]
-fn cache_hit_skips_the_download() {
+fn a_binary_that_differs_from_its_recorded_hash_is_refused() {
+    let r = Runner::new();
+    let target = PLATFORMS[0].2;
+    // The archive hash is recorded for this archive, but the binary inside is another one.
+    let (archive, _) = asset_with(r.dir.path(), target, "", "echo 'artifetch 9.9.9 (other)'");
+    r.server
+        .route(&release_path(REPO, target), vec![(200, archive.clone())]);
+    let text = r
+        .checksums_text(REPO)
+        .replace(&sha256_hex(&r.assets[target].0), &sha256_hex(&archive));
+    r.checksums(&text);
+    r.install().failed(&[
+        "checksum mismatch for artifetch inside artifetch-x86_64-unknown-linux-musl.tar.gz",
+        &sha256_hex(&r.assets[target].1),
+    ]);
+    assert!(!r.path("toolcache/artifetch/9.9.9/x64").exists());
+}
+
+#[test]
+fn cache_hit_rehashes_the_binary_and_refuses_a_planted_one() {
     let r = Runner::new();
     let first = r.install();
     let first_path = first.ok().to_string();
@@ -382,53 +343,169 @@ fn cache_hit_skips_the_download() {
     let second = r.install();
     assert_eq!(second.ok(), first_path);
     assert!(
-        second.stderr.contains("tool cache hit"),
+        second.stderr.contains("tool cache hit") && second.stderr.contains("sha256 verified"),
         "{}",
         second.stderr
     );
-    assert_eq!(
-        r.server.requests().len(),
-        1,
-        "the server saw a second request"
-    );
+    assert_eq!(r.server.requests().len(), 1, "no second download");
 
-    // A cache entry for another build (marker with a different checksum) is not trusted.
-    std::fs::write(
-        r.path("toolcache/artifetch/9.9.9/x64.complete"),
-        "0".repeat(64),
-    )
-    .unwrap();
+    // An earlier job plants its own binary where the cache entry is.
+    let planted = r.path("planted");
+    write_exec(
+        Path::new(&first_path),
+        &format!(
+            "#!/bin/sh\ntouch '{}'\necho 'artifetch 9.9.9'\n",
+            planted.display()
+        ),
+    );
     let third = r.install();
-    third.ok();
+    assert_eq!(third.ok(), first_path);
+    assert!(!planted.exists(), "the planted binary ran");
+    assert!(
+        third.warnings()[0].contains("ignoring") && third.warnings()[0].contains("planted"),
+        "{}",
+        third.stdout
+    );
     assert!(!third.stderr.contains("tool cache hit"), "{}", third.stderr);
-    assert_eq!(r.server.requests().len(), 2);
+    assert_eq!(r.server.requests().len(), 2, "downloaded again");
+    assert_eq!(
+        std::fs::read(&first_path).unwrap(),
+        r.assets[PLATFORMS[0].2].1
+    );
+}
+
+#[test]
+fn unwritable_tool_cache_falls_back_to_runner_temp() {
+    let mut r = Runner::new();
+    // A regular file where the tool cache should be: every mkdir under it fails.
+    std::fs::write(r.path("cache-file"), "x").unwrap();
+    r.set("RUNNER_TOOL_CACHE", r.path("cache-file").to_str().unwrap());
+    let o = r.install();
+    let path = o.ok();
+    assert!(Path::new(path).starts_with(r.path("temp")), "{path}");
+    assert!(run_binary(path).contains("fake x86_64-unknown-linux-musl"));
+    assert!(
+        o.warnings()[0].contains("cannot write to the tool cache"),
+        "{}",
+        o.stdout
+    );
+}
+
+#[test]
+fn unwritable_runner_temp_and_output_are_errors() {
+    let mut r = Runner::new();
+    std::fs::write(r.path("temp-file"), "x").unwrap();
+    r.set("RUNNER_TEMP", r.path("temp-file").to_str().unwrap());
+    r.install()
+        .failed(&["cannot create a temporary directory", "RUNNER_TEMP"]);
+
+    let mut r = Runner::new();
+    std::fs::create_dir(r.path("output-dir")).unwrap();
+    r.set("GITHUB_OUTPUT", r.path("output-dir").to_str().unwrap());
+    let o = r.install();
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("cannot write the step output"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn a_binary_that_does_not_run_fails_the_step() {
+    let r = Runner::new();
+    let target = PLATFORMS[0].2;
+    let (archive, binary) = asset_with(r.dir.path(), target, "", "exit 3");
+    r.server
+        .route(&release_path(REPO, target), vec![(200, archive.clone())]);
+    let text = r
+        .checksums_text(REPO)
+        .replace(&sha256_hex(&r.assets[target].0), &sha256_hex(&archive))
+        .replace(&sha256_hex(&r.assets[target].1), &sha256_hex(&binary));
+    r.checksums(&text);
+    r.install()
+        .failed(&["does not run on this runner", "exited with 3"]);
+}
+
+/// issue 10, bug 9: with GITHUB_TOKEN set a binary may print `::add-mask::<token>`; the
+/// installer logs no output of the binary as is.
+#[test]
+fn the_binary_output_is_never_logged_verbatim() {
+    let mut r = Runner::new();
+    let target = PLATFORMS[0].2;
+    let (archive, binary) = asset_with(
+        r.dir.path(),
+        target,
+        "",
+        "echo \"::add-mask::${GITHUB_TOKEN:-s3cret-in-output}\"; echo 'artifetch 9.9.9 ::warning::x'",
+    );
+    r.server
+        .route(&release_path(REPO, target), vec![(200, archive.clone())]);
+    let text = r
+        .checksums_text(REPO)
+        .replace(&sha256_hex(&r.assets[target].0), &sha256_hex(&archive))
+        .replace(&sha256_hex(&r.assets[target].1), &sha256_hex(&binary));
+    r.checksums(&text);
+    r.set("GITHUB_TOKEN", "ghs_tokenvalue");
+    let o = r.install();
+    o.ok();
+    let all = format!("{}{}", o.stdout, o.stderr);
+    for secret in [
+        "ghs_tokenvalue",
+        "s3cret-in-output",
+        "::add-mask::",
+        "::warning::x",
+    ] {
+        assert!(!all.contains(secret), "{secret} logged:\n{all}");
+    }
+    assert!(o.stderr.contains("(artifetch 9.9.9)"), "{}", o.stderr);
 }
 
 #[test]
 fn retries_with_backoff_then_succeeds() {
     let r = Runner::new();
-    let path = format!(
-        "/releases/download/{VERSION}/{}",
-        asset_name(PLATFORMS[0].2)
+    let good = r.assets[PLATFORMS[0].2].0.clone();
+    r.server.route(
+        &release_path(REPO, PLATFORMS[0].2),
+        vec![(503, vec![]), (502, vec![]), (200, good)],
     );
-    let good = r.assets[PLATFORMS[0].2].clone();
-    r.server
-        .route(&path, vec![(503, vec![]), (502, vec![]), (200, good)]);
     let o = r.install();
     o.ok();
     assert_eq!(r.server.requests().len(), 3);
-    assert!(o.stderr.contains("attempt 1 of 3"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("HTTP 503 (attempt 1 of 3)"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn not_in_the_release_is_said_so_and_not_retried() {
+    let r = Runner::new();
+    r.server.route(
+        &release_path(REPO, PLATFORMS[0].2),
+        vec![(404, b"Not Found".to_vec())],
+    );
+    let o = r.install();
+    o.failed(&[
+        "artifetch-x86_64-unknown-linux-musl.tar.gz is not in the release v9.9.9 of owner/artifetch (HTTP 404",
+        "binary-url (not set)",
+        "cargo (not on PATH)",
+        "set the input 'binary-url'",
+    ]);
+    assert!(!o.stderr.contains("unreachable"), "{}", o.stderr);
+    assert_eq!(r.server.requests().len(), 1, "a 404 is not retried");
 }
 
 #[test]
 fn mirror_is_used_when_the_release_is_unreachable_and_still_verified() {
     let mut r = Runner::new();
     let target = PLATFORMS[1].2;
-    let release = format!("/releases/download/{VERSION}/{}", asset_name(target));
+    let release = release_path(REPO, target);
     r.server.route(&release, vec![(503, vec![])]);
     r.server.route(
         &format!("/mirror/{}", asset_name(target)),
-        vec![(200, r.assets[target].clone())],
+        vec![(200, r.assets[target].0.clone())],
     );
     let mirror = r.server.url("/mirror/");
     r.set("RUNNER_ARCH", "ARM64")
@@ -457,22 +534,30 @@ fn mirror_is_used_when_the_release_is_unreachable_and_still_verified() {
 }
 
 #[test]
-fn falls_back_to_cargo_when_the_release_is_unreachable() {
+fn unreachable_release_shows_curls_error_and_falls_back_to_cargo_with_a_warning() {
     let mut r = Runner::new();
-    // Nothing listens on this port.
-    let closed = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = closed_port(); // nothing listens there
     r.set(
-        "ARTIFETCH_RELEASE_BASE_URL",
-        &format!("http://127.0.0.1:{closed}/releases/download"),
+        "ARTIFETCH_RELEASE_SERVER",
+        &format!("http://127.0.0.1:{port}"),
     );
+    let o = r.install();
+    // curl's own last error line, not "HTTP 000".
+    o.failed(&["curl: (7)", "unreachable after 3 attempt(s)"]);
+    assert!(!o.stderr.contains("HTTP 000"), "{}", o.stderr);
+
     r.fake_cargo();
     let o = r.install();
     let path = o.ok();
     assert!(run_binary(path).contains("built from source"));
     assert!(o.stderr.contains("attempt 2 of 3"), "retried: {}", o.stderr);
+    let warning = o.warnings()[0];
+    assert!(
+        warning.contains("building artifetch from source")
+            && warning.contains("could not be downloaded")
+            && warning.contains("crates.io"),
+        "{warning}"
+    );
     let calls = r.cargo_calls();
     assert!(
         calls.contains(&format!(
@@ -484,21 +569,17 @@ fn falls_back_to_cargo_when_the_release_is_unreachable() {
 }
 
 #[test]
-fn without_cargo_or_mirror_the_error_names_both_options() {
-    let r = Runner::new();
-    let path = format!(
-        "/releases/download/{VERSION}/{}",
-        asset_name(PLATFORMS[0].2)
-    );
-    r.server.route(&path, vec![(500, vec![])]);
-    r.install().failed(&[
-        "cannot install artifetch",
-        "binary-url (not set)",
-        "cargo (not on PATH)",
-        "set the input 'binary-url'",
-        "put Rust's cargo",
-    ]);
-    assert_eq!(r.server.requests().len(), 3, "three attempts");
+fn curl_or_tar_missing_is_named() {
+    let mut r = Runner::new();
+    for tool in ["curl", "tar"] {
+        let bin = path_without(&r.path(&format!("no-{tool}")), &[tool, "cargo"]);
+        r.set("PATH", bin.to_str().unwrap());
+        r.install().failed(&[
+            &format!("{tool} not on PATH: cannot download the release binary"),
+            &format!("Install {tool}"),
+        ]);
+    }
+    assert!(r.server.requests().is_empty());
 }
 
 #[test]
@@ -508,14 +589,61 @@ fn no_recorded_checksum_refuses_every_download() {
     for text in ["", "# comments only, an unreleased ref\n"] {
         r.checksums(text);
         r.install().failed(&[
-            "no checksum for artifetch-x86_64-unknown-linux-musl.tar.gz",
-            "refusing to download",
+            "no release checksums",
             "cargo (not on PATH)",
+            "uses: <owner>/artifetch@vX.Y.Z",
         ]);
     }
     std::fs::remove_file(r.path("action/checksums.txt")).unwrap();
     r.fake_cargo();
     let o = r.install();
     assert!(run_binary(o.ok()).contains("built from source"));
+    assert!(
+        o.warnings()[0].contains("no release checksums"),
+        "{}",
+        o.stdout
+    );
     assert!(r.server.requests().is_empty(), "{:?}", r.server.requests());
+}
+
+#[test]
+fn checksums_of_another_version_than_cargo_toml_build_from_source() {
+    let r = Runner::new();
+    std::fs::write(
+        r.path("action/Cargo.toml"),
+        "[package]\nname = \"artifetch\"\nversion = \"9.10.0\"\n",
+    )
+    .unwrap();
+    r.install().failed(&[
+        "checksums.txt is for v9.9.9 but Cargo.toml at this ref says v9.10.0",
+        "cargo (not on PATH)",
+    ]);
+    r.fake_cargo();
+    let o = r.install();
+    assert!(run_binary(o.ok()).contains("built from source"));
+    assert!(o.warnings()[0].contains("not that release"), "{}", o.stdout);
+    assert!(r.server.requests().is_empty(), "{:?}", r.server.requests());
+}
+
+#[test]
+fn the_repository_comes_from_checksums() {
+    let r = Runner::new();
+    let fork = "someone/artifetch-fork";
+    r.server.route(
+        &release_path(fork, PLATFORMS[0].2),
+        vec![(200, r.assets[PLATFORMS[0].2].0.clone())],
+    );
+    r.checksums(&r.checksums_text(fork));
+    r.install().ok();
+    assert_eq!(r.server.requests(), [release_path(fork, PLATFORMS[0].2)]);
+}
+
+#[test]
+fn annotations_cannot_start_another_workflow_command() {
+    let mut r = Runner::new();
+    r.set("RUNNER_OS", "Plan9\n::error::injected");
+    let o = r.install();
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout.lines().count(), 1, "{}", o.stdout);
+    assert!(o.stdout.contains("%0A::error::injected"), "{}", o.stdout);
 }

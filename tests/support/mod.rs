@@ -33,6 +33,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    #[track_caller]
     pub fn ok(&self) -> &Self {
         assert_eq!(
             self.code, 0,
@@ -42,6 +43,7 @@ impl Outcome {
         self
     }
 
+    #[track_caller]
     pub fn failed(&self) -> &Self {
         assert_eq!(
             self.code, 1,
@@ -67,6 +69,7 @@ impl Outcome {
     }
 
     /// Exactly one `::error::` line, and it contains every needle.
+    #[track_caller]
     pub fn one_error(&self, needles: &[&str]) -> &Self {
         let errors = self.errors();
         assert_eq!(
@@ -175,6 +178,7 @@ impl World {
 
     /// Nothing was left in RUNNER_TEMP but the manifest files the outputs point to (kept for
     /// later steps; the runner empties RUNNER_TEMP after the job).
+    #[track_caller]
     pub fn assert_temp_clean(&self) {
         let left: Vec<_> = std::fs::read_dir(self.temp())
             .unwrap()
@@ -214,10 +218,17 @@ pub fn parse_outputs(file: &Path) -> BTreeMap<String, String> {
     out
 }
 
-/// Every regular file under `dir`, as relative paths with contents.
-pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+/// What [`walk`] finds at one path.
+pub enum Found {
+    Dir,
+    File(Vec<u8>),
+    Symlink(PathBuf),
+}
+
+/// Everything under `dir`, depth first, as `/`-separated relative paths; symlinks are reported,
+/// never followed. A missing `dir` is empty. The one walker the test helpers share.
+pub fn walk(dir: &Path) -> Vec<(String, Found)> {
+    fn go(base: &Path, dir: &Path, out: &mut Vec<(String, Found)>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -229,17 +240,31 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            if meta.is_dir() {
-                walk(base, &p, out);
-            } else if meta.is_file() {
-                out.insert(rel, std::fs::read(&p).unwrap());
+            if meta.file_type().is_symlink() {
+                out.push((rel, Found::Symlink(std::fs::read_link(&p).unwrap())));
+            } else if meta.is_dir() {
+                out.push((rel, Found::Dir));
+                go(base, &p, out);
             } else {
-                out.insert(format!("{rel} -> symlink"), Vec::new());
+                out.push((rel, Found::File(std::fs::read(&p).unwrap())));
             }
         }
     }
-    walk(dir, dir, &mut out);
+    let mut out = Vec::new();
+    go(dir, dir, &mut out);
     out
+}
+
+/// Every regular file under `dir`, as relative paths with contents (symlinks marked).
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walk(dir)
+        .into_iter()
+        .filter_map(|(rel, found)| match found {
+            Found::Dir => None,
+            Found::File(data) => Some((rel, data)),
+            Found::Symlink(_) => Some((format!("{rel} -> symlink"), Vec::new())),
+        })
+        .collect()
 }
 
 pub fn names(tree: &BTreeMap<String, Vec<u8>>) -> Vec<&str> {
@@ -290,29 +315,17 @@ impl World {
 /// Everything under `dir` (directories, files with contents, symlinks with targets), so that
 /// "left exactly as it was" and "nothing else created" can be compared. Missing dir: empty.
 pub fn listing(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
-            if meta.file_type().is_symlink() {
-                let t = std::fs::read_link(&p).unwrap();
-                out.insert(rel, format!("symlink -> {}", t.display()));
-            } else if meta.is_dir() {
-                out.insert(rel.clone(), "dir".into());
-                walk(base, &p, out);
-            } else {
-                let data = std::fs::read(&p).unwrap();
-                out.insert(rel, format!("file {}", String::from_utf8_lossy(&data)));
-            }
-        }
-    }
-    walk(dir, dir, &mut out);
-    out
+    walk(dir)
+        .into_iter()
+        .map(|(rel, found)| {
+            let what = match found {
+                Found::Dir => "dir".to_string(),
+                Found::File(data) => format!("file {}", String::from_utf8_lossy(&data)),
+                Found::Symlink(t) => format!("symlink -> {}", t.display()),
+            };
+            (rel, what)
+        })
+        .collect()
 }
 
 /// Names directly inside `dir`.
