@@ -59,6 +59,10 @@ pub struct Done {
     pub elapsed: Duration,
 }
 
+/// What the extraction task hands back: destination, files, bytes, warnings, manifest, files
+/// matched against pins.
+type Placed = (PathBuf, u64, u64, Vec<String>, Manifest, Option<usize>);
+
 /// One artifact's outcome, in plan order.
 #[derive(Debug)]
 pub struct Fetched {
@@ -148,7 +152,7 @@ impl Fetcher {
         let bytes = download.bytes;
         let sha256 = download.sha256.clone();
         let placed =
-            tokio::task::spawn_blocking(move || -> Result<(PathBuf, u64, u64, Vec<String>, Manifest, Option<usize>)> {
+            tokio::task::spawn_blocking(move || -> Result<Placed> {
                 // Right before anything is written: a symlink planted at `path/<name>` is refused.
                 extract::check_destination(&settings.path, &dest)
                     .with_context(|| format!("artifact '{name}'"))?;

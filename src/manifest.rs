@@ -110,7 +110,7 @@ impl Manifest {
     pub fn of_dir(root: &Path) -> Result<Manifest> {
         let mut entries = Vec::new();
         let mut files: Vec<(PathBuf, Vec<u8>, bool)> = Vec::new();
-        walk(root, &mut Vec::new(), &mut entries, &mut files)?;
+        walk(root, &[], &mut entries, &mut files)?;
         let hashed = hash_all(&files)?;
         for ((_, rel, executable), (size, sha256)) in files.into_iter().zip(hashed) {
             entries.push(Entry {
@@ -229,7 +229,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Collects symlinks and empty directories into `entries` and regular files into `files`.
 fn walk(
     dir: &Path,
-    rel: &mut Vec<u8>,
+    rel: &[u8],
     entries: &mut Vec<Entry>,
     files: &mut Vec<(PathBuf, Vec<u8>, bool)>,
 ) -> Result<()> {
@@ -242,7 +242,7 @@ fn walk(
         let path = item.path();
         let meta = std::fs::symlink_metadata(&path)
             .with_context(|| format!("cannot inspect {}", path.display()))?;
-        let mut child = rel.clone();
+        let mut child = rel.to_vec();
         if !child.is_empty() {
             child.push(b'/');
         }
@@ -258,7 +258,7 @@ fn walk(
                 },
             });
         } else if kind.is_dir() {
-            walk(&path, &mut child, entries, files)?;
+            walk(&path, &child, entries, files)?;
         } else if kind.is_file() {
             files.push((path, child, executable(&meta)));
         } else {
@@ -270,7 +270,7 @@ fn walk(
     }
     if !any && !rel.is_empty() {
         entries.push(Entry {
-            path: rel.clone(),
+            path: rel.to_vec(),
             kind: Kind::Dir,
         });
     }
@@ -311,8 +311,8 @@ fn hash_all(files: &[(PathBuf, Vec<u8>, bool)]) -> Result<Vec<(u64, String)>> {
         .clamp(1, 8)
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<(u64, String)>>>> =
-        Mutex::new((0..files.len()).map(|_| None).collect());
+    type Slot = Option<Result<(u64, String)>>;
+    let results: Mutex<Vec<Slot>> = Mutex::new((0..files.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
