@@ -72,16 +72,24 @@ pub struct Fetched {
 
 impl Fetcher {
     pub async fn fetch_all(self: &Arc<Self>, plan: &Plan) -> Vec<Fetched> {
+        // Several artifacts into one directory: placed one at a time in plan order (name, then
+        // id), so a file in more than one of them ends up the same on every run.
+        let merge = (self.settings.merge_multiple && plan.items.len() > 1)
+            .then(|| Arc::new(MergeOrder::new(plan.items.len())));
         let mut out: Vec<(usize, Fetched)> =
             futures_util::stream::iter(plan.items.iter().cloned().enumerate())
                 .map(|(index, item)| {
                     let me = Arc::clone(self);
+                    let merge = merge.clone();
                     async move {
                         let mut lines = Vec::new();
+                        // Marks this artifact's turn done however fetch_one ends (even if dropped).
+                        let turn = merge.as_ref().map(|m| m.turn(index));
                         let result = me
-                            .fetch_one(&item, &mut lines)
+                            .fetch_one(&item, &mut lines, turn.as_ref())
                             .await
                             .map_err(|e| format!("{e:#}"));
+                        drop(turn);
                         let title = format!(
                             "Artifact '{}' (id {}, {})",
                             item.artifact.name,
@@ -102,7 +110,12 @@ impl Fetcher {
         out.into_iter().map(|(_, f)| f).collect()
     }
 
-    async fn fetch_one(&self, item: &Item, lines: &mut Vec<String>) -> Result<Done> {
+    async fn fetch_one(
+        &self,
+        item: &Item,
+        lines: &mut Vec<String>,
+        turn: Option<&Turn>,
+    ) -> Result<Done> {
         let started = Instant::now();
         let a = &item.artifact;
         let part = self.workdir.join(format!("{}.download", a.id));
@@ -151,6 +164,10 @@ impl Fetcher {
         let filename = download.filename.clone();
         let bytes = download.bytes;
         let sha256 = download.sha256.clone();
+        if let Some(turn) = turn {
+            turn.wait().await;
+        }
+        let merge = turn.map(|t| (Arc::clone(&t.order), a.name.clone()));
         let placed =
             tokio::task::spawn_blocking(move || -> Result<Placed> {
                 // Right before anything is written: a symlink planted at `path/<name>` is refused.
@@ -188,7 +205,12 @@ impl Fetcher {
                     }]);
                     let files_pinned = settings.pins.check_files(&name, &manifest)?;
                     move_into(&part, &target)?;
-                    return Ok((target, 1, size, Vec::new(), manifest, files_pinned));
+                    let warnings = merge
+                        .map(|(order, name)| order.record(&name, vec![file_name]))
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    return Ok((target, 1, size, warnings, manifest, files_pinned));
                 }
                 let (staging, created) = staging_dir(&workdir, &dest, id)?;
                 let result = extract::extract_zip(
@@ -202,19 +224,26 @@ impl Fetcher {
                     },
                 )
                 .with_context(|| format!("artifact '{name}'"))
-                .and_then(|x| {
+                .and_then(|mut x| {
                     // Described (and compared with the producer's pins) in staging, before the
                     // move: the destination only ever gets files that passed.
                     let manifest = Manifest::of_dir(&staging).with_context(|| {
                         format!("artifact '{name}': cannot list the extracted files")
                     })?;
                     let files_pinned = settings.pins.check_files(&name, &manifest)?;
+                    let files = match &merge {
+                        Some(_) => extract::relative_files(&staging)?,
+                        None => Vec::new(),
+                    };
                     extract::place(&staging, &dest).with_context(|| {
                         format!(
                             "artifact '{name}': cannot move files into {}",
                             dest.display()
                         )
                     })?;
+                    if let Some((order, name)) = &merge {
+                        x.warnings.extend(order.record(name, files));
+                    }
                     Ok((x, manifest, files_pinned))
                 });
                 let _ = std::fs::remove_dir_all(&staging);
@@ -327,6 +356,89 @@ impl Fetcher {
             Severity::Ignore => {}
         }
         Ok(DigestCheck::Mismatch)
+    }
+}
+
+/// The order in which artifacts merged into one directory are placed, and which artifact placed
+/// each file so far.
+struct MergeOrder {
+    /// Index of the first artifact whose turn is not over; `done` marks those over out of order.
+    next: tokio::sync::watch::Sender<usize>,
+    done: std::sync::Mutex<Vec<bool>>,
+    owners: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+/// One artifact's place in a [`MergeOrder`]; dropping it ends the turn.
+struct Turn {
+    order: Arc<MergeOrder>,
+    index: usize,
+}
+
+/// Collisions listed in one warning, at most.
+const COLLISIONS_SHOWN: usize = 20;
+
+impl MergeOrder {
+    fn new(len: usize) -> Self {
+        Self {
+            next: tokio::sync::watch::Sender::new(0),
+            done: std::sync::Mutex::new(vec![false; len]),
+            owners: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn turn(self: &Arc<Self>, index: usize) -> Turn {
+        Turn {
+            order: Arc::clone(self),
+            index,
+        }
+    }
+
+    /// Records the files `name` placed (relative paths); a warning for those an earlier artifact
+    /// placed too.
+    fn record(&self, name: &str, files: Vec<String>) -> Option<String> {
+        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        let mut clashes: Vec<(String, String)> = Vec::new();
+        for file in files {
+            if let Some(prev) = owners.insert(file.clone(), name.to_owned()) {
+                clashes.push((file, prev));
+            }
+        }
+        if clashes.is_empty() {
+            return None;
+        }
+        clashes.sort();
+        let total = clashes.len();
+        let shown: Vec<String> = clashes
+            .iter()
+            .take(COLLISIONS_SHOWN)
+            .map(|(file, prev)| format!("{file} (from '{prev}')"))
+            .collect();
+        let more = if total > COLLISIONS_SHOWN {
+            format!(" and {} more", total - COLLISIONS_SHOWN)
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "merge-multiple: {total} file(s) also in an earlier artifact were replaced by this one (artifacts are placed in name order, then id; the last wins): {}{more}",
+            shown.join(", ")
+        ))
+    }
+}
+
+impl Turn {
+    /// Waits until every artifact before this one has been placed (or has failed).
+    async fn wait(&self) {
+        let mut rx = self.order.next.subscribe();
+        let _ = rx.wait_for(|&next| next >= self.index).await;
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut done = self.order.done.lock().unwrap_or_else(|e| e.into_inner());
+        done[self.index] = true;
+        let next = done.iter().position(|d| !d).unwrap_or(done.len());
+        self.order.next.send_replace(next);
     }
 }
 

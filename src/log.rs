@@ -9,17 +9,53 @@
 //! never start a new line that the runner would read as a workflow command.
 
 use std::io::Write;
+use std::sync::{Arc, RwLock};
 
-/// Log lines and annotations. Cheap to clone; every stage holds one.
+/// Log lines and annotations. Cheap to clone; every stage holds one, and all clones share the
+/// secrets to redact.
 #[derive(Debug, Clone)]
 pub struct Log {
     actions: bool,
     debug: bool,
+    secrets: Arc<RwLock<Vec<String>>>,
 }
+
+/// Shorter secrets are not redacted: a token of 1 to 3 characters is not a real token, and
+/// replacing every `a` or `t` in the log would make it unreadable.
+const MIN_SECRET: usize = 4;
+
+/// Query parameters of signed URLs (Azure SAS, S3, GCS) whose values grant or describe access.
+const SIGNED_QUERY: &[&str] = &[
+    "sig",
+    "se",
+    "sv",
+    "st",
+    "sp",
+    "sr",
+    "spr",
+    "skoid",
+    "sktid",
+    "skt",
+    "ske",
+    "sks",
+    "skv",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
+    "signature",
+    "token",
+    "access_token",
+];
 
 impl Log {
     pub fn new(actions: bool, debug: bool) -> Log {
-        Log { actions, debug }
+        Log {
+            actions,
+            debug,
+            secrets: Arc::default(),
+        }
     }
 
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Log {
@@ -39,7 +75,21 @@ impl Log {
 
     /// A message made safe for one log line.
     fn text(&self, msg: &str) -> String {
-        neutralise(msg)
+        neutralise(&self.redact(msg))
+    }
+
+    /// `text` with every secret given to [`Log::mask`] and every signed-URL query value replaced
+    /// by `***`: for anything that leaves the process (log, summary, outputs) and may hold
+    /// server text, since a server may echo the token or a signed URL back.
+    pub fn redact(&self, text: &str) -> String {
+        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
+        let mut out = text.to_string();
+        for secret in secrets.iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+            }
+        }
+        redact_signed_query(&out)
     }
 
     /// Request-level detail, only with `RUNNER_DEBUG=1`. Never pass a token or signed query here.
@@ -103,8 +153,17 @@ impl Log {
         }
     }
 
-    /// Tells the runner to mask `secret` in every later log line.
+    /// Tells the runner to mask `secret` in every later log line, and redacts it from every
+    /// later message ourselves (outside Actions nobody else would).
     pub fn mask(&self, secret: &str) {
+        if secret.len() >= MIN_SECRET {
+            let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+            if !secrets.iter().any(|s| s == secret) {
+                secrets.push(secret.to_string());
+                // Longest first, so that a secret containing another is replaced whole.
+                secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            }
+        }
         if self.actions && !secret.is_empty() {
             println!("::add-mask::{}", escape_data(secret));
         }
@@ -139,6 +198,39 @@ pub fn neutralise(s: &str) -> String {
     out
 }
 
+/// Replaces the value of each [`SIGNED_QUERY`] parameter (after `?` or `&`, any case) by `***`.
+fn redact_signed_query(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    while i < bytes.len() {
+        if matches!(bytes[i], b'?' | b'&') {
+            let rest = &lower[i + 1..];
+            let hit = SIGNED_QUERY.iter().find(|name| {
+                rest.starts_with(*name) && rest.as_bytes().get(name.len()) == Some(&b'=')
+            });
+            if let Some(name) = hit {
+                let start = i + 1 + name.len() + 1;
+                let end = text[start..]
+                    .find(|c: char| {
+                        c == '&' || c == '#' || c.is_whitespace() || "\"'<>()[]{}|\\`".contains(c)
+                    })
+                    .map_or(text.len(), |n| start + n);
+                out.push_str(&text[copied..start]);
+                out.push_str("***");
+                copied = end;
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
 /// Characters that change how text around them displays without showing themselves.
 pub fn is_invisible_format(c: char) -> bool {
     matches!(c,
@@ -161,7 +253,22 @@ pub(crate) fn escape_data(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{escape_data, neutralise};
+    use super::{Log, escape_data, neutralise};
+
+    #[test]
+    fn secrets_and_signed_query_values_are_redacted() {
+        let log = Log::new(false, false);
+        log.mask("ghs_secret");
+        log.mask("abc");
+        assert_eq!(
+            log.redact(
+                "token ghs_secret at https://b/x?sv=1&SE=2&sig=a%2Bb&X-Amz-Signature=z#f and abc"
+            ),
+            "token *** at https://b/x?sv=***&SE=***&sig=***&X-Amz-Signature=***#f and abc"
+        );
+        assert_eq!(log.redact("case=1&sex=2 ?sig"), "case=1&sex=2 ?sig");
+        assert_eq!(log.redact("é?sig=é&x=1"), "é?sig=***&x=1");
+    }
 
     #[test]
     fn escaping() {

@@ -155,6 +155,11 @@ fn layout(settings: &Settings, chosen: Vec<Artifact>) -> Result<Plan> {
         || settings.skip_decompress
         || matches!(settings.selection, Selection::Name(_))
         || chosen.len() == 1;
+    let mut chosen = chosen;
+    if settings.merge_multiple {
+        // The placing order when several artifacts hold the same file: the last one wins.
+        chosen.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    }
     let items = chosen
         .into_iter()
         .map(|artifact| {

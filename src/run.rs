@@ -172,7 +172,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     let (run, plan) = match find(&settings, &github, &log).await? {
         Found::Plan(run, plan) => (run, plan),
         Found::Nothing(msg, run) => {
-            finish(&sinks, &report(run.as_ref(), &[], &[]))?;
+            finish(&sinks, &log, &report(run.as_ref(), &[], &[]))?;
             return match settings.if_no_artifact_found {
                 NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
                 NotFound::Warn => {
@@ -206,7 +206,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
                 item.dest.display()
             ));
         }
-        finish(&sinks, &report(Some(&run), &[], &plan.items))?;
+        finish(&sinks, &log, &report(Some(&run), &[], &plan.items))?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -230,7 +230,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     if settings.search.delete_after {
         delete_fetched(&settings, &github, &log, &fetched).await;
     }
-    finish(&sinks, &report(Some(&run), &fetched, &[]))?;
+    finish(&sinks, &log, &report(Some(&run), &fetched, &[]))?;
 
     let failed: Vec<&str> = fetched
         .iter()
@@ -363,17 +363,22 @@ async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, fetched
     }
 }
 
-fn finish(sinks: &Sinks, report: &RunReport) -> Result<()> {
+/// Writes outputs and the summary, with secrets redacted: both may quote server text.
+fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
     if let Some(file) = &sinks.output {
         // The manifest files exist only to be named by outputs.
         let written = crate::handoff::write_manifests(report.settings, report.fetched)?;
         let mut outputs = report.outputs();
         outputs.extend(crate::handoff::outputs(report.fetched, written.as_ref()));
+        let outputs: Vec<(&str, String)> = outputs
+            .into_iter()
+            .map(|(name, value)| (name, log.redact(&value)))
+            .collect();
         write_outputs(file, &outputs)?;
     }
     if let Some(file) = &sinks.summary {
         let pinned = crate::handoff::summary(report.settings, report.fetched);
-        write_summary(file, &(report.summary() + &pinned))?;
+        write_summary(file, &log.redact(&(report.summary() + &pinned)))?;
     }
     Ok(())
 }

@@ -168,6 +168,13 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         .map(str::to_string)
         .or_else(|| var("GITHUB_TOKEN"))
         .context("github-token: not set; expected a token (input github-token or GITHUB_TOKEN)")?;
+    // It goes into a header: a line break would only fail there, after five retries. The value
+    // itself is never repeated.
+    if token.chars().any(char::is_control) {
+        bail!(
+            "github-token: contains a line break or control character; expected a token on one line"
+        );
+    }
 
     let repository = raw
         .get("repository")

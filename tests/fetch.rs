@@ -100,6 +100,65 @@ fn all_artifacts_go_to_their_own_directories_and_merge_multiple_merges() {
 }
 
 #[test]
+fn merge_multiple_places_in_name_order_and_warns_about_files_in_several_artifacts() {
+    let w = World::new();
+    let zip = |tag: &str| {
+        zipbuild::ZipBuilder::new()
+            .file("same.txt", format!("from {tag}").as_bytes())
+            .file("dir/x", format!("x from {tag}").as_bytes())
+            .file(&format!("only-{tag}"), b"mine")
+            .build()
+    };
+    // Added so that ids run against names; the first in name order downloads slowest, so any
+    // completion order would let it win.
+    let a = w.add("alpha", zip("alpha"));
+    w.add("gamma", zip("gamma"));
+    w.add(
+        "beta",
+        zipbuild::ZipBuilder::new().file("b.txt", b"B").build(),
+    );
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        &format!("/blob/{a}/"),
+        FaultKind::Delay { ms: 300 },
+    ));
+    let merged = w.root.path().join("merged");
+    let out = w.run(
+        &[
+            ("merge-multiple", "true"),
+            ("path", merged.to_str().unwrap()),
+        ],
+        &[],
+    );
+    out.ok();
+    let t = tree(&merged);
+    assert_eq!(t["same.txt"], b"from gamma");
+    assert_eq!(t["dir/x"], b"x from gamma");
+    assert_eq!(
+        names(&t),
+        vec!["b.txt", "dir/x", "only-alpha", "only-gamma", "same.txt"]
+    );
+    let warnings: Vec<&str> = out
+        .warnings()
+        .into_iter()
+        .filter(|l| l.contains("merge-multiple"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", out.stdout);
+    for needle in [
+        "'gamma'",
+        "2 file(s)",
+        "dir/x (from 'alpha')",
+        "same.txt (from 'alpha')",
+    ] {
+        assert!(
+            warnings[0].contains(needle),
+            "{} lacks {needle}",
+            warnings[0]
+        );
+    }
+}
+
+#[test]
 fn pattern_selects_by_glob_and_one_match_goes_straight_into_path() {
     let w = World::new();
     w.add(

@@ -23,11 +23,6 @@ fn header(k: &str, v: &str) -> (String, String) {
     (k.to_string(), v.to_string())
 }
 
-/// Bytes of every file left under `dir`.
-fn bytes_under(dir: &std::path::Path) -> u64 {
-    tree(dir).values().map(|v| v.len() as u64).sum()
-}
-
 // ------------------------------------------------------------------ blob bodies (bug 2)
 
 #[test]

@@ -160,3 +160,84 @@ fn the_token_is_still_masked_before_a_bad_input_is_reported() {
         Some(format!("::add-mask::{}", w.gh.token()).as_str())
     );
 }
+
+/// A signed blob URL as a storage host would echo it, with the values that grant access.
+const SIGNED: &str = "https://blob.example/x.zip?sv=2025-01-05&se=2026-12-02T06%3A00%3A00Z&sr=b&sp=r&sig=SIGSECRET%2Bxyz&X-Amz-Signature=AMZSECRET";
+
+fn assert_redacted(out: &Outcome, token: &str) {
+    let mut places = vec![
+        ("stdout", out.stdout.clone()),
+        ("stderr", out.stderr.clone()),
+        ("summary", out.summary.clone()),
+    ];
+    for (k, v) in &out.outputs {
+        places.push(("output", format!("{k}={v}")));
+    }
+    for (place, text) in places {
+        for line in text.lines().filter(|l| !l.starts_with("::add-mask::")) {
+            for secret in [token, "SIGSECRET", "AMZSECRET", "2025-01-05", "2026-12-02"] {
+                assert!(!line.contains(secret), "{secret} shown in {place}: {line}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_token_or_signature_echoed_by_a_server_is_redacted_everywhere() {
+    let w = World::new();
+    let id = w.add("dist", zipbuild::sample_zip());
+    let token = w.gh.token();
+    let message = format!("Not Found: token {token} is not valid for {SIGNED}");
+    let body = serde_json::json!({ "message": message }).to_string();
+    for actions in ["true", ""] {
+        w.gh.inject(Fault::status(
+            Origin::Api,
+            &format!("/artifacts/{id}/zip"),
+            404,
+            &body,
+        ));
+        let out = w.run(&[("name", "dist")], &[("GITHUB_ACTIONS", actions)]);
+        out.failed();
+        // What is left still reads: the message and where the secrets were.
+        assert!(out.summary.contains("Not Found"), "{}", out.summary);
+        assert!(
+            out.stdout.contains("token *** is not valid")
+                || out.stderr.contains("token *** is not valid"),
+            "{}{}",
+            out.stdout,
+            out.stderr
+        );
+        assert!(
+            out.artifacts_json()[0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("sig=***")
+        );
+        assert_redacted(&out, &token);
+    }
+}
+
+#[test]
+fn a_token_with_a_line_break_is_refused_at_once() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    for token in ["abc\ndef", "abc\rdef", "abc\u{7}def"] {
+        for (inputs, env) in [
+            (vec![("github-token", token)], vec![]),
+            (vec![], vec![("GITHUB_TOKEN", token)]),
+        ] {
+            let out = w.run(&inputs, &env);
+            out.failed()
+                .one_error(&["github-token", "line break or control character"]);
+            assert!(
+                out.stdout
+                    .lines()
+                    .filter(|l| !l.starts_with("::add-mask::"))
+                    .all(|l| !l.contains("def")),
+                "the token was repeated:\n{}",
+                out.stdout
+            );
+            assert!(w.gh.requests().is_empty(), "a request was sent");
+        }
+    }
+}

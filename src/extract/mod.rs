@@ -98,6 +98,30 @@ pub fn place(staging: &Path, dest: &Path) -> Result<()> {
     place::merge_into(staging, dest)
 }
 
+/// Every file and symlink under `dir`, as relative '/'-joined paths (to tell which files several
+/// merged artifacts share).
+pub fn relative_files(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((at, rel)) = stack.pop() {
+        for entry in fsx::read_dir(&at)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if entry.file_type()?.is_dir() {
+                stack.push((entry.path(), rel));
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Checks the directories between `root` (the `path` input) and `dest` before anything is
 /// written there: `root` must be a directory if it exists (a symlink to one is the user's own
 /// choice), and every existing component below it must be a real directory, never a symlink, which
