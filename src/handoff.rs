@@ -3,7 +3,8 @@
 //! job summary's "Pinned" lines.
 //!
 //! Outputs are small, so per-file data goes to files, not to `$GITHUB_OUTPUT`: both are written
-//! directly under `RUNNER_TEMP` (emptied by the runner after every job), named
+//! next to the `$GITHUB_OUTPUT` file (on a runner, `RUNNER_TEMP/_runner_file_commands`, emptied
+//! after every job; our own temp files in `RUNNER_TEMP` stay gone), named
 //! `artifetch-manifest-<random>.json` / `.sha256`, so several steps of a job never collide.
 
 use std::path::{Path, PathBuf};
@@ -31,7 +32,11 @@ fn done(fetched: &[Fetched]) -> impl Iterator<Item = (&Fetched, &Done)> {
 
 /// Writes the JSON manifest and the `sha256sum -c` file of every artifact fetched; `None` when
 /// none was. `sha256sum` paths are relative to `download-path`, so `cd` there and check.
-pub fn write_manifests(settings: &Settings, fetched: &[Fetched]) -> Result<Option<Written>> {
+pub fn write_manifests(
+    settings: &Settings,
+    fetched: &[Fetched],
+    dir: &Path,
+) -> Result<Option<Written>> {
     if done(fetched).next().is_none() {
         return Ok(None);
     }
@@ -56,9 +61,7 @@ pub fn write_manifests(settings: &Settings, fetched: &[Fetched]) -> Result<Optio
         "download_path": settings.path.display().to_string(),
         "artifacts": artifacts,
     });
-    let stem = settings
-        .temp_root
-        .join(format!("artifetch-manifest-{}", random_hex(12)));
+    let stem = dir.join(format!("artifetch-manifest-{}", random_hex(12)));
     let written = Written {
         json: stem.with_extension("json"),
         sha256sum: stem.with_extension("sha256"),

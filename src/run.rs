@@ -366,8 +366,12 @@ async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, fetched
 /// Writes outputs and the summary, with secrets redacted: both may quote server text.
 fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
     if let Some(file) = &sinks.output {
-        // The manifest files exist only to be named by outputs.
-        let written = crate::handoff::write_manifests(report.settings, report.fetched)?;
+        // The manifest files exist only to be named by outputs, so they go next to them.
+        let dir = file
+            .parent()
+            .filter(|d| d.is_dir())
+            .unwrap_or(&report.settings.temp_root);
+        let written = crate::handoff::write_manifests(report.settings, report.fetched, dir)?;
         let mut outputs = report.outputs();
         outputs.extend(crate::handoff::outputs(report.fetched, written.as_ref()));
         let outputs: Vec<(&str, String)> = outputs

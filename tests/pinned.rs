@@ -287,7 +287,12 @@ fn the_producers_manifest_matches_what_the_consumer_extracted() {
         sums.lines().nth(3).unwrap(),
         format!("{}  readme.txt", sha256(b"hello\n"))
     );
-    assert!(out.outputs["manifest"].starts_with(&w.temp().display().to_string()));
+    // Next to the $GITHUB_OUTPUT file (RUNNER_TEMP/_runner_file_commands on a runner).
+    let next_to_outputs = w.root.path().display().to_string();
+    for o in ["manifest", "manifest-sha256sum"] {
+        let p = std::path::Path::new(&out.outputs[o]);
+        assert_eq!(p.parent().unwrap().display().to_string(), next_to_outputs);
+    }
 }
 
 #[test]

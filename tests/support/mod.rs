@@ -176,19 +176,12 @@ impl World {
         }
     }
 
-    /// Nothing was left in RUNNER_TEMP but the manifest files the outputs point to (kept for
-    /// later steps; the runner empties RUNNER_TEMP after the job).
+    /// Nothing was left in RUNNER_TEMP.
     #[track_caller]
     pub fn assert_temp_clean(&self) {
         let left: Vec<_> = std::fs::read_dir(self.temp())
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| {
-                !p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with("artifetch-manifest-")
-            })
             .collect();
         assert!(left.is_empty(), "temp files left behind: {left:?}");
     }
