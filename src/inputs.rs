@@ -77,12 +77,12 @@ pub const INPUTS: &[Input] = &[
     text(
         "repository",
         "",
-        "owner/repo the artifacts belong to. Default: GITHUB_REPOSITORY.",
+        "owner/repo (or its https URL) the artifacts belong to. Default: GITHUB_REPOSITORY.",
     ),
     text(
         "run-id",
         "",
-        "Workflow run whose artifacts to fetch. Default: GITHUB_RUN_ID.",
+        "Workflow run whose artifacts to fetch: its id, or a run or job URL. Default: GITHUB_RUN_ID.",
     ),
     flag(
         "skip-decompress",
@@ -144,7 +144,7 @@ pub const INPUTS: &[Input] = &[
     text(
         "workflow",
         "",
-        "Search this workflow's runs: file name (build.yml) or numeric id.",
+        "Search this workflow's runs: file name (build.yml), numeric id, or github.workflow_ref.",
     ),
     text(
         "branch",

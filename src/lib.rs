@@ -6,8 +6,10 @@
 //! them concurrently, [`download`] bringing each to a verified temp file and [`extract`] unpacking
 //! it safely; [`report`] writes step outputs, the job summary and log lines; [`run`] ties the
 //! stages together. Only `github` speaks HTTP, only `extract` writes the user's files, only
-//! `report` prints workflow commands.
+//! `report` prints workflow commands. [`attest`] verifies an artifact's Sigstore attestation
+//! offline, before extraction.
 
+pub mod attest;
 pub mod download;
 pub mod extract;
 pub mod fetch;
@@ -17,6 +19,7 @@ pub mod handoff;
 pub mod inputs;
 pub mod log;
 pub mod manifest;
+pub mod pasted;
 pub mod pattern;
 pub mod pin;
 pub mod plan;

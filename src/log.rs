@@ -111,9 +111,13 @@ impl Log {
         self.annotate("error", msg);
     }
 
+    /// Every annotation carries `title=artifetch`, so the run's page says which step spoke.
     fn annotate(&self, level: &str, msg: &str) {
         if self.actions {
-            println!("::{level}::{}", escape_data(&self.text(msg)));
+            println!(
+                "::{level} title=artifetch::{}",
+                escape_data(&self.text(msg))
+            );
         } else {
             eprintln!("{level}: {}", self.text(msg));
         }

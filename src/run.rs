@@ -125,9 +125,26 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
 }
 
 fn fail(log: &Log, e: &anyhow::Error) -> ExitCode {
-    log.error(&format!("{e:#}"));
+    match e.downcast_ref::<Reported>() {
+        // Each failure already has its annotation: the closing line only sums them up.
+        Some(Reported(summary)) => log.info(summary),
+        None => log.error(&format!("{e:#}")),
+    }
     ExitCode::FAILURE
 }
+
+/// The step fails, but every failure was already reported as its own `::error::` annotation:
+/// one annotation per failure, and a plain closing line.
+#[derive(Debug)]
+struct Reported(String);
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Reported {}
 
 /// Waits for Ctrl-C or SIGTERM (the runner cancels steps with signals).
 async fn cancelled() -> &'static str {
@@ -264,12 +281,13 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         for e in &errors {
             log.error(e);
         }
-        bail!(
+        return Err(Reported(format!(
             "{} of {} artifacts failed: {}",
             failed.len(),
             fetched.len(),
             failed.join(", ")
-        );
+        ))
+        .into());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use reqwest::Url;
 
 use crate::inputs::RawInputs;
+use crate::pasted;
 use crate::pattern::Pattern;
 use crate::pin::Pins;
 
@@ -183,7 +184,9 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         .context(
             "repository: not set; expected owner/repo (input repository or GITHUB_REPOSITORY)",
         )?;
+    let repository = pasted::repository_url(&repository).unwrap_or(repository);
     let (owner, repo) = parse_repository(&repository)?;
+    same_repository_as_pasted(raw, &repository)?;
 
     let scale = time_scale(var("ARTIFETCH_TIME_SCALE"))?;
     let scaled = |secs: f64| Duration::from_secs_f64(secs * scale);
@@ -331,7 +334,7 @@ fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
     {
         bail!("commit: '{c}' is not a commit SHA; expected 7 to 40 hex digits");
     }
-    let workflow = text("workflow");
+    let workflow = text("workflow").map(|w| pasted::workflow_ref(&w).map_or(w, |(_, file)| file));
     if let Some(w) = &workflow
         && (w.contains('/') && !w.starts_with(".github/workflows/")
             || w.contains(char::is_whitespace))
@@ -456,7 +459,38 @@ fn valid_segment(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
+/// A run URL in `run-id` or a `workflow_ref` in `workflow` names a repository too: it must be
+/// the one the step reads, or the id would be looked up in the wrong place.
+fn same_repository_as_pasted(raw: &RawInputs, repository: &str) -> Result<()> {
+    let pasted = [
+        (
+            "run-id",
+            raw.get("run-id").and_then(pasted::run_url).map(|(r, _)| r),
+        ),
+        (
+            "workflow",
+            raw.get("workflow")
+                .and_then(pasted::workflow_ref)
+                .map(|(r, _)| r),
+        ),
+    ];
+    for (input, named) in pasted {
+        if let Some(named) = named
+            && !named.eq_ignore_ascii_case(repository)
+        {
+            bail!(
+                "{input}: names a run or workflow of {named}, but repository is {repository}; set repository: {named}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A positive integer, or a run URL (a job URL's run too).
 fn parse_run_id(value: &str, input: &str) -> Result<u64> {
+    if let Some((_, id)) = pasted::run_url(value) {
+        return Ok(id);
+    }
     value
         .parse::<u64>()
         .ok()

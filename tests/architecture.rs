@@ -10,12 +10,12 @@ use std::path::Path;
 /// Lowest first. Modules on one line are peers and may not import each other.
 const LAYERS: &[&[&str]] = &[
     // Leaves: no knowledge of any stage.
-    &["util", "log", "fsx", "pattern", "manifest"],
+    &["util", "log", "fsx", "pattern", "manifest", "pasted"],
     // inputs -> settings; pin parses what the producer pinned (and compares it after download).
     &["inputs", "pin"],
     &["settings"],
-    // The two libraries the stages use: HTTP, and writing the user's files.
-    &["github", "extract"],
+    // The libraries the stages use: HTTP, writing the user's files, verifying attestations.
+    &["github", "extract", "attest"],
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],

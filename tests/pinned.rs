@@ -106,11 +106,13 @@ fn a_wrong_name_digest_line_fails_that_artifact_only() {
             .any(|e| e.contains("artifact 'b' is not the one the producer made")),
         "{errors:#?}"
     );
+    assert_eq!(errors.len(), 1, "one annotation per failure: {errors:#?}");
     assert!(
-        errors
-            .iter()
-            .any(|e| e.contains("1 of 2 artifacts failed: b")),
-        "{errors:#?}"
+        out.stdout
+            .lines()
+            .any(|l| l == "1 of 2 artifacts failed: b"),
+        "{}",
+        out.stdout
     );
     assert_eq!(entries(&w.workspace()), vec!["a"]);
     let digests: serde_json::Value = serde_json::from_str(&out.outputs["digests"]).unwrap();

@@ -657,6 +657,11 @@ fn version_tags_and_the_commits_they_name_run_that_releases_binary() {
     assert_eq!(p.remote_ref("v1"), r.v110, "v1 moved to the latest release");
     // The tag names a commit whose only change is checksums.txt, on top of the release's source.
     assert_eq!(p.remote_ref("v1.1.0^"), r.src110);
+    let changed = p.git(
+        &["diff", "--name-only", "v1.1.0^", "v1.1.0"],
+        Some(&p.path("origin.git")),
+    );
+    assert_eq!(changed, "checksums.txt");
     for (rev, version) in [
         ("v1.0.0", "v1.0.0"),
         ("v1.1.0", "v1.1.0"),

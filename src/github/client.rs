@@ -38,6 +38,8 @@ pub struct HttpError {
     pub path: String,
     pub status: u16,
     pub message: String,
+    /// `X-Accepted-GitHub-Permissions` on a 403: what the endpoint needs (`actions=read`).
+    pub needs: Option<String>,
 }
 
 impl std::fmt::Display for HttpError {
@@ -54,14 +56,43 @@ impl std::fmt::Display for HttpError {
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
         }
-        if self.status == 401 {
-            write!(f, " (check github-token)")?;
+        match (self.status, &self.needs) {
+            (401, _) => write!(f, " (check github-token)")?,
+            (403, Some(needs)) => write!(
+                f,
+                " (the token lacks a permission this endpoint needs, {needs}: add `permissions: {}` to the job, or give github-token a token that has it)",
+                permissions_yaml(needs)
+            )?,
+            (403, None) if self.message.contains("not accessible by integration") => write!(
+                f,
+                " (the job's token lacks a permission: artifacts need `permissions: actions: read`)"
+            )?,
+            (404, _) => write!(
+                f,
+                " (a private repository the token cannot see answers 404 too: check repository and github-token)"
+            )?,
+            _ => {}
         }
         Ok(())
     }
 }
 
 impl std::error::Error for HttpError {}
+
+/// `actions=read; pull_requests=read` -> `{ actions: read, pull-requests: read }`: the
+/// `permissions:` block a workflow writes (YAML keys use hyphens). One permission is written
+/// inline (`actions: read`).
+fn permissions_yaml(needs: &str) -> String {
+    let pairs: Vec<String> = needs
+        .split([';', ','])
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| format!("{}: {}", k.trim().replace('_', "-"), v.trim()))
+        .collect();
+    match pairs.as_slice() {
+        [one] => one.clone(),
+        _ => format!("{{ {} }}", pairs.join(", ")),
+    }
+}
 
 /// The status of an [`HttpError`] anywhere in an error chain.
 pub fn http_status(err: &anyhow::Error) -> Option<u16> {
@@ -284,6 +315,12 @@ impl GitHub {
                 return Ok(response);
             }
             let headers = response.headers().clone();
+            let needs = headers
+                .get("x-accepted-github-permissions")
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string);
             let message = read_error_message(response).await;
             if let Some(wait) = rate_limit_wait(status, &headers, &message, limited) {
                 limited += 1;
@@ -304,6 +341,7 @@ impl GitHub {
                 path: shown.clone(),
                 status: status.as_u16(),
                 message,
+                needs,
             };
             if is_retryable(status) && attempt < self.timing.attempts {
                 let wait = self.backoff(attempt);
@@ -626,10 +664,20 @@ mod tests {
             path: "/repos/o/r".into(),
             status: 401,
             message: "Bad credentials".into(),
+            needs: None,
         };
         assert_eq!(
             e.to_string(),
             "GET /repos/o/r answered 401 Unauthorized: Bad credentials (check github-token)"
+        );
+    }
+
+    #[test]
+    fn permissions_are_written_as_the_workflow_writes_them() {
+        assert_eq!(permissions_yaml("actions=read"), "actions: read");
+        assert_eq!(
+            permissions_yaml("actions=read; pull_requests=read"),
+            "{ actions: read, pull-requests: read }"
         );
     }
 }

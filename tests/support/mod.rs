@@ -53,18 +53,18 @@ impl Outcome {
         self
     }
 
-    /// The `::error::` lines.
+    /// The `::error title=artifetch::` lines (every annotation names the step).
     pub fn errors(&self) -> Vec<&str> {
         self.stdout
             .lines()
-            .filter(|l| l.starts_with("::error::"))
+            .filter(|l| l.starts_with("::error title=artifetch::"))
             .collect()
     }
 
     pub fn warnings(&self) -> Vec<&str> {
         self.stdout
             .lines()
-            .filter(|l| l.starts_with("::warning::"))
+            .filter(|l| l.starts_with("::warning title=artifetch::"))
             .collect()
     }
 

@@ -1,0 +1,190 @@
+//! The Fulcio certificate: its chain to a CA of the trusted root, its validity, and the identity
+//! GitHub Actions put into it (Fulcio's extensions under 1.3.6.1.4.1.57264.1).
+
+use der::{Decode as _, Encode as _};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::spki::ObjectIdentifier;
+
+use super::crypto::PublicKey;
+use super::trusted_root::{CertificateAuthority, TrustedRoot};
+
+const SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+
+/// Fulcio's OIDs (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md). The first four
+/// hold raw UTF-8, the later ones a DER UTF8String.
+mod oid {
+    use super::ObjectIdentifier;
+    pub const ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
+    pub const WORKFLOW_SHA_V1: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.3");
+    pub const REPOSITORY_V1: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.5");
+    pub const REF_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.6");
+    pub const ISSUER: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
+    pub const BUILD_SIGNER_URI: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.9");
+    pub const SOURCE_REPOSITORY_URI: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.12");
+    pub const SOURCE_REPOSITORY_DIGEST: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.13");
+    pub const SOURCE_REPOSITORY_REF: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.14");
+    pub const RUN_INVOCATION_URI: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.21");
+}
+
+/// What the certificate says about who signed: each field as the certificate spells it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub issuer: Option<String>,
+    /// Build Signer URI, else the SAN URI: `https://github.com/o/r/.github/workflows/f.yml@ref`.
+    pub signer_uri: Option<String>,
+    /// `https://github.com/owner/repo`, else `owner/repo` (the older extension).
+    pub repository: Option<String>,
+    pub source_ref: Option<String>,
+    pub commit: Option<String>,
+    pub run_url: Option<String>,
+}
+
+pub struct Leaf {
+    pub cert: Certificate,
+    pub key: PublicKey,
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+pub fn parse_leaf(der: &[u8]) -> Result<Leaf, String> {
+    let cert = Certificate::from_der(der).map_err(|e| format!("signing certificate: {e}"))?;
+    let tbs = cert.tbs_certificate();
+    let spki = der_spki(tbs)?;
+    let key = PublicKey::from_spki_der(&spki)?;
+    let validity = tbs.validity();
+    let secs = |t: x509_cert::time::Time| t.to_unix_duration().as_secs() as i64;
+    Ok(Leaf {
+        not_before: secs(validity.not_before),
+        not_after: secs(validity.not_after),
+        cert,
+        key,
+    })
+}
+
+fn der_spki(tbs: &x509_cert::TbsCertificate) -> Result<Vec<u8>, String> {
+    tbs.subject_public_key_info()
+        .to_der()
+        .map_err(|e| format!("public key: {e}"))
+}
+
+/// The CA of the trusted root whose chain issued `leaf`, checked at signing time `t`.
+pub fn chain_to_ca<'r>(
+    leaf: &Certificate,
+    root: &'r TrustedRoot,
+    t: i64,
+) -> Result<&'r CertificateAuthority, String> {
+    let mut outside_validity = None;
+    for ca in &root.certificate_authorities {
+        let Ok(chain) = ca
+            .cert_chain
+            .certificates
+            .iter()
+            .map(|c| Certificate::from_der(&c.raw_bytes))
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            continue;
+        };
+        if !issued_by_chain(leaf, &chain) {
+            continue;
+        }
+        let chain_valid = chain.iter().all(|c| {
+            let v = c.tbs_certificate().validity();
+            let (nb, na) = (
+                v.not_before.to_unix_duration(),
+                v.not_after.to_unix_duration(),
+            );
+            (nb.as_secs() as i64) <= t && t <= na.as_secs() as i64
+        });
+        if ca.valid_for.contains(t) && chain_valid {
+            return Ok(ca);
+        }
+        outside_validity = Some(ca.uri.clone());
+    }
+    Err(match outside_validity {
+        Some(uri) => {
+            format!("certificate not trusted: its CA ({uri}) was not valid at the signing time")
+        }
+        None => {
+            "certificate not trusted: it does not chain to a Fulcio CA of the trusted root".into()
+        }
+    })
+}
+
+/// `leaf` was signed by `chain[0]`, each certificate by the next; the last one is the anchor.
+fn issued_by_chain(leaf: &Certificate, chain: &[Certificate]) -> bool {
+    let mut child = leaf;
+    for issuer in chain {
+        if child.tbs_certificate().issuer() != issuer.tbs_certificate().subject() {
+            return false;
+        }
+        let Ok(key) = der_spki(issuer.tbs_certificate()).and_then(|d| PublicKey::from_spki_der(&d))
+        else {
+            return false;
+        };
+        let Ok(tbs) = child.tbs_certificate().to_der() else {
+            return false;
+        };
+        let Some(sig) = child.signature().as_bytes() else {
+            return false;
+        };
+        if !key.verify_alg(&child.signature_algorithm().oid, &tbs, sig) {
+            return false;
+        }
+        child = issuer;
+    }
+    !chain.is_empty()
+}
+
+pub fn identity(cert: &Certificate) -> Identity {
+    let mut id = Identity::default();
+    let (mut repo_v1, mut ref_v1, mut issuer_v1, mut sha_v1, mut san) =
+        (None, None, None, None, None);
+    for ext in cert.tbs_certificate().extensions().into_iter().flatten() {
+        let raw = ext.extn_value.as_bytes();
+        let text = || utf8_string(raw);
+        let raw_text = || String::from_utf8(raw.to_vec()).ok();
+        match ext.extn_id {
+            oid::ISSUER => id.issuer = text(),
+            oid::BUILD_SIGNER_URI => id.signer_uri = text(),
+            oid::SOURCE_REPOSITORY_URI => id.repository = text(),
+            oid::SOURCE_REPOSITORY_REF => id.source_ref = text(),
+            oid::SOURCE_REPOSITORY_DIGEST => id.commit = text(),
+            oid::RUN_INVOCATION_URI => id.run_url = text(),
+            oid::ISSUER_V1 => issuer_v1 = raw_text(),
+            oid::REPOSITORY_V1 => repo_v1 = raw_text(),
+            oid::REF_V1 => ref_v1 = raw_text(),
+            oid::WORKFLOW_SHA_V1 => sha_v1 = raw_text(),
+            SAN => {
+                san = SubjectAltName::from_der(raw).ok().and_then(|names| {
+                    names.0.into_iter().find_map(|n| match n {
+                        GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+                        _ => None,
+                    })
+                })
+            }
+            _ => {}
+        }
+    }
+    id.issuer = id.issuer.or(issuer_v1);
+    id.signer_uri = id.signer_uri.or(san);
+    id.repository = id.repository.or(repo_v1);
+    id.source_ref = id.source_ref.or(ref_v1);
+    id.commit = id.commit.or(sha_v1);
+    id
+}
+
+fn utf8_string(der: &[u8]) -> Option<String> {
+    der::asn1::Utf8StringRef::from_der(der)
+        .ok()
+        .map(|s| s.as_str().to_string())
+        .or_else(|| String::from_utf8(der.to_vec()).ok())
+}

@@ -1,0 +1,137 @@
+//! Rekor transparency-log proofs: the signed entry timestamp (SET, a promise of inclusion at
+//! `integratedTime`), the Merkle inclusion proof (RFC 9162) and its signed checkpoint, and the
+//! binding of the logged body to the envelope being verified.
+
+use super::b64;
+use super::bundle::{InclusionProof, TlogEntry};
+use super::crypto::{PublicKey, hex, sha256};
+
+/// Verifies the SET: the log's signature over the canonical JSON of body, time, log id and index.
+pub fn verify_set(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {
+    let promise = entry
+        .inclusion_promise
+        .as_ref()
+        .ok_or("the log entry has no signed entry timestamp")?;
+    // Canonical JSON (RFC 8785): keys sorted, no spaces; every value here is a string or integer.
+    let canonical = format!(
+        r#"{{"body":"{}","integratedTime":{},"logID":"{}","logIndex":{}}}"#,
+        b64::encode(&entry.canonicalized_body),
+        entry.integrated_time,
+        hex(&entry.log_id.key_id),
+        entry.log_index
+    );
+    if key.verify(canonical.as_bytes(), &promise.signed_entry_timestamp) {
+        Ok(())
+    } else {
+        Err("the signed entry timestamp does not verify with the log's key".into())
+    }
+}
+
+/// Verifies the Merkle inclusion proof of the entry's body and the checkpoint that signs its root.
+pub fn verify_inclusion(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {
+    let proof = entry
+        .inclusion_proof
+        .as_ref()
+        .ok_or("the log entry has no inclusion proof")?;
+    let mut leaf = vec![0u8];
+    leaf.extend_from_slice(&entry.canonicalized_body);
+    let root = root_from_proof(proof, sha256(&leaf))
+        .ok_or("the inclusion proof does not lead to a root (bad index, size or path)")?;
+    if root.as_slice() != proof.root_hash {
+        return Err("the inclusion proof does not match its root hash".into());
+    }
+    let checkpoint = proof
+        .checkpoint
+        .as_ref()
+        .ok_or("the inclusion proof has no signed checkpoint")?;
+    verify_checkpoint(&checkpoint.envelope, key, proof)
+}
+
+/// RFC 9162 section 2.1.3.2.
+fn root_from_proof(proof: &InclusionProof, leaf_hash: [u8; 32]) -> Option<[u8; 32]> {
+    let (index, size) = (
+        u64::try_from(proof.log_index).ok()?,
+        u64::try_from(proof.tree_size).ok()?,
+    );
+    if index >= size {
+        return None;
+    }
+    let (mut f, mut s) = (index, size - 1);
+    let mut r = leaf_hash;
+    let node = |l: &[u8], r: &[u8]| {
+        let mut buf = Vec::with_capacity(65);
+        buf.push(1u8);
+        buf.extend_from_slice(l);
+        buf.extend_from_slice(r);
+        sha256(&buf)
+    };
+    for p in &proof.hashes {
+        if s == 0 {
+            return None;
+        }
+        if f & 1 == 1 || f == s {
+            r = node(p, &r);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            r = node(&r, p);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    (s == 0).then_some(r)
+}
+
+/// A checkpoint is a signed note: `origin\nsize\nbase64 root\n[other lines]\n\n— name sig\n`.
+fn verify_checkpoint(note: &str, key: &PublicKey, proof: &InclusionProof) -> Result<(), String> {
+    let (text, sigs) = note
+        .split_once("\n\n")
+        .ok_or("the checkpoint is not a signed note")?;
+    let signed = format!("{text}\n");
+    let verified = sigs
+        .lines()
+        .filter_map(|l| l.strip_prefix("\u{2014} "))
+        .any(|l| {
+            let sig = l.rsplit(' ').next().and_then(|s| b64::decode(s).ok());
+            // 4 bytes of key hint, then the signature.
+            sig.is_some_and(|s| s.len() > 4 && key.verify(signed.as_bytes(), &s[4..]))
+        });
+    if !verified {
+        return Err("the checkpoint signature does not verify with the log's key".into());
+    }
+    let mut lines = text.lines().skip(1);
+    let size = lines.next().and_then(|l| l.parse::<i64>().ok());
+    let root = lines.next().and_then(|l| b64::decode(l).ok());
+    if size != Some(proof.tree_size) || root.as_deref() != Some(&proof.root_hash[..]) {
+        return Err("the checkpoint names another tree than the inclusion proof".into());
+    }
+    Ok(())
+}
+
+/// The logged body must be about this envelope: it names the payload's SHA-256 and carries the
+/// signature. Rekor's `dsse` and `intoto` kinds spell these differently (hex or base64, the
+/// signature once or twice base64-encoded), so every string in the body is considered.
+pub fn body_binds(body: &[u8], payload: &[u8], sig: &[u8]) -> bool {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return false;
+    };
+    let digest = sha256(payload);
+    let (digest_hex, digest_b64) = (hex(&digest), b64::encode(&digest));
+    let sig_b64 = b64::encode(sig);
+    let sig_b64b64 = b64::encode(sig_b64.as_bytes());
+    let mut strings = Vec::new();
+    collect_strings(&json, &mut strings);
+    let has = |want: &str| strings.contains(&want);
+    (has(&digest_hex) || has(&digest_b64)) && (has(&sig_b64) || has(&sig_b64b64))
+}
+
+fn collect_strings<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| collect_strings(v, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}

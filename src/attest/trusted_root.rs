@@ -1,0 +1,105 @@
+//! The Sigstore `trusted_root.json`: which Fulcio CAs, transparency logs and timestamp
+//! authorities to trust, and when. `gh attestation trusted-root` prints several roots, one JSON
+//! object a line; those are merged.
+
+use serde::Deserialize;
+
+use super::b64;
+use super::time::rfc3339;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustedRoot {
+    #[serde(default)]
+    pub tlogs: Vec<TransparencyLog>,
+    #[serde(default)]
+    pub certificate_authorities: Vec<CertificateAuthority>,
+    #[serde(default)]
+    pub timestamp_authorities: Vec<CertificateAuthority>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransparencyLog {
+    #[serde(default)]
+    pub base_url: String,
+    pub public_key: PublicKey,
+    pub log_id: super::bundle::LogId,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicKey {
+    /// DER SubjectPublicKeyInfo.
+    #[serde(with = "b64::bytes")]
+    pub raw_bytes: Vec<u8>,
+    #[serde(default)]
+    pub valid_for: ValidFor,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateAuthority {
+    #[serde(default)]
+    pub uri: String,
+    /// Issuing certificate first, root last.
+    pub cert_chain: super::bundle::CertChain,
+    #[serde(default)]
+    pub valid_for: ValidFor,
+}
+
+/// Unix seconds; an open end is unbounded.
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+pub struct ValidFor {
+    #[serde(default, deserialize_with = "rfc3339::option")]
+    pub start: Option<i64>,
+    #[serde(default, deserialize_with = "rfc3339::option")]
+    pub end: Option<i64>,
+}
+
+impl ValidFor {
+    pub fn contains(&self, t: i64) -> bool {
+        self.start.is_none_or(|s| s <= t) && self.end.is_none_or(|e| t <= e)
+    }
+}
+
+impl TrustedRoot {
+    /// One trusted root, or several as JSON lines (merged).
+    pub fn parse(text: &str) -> Result<TrustedRoot, String> {
+        if let Ok(root) = serde_json::from_str::<TrustedRoot>(text) {
+            return Ok(root);
+        }
+        let mut merged = TrustedRoot::default();
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let root: TrustedRoot = serde_json::from_str(line)
+                .map_err(|e| format!("not a Sigstore trusted root (line {}): {e}", n + 1))?;
+            merged.tlogs.extend(root.tlogs);
+            merged
+                .certificate_authorities
+                .extend(root.certificate_authorities);
+            merged
+                .timestamp_authorities
+                .extend(root.timestamp_authorities);
+        }
+        if merged.certificate_authorities.is_empty() {
+            return Err("not a Sigstore trusted root: no certificateAuthorities".into());
+        }
+        Ok(merged)
+    }
+
+    /// The roots embedded in the binary: Sigstore public-good (see tests/data/sigstore/README.md
+    /// for where it comes from and `scripts/refresh-trusted-root` for refreshing it).
+    pub fn embedded() -> TrustedRoot {
+        TrustedRoot::parse(EMBEDDED).expect("the embedded trusted root parses (unit-tested)")
+    }
+
+    pub fn log(&self, key_id: &[u8]) -> Option<&TransparencyLog> {
+        self.tlogs.iter().find(|l| l.log_id.key_id == key_id)
+    }
+}
+
+const EMBEDDED: &str = include_str!("public-good.trusted_root.json");

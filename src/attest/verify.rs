@@ -1,0 +1,324 @@
+//! The checks, in order: the signing time is proven, the certificate chains to a trusted Fulcio CA
+//! and was valid then, the DSSE signature verifies, the in-toto statement is about this digest and
+//! predicate, and the certificate's identity matches the policy.
+
+use serde::Deserialize;
+
+use super::bundle::{self, Bundle, Envelope};
+use super::cert::{self, Identity, Leaf};
+use super::crypto::PublicKey;
+use super::rekor;
+use super::trusted_root::TrustedRoot;
+use super::{AttestError, Policy, Verified};
+
+const IN_TOTO: &str = "application/vnd.in-toto+json";
+
+/// Verifies one bundle (its JSON) for the artifact whose SHA-256 is `sha256_hex`.
+pub fn verify(
+    bundle_json: &[u8],
+    sha256_hex: &str,
+    root: &TrustedRoot,
+    policy: &Policy,
+) -> Result<Verified, AttestError> {
+    let malformed = |why: String| AttestError::Malformed(why);
+    let bundle = Bundle::parse(bundle_json).map_err(|e| malformed(e.to_string()))?;
+    if !bundle::known_media_type(&bundle.media_type) {
+        return Err(malformed(format!(
+            "unsupported media type {:?}",
+            bundle.media_type
+        )));
+    }
+    let env = bundle.dsse_envelope.as_ref().ok_or_else(|| {
+        malformed("no DSSE envelope (a bare message signature attests nothing)".into())
+    })?;
+    let [signature] = env.signatures.as_slice() else {
+        return Err(malformed(format!(
+            "{} DSSE signatures, expected one",
+            env.signatures.len()
+        )));
+    };
+    let leaf_der = bundle
+        .leaf_certificate()
+        .ok_or_else(|| malformed("no signing certificate".into()))?;
+    let leaf = cert::parse_leaf(leaf_der).map_err(malformed)?;
+
+    let times = signing_times(&bundle, env, &signature.sig, root)?;
+    for &(t, _) in &times {
+        cert::chain_to_ca(&leaf.cert, root, t).map_err(AttestError::CertificateNotTrusted)?;
+        check_validity(&leaf, t)?;
+    }
+    if !leaf
+        .key
+        .verify(&pae(&env.payload_type, &env.payload), &signature.sig)
+    {
+        return Err(AttestError::Signature(
+            "the DSSE envelope's signature does not verify with the certificate's key".into(),
+        ));
+    }
+    check_statement(env, sha256_hex, &policy.predicate_type)?;
+    let identity = cert::identity(&leaf.cert);
+    check_identity(&identity, policy)?;
+    let (signed_at, log_index) = times[0];
+    Ok(Verified {
+        identity,
+        signed_at,
+        log_index,
+    })
+}
+
+/// DSSE's pre-authentication encoding: what the signature covers.
+fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "DSSEv1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        payload.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Every time proof in the bundle must hold; at least one must give a time. Returns the proven
+/// times with the log index that proved each.
+fn signing_times(
+    bundle: &Bundle,
+    env: &Envelope,
+    sig: &[u8],
+    root: &TrustedRoot,
+) -> Result<Vec<(i64, Option<i64>)>, AttestError> {
+    let fail = |why: String| AttestError::SigningTime(why);
+    let mut times = Vec::new();
+    let mut logged = false;
+    for entry in &bundle.verification_material.tlog_entries {
+        let log = root.log(&entry.log_id.key_id).ok_or_else(|| {
+            fail("the log entry is from a log the trusted root does not name".into())
+        })?;
+        let key = PublicKey::from_spki_der(&log.public_key.raw_bytes).map_err(fail)?;
+        if !rekor::body_binds(&entry.canonicalized_body, &env.payload, sig) {
+            return Err(fail("the log entry is about another envelope".into()));
+        }
+        if entry.inclusion_proof.is_none() && entry.inclusion_promise.is_none() {
+            return Err(fail(
+                "the log entry has neither an inclusion proof nor a signed entry timestamp".into(),
+            ));
+        }
+        if entry.inclusion_proof.is_some() {
+            rekor::verify_inclusion(entry, &key).map_err(fail)?;
+            logged = true;
+        }
+        if entry.inclusion_promise.is_some() {
+            rekor::verify_set(entry, &key).map_err(fail)?;
+            if !log.public_key.valid_for.contains(entry.integrated_time) {
+                return Err(fail(format!(
+                    "the log {} was not valid at the entry's time",
+                    log.base_url
+                )));
+            }
+            times.push((entry.integrated_time, Some(entry.log_index)));
+        }
+    }
+    let stamps = bundle
+        .verification_material
+        .timestamp_verification_data
+        .as_ref()
+        .map_or(0, |t| t.rfc3161_timestamps.len());
+    if times.is_empty() {
+        return Err(fail(match (logged, stamps) {
+            (_, n) if n > 0 => {
+                "only RFC 3161 timestamps, which this version does not verify yet".into()
+            }
+            (true, _) => {
+                "the log entry proves inclusion but not a time (no signed entry timestamp)".into()
+            }
+            (false, _) => "no transparency-log entry".into(),
+        }));
+    }
+    Ok(times)
+}
+
+fn check_validity(leaf: &Leaf, t: i64) -> Result<(), AttestError> {
+    if leaf.not_before <= t && t <= leaf.not_after {
+        Ok(())
+    } else {
+        Err(AttestError::CertificateExpired {
+            signed_at: t,
+            not_before: leaf.not_before,
+            not_after: leaf.not_after,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Statement {
+    #[serde(rename = "_type")]
+    kind: String,
+    #[serde(default)]
+    subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    predicate_type: String,
+}
+
+#[derive(Deserialize)]
+struct Subject {
+    #[serde(default)]
+    digest: std::collections::BTreeMap<String, String>,
+}
+
+fn check_statement(
+    env: &Envelope,
+    sha256_hex: &str,
+    predicate_type: &str,
+) -> Result<(), AttestError> {
+    if env.payload_type != IN_TOTO {
+        return Err(AttestError::Malformed(format!(
+            "payload type {:?}, expected {IN_TOTO}",
+            env.payload_type
+        )));
+    }
+    let statement: Statement = serde_json::from_slice(&env.payload)
+        .map_err(|e| AttestError::Malformed(format!("in-toto statement: {e}")))?;
+    if !statement.kind.starts_with("https://in-toto.io/Statement/") {
+        return Err(AttestError::Malformed(format!(
+            "not an in-toto statement: {}",
+            statement.kind
+        )));
+    }
+    let found: Vec<String> = statement
+        .subject
+        .iter()
+        .filter_map(|s| s.digest.get("sha256"))
+        .map(|d| format!("sha256:{d}"))
+        .collect();
+    let want = format!("sha256:{}", sha256_hex.to_ascii_lowercase());
+    if !found.iter().any(|f| f.eq_ignore_ascii_case(&want)) {
+        return Err(AttestError::SubjectDigest {
+            expected: sha256_hex.to_string(),
+            found,
+        });
+    }
+    if statement.predicate_type != predicate_type {
+        return Err(AttestError::PredicateType {
+            expected: predicate_type.to_string(),
+            found: statement.predicate_type,
+        });
+    }
+    Ok(())
+}
+
+/// `https://github.com/o/r/...` to `o/r/...`: policies name repositories and workflows without
+/// the host (a GHES host differs).
+fn strip_host(uri: &str) -> &str {
+    match uri.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
+        None => uri,
+    }
+}
+
+fn check_identity(id: &Identity, policy: &Policy) -> Result<(), AttestError> {
+    let none = || "(none)".to_string();
+    let issuer = id.issuer.clone().unwrap_or_else(none);
+    if issuer != policy.issuer {
+        return Err(AttestError::Issuer {
+            expected: policy.issuer.clone(),
+            found: issuer,
+        });
+    }
+    let repository = id.repository.as_deref().map(strip_host).map(str::to_string);
+    if !repository
+        .as_deref()
+        .is_some_and(|r| r.eq_ignore_ascii_case(&policy.repository))
+    {
+        return Err(AttestError::Repository {
+            expected: policy.repository.clone(),
+            found: repository.unwrap_or_else(none),
+        });
+    }
+    if let Some(expected) = &policy.signer_workflow {
+        let found = id.signer_uri.as_deref().map(strip_host).unwrap_or("(none)");
+        if !workflow_matches(expected, found) {
+            return Err(AttestError::SignerWorkflow {
+                expected: expected.clone(),
+                found: found.to_string(),
+            });
+        }
+    }
+    if let Some(expected) = &policy.source_ref {
+        let found = id.source_ref.clone().unwrap_or_else(none);
+        if !ref_matches(expected, &found) {
+            return Err(AttestError::SourceRef {
+                expected: expected.clone(),
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `owner/repo/.github/workflows/f.yml[@ref]` against `owner/repo/.github/workflows/f.yml@ref`:
+/// owner and repository compare as GitHub does (case-insensitively), the path exactly.
+fn workflow_matches(expected: &str, found: &str) -> bool {
+    let (want_path, want_ref) = match expected.split_once('@') {
+        Some((p, r)) => (p, Some(r)),
+        None => (expected, None),
+    };
+    let (path, found_ref) = found.split_once('@').unwrap_or((found, ""));
+    let split = |p: &str| -> Option<(String, String)> {
+        let mut parts = p.splitn(3, '/');
+        let (o, r, rest) = (parts.next()?, parts.next()?, parts.next()?);
+        Some((format!("{o}/{r}").to_ascii_lowercase(), rest.to_string()))
+    };
+    split(want_path).is_some_and(|w| Some(w) == split(path))
+        && want_ref.is_none_or(|r| ref_matches(r, found_ref))
+}
+
+/// A full ref, or its short form (`main` for `refs/heads/main`, `v1` for `refs/tags/v1`).
+fn ref_matches(expected: &str, found: &str) -> bool {
+    expected == found
+        || (!expected.starts_with("refs/")
+            && [
+                found.strip_prefix("refs/heads/"),
+                found.strip_prefix("refs/tags/"),
+            ]
+            .contains(&Some(expected)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflows_match_by_path_and_optional_ref() {
+        let found = "Octo/Repo/.github/workflows/build.yml@refs/heads/main";
+        assert!(workflow_matches(
+            "octo/repo/.github/workflows/build.yml",
+            found
+        ));
+        assert!(workflow_matches(
+            "octo/repo/.github/workflows/build.yml@refs/heads/main",
+            found
+        ));
+        assert!(workflow_matches(
+            "octo/repo/.github/workflows/build.yml@main",
+            found
+        ));
+        assert!(!workflow_matches(
+            "octo/repo/.github/workflows/build.yml@dev",
+            found
+        ));
+        assert!(!workflow_matches(
+            "octo/repo/.github/workflows/Build.yml",
+            found
+        ));
+        assert!(!workflow_matches(
+            "other/repo/.github/workflows/build.yml",
+            found
+        ));
+        assert!(!workflow_matches("octo/repo", found));
+    }
+
+    #[test]
+    fn pae_is_dsse_v1() {
+        assert_eq!(pae("t", b"ab"), b"DSSEv1 1 t 2 ab".to_vec());
+    }
+}

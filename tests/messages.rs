@@ -1,0 +1,85 @@
+//! Errors that say what to do: the permission a 403 asks for, and one annotation per failure.
+
+mod support;
+
+use fakehub::{Fault, FaultKind, Origin};
+use support::*;
+
+#[test]
+fn a_403_names_the_permission_and_the_line_to_add() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/artifacts",
+        FaultKind::Status {
+            code: 403,
+            body: r#"{"message":"Resource not accessible by integration"}"#.into(),
+            headers: vec![(
+                "X-Accepted-GitHub-Permissions".into(),
+                "actions=read".into(),
+            )],
+        },
+    ));
+    let out = w.run(&[], &[]);
+    out.failed().one_error(&[
+        "403",
+        "Resource not accessible by integration",
+        "actions=read",
+        "add `permissions: actions: read` to the job",
+    ]);
+}
+
+#[test]
+fn a_403_without_the_header_still_points_at_actions_read() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    w.gh.inject(Fault::status(
+        Origin::Api,
+        "/artifacts",
+        403,
+        r#"{"message":"Resource not accessible by integration"}"#,
+    ));
+    let out = w.run(&[], &[]);
+    out.failed()
+        .one_error(&["403", "`permissions: actions: read`"]);
+}
+
+#[test]
+fn every_annotation_names_the_step_and_each_failure_has_exactly_one() {
+    let w = World::new();
+    w.add("good", zipbuild::sample_zip());
+    let gone = w.add("gone-a", zipbuild::sample_zip());
+    let gone_b = w.add("gone-b", zipbuild::sample_zip());
+    for id in [gone, gone_b] {
+        w.gh.inject(Fault::status(
+            Origin::Api,
+            &format!("/artifacts/{id}/zip"),
+            410,
+            r#"{"message":"Artifact has expired"}"#,
+        ));
+    }
+    let out = w.run(&[], &[]);
+    out.failed();
+    let annotations: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error") || l.starts_with("::warning"))
+        .collect();
+    assert!(
+        annotations.iter().all(|l| l.contains(" title=artifetch::")),
+        "{annotations:#?}"
+    );
+    let errors = out.errors();
+    assert_eq!(errors.len(), 2, "one per failed artifact: {errors:#?}");
+    assert!(errors.iter().any(|e| e.contains("'gone-a'")));
+    assert!(errors.iter().any(|e| e.contains("'gone-b'")));
+    // The closing line sums up without a third annotation.
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l == "2 of 3 artifacts failed: gone-a, gone-b"),
+        "{}",
+        out.stdout
+    );
+}

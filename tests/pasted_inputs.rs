@@ -1,0 +1,92 @@
+//! What people paste: a run or job URL in `run-id`, a repository URL in `repository`, and
+//! `${{ github.workflow_ref }}` in `workflow` are read where unambiguous; a pasted value that
+//! names another repository than the one the step reads is an error naming both.
+
+mod support;
+
+use support::*;
+
+fn zip(marker: &str) -> Vec<u8> {
+    zipbuild::ZipBuilder::new()
+        .file("from.txt", marker.as_bytes())
+        .build()
+}
+
+fn marker(w: &World) -> String {
+    String::from_utf8(tree(&w.workspace())["from.txt"].clone()).unwrap()
+}
+
+/// A finished build.yml run (not the current one) holding `dist`.
+fn other_run(w: &World, marker: &str) -> u64 {
+    let id =
+        w.gh.add_run(Run::new(&w.gh.repo()).workflow(".github/workflows/build.yml", 7));
+    w.gh.add_artifact(id, ArtifactSpec::new("dist", zip(marker)));
+    id
+}
+
+#[test]
+fn a_job_url_in_run_id_fetches_from_that_run() {
+    let w = World::new();
+    let id = other_run(&w, "pasted");
+    let url = format!(
+        "https://github.com/{}/actions/runs/{id}/job/123",
+        w.gh.repo()
+    );
+    let out = w.run(&[("run-id", &url), ("name", "dist")], &[]);
+    out.ok();
+    assert_eq!(marker(&w), "pasted");
+    assert_eq!(out.outputs["run-id"], id.to_string());
+}
+
+#[test]
+fn a_repository_url_is_read_as_owner_slash_repo() {
+    let w = World::new();
+    let id = other_run(&w, "by url");
+    let repo_url = format!("https://github.com/{}.git", w.gh.repo());
+    let out = w.run(
+        &[
+            ("repository", &repo_url),
+            ("run-id", &id.to_string()),
+            ("name", "dist"),
+        ],
+        &[],
+    );
+    out.ok();
+    assert_eq!(marker(&w), "by url");
+}
+
+#[test]
+fn github_workflow_ref_in_workflow_searches_that_workflow() {
+    let w = World::with_current(Options::default(), |run| {
+        run.workflow(".github/workflows/deploy.yml", 99)
+            .status("in_progress", None)
+    });
+    other_run(&w, "from build.yml");
+    let workflow_ref = format!(
+        "{}/.github/workflows/build.yml@refs/heads/main",
+        w.gh.repo()
+    );
+    let out = w.run(&[("workflow", &workflow_ref), ("name", "dist")], &[]);
+    out.ok();
+    assert_eq!(marker(&w), "from build.yml");
+}
+
+#[test]
+fn a_pasted_url_of_another_repository_is_an_error_naming_both() {
+    let w = World::new();
+    let id = other_run(&w, "x");
+    let out = w.run(
+        &[(
+            "run-id",
+            &format!("https://github.com/someone/else/actions/runs/{id}"),
+        )],
+        &[],
+    );
+    out.failed().one_error(&[
+        "run-id",
+        "someone/else",
+        &w.gh.repo(),
+        "set repository: someone/else",
+    ]);
+    assert!(w.gh.requests().is_empty(), "nothing was asked of the API");
+}
