@@ -156,7 +156,8 @@ function BuildFromSource([string]$why, [string]$tried, [string]$hint) {
     Log "cargo install --locked --path $actionPath --root $root"
     # A kept target dir makes a later step's rebuild a quick no-op.
     if (-not $env:CARGO_TARGET_DIR) { $env:CARGO_TARGET_DIR = Join-Path $root 'target' }
-    & cargo install --locked --path $actionPath --root $root 2>&1 | ForEach-Object { [Console]::Error.WriteLine("$_") }
+    # stdout to the log's stderr side; cargo's own stderr is left alone (no ErrorRecords from it).
+    & cargo install --locked --path $actionPath --root $root | ForEach-Object { [Console]::Error.WriteLine("$_") }
     if ($LASTEXITCODE -ne 0) { Die "cargo install --locked --path $actionPath failed (exit $LASTEXITCODE, see above)" }
     Emit (Join-Path (Join-Path $root 'bin') "artifetch$exe")
 }
@@ -269,7 +270,7 @@ function FetchVerified([string]$what, [string]$url, [int]$max, [string]$where) {
     }
     Log "sha256 verified: $actual"
     New-Item -ItemType Directory -Path $x | Out-Null
-    & $tar -xzf $file -C $x 2>&1 | ForEach-Object { [Console]::Error.WriteLine("$_") }
+    & $tar -xzf $file -C $x | Out-Null
     if ($LASTEXITCODE -ne 0) { Die "$asset from ${what}: verified, but $tar cannot extract it (exit $LASTEXITCODE)" }
     $bin = Join-Path $x "artifetch$exe"
     if (-not (Test-Path -LiteralPath $bin -PathType Leaf)) {

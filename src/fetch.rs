@@ -213,16 +213,19 @@ impl Fetcher {
                     return Ok((target, 1, size, warnings, manifest, files_pinned));
                 }
                 let (staging, created) = staging_dir(&workdir, &dest, id)?;
-                let result = extract::extract_zip(
+                // The extracted tree, and the files it replaces in `dest`, kept until the move is
+                // done: both on `dest`'s filesystem, both removed with `staging`.
+                let (tree, aside) = (staging.join("tree"), staging.join("replaced"));
+                let result = crate::fsx::create_dir_all(&tree).and_then(|()| extract::extract_zip(
                     &part,
-                    &staging,
+                    &tree,
                     &Limits {
                         max_total_bytes: settings.max_size,
                         max_files: settings.max_files,
                         max_ratio: settings.max_ratio,
                         allow_git_paths: settings.allow_git_paths,
                     },
-                )
+                ))
                 .with_context(|| format!("artifact '{name}'"))
                 .and_then(|mut x| {
                     // Described (and compared with the producer's pins) in staging, before the
@@ -232,10 +235,10 @@ impl Fetcher {
                     })?;
                     let files_pinned = settings.pins.check_files(&name, &manifest)?;
                     let files = match &merge {
-                        Some(_) => extract::relative_files(&staging)?,
+                        Some(_) => extract::relative_files(&tree)?,
                         None => Vec::new(),
                     };
-                    extract::place(&staging, &dest).with_context(|| {
+                    extract::place(&tree, &dest, &aside).with_context(|| {
                         format!(
                             "artifact '{name}': cannot move files into {}",
                             dest.display()

@@ -127,3 +127,55 @@ pub fn remove_created(created: &[PathBuf]) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Moves into a destination in progress. On cancellation each one either completes or is undone
+// before the process exits; the caller waits for them to settle, and a second signal aborts them
+// (then the destination is named as half-updated). Their outcome is noted here, since the task
+// that would have reported it is gone by then.
+
+use std::sync::atomic::AtomicUsize;
+
+static PLACING: AtomicUsize = AtomicUsize::new(0);
+static ABORTED: AtomicBool = AtomicBool::new(false);
+static NOTES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Held while files are moved into a destination.
+pub struct Placing(());
+
+impl Drop for Placing {
+    fn drop(&mut self) {
+        PLACING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Announces a move into a destination. Check [`cancelled`] after this, not before: a canceller
+/// that saw no move in progress has already set the flag by then.
+pub fn placing() -> Placing {
+    PLACING.fetch_add(1, Ordering::SeqCst);
+    Placing(())
+}
+
+/// Moves into destinations still in progress (or being undone).
+pub fn placements_active() -> usize {
+    PLACING.load(Ordering::SeqCst)
+}
+
+/// A second cancellation: stop undoing too.
+pub fn abort() {
+    cancel();
+    ABORTED.store(true, Ordering::SeqCst);
+}
+
+pub fn aborted() -> bool {
+    ABORTED.load(Ordering::Relaxed)
+}
+
+/// Records what became of a destination when a move was interrupted.
+pub fn note(what: String) {
+    NOTES.lock().unwrap_or_else(|e| e.into_inner()).push(what);
+}
+
+pub fn take_notes() -> Vec<String> {
+    std::mem::take(&mut *NOTES.lock().unwrap_or_else(|e| e.into_inner()))
+}

@@ -90,15 +90,19 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         let bounded = async {
             match overall {
                 Some(limit) => {
-                    tokio::time::timeout(limit, run(settings, log.clone(), sinks, &workdir))
+                    match tokio::time::timeout(limit, run(settings, log.clone(), sinks, &workdir))
                         .await
-                        .unwrap_or_else(|_| {
+                    {
+                        Ok(r) => r,
+                        Err(_) => {
                             crate::fsx::cancel();
+                            let moves = settle_moves().await;
                             Err(anyhow::anyhow!(
-                                "timeout: the step took longer than {} minutes; stopped",
+                                "timeout: the step took longer than {} minutes; stopped{moves}",
                                 limit.as_secs_f64() / 60.0
                             ))
-                        })
+                        }
+                    }
                 }
                 None => run(settings, log.clone(), sinks, &workdir).await,
             }
@@ -107,7 +111,8 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
             r = bounded => r,
             signal = cancelled() => {
                 crate::fsx::cancel();
-                Err(anyhow::anyhow!("cancelled by {signal}; temporary files removed"))
+                let moves = settle_moves().await;
+                Err(anyhow::anyhow!("cancelled by {signal}; temporary files removed{moves}"))
             }
         }
     });
@@ -122,6 +127,29 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         Ok(code) => code,
         Err(e) => fail(&log, &e),
     }
+}
+
+/// After a cancellation: waits until every move into a destination has completed or been undone
+/// (a second signal aborts them) and says what became of each interrupted one.
+async fn settle_moves() -> String {
+    let wait = async {
+        while crate::fsx::placements_active() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    tokio::select! {
+        () = wait => {}
+        _ = cancelled() => {
+            crate::fsx::abort();
+            while crate::fsx::placements_active() > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    }
+    crate::fsx::take_notes()
+        .iter()
+        .map(|n| format!("; {n}"))
+        .collect()
 }
 
 fn fail(log: &Log, e: &anyhow::Error) -> ExitCode {

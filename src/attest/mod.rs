@@ -152,4 +152,6 @@ impl std::fmt::Display for AttestError {
 impl std::error::Error for AttestError {}
 
 #[cfg(test)]
+mod fake_tests;
+#[cfg(test)]
 mod real_tests;

@@ -90,12 +90,16 @@ pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Ex
 /// Move everything under `staging` into `dest` (created if missing): directories merge, existing
 /// files (and symlinks) are replaced, unrelated files in `dest` are left alone. A symlink in `dest`
 /// where the artifact has a directory is an error: merging would write through it.
-pub fn place(staging: &Path, dest: &Path) -> Result<()> {
+///
+/// The move completes or is undone: files it replaces are kept in `aside` (a directory to be,
+/// on `dest`'s filesystem, removed by the caller afterwards) until it is done, and an error or a
+/// cancellation ([`fsx::cancel`]) between steps puts them back; the error says which.
+pub fn place(staging: &Path, dest: &Path, aside: &Path) -> Result<()> {
     // Every conflict is found before the first move, so a refused artifact leaves the
     // destination exactly as it was rather than half-merged.
     place::check_placeable(staging, dest)?;
     fsx::create_dir_all(dest)?;
-    place::merge_into(staging, dest)
+    place::merge_into(staging, dest, aside)
 }
 
 /// Every file and symlink under `dir`, as relative '/'-joined paths (to tell which files several

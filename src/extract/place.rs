@@ -1,13 +1,17 @@
 //! Moving the staged tree into the destination: directories merge, files and symlinks replace by
 //! rename, and a symlink already in the destination is never written through. Every conflict is
 //! checked before the first move; a move across filesystems falls back to copying.
+//!
+//! The move completes or is undone: each step is journaled, a file it replaces is first renamed
+//! aside (next to staging, so on the same filesystem), and a failure or a cancellation between
+//! steps walks the journal back. The originals are dropped with staging once the move is done.
 
 use std::fs::{self, OpenOptions};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
 
 use super::write::{dir_builder, make_symlink};
 use crate::fsx;
@@ -63,19 +67,163 @@ pub(super) fn check_placeable(src_dir: &Path, dst_dir: &Path) -> Result<()> {
 }
 
 /// Moves the staged tree into `dst_dir`: directories merge, files replace, conflicts are errors.
-pub(super) fn merge_into(src_dir: &Path, dst_dir: &Path) -> Result<()> {
-    walk(src_dir, dst_dir, Mode::Move)
+/// Files replaced are kept under `aside` until the move is done; on an error or a cancellation
+/// the move is undone.
+pub(super) fn merge_into(src_dir: &Path, dst_dir: &Path, aside: &Path) -> Result<()> {
+    merge_journaled(src_dir, dst_dir, &mut Journal::new(aside))
+}
+
+fn merge_journaled(src_dir: &Path, dst_dir: &Path, journal: &mut Journal) -> Result<()> {
+    let _placing = fsx::placing();
+    let moved = if fsx::cancelled() {
+        Err(anyhow!("cancelled before moving anything"))
+    } else {
+        walk(src_dir, dst_dir, Mode::Move(journal))
+    };
+    let Err(err) = moved else {
+        if fsx::cancelled() {
+            fsx::note(format!(
+                "the move into {} had completed when the cancellation came",
+                dst_dir.display()
+            ));
+        }
+        return Ok(());
+    };
+    let cancelled = fsx::cancelled();
+    let steps = journal.steps.len();
+    let outcome = match journal.undo() {
+        Ok(()) => format!(
+            "the move into {} was undone: it is as it was before",
+            dst_dir.display()
+        ),
+        Err(why) => format!(
+            "{} is left half-updated: {why:#} ({} of {steps} changes could not be undone)",
+            dst_dir.display(),
+            journal.steps.len()
+        ),
+    };
+    if cancelled {
+        fsx::note(outcome.clone());
+    }
+    Err(err.context(outcome))
+}
+
+/// What a move changed, to undo it.
+pub(super) struct Journal {
+    aside: PathBuf,
+    steps: Vec<Step>,
+    /// Test hook, called before each step with the number of steps done.
+    #[cfg(test)]
+    before_step: Option<Box<dyn FnMut(usize) -> io::Result<()>>>,
+}
+
+enum Step {
+    /// `to` did not exist: the artifact's file or whole directory was moved there.
+    Added(PathBuf),
+    /// The file or symlink at `to` was renamed to `kept`, then the artifact's moved to `to`.
+    Replaced { to: PathBuf, kept: PathBuf },
+}
+
+impl Journal {
+    pub(super) fn new(aside: &Path) -> Self {
+        Self {
+            aside: aside.to_path_buf(),
+            steps: Vec::new(),
+            #[cfg(test)]
+            before_step: None,
+        }
+    }
+
+    fn step(&mut self) -> Result<()> {
+        if fsx::cancelled() {
+            bail!("cancelled while moving files");
+        }
+        #[cfg(test)]
+        if let Some(hook) = &mut self.before_step {
+            hook(self.steps.len())?;
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, from: &Path, to: &Path) -> Result<()> {
+        self.step()?;
+        // Journaled first: a copy across filesystems that fails halfway leaves part of `to`.
+        self.steps.push(Step::Added(to.to_path_buf()));
+        move_path(from, to)
+    }
+
+    fn replace(&mut self, from: &Path, to: &Path) -> Result<()> {
+        self.step()?;
+        if self.steps.iter().all(|s| matches!(s, Step::Added(_))) {
+            match fs::create_dir(&self.aside) {
+                Err(err) if err.kind() != io::ErrorKind::AlreadyExists => {
+                    return Err(err)
+                        .with_context(|| format!("failed to create {}", self.aside.display()));
+                }
+                _ => {}
+            }
+        }
+        let kept = self.aside.join(self.steps.len().to_string());
+        fs::rename(to, &kept).with_context(|| {
+            format!(
+                "failed to set {} aside (to {})",
+                to.display(),
+                kept.display()
+            )
+        })?;
+        self.steps.push(Step::Replaced {
+            to: to.to_path_buf(),
+            kept,
+        });
+        // rename replaces the name itself: an existing file or symlink there was set aside above
+        // and is never written through.
+        move_path(from, to)
+    }
+
+    /// Walks the steps back, newest first; stops at the first step it cannot undo (or on abort),
+    /// leaving the steps not undone in `steps`.
+    fn undo(&mut self) -> Result<()> {
+        while let Some(step) = self.steps.last() {
+            if fsx::aborted() {
+                bail!("stopped by a second signal");
+            }
+            match step {
+                Step::Added(to) => remove_any(to)?,
+                Step::Replaced { to, kept } => {
+                    remove_any(to)?;
+                    fs::rename(kept, to).with_context(|| {
+                        format!(
+                            "failed to put {} back from {}",
+                            to.display(),
+                            kept.display()
+                        )
+                    })?;
+                }
+            }
+            self.steps.pop();
+        }
+        Ok(())
+    }
+}
+
+/// Removes whatever is at `path` (a tree, a file, a symlink, or nothing).
+fn remove_any(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err).with_context(|| format!("failed to inspect {}", path.display())),
+        Ok(meta) if meta.is_dir() => fsx::remove_dir_all(path),
+        Ok(_) => fsx::remove_file(path),
+    }
 }
 
 /// One walk for both, so that the check and the move can never disagree about a conflict.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+enum Mode<'a> {
     Check,
-    Move,
+    Move(&'a mut Journal),
 }
 
-fn walk(src_dir: &Path, dst_dir: &Path, mode: Mode) -> Result<()> {
-    let moving = mode == Mode::Move;
+fn walk(src_dir: &Path, dst_dir: &Path, mut mode: Mode) -> Result<()> {
+    let moving = matches!(mode, Mode::Move(_));
     for entry in fsx::read_dir(src_dir)? {
         let entry = entry?;
         let from = entry.path();
@@ -87,8 +235,8 @@ fn walk(src_dir: &Path, dst_dir: &Path, mode: Mode) -> Result<()> {
             .is_dir();
         let kind = match fs::symlink_metadata(&to) {
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                if moving {
-                    move_path(&from, &to)?;
+                if let Mode::Move(journal) = &mut mode {
+                    journal.add(&from, &to)?;
                 }
                 continue;
             }
@@ -103,7 +251,11 @@ fn walk(src_dir: &Path, dst_dir: &Path, mode: Mode) -> Result<()> {
                 to.display()
             );
         } else if from_is_dir && kind.is_dir() {
-            walk(&from, &to, mode)?;
+            let inner = match &mut mode {
+                Mode::Check => Mode::Check,
+                Mode::Move(journal) => Mode::Move(journal),
+            };
+            walk(&from, &to, inner)?;
             if moving {
                 fsx::remove_dir(&from)?;
             }
@@ -117,10 +269,8 @@ fn walk(src_dir: &Path, dst_dir: &Path, mode: Mode) -> Result<()> {
                 "cannot replace {} with a directory from the artifact: it is not a directory",
                 to.display()
             );
-        } else if moving {
-            // rename replaces the name itself: an existing file or symlink there is swapped out,
-            // never written through.
-            move_path(&from, &to)?;
+        } else if let Mode::Move(journal) = &mut mode {
+            journal.replace(&from, &to)?;
         }
     }
     Ok(())
@@ -204,7 +354,7 @@ fn copy_file(from: &Path, to: &Path, meta: &fs::Metadata) -> Result<()> {
     Ok(())
 }
 
-fn temp_sibling(path: &Path) -> std::path::PathBuf {
+fn temp_sibling(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     // Not derived from the file name, which may already be 255 bytes long.
@@ -213,6 +363,8 @@ fn temp_sibling(path: &Path) -> std::path::PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::extract::place;
     #[cfg(unix)]
@@ -236,7 +388,7 @@ mod tests {
         fs::write(dest.join("sub/old.txt"), b"old").unwrap();
         fs::write(dest.join("sub/replace.txt"), b"old").unwrap();
 
-        place(&staging, &dest).unwrap();
+        place(&staging, &dest, &tmp.path().join("aside")).unwrap();
         assert_eq!(fs::read(dest.join("keep.txt")).unwrap(), b"keep");
         assert_eq!(fs::read(dest.join("sub/old.txt")).unwrap(), b"old");
         assert_eq!(fs::read(dest.join("sub/replace.txt")).unwrap(), b"new");
@@ -247,7 +399,7 @@ mod tests {
         // A dest that does not exist yet is created.
         let fresh = tmp.path().join("a/b/fresh");
         fs::create_dir_all(staging.join("x")).unwrap();
-        place(&staging, &fresh).unwrap();
+        place(&staging, &fresh, &tmp.path().join("aside")).unwrap();
         assert!(fresh.join("x").is_dir());
     }
 
@@ -258,13 +410,19 @@ mod tests {
         fs::create_dir_all(staging.join("f")).unwrap();
         fs::create_dir_all(&dest).unwrap();
         fs::write(dest.join("f"), b"file").unwrap();
-        let err = format!("{:#}", place(&staging, &dest).unwrap_err());
+        let err = format!(
+            "{:#}",
+            place(&staging, &dest, &tmp.path().join("aside")).unwrap_err()
+        );
         assert!(err.contains("not a directory"), "{err}");
 
         fs::remove_dir(staging.join("f")).unwrap();
         fs::write(staging.join("g"), b"file").unwrap();
         fs::create_dir_all(dest.join("g")).unwrap();
-        let err = format!("{:#}", place(&staging, &dest).unwrap_err());
+        let err = format!(
+            "{:#}",
+            place(&staging, &dest, &tmp.path().join("aside")).unwrap_err()
+        );
         assert!(err.contains("cannot replace directory"), "{err}");
     }
 
@@ -282,7 +440,10 @@ mod tests {
         fs::create_dir_all(&dest).unwrap();
         fs::create_dir_all(&outside).unwrap();
         std::os::unix::fs::symlink(&outside, dest.join("sub")).unwrap();
-        let err = format!("{:#}", place(&staging, &dest).unwrap_err());
+        let err = format!(
+            "{:#}",
+            place(&staging, &dest, &tmp.path().join("aside")).unwrap_err()
+        );
         assert!(
             err.contains(&dest.join("sub").display().to_string()),
             "{err}"
@@ -297,7 +458,7 @@ mod tests {
         fs::write(staging.join("f"), b"new").unwrap();
         fs::write(outside.join("victim"), b"victim").unwrap();
         std::os::unix::fs::symlink(outside.join("victim"), dest.join("f")).unwrap();
-        place(&staging, &dest).unwrap();
+        place(&staging, &dest, &tmp.path().join("aside")).unwrap();
         assert!(
             !fs::symlink_metadata(dest.join("f"))
                 .unwrap()
@@ -306,6 +467,131 @@ mod tests {
         );
         assert_eq!(fs::read(dest.join("f")).unwrap(), b"new");
         assert_eq!(fs::read(outside.join("victim")).unwrap(), b"victim");
+    }
+
+    /// A destination holding `old` versions of `a`, `d/b`, `d/c` and a file of its own; staging
+    /// with new versions of those, a new file, and a new directory.
+    fn scene(tmp: &Path) -> (PathBuf, PathBuf) {
+        let (staging, dest) = (tmp.join("s"), tmp.join("d"));
+        fs::create_dir_all(staging.join("d/new-dir")).unwrap();
+        fs::create_dir_all(dest.join("d")).unwrap();
+        for f in ["a", "d/b", "d/c"] {
+            fs::write(staging.join(f), b"new").unwrap();
+            fs::write(dest.join(f), b"old").unwrap();
+        }
+        fs::write(staging.join("d/new-file"), b"new").unwrap();
+        fs::write(staging.join("d/new-dir/f"), b"new").unwrap();
+        fs::write(dest.join("mine"), b"mine").unwrap();
+        (staging, dest)
+    }
+
+    fn listing(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        for f in crate::extract::relative_files(dir).unwrap() {
+            out.insert(f.clone(), fs::read(dir.join(&f)).unwrap_or_default());
+        }
+        out
+    }
+
+    #[test]
+    fn an_io_error_at_any_step_undoes_the_move() {
+        // Five steps: three replacements, a new file, a new directory.
+        for fail_at in 0..5 {
+            let tmp = tempfile::tempdir().unwrap();
+            let (staging, dest) = scene(tmp.path());
+            let before = listing(&dest);
+            let mut journal = Journal::new(&tmp.path().join("aside"));
+            journal.before_step = Some(Box::new(move |done| {
+                if done == fail_at {
+                    Err(io::Error::other("disk on fire"))
+                } else {
+                    Ok(())
+                }
+            }));
+            let err = merge_journaled(&staging, &dest, &mut journal).unwrap_err();
+            let err = format!("{err:#}");
+            assert!(err.contains("disk on fire"), "{err}");
+            assert!(
+                err.contains("was undone: it is as it was before")
+                    && err.contains(&dest.display().to_string()),
+                "{err}"
+            );
+            assert_eq!(listing(&dest), before, "failing at step {fail_at}");
+        }
+    }
+
+    #[test]
+    fn a_cancellation_during_the_move_undoes_it_and_notes_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (staging, dest) = scene(tmp.path());
+        let before = listing(&dest);
+        let mut journal = Journal::new(&tmp.path().join("aside"));
+        journal.before_step = Some(Box::new(|done| {
+            if done == 3 {
+                fsx::cancel();
+            }
+            Ok(())
+        }));
+        let err = format!(
+            "{:#}",
+            merge_journaled(&staging, &dest, &mut journal).unwrap_err()
+        );
+        assert!(err.contains("cancelled while moving files"), "{err}");
+        assert_eq!(listing(&dest), before);
+        let notes = fsx::take_notes();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("was undone"), "{notes:?}");
+        assert_eq!(fsx::placements_active(), 0);
+    }
+
+    #[test]
+    fn a_second_signal_stops_the_undo_and_names_the_half_updated_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (staging, dest) = scene(tmp.path());
+        let mut journal = Journal::new(&tmp.path().join("aside"));
+        journal.before_step = Some(Box::new(|done| {
+            if done == 3 {
+                fsx::abort();
+            }
+            Ok(())
+        }));
+        let err = format!(
+            "{:#}",
+            merge_journaled(&staging, &dest, &mut journal).unwrap_err()
+        );
+        let half = format!("{} is left half-updated", dest.display());
+        assert!(
+            err.contains(&half) && err.contains("second signal"),
+            "{err}"
+        );
+        let notes = fsx::take_notes();
+        assert!(notes.len() == 1 && notes[0].contains(&half), "{notes:?}");
+    }
+
+    #[test]
+    fn an_undo_that_cannot_finish_names_the_half_updated_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (staging, dest) = scene(tmp.path());
+        let aside = tmp.path().join("aside");
+        let mut journal = Journal::new(&aside);
+        let aside2 = aside.clone();
+        journal.before_step = Some(Box::new(move |done| {
+            if done == 4 {
+                // What was set aside vanishes: it cannot be put back.
+                fs::remove_dir_all(&aside2).unwrap();
+                return Err(io::Error::other("disk on fire"));
+            }
+            Ok(())
+        }));
+        let err = format!(
+            "{:#}",
+            merge_journaled(&staging, &dest, &mut journal).unwrap_err()
+        );
+        assert!(
+            err.contains(&format!("{} is left half-updated", dest.display())),
+            "{err}"
+        );
+        assert!(err.contains("could not be undone"), "{err}");
     }
 
     #[cfg(unix)]

@@ -46,6 +46,7 @@ mod blob;
 mod faults;
 mod http;
 mod server;
+pub mod sigstore;
 mod state;
 mod tls;
 mod util;

@@ -1,0 +1,329 @@
+//! A fake Sigstore: its own Fulcio-like CA, a Rekor-like log key and a trusted root naming them,
+//! and real bundles signed for chosen artifacts with GitHub Actions identities — or with one
+//! thing wrong ([`Flaw`]), so each check of a verifier can be shown to bite.
+//!
+//! Bundles are v0.3 with a DSSE envelope over an in-toto statement, a `dsse` log entry with a
+//! signed entry timestamp, and an inclusion proof in a two-leaf tree with a signed checkpoint.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SanType, SigningKey,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::util::base64 as b64;
+
+pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+const LOG_ORIGIN: &str = "fakehub.rekor";
+
+/// Who signed: the GitHub Actions claims Fulcio copies into the certificate.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// `owner/repo` the run belongs to.
+    pub repository: String,
+    /// `owner/repo/.github/workflows/file.yml` that ran the signing step.
+    pub workflow: String,
+    pub git_ref: String,
+    pub sha: String,
+    pub issuer: String,
+}
+
+impl Signer {
+    /// `repository`'s `.github/workflows/{file}` on `refs/heads/main`.
+    pub fn new(repository: &str, file: &str) -> Signer {
+        Signer {
+            repository: repository.into(),
+            workflow: format!("{repository}/.github/workflows/{file}"),
+            git_ref: "refs/heads/main".into(),
+            sha: "0123456789abcdef0123456789abcdef01234567".into(),
+            issuer: GITHUB_ISSUER.into(),
+        }
+    }
+}
+
+/// One thing wrong with a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flaw {
+    /// The statement is changed after signing and logging.
+    TamperedPayload,
+    /// The signature covers other bytes (and is logged as such).
+    BadSignature,
+    /// The signed entry timestamp is not the log's signature.
+    ForgedSet,
+    /// The inclusion proof's path is wrong.
+    ForgedInclusion,
+    /// No log entry at all.
+    NoLogEntry,
+    /// The certificate comes from a CA the trusted root does not name.
+    UnknownCa,
+    /// The certificate expired before the log entry's time.
+    ExpiredCertificate,
+}
+
+/// What to attest.
+#[derive(Debug, Clone)]
+pub struct Attestation {
+    /// SHA-256 (hex) of the artifact's zip.
+    pub sha256: String,
+    pub predicate_type: String,
+    pub signer: Signer,
+    pub flaw: Option<Flaw>,
+}
+
+impl Attestation {
+    /// SLSA provenance v1 for `sha256`, signed by `signer`.
+    pub fn new(sha256: &str, signer: Signer) -> Attestation {
+        Attestation {
+            sha256: sha256.into(),
+            predicate_type: "https://slsa.dev/provenance/v1".into(),
+            signer,
+            flaw: None,
+        }
+    }
+}
+
+pub struct FakeSigstore {
+    ca: Issuer<'static, KeyPair>,
+    ca_der: Vec<u8>,
+    rogue_ca: Issuer<'static, KeyPair>,
+    log_key: KeyPair,
+    log_id: [u8; 32],
+}
+
+fn new_ca(name: &str) -> (Issuer<'static, KeyPair>, Vec<u8>) {
+    let key = KeyPair::generate().expect("key");
+    let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name
+        .push(DnType::OrganizationName, "fakehub");
+    p.distinguished_name.push(DnType::CommonName, name);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    p.not_after = rcgen::date_time_ymd(2100, 1, 1);
+    let cert = p.self_signed(&key).expect("CA certificate");
+    (Issuer::new(p, key), cert.der().to_vec())
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// DER UTF8String, as Fulcio writes its newer extensions.
+fn utf8_der(s: &str) -> Vec<u8> {
+    let mut out = vec![0x0c];
+    let n = s.len();
+    if n < 128 {
+        out.push(n as u8);
+    } else if n < 256 {
+        out.extend([0x81, n as u8]);
+    } else {
+        out.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    out.extend_from_slice(s.as_bytes());
+    out
+}
+
+fn fulcio_oid(n: u64) -> Vec<u64> {
+    vec![1, 3, 6, 1, 4, 1, 57264, 1, n]
+}
+
+impl Default for FakeSigstore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FakeSigstore {
+    pub fn new() -> FakeSigstore {
+        let (ca, ca_der) = new_ca("fakehub fulcio");
+        let (rogue_ca, _) = new_ca("fakehub fulcio");
+        let log_key = KeyPair::generate().expect("log key");
+        let log_id = sha256(log_key.subject_public_key_info().as_slice());
+        FakeSigstore {
+            ca,
+            ca_der,
+            rogue_ca,
+            log_key,
+            log_id,
+        }
+    }
+
+    /// A `trusted_root.json` naming the CA and the log (and nothing else).
+    pub fn trusted_root(&self) -> String {
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [{
+                "baseUrl": "https://rekor.fakehub.invalid",
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": b64(&self.log_key.subject_public_key_info()),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": {"start": "2020-01-01T00:00:00Z"}
+                },
+                "logId": {"keyId": b64(&self.log_id)}
+            }],
+            "certificateAuthorities": [{
+                "subject": {"organization": "fakehub", "commonName": "fakehub fulcio"},
+                "uri": "https://fulcio.fakehub.invalid",
+                "certChain": {"certificates": [{"rawBytes": b64(&self.ca_der)}]},
+                "validFor": {"start": "2020-01-01T00:00:00Z"}
+            }],
+            "ctlogs": [],
+            "timestampAuthorities": []
+        })
+        .to_string()
+    }
+
+    /// A leaf certificate for `signer`, valid `from..until` (Unix seconds), and its key.
+    fn leaf(&self, signer: &Signer, from: i64, until: i64, rogue: bool) -> (Vec<u8>, KeyPair) {
+        let key = KeyPair::generate().expect("leaf key");
+        let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+        let time = |t: i64| time::OffsetDateTime::from_unix_timestamp(t).expect("time");
+        p.not_before = time(from);
+        p.not_after = time(until);
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+        let workflow_uri = format!("https://github.com/{}@{}", signer.workflow, signer.git_ref);
+        p.subject_alt_names = vec![SanType::URI(workflow_uri.clone().try_into().expect("URI"))];
+        let run_url = format!(
+            "https://github.com/{}/actions/runs/1/attempts/1",
+            signer.repository
+        );
+        let ext = |n: u64, der: Vec<u8>| CustomExtension::from_oid_content(&fulcio_oid(n), der);
+        p.custom_extensions = vec![
+            ext(1, signer.issuer.clone().into_bytes()),
+            ext(5, signer.repository.clone().into_bytes()),
+            ext(6, signer.git_ref.clone().into_bytes()),
+            ext(8, utf8_der(&signer.issuer)),
+            ext(9, utf8_der(&workflow_uri)),
+            ext(
+                12,
+                utf8_der(&format!("https://github.com/{}", signer.repository)),
+            ),
+            ext(13, utf8_der(&signer.sha)),
+            ext(14, utf8_der(&signer.git_ref)),
+            ext(21, utf8_der(&run_url)),
+        ];
+        let issuer = if rogue { &self.rogue_ca } else { &self.ca };
+        let cert = p.signed_by(&key, issuer).expect("leaf certificate");
+        (cert.der().to_vec(), key)
+    }
+
+    /// A bundle (JSON) attesting `a`, logged now.
+    pub fn bundle(&self, a: &Attestation) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let flaw = a.flaw;
+        let (from, until) = if flaw == Some(Flaw::ExpiredCertificate) {
+            (now - 3600, now - 1800)
+        } else {
+            (now - 60, now + 600)
+        };
+        let (cert, key) = self.leaf(&a.signer, from, until, flaw == Some(Flaw::UnknownCa));
+        let statement = json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "artifact.zip", "digest": {"sha256": a.sha256}}],
+            "predicateType": a.predicate_type,
+            "predicate": {"buildDefinition": {"buildType": "https://actions.github.io/buildtypes/workflow/v1"}}
+        })
+        .to_string();
+        let payload_type = "application/vnd.in-toto+json";
+        let mut pae = format!(
+            "DSSEv1 {} {payload_type} {} ",
+            payload_type.len(),
+            statement.len()
+        )
+        .into_bytes();
+        pae.extend_from_slice(statement.as_bytes());
+        if flaw == Some(Flaw::BadSignature) {
+            pae.push(b'!');
+        }
+        let sig = key.sign(&pae).expect("sign");
+
+        let body = json!({
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(statement.as_bytes()))},
+                "signatures": [{"signature": b64(&sig), "verifier": b64(&cert)}]
+            }
+        })
+        .to_string();
+        let log_index = 4242;
+        // A two-leaf tree: a genesis leaf, then ours.
+        let node = |tag: u8, parts: &[&[u8]]| {
+            let mut buf = vec![tag];
+            parts.iter().for_each(|p| buf.extend_from_slice(p));
+            sha256(&buf)
+        };
+        let genesis = node(0, &[b"fakehub genesis"]);
+        let leaf = node(0, &[body.as_bytes()]);
+        let root = node(1, &[&genesis, &leaf]);
+        let path = if flaw == Some(Flaw::ForgedInclusion) {
+            [7u8; 32]
+        } else {
+            genesis
+        };
+        let note = format!("{LOG_ORIGIN} - 1\n2\n{}\n", b64(&root));
+        let mut note_sig = self.log_id[..4].to_vec();
+        note_sig.extend(self.log_key.sign(note.as_bytes()).expect("sign"));
+        let checkpoint = format!("{note}\n\u{2014} {LOG_ORIGIN} {}\n", b64(&note_sig));
+        let set_text = format!(
+            r#"{{"body":"{}","integratedTime":{now},"logID":"{}","logIndex":{log_index}}}"#,
+            b64(body.as_bytes()),
+            hex(&self.log_id)
+        );
+        let set = if flaw == Some(Flaw::ForgedSet) {
+            key.sign(set_text.as_bytes()).expect("sign")
+        } else {
+            self.log_key.sign(set_text.as_bytes()).expect("sign")
+        };
+        let entry = json!({
+            "logIndex": log_index.to_string(),
+            "logId": {"keyId": b64(&self.log_id)},
+            "kindVersion": {"kind": "dsse", "version": "0.0.1"},
+            "integratedTime": now.to_string(),
+            "inclusionPromise": {"signedEntryTimestamp": b64(&set)},
+            "inclusionProof": {
+                "logIndex": "1",
+                "rootHash": b64(&root),
+                "treeSize": "2",
+                "hashes": [b64(&path)],
+                "checkpoint": {"envelope": checkpoint}
+            },
+            "canonicalizedBody": b64(body.as_bytes())
+        });
+        let entries = if flaw == Some(Flaw::NoLogEntry) {
+            vec![]
+        } else {
+            vec![entry]
+        };
+        let payload = if flaw == Some(Flaw::TamperedPayload) {
+            statement.replace("buildDefinition", "buildDefinitioN")
+        } else {
+            statement
+        };
+        let bundle: Value = json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "certificate": {"rawBytes": b64(&cert)},
+                "tlogEntries": entries,
+                "timestampVerificationData": {}
+            },
+            "dsseEnvelope": {
+                "payload": b64(payload.as_bytes()),
+                "payloadType": payload_type,
+                "signatures": [{"sig": b64(&sig), "keyid": ""}]
+            }
+        });
+        bundle.to_string()
+    }
+}

@@ -1,0 +1,209 @@
+//! Every check against bundles from fakehub's fake Sigstore: one good bundle verifies, and a
+//! bundle with one thing wrong fails with the reason naming that thing.
+
+use fakehub::sigstore::{Attestation, FakeSigstore, Flaw, Signer};
+
+use super::*;
+
+const DIGEST: &str = "3f1b2c0000000000000000000000000000000000000000000000000000000abc";
+
+fn policy() -> Policy {
+    Policy {
+        issuer: GITHUB_ACTIONS_ISSUER.into(),
+        repository: "octo/hello".into(),
+        signer_workflow: Some("octo/hello/.github/workflows/build.yml".into()),
+        source_ref: None,
+        predicate_type: SLSA_PROVENANCE_V1.into(),
+    }
+}
+
+fn attestation() -> Attestation {
+    Attestation::new(DIGEST, Signer::new("octo/hello", "build.yml"))
+}
+
+fn check(sigstore: &FakeSigstore, a: &Attestation, p: &Policy) -> Result<Verified, AttestError> {
+    let root = TrustedRoot::parse(&sigstore.trusted_root()).unwrap();
+    verify(sigstore.bundle(a).as_bytes(), DIGEST, &root, p)
+}
+
+fn flawed(flaw: Flaw) -> AttestError {
+    let s = FakeSigstore::new();
+    let mut a = attestation();
+    a.flaw = Some(flaw);
+    check(&s, &a, &policy()).unwrap_err()
+}
+
+#[test]
+fn a_good_fake_bundle_verifies() {
+    let s = FakeSigstore::new();
+    let v = check(&s, &attestation(), &policy()).unwrap();
+    assert_eq!(v.log_index, Some(4242));
+    assert_eq!(
+        v.identity.signer_uri.as_deref(),
+        Some("https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main")
+    );
+    let mut p = policy();
+    p.signer_workflow = Some("octo/hello/.github/workflows/build.yml@main".into());
+    p.source_ref = Some("refs/heads/main".into());
+    check(&s, &attestation(), &p).unwrap();
+}
+
+#[test]
+fn wrong_signer_workflow_is_named() {
+    let s = FakeSigstore::new();
+    let a = Attestation::new(DIGEST, Signer::new("octo/hello", "other.yml"));
+    let err = check(&s, &a, &policy()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signed by octo/hello/.github/workflows/other.yml@refs/heads/main, expected octo/hello/.github/workflows/build.yml"
+    );
+}
+
+#[test]
+fn wrong_ref_is_named() {
+    let s = FakeSigstore::new();
+    let mut p = policy();
+    p.signer_workflow = Some("octo/hello/.github/workflows/build.yml@refs/tags/v1".into());
+    let err = check(&s, &attestation(), &p).unwrap_err();
+    assert!(matches!(err, AttestError::SignerWorkflow { .. }), "{err}");
+    let mut p = policy();
+    p.source_ref = Some("refs/heads/release".into());
+    let err = check(&s, &attestation(), &p).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "built from ref refs/heads/main, expected refs/heads/release"
+    );
+}
+
+#[test]
+fn wrong_repository_is_named() {
+    let s = FakeSigstore::new();
+    let a = Attestation::new(DIGEST, Signer::new("fork/hello", "build.yml"));
+    let err = check(&s, &a, &policy()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "built from repository fork/hello, expected octo/hello"
+    );
+}
+
+#[test]
+fn wrong_issuer_is_named() {
+    let s = FakeSigstore::new();
+    let mut a = attestation();
+    a.signer.issuer = "https://accounts.example.com".into();
+    let err = check(&s, &a, &policy()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "certificate issued for https://accounts.example.com, expected https://token.actions.githubusercontent.com"
+    );
+}
+
+#[test]
+fn wrong_subject_digest_is_named() {
+    let s = FakeSigstore::new();
+    let mut a = attestation();
+    a.sha256 = "ab12".repeat(16);
+    let err = check(&s, &a, &policy()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "attestation is for sha256:{}, not sha256:{DIGEST}",
+            "ab12".repeat(16)
+        )
+    );
+}
+
+#[test]
+fn wrong_predicate_type_is_named() {
+    let s = FakeSigstore::new();
+    let mut a = attestation();
+    a.predicate_type = "https://spdx.dev/Document".into();
+    let err = check(&s, &a, &policy()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "predicate type is https://spdx.dev/Document, expected https://slsa.dev/provenance/v1"
+    );
+}
+
+#[test]
+fn tampered_envelope_is_rejected() {
+    let err = flawed(Flaw::TamperedPayload);
+    assert_eq!(
+        err.to_string(),
+        "signing time not proven: the log entry is about another envelope"
+    );
+    let err = flawed(Flaw::BadSignature);
+    assert_eq!(
+        err.to_string(),
+        "signature invalid: the DSSE envelope's signature does not verify with the certificate's key"
+    );
+}
+
+#[test]
+fn certificate_outside_its_validity_at_signing_time_is_rejected() {
+    let err = flawed(Flaw::ExpiredCertificate);
+    assert!(
+        matches!(err, AttestError::CertificateExpired { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("certificate not valid at the signing time"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_ca_is_not_trusted() {
+    let err = flawed(Flaw::UnknownCa);
+    assert_eq!(
+        err.to_string(),
+        "certificate not trusted: it does not chain to a Fulcio CA of the trusted root"
+    );
+}
+
+#[test]
+fn missing_or_forged_log_proof_is_rejected() {
+    assert_eq!(
+        flawed(Flaw::NoLogEntry).to_string(),
+        "signing time not proven: no transparency-log entry"
+    );
+    assert_eq!(
+        flawed(Flaw::ForgedSet).to_string(),
+        "signing time not proven: the signed entry timestamp does not verify with the log's key"
+    );
+    assert_eq!(
+        flawed(Flaw::ForgedInclusion).to_string(),
+        "signing time not proven: the inclusion proof does not match its root hash"
+    );
+}
+
+#[test]
+fn another_sigstores_bundle_is_not_trusted() {
+    // Same shape, other keys: nothing of it is trusted by our root.
+    let theirs = FakeSigstore::new();
+    let ours = TrustedRoot::parse(&FakeSigstore::new().trusted_root()).unwrap();
+    let err = verify(
+        theirs.bundle(&attestation()).as_bytes(),
+        DIGEST,
+        &ours,
+        &policy(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signing time not proven: the log entry is from a log the trusted root does not name"
+    );
+}
+
+#[test]
+fn the_closest_candidate_is_the_one_that_got_furthest() {
+    let untrusted = flawed(Flaw::UnknownCa);
+    let other_signer = check(
+        &FakeSigstore::new(),
+        &Attestation::new(DIGEST, Signer::new("octo/hello", "x.yml")),
+        &policy(),
+    )
+    .unwrap_err();
+    assert!(other_signer.stage() > untrusted.stage());
+}

@@ -1,0 +1,88 @@
+//! The final move into an existing destination, interrupted: it completes or is undone, and the
+//! log says which; never a tree half old, half new.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// The staging directory's `replaced` folder exists once the move has set a first file aside.
+fn move_started(temp: &std::path::Path) -> bool {
+    let Ok(work) = std::fs::read_dir(temp) else {
+        return false;
+    };
+    work.flatten().any(|w| {
+        std::fs::read_dir(w.path())
+            .map(|s| s.flatten().any(|s| s.path().join("replaced").exists()))
+            .unwrap_or(false)
+    })
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_the_move_into_an_existing_tree_completes_or_undoes_it() {
+    const FILES: usize = 8_000;
+    let w = World::new();
+    let dest = w.workspace().join("site");
+    let mut zip = zipbuild::ZipBuilder::new();
+    for i in 0..FILES {
+        let name = format!("d{}/f{i}", i % 50);
+        std::fs::create_dir_all(dest.join(format!("d{}", i % 50))).unwrap();
+        std::fs::write(dest.join(&name), b"old").unwrap();
+        zip = zip.stored(&name, b"new");
+    }
+    std::fs::write(dest.join("mine.txt"), b"mine").unwrap();
+    w.add("site", zip.build());
+    let child = w
+        .command(&[("name", "site"), ("path", dest.to_str().unwrap())], &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Not a timing assertion: only a bound on how long to look for the move before giving up.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !move_started(&w.temp()) {
+        assert!(Instant::now() < deadline, "the move never started");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+
+    let t = tree(&dest);
+    assert_eq!(t.len(), FILES + 1);
+    assert_eq!(t["mine.txt"], b"mine");
+    let new = t.values().filter(|v| v.as_slice() == b"new").count();
+    let error = out_error(&stdout);
+    eprintln!("{error}");
+    assert!(error.contains("cancelled by SIGTERM"), "{error}");
+    assert!(error.contains(&dest.display().to_string()), "{error}");
+    if error.contains("was undone: it is as it was before") {
+        assert_eq!(new, 0, "undone, yet {new} files are new");
+    } else {
+        assert!(error.contains("had completed"), "{error}");
+        assert_eq!(new, FILES, "completed, yet only {new} files are new");
+    }
+    w.assert_temp_clean();
+    // Nothing of ours is left in the destination either.
+    assert!(
+        !entries(&dest).iter().any(|e| e.starts_with(".artifetch")),
+        "{:?}",
+        entries(&dest)
+    );
+}
+
+fn out_error(stdout: &str) -> String {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
