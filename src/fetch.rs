@@ -230,7 +230,7 @@ impl Fetcher {
                 .and_then(|mut x| {
                     // Described (and compared with the producer's pins) in staging, before the
                     // move: the destination only ever gets files that passed.
-                    let manifest = Manifest::of_dir(&staging).with_context(|| {
+                    let manifest = Manifest::of_dir(&tree).with_context(|| {
                         format!("artifact '{name}': cannot list the extracted files")
                     })?;
                     let files_pinned = settings.pins.check_files(&name, &manifest)?;
