@@ -33,8 +33,8 @@ log() { printf 'artifetch install: %s\n' "$*" >&2; }
 # Text for a workflow command: one line, `%` escaped, so nothing in it starts another command.
 annotate() {
   if [[ "${GITHUB_ACTIONS:-}" == "true" ]]; then
-    local m="$2"
-    m="${m//'%'/%25}"
+    local m="$2" pct='%' # through a variable: bash 3.2 (macOS) keeps quotes in the pattern
+    m="${m//$pct/%25}"
     m="${m//$'\r'/%0D}"
     m="${m//$'\n'/%0A}"
     printf '::%s title=artifetch install::%s\n' "$1" "$m"

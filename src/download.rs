@@ -28,8 +28,9 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::extract::{ArchiveKind, archive_kind, is_safe_component};
 use crate::github::client::{Target, http_status, without_query};
+use crate::github::content_range::{self, ContentRange};
 use crate::github::model::{Artifact, Published};
-use crate::github::{Blob, GitHub};
+use crate::github::{Blob, GitHub, content_disposition};
 use crate::log::Log;
 use crate::plan::Item;
 use crate::settings::Settings;
@@ -684,23 +685,19 @@ fn header(response: &Response, name: reqwest::header::HeaderName) -> Option<Stri
         .map(str::to_string)
 }
 
+/// The `Content-Range` of a response, when it is one we can read.
+fn content_range(response: &Response) -> Option<ContentRange> {
+    content_range::parse(&header(response, CONTENT_RANGE)?)
+}
+
 /// `Content-Range: bytes START-END/TOTAL` -> START.
 fn range_start(response: &Response) -> Option<u64> {
-    header(response, CONTENT_RANGE)?
-        .strip_prefix("bytes ")?
-        .split('-')
-        .next()?
-        .parse()
-        .ok()
+    content_range(response).map(|r| r.start)
 }
 
 /// `Content-Range: bytes START-END/TOTAL` -> TOTAL.
 fn range_total(response: &Response) -> Option<u64> {
-    header(response, CONTENT_RANGE)?
-        .rsplit('/')
-        .next()?
-        .parse()
-        .ok()
+    content_range(response)?.total
 }
 
 async fn body_snippet(response: Response) -> String {
@@ -799,7 +796,9 @@ impl Meta {
     fn of(response: &Response) -> Meta {
         Meta {
             content_type: header(response, CONTENT_TYPE),
-            filename: header(response, CONTENT_DISPOSITION).and_then(|d| disposition_filename(&d)),
+            filename: header(response, CONTENT_DISPOSITION)
+                .and_then(|d| content_disposition::file_name(&d))
+                .filter(|name| is_safe_component(name)),
         }
     }
 
@@ -822,47 +821,6 @@ impl Meta {
             notes,
         }
     }
-}
-
-/// The file name from `Content-Disposition`: `filename*=UTF-8''…` first, then `filename=`; base
-/// name only, and only when it is a safe single path component.
-pub fn disposition_filename(header: &str) -> Option<String> {
-    let mut plain = None;
-    let mut extended = None;
-    for param in header.split(';').map(str::trim) {
-        let Some((key, value)) = param.split_once('=') else {
-            continue;
-        };
-        match key.trim().to_ascii_lowercase().as_str() {
-            "filename*" => {
-                let v = value.trim();
-                let encoded = v.split_once("''").map(|(_, rest)| rest).unwrap_or(v);
-                extended = percent_decode(encoded);
-            }
-            "filename" => plain = Some(value.trim().trim_matches('"').to_string()),
-            _ => {}
-        }
-    }
-    let name = extended.or(plain)?;
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("").to_string();
-    is_safe_component(&base).then_some(base)
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// A temp file that hashes what is written to it, in large blocks.
@@ -945,34 +903,5 @@ impl Sink {
             .map(|b| format!("{b:02x}"))
             .collect();
         Ok((self.len, hex))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn disposition_names() {
-        assert_eq!(
-            disposition_filename("attachment; filename=\"report.txt\"").as_deref(),
-            Some("report.txt")
-        );
-        assert_eq!(
-            disposition_filename(
-                "attachment; filename=\"a.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"
-            )
-            .as_deref(),
-            Some("résumé.txt")
-        );
-        assert_eq!(
-            disposition_filename("attachment; filename=\"../../etc/passwd\"").as_deref(),
-            Some("passwd")
-        );
-        assert_eq!(
-            disposition_filename("attachment; filename=\"..\"").as_deref(),
-            None
-        );
-        assert_eq!(disposition_filename("attachment").as_deref(), None);
     }
 }

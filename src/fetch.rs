@@ -173,6 +173,7 @@ impl Fetcher {
                 // Right before anything is written: a symlink planted at `path/<name>` is refused.
                 extract::check_destination(&settings.path, &dest)
                     .with_context(|| format!("artifact '{name}'"))?;
+                let stale = remove_stale_staging(&dest);
                 if is_zip && bytes == 0 {
                     bail!(
                         "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
@@ -205,10 +206,14 @@ impl Fetcher {
                     }]);
                     let files_pinned = settings.pins.check_files(&name, &manifest)?;
                     move_into(&part, &target)?;
-                    let warnings = merge
-                        .map(|(order, name)| order.record(&name, vec![file_name]))
+                    let warnings = stale
                         .into_iter()
-                        .flatten()
+                        .chain(
+                            merge
+                                .map(|(order, name)| order.record(&name, vec![file_name]))
+                                .into_iter()
+                                .flatten(),
+                        )
                         .collect();
                     return Ok((target, 1, size, warnings, manifest, files_pinned));
                 }
@@ -256,7 +261,8 @@ impl Fetcher {
                     // A destination that did not exist before is not left behind, empty.
                     crate::fsx::remove_created(&created);
                 }
-                let (x, manifest, files_pinned) = result?;
+                let (mut x, manifest, files_pinned) = result?;
+                x.warnings.splice(0..0, stale);
                 Ok((dest, x.files, x.bytes, x.warnings, manifest, files_pinned))
             })
             .await
@@ -445,6 +451,75 @@ impl Drop for Turn {
     }
 }
 
+/// Staging directories inside a destination are named `<prefix><pid>-<12 hex digits>`.
+const STAGING_PREFIX: &str = ".artifetch-staging-";
+/// A staging directory left in a destination this long ago, by a process no longer running, was
+/// left by a run that was killed (SIGKILL leaves no chance to clean up).
+const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// Removes staging directories an earlier, killed run left directly in `dest`: only names of
+/// exactly our pattern, last modified more than [`STALE_AFTER`] ago, whose process (named in
+/// them) is not running. Best effort: what cannot be removed stays, and is reported.
+fn remove_stale_staging(dest: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dest) else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(stale_staging_pid) else {
+            continue;
+        };
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if !meta.is_dir() || !old || pid.is_some_and(process_running) {
+            continue;
+        }
+        notes.push(match std::fs::remove_dir_all(entry.path()) {
+            Ok(()) => format!(
+                "Removed {}, left by an earlier run that was killed",
+                entry.path().display()
+            ),
+            Err(e) => format!(
+                "Could not remove {}, left by an earlier run that was killed: {e}",
+                entry.path().display()
+            ),
+        });
+    }
+    notes
+}
+
+/// If `name` is a staging directory name of ours: the process id in it (`None` in the names of
+/// versions before ids were added, `<prefix><12 hex digits>`).
+fn stale_staging_pid(name: &str) -> Option<Option<u32>> {
+    let hex_ok =
+        |h: &str| h.len() == 12 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let rest = name.strip_prefix(STAGING_PREFIX)?;
+    let Some((pid, hex)) = rest.split_once('-') else {
+        return hex_ok(rest).then_some(None);
+    };
+    let pid_ok = !pid.is_empty() && pid.len() <= 10 && pid.bytes().all(|b| b.is_ascii_digit());
+    (hex_ok(hex) && pid_ok)
+        .then(|| pid.parse().ok().map(Some))
+        .flatten()
+}
+
+/// Is `pid` a running process? On Linux, /proc says; elsewhere only our own id counts as running,
+/// so age alone decides there.
+fn process_running(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        pid == std::process::id()
+    }
+}
+
 /// A staging directory on the destination's filesystem, so that placing is a rename: under our
 /// work directory when it shares the filesystem, else a hidden directory inside the destination,
 /// registered so that it goes even on cancellation. Also returns the directories created for the
@@ -456,7 +531,11 @@ fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<(PathBuf, Vec<Pat
         return Ok((staging, Vec::new()));
     }
     let created = crate::fsx::create_dir_all_tracked(dest)?;
-    let staging = dest.join(format!(".artifetch-staging-{}", random_hex(12)));
+    let staging = dest.join(format!(
+        "{STAGING_PREFIX}{}-{}",
+        std::process::id(),
+        random_hex(12)
+    ));
     crate::fsx::register_temp(&staging);
     if let Err(e) = std::fs::create_dir(&staging) {
         crate::fsx::unregister_temp(&staging);

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 
 use crate::fetch::{Done, Fetched};
 use crate::manifest::Manifest;
-use crate::report::{Sinks, write_outputs};
+use crate::report::{RunReport, Sinks, write_outputs};
 use crate::settings::Settings;
 use crate::util::random_hex;
 
@@ -105,14 +105,15 @@ pub fn outputs(fetched: &[Fetched], written: Option<&Written>) -> Vec<(&'static 
 
 /// The summary's "Pinned" section: what each artifact was checked against; empty when nothing
 /// was pinned.
-pub fn summary(settings: &Settings, fetched: &[Fetched]) -> String {
-    let p = &settings.pins;
+pub fn summary(report: &RunReport) -> String {
+    let p = &report.settings.pins;
     if p.digest.is_none() && !p.pins_files() {
         return String::new();
     }
     let mut md = String::from("\n**Pinned to what the producer made:**\n\n");
-    for f in fetched {
-        let name = crate::report::cell(&f.item.artifact.name);
+    for f in report.fetched {
+        // Redacted before escaping, as the report's own cells are.
+        let name = crate::report::cell(&report.log.redact(&f.item.artifact.name));
         let line = match &f.result {
             Ok(d) => {
                 let mut checks = Vec::new();

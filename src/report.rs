@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::fetch::{DigestCheck, Fetched};
+use crate::log::{Log, is_invisible_format};
 use crate::plan::Item;
 use crate::resolve::ChosenRun;
 use crate::settings::Settings;
@@ -109,16 +110,42 @@ impl Sinks {
     }
 }
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for a GitHub-flavoured Markdown table cell so that it shows as typed: Markdown
+/// punctuation is backslash-escaped (no code, links, images, emphasis or table breaks), `<` and
+/// `&` become entities (no HTML, no entity smuggling a bidi override), `@` is followed by a word
+/// joiner (no mention notifies anyone), and line breaks, control and invisible formatting
+/// characters (bidi overrides) are shown as `U+XXXX`.
 pub fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('\n', " ")
-        .replace('<', "&lt;")
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '@' => out.push_str("@\u{2060}"),
+            '\n' | '\r' => out.push(' '),
+            // What starts Markdown mid-line: code, emphasis, strikethrough, links and images,
+            // escapes, table borders, math, headings and autolinked references. (`.`, `-`, `+`
+            // matter only at the start of a line, which a cell never is.)
+            '`' | '*' | '_' | '~' | '[' | ']' | '(' | ')' | '!' | '\\' | '|' | '$' | '#' | '{'
+            | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() || is_invisible_format(c) => {
+                out.push_str(&format!("U+{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// What one run did, for outputs and the summary.
 pub struct RunReport<'a> {
     pub settings: &'a Settings,
+    /// Knows the secrets to redact from server text.
+    pub log: &'a Log,
     /// `None` when no run matched the search.
     pub run: Option<&'a ChosenRun>,
     pub fetched: &'a [Fetched],
@@ -185,16 +212,22 @@ impl RunReport<'_> {
         ]
     }
 
+    /// A summary cell: secrets redacted before escaping (escaping would hide them from
+    /// redaction), then escaped for Markdown.
+    fn cell(&self, s: &str) -> String {
+        cell(&self.log.redact(s))
+    }
+
     /// The Markdown job summary.
     pub fn summary(&self) -> String {
         let s = self.settings;
         let mut md = match self.run {
             Some(run) => format!(
                 "### artifetch: artifacts of [{}, run {}]({})\n\nChosen: {}{}.\n\n",
-                cell(&s.repository()),
+                self.cell(&s.repository()),
                 run.id,
                 run.url,
-                cell(&run.why),
+                self.cell(&run.why),
                 if run.examined > 1 {
                     format!(" ({} examined)", run.examined)
                 } else {
@@ -203,7 +236,7 @@ impl RunReport<'_> {
             ),
             None => format!(
                 "### artifetch: no run of {} matched\n\n",
-                cell(&s.repository())
+                self.cell(&s.repository())
             ),
         };
         if self.fetched.is_empty() && self.dry_run_items.is_empty() {
@@ -216,15 +249,15 @@ impl RunReport<'_> {
         for item in self.dry_run_items {
             let a = &item.artifact;
             md.push_str(&format!(
-                "| {} | {} | – | {} | `{}` (dry run) |\n",
-                cell(&a.name),
+                "| {} | {} | – | {} | {} (dry run) |\n",
+                self.cell(&a.name),
                 human_bytes(a.size_in_bytes),
                 if a.digest.is_some() {
                     "published"
                 } else {
                     "none"
                 },
-                cell(&item.dest.display().to_string())
+                self.cell(&item.dest.display().to_string())
             ));
         }
         let (mut bytes, mut files, mut failed) = (0u64, 0u64, 0usize);
@@ -245,20 +278,20 @@ impl RunReport<'_> {
                         digest.to_string()
                     };
                     md.push_str(&format!(
-                        "| {} | {} | {} | {digest} | `{}` |\n",
-                        cell(&a.name),
+                        "| {} | {} | {} | {digest} | {} |\n",
+                        self.cell(&a.name),
                         human_bytes(done.downloaded),
                         done.files,
-                        cell(&done.path.display().to_string())
+                        self.cell(&done.path.display().to_string())
                     ));
                 }
                 Err(e) => {
                     failed += 1;
                     md.push_str(&format!(
                         "| {} | {} | – | ❌ failed | {} |\n",
-                        cell(&a.name),
+                        self.cell(&a.name),
                         human_bytes(a.size_in_bytes),
-                        cell(e)
+                        self.cell(e)
                     ));
                 }
             }
@@ -309,5 +342,9 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(cell("a|b<c"), "a\\|b&lt;c");
+        assert_eq!(
+            cell("`x` [a](b) @me **c** &#1;\u{202e}\nz"),
+            "\\`x\\` \\[a\\]\\(b\\) @\u{2060}me \\*\\*c\\*\\* &amp;\\#1;U+202E z"
+        );
     }
 }

@@ -207,6 +207,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     ));
     let report = |run, fetched, dry_run_items| RunReport {
         settings: &settings,
+        log: &log,
         run,
         fetched,
         dry_run_items,
@@ -255,7 +256,8 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         return Ok(ExitCode::SUCCESS);
     }
 
-    std::fs::create_dir_all(workdir)
+    // Only our own directory: its parent (RUNNER_TEMP or the system temp directory) exists.
+    std::fs::create_dir(workdir)
         .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
     let fetcher = Arc::new(Fetcher {
         settings: Arc::clone(&settings),
@@ -426,9 +428,13 @@ fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
             .collect();
         write_outputs(file, &outputs)?;
     }
-    if let Some(file) = &sinks.summary {
-        let pinned = crate::handoff::summary(report.settings, report.fetched);
-        write_summary(file, &log.redact(&(report.summary() + &pinned)))?;
+    // The summary is for people; failing to write it must not fail a step whose files are in
+    // place (outputs are different: later steps read them).
+    let pinned = crate::handoff::summary(report);
+    if let Some(file) = &sinks.summary
+        && let Err(e) = write_summary(file, &(report.summary() + &pinned))
+    {
+        log.warning(&format!("{e:#}; the job summary is missing"));
     }
     Ok(())
 }

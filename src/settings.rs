@@ -218,14 +218,13 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
             None => cwd.clone(),
         },
     };
+    // Only an absolute RUNNER_TEMP that exists: a relative one would resolve inside the workspace
+    // (the step's working directory) and a missing one would have to be created and then left
+    // behind. Otherwise the system's temp directory, which always exists.
     let temp_root = var("RUNNER_TEMP")
         .map(PathBuf::from)
+        .filter(|t| t.is_absolute() && t.is_dir())
         .unwrap_or_else(std::env::temp_dir);
-    let temp_root = if temp_root.is_absolute() {
-        temp_root
-    } else {
-        cwd.join(temp_root)
-    };
 
     let workspace = match var("GITHUB_WORKSPACE") {
         Some(w) => expand_path(&w, home.as_deref(), &cwd, "GITHUB_WORKSPACE")?,
@@ -430,7 +429,10 @@ fn selection(raw: &RawInputs) -> Result<Selection> {
         return Ok(Selection::Ids(out));
     }
     if let Some(name) = name {
-        // As in the official action, a name wins over a pattern.
+        // The official action lets a name silently win over a pattern; one of them was a mistake.
+        if pattern.is_some() {
+            bail!("name and pattern: give one or the other, not both");
+        }
         return Ok(Selection::Name(name.to_string()));
     }
     if let Some(p) = pattern {

@@ -60,6 +60,10 @@ fn each_bad_input_names_itself() {
             &["name and artifact-ids"],
         ),
         (&[("max-size", "huge")], &["max-size"]),
+        (
+            &[("name", "dist"), ("pattern", "d*")],
+            &["name and pattern", "not both"],
+        ),
     ];
     let w = world();
     for (inputs, needles) in cases {

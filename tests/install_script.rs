@@ -641,9 +641,15 @@ fn the_repository_comes_from_checksums() {
 #[test]
 fn annotations_cannot_start_another_workflow_command() {
     let mut r = Runner::new();
-    r.set("RUNNER_OS", "Plan9\n::error::injected");
+    r.set("RUNNER_OS", "Plan9\n::error::injected%0A::error::encoded");
     let o = r.install();
     assert_eq!(o.code, 1);
     assert_eq!(o.stdout.lines().count(), 1, "{}", o.stdout);
-    assert!(o.stdout.contains("%0A::error::injected"), "{}", o.stdout);
+    // A line break is encoded; a `%` too, so an encoded one stays text after decoding.
+    assert!(
+        o.stdout
+            .contains("%0A::error::injected%250A::error::encoded"),
+        "{}",
+        o.stdout
+    );
 }

@@ -86,3 +86,73 @@ fn out_error(stdout: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[test]
+fn a_relative_or_missing_runner_temp_is_not_created_and_nothing_is_left_behind() {
+    let w = World::new();
+    w.add("a", zipbuild::ZipBuilder::new().file("f", b"a").build());
+    // The step's working directory stands in for the workspace a relative path resolves in.
+    let cwd = w.root.path().join("home");
+    let missing = w.root.path().join("no-such-temp");
+    for temp in ["relative-temp", missing.to_str().unwrap()] {
+        let before = listing(w.root.path());
+        let out = w.run(&[("name", "a")], &[("RUNNER_TEMP", temp)]);
+        out.ok();
+        assert!(
+            !cwd.join("relative-temp").exists(),
+            "{temp}: created in the workspace"
+        );
+        assert!(!missing.exists(), "{temp}: created and left behind");
+        let mut after = listing(w.root.path());
+        after.retain(|k, _| k != "output" && k != "summary");
+        let mut before = before;
+        before.retain(|k, _| k != "output" && k != "summary");
+        before.insert("workspace/f".into(), "file a".into());
+        assert_eq!(after, before, "{temp}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn staging_left_in_the_destination_by_a_killed_run_is_removed_when_stale() {
+    use std::time::SystemTime;
+    let w = World::new();
+    w.add("a", zipbuild::ZipBuilder::new().file("f", b"a").build());
+    let dest = w.workspace();
+    let make = |name: &str, age: Duration| {
+        let dir = dest.join(name);
+        std::fs::create_dir_all(dir.join("tree/sub")).unwrap();
+        std::fs::write(dir.join("tree/sub/half"), b"x").unwrap();
+        std::fs::File::open(&dir)
+            .unwrap()
+            .set_modified(SystemTime::now() - age)
+            .unwrap();
+    };
+    let hours = |h: u64| Duration::from_secs(h * 3600);
+    // Ids above Linux's pid_max: no such process.
+    make(".artifetch-staging-999999999-0123456789ab", hours(2));
+    make(".artifetch-staging-999999998-0123456789ab", Duration::ZERO);
+    let alive = format!(".artifetch-staging-{}-0123456789ab", std::process::id());
+    make(&alive, hours(2));
+    make(".artifetch-staging-999999999-notours", hours(2));
+    make(".artifetch-staging-0123456789ab", hours(2));
+    let out = w.run(&[("name", "a")], &[]);
+    out.ok();
+    // An old-style name (no process id) of the same age goes too.
+    let mut expected = vec![
+        ".artifetch-staging-999999998-0123456789ab".to_string(),
+        ".artifetch-staging-999999999-notours".to_string(),
+        alive,
+        "f".to_string(),
+    ];
+    expected.sort();
+    assert_eq!(entries(&dest), expected);
+    assert!(
+        out.warnings()
+            .iter()
+            .any(|l| l.contains(".artifetch-staging-999999999-0123456789ab")
+                && l.contains("left by an earlier run that was killed")),
+        "{}",
+        out.stdout
+    );
+}

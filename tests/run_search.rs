@@ -392,8 +392,19 @@ fn unknown_workflow_is_named() {
 fn wait_timeout_polls_until_the_artifact_appears() {
     let w = world();
     let out = std::thread::scope(|scope| {
+        // The artifact appears only after the step has seen the run without it (not after a
+        // fixed delay, which a busy machine can outlast before the first poll).
         let uploader = scope.spawn(|| {
-            std::thread::sleep(std::time::Duration::from_millis(400));
+            let started = std::time::Instant::now();
+            while !w
+                .gh
+                .requests()
+                .iter()
+                .any(|r| r.path.ends_with("/artifacts"))
+                && started.elapsed() < std::time::Duration::from_secs(30)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             w.gh.add_artifact(w.run, ArtifactSpec::new("late", zip("late")));
         });
         // wait-timeout 300 s, scaled by ARTIFETCH_TIME_SCALE=0.01: 3 s of real time at most.

@@ -1,0 +1,139 @@
+//! Fuzz targets for everything that parses server or archive data. Under `cargo test` (and so in
+//! `.ci/run`) each target replays its committed corpus (`tests/__fuzz__/<target without fuzz_>/corpus`), then
+//! runs random inputs for a few seconds; `cargo bolero test fuzz_zip_extraction` (cargo-bolero,
+//! with AFL or libFuzzer) runs the same target coverage-guided for as long as you like.
+//!
+//! bolero is a dev-dependency only: it adds nothing to the binary. Each target states what must
+//! hold for every input, not only "no panic".
+
+use std::path::Path;
+use std::time::Duration;
+
+use artifetch::extract::{Limits, extract_zip};
+use artifetch::github::model::ArtifactList;
+use artifetch::github::{content_disposition, content_range, pages};
+
+/// Random inputs per target after the corpus: a time box, so CI stays fast on 2 cores.
+const TIME_BOX: Duration = Duration::from_secs(3);
+
+#[test]
+fn fuzz_content_disposition() {
+    bolero::check!()
+        .with_test_time(TIME_BOX)
+        .for_each(|bytes: &[u8]| {
+            let header = String::from_utf8_lossy(bytes);
+            if let Some(name) = content_disposition::file_name(&header) {
+                assert!(!name.is_empty());
+                assert!(!name.contains(['/', '\\']), "{name:?} from {header:?}");
+            }
+        });
+}
+
+#[test]
+fn fuzz_content_range() {
+    bolero::check!()
+        .with_test_time(TIME_BOX)
+        .for_each(|bytes: &[u8]| {
+            let value = String::from_utf8_lossy(bytes);
+            if let Some(r) = content_range::parse(&value) {
+                assert!(r.start <= r.end, "{r:?} from {value:?}");
+                assert!(r.total.is_none_or(|t| r.end < t), "{r:?} from {value:?}");
+            }
+        });
+}
+
+#[test]
+fn fuzz_link_header() {
+    bolero::check!()
+        .with_test_time(TIME_BOX)
+        .for_each(|bytes: &[u8]| {
+            let header = String::from_utf8_lossy(bytes);
+            if let Some(next) = pages::next_link(&header) {
+                assert!(
+                    header.contains(&format!("<{next}>")),
+                    "{next:?} from {header:?}"
+                );
+            }
+        });
+}
+
+#[test]
+fn fuzz_artifact_list_json() {
+    bolero::check!()
+        .with_test_time(TIME_BOX)
+        .for_each(|bytes: &[u8]| {
+            if let Ok(list) = serde_json::from_slice::<ArtifactList>(bytes) {
+                for a in &list.artifacts {
+                    // Reading the digest of any artifact the server describes never panics.
+                    let _ = a.published_digest();
+                }
+            }
+        });
+}
+
+/// Any bytes as an archive: extraction either refuses or writes only inside staging, and never
+/// panics. The parent directory holds a marker that must be all it ever holds beside staging.
+#[test]
+fn fuzz_zip_extraction() {
+    let limits = Limits {
+        max_total_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    bolero::check!()
+        .with_test_time(TIME_BOX)
+        .with_max_len(64 * 1024)
+        .for_each(|bytes: &[u8]| {
+            let dir = tempfile::tempdir().unwrap();
+            let archive = dir.path().join("a.zip");
+            std::fs::write(&archive, bytes).unwrap();
+            let staging = dir.path().join("staging");
+            std::fs::create_dir(&staging).unwrap();
+            let _ = extract_zip(&archive, &staging, &limits);
+            let mut beside: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            beside.sort();
+            assert_eq!(beside, ["a.zip", "staging"], "written outside staging");
+            assert_no_link_out(&staging, &staging);
+        });
+}
+
+/// Every symlink extraction left resolves inside `root`.
+fn assert_no_link_out(root: &Path, dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&path).unwrap();
+            assert!(
+                target.is_relative(),
+                "{} -> {}",
+                path.display(),
+                target.display()
+            );
+            let mut depth = path
+                .parent()
+                .unwrap()
+                .strip_prefix(root)
+                .unwrap()
+                .components()
+                .count() as i64;
+            for c in target.components() {
+                match c {
+                    std::path::Component::ParentDir => depth -= 1,
+                    std::path::Component::Normal(_) => depth += 1,
+                    _ => {}
+                }
+                assert!(
+                    depth >= 0,
+                    "{} -> {} leaves staging",
+                    path.display(),
+                    target.display()
+                );
+            }
+        } else if meta.is_dir() {
+            assert_no_link_out(root, &path);
+        }
+    }
+}
