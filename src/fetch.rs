@@ -56,6 +56,8 @@ pub struct Done {
     pub manifest: Manifest,
     /// SHA-256 of the bytes downloaded (hex).
     pub sha256: String,
+    /// With `verify-attestation`: what the accepted attestation proved.
+    pub attestation: Option<crate::attest::Verified>,
     pub elapsed: Duration,
 }
 
@@ -153,6 +155,25 @@ impl Fetcher {
                 verify(&download.sha256, lines)?
             }
             other => other?,
+        };
+        // Provenance before extraction: nothing of an unattested artifact reaches `path`.
+        let attestation = match &self.settings.attestation {
+            Some(wanted) => Some(
+                crate::provenance::check(
+                    &self.downloader.github,
+                    &self.downloader.blob,
+                    &self.settings,
+                    wanted,
+                    a,
+                    &download.sha256,
+                    lines,
+                )
+                .await
+                .inspect_err(|_| {
+                    let _ = std::fs::remove_file(&part);
+                })?,
+            ),
+            None => None,
         };
 
         let settings = Arc::clone(&self.settings);
@@ -296,6 +317,7 @@ impl Fetcher {
             files_pinned,
             manifest,
             sha256: download.sha256,
+            attestation,
             elapsed: started.elapsed(),
         })
     }

@@ -98,6 +98,30 @@ pub const INPUTS: &[Input] = &[
         "",
         "The producer's archive SHA-256 (hex or sha256:hex); several artifacts: NAME=DIGEST lines.",
     ),
+    flag(
+        "verify-attestation",
+        "Extract an artifact only if a GitHub attestation of its archive digest verifies (offline).",
+    ),
+    text(
+        "attestation-signer-workflow",
+        "",
+        "owner/repo/.github/workflows/file.yml[@ref] that must have signed. Default: the run's workflow.",
+    ),
+    text(
+        "attestation-repository",
+        "",
+        "owner/repo the attested build must come from. Default: the artifact's repository.",
+    ),
+    text(
+        "attestation-predicate-type",
+        "https://slsa.dev/provenance/v1",
+        "The in-toto predicate type the attestation must have.",
+    ),
+    text(
+        "trusted-root",
+        "",
+        "A Sigstore trusted_root.json. Default: the public-good root embedded in the binary.",
+    ),
     text(
         "expected-files-digest",
         "",
@@ -250,8 +274,52 @@ fn lookup(name: &str) -> Option<&'static Input> {
     INPUTS.iter().find(|i| i.name == name)
 }
 
+/// dawidd6/action-download-artifact's underscore input names. The runner silently drops an
+/// input an action does not declare, so a step copied from there would quietly fetch from the
+/// current run; `action.yml` declares these (deprecated) and passes them as `LEGACY_INPUT_<NAME>`,
+/// and a given one is refused with the name artifetch reads (their meanings differ in places:
+/// `name_is_regexp` takes a regex where `pattern` takes a glob).
+pub const LEGACY: &[(&str, &str)] = &[
+    ("github_token", "github-token"),
+    ("repo", "repository"),
+    ("run_id", "run-id"),
+    ("run_number", "run-number"),
+    ("workflow_conclusion", "workflow-conclusion"),
+    ("workflow_search", ""),
+    ("name_is_regexp", "pattern"),
+    ("search_artifacts", "search-artifacts"),
+    ("check_artifacts", "search-artifacts"),
+    ("skip_unpack", "skip-decompress"),
+    ("if_no_artifact_found", "if-no-artifact-found"),
+    ("allow_forks", "allow-forks"),
+    ("dry_run", "dry-run"),
+    ("merge_multiple", "merge-multiple"),
+    ("use_unzip", ""),
+];
+
+/// The first dawidd6-style input that was given, as an error naming what to write instead.
+fn refuse_legacy(env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+    for (old, new) in LEGACY {
+        let given = env(&format!("LEGACY_INPUT_{}", old.to_uppercase()))
+            .is_some_and(|v| !v.trim().is_empty());
+        if !given {
+            continue;
+        }
+        match *new {
+            "" => bail!(
+                "{old}: an input of dawidd6/action-download-artifact that artifetch has no use for; remove it"
+            ),
+            new => bail!(
+                "{old}: dawidd6/action-download-artifact's name for this input; artifetch reads `{new}` (see README, migrating from dawidd6)"
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// Reads the command line (without the program name) and the `INPUT_*` variables from `env`.
 pub fn parse(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Result<Command> {
+    refuse_legacy(env)?;
     let mut raw = RawInputs::default();
     // Environment first (the Actions way), flags after so a person's flag overrides.
     for input in INPUTS {
@@ -399,5 +467,13 @@ mod tests {
         for input in INPUTS {
             assert!(h.contains(&format!("--{}", input.name)), "{}", input.name);
         }
+    }
+
+    #[test]
+    fn dawidd6_names_are_refused_only_when_given() {
+        // The action declares them with an empty default, so empty means "not used".
+        assert!(parse_with(&[], &[("LEGACY_INPUT_RUN_ID", " ")]).is_ok());
+        let e = parse_with(&[], &[("LEGACY_INPUT_NAME_IS_REGEXP", "true")]).unwrap_err();
+        assert!(format!("{e}").contains("artifetch reads `pattern`"), "{e}");
     }
 }

@@ -23,6 +23,7 @@ pub mod pasted;
 pub mod pattern;
 pub mod pin;
 pub mod plan;
+pub mod provenance;
 pub mod report;
 pub mod resolve;
 pub mod run;

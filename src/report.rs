@@ -49,6 +49,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "manifest-sha256sum",
         "Path of the same list as sha256sum -c lines, relative to download-path",
     ),
+    (
+        "attestations",
+        "With verify-attestation, JSON object per artifact: signer workflow, ref, commit, run URL, log index, signing time",
+    ),
 ];
 
 /// The step summary is refused by the runner above 1 MiB; stay well below.
@@ -209,6 +213,7 @@ impl RunReport<'_> {
             ("head-branch", run(|r| r.head_branch.clone())),
             ("workflow-conclusion", run(|r| r.conclusion.clone())),
             ("digests", serde_json::Value::Object(digests).to_string()),
+            ("attestations", attestations(self.fetched)),
         ]
     }
 
@@ -307,6 +312,29 @@ impl RunReport<'_> {
         ));
         md
     }
+}
+
+/// `{name: {signer_workflow, ref, commit, run_url, log_index, signed_at}}` of verified artifacts.
+fn attestations(fetched: &[crate::fetch::Fetched]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = fetched
+        .iter()
+        .filter_map(|f| {
+            Some((
+                &f.item.artifact.name,
+                f.result.as_ref().ok()?.attestation.as_ref()?,
+            ))
+        })
+        .map(|(name, v)| {
+            let id = &v.identity;
+            let value = serde_json::json!({
+                "signer_workflow": id.signer_uri, "ref": id.source_ref, "commit": id.commit,
+                "run_url": id.run_url, "log_index": v.log_index,
+                "signed_at": crate::attest::time::format(v.signed_at),
+            });
+            (name.clone(), value)
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
 }
 
 #[cfg(test)]

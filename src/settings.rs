@@ -131,6 +131,20 @@ pub struct Settings {
     pub extra_ca: Option<PathBuf>,
     /// What the producer pinned (`expected-digest`, ...).
     pub pins: Pins,
+    /// `verify-attestation: true`: the policy inputs.
+    pub attestation: Option<Attestation>,
+}
+
+/// What an artifact's attestation must say (`verify-attestation` and its inputs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attestation {
+    /// `owner/repo/.github/workflows/file.yml[@ref]`; none: the workflow of the artifact's run.
+    pub signer_workflow: Option<String>,
+    /// `owner/repo`; none: the artifact's repository.
+    pub repository: Option<String>,
+    pub predicate_type: String,
+    /// The `trusted-root` file's text; none: the roots embedded in the binary.
+    pub trusted_root: Option<String>,
 }
 
 impl Settings {
@@ -295,7 +309,54 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
         extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
         pins,
+        attestation: attestation(raw)?,
     })
+}
+
+fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
+    if !boolean(raw, "verify-attestation")? {
+        return Ok(None);
+    }
+    let signer_workflow = raw.get("attestation-signer-workflow").map(str::to_string);
+    if let Some(w) = &signer_workflow {
+        let path = w.split('@').next().unwrap_or_default();
+        let parts: Vec<&str> = path.splitn(3, '/').collect();
+        let ok = matches!(parts.as_slice(), [o, r, rest] if !o.is_empty() && !r.is_empty()
+            && rest.starts_with(".github/workflows/") && (rest.ends_with(".yml") || rest.ends_with(".yaml")));
+        if !ok {
+            bail!(
+                "attestation-signer-workflow: '{w}' is not owner/repo/.github/workflows/file.yml (optionally @ref)"
+            );
+        }
+    }
+    let repository = raw.get("attestation-repository").map(str::to_string);
+    if let Some(r) = &repository
+        && !matches!(r.split('/').collect::<Vec<_>>().as_slice(), [o, n] if !o.is_empty() && !n.is_empty())
+    {
+        bail!("attestation-repository: '{r}' is not owner/repo");
+    }
+    let trusted_root = match raw.get("trusted-root") {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("trusted-root: cannot read '{path}'"))?;
+            if !text.contains("certificateAuthorities") {
+                bail!(
+                    "trusted-root: '{path}' is not a Sigstore trusted_root.json (no certificateAuthorities)"
+                );
+            }
+            Some(text)
+        }
+    };
+    Ok(Some(Attestation {
+        signer_workflow,
+        repository,
+        predicate_type: raw
+            .get("attestation-predicate-type")
+            .unwrap_or("https://slsa.dev/provenance/v1")
+            .to_string(),
+        trusted_root,
+    }))
 }
 
 /// `run-id` defaults to the current run (the action passes `${{ github.run_id }}`), so a run-id

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use artifetch::inputs::INPUTS;
+use artifetch::inputs::{INPUTS, LEGACY};
 use artifetch::report::OUTPUTS;
 use serde_yaml_ng::{Mapping, Value};
 
@@ -123,6 +123,7 @@ fn declares_exactly_the_binary_inputs_plus_install_only_ones() {
     let declared: BTreeSet<String> = map(&a, "inputs").keys().map(scalar).collect();
     let mut expected: BTreeSet<String> = INPUTS.iter().map(|i| i.name.to_string()).collect();
     expected.extend(INSTALL_ONLY.iter().map(|s| s.to_string()));
+    expected.extend(LEGACY.iter().map(|(old, _)| old.to_string()));
     let missing: Vec<_> = expected.difference(&declared).collect();
     let unread: Vec<_> = declared.difference(&expected).collect();
     assert!(
@@ -189,6 +190,19 @@ fn every_input_is_mapped_into_env() {
                     input.name,
                     env_keys(input.name)[1],
                     input.name
+                ));
+            }
+        }
+    }
+    for id in RUN_STEPS {
+        let env = env_of(step(&a, id));
+        for (old, _) in LEGACY {
+            let key = format!("LEGACY_INPUT_{}", old.to_uppercase());
+            if env.get(&key).map(String::as_str)
+                != Some(format!("${{{{ inputs.{old} }}}}").as_str())
+            {
+                problems.push(format!(
+                    "step `{id}`: legacy input `{old}` not mapped as {key}"
                 ));
             }
         }
@@ -387,4 +401,27 @@ fn workflows_interpolate_no_input_into_run_text() {
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn dawidd6_spellings_are_declared_deprecated_with_the_name_to_use() {
+    let a = action();
+    let inputs = map(&a, "inputs");
+    for (old, new) in LEGACY {
+        let decl = inputs
+            .get(*old)
+            .unwrap_or_else(|| panic!("action.yml does not declare `{old}`"));
+        let message = decl
+            .get("deprecationMessage")
+            .map(scalar)
+            .unwrap_or_default();
+        assert!(message.contains(old), "{old}: {message:?}");
+        if !new.is_empty() {
+            assert!(
+                message.contains(new),
+                "{old}: {message:?} should name {new}"
+            );
+            assert!(INPUTS.iter().any(|i| i.name == *new), "{new} is no input");
+        }
+    }
 }

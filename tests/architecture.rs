@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],
-    &["download"],
+    &["download", "provenance"],
     &["fetch"],
     &["report"],
     // The pinned handoff's manifest files, outputs and summary lines, next to the report's.

@@ -206,3 +206,17 @@ fn a_stall_timeout_of_zero_is_refused() {
     assert!(w.gh.requests().is_empty());
     assert_untouched(&w);
 }
+
+#[test]
+fn a_dawidd6_input_name_is_refused_with_the_name_to_write() {
+    let w = world();
+    let out = w.run(&[], &[("LEGACY_INPUT_RUN_ID", "12345")]);
+    out.failed()
+        .one_error(&["run_id", "dawidd6/action-download-artifact", "`run-id`"]);
+    assert_untouched(&w);
+    let out = w.run(&[], &[("LEGACY_INPUT_USE_UNZIP", "true")]);
+    out.failed().one_error(&["use_unzip", "remove it"]);
+    // Given empty (the action's default for every declared legacy input): no effect.
+    w.run(&[("name", "dist")], &[("LEGACY_INPUT_REPO", "")])
+        .ok();
+}

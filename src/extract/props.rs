@@ -13,7 +13,10 @@
 //!    directory, stays inside the root;
 //! 3. extracting random archives built from such names (files, directories, symlinks, duplicates)
 //!    never creates, changes or removes anything outside the staging directory, and every symlink
-//!    it leaves resolves inside it.
+//!    it leaves resolves inside it;
+//! 4. the same, plus no panic, no `.git` path and the size and entry bounds kept, for the seed
+//!    corpus in tests/corpus/zip and mutants of it (flipped bytes, extreme header fields,
+//!    duplicated records, cut tails, junk).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -275,6 +278,127 @@ fn extraction_never_touches_anything_outside_the_staging_directory() {
             "case {case} changed something outside staging"
         );
         fs::remove_dir_all(&staging).unwrap();
+    }
+    assert!(ok > 20 && refused > 20, "ok {ok}, refused {refused}");
+}
+
+/// The committed seed corpus: hostile and normal archives (see tests/corpus/zip/README.md).
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/zip");
+    let mut seeds: Vec<(String, Vec<u8>)> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "zip"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, fs::read(&p).unwrap())
+        })
+        .collect();
+    seeds.sort();
+    assert!(seeds.len() >= 8, "seed corpus missing: {}", dir.display());
+    seeds
+}
+
+/// Offsets of the zip records (local, central, end) in `bytes`, where field mutations hurt most.
+fn record_offsets(bytes: &[u8]) -> Vec<usize> {
+    (0..bytes.len().saturating_sub(4))
+        .filter(|&i| bytes[i] == b'P' && bytes[i + 1] == b'K' && matches!(bytes[i + 2], 1 | 3 | 5))
+        .collect()
+}
+
+/// One random mutation: byte flips, a header field overwritten with an extreme value, a record
+/// duplicated, the tail cut or junk appended.
+fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for _ in 0..1 + rng.below(3) {
+        let records = record_offsets(&b);
+        match rng.below(5) {
+            0 if !b.is_empty() => {
+                let at = rng.below(b.len());
+                b[at] ^= 1 << rng.below(8);
+            }
+            1 if !records.is_empty() => {
+                // A field 4..46 bytes into a record: sizes, offsets, lengths, modes.
+                let at = records[rng.below(records.len())] + 4 + rng.below(42);
+                let value: u32 = [0, 1, 0xFFFF, 0xFFFF_FFFF, 0x7FFF_FFFF, 46][rng.below(6)];
+                let width = if rng.below(2) == 0 { 2 } else { 4 };
+                for k in 0..width {
+                    if let Some(x) = b.get_mut(at + k) {
+                        *x = (value >> (8 * k)) as u8;
+                    }
+                }
+            }
+            2 if records.len() > 1 => {
+                let i = rng.below(records.len() - 1);
+                let (from, to) = (records[i], records[i + 1]);
+                let copy = b[from..to].to_vec();
+                let at = records[rng.below(records.len())];
+                b.splice(at..at, copy);
+            }
+            3 if !b.is_empty() => b.truncate(rng.below(b.len())),
+            _ => b.extend((0..rng.below(64)).map(|_| rng.next() as u8)),
+        }
+    }
+    b
+}
+
+#[test]
+fn mutated_corpus_archives_never_panic_escape_or_exceed_the_limits() {
+    let seeds = corpus();
+    let mut rng = Rng(0x5EED_0004);
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("a/b")).unwrap();
+    fs::write(tmp.path().join("a/b/victim"), b"victim").unwrap();
+    fs::write(tmp.path().join("x"), b"victim").unwrap();
+    let staging = tmp.path().join("staging");
+    let mut before = BTreeMap::new();
+    snapshot(tmp.path(), &staging, &mut before);
+    let limits = Limits {
+        max_total_bytes: 4 << 20,
+        max_files: 500,
+        ..Limits::default()
+    };
+    let (mut ok, mut refused) = (0, 0);
+    // Every seed as is, then mutants round-robin over the seeds.
+    let total = seeds.len() + cases(600);
+    for case in 0..total {
+        let (name, seed) = &seeds[case % seeds.len()];
+        let bytes = if case < seeds.len() {
+            seed.clone()
+        } else {
+            mutate(&mut rng, seed)
+        };
+        let archive = tmp.path().join("archive.zip");
+        fs::write(&archive, &bytes).unwrap();
+        fs::create_dir(&staging).unwrap();
+        match extract_zip(&archive, &staging, &limits) {
+            Ok(got) => {
+                ok += 1;
+                assert!(got.bytes <= limits.max_total_bytes, "case {case} ({name})");
+                let files = super::relative_files(&staging).unwrap();
+                assert!(
+                    files.len() as u64 <= limits.max_files,
+                    "case {case} ({name})"
+                );
+                for f in &files {
+                    assert!(
+                        super::names::git_component(f).is_none(),
+                        "case {case} ({name}) wrote {f}"
+                    );
+                }
+            }
+            Err(_) => refused += 1,
+        }
+        links_stay_inside(&staging, &staging);
+        let mut after = BTreeMap::new();
+        snapshot(tmp.path(), &staging, &mut after);
+        after.remove(&archive.display().to_string());
+        assert_eq!(
+            after, before,
+            "case {case} ({name}) changed something outside staging"
+        );
+        fs::remove_dir_all(&staging).unwrap();
+        fs::remove_file(&archive).unwrap();
     }
     assert!(ok > 20 && refused > 20, "ok {ok}, refused {refused}");
 }

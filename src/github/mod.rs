@@ -5,6 +5,7 @@
 //! [`client`] the two HTTP clients (the API one carries the token; the blob one never does) with
 //! retries, backoff and the shared rate-limit gate.
 
+pub mod attestations;
 pub mod client;
 pub mod content_disposition;
 pub mod content_range;

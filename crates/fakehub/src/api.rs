@@ -176,6 +176,7 @@ fn route(sh: &Shared, st: &mut State, req: &Request) -> Response {
         ("GET", ["actions", "artifacts", id, fmt]) => download(&cx, st, id, fmt),
         ("GET", ["actions", "workflows", wf, "runs"]) => list_runs(&cx, st, Some(wf)),
         ("GET", ["pulls", n]) => get_pull(&cx, st, n),
+        ("GET", ["attestations", digest]) => list_attestations(&cx, st, digest),
         _ => not_found(),
     }
 }
@@ -637,4 +638,33 @@ fn get_pull(cx: &Ctx, st: &State, n: &str) -> Response {
         },
     });
     json_response(200, &body)
+}
+
+// ---------------------------------------------------------------- attestations
+
+/// `GET /repos/{o}/{r}/attestations/sha256:{hex}`: 404 when there is none, as GitHub answers.
+fn list_attestations(cx: &Ctx, st: &State, digest: &str) -> Response {
+    let Some(hex) = digest.strip_prefix("sha256:") else {
+        return error(422, "digest must be sha256:<hex>");
+    };
+    let items: Vec<Value> = st
+        .attestations
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.repo_id == cx.repo_id && a.sha256.eq_ignore_ascii_case(hex))
+        .map(|(i, a)| {
+            if a.by_url {
+                json!({"bundle": null, "repository_id": a.repo_id,
+                       "bundle_url": format!("{}{}{i}.json.sn", cx.sh.blob_origin, blob::ATTESTATIONS_PREFIX)})
+            } else {
+                let bundle: Value = serde_json::from_str(&a.bundle).unwrap_or(Value::Null);
+                json!({"bundle": bundle, "repository_id": a.repo_id, "bundle_url": null})
+            }
+        })
+        .collect();
+    if items.is_empty() {
+        return not_found();
+    }
+    let total = items.len();
+    list_response(cx, st, "attestations", items, total)
 }

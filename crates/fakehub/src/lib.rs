@@ -236,6 +236,19 @@ impl FakeGitHub {
         });
     }
 
+    /// Lists `bundle` (JSON) among the attestations of `sha256` (hex) in `repo`: inline, or with
+    /// `by_url` behind a `bundle_url` on the blob origin (which refuses a token).
+    pub fn add_attestation(&self, repo: &str, sha256: &str, bundle: String, by_url: bool) {
+        let mut st = self.shared().lock();
+        let repo_id = st.ensure_repo(repo);
+        st.attestations.push(state::StoredAttestation {
+            repo_id,
+            sha256: sha256.to_ascii_lowercase(),
+            bundle,
+            by_url,
+        });
+    }
+
     /// Queues a fault (applied in injection order).
     pub fn inject(&self, fault: Fault) {
         self.shared().lock().faults.push(fault);

@@ -265,6 +265,7 @@ pub(crate) struct State {
     pub runs: Vec<StoredRun>,
     pub artifacts: Vec<StoredArtifact>,
     pub pulls: Vec<Pull>,
+    pub attestations: Vec<StoredAttestation>,
     pub faults: Vec<Fault>,
     pub log: Vec<LoggedRequest>,
     pub api_requests: u64,
@@ -398,4 +399,14 @@ impl State {
             0x6500_0000 + n
         )
     }
+}
+
+/// An attestation bundle listed for a digest: inline (`bundle`) or behind `bundle_url` on the blob
+/// origin (raw-snappy-compressed, as GitHub serves them).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredAttestation {
+    pub repo_id: u64,
+    pub sha256: String,
+    pub bundle: String,
+    pub by_url: bool,
 }

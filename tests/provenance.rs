@@ -1,0 +1,189 @@
+//! `verify-attestation` end to end: the real binary lists the archive digest's attestations on
+//! the fake GitHub, verifies fakehub's fake-Sigstore bundles offline against the given trusted
+//! root, and extracts only what verified.
+
+mod support;
+
+use fakehub::sigstore::{Attestation, FakeSigstore, Flaw, Signer};
+use sha2::{Digest, Sha256};
+use support::*;
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+struct Setup {
+    w: World,
+    sigstore: FakeSigstore,
+    digest: String,
+    root_file: String,
+}
+
+fn setup() -> Setup {
+    let w = World::new();
+    let zip = zipbuild::ZipBuilder::new()
+        .file("app.txt", b"built\n")
+        .build();
+    let digest = sha256(&zip);
+    w.add("dist", zip);
+    let sigstore = FakeSigstore::new();
+    let root_file = w.root.path().join("trusted_root.json");
+    std::fs::write(&root_file, sigstore.trusted_root()).unwrap();
+    Setup {
+        w,
+        sigstore,
+        digest,
+        root_file: root_file.display().to_string(),
+    }
+}
+
+impl Setup {
+    fn attest(&self, signer: Signer, flaw: Option<Flaw>, by_url: bool) {
+        let mut a = Attestation::new(&self.digest, signer);
+        a.flaw = flaw;
+        self.w
+            .gh
+            .add_attestation("octo/hello", &self.digest, self.sigstore.bundle(&a), by_url);
+    }
+
+    fn run(&self, extra: &[(&str, &str)]) -> Outcome {
+        let mut inputs = vec![
+            ("name", "dist"),
+            ("verify-attestation", "true"),
+            ("trusted-root", self.root_file.as_str()),
+        ];
+        inputs.extend_from_slice(extra);
+        self.w.run(&inputs, &[])
+    }
+}
+
+fn build() -> Signer {
+    Signer::new("octo/hello", "build.yml")
+}
+
+#[test]
+fn a_verified_attestation_lets_the_artifact_through_and_is_reported() {
+    let s = setup();
+    s.attest(build(), None, false);
+    let out = s.run(&[]);
+    out.ok();
+    assert_eq!(names(&tree(&s.w.workspace())), vec!["app.txt"]);
+    let att: serde_json::Value = serde_json::from_str(&out.outputs["attestations"]).unwrap();
+    assert_eq!(
+        att["dist"]["signer_workflow"],
+        "https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main"
+    );
+    assert_eq!(att["dist"]["log_index"], 4242);
+    assert!(out.stdout.contains("Provenance verified: signed by https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main"));
+}
+
+#[test]
+fn a_bundle_url_on_page_two_is_fetched_without_the_token() {
+    let s = setup();
+    // 100 candidates signed by another workflow fill the first page; the good one is behind a
+    // bundle_url on the blob host, which refuses any Authorization header.
+    for _ in 0..100 {
+        s.attest(Signer::new("octo/hello", "other.yml"), None, false);
+    }
+    s.attest(build(), None, true);
+    s.run(&[]).ok();
+    let pages = s.w.api_requests("/attestations/");
+    assert_eq!(pages.len(), 2, "{pages:#?}");
+    assert!(
+        s.w.blob_requests()
+            .iter()
+            .any(|r| r.path.starts_with("/attestations/") && r.status == 200)
+    );
+    assert_eq!(names(&tree(&s.w.workspace())), vec!["app.txt"]);
+}
+
+#[test]
+fn another_signer_fails_the_artifact_and_nothing_reaches_path() {
+    let s = setup();
+    s.attest(Signer::new("octo/hello", "other.yml"), None, true);
+    let out = s.run(&[]);
+    out.failed().one_error(&[
+        "signed by octo/hello/.github/workflows/other.yml@refs/heads/main, expected octo/hello/.github/workflows/build.yml",
+    ]);
+    assert!(tree(&s.w.workspace()).is_empty());
+    s.w.assert_temp_clean();
+}
+
+#[test]
+fn the_given_signer_workflow_and_repository_are_the_policy() {
+    let s = setup();
+    s.attest(Signer::new("octo/hello", "release.yml"), None, false);
+    s.run(&[(
+        "attestation-signer-workflow",
+        "octo/hello/.github/workflows/release.yml@main",
+    )])
+    .ok();
+    let out = s.run(&[
+        (
+            "attestation-signer-workflow",
+            "octo/hello/.github/workflows/release.yml",
+        ),
+        ("attestation-repository", "octo/other"),
+    ]);
+    out.failed()
+        .one_error(&["built from repository octo/hello, expected octo/other"]);
+}
+
+#[test]
+fn the_closest_candidate_explains_the_failure() {
+    let s = setup();
+    s.attest(build(), Some(Flaw::UnknownCa), false);
+    s.attest(build(), Some(Flaw::ForgedSet), false);
+    let mut wrong = Attestation::new(&s.digest, build());
+    wrong.predicate_type = "https://spdx.dev/Document".into();
+    s.w.gh
+        .add_attestation("octo/hello", &s.digest, s.sigstore.bundle(&wrong), false);
+    let out = s.run(&[]);
+    out.failed().one_error(&[
+        "predicate type is https://spdx.dev/Document, expected https://slsa.dev/provenance/v1",
+        "3 attestations",
+    ]);
+    assert!(tree(&s.w.workspace()).is_empty());
+}
+
+#[test]
+fn no_attestation_fails_the_artifact() {
+    let s = setup();
+    let out = s.run(&[]);
+    out.failed()
+        .one_error(&[&format!("no attestation for sha256:{}", s.digest)]);
+    assert!(tree(&s.w.workspace()).is_empty());
+}
+
+#[test]
+fn the_embedded_root_does_not_trust_a_fake_sigstore() {
+    let s = setup();
+    s.attest(build(), None, false);
+    let out =
+        s.w.run(&[("name", "dist"), ("verify-attestation", "true")], &[]);
+    out.failed()
+        .one_error(&["from a log the trusted root does not name"]);
+}
+
+#[test]
+fn bad_attestation_inputs_name_themselves() {
+    let s = setup();
+    s.run(&[("attestation-signer-workflow", "build.yml")])
+        .failed()
+        .one_error(&[
+            "attestation-signer-workflow: 'build.yml' is not owner/repo/.github/workflows/file.yml",
+        ]);
+    s.w.run(
+        &[
+            ("name", "dist"),
+            ("verify-attestation", "true"),
+            ("trusted-root", "/nonexistent/root.json"),
+        ],
+        &[],
+    )
+    .failed()
+    .one_error(&["trusted-root: cannot read '/nonexistent/root.json'"]);
+}
