@@ -751,12 +751,15 @@ fn check_body(a: &Artifact, d: &Download) -> Result<()> {
 }
 
 /// The minimum-throughput rule: in every window of twice the stall timeout at least
-/// [`MIN_BYTES_PER_WINDOW`] must arrive (the stall timer alone lets a trickle run forever). Twice,
-/// so that a process paused by a busy machine is not mistaken for a slow server.
+/// [`MIN_BYTES_PER_WINDOW`] must arrive (the stall timer alone lets a trickle run forever); two
+/// slow windows in a row fail the read. Twice and two, so that a process paused by a busy machine
+/// (whose backlog then arrives at once) is not mistaken for a slow server.
 struct Window {
     length: Duration,
     started: Instant,
     bytes: u64,
+    /// The previous window was slow too: two in a row fail (one may be our own pause).
+    slow: bool,
 }
 
 impl Window {
@@ -765,6 +768,7 @@ impl Window {
             length,
             started: Instant::now(),
             bytes: 0,
+            slow: false,
         }
     }
 
@@ -773,7 +777,8 @@ impl Window {
         if self.started.elapsed() < self.length {
             return Ok(());
         }
-        if self.bytes < MIN_BYTES_PER_WINDOW {
+        let slow = self.bytes < MIN_BYTES_PER_WINDOW;
+        if slow && self.slow {
             bail!(
                 "too slow: {} bytes in {}, below the minimum of {} bytes per twice the stall-timeout",
                 self.bytes,
@@ -781,7 +786,10 @@ impl Window {
                 MIN_BYTES_PER_WINDOW
             );
         }
-        *self = Window::new(self.length);
+        *self = Window {
+            slow,
+            ..Window::new(self.length)
+        };
         Ok(())
     }
 }

@@ -75,7 +75,7 @@ impl Log {
 
     /// A message made safe for one log line.
     fn text(&self, msg: &str) -> String {
-        neutralise(&self.redact(msg))
+        neutralise(&cut_long_runs(&self.redact(msg)))
     }
 
     /// `text` with every secret given to [`Log::mask`] and every signed-URL query value replaced
@@ -202,6 +202,41 @@ pub fn neutralise(s: &str) -> String {
     out
 }
 
+/// A run of non-blank characters longer than this (a path near `PATH_MAX`, an endless server
+/// token) is shown as its head and tail around `…`.
+const LONG_RUN: usize = 240;
+const RUN_KEEP: usize = 100;
+
+/// Cuts every over-long run of non-blank characters to head…tail, so one message cannot become
+/// a multi-kilobyte line; both ends stay, since a path's tail names what failed.
+fn cut_long_runs(s: &str) -> String {
+    if s.len() <= LONG_RUN {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len().min(4 * LONG_RUN));
+    let mut run: Vec<char> = Vec::new();
+    let flush = |run: &mut Vec<char>, out: &mut String| {
+        if run.len() > LONG_RUN {
+            out.extend(&run[..RUN_KEEP]);
+            out.push('…');
+            out.extend(&run[run.len() - RUN_KEEP..]);
+        } else {
+            out.extend(run.iter());
+        }
+        run.clear();
+    };
+    for c in s.chars() {
+        if c.is_whitespace() {
+            flush(&mut run, &mut out);
+            out.push(c);
+        } else {
+            run.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// Replaces the value of each [`SIGNED_QUERY`] parameter (after `?` or `&`, any case) by `***`.
 fn redact_signed_query(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
@@ -258,6 +293,15 @@ pub(crate) fn escape_data(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{Log, escape_data, neutralise};
+
+    #[test]
+    fn long_runs_keep_head_and_tail() {
+        let path = format!("/{}/TAIL", "d".repeat(4000));
+        let cut = super::cut_long_runs(&format!("cannot create {path}: too long"));
+        assert!(cut.starts_with("cannot create /ddd") && cut.ends_with("d/TAIL: too long"));
+        assert!(cut.contains('…') && cut.len() < 300, "{cut}");
+        assert_eq!(super::cut_long_runs("short words stay"), "short words stay");
+    }
 
     #[test]
     fn secrets_and_signed_query_values_are_redacted() {

@@ -68,6 +68,9 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         Ok(s) => s,
         Err(e) => return fail(&log, &e),
     };
+    for warning in &settings.warnings {
+        log.warning(warning);
+    }
     let sinks = Sinks::from_env(env);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)))

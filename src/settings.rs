@@ -131,6 +131,8 @@ pub struct Settings {
     pub extra_ca: Option<PathBuf>,
     /// What the producer pinned (`expected-digest`, ...).
     pub pins: Pins,
+    /// Accepted, but worth a warning in the log (settings cannot log themselves).
+    pub warnings: Vec<String>,
     /// `verify-attestation: true`: the policy inputs.
     pub attestation: Option<Attestation>,
 }
@@ -216,6 +218,15 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
             "GITHUB_API_URL: {} is plain http and the proxy {proxy} would see the token in the clear; use https, or list the host in NO_PROXY",
             api_url.as_str().trim_end_matches('/')
         );
+    }
+    let mut warnings = Vec::new();
+    // Decision: warn, not refuse. Plain http is what a GHES without TLS or a local fake speaks;
+    // on loopback the token never leaves the machine, elsewhere anyone on the path can read it.
+    if api_url.scheme() == "http" && !is_loopback(&api_url) {
+        warnings.push(format!(
+            "GITHUB_API_URL: {} is plain http: the token crosses the network in clear text; use https",
+            api_url.as_str().trim_end_matches('/')
+        ));
     }
     let server_url = var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
     let server_url = parse_base_url(&server_url, "GITHUB_SERVER_URL")?
@@ -309,6 +320,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
         extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
         pins,
+        warnings,
         attestation: attestation(raw)?,
     })
 }
@@ -596,6 +608,20 @@ fn clear_text_proxy(api: &Url, var: &dyn Fn(&str) -> Option<String>) -> Option<S
                 && (entry == "*" || host == entry || host.ends_with(&format!(".{entry}")))
         });
     (!bypassed).then_some(proxy)
+}
+
+/// `localhost` or a loopback address: traffic that never leaves the machine.
+fn is_loopback(url: &Url) -> bool {
+    let host = url
+        .host_str()
+        .unwrap_or("")
+        .trim_matches(['[', ']'])
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host == "localhost" || host.ends_with(".localhost"),
+    }
 }
 
 /// Booleans exactly as `@actions/core` getBooleanInput accepts them.

@@ -291,3 +291,268 @@ fn a_trickled_blob_body_is_cut_and_retried() {
     );
     assert!(bytes_under(&w.temp()) == 0);
 }
+
+// ------------------------------------------------------------------ API answers (bugs 3, 4, 5)
+
+/// The run-artifacts list URL exactly as artifetch asks for it, with `name`.
+fn list_url(w: &World, name: &str) -> String {
+    format!(
+        "{}/repos/{}/actions/runs/{}/artifacts?per_page=100&name={name}",
+        w.gh.api_url(),
+        w.gh.repo(),
+        w.run
+    )
+}
+
+#[test]
+fn an_endless_json_answer_is_refused_not_buffered() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/artifacts",
+        FaultKind::Endless {
+            code: 200,
+            headers: vec![header("Content-Type", "application/json; charset=utf-8")],
+            prefix: r#"{"total_count":1,"artifacts":["#.into(),
+            repeat: r#"{"id":1,"name":"x","size_in_bytes":1},"#.into(),
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed().one_error(&["/artifacts", "larger than 8 MiB"]);
+    assert_eq!(
+        w.api_requests("/artifacts").len(),
+        1,
+        "refused, not retried"
+    );
+}
+
+#[test]
+fn a_trickled_api_answer_hits_the_deadline_and_is_retried() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    // 20 bytes a second: the stall timer never fires, and the page would take half a minute.
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/artifacts",
+        FaultKind::Trickle { bytes_per_sec: 20 },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.ok();
+    assert!(
+        out.warnings()
+            .iter()
+            .any(|l| l.contains("/artifacts") && l.contains("not complete within")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        std::fs::read(w.workspace().join("a.txt")).unwrap(),
+        b"hello"
+    );
+}
+
+#[test]
+fn a_moved_repository_is_followed_on_the_api_with_a_warning() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    let repo_id = w.gh.repo_id(&w.gh.repo()).unwrap();
+    let moved = format!(
+        "{}/repositories/{repo_id}/actions/runs/{}/artifacts?per_page=100&name=dist",
+        w.gh.api_url(),
+        w.run
+    );
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        &format!("/repos/{}/actions/runs/{}/artifacts", w.gh.repo(), w.run),
+        FaultKind::Status {
+            code: 301,
+            body: format!(r#"{{"message":"Moved Permanently","url":"{moved}"}}"#),
+            headers: vec![header("Location", &moved)],
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.ok();
+    assert!(
+        out.warnings()
+            .iter()
+            .any(|l| l.contains("301 Moved Permanently") && l.contains("has moved")),
+        "{}",
+        out.stdout
+    );
+    // The moved list was read with the token (the fake API answers 401 without it).
+    let followed = w.api_requests(&format!("/repositories/{repo_id}/"));
+    assert_eq!(followed.len(), 1);
+    assert_eq!(followed[0].status, 200);
+    assert_eq!(
+        std::fs::read(w.workspace().join("a.txt")).unwrap(),
+        b"hello"
+    );
+}
+
+#[test]
+fn a_redirect_to_another_host_or_of_another_kind_is_an_error_naming_it() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    let elsewhere = format!("{}/steal", w.gh.blob_origin());
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/artifacts",
+        FaultKind::Status {
+            code: 301,
+            body: "{}".into(),
+            headers: vec![header("Location", &elsewhere)],
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["301 Moved Permanently", "another host", "token stays"]);
+    assert!(
+        w.blob_requests().is_empty(),
+        "nothing sent to the other host"
+    );
+
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/artifacts",
+        FaultKind::Status {
+            code: 303,
+            body: "{}".into(),
+            headers: vec![header("Location", &list_url(&w, "dist"))],
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["303 See Other", "does not follow"]);
+
+    // The run lookup (`run-id`): a 301 elsewhere is named, not "missing field `id`".
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        &format!("/actions/runs/{}", w.run),
+        FaultKind::Status {
+            code: 301,
+            body: r#"{"message":"Moved Permanently"}"#.into(),
+            headers: vec![header("Location", &elsewhere)],
+        },
+    ));
+    let run = w.run.to_string();
+    let out = w.run(&[("name", "dist"), ("run-id", &run)], &[]);
+    out.failed()
+        .one_error(&["301 Moved Permanently", "another host"]);
+}
+
+#[test]
+fn a_json_body_without_its_list_is_an_error_not_an_empty_list() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    w.gh.inject(Fault::status(
+        Origin::Api,
+        "/artifacts",
+        200,
+        r#"{"total_count":1}"#,
+    ));
+    let out = w.run(&[("name", "dist"), ("if-no-artifact-found", "ignore")], &[]);
+    out.failed()
+        .one_error(&["not the JSON expected", "missing field `artifacts`"]);
+}
+
+#[test]
+fn an_html_answer_on_a_list_says_what_came() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/artifacts",
+        FaultKind::Status {
+            code: 200,
+            body: "<!DOCTYPE html><html><body>Sign in</body></html>".into(),
+            headers: vec![header("Content-Type", "text/html; charset=utf-8")],
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["expected JSON, got text/html", "<!DOCTYPE html>"]);
+}
+
+#[test]
+fn a_looping_link_is_an_error_saying_the_server_repeats_a_page() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    let link = format!("<{}>; rel=\"next\"", list_url(&w, "dist"));
+    w.gh.inject(
+        Fault::new(
+            Origin::Api,
+            "/artifacts",
+            FaultKind::Status {
+                code: 200,
+                body: r#"{"total_count":1,"artifacts":[]}"#.into(),
+                headers: vec![header("Link", &link)],
+            },
+        )
+        .times(usize::MAX),
+    );
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed().one_error(&["repeats a page"]);
+    assert_eq!(w.api_requests("/artifacts").len(), 1);
+}
+
+#[test]
+fn a_download_location_back_at_the_api_is_named_and_gets_no_token() {
+    let w = World::new();
+    let id = w.add("dist", small_zip());
+    let back = format!(
+        "{}/repos/{}/actions/artifacts/{id}",
+        w.gh.api_url(),
+        w.gh.repo()
+    );
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/zip",
+        FaultKind::Status {
+            code: 302,
+            body: String::new(),
+            headers: vec![header("Location", &back)],
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["'dist'", "points back at the GitHub API", "no token"]);
+    // Nothing fetched the Location: neither with the token nor without it.
+    assert!(
+        w.api_requests(&format!("/actions/artifacts/{id}"))
+            .iter()
+            .all(|r| r.path.ends_with("/zip"))
+    );
+    assert!(w.blob_requests().is_empty());
+}
+
+#[test]
+fn a_token_with_a_line_break_is_refused_at_once() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    let out = w.run(
+        &[("name", "dist"), ("github-token", "test-token\nX-Evil: 1")],
+        &[],
+    );
+    out.failed().one_error(&["github-token", "line break"]);
+    assert!(w.gh.requests().is_empty(), "no request sent");
+}
+
+#[test]
+fn a_retry_after_beyond_the_cap_is_an_error_not_a_wait() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/artifacts",
+        FaultKind::SecondaryRateLimit {
+            retry_after: Some(86_400),
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed().one_error(&[
+        "1440 minutes",
+        "retry-after: 86400",
+        "not waiting that long",
+    ]);
+}

@@ -241,3 +241,44 @@ fn a_token_with_a_line_break_is_refused_at_once() {
         }
     }
 }
+
+#[test]
+fn a_plain_http_api_off_this_machine_is_warned_about() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    // 0.0.0.0:9 is not loopback by address, and refuses at once: the warning comes first.
+    let out = w.run(
+        &[("name", "dist")],
+        &[("GITHUB_API_URL", "http://0.0.0.0:9")],
+    );
+    assert_ne!(out.code, 101, "{}", out.stderr);
+    let warnings = out.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l.contains("GITHUB_API_URL") && l.contains("clear text")),
+        "{}",
+        out.stdout
+    );
+    // On loopback (the fake server here) the token never leaves the machine: no warning.
+    let out = w.run(&[("name", "dist")], &[]);
+    out.ok();
+    assert!(out.warnings().is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn long_paths_are_cut_in_log_lines() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    let long = w
+        .workspace()
+        .join(vec!["d".repeat(250); 18].join("/"))
+        .join("TAIL");
+    let out = w.run(&[("name", "dist"), ("path", long.to_str().unwrap())], &[]);
+    out.failed();
+    let error = out.errors()[0];
+    assert!(error.contains("TAIL") && error.contains('…'), "{error}");
+    for line in out.stdout.lines().chain(out.stderr.lines()) {
+        assert!(line.len() < 1200, "a {} byte line: {line}", line.len());
+    }
+}

@@ -7,8 +7,7 @@ use reqwest::Method;
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::client::{Blob, GitHub, http_status, read_json, without_query};
-use super::pages::next_link;
+use super::client::{Blob, GitHub, http_status, without_query};
 
 /// Most pages of attestations read for one digest (100 a page).
 const MAX_PAGES: usize = 10;
@@ -46,17 +45,11 @@ impl GitHub {
         let mut next = Some(url);
         for _ in 0..MAX_PAGES {
             let Some(url) = next.take() else { break };
-            let response = match self.send(Method::GET, url).await {
-                Ok(r) => r,
+            let (page, link): (Page, Option<Url>) = match self.get_page(url).await {
+                Ok(p) => p,
                 Err(e) if http_status(&e) == Some(404) => break,
                 Err(e) => return Err(e),
             };
-            let link = response
-                .headers()
-                .get("link")
-                .and_then(|v| v.to_str().ok())
-                .and_then(next_link);
-            let page: Page = read_json(response).await?;
             for entry in page.attestations {
                 match (entry.bundle, entry.bundle_url) {
                     (Some(b), _) if !b.is_null() => bundles.push(serde_json::to_vec(&b)?),
@@ -64,10 +57,7 @@ impl GitHub {
                     _ => {}
                 }
             }
-            next = match link {
-                Some(l) => Some(Url::parse(&l).context("GitHub sent a malformed Link URL")?),
-                None => None,
-            };
+            next = link;
         }
         Ok(bundles)
     }

@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RANGE, USER_AGENT};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RANGE, USER_AGENT,
+};
 use reqwest::{Certificate, Method, Response, StatusCode, Url, redirect};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
@@ -30,6 +32,16 @@ use crate::util::random_unit;
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(15 * 60);
 /// A run with more artifacts than this is not a run we should page through blindly.
 const MAX_PAGES: usize = 100;
+/// Largest JSON answer read: a page of 100 artifacts or runs is a few hundred KiB, so this is
+/// room to spare, and a bound on memory against an endless answer.
+pub const MAX_JSON: usize = 8 << 20;
+/// Of an error answer only the start is read: it is a message, not a document.
+const MAX_ERROR_BODY: usize = 64 << 10;
+/// Redirects followed on one API call: a renamed or transferred repository takes one.
+pub const MAX_HOPS: usize = 5;
+/// Every API request (answer and body) must be complete within this many seconds, scaled by the
+/// tests' time scale like every other wait: a trickled answer is a transient fault, retried.
+const REQUEST_DEADLINE_SECS: f64 = 300.0;
 
 /// An HTTP answer we did not want, with GitHub's own message.
 #[derive(Debug, Clone)]
@@ -119,7 +131,8 @@ pub struct GitHub {
     http: reqwest::Client,
     base: String,
     base_url: Url,
-    token: String,
+    /// `Bearer <token>`, marked sensitive (kept out of debug output).
+    auth: HeaderValue,
     log: Log,
     timing: Timing,
     requests: AtomicU64,
@@ -132,6 +145,12 @@ impl GitHub {
     /// both clients.
     pub fn new(settings: &Settings, roots: &[Certificate], log: Log) -> Result<GitHub> {
         install_crypto();
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", settings.token)).map_err(|_| {
+            anyhow::anyhow!(
+                "github-token: contains a line break or another control character; expected the token on one line"
+            )
+        })?;
+        auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT,
@@ -154,7 +173,7 @@ impl GitHub {
             http,
             base: settings.api_url.as_str().trim_end_matches('/').to_string(),
             base_url: settings.api_url.clone(),
-            token: settings.token.clone(),
+            auth,
             log,
             timing: settings.timing,
             requests: AtomicU64::new(0),
@@ -170,6 +189,16 @@ impl GitHub {
     pub(crate) fn endpoint(&self, path: &str) -> Result<Url> {
         Url::parse(&format!("{}{path}", self.base))
             .with_context(|| format!("bad API URL for {path}"))
+    }
+
+    /// A URL of the API itself: its origin, under its base path (GHES's pipelines downloads share
+    /// the origin but live outside `/api/v3`).
+    fn is_api(&self, url: &Url) -> bool {
+        let base = self.base_url.path().trim_end_matches('/');
+        self.same_origin(url)
+            && (base.is_empty()
+                || url.path() == base
+                || url.path().starts_with(&format!("{base}/")))
     }
 
     pub(crate) fn same_origin(&self, url: &Url) -> bool {
@@ -195,10 +224,17 @@ impl GitHub {
         }
         let mut all = Vec::new();
         let mut next = Some(url);
+        let mut seen = std::collections::HashSet::new();
         for _ in 0..MAX_PAGES {
             let Some(url) = next.take() else {
                 return Ok(all);
             };
+            if !seen.insert(url.clone()) {
+                bail!(
+                    "the server repeats a page: its Link rel=\"next\" leads back to {}",
+                    shown(&url)
+                );
+            }
             let (page, link): (ArtifactList, _) = self.get_page(url).await?;
             all.extend(page.artifacts);
             next = link;
@@ -212,18 +248,22 @@ impl GitHub {
     /// One page of any list endpoint, and its `rel="next"` URL if there is one. A next page on
     /// another origin is refused: the token stays with the API.
     pub async fn get_page<T: DeserializeOwned>(&self, url: Url) -> Result<(T, Option<Url>)> {
-        let response = self.send(Method::GET, url).await?;
-        let link = response
-            .headers()
+        let (page, headers, read) = self.get_json::<T>(url).await?;
+        let link = headers
             .get("link")
             .and_then(|v| v.to_str().ok())
             .and_then(next_link);
-        let page: T = read_json(response).await?;
         let Some(link) = link else {
             return Ok((page, None));
         };
         let url = Url::parse(&link)
             .with_context(|| format!("GitHub sent a malformed Link URL: {link}"))?;
+        if url == read {
+            bail!(
+                "the server repeats a page: the Link rel=\"next\" of {} points at that same page",
+                shown(&read)
+            );
+        }
         if !self.same_origin(&url) {
             bail!(
                 "refusing to follow a Link to another host ({}); the token stays with {}",
@@ -237,9 +277,52 @@ impl GitHub {
     /// Asks the API where to download artifact `id` (a fresh signed URL each call), or gets the
     /// body itself when a server answers 200 instead of redirecting.
     pub async fn download_target(&self, owner: &str, repo: &str, id: u64) -> Result<Target> {
-        let url = self.endpoint(&format!("/repos/{owner}/{repo}/actions/artifacts/{id}/zip"))?;
-        let response = self.send(Method::GET, url.clone()).await?;
+        let mut url =
+            self.endpoint(&format!("/repos/{owner}/{repo}/actions/artifacts/{id}/zip"))?;
+        let mut hops = 0;
+        let response = loop {
+            let response = self.send(Method::GET, url.clone()).await?;
+            let status = response.status();
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| url.join(l).ok());
+            let Some(target) = location.filter(|t| self.is_api(t)) else {
+                break response;
+            };
+            // Back to the API: a moved repository (301/307/308) is followed with the token;
+            // a download redirect (302) there would need the token, which downloads never get.
+            if !matches!(status.as_u16(), 301 | 307 | 308) {
+                bail!(
+                    "GET {} answered {} with a download Location that points back at the GitHub API ({}); artifetch sends no token with a download, so it does not follow it",
+                    shown(&url),
+                    status_text(status),
+                    shown(&target)
+                );
+            }
+            hops += 1;
+            if hops > MAX_HOPS {
+                bail!("GET {}: more than {MAX_HOPS} redirects", shown(&url));
+            }
+            let answer = Answer {
+                status,
+                headers: response.headers().clone(),
+                body: None,
+                response: None,
+            };
+            url = self.follow(&url, &answer)?;
+        };
         if response.status().is_redirection() {
+            if response.status() != StatusCode::FOUND
+                && !matches!(response.status().as_u16(), 301 | 303 | 307 | 308)
+            {
+                bail!(
+                    "GET {} answered {}, not a download redirect",
+                    shown(&url),
+                    status_text(response.status())
+                );
+            }
             let location = response
                 .headers()
                 .get(LOCATION)
@@ -266,91 +349,196 @@ impl GitHub {
     }
 
     /// Sends one API request with the token, through the rate-limit gate, retrying what is
-    /// worth retrying. Returns 2xx and 3xx responses; everything else becomes an [`HttpError`].
+    /// worth retrying. Returns 2xx and 3xx responses, the body still to be read (the deadline
+    /// covers the answer's head); everything else becomes an [`HttpError`].
     pub(crate) async fn send(&self, method: Method, url: Url) -> Result<Response> {
-        if !self.same_origin(&url) {
+        let answer = self.exchange(&method, &url, false).await?;
+        Ok(answer
+            .response
+            .expect("exchange without reading returns the response"))
+    }
+
+    /// GETs JSON: follows a same-origin 301/302/307/308 with the token (a renamed or
+    /// transferred repository; at most [`MAX_HOPS`]) and says so, refuses any other redirect,
+    /// reads at most [`MAX_JSON`] within the deadline, and names what came instead of JSON.
+    /// Returns the value, the answer's headers and the URL finally read.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: Url,
+    ) -> Result<(T, HeaderMap, Url)> {
+        let mut url = url;
+        for _ in 0..=MAX_HOPS {
+            let answer = self.exchange(&Method::GET, &url, true).await?;
+            if answer.status.is_redirection() {
+                url = self.follow(&url, &answer)?;
+                continue;
+            }
+            let body = answer.body.unwrap_or_default();
+            let value = parse_json(&url, &answer.headers, &body)?;
+            return Ok((value, answer.headers, url));
+        }
+        bail!(
+            "GET {}: more than {MAX_HOPS} redirects; the server sends artifetch in circles",
+            shown(&url)
+        )
+    }
+
+    /// Where an API redirect goes, if artifetch may follow it with the token: a 301, 302, 307
+    /// or 308 to the API's own origin.
+    fn follow(&self, url: &Url, answer: &Answer) -> Result<Url> {
+        let status = answer.status;
+        let what = format!("GET {} answered {}", shown(url), status_text(status));
+        if !matches!(status.as_u16(), 301 | 302 | 307 | 308) {
+            bail!("{what}, a redirect artifetch does not follow on the API");
+        }
+        let location = answer
+            .headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .with_context(|| format!("{what} without a Location"))?;
+        let target = url
+            .join(location)
+            .with_context(|| format!("{what} with a malformed Location"))?;
+        if !self.same_origin(&target) {
+            bail!(
+                "{what} to another host ({}); the token stays with {}, so artifetch does not follow it",
+                target.origin().ascii_serialization(),
+                self.base_url.origin().ascii_serialization()
+            );
+        }
+        self.log.warning(&format!(
+            "{what}: the repository has moved (renamed or transferred); following to {} (update the repository it is asked for)",
+            shown(&target)
+        ));
+        Ok(target)
+    }
+
+    /// How long one API request may take, head and body.
+    fn deadline(&self) -> Duration {
+        Duration::from_secs_f64(REQUEST_DEADLINE_SECS * self.timing.backoff.as_secs_f64())
+            .max(self.timing.stall * 2)
+    }
+
+    /// One API call with its retries. With `read`, the body (at most [`MAX_JSON`]) is part of
+    /// the attempt: a body cut or trickled past the deadline is retried like a 502.
+    async fn exchange(&self, method: &Method, url: &Url, read: bool) -> Result<Answer> {
+        if !self.same_origin(url) {
             bail!(
                 "refusing to send the token to {}",
                 url.origin().ascii_serialization()
             );
         }
-        let shown = format!(
-            "{}{}",
-            url.path(),
-            url.query().map(|q| format!("?{q}")).unwrap_or_default()
-        );
+        let shown = shown(url);
         let mut attempt = 0u32;
         let mut limited = 0u32;
         loop {
             attempt += 1;
             self.wait_for_gate().await;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let sent = self
-                .http
-                .request(method.clone(), url.clone())
-                .header(AUTHORIZATION, format!("Bearer {}", self.token))
-                .send()
-                .await;
-            let response = match sent {
-                Ok(r) => r,
-                Err(e) if attempt < self.timing.attempts => {
-                    let wait = self.backoff(attempt);
-                    self.log.warning(&format!(
-                        "{method} {shown} failed ({}); retrying in {:.1}s",
-                        transport_reason(&e),
-                        wait.as_secs_f64()
-                    ));
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                Err(e) => {
-                    return Err(anyhow::Error::new(e)
-                        .context(format!("{method} {shown} failed after {attempt} attempts")));
+            let deadline = Instant::now() + self.deadline();
+            let sent = tokio::time::timeout_at(
+                deadline,
+                self.http
+                    .request(method.clone(), url.clone())
+                    .header(AUTHORIZATION, self.auth.clone())
+                    .send(),
+            )
+            .await;
+            let failure = match sent {
+                Err(_) => format!("no answer within {}", secs(self.deadline())),
+                Ok(Err(e)) => transport_reason(&e),
+                Ok(Ok(response)) => {
+                    let status = response.status();
+                    self.log
+                        .debug(&format!("{method} {shown} -> {}", status.as_u16()));
+                    let headers = response.headers().clone();
+                    if status.is_success() || status.is_redirection() {
+                        if !read {
+                            return Ok(Answer {
+                                status,
+                                headers,
+                                body: None,
+                                response: Some(response),
+                            });
+                        }
+                        match tokio::time::timeout_at(deadline, read_capped(response, MAX_JSON))
+                            .await
+                        {
+                            Ok(Ok(Capped::All(body))) => {
+                                return Ok(Answer {
+                                    status,
+                                    headers,
+                                    body: Some(body),
+                                    response: None,
+                                });
+                            }
+                            Ok(Ok(Capped::Over)) => bail!(
+                                "{method} {shown}: the answer is larger than {} MiB, more than any page of the API; refusing it",
+                                MAX_JSON >> 20
+                            ),
+                            Ok(Err(e)) => {
+                                format!("reading the answer failed ({})", transport_reason(&e))
+                            }
+                            Err(_) => format!(
+                                "the answer was not complete within {}",
+                                secs(self.deadline())
+                            ),
+                        }
+                    } else {
+                        let needs = headers
+                            .get("x-accepted-github-permissions")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_string);
+                        let message =
+                            tokio::time::timeout_at(deadline, read_error_message(response))
+                                .await
+                                .unwrap_or_default();
+                        if let Some(wait) = rate_limit_wait(status, &headers, &message, limited) {
+                            limited += 1;
+                            let wait = wait?;
+                            if limited <= 5 {
+                                let scaled = self.scale(wait);
+                                self.log.warning(&format!(
+                                    "GitHub rate limit reached ({message}); waiting {}s before the next API request",
+                                    wait.as_secs()
+                                ));
+                                self.hold_gate(scaled);
+                                attempt -= 1; // waiting out a limit is not a failed attempt
+                                continue;
+                            }
+                        }
+                        let error = HttpError {
+                            method: method.to_string(),
+                            path: shown.clone(),
+                            status: status.as_u16(),
+                            message,
+                            needs,
+                        };
+                        if is_retryable(status) && attempt < self.timing.attempts {
+                            let wait = self.backoff(attempt);
+                            self.log.warning(&format!(
+                                "{error}; retrying in {:.1}s",
+                                wait.as_secs_f64()
+                            ));
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        return Err(error.into());
+                    }
                 }
             };
-            let status = response.status();
-            self.log
-                .debug(&format!("{method} {shown} -> {}", status.as_u16()));
-            if status.is_success() || status.is_redirection() {
-                return Ok(response);
-            }
-            let headers = response.headers().clone();
-            let needs = headers
-                .get("x-accepted-github-permissions")
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string);
-            let message = read_error_message(response).await;
-            if let Some(wait) = rate_limit_wait(status, &headers, &message, limited) {
-                limited += 1;
-                let wait = wait?;
-                if limited <= 5 {
-                    let scaled = self.scale(wait);
-                    self.log.warning(&format!(
-                        "GitHub rate limit reached ({message}); waiting {}s before the next API request",
-                        wait.as_secs()
-                    ));
-                    self.hold_gate(scaled);
-                    attempt -= 1; // waiting out a limit is not a failed attempt
-                    continue;
-                }
-            }
-            let error = HttpError {
-                method: method.to_string(),
-                path: shown.clone(),
-                status: status.as_u16(),
-                message,
-                needs,
-            };
-            if is_retryable(status) && attempt < self.timing.attempts {
+            if attempt < self.timing.attempts {
                 let wait = self.backoff(attempt);
-                self.log
-                    .warning(&format!("{error}; retrying in {:.1}s", wait.as_secs_f64()));
+                self.log.warning(&format!(
+                    "{method} {shown} failed ({failure}); retrying in {:.1}s",
+                    wait.as_secs_f64()
+                ));
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            return Err(error.into());
+            bail!("{method} {shown} failed after {attempt} attempts: {failure}");
         }
     }
 
@@ -418,14 +606,21 @@ fn rate_limit_wait(
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
+    let retry_after = header("retry-after").and_then(|v| v.parse::<u64>().ok());
+    // A server asking for a longer wait than a primary limit may take gets an error, not a wait.
+    if let Some(after) = retry_after.filter(|s| Duration::from_secs(*s) > MAX_RATE_LIMIT_WAIT) {
+        return Some(Err(anyhow::anyhow!(
+            "GitHub asks to wait {} minutes before the next request (retry-after: {after}; {message}); not waiting that long",
+            after / 60
+        )));
+    }
     if message.to_ascii_lowercase().contains("secondary rate") {
-        let base = header("retry-after")
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(60);
-        // GitHub: if it keeps happening, wait exponentially longer.
+        let base = retry_after.unwrap_or(60);
+        // GitHub: if it keeps happening, wait exponentially longer (within the same bound).
         return Some(Ok(Duration::from_secs(
             base.saturating_mul(1 << seen.min(4)),
-        )));
+        )
+        .min(MAX_RATE_LIMIT_WAIT)));
     }
     if header("x-ratelimit-remaining") == Some("0") {
         let now = SystemTime::now()
@@ -445,7 +640,7 @@ fn rate_limit_wait(
         }
         return Some(Ok(wait));
     }
-    if let Some(after) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
+    if let Some(after) = retry_after {
         return Some(Ok(Duration::from_secs(after)));
     }
     None
@@ -488,18 +683,88 @@ fn transport_reason(e: &reqwest::Error) -> String {
     reason
 }
 
-pub(crate) async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T> {
-    let path = response.url().path().to_string();
-    let bytes = response
-        .bytes()
-        .await
-        .with_context(|| format!("reading the answer to {path}"))?;
-    serde_json::from_slice(&bytes)
+/// One API answer: status and headers, with the body read or the response to stream it from.
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Option<Vec<u8>>,
+    pub response: Option<Response>,
+}
+
+/// A body read up to a cap.
+enum Capped {
+    All(Vec<u8>),
+    /// More than the cap: reading stopped there.
+    Over,
+}
+
+async fn read_capped(mut response: Response, cap: usize) -> reqwest::Result<Capped> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Ok(Capped::Over);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Ok(Capped::Over);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Capped::All(body))
+}
+
+/// The JSON value in an answer, or an error that says what came instead.
+fn parse_json<T: DeserializeOwned>(url: &Url, headers: &HeaderMap, body: &[u8]) -> Result<T> {
+    let path = url.path();
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let json = essence.is_empty() || essence.ends_with("json") || essence.ends_with("+json");
+    if !json {
+        let start: String = String::from_utf8_lossy(&body[..body.len().min(60)])
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        bail!(
+            "GitHub's answer to {path} is not JSON: expected JSON, got {essence} ({} bytes, starting {:?}); is GITHUB_API_URL the API, and no proxy or sign-in page in the way?",
+            body.len(),
+            start.trim()
+        );
+    }
+    serde_json::from_slice(body)
         .with_context(|| format!("GitHub's answer to {path} is not the JSON expected"))
 }
 
+/// Status and reason: `301 Moved Permanently`.
+fn status_text(status: StatusCode) -> String {
+    format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .trim()
+    .to_string()
+}
+
+/// Path and query of an API URL, for messages (API URLs carry no secrets).
+fn shown(url: &Url) -> String {
+    format!(
+        "{}{}",
+        url.path(),
+        url.query().map(|q| format!("?{q}")).unwrap_or_default()
+    )
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
 async fn read_error_message(response: Response) -> String {
-    let bytes = response.bytes().await.unwrap_or_default();
+    let bytes = match read_capped(response, MAX_ERROR_BODY).await {
+        Ok(Capped::All(b)) => b,
+        _ => Vec::new(),
+    };
     match serde_json::from_slice::<ErrorBody>(&bytes) {
         Ok(ErrorBody { message: Some(m) }) => m,
         _ => String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
@@ -619,6 +884,27 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert!(e.to_string().contains("resets in"), "{e}");
+    }
+
+    #[test]
+    fn retry_after_beyond_the_bound_is_refused() {
+        let h = headers(&[("retry-after", "86400")]);
+        for (status, msg) in [
+            (
+                StatusCode::FORBIDDEN,
+                "You have exceeded a secondary rate limit.",
+            ),
+            (StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+        ] {
+            let e = rate_limit_wait(status, &h, msg, 0).unwrap().unwrap_err();
+            assert!(e.to_string().contains("not waiting that long"), "{e}");
+        }
+        let msg = "You have exceeded a secondary rate limit.";
+        let h = headers(&[("retry-after", "600")]);
+        let w = rate_limit_wait(StatusCode::FORBIDDEN, &h, msg, 4)
+            .unwrap()
+            .unwrap();
+        assert_eq!(w, MAX_RATE_LIMIT_WAIT);
     }
 
     #[test]

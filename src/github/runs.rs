@@ -5,7 +5,7 @@ use anyhow::Result;
 use reqwest::{Method, Url};
 use serde::Deserialize;
 
-use super::client::{GitHub, read_json};
+use super::client::GitHub;
 use super::model::{Artifact, ArtifactList};
 
 /// The fields of a workflow run that the search reads; everything optional but the id, since
@@ -96,12 +96,12 @@ pub struct PullHead {
 impl GitHub {
     pub async fn get_run(&self, owner: &str, repo: &str, run_id: u64) -> Result<WorkflowRun> {
         let url = self.endpoint(&format!("/repos/{owner}/{repo}/actions/runs/{run_id}"))?;
-        read_json(self.send(Method::GET, url).await?).await
+        Ok(self.get_json(url).await?.0)
     }
 
     pub async fn get_pull(&self, owner: &str, repo: &str, number: u64) -> Result<Pull> {
         let url = self.endpoint(&format!("/repos/{owner}/{repo}/pulls/{number}"))?;
-        read_json(self.send(Method::GET, url).await?).await
+        Ok(self.get_json(url).await?.0)
     }
 
     /// The first page URL of a run search, with the server-side filters set.
@@ -141,7 +141,13 @@ impl GitHub {
     /// "Delete an artifact": 204 on success.
     pub async fn delete_artifact(&self, owner: &str, repo: &str, id: u64) -> Result<()> {
         let url = self.endpoint(&format!("/repos/{owner}/{repo}/actions/artifacts/{id}"))?;
-        self.send(Method::DELETE, url).await?;
+        let response = self.send(Method::DELETE, url).await?;
+        if response.status().is_redirection() {
+            anyhow::bail!(
+                "DELETE of artifact {id} answered {}; a deletion is not followed elsewhere",
+                response.status()
+            );
+        }
         Ok(())
     }
 }
