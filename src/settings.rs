@@ -328,6 +328,17 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         .filter(|t| t.is_absolute() && t.is_dir())
         .unwrap_or_else(std::env::temp_dir);
 
+    let workspace = match var("GITHUB_WORKSPACE") {
+        Some(w) => expand_path(&w, home.as_deref(), &cwd, "GITHUB_WORKSPACE")?,
+        None => cwd.clone(),
+    };
+    let pins = Pins::parse(&|name| raw.get(name), &workspace)?;
+    if pins.pins_files() && boolean(raw, "skip-decompress")? {
+        bail!(
+            "skip-decompress: nothing is extracted, so expected-files-digest and expected-files have no files to compare; drop one or the other"
+        );
+    }
+
     Ok(Settings {
         api_url,
         server_url,
@@ -396,7 +407,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
                     .with_context(|| format!("max-api-requests: '{v}' is not a positive integer; expected the most API requests this step may send"))
             })
             .transpose()?,
-        pins: Pins::parse(&|name| raw.get(name))?,
+        pins,
         warnings,
         attestation: attestation(raw)?,
     })
