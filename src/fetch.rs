@@ -16,6 +16,7 @@ use crate::download::Downloader;
 use crate::extract::{self, Limits, first_bytes, starts_like_zip};
 use crate::github::model::Published;
 use crate::log::Log;
+use crate::manifest::{Entry, Kind, Manifest};
 use crate::plan::{Item, Plan};
 use crate::settings::{Settings, Severity};
 use crate::util::{human_bytes, random_hex, rate};
@@ -49,12 +50,20 @@ pub struct Done {
     pub digest: DigestCheck,
     /// The archive matched an `expected-digest` pin.
     pub digest_pinned: bool,
+    /// Files that matched `expected-files-digest` / `expected-files`, if pinned.
+    pub files_pinned: Option<usize>,
+    /// What was extracted (or saved), as the producer's `artifetch manifest` describes it.
+    pub manifest: Manifest,
     /// SHA-256 of the bytes downloaded (hex).
     pub sha256: String,
     /// With `verify-attestation`: what the accepted attestation proved.
     pub attestation: Option<crate::attest::Verified>,
     pub elapsed: Duration,
 }
+
+/// What the extraction task hands back: destination, files, bytes, warnings, manifest, files
+/// matched against pins.
+type Placed = (PathBuf, u64, u64, Vec<String>, Manifest, Option<usize>);
 
 /// One artifact's outcome, in plan order.
 #[derive(Debug)]
@@ -175,12 +184,13 @@ impl Fetcher {
         let is_zip = download.is_zip;
         let filename = download.filename.clone();
         let bytes = download.bytes;
+        let sha256 = download.sha256.clone();
         if let Some(turn) = turn {
             turn.wait().await;
         }
         let merge = turn.map(|t| (Arc::clone(&t.order), a.name.clone()));
         let placed =
-            tokio::task::spawn_blocking(move || -> Result<(PathBuf, u64, u64, Vec<String>)> {
+            tokio::task::spawn_blocking(move || -> Result<Placed> {
                 // Right before anything is written: a symlink planted at `path/<name>` is refused.
                 extract::check_destination(&settings.path, &dest)
                     .with_context(|| format!("artifact '{name}'"))?;
@@ -210,6 +220,12 @@ impl Fetcher {
                     }
                     let target = dest.join(&file_name);
                     let size = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+                    // One file, whose SHA-256 is the download's: nothing to read again.
+                    let manifest = Manifest::new(vec![Entry {
+                        path: file_name.clone().into_bytes(),
+                        kind: Kind::File { size, sha256, executable: false },
+                    }]);
+                    let files_pinned = settings.pins.check_files(&name, &manifest)?;
                     move_into(&part, &target)?;
                     let warnings = stale
                         .into_iter()
@@ -220,7 +236,7 @@ impl Fetcher {
                                 .flatten(),
                         )
                         .collect();
-                    return Ok((target, 1, size, warnings));
+                    return Ok((target, 1, size, warnings, manifest, files_pinned));
                 }
                 let (staging, created) = staging_dir(&workdir, &dest, id)?;
                 // The extracted tree, and the files it replaces in `dest`, kept until the move is
@@ -238,6 +254,12 @@ impl Fetcher {
                 ))
                 .with_context(|| format!("artifact '{name}'"))
                 .and_then(|mut x| {
+                    // Described (and compared with the producer's pins) in staging, before the
+                    // move: the destination only ever gets files that passed.
+                    let manifest = Manifest::of_dir(&tree).with_context(|| {
+                        format!("artifact '{name}': cannot list the extracted files")
+                    })?;
+                    let files_pinned = settings.pins.check_files(&name, &manifest)?;
                     let files = match &merge {
                         Some(_) => extract::relative_files(&tree)?,
                         None => Vec::new(),
@@ -251,7 +273,7 @@ impl Fetcher {
                     if let Some((order, name)) = &merge {
                         x.warnings.extend(order.record(name, files));
                     }
-                    Ok(x)
+                    Ok((x, manifest, files_pinned))
                 });
                 let _ = std::fs::remove_dir_all(&staging);
                 crate::fsx::unregister_temp(&staging);
@@ -260,13 +282,16 @@ impl Fetcher {
                     // A destination that did not exist before is not left behind, empty.
                     crate::fsx::remove_created(&created);
                 }
-                let mut x = result?;
+                let (mut x, manifest, files_pinned) = result?;
                 x.warnings.splice(0..0, stale);
-                Ok((dest, x.files, x.bytes, x.warnings))
+                Ok((dest, x.files, x.bytes, x.warnings, manifest, files_pinned))
             })
             .await
             .map_err(|e| anyhow!("extraction task failed: {e}"))??;
-        let (path, files, extracted, warnings) = placed;
+        let (path, files, extracted, warnings, manifest, files_pinned) = placed;
+        if let Some(n) = files_pinned {
+            lines.push(format!("{n} files match the producer's manifest ✅"));
+        }
         for w in warnings {
             self.log.warning(&format!("artifact '{}': {w}", a.name));
         }
@@ -289,6 +314,8 @@ impl Fetcher {
             extracted,
             digest,
             digest_pinned,
+            files_pinned,
+            manifest,
             sha256: download.sha256,
             attestation,
             elapsed: started.elapsed(),

@@ -123,6 +123,16 @@ pub const INPUTS: &[Input] = &[
         "A Sigstore trusted_root.json. Default: the public-good root embedded in the binary.",
     ),
     text(
+        "expected-files-digest",
+        "",
+        "The producer's files-digest (artifetch manifest); several artifacts: NAME=DIGEST lines.",
+    ),
+    text(
+        "expected-files",
+        "",
+        "The producer's file list (artifetch manifest or sha256sum lines), inline or @path.",
+    ),
+    text(
         "if-no-artifact-found",
         "fail",
         "When nothing matches: fail, warn or ignore.",
@@ -224,6 +234,8 @@ pub struct RawInputs {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Run(RawInputs),
+    /// `artifetch manifest DIR`: print DIR's canonical manifest (the producer's side).
+    Manifest(std::path::PathBuf),
     Help,
     Version,
 }
@@ -326,6 +338,14 @@ pub fn parse(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Result<
         }
     }
 
+    if args.first().is_some_and(|a| a == "manifest") {
+        return match &args[1..] {
+            [dir] if dir != "--help" && dir != "-h" => Ok(Command::Manifest(dir.into())),
+            _ => bail!(
+                "usage: artifetch manifest DIR (prints DIR's canonical manifest; its files-digest goes to stderr and the files-digest output)"
+            ),
+        };
+    }
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let arg = arg
@@ -363,7 +383,8 @@ pub fn parse(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Result<
 pub fn help() -> String {
     let mut out = format!(
         "artifetch {}\nFetch GitHub Actions workflow artifacts: streamed, verified, safely extracted.\n\n\
-         USAGE: artifetch [--<input> <value>]...\n\n\
+         USAGE: artifetch [--<input> <value>]...\n       \
+         artifetch manifest DIR   (print DIR's canonical manifest; files-digest on stderr)\n\n\
          Every input is also read from INPUT_<NAME> (as GitHub Actions sets it); flags win.\n\
          Environment: GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_API_URL,\n\
          GITHUB_SERVER_URL, GITHUB_WORKSPACE, RUNNER_TEMP, RUNNER_DEBUG=1 for request detail.\n\nINPUTS:\n",

@@ -1,43 +1,146 @@
-//! What the producer pinned: the archive digests (`expected-digest`) it handed over, parsed and
-//! checked against the selection.
+//! What the producer pinned, parsed from the inputs and compared: the archive digests
+//! (`expected-digest`), and the extracted files (`expected-files-digest`, `expected-files`).
 //!
 //! The server's `digest` only says the bytes arrived as stored; a re-upload under the same name
 //! or a poisoned run changes it too. A pin comes from the producing job itself (upload-artifact's
-//! `artifact-digest` output), so a difference means the artifact is not the one it made.
+//! `artifact-digest` output, `artifetch manifest` over the uploaded directory), so a difference
+//! means the artifact is not the one it made. Files are compared in staging, before anything
+//! moves into the destination.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::manifest::{Kind, Manifest, hex, unescape_path};
 
 /// Everything the consumer was told to expect, parsed from the inputs.
 #[derive(Debug, Clone, Default)]
 pub struct Pins {
     /// `expected-digest`: the archives' SHA-256.
     pub digest: Option<PerArtifact>,
+    /// `expected-files-digest`: the `files-digest` of each artifact's extracted files.
+    pub files_digest: Option<PerArtifact>,
+    /// `expected-files`: one artifact's file list.
+    pub files: Option<ExpectedFiles>,
 }
 
 impl Pins {
-    /// `get` gives an input's value (trimmed, `None` when blank).
-    pub fn parse<'a>(get: &dyn Fn(&str) -> Option<&'a str>) -> Result<Pins> {
+    /// `get` gives an input's value (trimmed, `None` when blank); `@path` values of
+    /// `expected-files` are read relative to `workspace`.
+    pub fn parse<'a>(get: &dyn Fn(&str) -> Option<&'a str>, workspace: &Path) -> Result<Pins> {
+        let per_artifact =
+            |input: &str| get(input).map(|v| PerArtifact::parse(input, v)).transpose();
+        let files = match get("expected-files") {
+            None => None,
+            Some(v) => {
+                let text = match v.strip_prefix('@') {
+                    Some(file) => {
+                        let path = workspace.join(file.trim());
+                        std::fs::read_to_string(&path).with_context(|| {
+                            format!("expected-files: cannot read {}", path.display())
+                        })?
+                    }
+                    None => v.to_string(),
+                };
+                Some(ExpectedFiles::parse("expected-files", &text)?)
+            }
+        };
         Ok(Pins {
-            digest: get("expected-digest")
-                .map(|v| PerArtifact::parse("expected-digest", v))
-                .transpose()?,
+            digest: per_artifact("expected-digest")?,
+            files_digest: per_artifact("expected-files-digest")?,
+            files,
         })
+    }
+
+    /// Whether the extracted files are pinned (and so must be extracted to be compared).
+    pub fn pins_files(&self) -> bool {
+        self.files_digest.is_some() || self.files.is_some()
     }
 
     /// Checks the pins against the planned artifacts before anything is downloaded; returns
     /// warnings for pins naming no selected artifact.
     pub fn check_selection(&self, selected: &[&str]) -> Result<Vec<String>> {
         let mut warnings = Vec::new();
-        if let Some(d) = &self.digest {
-            for name in d.check_covers("expected-digest", selected)? {
-                warnings.push(format!(
-                    "expected-digest: '{name}' is pinned but not selected; its line is unused"
-                ));
+        for (input, pin) in [
+            ("expected-digest", &self.digest),
+            ("expected-files-digest", &self.files_digest),
+        ] {
+            if let Some(pin) = pin {
+                for name in pin.check_covers(input, selected)? {
+                    warnings.push(format!(
+                        "{input}: '{name}' is pinned but not selected; its line is unused"
+                    ));
+                }
             }
         }
+        if self.files.is_some() && selected.len() != 1 {
+            bail!(
+                "expected-files: it lists one artifact's files but the selection has {} artifacts ({}); pin several with expected-files-digest NAME=DIGEST lines",
+                selected.len(),
+                selected.join(", ")
+            );
+        }
         Ok(warnings)
+    }
+
+    /// Compares an artifact's extracted files (still in staging) with its pins. Returns how many
+    /// files were checked, `None` when nothing pins them.
+    pub fn check_files(&self, name: &str, actual: &Manifest) -> Result<Option<usize>> {
+        let digest = self
+            .files_digest
+            .as_ref()
+            .and_then(|p| p.for_artifact(name));
+        if digest.is_none() && self.files.is_none() {
+            return Ok(None);
+        }
+        let found = actual.files_digest();
+        let digest_differs = digest.is_some_and(|d| format!("sha256:{d}") != found);
+        let listed = self
+            .files
+            .as_ref()
+            .map(|f| f.differences(actual))
+            .unwrap_or_default();
+        if !digest_differs && listed.is_empty() {
+            return Ok(Some(actual.file_count()));
+        }
+        let mut msg = format!("artifact '{name}': its files are not the ones the producer made");
+        if let Some(d) = digest.filter(|_| digest_differs) {
+            msg.push_str(&format!(
+                "; expected-files-digest pins {}, the extracted files give {}",
+                short(d),
+                short(found.trim_start_matches("sha256:"))
+            ));
+        }
+        if listed.is_empty() {
+            if self.files.is_none() {
+                msg.push_str(
+                    " (pass the producer's manifest as expected-files to list the differences)",
+                );
+            }
+        } else {
+            msg.push_str(&format!(
+                "; {} {} from expected-files: {}",
+                listed.len(),
+                if listed.len() == 1 {
+                    "difference"
+                } else {
+                    "differences"
+                },
+                listed
+                    .iter()
+                    .take(LISTED)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+            if listed.len() > LISTED {
+                msg.push_str(&format!("; and {} more", listed.len() - LISTED));
+            }
+        }
+        msg.push_str("; nothing was moved into the destination");
+        bail!("{msg}")
     }
 }
 
@@ -168,6 +271,245 @@ fn split_named(line: &str) -> Option<(&str, String)> {
         .or_else(|| rest.strip_suffix(':'))?
         .trim();
     (!name.is_empty()).then_some((name, hex))
+}
+
+/// What `expected-files` says about one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// A regular file; a `sha256sum` line gives no size or mode.
+    File {
+        size: Option<u64>,
+        sha256: String,
+        executable: Option<bool>,
+    },
+    /// A symlink, by the length and SHA-256 of its target.
+    Symlink {
+        size: u64,
+        sha256: String,
+    },
+    Dir,
+}
+
+/// The producer's file list (`expected-files`): manifest lines as `artifetch manifest` prints
+/// them, or `sha256sum` lines (which cannot describe empty directories or modes, so those are
+/// then not compared).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedFiles {
+    pub entries: BTreeMap<Vec<u8>, Expected>,
+    /// Only `sha256sum` lines were given.
+    pub files_only: bool,
+}
+
+/// How many differences an error lists before giving only a count.
+const LISTED: usize = 20;
+
+impl ExpectedFiles {
+    pub fn parse(input: &str, text: &str) -> Result<ExpectedFiles> {
+        let mut entries = BTreeMap::new();
+        let mut files_only = true;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let parsed = match line.as_bytes() {
+                [b'f' | b'l' | b'd', b' ', ..] => {
+                    files_only = false;
+                    manifest_line(line)
+                }
+                _ => sha256sum_line(line),
+            };
+            let Some((path, expected)) = parsed else {
+                bail!(
+                    "{input}: line {} '{line}' is neither a sha256sum line ('<64 hex digits>  <path>') nor a manifest line as `artifetch manifest` prints it ('f x <size> <sha256> <path>')",
+                    i + 1
+                );
+            };
+            if entries.insert(path.clone(), expected).is_some() {
+                bail!(
+                    "{input}: '{}' is listed twice",
+                    crate::manifest::escape_path(&path)
+                );
+            }
+        }
+        if entries.is_empty() {
+            bail!("{input}: no files listed; expected sha256sum or manifest lines");
+        }
+        Ok(ExpectedFiles {
+            entries,
+            files_only,
+        })
+    }
+
+    /// Every way `actual` differs from the list, in path order.
+    pub fn differences(&self, actual: &Manifest) -> Vec<String> {
+        let have: BTreeMap<&[u8], &Kind> = actual
+            .entries
+            .iter()
+            .map(|e| (e.path.as_slice(), &e.kind))
+            .collect();
+        let mut paths: Vec<&[u8]> = self.entries.keys().map(Vec::as_slice).collect();
+        paths.extend(have.keys().copied());
+        paths.sort();
+        paths.dedup();
+        let mut out = Vec::new();
+        for path in paths {
+            let shown = crate::manifest::escape_path(path);
+            match (self.entries.get(path), have.get(path)) {
+                (Some(want), None) => out.push(format!("missing {shown}{}", what(want))),
+                (None, Some(Kind::Dir)) if self.files_only => {}
+                (None, Some(kind)) => out.push(format!("extra {shown}{}", found(kind))),
+                (Some(want), Some(kind)) => {
+                    if let Some(d) = compare(want, kind) {
+                        out.push(format!("{d} {shown}"));
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        out
+    }
+}
+
+fn what(e: &Expected) -> &'static str {
+    match e {
+        Expected::File { .. } => "",
+        Expected::Symlink { .. } => " (a symlink)",
+        Expected::Dir => " (an empty directory)",
+    }
+}
+
+fn found(k: &Kind) -> &'static str {
+    match k {
+        Kind::File { .. } => "",
+        Kind::Symlink { .. } => " (a symlink)",
+        Kind::Dir => " (an empty directory)",
+    }
+}
+
+/// How one entry differs, as the start of a difference line.
+fn compare(want: &Expected, have: &Kind) -> Option<String> {
+    match (want, have) {
+        (
+            Expected::File {
+                size,
+                sha256,
+                executable,
+            },
+            Kind::File {
+                size: s,
+                sha256: h,
+                executable: x,
+            },
+        ) => {
+            if let Some(size) = size
+                && size != s
+            {
+                return Some(format!("size ({size} bytes expected, {s} found):"));
+            }
+            if sha256 != h {
+                return Some(format!(
+                    "content ({} expected, {} found):",
+                    short(sha256),
+                    short(h)
+                ));
+            }
+            if let Some(executable) = executable
+                && executable != x
+            {
+                let says = |e: bool| if e { "executable" } else { "not executable" };
+                return Some(format!(
+                    "mode ({} expected, {} found):",
+                    says(*executable),
+                    says(*x)
+                ));
+            }
+            None
+        }
+        (Expected::Symlink { size, sha256 }, Kind::Symlink { target }) => {
+            let (s, h) = (target.len() as u64, hex(&Sha256::digest(target)));
+            (*size != s || *sha256 != h).then(|| "symlink target:".to_string())
+        }
+        (Expected::Dir, Kind::Dir) => None,
+        (want, have) => Some(format!(
+            "type ({} expected, {} found):",
+            match want {
+                Expected::File { .. } => "file",
+                Expected::Symlink { .. } => "symlink",
+                Expected::Dir => "empty directory",
+            },
+            match have {
+                Kind::File { .. } => "file",
+                Kind::Symlink { .. } => "symlink",
+                Kind::Dir => "empty directory",
+            }
+        )),
+    }
+}
+
+/// `f x 12 <hex> path`, `l - 8 <hex> path`, `d - 0 - path`.
+fn manifest_line(line: &str) -> Option<(Vec<u8>, Expected)> {
+    let mut f = line.splitn(5, ' ');
+    let (kind, mode, size, sha, path) = (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
+    let path = clean_path(unescape_path(path)?)?;
+    let size: u64 = size.parse().ok()?;
+    let expected = match (kind, mode) {
+        ("f", "x" | "-") => Expected::File {
+            size: Some(size),
+            sha256: hex64(sha)?,
+            executable: Some(mode == "x"),
+        },
+        ("l", "-") => Expected::Symlink {
+            size,
+            sha256: hex64(sha)?,
+        },
+        ("d", "-") if size == 0 && sha == "-" => Expected::Dir,
+        _ => return None,
+    };
+    Some((path, expected))
+}
+
+/// `<hex>  path` or `<hex> *path`; a leading `\` marks an escaped path (GNU coreutils).
+fn sha256sum_line(line: &str) -> Option<(Vec<u8>, Expected)> {
+    let (escaped, line) = match line.strip_prefix('\\') {
+        Some(rest) => (true, rest),
+        None => (false, line),
+    };
+    let sha = hex64(line.get(..64)?)?;
+    let rest = line.get(64..)?;
+    let path = rest
+        .strip_prefix("  ")
+        .or_else(|| rest.strip_prefix(" *"))?;
+    let path = if escaped {
+        unescape_path(path)?
+    } else {
+        path.as_bytes().to_vec()
+    };
+    Some((
+        clean_path(path)?,
+        Expected::File {
+            size: None,
+            sha256: sha,
+            executable: None,
+        },
+    ))
+}
+
+fn hex64(s: &str) -> Option<String> {
+    (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
+}
+
+/// `./a/b` (as `find . | sha256sum` writes it) is `a/b`; empty, absolute or `..` paths are refused.
+fn clean_path(mut path: Vec<u8>) -> Option<Vec<u8>> {
+    while path.starts_with(b"./") {
+        path.drain(..2);
+    }
+    let bad = path.is_empty()
+        || path.starts_with(b"/")
+        || path
+            .split(|b| *b == b'/')
+            .any(|c| c.is_empty() || c == b".." || c == b".");
+    (!bad).then_some(path)
 }
 
 #[cfg(test)]

@@ -38,6 +38,18 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "JSON object of each fetched artifact's archive SHA-256: {name: sha256:hex}",
     ),
     (
+        "files-digest",
+        "SHA-256 of the canonical manifest of the extracted files (several: NAME=DIGEST lines)",
+    ),
+    (
+        "manifest",
+        "Path of a JSON file listing every extracted file: path, size, SHA-256, mode",
+    ),
+    (
+        "manifest-sha256sum",
+        "Path of the same list as sha256sum -c lines, relative to download-path",
+    ),
+    (
         "attestations",
         "With verify-attestation, JSON object per artifact: signer workflow, ref, commit, run URL, log index, signing time",
     ),
@@ -169,6 +181,11 @@ impl RunReport<'_> {
                 Ok(done) => {
                     v["path"] = done.path.display().to_string().into();
                     v["files"] = done.files.into();
+                    v["sha256"] = format!("sha256:{}", done.sha256).into();
+                    v["files_digest"] = done.manifest.files_digest().into();
+                    v["pinned"] = serde_json::json!({
+                        "digest": done.digest_pinned, "files": done.files_pinned,
+                    });
                 }
                 Err(e) => {
                     v["path"] = serde_json::Value::Null;
@@ -264,6 +281,19 @@ impl RunReport<'_> {
                         format!("{digest}, digest pinned ✅")
                     } else {
                         digest.to_string()
+                    };
+                    // `verify-attestation`: who signed, as `build.yml@refs/heads/main`.
+                    let digest = match &done.attestation {
+                        Some(v) => {
+                            let signer = v.identity.signer_uri.as_deref().unwrap_or("?");
+                            let (path, git_ref) = signer.split_once('@').unwrap_or((signer, ""));
+                            let file = path.rsplit('/').next().unwrap_or(path);
+                            format!(
+                                "{digest}, provenance ✅ {}",
+                                self.cell(&format!("{file}@{git_ref}"))
+                            )
+                        }
+                        None => digest,
                     };
                     md.push_str(&format!(
                         "| {} | {} | {} | {digest} | {} |\n",

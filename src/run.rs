@@ -27,6 +27,12 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
     // version would put the token in clear text in any log that quotes the output (an installer's
     // "using artifetch 1.2.3" line), since a workflow command only counts at the start of a line.
     let parsed = match inputs::parse(args, env) {
+        Ok(Command::Manifest(dir)) => {
+            return match crate::handoff::print_manifest(&dir, &Sinks::from_env(env)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&log, &e),
+            };
+        }
         Ok(Command::Help) => {
             print!("{}", inputs::help());
             return ExitCode::SUCCESS;
@@ -411,8 +417,15 @@ async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, fetched
 /// Writes outputs and the summary, with secrets redacted: both may quote server text.
 fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
     if let Some(file) = &sinks.output {
-        let outputs: Vec<(&str, String)> = report
-            .outputs()
+        // The manifest files exist only to be named by outputs, so they go next to them.
+        let dir = file
+            .parent()
+            .filter(|d| d.is_dir())
+            .unwrap_or(&report.settings.temp_root);
+        let written = crate::handoff::write_manifests(report.settings, report.fetched, dir)?;
+        let mut outputs = report.outputs();
+        outputs.extend(crate::handoff::outputs(report.fetched, written.as_ref()));
+        let outputs: Vec<(&str, String)> = outputs
             .into_iter()
             .map(|(name, value)| (name, log.redact(&value)))
             .collect();
@@ -420,8 +433,9 @@ fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
     }
     // The summary is for people; failing to write it must not fail a step whose files are in
     // place (outputs are different: later steps read them).
+    let pinned = crate::handoff::summary(report);
     if let Some(file) = &sinks.summary
-        && let Err(e) = write_summary(file, &report.summary())
+        && let Err(e) = write_summary(file, &(report.summary() + &pinned))
     {
         log.warning(&format!("{e:#}; the job summary is missing"));
     }

@@ -251,6 +251,17 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         .filter(|t| t.is_absolute() && t.is_dir())
         .unwrap_or_else(std::env::temp_dir);
 
+    let workspace = match var("GITHUB_WORKSPACE") {
+        Some(w) => expand_path(&w, home.as_deref(), &cwd, "GITHUB_WORKSPACE")?,
+        None => cwd.clone(),
+    };
+    let pins = Pins::parse(&|name| raw.get(name), &workspace)?;
+    if pins.pins_files() && boolean(raw, "skip-decompress")? {
+        bail!(
+            "skip-decompress: nothing is extracted, so expected-files-digest and expected-files have no files to compare; drop one or the other"
+        );
+    }
+
     Ok(Settings {
         api_url,
         server_url,
@@ -307,7 +318,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         },
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
         extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
-        pins: Pins::parse(&|name| raw.get(name))?,
+        pins,
         warnings,
         attestation: attestation(raw)?,
     })

@@ -10,7 +10,7 @@ use std::path::Path;
 /// Lowest first. Modules on one line are peers and may not import each other.
 const LAYERS: &[&[&str]] = &[
     // Leaves: no knowledge of any stage.
-    &["util", "log", "fsx", "pattern", "pasted"],
+    &["util", "log", "fsx", "pattern", "manifest", "pasted"],
     // inputs -> settings; pin parses what the producer pinned (and compares it after download).
     &["inputs", "pin"],
     &["settings"],
@@ -22,6 +22,8 @@ const LAYERS: &[&[&str]] = &[
     &["download", "provenance"],
     &["fetch"],
     &["report"],
+    // The pinned handoff's manifest files, outputs and summary lines, next to the report's.
+    &["handoff"],
     &["run"],
 ];
 

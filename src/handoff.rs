@@ -1,0 +1,160 @@
+//! The pinned handoff's part of what the step leaves behind: the manifest files, the outputs that
+//! point to them (`manifest`, `manifest-sha256sum`) or summarise them (`files-digest`), and the
+//! job summary's "Pinned" lines.
+//!
+//! Outputs are small, so per-file data goes to files, not to `$GITHUB_OUTPUT`: both are written
+//! next to the `$GITHUB_OUTPUT` file (on a runner, `RUNNER_TEMP/_runner_file_commands`, emptied
+//! after every job; our own temp files in `RUNNER_TEMP` stay gone), named
+//! `artifetch-manifest-<random>.json` / `.sha256`, so several steps of a job never collide.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::fetch::{Done, Fetched};
+use crate::manifest::Manifest;
+use crate::report::{RunReport, Sinks, write_outputs};
+use crate::settings::Settings;
+use crate::util::random_hex;
+
+/// The manifest files written for one step.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub json: PathBuf,
+    pub sha256sum: PathBuf,
+}
+
+fn done(fetched: &[Fetched]) -> impl Iterator<Item = (&Fetched, &Done)> {
+    fetched
+        .iter()
+        .filter_map(|f| Some((f, f.result.as_ref().ok()?)))
+}
+
+/// Writes the JSON manifest and the `sha256sum -c` file of every artifact fetched; `None` when
+/// none was. `sha256sum` paths are relative to `download-path`, so `cd` there and check.
+pub fn write_manifests(
+    settings: &Settings,
+    fetched: &[Fetched],
+    dir: &Path,
+) -> Result<Option<Written>> {
+    if done(fetched).next().is_none() {
+        return Ok(None);
+    }
+    let mut artifacts = Vec::new();
+    let mut sums = String::new();
+    for (f, d) in done(fetched) {
+        let a = &f.item.artifact;
+        let prefix = relative_prefix(&settings.path, &f.item.dest);
+        sums.push_str(&d.manifest.sha256sum(&prefix));
+        artifacts.push(serde_json::json!({
+            "name": a.name,
+            "id": a.id,
+            "path": f.item.dest.display().to_string(),
+            "sha256": format!("sha256:{}", d.sha256),
+            "files_digest": d.manifest.files_digest(),
+            "files": d.manifest.file_count(),
+            "entries": d.manifest.entries.iter().map(|e| e.json()).collect::<Vec<_>>(),
+        }));
+    }
+    let doc = serde_json::json!({
+        "format": "artifetch-manifest-1",
+        "download_path": settings.path.display().to_string(),
+        "artifacts": artifacts,
+    });
+    let stem = dir.join(format!("artifetch-manifest-{}", random_hex(12)));
+    let written = Written {
+        json: stem.with_extension("json"),
+        sha256sum: stem.with_extension("sha256"),
+    };
+    let json = serde_json::to_string_pretty(&doc)? + "\n";
+    for (path, text) in [(&written.json, &json), (&written.sha256sum, &sums)] {
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write the manifest {}", path.display()))?;
+    }
+    Ok(Some(written))
+}
+
+/// `name/` when the artifact went to `download-path/name`, `""` when into `download-path`.
+fn relative_prefix(base: &Path, dest: &Path) -> String {
+    match dest.strip_prefix(base) {
+        Ok(rel) if rel.as_os_str().is_empty() => String::new(),
+        Ok(rel) => format!("{}/", rel.to_string_lossy().replace('\\', "/")),
+        Err(_) => format!("{}/", dest.display()),
+    }
+}
+
+/// `files-digest`, `manifest`, `manifest-sha256sum`. With several artifacts, `files-digest` is
+/// `NAME=sha256:…` lines: the form `expected-files-digest` takes.
+pub fn outputs(fetched: &[Fetched], written: Option<&Written>) -> Vec<(&'static str, String)> {
+    let all: Vec<(&Fetched, &Done)> = done(fetched).collect();
+    let files_digest = match all.as_slice() {
+        [(_, d)] if fetched.len() == 1 => d.manifest.files_digest(),
+        _ => all
+            .iter()
+            .map(|(f, d)| format!("{}={}", f.item.artifact.name, d.manifest.files_digest()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    let path = |p: Option<&PathBuf>| p.map(|p| p.display().to_string()).unwrap_or_default();
+    vec![
+        ("files-digest", files_digest),
+        ("manifest", path(written.map(|w| &w.json))),
+        ("manifest-sha256sum", path(written.map(|w| &w.sha256sum))),
+    ]
+}
+
+/// The summary's "Pinned" section: what each artifact was checked against; empty when nothing
+/// was pinned.
+pub fn summary(report: &RunReport) -> String {
+    let p = &report.settings.pins;
+    if p.digest.is_none() && !p.pins_files() {
+        return String::new();
+    }
+    let mut md = String::from("\n**Pinned to what the producer made:**\n\n");
+    for f in report.fetched {
+        // Redacted before escaping, as the report's own cells are.
+        let name = crate::report::cell(&report.log.redact(&f.item.artifact.name));
+        let line = match &f.result {
+            Ok(d) => {
+                let mut checks = Vec::new();
+                if d.digest_pinned {
+                    checks.push("digest pinned ✅".to_string());
+                }
+                if let Some(n) = d.files_pinned {
+                    checks.push(format!("{n} files match the producer's manifest ✅"));
+                }
+                checks.join(", ")
+            }
+            Err(_) => "❌ failed (see the table above)".to_string(),
+        };
+        md.push_str(&format!("- `{name}`: {line}\n"));
+    }
+    md
+}
+
+/// `artifetch manifest DIR`, the producer's side: the canonical manifest on stdout (so
+/// `artifetch manifest DIR | sha256sum` gives the digest too), `files-digest` on stderr and, in a
+/// workflow step, as the step output `files-digest`.
+pub fn print_manifest(dir: &Path, sinks: &Sinks) -> Result<()> {
+    let meta = std::fs::metadata(dir)
+        .with_context(|| format!("manifest: cannot read {}", dir.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!("manifest: {} is not a directory", dir.display());
+    }
+    let manifest = Manifest::of_dir(dir).with_context(|| format!("manifest: {}", dir.display()))?;
+    let digest = manifest.files_digest();
+    if let Some(file) = &sinks.output {
+        write_outputs(file, &[("files-digest", digest.clone())])?;
+    }
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(manifest.canonical().as_bytes())
+        .and_then(|()| out.flush())
+        .context("manifest: cannot write to stdout")?;
+    eprintln!(
+        "files-digest: {digest} ({} files, {} entries)",
+        manifest.file_count(),
+        manifest.entries.len()
+    );
+    Ok(())
+}
