@@ -258,6 +258,13 @@ impl RawInputs {
         self.values.get(name).map(String::as_str)
     }
 
+    /// The input's value, else its default from [`INPUTS`] (the one place defaults are written;
+    /// empty when the input has none).
+    pub fn value(&self, name: &str) -> &str {
+        self.get(name)
+            .unwrap_or_else(|| lookup(name).map_or("", |i| i.default))
+    }
+
     fn set(&mut self, input: &'static Input, value: &str) {
         let value = value.trim();
         self.empty.retain(|n| *n != input.name);

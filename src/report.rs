@@ -282,6 +282,19 @@ impl RunReport<'_> {
                     } else {
                         digest.to_string()
                     };
+                    // `verify-attestation`: who signed, as `build.yml@refs/heads/main`.
+                    let digest = match &done.attestation {
+                        Some(v) => {
+                            let signer = v.identity.signer_uri.as_deref().unwrap_or("?");
+                            let (path, git_ref) = signer.split_once('@').unwrap_or((signer, ""));
+                            let file = path.rsplit('/').next().unwrap_or(path);
+                            format!(
+                                "{digest}, provenance ✅ {}",
+                                self.cell(&format!("{file}@{git_ref}"))
+                            )
+                        }
+                        None => digest,
+                    };
                     md.push_str(&format!(
                         "| {} | {} | {} | {digest} | {} |\n",
                         self.cell(&a.name),

@@ -295,24 +295,23 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
             ],
         )?,
         dry_run: boolean(raw, "dry-run")?,
-        max_size: parse_size(raw.get("max-size").unwrap_or("20GiB"))?,
+        max_size: parse_size(raw.value("max-size"))?,
         max_files: count(raw, "max-files", "1000000")?,
         max_ratio: count(raw, "max-ratio", "500")?,
-        concurrency: parse_concurrency(raw.get("concurrency").unwrap_or("4"))?,
+        concurrency: parse_concurrency(raw.value("concurrency"))?,
         temp_root,
         timing: Timing {
             backoff: scaled(1.0),
             stall: scaled(number(
                 raw,
                 "stall-timeout",
-                "30",
                 "seconds",
                 1.0..=86_400.0,
                 false,
             )?),
             progress: scaled(5.0),
             attempts: 5,
-            overall: match number(raw, "timeout", "0", "minutes", 0.01..=7_200.0, true)? {
+            overall: match number(raw, "timeout", "minutes", 0.01..=7_200.0, true)? {
                 m if m > 0.0 => Some(Duration::from_secs_f64(m * 60.0)),
                 _ => None,
             },
@@ -363,10 +362,7 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
     Ok(Some(Attestation {
         signer_workflow,
         repository,
-        predicate_type: raw
-            .get("attestation-predicate-type")
-            .unwrap_or("https://slsa.dev/provenance/v1")
-            .to_string(),
+        predicate_type: raw.value("attestation-predicate-type").to_string(),
         trusted_root,
     }))
 }
@@ -428,10 +424,7 @@ fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
     let conclusion = if raw.given_empty("workflow-conclusion") {
         None
     } else {
-        let c = raw
-            .get("workflow-conclusion")
-            .unwrap_or("success")
-            .to_ascii_lowercase();
+        let c = raw.value("workflow-conclusion").to_ascii_lowercase();
         const KNOWN: &[&str] = &[
             "completed",
             "action_required",
@@ -456,8 +449,18 @@ fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
         }
         Some(c)
     };
-    let max_runs = positive("max-runs")?.unwrap_or(200) as usize;
-    let wait = number(raw, "wait-timeout", "0", "seconds", 1.0..=432_000.0, true)?;
+    let max_runs = raw
+        .value("max-runs")
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .with_context(|| {
+            format!(
+                "max-runs: '{}' is not a positive integer",
+                raw.value("max-runs")
+            )
+        })? as usize;
+    let wait = number(raw, "wait-timeout", "seconds", 1.0..=432_000.0, true)?;
     Ok(Search {
         workflow: workflow.map(|w| w.trim_start_matches(".github/workflows/").to_string()),
         branch,
@@ -634,10 +637,9 @@ fn boolean(raw: &RawInputs, name: &str) -> Result<bool> {
     }
 }
 
+/// One of `options`; when not given, the table's default (which must be one of them).
 fn choice<T: Copy>(raw: &RawInputs, name: &str, options: &[(&str, T)]) -> Result<T> {
-    let Some(value) = raw.get(name) else {
-        return Ok(options[0].1);
-    };
+    let value = raw.value(name);
     options
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(value))
@@ -672,12 +674,11 @@ fn parse_size(value: &str) -> Result<u64> {
 fn number(
     raw: &RawInputs,
     name: &str,
-    default: &str,
     unit: &str,
     range: RangeInclusive<f64>,
     zero_is_off: bool,
 ) -> Result<f64> {
-    let value = raw.get(name).unwrap_or(default);
+    let value = raw.value(name);
     value
         .parse::<f64>()
         .ok()
@@ -795,6 +796,20 @@ mod tests {
         assert_eq!(s.digest_mismatch, Severity::Error);
         assert_eq!(s.if_no_artifact_found, NotFound::Fail);
         assert_eq!(s.max_size, 20 << 30);
+    }
+
+    #[test]
+    fn every_default_in_the_table_is_what_the_binary_uses() {
+        let implicit = format!("{:?}", settings(&[], &[]).unwrap());
+        for input in crate::inputs::INPUTS
+            .iter()
+            .filter(|i| !i.default.is_empty())
+        {
+            let flag = format!("--{}={}", input.name, input.default);
+            let explicit = settings(&[flag.as_str()], &[])
+                .unwrap_or_else(|e| panic!("the default of {} does not parse: {e:#}", input.name));
+            assert_eq!(format!("{explicit:?}"), implicit, "{}", input.name);
+        }
     }
 
     #[test]

@@ -77,6 +77,12 @@ fn a_verified_attestation_lets_the_artifact_through_and_is_reported() {
         "https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main"
     );
     assert_eq!(att["dist"]["log_index"], 4242);
+    assert!(
+        out.summary
+            .contains("provenance ✅ build.yml@\u{2060}refs/heads/main"), // cells break @-mentions
+        "{}",
+        out.summary
+    );
     assert!(out.stdout.contains("Provenance verified: signed by https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main"));
 }
 
