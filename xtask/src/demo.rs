@@ -6,7 +6,7 @@ use crate::util::{Flags, Scratch, human, list_files, release_binary};
 use anyhow::{Context, Result, bail};
 use fakehub::zipbuild::{ZipBuilder, random_payload, text_payload};
 use fakehub::{ArtifactSpec, FakeGitHub, Options, Run, zipbuild};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn main(args: &[String]) -> Result<()> {
@@ -94,11 +94,112 @@ pub fn main(args: &[String]) -> Result<()> {
     let text = std::fs::read_to_string(&summary)
         .with_context(|| format!("artifetch wrote no summary at {}", summary.display()))?;
     println!("{text}");
+    pinned(&bin, &gh, run, &scratch)?;
     if flags.value("path").is_none() {
         println!(
             "(temporary directory {} removed; pass --path DIR to keep the files)",
             scratch.path.display()
         );
     }
+    Ok(())
+}
+
+/// The pinned handoff: the producer describes the directory it uploads with `artifetch manifest`
+/// and passes on upload-artifact's `artifact-id` / `artifact-digest` with that `files-digest`; the
+/// consumer fetches by id, pinned to both digests.
+fn pinned(bin: &Path, gh: &FakeGitHub, run: u64, scratch: &Scratch) -> Result<()> {
+    let producer = scratch.join("producer/app");
+    let files: &[(&str, &[u8], bool)] = &[
+        (
+            "app.js",
+            b"console.log('hello from the producer');\n",
+            false,
+        ),
+        (".env.example", b"PORT=8080\n", false),
+        ("bin/start", b"#!/bin/sh\nexec node app.js\n", true),
+    ];
+    let mut zip = ZipBuilder::new();
+    for &(path, data, exec) in files {
+        let p = producer.join(path);
+        std::fs::create_dir_all(p.parent().context("a file has a parent")?)?;
+        std::fs::write(&p, data)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = if exec { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))?;
+        }
+        zip = if exec {
+            zip.executable(path, data)
+        } else {
+            zip.file(path, data)
+        };
+    }
+    println!("\n--- Pinned handoff ---\n\nProducer job: $ artifetch manifest producer/app");
+    let out = Command::new(bin)
+        .arg("manifest")
+        .arg(&producer)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    if !out.status.success() {
+        bail!("artifetch manifest failed ({})", out.status);
+    }
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    print!("{stderr}");
+    let files_digest = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("files-digest: "))
+        .and_then(|l| l.split_whitespace().next())
+        .context("artifetch manifest printed no files-digest")?
+        .to_string();
+    let id = gh.add_artifact(run, ArtifactSpec::new("app", zip.build()));
+    // upload-artifact's `artifact-digest` output: bare hex of the archive it uploaded.
+    let digest = gh
+        .artifacts()
+        .into_iter()
+        .find(|a| a.id == id)
+        .map(|a| a.sha256.trim_start_matches("sha256:").to_string())
+        .context("the fake server lost the artifact")?;
+    println!("Producer uploads 'app': artifact-id {id}, artifact-digest {digest}\n");
+
+    let dest = scratch.join("consumer");
+    let summary = scratch.join("pinned-summary.md");
+    let args = [
+        "--artifact-ids",
+        &id.to_string(),
+        "--expected-digest",
+        &digest,
+        "--expected-files-digest",
+        &files_digest,
+        "--path",
+        &dest.display().to_string(),
+    ]
+    .map(str::to_string);
+    println!("Consumer job: $ artifetch {}\n", args.join(" "));
+    let status = Command::new(bin)
+        .args(&args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_SERVER_URL", gh.server_url())
+        .env("GITHUB_REPOSITORY", gh.repo())
+        .env("GITHUB_RUN_ID", run.to_string())
+        .env("GITHUB_TOKEN", gh.token())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", scratch.join("pinned-output"))
+        .env("RUNNER_TEMP", scratch.join("temp"))
+        .env("HOME", scratch.join("home"))
+        .current_dir(scratch.join("home"))
+        .status()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    if !status.success() {
+        bail!("the pinned fetch failed ({status})");
+    }
+    let text = std::fs::read_to_string(&summary)
+        .with_context(|| format!("artifetch wrote no summary at {}", summary.display()))?;
+    println!("\nJob summary of the pinned fetch:\n\n{text}");
     Ok(())
 }
