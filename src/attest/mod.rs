@@ -1,8 +1,8 @@
 //! Offline verification of a Sigstore bundle (a GitHub artifact attestation) against a trusted
 //! root and a policy: which workflow of which repository must have signed which digest.
 //!
-//! No Sigstore crate does this here: see README's design notes. The checks run in the order
-//! below, and a failure names the first check that failed, so among several candidates the one
+//! No Sigstore crate does this here: see the design notes in docs/ARCHITECTURE.md. The checks
+//! run in the order below, and a failure names the first check that failed, so among several candidates the one
 //! that got furthest ([`AttestError::stage`]) explains best why none was accepted.
 
 mod b64;

@@ -8,7 +8,8 @@
 //! credentials at all: the signature is in the query string, which is never logged.
 //!
 //! reqwest rather than octocrab: octocrab 0.54 buffers a whole artifact in memory, lists 30 a page
-//! and prefixes the GHES base path onto foreign URLs (measured; see README's design notes).
+//! and prefixes the GHES base path onto foreign URLs (measured; see the design notes in
+//! docs/ARCHITECTURE.md).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
