@@ -195,3 +195,26 @@ pub fn list_files(dir: &Path) -> Vec<(String, u64)> {
     out.sort();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_cargo_run_variable;
+
+    #[test]
+    fn the_nested_build_drops_what_cargo_run_set_and_keeps_the_users_configuration() {
+        for set_by_cargo_run in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_CRATE_NAME"] {
+            assert!(
+                is_cargo_run_variable(set_by_cargo_run),
+                "{set_by_cargo_run}"
+            );
+        }
+        for users in [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_TERM_COLOR",
+            "CARGO",
+        ] {
+            assert!(!is_cargo_run_variable(users), "{users}");
+        }
+    }
+}
