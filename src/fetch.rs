@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::StreamExt;
 
-use crate::download::Downloader;
+use crate::download::{Download, Downloader};
 use crate::extract::{self, Limits, first_bytes, starts_like_zip};
 use crate::github::model::Published;
 use crate::log::Log;
@@ -61,9 +61,42 @@ pub struct Done {
     pub elapsed: Duration,
 }
 
-/// What the extraction task hands back: destination, files, bytes, warnings, manifest, files
-/// matched against pins.
-type Placed = (PathBuf, u64, u64, Vec<String>, Manifest, Option<usize>);
+/// A download whose SHA-256 passed the digest checks.
+struct Verified {
+    download: Download,
+    digest: DigestCheck,
+    /// The archive matched an `expected-digest` pin.
+    digest_pinned: bool,
+}
+
+/// Everything the blocking unpack step needs, owned, so it can run on another thread.
+struct Unpack {
+    settings: Arc<Settings>,
+    dest: PathBuf,
+    name: String,
+    id: u64,
+    workdir: PathBuf,
+    /// The verified download.
+    part: PathBuf,
+    is_zip: bool,
+    filename: Option<String>,
+    bytes: u64,
+    sha256: String,
+    /// With `merge-multiple`: the order that records which artifact wrote which file.
+    merge: Option<(Arc<MergeOrder>, String)>,
+}
+
+/// What the unpack step hands back.
+struct Placed {
+    /// The directory extracted into, or the file written.
+    path: PathBuf,
+    files: u64,
+    extracted: u64,
+    warnings: Vec<String>,
+    manifest: Manifest,
+    /// Files that matched the producer's pins, if pinned.
+    files_pinned: Option<usize>,
+}
 
 /// One artifact's outcome, in plan order.
 #[derive(Debug)]
@@ -112,6 +145,7 @@ impl Fetcher {
         out.into_iter().map(|(_, f)| f).collect()
     }
 
+    /// One artifact: download → verify → provenance → unpack (extract or save, then place).
     async fn fetch_one(
         &self,
         item: &Item,
@@ -121,7 +155,77 @@ impl Fetcher {
         let started = Instant::now();
         let a = &item.artifact;
         let part = self.workdir.join(format!("{}.download", a.id));
-        let mut download = self.downloader.download(item, &part).await?;
+        let verified = self.download_verified(item, &part, lines).await?;
+        let downloaded_after = started.elapsed();
+        // Provenance before extraction: nothing of an unattested artifact reaches `path`.
+        let attestation = self
+            .check_provenance(item, &verified.download.sha256, &part, lines)
+            .await?;
+
+        if let Some(turn) = turn {
+            turn.wait().await;
+        }
+        let job = Unpack {
+            settings: Arc::clone(&self.settings),
+            dest: item.dest.clone(),
+            name: a.name.clone(),
+            id: a.id,
+            workdir: self.workdir.clone(),
+            part,
+            is_zip: verified.download.is_zip,
+            filename: verified.download.filename.clone(),
+            bytes: verified.download.bytes,
+            sha256: verified.download.sha256.clone(),
+            merge: turn.map(|t| (Arc::clone(&t.order), a.name.clone())),
+        };
+        let placed = tokio::task::spawn_blocking(move || unpack(job))
+            .await
+            .map_err(|e| anyhow!("extraction task failed: {e}"))??;
+
+        if let Some(n) = placed.files_pinned {
+            lines.push(format!("{n} files match the producer's manifest ✅"));
+        }
+        for w in &placed.warnings {
+            self.log.warning(&format!("artifact '{}': {w}", a.name));
+        }
+        if verified.download.is_zip && !self.settings.skip_decompress {
+            let took = started.elapsed() - downloaded_after;
+            lines.push(format!(
+                "Extracted {} files ({}) in {:.2}s ({}) to {}",
+                placed.files,
+                human_bytes(placed.extracted),
+                took.as_secs_f64(),
+                rate(placed.extracted, took),
+                placed.path.display()
+            ));
+        } else {
+            lines.push(format!("Saved {}", placed.path.display()));
+        }
+        Ok(Done {
+            path: placed.path,
+            files: placed.files,
+            downloaded: verified.download.bytes,
+            extracted: placed.extracted,
+            digest: verified.digest,
+            digest_pinned: verified.digest_pinned,
+            files_pinned: placed.files_pinned,
+            manifest: placed.manifest,
+            sha256: verified.download.sha256,
+            attestation,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// The archive in `part`, its SHA-256 checked against the API's `digest` and any pinned
+    /// `expected-digest`.
+    async fn download_verified(
+        &self,
+        item: &Item,
+        part: &Path,
+        lines: &mut Vec<String>,
+    ) -> Result<Verified> {
+        let started = Instant::now();
+        let mut download = self.downloader.download(item, part).await?;
         let secs = started.elapsed();
         lines.push(format!(
             "Downloaded {} in {:.2}s ({}){}",
@@ -134,7 +238,6 @@ impl Fetcher {
                 String::new()
             }
         ));
-
         lines.extend(download.notes.iter().cloned());
         let verify = |sha256: &str, lines: &mut Vec<String>| -> Result<(DigestCheck, bool)> {
             let digest = self.check_digest(item, sha256, lines)?;
@@ -147,7 +250,7 @@ impl Fetcher {
                 self.log.warning(&format!(
                     "{e:#}; the download was retried along the way, so fetching it once more from the start"
                 ));
-                download = self.downloader.download(item, &part).await?;
+                download = self.downloader.download(item, part).await?;
                 lines.push(format!(
                     "Downloaded again from the start: {}",
                     human_bytes(download.bytes)
@@ -156,169 +259,38 @@ impl Fetcher {
             }
             other => other?,
         };
-        // Provenance before extraction: nothing of an unattested artifact reaches `path`.
-        let attestation = match &self.settings.attestation {
-            Some(wanted) => Some(
-                crate::provenance::check(
-                    &self.downloader.github,
-                    &self.downloader.blob,
-                    &self.settings,
-                    wanted,
-                    a,
-                    &download.sha256,
-                    lines,
-                )
-                .await
-                .inspect_err(|_| {
-                    let _ = std::fs::remove_file(&part);
-                })?,
-            ),
-            None => None,
-        };
-
-        let settings = Arc::clone(&self.settings);
-        let dest = item.dest.clone();
-        let name = a.name.clone();
-        let workdir = self.workdir.clone();
-        let id = a.id;
-        let is_zip = download.is_zip;
-        let filename = download.filename.clone();
-        let bytes = download.bytes;
-        let sha256 = download.sha256.clone();
-        if let Some(turn) = turn {
-            turn.wait().await;
-        }
-        let merge = turn.map(|t| (Arc::clone(&t.order), a.name.clone()));
-        let placed =
-            tokio::task::spawn_blocking(move || -> Result<Placed> {
-                // Right before anything is written: a symlink planted at `path/<name>` is refused.
-                extract::check_destination(&settings.path, &dest)
-                    .with_context(|| format!("artifact '{name}'"))?;
-                let stale = remove_stale_staging(&dest);
-                if is_zip && bytes == 0 {
-                    bail!(
-                        "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
-                    );
-                }
-                if is_zip && !settings.skip_decompress && !starts_like_zip(&part) {
-                    bail!(
-                        "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
-                        human_bytes(bytes),
-                        first_bytes(&part)
-                    );
-                }
-                if settings.skip_decompress || !is_zip {
-                    let file_name = if is_zip {
-                        format!("{name}.zip")
-                    } else {
-                        filename.unwrap_or_else(|| name.clone())
-                    };
-                    if !settings.allow_git_paths && extract::is_git_name(&file_name) {
-                        bail!(
-                            "artifact '{name}': refusing to save it as {file_name:?}, a name git treats as its metadata (.git); set allow-git-paths: true to allow it"
-                        );
-                    }
-                    let target = dest.join(&file_name);
-                    let size = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-                    // One file, whose SHA-256 is the download's: nothing to read again.
-                    let manifest = Manifest::new(vec![Entry {
-                        path: file_name.clone().into_bytes(),
-                        kind: Kind::File { size, sha256, executable: false },
-                    }]);
-                    let files_pinned = settings.pins.check_files(&name, &manifest)?;
-                    move_into(&part, &target)?;
-                    let warnings = stale
-                        .into_iter()
-                        .chain(
-                            merge
-                                .map(|(order, name)| order.record(&name, vec![file_name]))
-                                .into_iter()
-                                .flatten(),
-                        )
-                        .collect();
-                    return Ok((target, 1, size, warnings, manifest, files_pinned));
-                }
-                let (staging, created) = staging_dir(&workdir, &dest, id)?;
-                // The extracted tree, and the files it replaces in `dest`, kept until the move is
-                // done: both on `dest`'s filesystem, both removed with `staging`.
-                let (tree, aside) = (staging.join("tree"), staging.join("replaced"));
-                let result = crate::fsx::create_dir_all(&tree).and_then(|()| extract::extract_zip(
-                    &part,
-                    &tree,
-                    &Limits {
-                        max_total_bytes: settings.max_size,
-                        max_files: settings.max_files,
-                        max_ratio: settings.max_ratio,
-                        allow_git_paths: settings.allow_git_paths,
-                    },
-                ))
-                .with_context(|| format!("artifact '{name}'"))
-                .and_then(|mut x| {
-                    // Described (and compared with the producer's pins) in staging, before the
-                    // move: the destination only ever gets files that passed.
-                    let manifest = Manifest::of_dir(&tree).with_context(|| {
-                        format!("artifact '{name}': cannot list the extracted files")
-                    })?;
-                    let files_pinned = settings.pins.check_files(&name, &manifest)?;
-                    let files = match &merge {
-                        Some(_) => extract::relative_files(&tree)?,
-                        None => Vec::new(),
-                    };
-                    extract::place(&tree, &dest, &aside).with_context(|| {
-                        format!(
-                            "artifact '{name}': cannot move files into {}",
-                            dest.display()
-                        )
-                    })?;
-                    if let Some((order, name)) = &merge {
-                        x.warnings.extend(order.record(name, files));
-                    }
-                    Ok((x, manifest, files_pinned))
-                });
-                let _ = std::fs::remove_dir_all(&staging);
-                crate::fsx::unregister_temp(&staging);
-                let _ = std::fs::remove_file(&part);
-                if result.is_err() {
-                    // A destination that did not exist before is not left behind, empty.
-                    crate::fsx::remove_created(&created);
-                }
-                let (mut x, manifest, files_pinned) = result?;
-                x.warnings.splice(0..0, stale);
-                Ok((dest, x.files, x.bytes, x.warnings, manifest, files_pinned))
-            })
-            .await
-            .map_err(|e| anyhow!("extraction task failed: {e}"))??;
-        let (path, files, extracted, warnings, manifest, files_pinned) = placed;
-        if let Some(n) = files_pinned {
-            lines.push(format!("{n} files match the producer's manifest ✅"));
-        }
-        for w in warnings {
-            self.log.warning(&format!("artifact '{}': {w}", a.name));
-        }
-        if is_zip && !self.settings.skip_decompress {
-            let took = started.elapsed() - secs;
-            lines.push(format!(
-                "Extracted {files} files ({}) in {:.2}s ({}) to {}",
-                human_bytes(extracted),
-                took.as_secs_f64(),
-                rate(extracted, took),
-                path.display()
-            ));
-        } else {
-            lines.push(format!("Saved {}", path.display()));
-        }
-        Ok(Done {
-            path,
-            files,
-            downloaded: download.bytes,
-            extracted,
+        Ok(Verified {
+            download,
             digest,
             digest_pinned,
-            files_pinned,
-            manifest,
-            sha256: download.sha256,
-            attestation,
-            elapsed: started.elapsed(),
+        })
+    }
+
+    /// With `verify-attestation`: what the accepted attestation proved; a refused one removes
+    /// the download, so nothing of it is extracted.
+    async fn check_provenance(
+        &self,
+        item: &Item,
+        sha256: &str,
+        part: &Path,
+        lines: &mut Vec<String>,
+    ) -> Result<Option<crate::attest::Verified>> {
+        let Some(wanted) = &self.settings.attestation else {
+            return Ok(None);
+        };
+        crate::provenance::check(
+            &self.downloader.github,
+            &self.downloader.blob,
+            &self.settings,
+            wanted,
+            &item.artifact,
+            sha256,
+            lines,
+        )
+        .await
+        .map(Some)
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(part);
         })
     }
 
@@ -540,6 +512,132 @@ fn process_running(pid: u32) -> bool {
     } else {
         pid == std::process::id()
     }
+}
+
+/// Writes a verified download into its destination: right before anything is written, the
+/// destination is checked (a symlink planted at `path/<name>` is refused) and stale staging an
+/// earlier killed run left there is removed; then the archive is extracted (or the raw file
+/// saved) and placed.
+fn unpack(job: Unpack) -> Result<Placed> {
+    let name = &job.name;
+    extract::check_destination(&job.settings.path, &job.dest)
+        .with_context(|| format!("artifact '{name}'"))?;
+    let stale = remove_stale_staging(&job.dest);
+    if job.is_zip && job.bytes == 0 {
+        bail!(
+            "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
+        );
+    }
+    if job.is_zip && !job.settings.skip_decompress && !starts_like_zip(&job.part) {
+        bail!(
+            "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
+            human_bytes(job.bytes),
+            first_bytes(&job.part)
+        );
+    }
+    let mut placed = if job.settings.skip_decompress || !job.is_zip {
+        save_file(job)?
+    } else {
+        extract_and_place(job)?
+    };
+    placed.warnings.splice(0..0, stale);
+    Ok(placed)
+}
+
+/// An unzipped artifact, or a zip kept with `skip-decompress`: one file, whose SHA-256 is the
+/// download's, so nothing is read again.
+fn save_file(job: Unpack) -> Result<Placed> {
+    let name = &job.name;
+    let file_name = if job.is_zip {
+        format!("{name}.zip")
+    } else {
+        job.filename.clone().unwrap_or_else(|| name.clone())
+    };
+    if !job.settings.allow_git_paths && extract::is_git_name(&file_name) {
+        bail!(
+            "artifact '{name}': refusing to save it as {file_name:?}, a name git treats as its metadata (.git); set allow-git-paths: true to allow it"
+        );
+    }
+    let target = job.dest.join(&file_name);
+    let size = std::fs::metadata(&job.part).map(|m| m.len()).unwrap_or(0);
+    let manifest = Manifest::new(vec![Entry {
+        path: file_name.clone().into_bytes(),
+        kind: Kind::File {
+            size,
+            sha256: job.sha256.clone(),
+            executable: false,
+        },
+    }]);
+    let files_pinned = job.settings.pins.check_files(name, &manifest)?;
+    move_into(&job.part, &target)?;
+    let warnings = job
+        .merge
+        .and_then(|(order, name)| order.record(&name, vec![file_name]))
+        .into_iter()
+        .collect();
+    Ok(Placed {
+        path: target,
+        files: 1,
+        extracted: size,
+        warnings,
+        manifest,
+        files_pinned,
+    })
+}
+
+/// Extracts into a staging tree on the destination's file system, compares it with the
+/// producer's pins there, then moves it into place; a failure leaves the destination as it was.
+fn extract_and_place(job: Unpack) -> Result<Placed> {
+    let (name, settings, dest) = (&job.name, &job.settings, &job.dest);
+    let (staging, created) = staging_dir(&job.workdir, dest, job.id)?;
+    // The extracted tree, and the files it replaces in `dest`, kept until the move is done:
+    // both on `dest`'s filesystem, both removed with `staging`.
+    let (tree, aside) = (staging.join("tree"), staging.join("replaced"));
+    let limits = Limits {
+        max_total_bytes: settings.max_size,
+        max_files: settings.max_files,
+        max_ratio: settings.max_ratio,
+        allow_git_paths: settings.allow_git_paths,
+    };
+    let result = crate::fsx::create_dir_all(&tree)
+        .and_then(|()| extract::extract_zip(&job.part, &tree, &limits))
+        .with_context(|| format!("artifact '{name}'"))
+        .and_then(|mut x| {
+            // Described (and compared with the producer's pins) in staging, before the move:
+            // the destination only ever gets files that passed.
+            let manifest = Manifest::of_dir(&tree)
+                .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
+            let files_pinned = settings.pins.check_files(name, &manifest)?;
+            let files = match &job.merge {
+                Some(_) => extract::relative_files(&tree)?,
+                None => Vec::new(),
+            };
+            extract::place(&tree, dest, &aside).with_context(|| {
+                format!(
+                    "artifact '{name}': cannot move files into {}",
+                    dest.display()
+                )
+            })?;
+            if let Some((order, name)) = &job.merge {
+                x.warnings.extend(order.record(name, files));
+            }
+            Ok(Placed {
+                path: dest.clone(),
+                files: x.files,
+                extracted: x.bytes,
+                warnings: x.warnings,
+                manifest,
+                files_pinned,
+            })
+        });
+    let _ = std::fs::remove_dir_all(&staging);
+    crate::fsx::unregister_temp(&staging);
+    let _ = std::fs::remove_file(&job.part);
+    if result.is_err() {
+        // A destination that did not exist before is not left behind, empty.
+        crate::fsx::remove_created(&created);
+    }
+    result
 }
 
 /// A staging directory on the destination's filesystem, so that placing is a rename: under our
