@@ -60,20 +60,8 @@ pub fn main(args: &[String]) -> Result<()> {
     println!("$ {} --path {}\n", bin.display(), dest.display());
 
     let summary = scratch.join("summary.md");
-    let status = Command::new(&bin)
+    let status = step_command(&bin, &gh, run, &scratch, &summary, "output")
         .args(["--path".as_ref(), dest.as_os_str()])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("GITHUB_API_URL", gh.api_url())
-        .env("GITHUB_SERVER_URL", gh.server_url())
-        .env("GITHUB_REPOSITORY", gh.repo())
-        .env("GITHUB_RUN_ID", run.to_string())
-        .env("GITHUB_TOKEN", gh.token())
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("GITHUB_OUTPUT", scratch.join("output"))
-        .env("RUNNER_TEMP", scratch.join("temp"))
-        .env("HOME", scratch.join("home"))
-        .current_dir(scratch.join("home"))
         .status()
         .with_context(|| format!("cannot run {}", bin.display()))?;
     if !status.success() {
@@ -179,20 +167,8 @@ fn pinned(bin: &Path, gh: &FakeGitHub, run: u64, scratch: &Scratch) -> Result<()
     ]
     .map(str::to_string);
     println!("Consumer job: $ artifetch {}\n", args.join(" "));
-    let status = Command::new(bin)
+    let status = step_command(bin, gh, run, scratch, &summary, "pinned-output")
         .args(&args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("GITHUB_API_URL", gh.api_url())
-        .env("GITHUB_SERVER_URL", gh.server_url())
-        .env("GITHUB_REPOSITORY", gh.repo())
-        .env("GITHUB_RUN_ID", run.to_string())
-        .env("GITHUB_TOKEN", gh.token())
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("GITHUB_OUTPUT", scratch.join("pinned-output"))
-        .env("RUNNER_TEMP", scratch.join("temp"))
-        .env("HOME", scratch.join("home"))
-        .current_dir(scratch.join("home"))
         .status()
         .with_context(|| format!("cannot run {}", bin.display()))?;
     if !status.success() {
@@ -202,4 +178,30 @@ fn pinned(bin: &Path, gh: &FakeGitHub, run: u64, scratch: &Scratch) -> Result<()
         .with_context(|| format!("artifetch wrote no summary at {}", summary.display()))?;
     println!("\nJob summary of the pinned fetch:\n\n{text}");
     Ok(())
+}
+
+/// The binary with a step's environment, as the runner gives it: the fake GitHub's URLs, the
+/// run, the token, and the step's summary and output files under `scratch`.
+fn step_command(
+    bin: &Path,
+    gh: &FakeGitHub,
+    run: u64,
+    scratch: &Scratch,
+    summary: &Path,
+    output: &str,
+) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GITHUB_API_URL", gh.api_url())
+        .env("GITHUB_SERVER_URL", gh.server_url())
+        .env("GITHUB_REPOSITORY", gh.repo())
+        .env("GITHUB_RUN_ID", run.to_string())
+        .env("GITHUB_TOKEN", gh.token())
+        .env("GITHUB_STEP_SUMMARY", summary)
+        .env("GITHUB_OUTPUT", scratch.join(output))
+        .env("RUNNER_TEMP", scratch.join("temp"))
+        .env("HOME", scratch.join("home"))
+        .current_dir(scratch.join("home"));
+    cmd
 }
