@@ -90,6 +90,68 @@ async fn list(settings: &Settings, github: &GitHub, run: u64) -> Result<Vec<Arti
     })
 }
 
+/// On a `name` that matched nothing: what the run does hold (the first 20 names) and the nearest
+/// name, from one more request. Only asked for when the step is about to report the miss, so a
+/// search or a fallback chain pays nothing for it; a failed request just gives no hint.
+pub async fn name_miss_hint(
+    settings: &Settings,
+    github: &GitHub,
+    run: u64,
+    name: &str,
+) -> Option<String> {
+    let listed = github
+        .list_run_artifacts(&settings.owner, &settings.repo, run, None)
+        .await
+        .ok()?;
+    let mut names: Vec<&str> = listed
+        .iter()
+        .filter(|a| !a.expired)
+        .map(|a| a.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Some(format!("; run {run} has no unexpired artifacts"));
+    }
+    let shown: Vec<String> = names.iter().take(20).map(|n| format!("'{n}'")).collect();
+    let more = match names.len() {
+        n if n > 20 => format!(" and {} more", n - 20),
+        _ => String::new(),
+    };
+    let mut hint = format!("; run {run} has {}{more}", shown.join(", "));
+    if let Some(near) = nearest(name, &names) {
+        hint.push_str(&format!("; did you mean '{near}'?"));
+    }
+    Some(hint)
+}
+
+/// The name closest to `wanted` by edit distance, if it is close enough to be a typo.
+fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Option<&'a str> {
+    let bound = (wanted.chars().count() / 3).max(2);
+    names
+        .iter()
+        .map(|n| (edit_distance(wanted, n), *n))
+        .filter(|(d, _)| *d <= bound)
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
 /// Picks the artifacts the selection asks for, newest per name, skipping expired ones.
 fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec<Artifact>> {
     match selection {
@@ -256,5 +318,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("expired"), "{e}");
+    }
+
+    #[test]
+    fn the_nearest_name_is_a_likely_typo_or_none() {
+        use super::{edit_distance, nearest};
+        assert_eq!(edit_distance("pkg-linx", "pkg-linux"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        let names = ["pkg-linux", "pkg-macos", "docs"];
+        assert_eq!(nearest("pkg-linx", &names), Some("pkg-linux"));
+        assert_eq!(nearest("completely-else", &names), None);
     }
 }

@@ -232,8 +232,14 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     };
     let (run, plan) = match found {
         Found::Plan(run, plan) => (run, plan),
-        Found::Nothing(msg, run) => {
+        Found::Nothing(mut msg, run) => {
             finish(&sinks, &log, &report(run.as_ref(), &[], &[]))?;
+            if let (Selection::Name(name), Some(run), NotFound::Fail | NotFound::Warn) =
+                (&settings.selection, &run, settings.if_no_artifact_found)
+                && let Some(hint) = plan::name_miss_hint(&settings, &github, run.id, name).await
+            {
+                msg.push_str(&hint);
+            }
             return match settings.if_no_artifact_found {
                 NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
                 NotFound::Warn => {

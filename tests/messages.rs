@@ -83,3 +83,16 @@ fn every_annotation_names_the_step_and_each_failure_has_exactly_one() {
         out.stdout
     );
 }
+
+#[test]
+fn a_name_miss_lists_what_the_run_has_and_the_nearest_name() {
+    let w = World::new();
+    w.add("pkg-linux", zipbuild::sample_zip());
+    w.add("pkg-macos", zipbuild::sample_zip());
+    let out = w.run(&[("name", "pkg-linx")], &[]);
+    out.failed().one_error(&[
+        "pkg-linx",
+        "has 'pkg-linux', 'pkg-macos'",
+        "did you mean 'pkg-linux'?",
+    ]);
+}
