@@ -273,7 +273,11 @@ impl Downloader {
         match self.github.download_target(&s.owner, &s.repo, a.id).await {
             Ok(t) => Ok(t),
             Err(e) if http_status(&e) == Some(410) => {
-                bail!("artifact '{}' has expired (410 Gone)", a.name)
+                bail!(
+                    "artifact '{}' has expired (410 Gone); {}",
+                    a.name,
+                    crate::plan::EXPIRED_NEXT_STEP
+                )
             }
             Err(e) => Err(e.context(format!(
                 "cannot get a download URL for artifact '{}'",

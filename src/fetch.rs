@@ -344,7 +344,7 @@ impl Fetcher {
                 return Ok(DigestCheck::Verified);
             }
             Published::Sha256(_) => format!(
-                "artifact '{}': digest mismatch: expected {expected}, downloaded sha256:{actual}",
+                "artifact '{}': digest mismatch: expected {expected}, downloaded sha256:{actual}: the bytes served are not the ones that were uploaded (damaged in storage or in transit, or replaced)",
                 a.name
             ),
             Published::Other(algorithm) => format!(
@@ -353,7 +353,7 @@ impl Fetcher {
             ),
         };
         match self.settings.digest_mismatch {
-            Severity::Error => bail!("{msg}"),
+            Severity::Error => bail!("{msg}; digest-mismatch: warn accepts it anyway"),
             Severity::Warn => self.log.warning(&msg),
             Severity::Info => lines.push(msg),
             Severity::Ignore => {}

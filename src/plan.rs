@@ -163,7 +163,7 @@ fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec
                 })?;
                 if artifact.expired {
                     bail!(
-                        "artifact-ids: artifact {id} ('{}') has expired{}",
+                        "artifact-ids: artifact {id} ('{}') has expired{}; {EXPIRED_NEXT_STEP}",
                         artifact.name,
                         expired_on(artifact)
                     );
@@ -177,7 +177,7 @@ fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec
             if !same.is_empty() && same.iter().all(|a| a.expired) {
                 let newest = same.iter().max_by_key(|a| a.id).expect("non-empty");
                 return Err(Expired(format!(
-                    "name: artifact '{name}' has expired{}",
+                    "name: artifact '{name}' has expired{}; {EXPIRED_NEXT_STEP}",
                     expired_on(newest)
                 ))
                 .into());
@@ -213,6 +213,9 @@ fn expired_on(a: &Artifact) -> String {
         .map(|t| format!(" (on {t})"))
         .unwrap_or_default()
 }
+
+/// The next step for an expired artifact (its bytes are gone), shared with the download's 410.
+pub const EXPIRED_NEXT_STEP: &str = "re-run the job that uploaded it to make it again (artifacts are kept for the retention-days the upload or the repository set)";
 
 /// Of several artifacts with one name (re-run attempts), the highest id; sorted by name.
 fn newest_per_name(artifacts: impl Iterator<Item = Artifact>) -> Vec<Artifact> {

@@ -96,3 +96,28 @@ fn a_name_miss_lists_what_the_run_has_and_the_nearest_name() {
         "did you mean 'pkg-linux'?",
     ]);
 }
+
+#[test]
+fn expired_and_digest_mismatch_errors_say_what_to_do() {
+    let w = World::new();
+    w.gh.add_artifact(
+        w.run,
+        fakehub::ArtifactSpec::new("old", zipbuild::sample_zip()).expired(true),
+    );
+    let out = w.run(&[("name", "old")], &[]);
+    out.failed()
+        .one_error(&["'old' has expired", "re-run the job that uploaded it"]);
+
+    let w = World::new();
+    w.gh.add_artifact(
+        w.run,
+        fakehub::ArtifactSpec::new("dist", zipbuild::sample_zip())
+            .digest(fakehub::DigestMode::Wrong),
+    );
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed().one_error(&[
+        "digest mismatch",
+        "not the ones that were uploaded",
+        "digest-mismatch: warn accepts it anyway",
+    ]);
+}
