@@ -16,7 +16,7 @@ use crate::github::client::http_status;
 use crate::github::{Artifact, GitHub};
 use crate::log::Log;
 use crate::resolve::ChosenRun;
-use crate::settings::{Selection, Settings};
+use crate::settings::{RunMode, Selection, Settings};
 
 /// The artifact asked for by name exists only expired: an error, or for a `fallback` chain a
 /// level that did not match.
@@ -79,15 +79,32 @@ async fn list(settings: &Settings, github: &GitHub, run: u64) -> Result<Vec<Arti
         Selection::Name(name) => Some(name.as_str()),
         _ => None,
     };
-    github.list_run_artifacts(owner, repo, run, server_filter).await.map_err(|e| {
-        if http_status(&e) == Some(404) {
-            e.context(format!(
-                "run-id: run {run} was not found in {owner}/{repo} (or the token cannot read its Actions data)"
-            ))
-        } else {
-            e.context(format!("cannot list the artifacts of run {run} in {owner}/{repo}"))
-        }
-    })
+    github
+        .list_run_artifacts(owner, repo, run, server_filter)
+        .await
+        .map_err(|e| {
+            if http_status(&e) == Some(404) {
+                e.context(missing_run(settings, run))
+            } else {
+                e.context(format!(
+                    "cannot list the artifacts of run {run} in {owner}/{repo}"
+                ))
+            }
+        })
+}
+
+/// A 404 on the run's artifacts. With `run-id` left at its default (this step's own run), the
+/// likelier mistake is `repository`: the default run belongs to the workflow's repository.
+fn missing_run(settings: &Settings, run: u64) -> String {
+    let repository = settings.repository();
+    match settings.run {
+        RunMode::Current(_) => format!(
+            "repository: {repository} has no run {run}, which is this workflow's own run (run-id defaults to it, and it belongs to the repository the workflow runs in): check repository, and to read another repository set run-id or search inputs such as workflow (or the token cannot read {repository}'s Actions data)"
+        ),
+        _ => format!(
+            "run-id: run {run} was not found in {repository}: check run-id and repository (or the token cannot read {repository}'s Actions data)"
+        ),
+    }
 }
 
 /// On a `name` that matched nothing: what the run does hold (the first 20 names) and the nearest

@@ -121,3 +121,21 @@ fn expired_and_digest_mismatch_errors_say_what_to_do() {
         "digest-mismatch: warn accepts it anyway",
     ]);
 }
+
+#[test]
+fn a_typo_in_repository_with_the_default_run_id_blames_repository() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    // `run-id` left at its default (GITHUB_RUN_ID, this workflow's own run).
+    let out = w.run(&[("repository", "octo/helo")], &[]);
+    out.failed().one_error(&[
+        "repository: octo/helo has no run",
+        "run-id defaults to it",
+        "check repository",
+    ]);
+    assert!(
+        !out.errors()[0].contains("run-id: "),
+        "the input the user never set is not blamed: {:?}",
+        out.errors()
+    );
+}
