@@ -14,6 +14,8 @@ use futures_util::StreamExt;
 
 use crate::download::{Download, Downloader};
 use crate::extract::{self, Limits, first_bytes, starts_like_zip};
+use crate::failure::{FailureKind, Kinded, kind_of};
+use crate::github::client::{BudgetSpent, http_status};
 use crate::github::model::Published;
 use crate::log::Log;
 use crate::manifest::{Entry, Kind, Manifest};
@@ -102,7 +104,62 @@ struct Placed {
 #[derive(Debug)]
 pub struct Fetched {
     pub item: Item,
-    pub result: Result<Done, String>,
+    pub result: Result<Done, Failure>,
+}
+
+/// Why one artifact failed: the message the log shows, and its kind for the report.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The extracted files differ from the producer's pins.
+fn pin_mismatch(e: anyhow::Error) -> anyhow::Error {
+    Kinded::error(FailureKind::PinMismatch, format!("{e:#}"))
+}
+
+/// The phase of a fetch an error came from: it decides the kind when the error does not say.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    Download,
+    Provenance,
+    Unpack,
+}
+
+/// Gives an error its kind: the one it was raised with, else from its HTTP status or type, else
+/// from the phase it came from.
+fn classify(e: anyhow::Error, phase: Phase) -> anyhow::Error {
+    if kind_of(&e).is_some() {
+        return e;
+    }
+    let io = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>());
+    let kind = match (http_status(&e), phase) {
+        _ if e.chain().any(|c| c.is::<BudgetSpent>()) => FailureKind::Budget,
+        (Some(401 | 403), _) => FailureKind::Permission,
+        (Some(410), _) => FailureKind::Expired,
+        (_, Phase::Provenance) => FailureKind::Provenance,
+        // Bad data read from the archive is the archive's fault; any other I/O error is local.
+        _ if io.is_some_and(|io| {
+            !matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+            )
+        }) =>
+        {
+            FailureKind::Local
+        }
+        (_, Phase::Unpack) => FailureKind::Refused,
+        (_, Phase::Download) if crate::download::is_final(&e) => FailureKind::Refused,
+        (_, Phase::Download) => FailureKind::Network,
+    };
+    Kinded::error(kind, format!("{e:#}"))
 }
 
 impl Fetcher {
@@ -123,7 +180,10 @@ impl Fetcher {
                         let result = me
                             .fetch_one(&item, &mut lines, turn.as_ref())
                             .await
-                            .map_err(|e| format!("{e:#}"));
+                            .map_err(|e| Failure {
+                                kind: kind_of(&e).unwrap_or(FailureKind::Network),
+                                message: format!("{e:#}"),
+                            });
                         drop(turn);
                         let title = format!(
                             "Artifact '{}' (id {}, {})",
@@ -155,12 +215,16 @@ impl Fetcher {
         let started = Instant::now();
         let a = &item.artifact;
         let part = self.workdir.join(format!("{}.download", a.id));
-        let verified = self.download_verified(item, &part, lines).await?;
+        let verified = self
+            .download_verified(item, &part, lines)
+            .await
+            .map_err(|e| classify(e, Phase::Download))?;
         let downloaded_after = started.elapsed();
         // Provenance before extraction: nothing of an unattested artifact reaches `path`.
         let attestation = self
             .check_provenance(item, &verified.download.sha256, &part, lines)
-            .await?;
+            .await
+            .map_err(|e| classify(e, Phase::Provenance))?;
 
         if let Some(turn) = turn {
             turn.wait().await;
@@ -180,7 +244,8 @@ impl Fetcher {
         };
         let placed = tokio::task::spawn_blocking(move || unpack(job))
             .await
-            .map_err(|e| anyhow!("extraction task failed: {e}"))??;
+            .map_err(|e| anyhow!("extraction task failed: {e}"))?
+            .map_err(|e| classify(e, Phase::Unpack))?;
 
         if let Some(n) = placed.files_pinned {
             lines.push(format!("{n} files match the producer's manifest ✅"));
@@ -314,11 +379,14 @@ impl Fetcher {
             return Ok(false);
         };
         if !pinned.eq_ignore_ascii_case(actual) {
-            bail!(
-                "artifact '{name}' is not the one the producer made: expected-digest pins {}, the bytes downloaded hash to {}; nothing was extracted",
-                crate::pin::short(pinned),
-                crate::pin::short(actual)
-            );
+            return Err(Kinded::error(
+                FailureKind::PinMismatch,
+                format!(
+                    "artifact '{name}' is not the one the producer made: expected-digest pins {}, the bytes downloaded hash to {}; nothing was extracted",
+                    crate::pin::short(pinned),
+                    crate::pin::short(actual)
+                ),
+            ));
         }
         lines.push(format!(
             "Digest pinned: matches expected-digest sha256:{actual} ✅"
@@ -353,7 +421,12 @@ impl Fetcher {
             ),
         };
         match self.settings.digest_mismatch {
-            Severity::Error => bail!("{msg}; digest-mismatch: warn accepts it anyway"),
+            Severity::Error => {
+                return Err(Kinded::error(
+                    FailureKind::DigestMismatch,
+                    format!("{msg}; digest-mismatch: warn accepts it anyway"),
+                ));
+            }
             Severity::Warn => self.log.warning(&msg),
             Severity::Info => lines.push(msg),
             Severity::Ignore => {}
@@ -568,7 +641,11 @@ fn save_file(job: Unpack) -> Result<Placed> {
             executable: false,
         },
     }]);
-    let files_pinned = job.settings.pins.check_files(name, &manifest)?;
+    let files_pinned = job
+        .settings
+        .pins
+        .check_files(name, &manifest)
+        .map_err(pin_mismatch)?;
     move_into(&job.part, &target)?;
     let warnings = job
         .merge
@@ -607,7 +684,10 @@ fn extract_and_place(job: Unpack) -> Result<Placed> {
             // the destination only ever gets files that passed.
             let manifest = Manifest::of_dir(&tree)
                 .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
-            let files_pinned = settings.pins.check_files(name, &manifest)?;
+            let files_pinned = settings
+                .pins
+                .check_files(name, &manifest)
+                .map_err(pin_mismatch)?;
             let files = match &job.merge {
                 Some(_) => extract::relative_files(&tree)?,
                 None => Vec::new(),

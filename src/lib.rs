@@ -12,6 +12,7 @@
 pub mod attest;
 pub mod download;
 pub mod extract;
+pub mod failure;
 pub mod fetch;
 pub mod fsx;
 pub mod github;

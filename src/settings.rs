@@ -24,6 +24,21 @@ pub enum Selection {
     Ids(Vec<u64>),
 }
 
+impl Selection {
+    /// `name 'dist'`, `pattern 'pkg-*'`, `artifact-ids 1,2`, `all artifacts`.
+    pub fn describe(&self) -> String {
+        match self {
+            Selection::All => "all artifacts".into(),
+            Selection::Name(n) => format!("name '{n}'"),
+            Selection::Pattern(p) => format!("pattern '{}'", p.as_str()),
+            Selection::Ids(ids) => format!(
+                "artifact-ids {}",
+                ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+            ),
+        }
+    }
+}
+
 /// How loudly to treat a digest mismatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -64,6 +79,17 @@ pub enum RunMode {
     Given(u64),
     /// The newest run matching the search inputs.
     Search,
+}
+
+/// The workflow's own run, from the runner's variables (no request needed).
+#[derive(Debug, Clone, Default)]
+pub struct ThisRun {
+    /// `GITHUB_REPOSITORY`: where the workflow runs (`repository` may name another).
+    pub repository: Option<String>,
+    /// `GITHUB_RUN_NUMBER`: the `#42` people see.
+    pub number: Option<u64>,
+    /// `GITHUB_WORKFLOW`: the workflow's name.
+    pub workflow: Option<String>,
 }
 
 /// The run-search inputs (`workflow`, `branch`, ...). Empty when not searching.
@@ -134,6 +160,10 @@ pub struct Settings {
     pub selection: Selection,
     /// Absolute destination (may not exist yet).
     pub path: PathBuf,
+    /// `GITHUB_WORKSPACE` (else the current directory): the summary shows paths relative to it.
+    pub workspace: PathBuf,
+    /// What the runner says of the workflow's own run.
+    pub this_run: ThisRun,
     pub merge_multiple: bool,
     /// Write `.git` (and names that fold to it) from artifact names and entries.
     pub allow_git_paths: bool,
@@ -339,6 +369,11 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         );
     }
 
+    let this_run = ThisRun {
+        repository: var("GITHUB_REPOSITORY"),
+        number: var("GITHUB_RUN_NUMBER").and_then(|n| n.parse().ok()),
+        workflow: var("GITHUB_WORKFLOW"),
+    };
     Ok(Settings {
         api_url,
         server_url,
@@ -349,6 +384,8 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         search,
         selection,
         path,
+        workspace,
+        this_run,
         merge_multiple: boolean(raw, "merge-multiple")?,
         allow_git_paths: boolean(raw, "allow-git-paths")?,
         skip_decompress: boolean(raw, "skip-decompress")?,
