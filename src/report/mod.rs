@@ -241,6 +241,9 @@ fn artifact_json(row: &Row, run_id: Option<u64>) -> serde_json::Value {
         Status::Fetched(done) => {
             v["path"] = done.path.display().to_string().into();
             v["files"] = done.files.into();
+            if let Some(left) = done.files_left {
+                v["files_left"] = left.into();
+            }
             v["sha256"] = format!("sha256:{}", done.sha256).into();
             v["files_digest"] = done.manifest.files_digest().into();
             v["pinned"] = serde_json::json!({

@@ -115,7 +115,13 @@ impl RunReport<'_> {
             Status::Fetched(done) => (
                 "✅ fetched".to_string(),
                 done.downloaded,
-                thousands(done.files),
+                // With `files`: what was taken, and what was left in the archive.
+                match done.files_left {
+                    Some(left) => {
+                        format!("{} taken, {} left", thousands(done.files), thousands(left))
+                    }
+                    None => thousands(done.files),
+                },
                 self.checks(done),
                 self.cell(&relative(&done.path, &self.settings.workspace)),
             ),
