@@ -18,7 +18,7 @@ use crate::github::model::Published;
 use crate::log::Log;
 use crate::manifest::{Entry, Kind, Manifest};
 use crate::plan::{Item, Plan};
-use crate::settings::{Settings, Severity};
+use crate::settings::{NotFound, Settings, Severity};
 use crate::util::{human_bytes, random_hex, rate};
 
 /// Everything a download task needs; shared by all of them.
@@ -45,6 +45,8 @@ pub struct Done {
     /// Where it went: the directory extracted into, or the file written.
     pub path: PathBuf,
     pub files: u64,
+    /// With `files`: the files (and symlinks) of the artifact not taken.
+    pub files_left: Option<u64>,
     pub downloaded: u64,
     pub extracted: u64,
     pub digest: DigestCheck,
@@ -91,6 +93,8 @@ struct Placed {
     /// The directory extracted into, or the file written.
     path: PathBuf,
     files: u64,
+    /// With `files`: what was not taken.
+    left: Option<u64>,
     extracted: u64,
     warnings: Vec<String>,
     manifest: Manifest,
@@ -188,6 +192,12 @@ impl Fetcher {
         for w in &placed.warnings {
             self.log.warning(&format!("artifact '{}': {w}", a.name));
         }
+        if let Some(left) = placed.left {
+            lines.push(format!(
+                "files: took {} and left {left} of the artifact's files",
+                placed.files
+            ));
+        }
         if verified.download.is_zip && !self.settings.skip_decompress {
             let took = started.elapsed() - downloaded_after;
             lines.push(format!(
@@ -204,6 +214,7 @@ impl Fetcher {
         Ok(Done {
             path: placed.path,
             files: placed.files,
+            files_left: placed.left,
             downloaded: verified.download.bytes,
             extracted: placed.extracted,
             digest: verified.digest,
@@ -558,6 +569,29 @@ fn save_file(job: Unpack) -> Result<Placed> {
             "artifact '{name}': refusing to save it as {file_name:?}, a name git treats as its metadata (.git); set allow-git-paths: true to allow it"
         );
     }
+    // `files` over a raw artifact: its one file, by the name it is saved under.
+    if let Some(select) = &job.settings.files
+        && !select.takes(&file_name)
+    {
+        let missed = select.unmatched(std::iter::once(file_name.as_str()));
+        let warnings = files_missed(&job.settings, name, &missed, 1)?
+            .into_iter()
+            .collect();
+        let _ = std::fs::remove_file(&job.part);
+        return Ok(Placed {
+            path: job.dest.clone(),
+            files: 0,
+            left: Some(1),
+            extracted: 0,
+            warnings,
+            manifest: Manifest::new(Vec::new()),
+            files_pinned: job
+                .settings
+                .pins
+                .check_files(name, &Manifest::new(Vec::new()))?,
+        });
+    }
+    let left = job.settings.files.as_ref().map(|_| 0);
     let target = job.dest.join(&file_name);
     let size = std::fs::metadata(&job.part).map(|m| m.len()).unwrap_or(0);
     let manifest = Manifest::new(vec![Entry {
@@ -578,6 +612,7 @@ fn save_file(job: Unpack) -> Result<Placed> {
     Ok(Placed {
         path: target,
         files: 1,
+        left,
         extracted: size,
         warnings,
         manifest,
@@ -600,9 +635,14 @@ fn extract_and_place(job: Unpack) -> Result<Placed> {
         allow_git_paths: settings.allow_git_paths,
     };
     let result = crate::fsx::create_dir_all(&tree)
-        .and_then(|()| extract::extract_zip(&job.part, &tree, &limits))
+        .and_then(|()| {
+            extract::extract_zip_selected(&job.part, &tree, &limits, settings.files.as_ref())
+        })
         .with_context(|| format!("artifact '{name}'"))
         .and_then(|mut x| {
+            let all = x.files + x.left;
+            x.warnings
+                .extend(files_missed(settings, name, &x.unmatched, all)?);
             // Described (and compared with the producer's pins) in staging, before the move:
             // the destination only ever gets files that passed.
             let manifest = Manifest::of_dir(&tree)
@@ -624,6 +664,7 @@ fn extract_and_place(job: Unpack) -> Result<Placed> {
             Ok(Placed {
                 path: dest.clone(),
                 files: x.files,
+                left: settings.files.as_ref().map(|_| x.left),
                 extracted: x.bytes,
                 warnings: x.warnings,
                 manifest,
@@ -638,6 +679,34 @@ fn extract_and_place(job: Unpack) -> Result<Placed> {
         crate::fsx::remove_created(&created);
     }
     result
+}
+
+/// `files` globs that took nothing in artifact `name` (of `all` files): `if-no-artifact-found`
+/// decides, per artifact, as it does for a selection that matches no artifact. Fails the artifact
+/// (before anything is placed), or returns the warning to log.
+fn files_missed(
+    settings: &Settings,
+    name: &str,
+    unmatched: &[String],
+    all: u64,
+) -> Result<Option<String>> {
+    if unmatched.is_empty() {
+        return Ok(None);
+    }
+    let globs = unmatched
+        .iter()
+        .map(|g| format!("'{g}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Warnings are logged as "artifact 'name': ..." already.
+    let msg = format!("files: {globs} matched nothing among the {all} files");
+    match settings.if_no_artifact_found {
+        NotFound::Fail => bail!(
+            "artifact '{name}': {msg}; nothing of it was extracted (if-no-artifact-found: warn or ignore takes what the other globs match)"
+        ),
+        NotFound::Warn => Ok(Some(msg)),
+        NotFound::Ignore => Ok(None),
+    }
 }
 
 /// A staging directory on the destination's filesystem, so that placing is a rename: under our

@@ -14,6 +14,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use super::scan::{Archive, Entry, Kind, Plan, open_archive, plan};
 use super::{Extracted, Limits};
 use crate::fsx;
+use crate::pattern::PathGlobs;
 
 /// Copy buffer: big reads keep syscalls and decompressor calls per byte low.
 const BUF_SIZE: usize = 256 * 1024;
@@ -26,6 +27,7 @@ pub(super) fn extract_with_threads(
     archive: &Path,
     staging: &Path,
     limits: &Limits,
+    select: Option<&PathGlobs>,
     threads: usize,
 ) -> Result<Extracted> {
     // Only an empty staging directory guarantees that every symlink in it is one we made.
@@ -36,7 +38,9 @@ pub(super) fn extract_with_threads(
     let Plan {
         entries,
         mut warnings,
-    } = plan(&mut zip, archive, limits)?;
+        left,
+        unmatched,
+    } = plan(&mut zip, archive, limits, select)?;
 
     // Directories and symlinks first, serially and in entry order, so file writers only need to
     // verify parents, never race a link being created.
@@ -115,6 +119,8 @@ pub(super) fn extract_with_threads(
         files: shared.files_written.into_inner(),
         bytes: shared.bytes_written.into_inner(),
         warnings,
+        left,
+        unmatched,
     })
 }
 
@@ -556,8 +562,9 @@ mod tests {
         let serial = env(&bytes);
         let parallel = env(&bytes);
         let limits = Limits::default();
-        let a = extract_with_threads(&serial.archive, &serial.staging, &limits, 1).unwrap();
-        let b = extract_with_threads(&parallel.archive, &parallel.staging, &limits, 4).unwrap();
+        let a = extract_with_threads(&serial.archive, &serial.staging, &limits, None, 1).unwrap();
+        let b =
+            extract_with_threads(&parallel.archive, &parallel.staging, &limits, None, 4).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.files, 2000);
         let snap = snapshot(&serial.staging);
@@ -568,7 +575,7 @@ mod tests {
         let mut bytes = bytes;
         replace_all(&mut bytes, b"f1999.txt", b"f1999\\txt");
         let env = env(&bytes);
-        let err = extract_with_threads(&env.archive, &env.staging, &limits, 4).unwrap_err();
+        let err = extract_with_threads(&env.archive, &env.staging, &limits, None, 4).unwrap_err();
         assert!(format!("{err:#}").contains("f1999\\\\txt"), "{err:#}");
         drop(env.tmp);
     }
