@@ -165,7 +165,7 @@ impl Fetcher {
         let started = Instant::now();
         let a = &item.artifact;
         let part = self.workdir.join(format!("{}.download", a.id));
-        let verified = match self.from_cache(item, &part, lines).await? {
+        let verified = match self.take_from_cache(item, &part, lines).await? {
             Some(hit) => hit,
             None => {
                 let verified = self.download_verified(item, &part, lines).await?;
@@ -295,7 +295,7 @@ impl Fetcher {
     /// The archive from `cache-dir` when the artifact's digest (the pinned `expected-digest`,
     /// else the API's) names an entry there whose bytes, hashed again as they are taken, match
     /// it. `None`: download it. No digest, no lookup: only a digest says which bytes are meant.
-    async fn from_cache(
+    async fn take_from_cache(
         &self,
         item: &Item,
         part: &Path,

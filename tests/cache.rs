@@ -55,7 +55,7 @@ fn a_warm_cache_serves_the_archive_without_any_blob_request() {
         first.stdout
     );
     // Content-addressed: the entry is named by the archive's SHA-256, nothing else is left.
-    assert_eq!(cached(&w), [hex.clone()]);
+    assert_eq!(cached(&w), std::slice::from_ref(&hex));
 
     w.gh.clear_requests();
     let second = w.run(&[("name", "dist"), ("path", &dest(&w, "two"))], &env);
@@ -132,7 +132,7 @@ fn two_jobs_storing_the_same_archive_at_once_both_succeed_and_leave_one_entry() 
         );
     }
     // Both wrote under a temp name and renamed: one entry, no temp file, the right bytes.
-    assert_eq!(cached(&w), [hex.clone()]);
+    assert_eq!(cached(&w), std::slice::from_ref(&hex));
     assert_eq!(
         sha256(&std::fs::read(cache_dir(&w).join(&hex)).unwrap()),
         hex
