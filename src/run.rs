@@ -304,6 +304,10 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         return Ok(ExitCode::SUCCESS);
     }
 
+    let cache = match &settings.cache {
+        Some(c) => Some(crate::cache::Cache::open(&c.dir, c.max_bytes)?),
+        None => None,
+    };
     // Only our own directory: its parent (RUNNER_TEMP or the system temp directory) exists.
     std::fs::create_dir(workdir)
         .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
@@ -320,6 +324,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         },
         log: log.clone(),
         workdir: PathBuf::from(workdir),
+        cache,
     });
     let fetched = fetcher.fetch_all(&plan).await;
     if settings.search.delete_after {
