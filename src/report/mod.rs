@@ -64,6 +64,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "Which search level found the run: primary, fallback-1, ... or none",
     ),
     ("cache-hit", "true when the primary search matched"),
+    (
+        "cache-hits",
+        "How many artifacts were taken from cache-dir (hashed again) instead of downloaded",
+    ),
 ];
 
 /// The step summary is refused by the runner above 1 MiB; stay well below.
@@ -218,9 +222,18 @@ impl RunReport<'_> {
             ("workflow-conclusion", run(|r| r.conclusion.clone())),
             ("matched", self.trace.matched_label()),
             ("cache-hit", (self.trace.matched == Some(0)).to_string()),
+            ("cache-hits", self.cache_hits().to_string()),
             ("digests", serde_json::Value::Object(digests).to_string()),
             ("attestations", attestations(self.rows)),
         ]
+    }
+
+    /// Artifacts taken from `cache-dir` instead of downloaded.
+    fn cache_hits(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.done().is_some_and(|d| d.from_cache))
+            .count()
     }
 
     /// A summary cell: secrets redacted before escaping (escaping would hide them from

@@ -144,9 +144,17 @@ impl RunReport<'_> {
         let mut parts = vec![format!("{:.2}&nbsp;s", self.elapsed.as_secs_f64())];
         let done: Vec<_> = self.rows.iter().filter_map(|r| r.done()).collect();
         if !done.is_empty() {
-            let bytes: u64 = done.iter().map(|d| d.downloaded).sum();
+            let downloaded = done.iter().filter(|d| !d.from_cache);
+            let bytes: u64 = downloaded.map(|d| d.downloaded).sum();
             let files: u64 = done.iter().map(|d| d.files).sum();
             parts.push(format!("{} downloaded", size(bytes)));
+            let hits = self.cache_hits();
+            if hits > 0 {
+                parts.push(format!(
+                    "{} from cache",
+                    plural(hits, "artifact", "artifacts")
+                ));
+            }
             parts.push(plural(files as usize, "file", "files"));
         }
         if !self.api_budget.is_empty() {

@@ -113,7 +113,11 @@ impl RunReport<'_> {
         let dest = || self.cell(&relative(&row.dest, &self.settings.workspace));
         let (status, bytes, files, hash, dest) = match &row.status {
             Status::Fetched(done) => (
-                "✅ fetched".to_string(),
+                if done.from_cache {
+                    "✅ fetched from cache".to_string()
+                } else {
+                    "✅ fetched".to_string()
+                },
                 done.downloaded,
                 // With `files`: what was taken, and what was left in the archive.
                 match done.files_left {
