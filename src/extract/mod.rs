@@ -16,6 +16,7 @@
 //! the tree in staging, and `place.rs` moves it into the destination.
 
 mod kind;
+mod landing;
 mod names;
 mod place;
 mod scan;
@@ -28,11 +29,12 @@ mod testkit;
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::fsx;
 
 pub use kind::{ArchiveKind, archive_kind, first_bytes, starts_like_zip};
+pub use landing::{Landing, Source};
 
 const MAX_THREADS: usize = 8;
 
@@ -77,6 +79,15 @@ pub struct Extracted {
 ///
 /// Archives with many (or large) files are written by up to `min(cores, 8)` threads.
 pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Extracted> {
+    let source = Source::file(archive)
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("failed to open {}", archive.display()))?;
+    extract_from(&source, staging, limits)
+}
+
+/// [`extract_zip`] from a [`Source`]: an archive still landing is extracted entry by entry as
+/// its bytes land (every check still runs, each entry's before its data is read).
+pub fn extract_from(source: &Source, staging: &Path, limits: &Limits) -> Result<Extracted> {
     // Asked once per process: each call reads cgroup files, and `many` has hundreds of archives.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS.get_or_init(|| {
@@ -84,7 +95,7 @@ pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Ex
             .map_or(1, |n| n.get())
             .min(MAX_THREADS)
     });
-    write::extract_with_threads(archive, staging, limits, threads)
+    write::extract_with_threads(source, staging, limits, threads)
 }
 
 /// Move everything under `staging` into `dest` (created if missing): directories merge, existing
