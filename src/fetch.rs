@@ -20,7 +20,7 @@ use crate::github::model::Published;
 use crate::log::Log;
 use crate::manifest::{Entry, Kind, Manifest};
 use crate::plan::{Item, Plan};
-use crate::settings::{Settings, Severity};
+use crate::settings::{NotFound, Settings, Severity};
 use crate::util::{human_bytes, random_hex, rate};
 
 /// Everything a download task needs; shared by all of them.
@@ -47,6 +47,8 @@ pub struct Done {
     /// Where it went: the directory extracted into, or the file written.
     pub path: PathBuf,
     pub files: u64,
+    /// With `files`: the files (and symlinks) of the artifact not taken.
+    pub files_left: Option<u64>,
     pub downloaded: u64,
     pub extracted: u64,
     pub digest: DigestCheck,
@@ -93,6 +95,8 @@ struct Placed {
     /// The directory extracted into, or the file written.
     path: PathBuf,
     files: u64,
+    /// With `files`: what was not taken.
+    left: Option<u64>,
     extracted: u64,
     warnings: Vec<String>,
     manifest: Manifest,
@@ -204,6 +208,7 @@ impl Fetcher {
         Ok(Done {
             path: placed.path,
             files: placed.files,
+            files_left: placed.left,
             downloaded: verified.download.bytes,
             extracted: placed.extracted,
             digest: verified.digest,
@@ -231,6 +236,12 @@ impl Fetcher {
         for w in &placed.warnings {
             self.log
                 .warning(&format!("artifact '{}': {w}", item.artifact.name));
+        }
+        if let Some(left) = placed.left {
+            lines.push(format!(
+                "files: took {} and left {left} of the artifact's files",
+                placed.files
+            ));
         }
         if verified.download.is_zip && !self.settings.skip_decompress {
             lines.push(format!(
@@ -701,7 +712,7 @@ fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
         allow_git_paths: s.allow_git_paths,
     };
     staged.extracted = crate::fsx::create_dir_all(&staged.tree())
-        .and_then(|()| extract::extract_from(source, &staged.tree(), &limits))
+        .and_then(|()| extract::extract_from(source, &staged.tree(), &limits, s.files.as_ref()))
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(staged)
 }
@@ -759,6 +770,29 @@ fn save_file(job: Unpack) -> Result<Placed> {
             "artifact '{name}': refusing to save it as {file_name:?}, a name git treats as its metadata (.git); set allow-git-paths: true to allow it"
         );
     }
+    // `files` over a raw artifact: its one file, by the name it is saved under.
+    if let Some(select) = &job.settings.files
+        && !select.takes(&file_name)
+    {
+        let missed = select.unmatched(std::iter::once(file_name.as_str()));
+        let warnings = files_missed(&job.settings, name, &missed, 1)?
+            .into_iter()
+            .collect();
+        let _ = std::fs::remove_file(&job.part);
+        return Ok(Placed {
+            path: job.dest.clone(),
+            files: 0,
+            left: Some(1),
+            extracted: 0,
+            warnings,
+            manifest: Manifest::new(Vec::new()),
+            files_pinned: job
+                .settings
+                .pins
+                .check_files(name, &Manifest::new(Vec::new()))?,
+        });
+    }
+    let left = job.settings.files.as_ref().map(|_| 0);
     let target = job.dest.join(&file_name);
     let size = std::fs::metadata(&job.part).map(|m| m.len()).unwrap_or(0);
     let manifest = Manifest::new(vec![Entry {
@@ -779,6 +813,7 @@ fn save_file(job: Unpack) -> Result<Placed> {
     Ok(Placed {
         path: target,
         files: 1,
+        left,
         extracted: size,
         warnings,
         manifest,
@@ -809,7 +844,10 @@ fn extract_and_place(job: Unpack, early: Option<Result<Staged>>) -> Result<Place
 /// Describes the staged tree (and compares it with the producer's pins) before the move: the
 /// destination only ever gets files that passed.
 fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
-    let (name, dest) = (&job.name, &job.dest);
+    let (name, dest, settings) = (&job.name, &job.dest, &job.settings);
+    let all = staged.extracted.files + staged.extracted.left;
+    let missed = files_missed(settings, name, &staged.extracted.unmatched, all)?;
+    staged.extracted.warnings.extend(missed);
     let tree = staged.tree();
     let manifest = Manifest::of_dir(&tree)
         .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
@@ -832,11 +870,40 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
     Ok(Placed {
         path: dest.clone(),
         files: x.files,
+        left: settings.files.as_ref().map(|_| x.left),
         extracted: x.bytes,
         warnings: x.warnings,
         manifest,
         files_pinned,
     })
+}
+
+/// `files` globs that took nothing in artifact `name` (of `all` files): `if-no-artifact-found`
+/// decides, per artifact, as it does for a selection that matches no artifact. Fails the artifact
+/// (before anything is placed), or returns the warning to log.
+fn files_missed(
+    settings: &Settings,
+    name: &str,
+    unmatched: &[String],
+    all: u64,
+) -> Result<Option<String>> {
+    if unmatched.is_empty() {
+        return Ok(None);
+    }
+    let globs = unmatched
+        .iter()
+        .map(|g| format!("'{g}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Warnings are logged as "artifact 'name': ..." already.
+    let msg = format!("files: {globs} matched nothing among the {all} files");
+    match settings.if_no_artifact_found {
+        NotFound::Fail => bail!(
+            "artifact '{name}': {msg}; nothing of it was extracted (if-no-artifact-found: warn or ignore takes what the other globs match)"
+        ),
+        NotFound::Warn => Ok(Some(msg)),
+        NotFound::Ignore => Ok(None),
+    }
 }
 
 /// A staging directory on the destination's filesystem, so that placing is a rename: under our

@@ -65,6 +65,11 @@ pub const INPUTS: &[Input] = &[
         "",
         "Destination directory. Default: GITHUB_WORKSPACE, else the current directory.",
     ),
+    text(
+        "files",
+        "",
+        "Globs over the paths inside each artifact, one a line (! excludes): extract only what they take.",
+    ),
     flag(
         "merge-multiple",
         "Put several artifacts into `path` itself instead of `path/<name>/`.",

@@ -190,6 +190,9 @@ impl RunReport<'_> {
                 Ok(done) => {
                     v["path"] = done.path.display().to_string().into();
                     v["files"] = done.files.into();
+                    if let Some(left) = done.files_left {
+                        v["files_left"] = left.into();
+                    }
                     v["sha256"] = format!("sha256:{}", done.sha256).into();
                     v["files_digest"] = done.manifest.files_digest().into();
                     v["pinned"] = serde_json::json!({
@@ -307,11 +310,15 @@ impl RunReport<'_> {
                         }
                         None => digest,
                     };
+                    // With `files`: what was taken, and what was left in the archive.
+                    let taken = match done.files_left {
+                        Some(left) => format!("{} taken, {left} left", done.files),
+                        None => done.files.to_string(),
+                    };
                     md.push_str(&format!(
-                        "| {} | {} | {} | {digest} | {} |\n",
+                        "| {} | {} | {taken} | {digest} | {} |\n",
                         self.cell(&a.name),
                         human_bytes(done.downloaded),
-                        done.files,
                         self.cell(&done.path.display().to_string())
                     ));
                 }

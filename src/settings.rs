@@ -12,7 +12,7 @@ use reqwest::Url;
 
 use crate::inputs::RawInputs;
 use crate::pasted;
-use crate::pattern::Pattern;
+use crate::pattern::{PathGlobs, Pattern};
 use crate::pin::Pins;
 
 /// Which artifacts of the run to take.
@@ -134,6 +134,8 @@ pub struct Settings {
     pub selection: Selection,
     /// Absolute destination (may not exist yet).
     pub path: PathBuf,
+    /// `files`: only the entries these globs take are extracted from each artifact.
+    pub files: Option<PathGlobs>,
     pub merge_multiple: bool,
     /// Write `.git` (and names that fold to it) from artifact names and entries.
     pub allow_git_paths: bool,
@@ -333,6 +335,16 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         None => cwd.clone(),
     };
     let pins = Pins::parse(&|name| raw.get(name), &workspace)?;
+    let files = raw
+        .get("files")
+        .map(PathGlobs::parse)
+        .transpose()?
+        .flatten();
+    if files.is_some() && boolean(raw, "skip-decompress")? {
+        bail!(
+            "skip-decompress: keeps each archive whole, so files has nothing to select from; drop one or the other"
+        );
+    }
     if pins.pins_files() && boolean(raw, "skip-decompress")? {
         bail!(
             "skip-decompress: nothing is extracted, so expected-files-digest and expected-files have no files to compare; drop one or the other"
@@ -349,6 +361,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         search,
         selection,
         path,
+        files,
         merge_multiple: boolean(raw, "merge-multiple")?,
         allow_git_paths: boolean(raw, "allow-git-paths")?,
         skip_decompress: boolean(raw, "skip-decompress")?,

@@ -32,6 +32,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use crate::fsx;
+use crate::pattern::PathGlobs;
 
 pub use kind::{ArchiveKind, archive_kind, first_bytes, starts_like_zip};
 pub use landing::{Landing, Source};
@@ -73,21 +74,41 @@ pub struct Extracted {
     /// Uncompressed bytes written to those files.
     pub bytes: u64,
     pub warnings: Vec<String>,
+    /// With `files`: the files and symlinks of the archive that were not taken.
+    pub left: u64,
+    /// With `files`: the globs that took no entry of this archive.
+    pub unmatched: Vec<String>,
 }
 
 /// Extract the zip at `archive` into `staging` (an empty directory we own), checking every entry.
 ///
 /// Archives with many (or large) files are written by up to `min(cores, 8)` threads.
 pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Extracted> {
+    extract_zip_selected(archive, staging, limits, None)
+}
+
+/// [`extract_zip`], writing only the entries `select` (the `files` input) takes; every entry is
+/// still checked, so an archive that would be refused whole is refused whatever is selected.
+pub fn extract_zip_selected(
+    archive: &Path,
+    staging: &Path,
+    limits: &Limits,
+    select: Option<&PathGlobs>,
+) -> Result<Extracted> {
     let source = Source::file(archive)
         .map_err(anyhow::Error::new)
         .with_context(|| format!("failed to open {}", archive.display()))?;
-    extract_from(&source, staging, limits)
+    extract_from(&source, staging, limits, select)
 }
 
 /// [`extract_zip`] from a [`Source`]: an archive still landing is extracted entry by entry as
 /// its bytes land (every check still runs, each entry's before its data is read).
-pub fn extract_from(source: &Source, staging: &Path, limits: &Limits) -> Result<Extracted> {
+pub fn extract_from(
+    source: &Source,
+    staging: &Path,
+    limits: &Limits,
+    select: Option<&PathGlobs>,
+) -> Result<Extracted> {
     // Asked once per process: each call reads cgroup files, and `many` has hundreds of archives.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS.get_or_init(|| {
@@ -95,7 +116,7 @@ pub fn extract_from(source: &Source, staging: &Path, limits: &Limits) -> Result<
             .map_or(1, |n| n.get())
             .min(MAX_THREADS)
     });
-    write::extract_with_threads(source, staging, limits, threads)
+    write::extract_with_threads(source, staging, limits, select, threads)
 }
 
 /// Move everything under `staging` into `dest` (created if missing): directories merge, existing

@@ -14,6 +14,7 @@ use zip::{CompressionMethod, ZipArchive};
 use super::landing::{Reader, Source};
 use super::names::{git_component, normalize_entry_name, normalize_link_target, show};
 use super::{Limits, RATIO_FLOOR};
+use crate::pattern::PathGlobs;
 
 /// Symlink targets are read into memory, so they are bounded too (PATH_MAX - 1).
 const MAX_LINK_TARGET_BYTES: usize = 4095;
@@ -66,6 +67,9 @@ pub(super) struct Record {
 pub(super) struct Plan {
     pub(super) entries: Vec<Entry>,
     pub(super) warnings: Vec<String>,
+    /// With `files`: the files and symlinks not taken, and the globs that took nothing.
+    pub(super) left: u64,
+    pub(super) unmatched: Vec<String>,
 }
 
 pub(super) fn open_archive(source: &Source) -> Result<Archive> {
@@ -124,10 +128,12 @@ fn duplicate_name(source: &Source) -> Option<Vec<u8>> {
 /// The archive-wide checks, before any entry is planned: duplicate names, the layout of local
 /// records (for an archive still landing: each entry's record, to check before its data is read),
 /// the entry count, the declared size and the compression ratio.
+/// With `select` (the `files` input), the size and ratio bounds apply to the entries it takes.
 fn check_archive(
     zip: &Archive,
     source: &Source,
     limits: &Limits,
+    select: Option<&PathGlobs>,
 ) -> Result<HashMap<usize, Record>> {
     // The zip crate indexes entries by name, so a repeated raw name leaves only this flag behind.
     if zip.has_duplicate_names() {
@@ -157,9 +163,16 @@ fn check_archive(
     let mut largest = (0u64, String::new());
     for i in 0..zip.len() {
         let data = entry_data(zip, i)?;
+        // A name that does not normalize is counted (and refused below).
+        let taken = select.is_none_or(|s| {
+            normalize_entry_name(data.name_raw()).is_ok_and(|(path, _)| s.takes(&path))
+        });
+        if !taken {
+            continue;
+        }
         let size = data.size();
         declared = declared.saturating_add(size);
-        if size > largest.0 || i == 0 {
+        if size > largest.0 || largest.1.is_empty() {
             largest = (size, show(data.name_raw()));
         }
     }
@@ -183,8 +196,16 @@ fn check_archive(
     Ok(records)
 }
 
-pub(super) fn plan(zip: &mut Archive, source: &Source, limits: &Limits) -> Result<Plan> {
-    let mut records = check_archive(zip, source, limits)?;
+/// Plans every entry. With `select` (the `files` input), every entry is still checked (names,
+/// layout, collisions: the archive is judged whole), but only the entries it takes are planned
+/// for writing, and the size and ratio bounds apply to those.
+pub(super) fn plan(
+    zip: &mut Archive,
+    source: &Source,
+    limits: &Limits,
+    select: Option<&PathGlobs>,
+) -> Result<Plan> {
+    let mut records = check_archive(zip, source, limits, select)?;
     let mut entries = Vec::with_capacity(zip.len());
     let mut warnings = Vec::new();
     for index in 0..zip.len() {
@@ -243,6 +264,10 @@ pub(super) fn plan(zip: &mut Archive, source: &Source, limits: &Limits) -> Resul
         });
     }
     check_collisions(&entries)?;
+    let (left, unmatched) = match select {
+        Some(select) => take_selected(&mut entries, select),
+        None => (0, Vec::new()),
+    };
 
     // Symlink targets are entry data; read them now so every check precedes the first write.
     let mut headers = None;
@@ -262,7 +287,28 @@ pub(super) fn plan(zip: &mut Archive, source: &Source, limits: &Limits) -> Resul
             entry.kind = Kind::Symlink { target };
         }
     }
-    Ok(Plan { entries, warnings })
+    Ok(Plan {
+        entries,
+        warnings,
+        left,
+        unmatched,
+    })
+}
+
+/// Keeps the entries `select` takes; returns how many files and symlinks it left, and its globs
+/// that took nothing. Directories are kept only when taken (parents are made as files need them).
+fn take_selected(entries: &mut Vec<Entry>, select: &PathGlobs) -> (u64, Vec<String>) {
+    let unmatched = select.unmatched(entries.iter().map(|e| e.path.as_str()));
+    let before = entries
+        .iter()
+        .filter(|e| !matches!(e.kind, Kind::Dir))
+        .count();
+    entries.retain(|e| select.takes(&e.path));
+    let after = entries
+        .iter()
+        .filter(|e| !matches!(e.kind, Kind::Dir))
+        .count();
+    ((before - after) as u64, unmatched)
 }
 
 /// Why a `.git` component is refused, and how to allow it.

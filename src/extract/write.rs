@@ -17,6 +17,7 @@ use super::scan::{
 };
 use super::{Extracted, Limits};
 use crate::fsx;
+use crate::pattern::PathGlobs;
 
 /// Copy buffer: big reads keep syscalls and decompressor calls per byte low.
 const BUF_SIZE: usize = 256 * 1024;
@@ -29,6 +30,7 @@ pub(super) fn extract_with_threads(
     source: &Source,
     staging: &Path,
     limits: &Limits,
+    select: Option<&PathGlobs>,
     threads: usize,
 ) -> Result<Extracted> {
     // Only an empty staging directory guarantees that every symlink in it is one we made.
@@ -39,7 +41,9 @@ pub(super) fn extract_with_threads(
     let Plan {
         entries,
         mut warnings,
-    } = plan(&mut zip, source, limits)?;
+        left,
+        unmatched,
+    } = plan(&mut zip, source, limits, select)?;
 
     // Directories and symlinks first, serially and in entry order, so file writers only need to
     // verify parents, never race a link being created.
@@ -128,6 +132,8 @@ pub(super) fn extract_with_threads(
         files: shared.files_written.into_inner(),
         bytes: shared.bytes_written.into_inner(),
         warnings,
+        left,
+        unmatched,
     })
 }
 
@@ -573,9 +579,16 @@ mod tests {
         let parallel = env(&bytes);
         let limits = Limits::default();
         let file = |p: &Path| Source::file(p).unwrap();
-        let a = extract_with_threads(&file(&serial.archive), &serial.staging, &limits, 1).unwrap();
-        let b =
-            extract_with_threads(&file(&parallel.archive), &parallel.staging, &limits, 4).unwrap();
+        let a = extract_with_threads(&file(&serial.archive), &serial.staging, &limits, None, 1)
+            .unwrap();
+        let b = extract_with_threads(
+            &file(&parallel.archive),
+            &parallel.staging,
+            &limits,
+            None,
+            4,
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(a.files, 2000);
         let snap = snapshot(&serial.staging);
@@ -586,7 +599,8 @@ mod tests {
         let mut bytes = bytes;
         replace_all(&mut bytes, b"f1999.txt", b"f1999\\txt");
         let env = env(&bytes);
-        let err = extract_with_threads(&file(&env.archive), &env.staging, &limits, 4).unwrap_err();
+        let err =
+            extract_with_threads(&file(&env.archive), &env.staging, &limits, None, 4).unwrap_err();
         assert!(format!("{err:#}").contains("f1999\\\\txt"), "{err:#}");
         drop(env.tmp);
     }
@@ -624,9 +638,14 @@ mod tests {
                     }
                 })
             };
-            let got =
-                extract_with_threads(&source, &landing_env.staging, &Limits::default(), threads)
-                    .unwrap();
+            let got = extract_with_threads(
+                &source,
+                &landing_env.staging,
+                &Limits::default(),
+                None,
+                threads,
+            )
+            .unwrap();
             feeder.join().unwrap();
             assert_eq!(got, want);
             assert_eq!(snapshot(&landing_env.staging), snapshot(&whole.staging));
@@ -648,7 +667,8 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(50));
             landing.poison("the download failed");
         });
-        let err = extract_with_threads(&source, &env.staging, &Limits::default(), 1).unwrap_err();
+        let err =
+            extract_with_threads(&source, &env.staging, &Limits::default(), None, 1).unwrap_err();
         poisoner.join().unwrap();
         assert!(
             format!("{err:#}").contains("the download failed"),
