@@ -27,10 +27,10 @@ use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::extract::{ArchiveKind, Landing, archive_kind, is_safe_component};
-use crate::github::client::{Target, http_status, without_query};
 use crate::github::content_range::{self, ContentRange};
 use crate::github::model::{Artifact, Published};
 use crate::github::{Blob, GitHub, content_disposition};
+use crate::github::{Target, http_status, without_query};
 use crate::log::Log;
 use crate::plan::Item;
 use crate::settings::Settings;
@@ -194,7 +194,7 @@ impl Downloader {
         let mut notes = Vec::new();
         for attempt in 1..=s.timing.attempts {
             if attempt > 1 {
-                let wait = self.github.backoff(attempt - 1);
+                let wait = self.github.backoff().delay(attempt - 1);
                 self.log.warning(&format!(
                     "artifact '{}': {last_error}; retrying in {} (attempt {attempt} of {})",
                     a.name,
@@ -531,7 +531,7 @@ impl Downloader {
                 Err(e) if is_final(&e) => return Err(e),
                 Err(e) if attempt < attempts => {
                     job.retried.store(true, Ordering::Relaxed);
-                    let wait = self.github.backoff(attempt);
+                    let wait = self.github.backoff().delay(attempt);
                     self.log.warning(&format!(
                         "artifact '{}': bytes {pos}-{end}: {e:#}; retrying in {} (attempt {} of {attempts})",
                         job.item.artifact.name,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::StreamExt;
 
+use crate::cache::{Cache, Lookup};
 use crate::download::{Download, Downloader};
 use crate::extract::{self, Extracted, Landing, Limits, Source, first_bytes, starts_like_zip};
 use crate::github::model::Published;
@@ -30,6 +31,8 @@ pub struct Fetcher {
     pub log: Log,
     /// Our private directory under `RUNNER_TEMP`; removed by the caller at the end.
     pub workdir: PathBuf,
+    /// `cache-dir`: verified archives kept across jobs.
+    pub cache: Option<Cache>,
 }
 
 /// How the digest check went.
@@ -60,6 +63,8 @@ pub struct Done {
     pub manifest: Manifest,
     /// SHA-256 of the bytes downloaded (hex).
     pub sha256: String,
+    /// Taken from `cache-dir` (hashed again), not downloaded.
+    pub from_cache: bool,
     /// With `verify-attestation`: what the accepted attestation proved.
     pub attestation: Option<crate::attest::Verified>,
     pub elapsed: Duration,
@@ -71,6 +76,7 @@ struct Verified {
     digest: DigestCheck,
     /// The archive matched an `expected-digest` pin.
     digest_pinned: bool,
+    from_cache: bool,
 }
 
 /// Everything the blocking unpack step needs, owned, so it can run on another thread.
@@ -163,13 +169,20 @@ impl Fetcher {
         let started = Instant::now();
         let a = &item.artifact;
         let part = self.workdir.join(format!("{}.download", a.id));
-        let landing = Arc::new(Landing::new());
-        let (verified, early) = tokio::join!(
-            self.download_landing(item, &part, lines, &landing),
-            self.stage_early(item, &part, &landing),
-        );
-        let early = settle_early(early, &landing).await;
-        let verified = verified?;
+        let (verified, early) = match self.take_from_cache(item, &part, lines).await? {
+            Some(hit) => (hit, None),
+            None => {
+                let landing = Arc::new(Landing::new());
+                let (verified, early) = tokio::join!(
+                    self.download_landing(item, &part, lines, &landing),
+                    self.stage_early(item, &part, &landing),
+                );
+                let early = settle_early(early, &landing).await;
+                let verified = verified?;
+                self.store_in_cache(&verified, &part, lines).await;
+                (verified, early)
+            }
+        };
         if let Some(Ok(staged)) = &early {
             lines.push(staged.overlap_note());
         }
@@ -216,6 +229,7 @@ impl Fetcher {
             files_pinned: placed.files_pinned,
             manifest: placed.manifest,
             sha256: verified.download.sha256,
+            from_cache: verified.from_cache,
             attestation,
             elapsed: started.elapsed(),
         })
@@ -363,7 +377,100 @@ impl Fetcher {
             download,
             digest,
             digest_pinned,
+            from_cache: false,
         })
+    }
+
+    /// The archive from `cache-dir` when the artifact's digest (the pinned `expected-digest`,
+    /// else the API's) names an entry there whose bytes, hashed again as they are taken, match
+    /// it. `None`: download it. No digest, no lookup: only a digest says which bytes are meant.
+    async fn take_from_cache(
+        &self,
+        item: &Item,
+        part: &Path,
+        lines: &mut Vec<String>,
+    ) -> Result<Option<Verified>> {
+        let Some(cache) = self.cache.clone() else {
+            return Ok(None);
+        };
+        let a = &item.artifact;
+        let pinned = self.settings.pins.digest.as_ref();
+        let wanted = match (
+            pinned.and_then(|p| p.for_artifact(&a.name)),
+            a.published_digest(),
+        ) {
+            (Some(pin), _) => pin.to_ascii_lowercase(),
+            (None, Published::Sha256(hex)) => hex.to_ascii_lowercase(),
+            _ => return Ok(None),
+        };
+        let (key, to) = (wanted.clone(), part.to_path_buf());
+        let found = tokio::task::spawn_blocking(move || cache.take(&key, &to))
+            .await
+            .map_err(|e| anyhow!("cache task failed: {e}"))?;
+        let bytes = match found {
+            Ok(Lookup::Hit { bytes }) => bytes,
+            Ok(Lookup::Miss) => return Ok(None),
+            Ok(Lookup::Corrupt { found }) => {
+                self.log.warning(&format!(
+                    "artifact '{}': the cache entry for sha256:{wanted} is corrupt ({found}); removed it, downloading instead",
+                    a.name
+                ));
+                return Ok(None);
+            }
+            Err(e) => {
+                self.log.warning(&format!(
+                    "artifact '{}': cannot read the cache ({e:#}); downloading instead",
+                    a.name
+                ));
+                return Ok(None);
+            }
+        };
+        lines.push(format!(
+            "From the cache: sha256:{wanted} ({}), hashed again; nothing downloaded",
+            human_bytes(bytes)
+        ));
+        let digest = self.check_digest(item, &wanted, lines)?;
+        let digest_pinned = self.check_pinned_digest(item, &wanted, lines)?;
+        let download = Download {
+            bytes,
+            content_type: None,
+            sha256: wanted,
+            // Only archives served as zips are stored.
+            is_zip: true,
+            filename: None,
+            attempts: 0,
+            retried: false,
+            notes: Vec::new(),
+        };
+        Ok(Some(Verified {
+            download,
+            digest,
+            digest_pinned,
+            from_cache: true,
+        }))
+    }
+
+    /// Keeps a verified zip in `cache-dir`: only when its SHA-256 matched the API's digest or a
+    /// pin (a mismatch accepted with `digest-mismatch: warn` is not "verified"). A failure to
+    /// store is a warning: the fetch itself went well.
+    async fn store_in_cache(&self, verified: &Verified, part: &Path, lines: &mut Vec<String>) {
+        let Some(cache) = self.cache.clone() else {
+            return;
+        };
+        let trusted = verified.digest == DigestCheck::Verified || verified.digest_pinned;
+        if !trusted || !verified.download.is_zip {
+            return;
+        }
+        let (key, from) = (verified.download.sha256.clone(), part.to_path_buf());
+        let stored = tokio::task::spawn_blocking(move || cache.store(&key, &from)).await;
+        match stored {
+            Ok(Ok(true)) => lines.push("Stored in the cache".into()),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => self
+                .log
+                .warning(&format!("cannot store in the cache: {e:#}")),
+            Err(e) => self.log.warning(&format!("cache task failed: {e}")),
+        }
     }
 
     /// With `verify-attestation`: what the accepted attestation proved; a refused one removes

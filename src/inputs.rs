@@ -166,6 +166,16 @@ pub const INPUTS: &[Input] = &[
         "Bound on an artifact's uncompressed:compressed size ratio (above 16 MiB).",
     ),
     text(
+        "cache-dir",
+        "",
+        "Directory of verified archives kept across jobs on a persistent runner (off: none). Default: ARTIFETCH_CACHE_DIR, else no cache.",
+    ),
+    text(
+        "cache-max-size",
+        "10GiB",
+        "Bound on the cache's size; the least recently used archives go first.",
+    ),
+    text(
         "concurrency",
         "4",
         "How many artifacts download at once (1-32).",

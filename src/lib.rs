@@ -10,6 +10,7 @@
 //! offline, before extraction.
 
 pub mod attest;
+pub mod cache;
 pub mod download;
 pub mod extract;
 pub mod fetch;

@@ -58,6 +58,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "Which search level found the run: primary, fallback-1, ... or none",
     ),
     ("cache-hit", "true when the primary search matched"),
+    (
+        "cache-hits",
+        "How many artifacts were taken from cache-dir (hashed again) instead of downloaded",
+    ),
 ];
 
 /// The step summary is refused by the runner above 1 MiB; stay well below.
@@ -226,6 +230,7 @@ impl RunReport<'_> {
             ("workflow-conclusion", run(|r| r.conclusion.clone())),
             ("matched", self.trace.matched_label()),
             ("cache-hit", (self.trace.matched == Some(0)).to_string()),
+            ("cache-hits", self.cache_hits().to_string()),
             ("digests", serde_json::Value::Object(digests).to_string()),
             ("attestations", attestations(self.fetched)),
         ]
@@ -285,7 +290,9 @@ impl RunReport<'_> {
             let a = &f.item.artifact;
             match &f.result {
                 Ok(done) => {
-                    bytes += done.downloaded;
+                    if !done.from_cache {
+                        bytes += done.downloaded;
+                    }
                     files += done.files;
                     let digest = match done.digest {
                         DigestCheck::Verified => "✅ verified",
@@ -315,10 +322,14 @@ impl RunReport<'_> {
                         Some(left) => format!("{} taken, {left} left", done.files),
                         None => done.files.to_string(),
                     };
+                    let size = if done.from_cache {
+                        format!("{} from cache", human_bytes(done.downloaded))
+                    } else {
+                        human_bytes(done.downloaded)
+                    };
                     md.push_str(&format!(
-                        "| {} | {} | {taken} | {digest} | {} |\n",
+                        "| {} | {size} | {taken} | {digest} | {} |\n",
                         self.cell(&a.name),
-                        human_bytes(done.downloaded),
                         self.cell(&done.path.display().to_string())
                     ));
                 }
@@ -334,10 +345,12 @@ impl RunReport<'_> {
             }
         }
         let ok = self.fetched.len() - failed;
+        let hits = self.cache_hits();
         md.push_str(&format!(
-            "\n**Total:** {} fetched{}, {} downloaded, {files} files, in {:.2} s; {} API requests.\n",
+            "\n**Total:** {} fetched{}{}, {} downloaded, {files} files, in {:.2} s; {} API requests.\n",
             if self.dry_run_items.is_empty() { ok } else { self.dry_run_items.len() },
             if failed > 0 { format!(", {failed} failed") } else { String::new() },
+            if hits > 0 { format!(" ({hits} from cache)") } else { String::new() },
             human_bytes(bytes),
             self.elapsed.as_secs_f64(),
             self.api_requests
@@ -350,6 +363,14 @@ impl RunReport<'_> {
 }
 
 impl RunReport<'_> {
+    /// Artifacts taken from `cache-dir` instead of downloaded.
+    fn cache_hits(&self) -> usize {
+        self.fetched
+            .iter()
+            .filter(|f| f.result.as_ref().is_ok_and(|d| d.from_cache))
+            .count()
+    }
+
     /// The run search level by level, when there was more than one level to try.
     fn search_section(&self) -> String {
         let t = self.trace;

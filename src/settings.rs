@@ -136,6 +136,8 @@ pub struct Settings {
     pub path: PathBuf,
     /// `files`: only the entries these globs take are extracted from each artifact.
     pub files: Option<PathGlobs>,
+    /// The verified-archive cache; `None`: off (the default on hosted runners).
+    pub cache: Option<CacheConfig>,
     pub merge_multiple: bool,
     /// Write `.git` (and names that fold to it) from artifact names and entries.
     pub allow_git_paths: bool,
@@ -167,6 +169,14 @@ pub struct Settings {
     pub warnings: Vec<String>,
     /// `verify-attestation: true`: the policy inputs.
     pub attestation: Option<Attestation>,
+}
+
+/// `cache-dir` (or `ARTIFETCH_CACHE_DIR`) and `cache-max-size`: where verified archives are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Absolute; created (owner-only) when first used.
+    pub dir: PathBuf,
+    pub max_bytes: u64,
 }
 
 /// What an artifact's attestation must say (`verify-attestation` and its inputs).
@@ -340,6 +350,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         .map(PathGlobs::parse)
         .transpose()?
         .flatten();
+    let cache = cache(raw, &var, home.as_deref(), &cwd)?;
     if files.is_some() && boolean(raw, "skip-decompress")? {
         bail!(
             "skip-decompress: keeps each archive whole, so files has nothing to select from; drop one or the other"
@@ -362,6 +373,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         selection,
         path,
         files,
+        cache,
         merge_multiple: boolean(raw, "merge-multiple")?,
         allow_git_paths: boolean(raw, "allow-git-paths")?,
         skip_decompress: boolean(raw, "skip-decompress")?,
@@ -423,6 +435,36 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         warnings,
         attestation: attestation(raw)?,
     })
+}
+
+/// `cache-dir`, else `ARTIFETCH_CACHE_DIR` from the runner's environment (a self-hosted runner
+/// sets it once for every job); `off` turns a runner's cache off for one step.
+fn cache(
+    raw: &RawInputs,
+    var: &dyn Fn(&str) -> Option<String>,
+    home: Option<&str>,
+    cwd: &Path,
+) -> Result<Option<CacheConfig>> {
+    let (value, name) = match raw.get("cache-dir") {
+        Some(v) => (v.to_string(), "cache-dir"),
+        None => match var("ARTIFETCH_CACHE_DIR") {
+            Some(v) => (v, "ARTIFETCH_CACHE_DIR"),
+            None => return Ok(None),
+        },
+    };
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let is_home = value == "~" || value.starts_with("~/") || value.starts_with("~\\");
+    if !is_home && !Path::new(&value).is_absolute() {
+        bail!(
+            "{name}: '{value}' is relative; expected an absolute directory outside the workspace (or off)"
+        );
+    }
+    Ok(Some(CacheConfig {
+        dir: expand_path(&value, home, cwd, name)?,
+        max_bytes: parse_size_of("cache-max-size", raw.value("cache-max-size"))?,
+    }))
 }
 
 fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
@@ -830,6 +872,11 @@ fn choice<T: Copy>(raw: &RawInputs, name: &str, options: &[(&str, T)]) -> Result
 }
 
 fn parse_size(value: &str) -> Result<u64> {
+    parse_size_of("max-size", value)
+}
+
+/// A size input (`name`): a number with an optional unit.
+fn parse_size_of(name: &str, value: &str) -> Result<u64> {
     let v = value.trim();
     let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (num, unit) = v.split_at(split);
@@ -845,7 +892,7 @@ fn parse_size(value: &str) -> Result<u64> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .filter(|&n| n > 0)
-        .with_context(|| format!("max-size: '{value}' is not a size; expected a number with an optional unit, e.g. 500MiB or 20GiB"))
+        .with_context(|| format!("{name}: '{value}' is not a size; expected a number with an optional unit, e.g. 500MiB or 20GiB"))
 }
 
 /// A number of `unit` (fractions allowed) within `range`, or 0 when `zero_is_off`. Infinities,

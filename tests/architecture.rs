@@ -14,8 +14,9 @@ const LAYERS: &[&[&str]] = &[
     // inputs -> settings; pin parses what the producer pinned (and compares it after download).
     &["inputs", "pin"],
     &["settings"],
-    // The libraries the stages use: HTTP, writing the user's files, verifying attestations.
-    &["github", "extract", "attest"],
+    // The libraries the stages use: HTTP, writing the user's files, verifying attestations,
+    // the verified-archive cache.
+    &["github", "extract", "attest", "cache"],
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],

@@ -93,18 +93,10 @@ pub fn chain_to_ca<'r>(
         else {
             continue;
         };
-        if !issued_by_chain(leaf, &chain) {
+        let Some(path) = issuing_path(leaf, &chain) else {
             continue;
-        }
-        let chain_valid = chain.iter().all(|c| {
-            let v = c.tbs_certificate().validity();
-            let (nb, na) = (
-                v.not_before.to_unix_duration(),
-                v.not_after.to_unix_duration(),
-            );
-            (nb.as_secs() as i64) <= t && t <= na.as_secs() as i64
-        });
-        if ca.valid_for.contains(t) && chain_valid {
+        };
+        if ca.valid_for.contains(t) && path.iter().all(|c| valid_at(c, t)) {
             return Ok(ca);
         }
         outside_validity = Some(ca.uri.clone());
@@ -119,15 +111,38 @@ pub fn chain_to_ca<'r>(
     })
 }
 
-/// `leaf` was signed by `chain[0]`, each certificate by the next; the last one is the anchor.
-fn issued_by_chain(leaf: &Certificate, chain: &[Certificate]) -> bool {
+/// `cert`'s validity period contains `t` (Unix seconds).
+pub fn valid_at(cert: &Certificate, t: i64) -> bool {
+    let v = cert.tbs_certificate().validity();
+    let secs = |t: x509_cert::time::Time| t.to_unix_duration().as_secs() as i64;
+    secs(v.not_before) <= t && t <= secs(v.not_after)
+}
+
+/// The key `cert` certifies.
+pub fn public_key(cert: &Certificate) -> Result<PublicKey, String> {
+    der_spki(cert.tbs_certificate()).and_then(|d| PublicKey::from_spki_der(&d))
+}
+
+/// The tail of `chain` (issuing certificate first, anchor last) that issued `leaf`: it starts at
+/// the certificate named as `leaf`'s issuer, since a chain may list a lower intermediate that
+/// `leaf` skips (GitHub's release attestations are issued by the intermediate above the one its
+/// Actions certificates come from). Each certificate of the tail must have signed the one before.
+pub fn issuing_path<'c>(leaf: &Certificate, chain: &'c [Certificate]) -> Option<&'c [Certificate]> {
+    let issuer = leaf.tbs_certificate().issuer();
+    let start = chain
+        .iter()
+        .position(|c| c.tbs_certificate().subject() == issuer)?;
+    let path = &chain[start..];
+    signed_in_turn(leaf, path).then_some(path)
+}
+
+fn signed_in_turn(leaf: &Certificate, chain: &[Certificate]) -> bool {
     let mut child = leaf;
     for issuer in chain {
         if child.tbs_certificate().issuer() != issuer.tbs_certificate().subject() {
             return false;
         }
-        let Ok(key) = der_spki(issuer.tbs_certificate()).and_then(|d| PublicKey::from_spki_der(&d))
-        else {
+        let Ok(key) = public_key(issuer) else {
             return false;
         };
         let Ok(tbs) = child.tbs_certificate().to_der() else {

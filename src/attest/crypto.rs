@@ -75,6 +75,14 @@ impl PublicKey {
         Ok(PublicKey { kind, bytes })
     }
 
+    pub fn is_ec(&self) -> bool {
+        matches!(self.kind, Kind::P256 | Kind::P384)
+    }
+
+    pub fn is_rsa(&self) -> bool {
+        self.kind == Kind::Rsa
+    }
+
     /// The key's usual hash: Sigstore signs with P-256/SHA-256, P-384/SHA-384, RSA/SHA-256.
     pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
         let hash = match self.kind {

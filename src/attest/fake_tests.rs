@@ -166,7 +166,7 @@ fn unknown_ca_is_not_trusted() {
 fn missing_or_forged_log_proof_is_rejected() {
     assert_eq!(
         flawed(Flaw::NoLogEntry).to_string(),
-        "signing time not proven: no transparency-log entry"
+        "signing time not proven: no transparency-log entry or RFC 3161 timestamp"
     );
     assert_eq!(
         flawed(Flaw::ForgedSet).to_string(),

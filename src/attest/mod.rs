@@ -8,10 +8,12 @@
 mod b64;
 pub mod bundle;
 mod cert;
+mod cms;
 mod crypto;
 mod rekor;
 pub mod time;
 pub mod trusted_root;
+mod tsa;
 mod verify;
 
 pub use cert::Identity;
@@ -155,3 +157,5 @@ impl std::error::Error for AttestError {}
 mod fake_tests;
 #[cfg(test)]
 mod real_tests;
+#[cfg(test)]
+mod real_tsa_tests;

@@ -194,7 +194,7 @@ fn real_bundle_without_a_time_proof_is_rejected() {
     let err = tampered(|j| j["verificationMaterial"]["tlogEntries"] = serde_json::json!([]));
     assert_eq!(
         err.to_string(),
-        "signing time not proven: no transparency-log entry"
+        "signing time not proven: no transparency-log entry or RFC 3161 timestamp"
     );
 }
 

@@ -16,6 +16,9 @@ pub struct TrustedRoot {
     pub certificate_authorities: Vec<CertificateAuthority>,
     #[serde(default)]
     pub timestamp_authorities: Vec<CertificateAuthority>,
+    /// The embedded roots only: GitHub's own instance, for certificates its Fulcio issued.
+    #[serde(skip)]
+    pub github: Option<Box<TrustedRoot>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,10 +94,35 @@ impl TrustedRoot {
         Ok(merged)
     }
 
-    /// The roots embedded in the binary: Sigstore public-good (see tests/data/sigstore/README.md
-    /// for where it comes from and `scripts/refresh-trusted-root` for refreshing it).
+    /// The roots embedded in the binary: Sigstore public-good, and GitHub's own instance
+    /// (private repositories) for the certificates its Fulcio issued. tests/data/sigstore/README.md
+    /// says where they come from; `scripts/refresh-trusted-root` refreshes them.
     pub fn embedded() -> TrustedRoot {
-        TrustedRoot::parse(EMBEDDED).expect("the embedded trusted root parses (unit-tested)")
+        let parse = |text| TrustedRoot::parse(text).expect("embedded trusted roots parse (tested)");
+        TrustedRoot {
+            github: Some(Box::new(parse(EMBEDDED_GITHUB))),
+            ..parse(EMBEDDED_PUBLIC_GOOD)
+        }
+    }
+
+    /// The root that speaks for `leaf`: GitHub's when one of its Fulcio CAs issued it (by name;
+    /// the chain is checked afterwards), else this one. Each instance's time proofs are then
+    /// judged by its own logs and timestamp authorities, as `gh attestation verify` does.
+    pub fn for_certificate(&self, leaf: &x509_cert::Certificate) -> &TrustedRoot {
+        use der::Decode as _;
+        let issuer = leaf.tbs_certificate().issuer();
+        let issued_by = |root: &TrustedRoot| {
+            root.certificate_authorities.iter().any(|ca| {
+                ca.cert_chain.certificates.iter().any(|c| {
+                    x509_cert::Certificate::from_der(&c.raw_bytes)
+                        .is_ok_and(|c| c.tbs_certificate().subject() == issuer)
+                })
+            })
+        };
+        match &self.github {
+            Some(github) if issued_by(github) => github,
+            _ => self,
+        }
     }
 
     pub fn log(&self, key_id: &[u8]) -> Option<&TransparencyLog> {
@@ -102,4 +130,5 @@ impl TrustedRoot {
     }
 }
 
-const EMBEDDED: &str = include_str!("public-good.trusted_root.json");
+const EMBEDDED_PUBLIC_GOOD: &str = include_str!("public-good.trusted_root.json");
+const EMBEDDED_GITHUB: &str = include_str!("github.trusted_root.json");

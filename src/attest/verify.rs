@@ -1,4 +1,4 @@
-//! The checks, in order: the signing time is proven, the certificate chains to a trusted Fulcio CA
+//! The checks, in order: the signing time is proven (log entries and RFC 3161 timestamps), the certificate chains to a trusted Fulcio CA
 //! and was valid then, the DSSE signature verifies, the in-toto statement is about this digest and
 //! predicate, and the certificate's identity matches the policy.
 
@@ -9,6 +9,7 @@ use super::cert::{self, Identity, Leaf};
 use super::crypto::PublicKey;
 use super::rekor;
 use super::trusted_root::TrustedRoot;
+use super::tsa;
 use super::{AttestError, Policy, Verified};
 
 const IN_TOTO: &str = "application/vnd.in-toto+json";
@@ -41,6 +42,7 @@ pub fn verify(
         .leaf_certificate()
         .ok_or_else(|| malformed("no signing certificate".into()))?;
     let leaf = cert::parse_leaf(leaf_der).map_err(malformed)?;
+    let root = root.for_certificate(&leaf.cert);
 
     let times = signing_times(&bundle, env, &signature.sig, root)?;
     for &(t, _) in &times {
@@ -122,16 +124,18 @@ fn signing_times(
         .verification_material
         .timestamp_verification_data
         .as_ref()
-        .map_or(0, |t| t.rfc3161_timestamps.len());
+        .map_or(&[][..], |t| t.rfc3161_timestamps.as_slice());
+    for stamp in stamps {
+        times.push((
+            tsa::verify(&stamp.signed_timestamp, sig, root).map_err(fail)?,
+            None,
+        ));
+    }
     if times.is_empty() {
-        return Err(fail(match (logged, stamps) {
-            (_, n) if n > 0 => {
-                "only RFC 3161 timestamps, which this version does not verify yet".into()
-            }
-            (true, _) => {
-                "the log entry proves inclusion but not a time (no signed entry timestamp)".into()
-            }
-            (false, _) => "no transparency-log entry".into(),
+        return Err(fail(if logged {
+            "the log entry proves inclusion but not a time (no signed entry timestamp)".into()
+        } else {
+            "no transparency-log entry or RFC 3161 timestamp".into()
         }));
     }
     Ok(times)

@@ -1,0 +1,318 @@
+//! `cache-dir`: verified archives kept across jobs on a persistent runner, through the real
+//! binary against the fake GitHub (its request log shows what was, and was not, downloaded).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use support::*;
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn dist(seed: u64, len: usize) -> Vec<u8> {
+    zipbuild::ZipBuilder::new()
+        .file("readme.txt", format!("hello {seed}\n").as_bytes())
+        .stored("data.bin", &zipbuild::random_payload(len, seed))
+        .build()
+}
+
+/// The cache directory of this world (outside the workspace, as on a runner).
+fn cache_dir(w: &World) -> PathBuf {
+    w.root.path().join("runner-cache")
+}
+
+/// The names in the cache directory, sorted.
+fn cached(w: &World) -> Vec<String> {
+    entries(&cache_dir(w))
+}
+
+fn dest(w: &World, name: &str) -> String {
+    w.root.path().join(name).display().to_string()
+}
+
+#[test]
+fn a_warm_cache_serves_the_archive_without_any_blob_request() {
+    let w = World::new();
+    let zip = dist(1, 200_000);
+    let hex = sha256(&zip);
+    w.add("dist", zip);
+    let env = [("ARTIFETCH_CACHE_DIR", cache_dir(&w).display().to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    let first = w.run(&[("name", "dist"), ("path", &dest(&w, "one"))], &env);
+    first.ok();
+    assert!(!w.blob_requests().is_empty());
+    assert_eq!(first.outputs["cache-hits"], "0");
+    assert!(
+        first.stdout.contains("Stored in the cache"),
+        "{}",
+        first.stdout
+    );
+    // Content-addressed: the entry is named by the archive's SHA-256, nothing else is left.
+    assert_eq!(cached(&w), std::slice::from_ref(&hex));
+
+    w.gh.clear_requests();
+    let second = w.run(&[("name", "dist"), ("path", &dest(&w, "two"))], &env);
+    second.ok();
+    assert!(w.blob_requests().is_empty(), "{:?}", w.blob_requests());
+    // Not even a signed URL is asked for: only the listing.
+    assert!(w.api_requests("/zip").is_empty());
+    assert_eq!(second.outputs["cache-hits"], "1");
+    assert!(second.summary.contains("from cache"), "{}", second.summary);
+    assert!(
+        second.summary.contains("(1 from cache)"),
+        "{}",
+        second.summary
+    );
+    assert!(
+        second
+            .stdout
+            .contains(&format!("From the cache: sha256:{hex}"))
+    );
+    assert_eq!(
+        tree(&w.root.path().join("one")),
+        tree(&w.root.path().join("two"))
+    );
+    assert_eq!(
+        second.outputs["digests"],
+        format!("{{\"dist\":\"sha256:{hex}\"}}")
+    );
+    w.assert_temp_clean();
+
+    // `cache-dir: off` turns the runner's cache off for one step.
+    w.gh.clear_requests();
+    let off = w.run(
+        &[
+            ("name", "dist"),
+            ("path", &dest(&w, "three")),
+            ("cache-dir", "off"),
+        ],
+        &env,
+    );
+    off.ok();
+    assert!(!w.blob_requests().is_empty());
+    assert_eq!(off.outputs["cache-hits"], "0");
+}
+
+#[test]
+fn two_jobs_storing_the_same_archive_at_once_both_succeed_and_leave_one_entry() {
+    let w = World::new();
+    let zip = dist(2, 4 << 20);
+    let hex = sha256(&zip);
+    w.add("dist", zip);
+    let dir = cache_dir(&w).display().to_string();
+    let children: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|d| {
+            w.command(
+                &[
+                    ("name", "dist"),
+                    ("path", &dest(&w, d)),
+                    ("cache-dir", &dir),
+                ],
+                &[],
+            )
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    // Both wrote under a temp name and renamed: one entry, no temp file, the right bytes.
+    assert_eq!(cached(&w), std::slice::from_ref(&hex));
+    assert_eq!(
+        sha256(&std::fs::read(cache_dir(&w).join(&hex)).unwrap()),
+        hex
+    );
+    assert_eq!(
+        tree(&w.root.path().join("a")),
+        tree(&w.root.path().join("b"))
+    );
+    w.gh.clear_requests();
+    let out = w.run(
+        &[
+            ("name", "dist"),
+            ("path", &dest(&w, "c")),
+            ("cache-dir", &dir),
+        ],
+        &[],
+    );
+    out.ok();
+    assert_eq!(out.outputs["cache-hits"], "1");
+    assert!(w.blob_requests().is_empty());
+}
+
+#[test]
+fn a_corrupt_cache_entry_is_removed_and_the_archive_downloaded_never_used() {
+    let w = World::new();
+    let zip = dist(3, 10_000);
+    let hex = sha256(&zip);
+    w.add("dist", zip.clone());
+    let dir = cache_dir(&w).display().to_string();
+    let run_to = |to: &str| {
+        w.run(
+            &[
+                ("name", "dist"),
+                ("path", &dest(&w, to)),
+                ("cache-dir", &dir),
+            ],
+            &[],
+        )
+    };
+    run_to("one").ok();
+    // Another archive under this archive's name: bit rot, or a tampered runner.
+    let entry = cache_dir(&w).join(&hex);
+    std::fs::remove_file(&entry).unwrap();
+    std::fs::write(&entry, dist(4, 10_000)).unwrap();
+
+    w.gh.clear_requests();
+    let out = run_to("two");
+    out.ok();
+    assert!(
+        out.warnings()
+            .iter()
+            .any(|l| l.contains("is corrupt") && l.contains("downloading instead")),
+        "{}",
+        out.stdout
+    );
+    assert!(!w.blob_requests().is_empty());
+    assert_eq!(out.outputs["cache-hits"], "0");
+    // What was extracted is the real artifact, and the entry holds the right bytes again.
+    assert_eq!(
+        tree(&w.root.path().join("one")),
+        tree(&w.root.path().join("two"))
+    );
+    assert_eq!(std::fs::read(&entry).unwrap(), zip);
+
+    // A symlink planted under an entry's name is not followed: removed, downloaded.
+    std::fs::remove_file(&entry).unwrap();
+    let elsewhere = w.root.path().join("elsewhere.zip");
+    std::fs::write(&elsewhere, &zip).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&elsewhere, &entry).unwrap();
+        w.gh.clear_requests();
+        let out = run_to("three");
+        out.ok();
+        assert_eq!(out.outputs["cache-hits"], "0");
+        assert!(!w.blob_requests().is_empty());
+        assert!(!std::fs::symlink_metadata(&entry).unwrap().is_symlink());
+    }
+}
+
+#[test]
+fn the_least_recently_used_archives_are_evicted_past_cache_max_size() {
+    let w = World::new();
+    let zips: Vec<Vec<u8>> = (0..3).map(|i| dist(10 + i, 100_000)).collect();
+    let hexes: Vec<String> = zips.iter().map(|z| sha256(z)).collect();
+    for (i, zip) in zips.iter().enumerate() {
+        w.add(&format!("a{i}"), zip.clone());
+    }
+    let dir = cache_dir(&w).display().to_string();
+    // Room for two archives, not three.
+    let fetch = |name: &str| {
+        let out = w.run(
+            &[
+                ("name", name),
+                ("path", &dest(&w, name)),
+                ("cache-dir", &dir),
+                ("cache-max-size", "250KiB"),
+            ],
+            &[],
+        );
+        out.ok();
+        out.outputs["cache-hits"].clone()
+    };
+    assert_eq!(fetch("a0"), "0");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(fetch("a1"), "0");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // A hit makes a0 the most recently used, so a1 goes when a2 arrives.
+    assert_eq!(fetch("a0"), "1");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(fetch("a2"), "0");
+    let mut want = vec![hexes[0].clone(), hexes[2].clone()];
+    want.sort();
+    assert_eq!(cached(&w), want);
+}
+
+#[test]
+fn artifacts_without_a_digest_or_with_an_accepted_mismatch_are_never_cached() {
+    let w = World::new();
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::new("v3", dist(5, 1000)).digest(DigestMode::Missing),
+    );
+    w.gh.add_artifact(
+        w.run,
+        ArtifactSpec::new("bad", dist(6, 1000)).digest(DigestMode::Wrong),
+    );
+    let dir = cache_dir(&w).display().to_string();
+    for _ in 0..2 {
+        let out = w.run(
+            &[
+                ("pattern", "*"),
+                ("path", &dest(&w, "out")),
+                ("cache-dir", &dir),
+                ("digest-mismatch", "warn"),
+            ],
+            &[],
+        );
+        out.ok();
+        assert_eq!(out.outputs["cache-hits"], "0");
+    }
+    assert!(cached(&w).is_empty(), "{:?}", cached(&w));
+
+    // A pinned expected-digest is a digest: with it, the same v3 archive is cached and served.
+    let zip = dist(5, 1000);
+    let pin = sha256(&zip);
+    for hits in ["0", "1"] {
+        let out = w.run(
+            &[
+                ("name", "v3"),
+                ("path", &dest(&w, "pinned")),
+                ("cache-dir", &dir),
+                ("expected-digest", &pin),
+            ],
+            &[],
+        );
+        out.ok();
+        assert_eq!(out.outputs["cache-hits"], hits);
+    }
+    assert_eq!(cached(&w), [pin]);
+}
+
+#[test]
+fn a_cache_dir_that_is_a_symlink_or_relative_is_refused() {
+    let w = World::new();
+    w.add("dist", dist(7, 100));
+    let out = w.run(&[("name", "dist"), ("cache-dir", "cache")], &[]);
+    out.failed().one_error(&["cache-dir", "relative"]);
+    #[cfg(unix)]
+    {
+        let real = w.root.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        let link = w.root.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let out = w.run(
+            &[("name", "dist")],
+            &[("ARTIFETCH_CACHE_DIR", &link.display().to_string())],
+        );
+        out.failed().one_error(&["cache-dir", "symlink"]);
+        assert!(entries(&real).is_empty());
+        assert!(!Path::new(&w.workspace().join("readme.txt")).exists());
+    }
+}
