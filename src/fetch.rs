@@ -779,7 +779,7 @@ fn extract_and_place(job: Unpack) -> Result<Placed> {
             })
         });
     let _ = std::fs::remove_dir_all(&staging);
-    crate::fsx::unregister_temp(&staging);
+    crate::cancel::unregister_temp(&staging);
     let _ = std::fs::remove_file(&job.part);
     if result.is_err() {
         // A destination that did not exist before is not left behind, empty.
@@ -832,9 +832,9 @@ fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<(PathBuf, Vec<Pat
         std::process::id(),
         random_hex(12)
     ));
-    crate::fsx::register_temp(&staging);
+    crate::cancel::register_temp(&staging);
     if let Err(e) = std::fs::create_dir(&staging) {
-        crate::fsx::unregister_temp(&staging);
+        crate::cancel::unregister_temp(&staging);
         crate::fsx::remove_created(&created);
         return Err(e).with_context(|| format!("cannot create {}", staging.display()));
     }

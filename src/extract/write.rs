@@ -13,6 +13,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 
 use super::scan::{Archive, Entry, Kind, Plan, open_archive, plan};
 use super::{Extracted, Limits};
+use crate::cancel;
 use crate::fsx;
 use crate::pattern::PathGlobs;
 
@@ -142,7 +143,7 @@ impl Shared<'_> {
     fn work(&self, zip: &mut Archive, dirs: &mut DirCache) {
         let mut buf = vec![0u8; BUF_SIZE];
         while !self.failed.load(Ordering::Relaxed) {
-            if fsx::cancelled() {
+            if cancel::cancelled() {
                 self.fail(usize::MAX, anyhow!("extraction cancelled"));
                 break;
             }
@@ -203,7 +204,7 @@ impl Shared<'_> {
                         .with_context(|| format!("archive entry {} is corrupt", e.shown));
                 }
             };
-            if fsx::cancelled() {
+            if cancel::cancelled() {
                 bail!("extraction cancelled (at entry {})", e.shown);
             }
             n += k as u64;
