@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use artifetch::attest::{TrustedRoot, cms, tsa};
 use artifetch::extract::{Limits, extract_zip};
 use artifetch::github::model::ArtifactList;
 use artifetch::github::{content_disposition, content_range, pages};
@@ -68,6 +69,31 @@ fn fuzz_artifact_list_json() {
                     let _ = a.published_digest();
                 }
             }
+        });
+}
+
+/// Any bytes as an RFC 3161 timestamp (a bundle's `signedTimestamp`): the parser returns only
+/// slices of its input, and no bytes prove a time against the embedded roots without a real
+/// authority's signature (the corpus holds real tokens from GitHub and Sigstore staging).
+#[test]
+fn fuzz_timestamp_token() {
+    let root = TrustedRoot::embedded();
+    let within = |part: &[u8], whole: &[u8]| {
+        let (p, w) = (part.as_ptr() as usize, whole.as_ptr() as usize);
+        w <= p && p + part.len() <= w + whole.len()
+    };
+    bolero::check!()
+        .with_test_time(TIME_BOX)
+        .for_each(|bytes: &[u8]| {
+            if let Ok(token) = cms::parse(bytes) {
+                assert!(within(token.tst_info_der, bytes));
+                assert!(within(token.imprint, bytes));
+                assert!(within(token.signer.signature, bytes));
+                assert!(token.certificates.iter().all(|c| within(c, bytes)));
+                assert_eq!(token.signer.signed_attrs.first(), Some(&0x31));
+            }
+            let github = root.github.as_deref().unwrap();
+            assert!(tsa::verify(bytes, b"a fuzzed signature", github).is_err());
         });
 }
 

@@ -49,6 +49,17 @@ impl Setup {
             .add_attestation("octo/hello", &self.digest, self.sigstore.bundle(&a), by_url);
     }
 
+    /// As GitHub's own instance signs for private repositories: no log entry, an RFC 3161
+    /// timestamp from fakehub's timestamp authority.
+    fn attest_timestamped(&self, flaw: Option<Flaw>) {
+        let mut a = Attestation::new(&self.digest, build());
+        a.timestamped = true;
+        a.flaw = flaw;
+        self.w
+            .gh
+            .add_attestation("octo/hello", &self.digest, self.sigstore.bundle(&a), false);
+    }
+
     fn run(&self, extra: &[(&str, &str)]) -> Outcome {
         let mut inputs = vec![
             ("name", "dist"),
@@ -192,4 +203,47 @@ fn bad_attestation_inputs_name_themselves() {
     )
     .failed()
     .one_error(&["trusted-root: cannot read '/nonexistent/root.json'"]);
+}
+
+#[test]
+fn a_timestamped_attestation_lets_the_artifact_through_with_the_timestamps_time() {
+    let s = setup();
+    s.attest_timestamped(None);
+    let out = s.run(&[]);
+    out.ok();
+    assert_eq!(names(&tree(&s.w.workspace())), vec!["app.txt"]);
+    let att: serde_json::Value = serde_json::from_str(&out.outputs["attestations"]).unwrap();
+    assert_eq!(att["dist"]["log_index"], serde_json::Value::Null);
+    let signed_at = att["dist"]["signed_at"].as_str().unwrap();
+    assert!(
+        out.stdout.contains(&format!(
+            "Provenance verified: signed by https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main at {signed_at}\n"
+        )),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_timestamp_about_other_bytes_fails_the_artifact_and_nothing_reaches_path() {
+    let s = setup();
+    s.attest_timestamped(Some(Flaw::TimestampImprint));
+    let out = s.run(&[]);
+    out.failed().one_error(&[
+        "provenance: signing time not proven: the RFC 3161 timestamp is about other bytes than the bundle's signature (message imprint mismatch)",
+    ]);
+    assert!(tree(&s.w.workspace()).is_empty());
+    s.w.assert_temp_clean();
+}
+
+#[test]
+fn the_embedded_roots_do_not_trust_a_fake_timestamp_authority() {
+    let s = setup();
+    s.attest_timestamped(None);
+    let out =
+        s.w.run(&[("name", "dist"), ("verify-attestation", "true")], &[]);
+    out.failed().one_error(&[
+        "the RFC 3161 timestamp is not signed by a timestamp authority of the trusted root",
+    ]);
+    assert!(tree(&s.w.workspace()).is_empty());
 }
