@@ -247,3 +247,87 @@ fn the_embedded_roots_do_not_trust_a_fake_timestamp_authority() {
     ]);
     assert!(tree(&s.w.workspace()).is_empty());
 }
+
+/// `scripts/refresh-trusted-root` (run by release.yml before the build) with a stand-in `gh`
+/// printing `lines` as `gh attestation trusted-root` does; returns the script's outcome and the
+/// directory it wrote to, which starts with both roots holding "old".
+#[cfg(unix)]
+fn refresh_roots(lines: &str) -> (std::process::Output, tempfile::TempDir) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::write(dir.path().join("lines"), lines).unwrap();
+    let gh = bin.join("gh");
+    let stub = format!("#!/bin/sh\ncat '{}'\n", dir.path().join("lines").display());
+    std::fs::write(&gh, stub).unwrap();
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    for name in ["public-good", "github"] {
+        std::fs::write(out_dir.join(format!("{name}.trusted_root.json")), "old").unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let output = std::process::Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scripts/refresh-trusted-root"
+    ))
+    .arg(&out_dir)
+    .env("PATH", path)
+    .output()
+    .unwrap();
+    (output, dir)
+}
+
+#[cfg(unix)]
+fn embedded_root_line(name: &str) -> String {
+    let path = format!(
+        "{}/src/attest/{name}.trusted_root.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    value.to_string()
+}
+
+#[cfg(unix)]
+#[test]
+fn refresh_trusted_root_replaces_both_embedded_roots() {
+    let lines = format!(
+        "{}\n{}\n",
+        embedded_root_line("public-good"),
+        embedded_root_line("github")
+    );
+    let (out, dir) = refresh_roots(&lines);
+    assert!(out.status.success(), "{out:?}");
+    for name in ["public-good", "github"] {
+        let written =
+            std::fs::read_to_string(dir.path().join(format!("out/{name}.trusted_root.json")))
+                .unwrap();
+        let written: serde_json::Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(written.to_string(), embedded_root_line(name), "{name}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn refresh_trusted_root_without_githubs_root_changes_nothing() {
+    let (out, dir) = refresh_roots(&format!("{}\n", embedded_root_line("public-good")));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "no usable github.trusted_root.json in the output of gh attestation trusted-root"
+        ),
+        "{out:?}"
+    );
+    for name in ["public-good", "github"] {
+        let kept =
+            std::fs::read_to_string(dir.path().join(format!("out/{name}.trusted_root.json")))
+                .unwrap();
+        assert_eq!(kept, "old", "{name}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+        2
+    );
+}
