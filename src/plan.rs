@@ -231,7 +231,10 @@ fn select(
             Ok((out, skipped))
         }
         Selection::Name(name) => {
-            let same: Vec<Artifact> = listed.into_iter().filter(|a| &a.name == name).collect();
+            let same: Vec<Artifact> = listed
+                .into_iter()
+                .filter(|a| selection.matches(&a.name, a.id))
+                .collect();
             if !same.is_empty() && same.iter().all(|a| a.expired) {
                 let newest = same.iter().max_by_key(|a| a.id).expect("non-empty");
                 return Err(Expired(format!(
@@ -244,11 +247,9 @@ fn select(
             Ok((live.clone(), left_out(&same, &live)))
         }
         Selection::Pattern(_) | Selection::All => {
-            let (matching, unmatched): (Vec<Artifact>, Vec<Artifact>) =
-                listed.into_iter().partition(|a| match selection {
-                    Selection::Pattern(p) => p.matches(&a.name),
-                    _ => true,
-                });
+            let (matching, unmatched): (Vec<Artifact>, Vec<Artifact>) = listed
+                .into_iter()
+                .partition(|a| selection.matches(&a.name, a.id));
             let live = newest_per_name(matching.iter().filter(|a| !a.expired).cloned());
             let mut skipped = left_out(&matching, &live);
             for s in skipped.iter().filter(|s| s.why == SkipReason::Expired) {

@@ -658,7 +658,7 @@ async fn walk_runs(
                     .await?;
                 if !artifacts
                     .iter()
-                    .any(|a| !a.expired && selection_matches(&settings.selection, a))
+                    .any(|a| !a.expired && settings.selection.matches(&a.name, a.id))
                 {
                     over.without_artifact += 1;
                     continue;
@@ -700,14 +700,4 @@ fn searched(f: &Filters, needs_artifact: bool, passed_over: PassedOver) -> Reaso
         needs_artifact,
         passed_over,
     })
-}
-
-/// Does the selection want this artifact (ignoring expiry)?
-pub fn selection_matches(selection: &Selection, a: &Artifact) -> bool {
-    match selection {
-        Selection::All => true,
-        Selection::Name(n) => &a.name == n,
-        Selection::Pattern(p) => p.matches(&a.name),
-        Selection::Ids(ids) => ids.contains(&a.id),
-    }
 }
