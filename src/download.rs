@@ -115,7 +115,7 @@ pub fn is_final(e: &anyhow::Error) -> bool {
 }
 
 /// A local I/O failure on `path`: final (the disk does not heal between attempts).
-fn local(e: std::io::Error, doing: &str, path: &Path) -> anyhow::Error {
+pub(crate) fn local(e: std::io::Error, doing: &str, path: &Path) -> anyhow::Error {
     anyhow::Error::new(Final(format!(
         "cannot {doing} {}: {e} (a local disk error in RUNNER_TEMP; not retried)",
         path.display()
@@ -151,7 +151,18 @@ pub struct Downloader {
 impl Downloader {
     /// Streams artifact `item` to `part`, retrying and resuming; returns what was received.
     pub(crate) async fn download(&self, item: &Item, part: &Path) -> Result<Download> {
-        self.attempts(item, part).await.map_err(|e| {
+        self.download_from(item, part, None).await
+    }
+
+    /// [`Self::download`], with `first` the answer already received for the first attempt (a
+    /// blob server that answered a range request with the whole body): read, not asked again.
+    pub(crate) async fn download_from(
+        &self,
+        item: &Item,
+        part: &Path,
+        first: Option<Response>,
+    ) -> Result<Download> {
+        self.attempts(item, part, first).await.map_err(|e| {
             if is_final(&e) {
                 e.context(format!("artifact '{}'", item.artifact.name))
             } else {
@@ -160,7 +171,12 @@ impl Downloader {
         })
     }
 
-    async fn attempts(&self, item: &Item, part: &Path) -> Result<Download> {
+    async fn attempts(
+        &self,
+        item: &Item,
+        part: &Path,
+        mut first: Option<Response>,
+    ) -> Result<Download> {
         let a = &item.artifact;
         let s = &self.settings;
         let mut sink = Sink::create(part)?;
@@ -178,7 +194,10 @@ impl Downloader {
                 ));
                 tokio::time::sleep(wait).await;
             }
-            let target = self.fresh_target(item).await?;
+            let target = match first.take() {
+                Some(response) => Target::Body(response),
+                None => self.fresh_target(item).await?,
+            };
             let permit = self.slot().await;
             let (response, shown) = match target {
                 Target::Redirect(url) => {
@@ -268,7 +287,7 @@ impl Downloader {
     }
 
     /// A fresh signed URL (or a body served directly): asked for before every attempt.
-    async fn fresh_target(&self, item: &Item) -> Result<Target> {
+    pub(crate) async fn fresh_target(&self, item: &Item) -> Result<Target> {
         let (s, a) = (&self.settings, &item.artifact);
         match self.github.download_target(&s.owner, &s.repo, a.id).await {
             Ok(t) => Ok(t),
@@ -286,7 +305,7 @@ impl Downloader {
         }
     }
 
-    async fn slot(&self) -> OwnedSemaphorePermit {
+    pub(crate) async fn slot(&self) -> OwnedSemaphorePermit {
         Arc::clone(&self.slots)
             .acquire_owned()
             .await
@@ -647,7 +666,7 @@ impl Ranged<'_> {
 }
 
 #[cfg(unix)]
-fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
 }
 
@@ -657,7 +676,7 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()
 }
 
 #[cfg(windows)]
-fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
+pub(crate) fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
     use std::os::windows::fs::FileExt;
     while !buf.is_empty() {
         let n = file.seek_write(buf, offset)?;
@@ -695,16 +714,16 @@ fn content_range(response: &Response) -> Option<ContentRange> {
 }
 
 /// `Content-Range: bytes START-END/TOTAL` -> START.
-fn range_start(response: &Response) -> Option<u64> {
+pub(crate) fn range_start(response: &Response) -> Option<u64> {
     content_range(response).map(|r| r.start)
 }
 
 /// `Content-Range: bytes START-END/TOTAL` -> TOTAL.
-fn range_total(response: &Response) -> Option<u64> {
+pub(crate) fn range_total(response: &Response) -> Option<u64> {
     content_range(response)?.total
 }
 
-async fn body_snippet(response: Response) -> String {
+pub(crate) async fn body_snippet(response: Response) -> String {
     let body = response.text().await.unwrap_or_default();
     let snippet: String = body.chars().take(120).collect();
     if snippet.trim().is_empty() {
@@ -723,7 +742,7 @@ fn hex(hasher: Sha256) -> String {
 }
 
 /// `30s`, or `0.3s` when the test time scale shrinks it.
-fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs.fract() == 0.0 {
         format!("{secs:.0}s")

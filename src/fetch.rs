@@ -18,6 +18,7 @@ use crate::extract::{self, Limits, first_bytes, starts_like_zip};
 use crate::github::model::Published;
 use crate::log::Log;
 use crate::manifest::{Entry, Kind, Manifest};
+use crate::partial::{self, Partial};
 use crate::plan::{Item, Plan};
 use crate::settings::{NotFound, Settings, Severity};
 use crate::util::{human_bytes, random_hex, rate};
@@ -40,6 +41,9 @@ pub enum DigestCheck {
     Mismatch,
     /// No digest published (GHES, upload-artifact before v4).
     Missing,
+    /// A partial fetch (`files`): only the selected entries were fetched, so the archive's
+    /// SHA-256 is unknown; each entry's CRC-32 (and any `expected-files` pins) checked instead.
+    Partial,
 }
 
 /// A fetched artifact.
@@ -92,6 +96,8 @@ struct Unpack {
     sha256: String,
     /// With `merge-multiple`: the order that records which artifact wrote which file.
     merge: Option<(Arc<MergeOrder>, String)>,
+    /// A partial fetch: only the selected entries' bytes (and the central directory) are there.
+    partial: bool,
 }
 
 /// What the unpack step hands back.
@@ -167,11 +173,7 @@ impl Fetcher {
         let part = self.workdir.join(format!("{}.download", a.id));
         let verified = match self.take_from_cache(item, &part, lines).await? {
             Some(hit) => hit,
-            None => {
-                let verified = self.download_verified(item, &part, lines).await?;
-                self.store_in_cache(&verified, &part, lines).await;
-                verified
-            }
+            None => self.fetch_bytes(item, &part, lines).await?,
         };
         let downloaded_after = started.elapsed();
         // Provenance before extraction: nothing of an unattested artifact reaches `path`.
@@ -194,6 +196,7 @@ impl Fetcher {
             bytes: verified.download.bytes,
             sha256: verified.download.sha256.clone(),
             merge: turn.map(|t| (Arc::clone(&t.order), a.name.clone())),
+            partial: verified.digest == DigestCheck::Partial,
         };
         let placed = tokio::task::spawn_blocking(move || unpack(job))
             .await
@@ -241,16 +244,117 @@ impl Fetcher {
         })
     }
 
-    /// The archive in `part`, its SHA-256 checked against the API's `digest` and any pinned
-    /// `expected-digest`.
-    async fn download_verified(
+    /// The selected entries by range when a partial fetch is allowed and pays, else the whole
+    /// archive, verified (and kept in the cache).
+    async fn fetch_bytes(
         &self,
         item: &Item,
         part: &Path,
         lines: &mut Vec<String>,
     ) -> Result<Verified> {
+        let mut first = None;
+        match self.why_not_partial(item) {
+            Ok(globs) => {
+                let auto = self.settings.partial == crate::settings::Partial::Auto;
+                let started = Instant::now();
+                match partial::fetch(&self.downloader, item, part, globs, auto).await? {
+                    Partial::Done(stats) => {
+                        return Ok(self.partial_verified(stats, started.elapsed(), lines));
+                    }
+                    Partial::Whole { reason, first: f } => {
+                        lines.push(format!(
+                            "Partial fetch not used: {reason}; downloading the whole archive"
+                        ));
+                        first = f;
+                    }
+                }
+            }
+            Err(Some(why)) => lines.push(format!(
+                "Partial fetch not used: {why}; downloading the whole archive"
+            )),
+            Err(None) => {}
+        }
+        let verified = self.download_verified(item, part, first, lines).await?;
+        self.store_in_cache(&verified, part, lines).await;
+        Ok(verified)
+    }
+
+    /// `Ok`: a partial fetch may be tried, with these globs. `Err(Some(why))`: `files` is given
+    /// but the archive must be fetched whole, for this reason; `Err(None)`: nothing to say.
+    fn why_not_partial(&self, item: &Item) -> Result<&crate::pattern::PathGlobs, Option<String>> {
+        use crate::settings::Partial as Mode;
+        let s = &self.settings;
+        let a = &item.artifact;
+        let Some(globs) = s.files.as_ref().filter(|_| s.partial != Mode::Never) else {
+            return Err(None);
+        };
+        if s.partial == Mode::Auto && a.size_in_bytes < partial::AUTO_MIN_ARCHIVE {
+            return Err(None);
+        }
+        let pinned = s.pins.digest.as_ref().and_then(|p| p.for_artifact(&a.name));
+        let why = if a.published_digest() == Published::None {
+            "the artifact has no digest, so its size_in_bytes is not the archive's length"
+        } else if s.attestation.is_some() {
+            "verify-attestation checks the whole archive's SHA-256"
+        } else if pinned.is_some() {
+            "expected-digest pins the whole archive's SHA-256"
+        } else if !s.pins.pins_files() && s.digest_mismatch == Severity::Error {
+            "only the whole archive's SHA-256 verifies it; pin the selected files with expected-files, or accept CRC-32 only with digest-mismatch: warn"
+        } else {
+            return Ok(globs);
+        };
+        Err(Some(why.to_owned()))
+    }
+
+    /// A partial fetch's outcome as a [`Verified`]: no archive SHA-256 (it was never whole);
+    /// each entry's CRC-32 is checked as it is extracted, and its SHA-256 with `expected-files`.
+    fn partial_verified(
+        &self,
+        stats: partial::Stats,
+        took: Duration,
+        lines: &mut Vec<String>,
+    ) -> Verified {
+        lines.push(format!(
+            "Partial fetch: {} selected entries ({} compressed) of a {} archive, {} received in {} range requests ({:.2}s; central directory {})",
+            stats.entries,
+            human_bytes(stats.compressed),
+            human_bytes(stats.total),
+            human_bytes(stats.transferred),
+            stats.requests,
+            took.as_secs_f64(),
+            human_bytes(stats.central)
+        ));
+        if !self.settings.pins.pins_files() {
+            lines.push("CRC-32 only, archive digest not verified".into());
+        }
+        Verified {
+            download: Download {
+                bytes: stats.transferred,
+                content_type: None,
+                sha256: String::new(),
+                is_zip: true,
+                filename: None,
+                attempts: 1,
+                retried: false,
+                notes: Vec::new(),
+            },
+            digest: DigestCheck::Partial,
+            digest_pinned: false,
+            from_cache: false,
+        }
+    }
+
+    /// The archive in `part`, its SHA-256 checked against the API's `digest` and any pinned
+    /// `expected-digest`. `first`: a whole body already received.
+    async fn download_verified(
+        &self,
+        item: &Item,
+        part: &Path,
+        first: Option<reqwest::Response>,
+        lines: &mut Vec<String>,
+    ) -> Result<Verified> {
         let started = Instant::now();
-        let mut download = self.downloader.download(item, part).await?;
+        let mut download = self.downloader.download_from(item, part, first).await?;
         let secs = started.elapsed();
         lines.push(format!(
             "Downloaded {} in {:.2}s ({}){}",
@@ -646,7 +750,8 @@ fn unpack(job: Unpack) -> Result<Placed> {
             "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
         );
     }
-    if job.is_zip && !job.settings.skip_decompress && !starts_like_zip(&job.part) {
+    // A partial fetch's first bytes are a hole unless the first entry was selected.
+    if job.is_zip && !job.partial && !job.settings.skip_decompress && !starts_like_zip(&job.part) {
         bail!(
             "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
             human_bytes(job.bytes),
@@ -743,7 +848,11 @@ fn extract_and_place(job: Unpack) -> Result<Placed> {
     };
     let result = crate::fsx::create_dir_all(&tree)
         .and_then(|()| {
-            extract::extract_zip_selected(&job.part, &tree, &limits, settings.files.as_ref())
+            let select = settings.files.as_ref().map(|globs| extract::Select {
+                globs,
+                sparse: job.partial,
+            });
+            extract::extract_zip_selected(&job.part, &tree, &limits, select)
         })
         .with_context(|| format!("artifact '{name}'"))
         .and_then(|mut x| {

@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use zip::{CompressionMethod, ZipArchive};
 
 use super::names::{git_component, normalize_entry_name, normalize_link_target, show};
-use super::{Limits, RATIO_FLOOR};
+use super::{Limits, RATIO_FLOOR, Select};
 use crate::fsx;
 use crate::pattern::PathGlobs;
 
@@ -118,8 +118,11 @@ pub(super) fn plan(
     zip: &mut Archive,
     archive: &Path,
     limits: &Limits,
-    select: Option<&PathGlobs>,
+    select: Option<Select<'_>>,
 ) -> Result<Plan> {
+    let taken = |raw: &[u8]| {
+        select.is_none_or(|s| normalize_entry_name(raw).is_ok_and(|(path, _)| s.globs.takes(&path)))
+    };
     // The zip crate indexes entries by name, so a repeated raw name leaves only this flag behind.
     if zip.has_duplicate_names() {
         match duplicate_name(archive) {
@@ -130,7 +133,9 @@ pub(super) fn plan(
             None => bail!("refusing the archive: it contains duplicate entry names"),
         }
     }
-    check_layout(zip, archive)?;
+    // A sparse archive holds only the taken entries' local records.
+    let read_local = |raw: &[u8]| !select.is_some_and(|s| s.sparse) || taken(raw);
+    check_layout(zip, archive, &read_local)?;
     if zip.len() as u64 > limits.max_files {
         bail!(
             "refusing the archive: it holds {} entries, more than the limit of {} (max-files)",
@@ -142,11 +147,8 @@ pub(super) fn plan(
     let mut largest = (0u64, String::new());
     for i in 0..zip.len() {
         let data = entry_data(zip, i)?;
-        // A name that does not normalize is counted (and refused below).
-        let taken = select.is_none_or(|s| {
-            normalize_entry_name(data.name_raw()).is_ok_and(|(path, _)| s.takes(&path))
-        });
-        if !taken {
+        // A name that does not normalize is not counted (it is refused below).
+        if !taken(data.name_raw()) {
             continue;
         }
         let size = data.size();
@@ -231,7 +233,7 @@ pub(super) fn plan(
     }
     check_collisions(&entries)?;
     let (left, unmatched) = match select {
-        Some(select) => take_selected(&mut entries, select),
+        Some(select) => take_selected(&mut entries, select.globs),
         None => (0, Vec::new()),
     };
 
@@ -292,7 +294,11 @@ fn git_refusal(component: &str) -> String {
 /// that share or overlap local records (one record's data read by thousands of entries turns
 /// kilobytes into gigabytes), or a local header naming another file than the central directory
 /// (readers that stream disagree about what is extracted), are refused.
-fn check_layout(zip: &Archive, archive: &Path) -> Result<()> {
+///
+/// `read_local` says which entries' local headers are there to read (a sparse archive holds only
+/// the selected ones); for the others the span is bounded below by the central directory's name
+/// length, which still finds entries sharing one record.
+fn check_layout(zip: &Archive, archive: &Path, read_local: &dyn Fn(&[u8]) -> bool) -> Result<()> {
     use std::io::{Seek, SeekFrom};
     let mut spans = Vec::with_capacity(zip.len());
     for index in 0..zip.len() {
@@ -319,6 +325,11 @@ fn check_layout(zip: &Archive, archive: &Path) -> Result<()> {
                 "refusing archive entry {shown}: its local record overlaps that of entry {} (entries that share data are a decompression bomb)",
                 show(entry_data(zip, prev)?.name_raw())
             );
+        }
+        if !read_local(data.name_raw()) {
+            let end = start + 30 + data.name_raw().len() as u64 + compressed;
+            previous = Some((end, index));
+            continue;
         }
         file.seek(SeekFrom::Start(start))
             .and_then(|_| file.read_exact(&mut header))

@@ -12,9 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use anyhow::{Context as _, Result, anyhow, bail};
 
 use super::scan::{Archive, Entry, Kind, Plan, open_archive, plan};
-use super::{Extracted, Limits};
+use super::{Extracted, Limits, Select};
 use crate::fsx;
-use crate::pattern::PathGlobs;
 
 /// Copy buffer: big reads keep syscalls and decompressor calls per byte low.
 const BUF_SIZE: usize = 256 * 1024;
@@ -27,7 +26,7 @@ pub(super) fn extract_with_threads(
     archive: &Path,
     staging: &Path,
     limits: &Limits,
-    select: Option<&PathGlobs>,
+    select: Option<Select<'_>>,
     threads: usize,
 ) -> Result<Extracted> {
     // Only an empty staging directory guarantees that every symlink in it is one we made.
