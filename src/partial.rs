@@ -23,7 +23,7 @@ use crate::download::{
     write_all_at,
 };
 use crate::extract::central::{self, EOCD_MAX, Unsupported};
-use crate::github::client::Target;
+use crate::github::Target;
 use crate::pattern::PathGlobs;
 use crate::plan::Item;
 use crate::util::human_bytes;
@@ -274,7 +274,7 @@ impl Source<'_> {
                 }
                 Err(e) => e,
             };
-            let wait = self.downloader.github.backoff(attempt);
+            let wait = self.downloader.github.backoff().delay(attempt);
             self.downloader.log.warning(&format!(
                 "artifact '{}': bytes {start}-{}: {e:#}; retrying in {} with a fresh URL (attempt {} of {attempts})",
                 self.item.artifact.name,

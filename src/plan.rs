@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::extract::{is_git_name, is_safe_component};
-use crate::github::client::http_status;
+use crate::github::http_status;
 use crate::github::{Artifact, GitHub};
 use crate::log::Log;
 use crate::resolve::ChosenRun;

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
 
-use crate::github::client::http_status;
+use crate::github::http_status;
 use crate::github::runs::RunList;
 use crate::github::{Artifact, GitHub, WorkflowRun};
 use crate::log::Log;

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::download::Downloader;
 use crate::fetch::{Fetched, Fetcher};
-use crate::github::{Blob, GitHub};
+use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command};
 use crate::log::Log;
 use crate::plan::{self, Plan};
@@ -201,8 +201,15 @@ async fn cancelled() -> &'static str {
 async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Result<ExitCode> {
     let started = Instant::now();
     let settings = Arc::new(settings);
-    let roots = crate::github::tls::extra_roots(&settings)?;
-    let github = Arc::new(GitHub::new(&settings, &roots, log.clone())?);
+    let roots = crate::github::tls::extra_roots(settings.extra_ca.as_deref())?;
+    let api = ApiConfig {
+        base: &settings.api_url,
+        token: &settings.token,
+        timing: settings.timing,
+        max_requests: settings.max_api_requests,
+        polling: settings.search.wait.is_some(),
+    };
+    let github = Arc::new(GitHub::new(api, &roots, log.clone())?);
     log.info(&format!(
         "Artifacts of {}: {}",
         settings.repository(),
@@ -309,7 +316,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         downloader: Downloader {
             settings: Arc::clone(&settings),
             github: Arc::clone(&github),
-            blob: Blob::new(&settings, &roots, log.clone(), github.gate())?,
+            blob: Blob::new(settings.timing.stall, &roots, log.clone(), github.gate())?,
             log: log.clone(),
             slots: Arc::new(tokio::sync::Semaphore::new(
                 crate::download::CONNECTIONS.max(settings.concurrency),

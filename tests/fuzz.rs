@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use artifetch::attest::{TrustedRoot, cms, tsa};
 use artifetch::extract::central::{find_eocd, parse_central, selected_spans};
 use artifetch::extract::{Limits, extract_zip};
 use artifetch::github::model::ArtifactList;
@@ -73,6 +74,31 @@ fn fuzz_artifact_list_json() {
         });
 }
 
+/// Any bytes as an RFC 3161 timestamp (a bundle's `signedTimestamp`): the parser returns only
+/// slices of its input, and no bytes prove a time against the embedded roots without a real
+/// authority's signature (the corpus holds real tokens from GitHub and Sigstore staging).
+#[test]
+fn fuzz_timestamp_token() {
+    let root = TrustedRoot::embedded();
+    let within = |part: &[u8], whole: &[u8]| {
+        let (p, w) = (part.as_ptr() as usize, whole.as_ptr() as usize);
+        w <= p && p + part.len() <= w + whole.len()
+    };
+    bolero::check!()
+        .with_test_time(TIME_BOX)
+        .for_each(|bytes: &[u8]| {
+            if let Ok(token) = cms::parse(bytes) {
+                assert!(within(token.tst_info_der, bytes));
+                assert!(within(token.imprint, bytes));
+                assert!(within(token.signer.signature, bytes));
+                assert!(token.certificates.iter().all(|c| within(c, bytes)));
+                assert_eq!(token.signer.signed_attrs.first(), Some(&0x31));
+            }
+            let github = root.github.as_deref().unwrap();
+            assert!(tsa::verify(bytes, b"a fuzzed signature", github).is_err());
+        });
+}
+
 /// Any bytes as an archive: extraction either refuses or writes only inside staging, and never
 /// panics. The parent directory holds a marker that must be all it ever holds beside staging.
 #[test]
@@ -125,10 +151,8 @@ fn fuzz_central_directory() {
             let mut spans: Vec<(u64, u64)> = entries
                 .iter()
                 .map(|e| {
-                    (
-                        e.local_offset,
-                        e.local_offset + 30 + e.name.len() as u64 + e.compressed,
-                    )
+                    let start = e.local_offset;
+                    (start, start + 30 + e.name.len() as u64 + e.compressed)
                 })
                 .collect();
             spans.sort_unstable();

@@ -49,6 +49,17 @@ impl Setup {
             .add_attestation("octo/hello", &self.digest, self.sigstore.bundle(&a), by_url);
     }
 
+    /// As GitHub's own instance signs for private repositories: no log entry, an RFC 3161
+    /// timestamp from fakehub's timestamp authority.
+    fn attest_timestamped(&self, flaw: Option<Flaw>) {
+        let mut a = Attestation::new(&self.digest, build());
+        a.timestamped = true;
+        a.flaw = flaw;
+        self.w
+            .gh
+            .add_attestation("octo/hello", &self.digest, self.sigstore.bundle(&a), false);
+    }
+
     fn run(&self, extra: &[(&str, &str)]) -> Outcome {
         let mut inputs = vec![
             ("name", "dist"),
@@ -192,4 +203,131 @@ fn bad_attestation_inputs_name_themselves() {
     )
     .failed()
     .one_error(&["trusted-root: cannot read '/nonexistent/root.json'"]);
+}
+
+#[test]
+fn a_timestamped_attestation_lets_the_artifact_through_with_the_timestamps_time() {
+    let s = setup();
+    s.attest_timestamped(None);
+    let out = s.run(&[]);
+    out.ok();
+    assert_eq!(names(&tree(&s.w.workspace())), vec!["app.txt"]);
+    let att: serde_json::Value = serde_json::from_str(&out.outputs["attestations"]).unwrap();
+    assert_eq!(att["dist"]["log_index"], serde_json::Value::Null);
+    let signed_at = att["dist"]["signed_at"].as_str().unwrap();
+    assert!(
+        out.stdout.contains(&format!(
+            "Provenance verified: signed by https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main at {signed_at}\n"
+        )),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_timestamp_about_other_bytes_fails_the_artifact_and_nothing_reaches_path() {
+    let s = setup();
+    s.attest_timestamped(Some(Flaw::TimestampImprint));
+    let out = s.run(&[]);
+    out.failed().one_error(&[
+        "provenance: signing time not proven: the RFC 3161 timestamp is about other bytes than the bundle's signature (message imprint mismatch)",
+    ]);
+    assert!(tree(&s.w.workspace()).is_empty());
+    s.w.assert_temp_clean();
+}
+
+#[test]
+fn the_embedded_roots_do_not_trust_a_fake_timestamp_authority() {
+    let s = setup();
+    s.attest_timestamped(None);
+    let out =
+        s.w.run(&[("name", "dist"), ("verify-attestation", "true")], &[]);
+    out.failed().one_error(&[
+        "the RFC 3161 timestamp is not signed by a timestamp authority of the trusted root",
+    ]);
+    assert!(tree(&s.w.workspace()).is_empty());
+}
+
+/// `scripts/refresh-trusted-root` (run by release.yml before the build) with a stand-in `gh`
+/// printing `lines` as `gh attestation trusted-root` does; returns the script's outcome and the
+/// directory it wrote to, which starts with both roots holding "old".
+#[cfg(unix)]
+fn refresh_roots(lines: &str) -> (std::process::Output, tempfile::TempDir) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::write(dir.path().join("lines"), lines).unwrap();
+    let gh = bin.join("gh");
+    let stub = format!("#!/bin/sh\ncat '{}'\n", dir.path().join("lines").display());
+    std::fs::write(&gh, stub).unwrap();
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    for name in ["public-good", "github"] {
+        std::fs::write(out_dir.join(format!("{name}.trusted_root.json")), "old").unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let output = std::process::Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scripts/refresh-trusted-root"
+    ))
+    .arg(&out_dir)
+    .env("PATH", path)
+    .output()
+    .unwrap();
+    (output, dir)
+}
+
+#[cfg(unix)]
+fn embedded_root_line(name: &str) -> String {
+    let path = format!(
+        "{}/src/attest/{name}.trusted_root.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    value.to_string()
+}
+
+#[cfg(unix)]
+#[test]
+fn refresh_trusted_root_replaces_both_embedded_roots() {
+    let lines = format!(
+        "{}\n{}\n",
+        embedded_root_line("public-good"),
+        embedded_root_line("github")
+    );
+    let (out, dir) = refresh_roots(&lines);
+    assert!(out.status.success(), "{out:?}");
+    for name in ["public-good", "github"] {
+        let written =
+            std::fs::read_to_string(dir.path().join(format!("out/{name}.trusted_root.json")))
+                .unwrap();
+        let written: serde_json::Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(written.to_string(), embedded_root_line(name), "{name}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn refresh_trusted_root_without_githubs_root_changes_nothing() {
+    let (out, dir) = refresh_roots(&format!("{}\n", embedded_root_line("public-good")));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "no usable github.trusted_root.json in the output of gh attestation trusted-root"
+        ),
+        "{out:?}"
+    );
+    for name in ["public-good", "github"] {
+        let kept =
+            std::fs::read_to_string(dir.path().join(format!("out/{name}.trusted_root.json")))
+                .unwrap();
+        assert_eq!(kept, "old", "{name}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+        2
+    );
 }

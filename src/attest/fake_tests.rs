@@ -207,3 +207,84 @@ fn the_closest_candidate_is_the_one_that_got_furthest() {
     .unwrap_err();
     assert!(other_signer.stage() > untrusted.stage());
 }
+
+/// GitHub's own instance: no log entry, the time from an RFC 3161 timestamp.
+fn timestamped(flaw: Option<Flaw>) -> Result<Verified, AttestError> {
+    let s = FakeSigstore::new();
+    let mut a = attestation();
+    a.timestamped = true;
+    a.flaw = flaw;
+    check(&s, &a, &policy())
+}
+
+#[test]
+fn a_timestamped_bundle_verifies_with_the_timestamps_time() {
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let v = timestamped(None).unwrap();
+    assert_eq!(v.log_index, None);
+    assert!((before..before + 60).contains(&v.signed_at), "{v:?}");
+}
+
+#[test]
+fn a_timestamp_about_other_bytes_is_refused() {
+    assert_eq!(
+        timestamped(Some(Flaw::TimestampImprint))
+            .unwrap_err()
+            .to_string(),
+        "signing time not proven: the RFC 3161 timestamp is about other bytes than the bundle's signature (message imprint mismatch)"
+    );
+}
+
+#[test]
+fn a_timestamp_from_an_authority_outside_the_root_is_refused() {
+    assert_eq!(
+        timestamped(Some(Flaw::UnknownTsa)).unwrap_err().to_string(),
+        "signing time not proven: the RFC 3161 timestamp is not signed by a timestamp authority of the trusted root"
+    );
+}
+
+#[test]
+fn a_timestamp_before_its_authority_was_valid_is_refused() {
+    assert_eq!(
+        timestamped(Some(Flaw::TimestampOutsideValidity))
+            .unwrap_err()
+            .to_string(),
+        "signing time not proven: the timestamp authority was not valid at the timestamp's genTime"
+    );
+}
+
+#[test]
+fn a_garbage_timestamp_is_refused_as_malformed() {
+    let err = timestamped(Some(Flaw::GarbageTimestamp)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("signing time not proven: RFC 3161 timestamp is malformed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_certificate_expired_at_the_timestamps_time_is_refused() {
+    let err = timestamped(Some(Flaw::ExpiredCertificate)).unwrap_err();
+    assert!(
+        matches!(err, AttestError::CertificateExpired { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_timestamp_needs_an_authority_in_the_trusted_root() {
+    let s = FakeSigstore::new();
+    let mut a = attestation();
+    a.timestamped = true;
+    let mut root = TrustedRoot::parse(&s.trusted_root()).unwrap();
+    root.timestamp_authorities.clear();
+    let err = verify(s.bundle(&a).as_bytes(), DIGEST, &root, &policy()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signing time not proven: the RFC 3161 timestamp is not signed by a timestamp authority of the trusted root"
+    );
+}

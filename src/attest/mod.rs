@@ -8,12 +8,12 @@
 mod b64;
 pub mod bundle;
 mod cert;
-mod cms;
+pub mod cms;
 mod crypto;
 mod rekor;
 pub mod time;
 pub mod trusted_root;
-mod tsa;
+pub mod tsa;
 mod verify;
 
 pub use cert::Identity;

@@ -17,6 +17,7 @@
 
 pub mod central;
 mod kind;
+mod landing;
 mod names;
 mod place;
 mod scan;
@@ -29,12 +30,13 @@ mod testkit;
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::fsx;
 use crate::pattern::PathGlobs;
 
 pub use kind::{ArchiveKind, archive_kind, first_bytes, starts_like_zip};
+pub use landing::{Landing, Source};
 
 const MAX_THREADS: usize = 8;
 
@@ -91,7 +93,9 @@ pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Ex
 pub struct Select<'a> {
     pub globs: &'a PathGlobs,
     /// A partial fetch: the archive's length is real, its central directory and the selected
-    /// entries' local records are in place, and everything else is a hole, never read.
+    /// entries' local records are in place, and everything else is a hole, never read: each
+    /// taken entry's local record is checked (as for an archive still landing) before its data
+    /// is read, against the next record's start.
     pub sparse: bool,
 }
 
@@ -104,6 +108,20 @@ pub fn extract_zip_selected(
     limits: &Limits,
     select: Option<Select<'_>>,
 ) -> Result<Extracted> {
+    let source = Source::file(archive)
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("failed to open {}", archive.display()))?;
+    extract_from(&source, staging, limits, select)
+}
+
+/// [`extract_zip`] from a [`Source`]: an archive still landing is extracted entry by entry as
+/// its bytes land (every check still runs, each entry's before its data is read).
+pub fn extract_from(
+    source: &Source,
+    staging: &Path,
+    limits: &Limits,
+    select: Option<Select<'_>>,
+) -> Result<Extracted> {
     // Asked once per process: each call reads cgroup files, and `many` has hundreds of archives.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS.get_or_init(|| {
@@ -111,7 +129,7 @@ pub fn extract_zip_selected(
             .map_or(1, |n| n.get())
             .min(MAX_THREADS)
     });
-    write::extract_with_threads(archive, staging, limits, select, threads)
+    write::extract_with_threads(source, staging, limits, select, threads)
 }
 
 /// Move everything under `staging` into `dest` (created if missing): directories merge, existing

@@ -7,7 +7,7 @@ use reqwest::Method;
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::client::{Blob, GitHub, http_status, without_query};
+use super::{Blob, GitHub, http_status, without_query};
 
 /// Most pages of attestations read for one digest (100 a page).
 const MAX_PAGES: usize = 10;
@@ -69,7 +69,7 @@ impl GitHub {
         let mut last = None;
         for attempt in 0..3 {
             if attempt > 0 {
-                tokio::time::sleep(self.backoff(attempt)).await;
+                tokio::time::sleep(self.backoff().delay(attempt)).await;
             }
             let response = if self.same_origin(&url) {
                 self.send(Method::GET, url.clone()).await?

@@ -1,20 +1,31 @@
 //! The GitHub REST API and the blob origin it redirects downloads to: the only HTTP in artifetch.
 //!
-//! One module per concern: [`model`] holds the serde types, [`pages`] the `Link` header,
-//! [`content_range`] and [`content_disposition`] the blob answer's headers,
-//! [`client`] the two HTTP clients (the API one carries the token; the blob one never does) with
-//! retries and backoff, and [`gate`] the rate-limit gate they share.
+//! One concern per file. The two clients: [`api`] (the REST API; carries the token, only to its
+//! own origin) and [`blob`] (signed download URLs; never a credential), built alike by [`http`]
+//! and trusting [`tls`]'s roots. What they share: [`backoff`] (the one retry schedule), [`gate`]
+//! (the rate-limit gate), [`rate_limit`] (reading a limit from an answer), [`body`] (bounded
+//! bodies and JSON), [`error`] (what went wrong, in words). The endpoints: [`runs`],
+//! [`attestations`] and the artifact calls on [`GitHub`]; their serde types in [`model`];
+//! headers in [`pages`] (`Link`), [`content_range`] and [`content_disposition`].
 
+pub mod api;
 pub mod attestations;
-pub mod client;
+pub mod backoff;
+pub mod blob;
+pub mod body;
 pub mod content_disposition;
 pub mod content_range;
+pub mod error;
 pub mod gate;
+mod http;
 pub mod model;
 pub mod pages;
+pub mod rate_limit;
 pub mod runs;
 pub mod tls;
 
-pub use client::{Blob, GitHub, HttpError};
+pub use api::{ApiConfig, GitHub, Target};
+pub use blob::{Blob, without_query};
+pub use error::{HttpError, http_status};
 pub use model::Artifact;
 pub use runs::WorkflowRun;

@@ -5,7 +5,7 @@ use anyhow::Result;
 use reqwest::{Method, Url};
 use serde::Deserialize;
 
-use super::client::GitHub;
+use super::GitHub;
 use super::model::{Artifact, ArtifactList};
 
 /// The fields of a workflow run that the search reads; everything optional but the id, since

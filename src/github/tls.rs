@@ -5,13 +5,14 @@
 //! Windows not at all; so `main` takes the variable out of the process environment before any
 //! thread starts, and its certificates are merged here on top of the system store.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use reqwest::Certificate;
 
-use crate::settings::Settings;
-
-pub fn extra_roots(settings: &Settings) -> Result<Vec<Certificate>> {
-    let Some(path) = &settings.extra_ca else {
+/// The certificates of `SSL_CERT_FILE` (`extra_ca`), none without it.
+pub fn extra_roots(extra_ca: Option<&Path>) -> Result<Vec<Certificate>> {
+    let Some(path) = extra_ca else {
         return Ok(Vec::new());
     };
     let pem = std::fs::read(path)

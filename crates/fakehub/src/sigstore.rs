@@ -3,7 +3,9 @@
 //! thing wrong ([`Flaw`]), so each check of a verifier can be shown to bite.
 //!
 //! Bundles are v0.3 with a DSSE envelope over an in-toto statement, a `dsse` log entry with a
-//! signed entry timestamp, and an inclusion proof in a two-leaf tree with a signed checkpoint.
+//! signed entry timestamp, and an inclusion proof in a two-leaf tree with a signed checkpoint; or,
+//! as GitHub's own instance signs for private repositories ([`Attestation::timestamped`]), no
+//! log entry but an RFC 3161 timestamp from the fake timestamp authority ([`tsa`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,6 +17,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::util::base64 as b64;
+
+pub mod tsa;
 
 pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 const LOG_ORIGIN: &str = "fakehub.rekor";
@@ -59,8 +63,17 @@ pub enum Flaw {
     NoLogEntry,
     /// The certificate comes from a CA the trusted root does not name.
     UnknownCa,
-    /// The certificate expired before the log entry's time.
+    /// The certificate expired before the log entry's (or the timestamp's) time.
     ExpiredCertificate,
+    /// The timestamp is about other bytes than the signature.
+    TimestampImprint,
+    /// The timestamp is signed by an authority the trusted root does not name (its certificate,
+    /// carried in the token, has the right name but another issuer's signature).
+    UnknownTsa,
+    /// The timestamp's time is before its authority was valid.
+    TimestampOutsideValidity,
+    /// The timestamp is not DER at all.
+    GarbageTimestamp,
 }
 
 /// What to attest.
@@ -71,6 +84,8 @@ pub struct Attestation {
     pub predicate_type: String,
     pub signer: Signer,
     pub flaw: Option<Flaw>,
+    /// Time proven by an RFC 3161 timestamp, with no log entry (GitHub's own instance).
+    pub timestamped: bool,
 }
 
 impl Attestation {
@@ -81,6 +96,7 @@ impl Attestation {
             predicate_type: "https://slsa.dev/provenance/v1".into(),
             signer,
             flaw: None,
+            timestamped: false,
         }
     }
 }
@@ -91,6 +107,35 @@ pub struct FakeSigstore {
     rogue_ca: Issuer<'static, KeyPair>,
     log_key: KeyPair,
     log_id: [u8; 32],
+    tsa: Tsa,
+    rogue_tsa: Tsa,
+}
+
+/// A timestamp authority: its CA, and the time-stamping certificate and key it signs with.
+struct Tsa {
+    ca_der: Vec<u8>,
+    cert_der: Vec<u8>,
+    key: KeyPair,
+}
+
+impl Tsa {
+    fn new() -> Tsa {
+        let (ca, ca_der) = new_ca("fakehub tsa");
+        let key = KeyPair::generate().expect("TSA key");
+        let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+        p.distinguished_name
+            .push(DnType::CommonName, "fakehub timestamping");
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::TimeStamping];
+        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2100, 1, 1);
+        let cert = p.signed_by(&key, &ca).expect("TSA certificate");
+        Tsa {
+            ca_der,
+            cert_der: cert.der().to_vec(),
+            key,
+        }
+    }
 }
 
 fn new_ca(name: &str) -> (Issuer<'static, KeyPair>, Vec<u8>) {
@@ -152,10 +197,12 @@ impl FakeSigstore {
             rogue_ca,
             log_key,
             log_id,
+            tsa: Tsa::new(),
+            rogue_tsa: Tsa::new(),
         }
     }
 
-    /// A `trusted_root.json` naming the CA and the log (and nothing else).
+    /// A `trusted_root.json` naming the CA, the log and the timestamp authority (and nothing else).
     pub fn trusted_root(&self) -> String {
         json!({
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
@@ -176,7 +223,15 @@ impl FakeSigstore {
                 "validFor": {"start": "2020-01-01T00:00:00Z"}
             }],
             "ctlogs": [],
-            "timestampAuthorities": []
+            "timestampAuthorities": [{
+                "subject": {"organization": "fakehub", "commonName": "fakehub tsa"},
+                "uri": "https://timestamp.fakehub.invalid",
+                "certChain": {"certificates": [
+                    {"rawBytes": b64(&self.tsa.cert_der)},
+                    {"rawBytes": b64(&self.tsa.ca_der)}
+                ]},
+                "validFor": {"start": "2020-01-01T00:00:00Z"}
+            }]
         })
         .to_string()
     }
@@ -301,10 +356,15 @@ impl FakeSigstore {
             },
             "canonicalizedBody": b64(body.as_bytes())
         });
-        let entries = if flaw == Some(Flaw::NoLogEntry) {
+        let entries = if flaw == Some(Flaw::NoLogEntry) || a.timestamped {
             vec![]
         } else {
             vec![entry]
+        };
+        let stamps = if a.timestamped {
+            vec![json!({"signedTimestamp": b64(&self.timestamp(&sig, now, flaw))})]
+        } else {
+            vec![]
         };
         let payload = if flaw == Some(Flaw::TamperedPayload) {
             statement.replace("buildDefinition", "buildDefinitioN")
@@ -316,7 +376,7 @@ impl FakeSigstore {
             "verificationMaterial": {
                 "certificate": {"rawBytes": b64(&cert)},
                 "tlogEntries": entries,
-                "timestampVerificationData": {}
+                "timestampVerificationData": {"rfc3161Timestamps": stamps}
             },
             "dsseEnvelope": {
                 "payload": b64(payload.as_bytes()),
@@ -325,5 +385,27 @@ impl FakeSigstore {
             }
         });
         bundle.to_string()
+    }
+
+    /// An RFC 3161 TimeStampResp over `sig` at `now`, from the fake TSA (or flawed).
+    fn timestamp(&self, sig: &[u8], now: i64, flaw: Option<Flaw>) -> Vec<u8> {
+        let mut stamp = tsa::Stamp {
+            message: sig,
+            gen_time: now,
+            key: &self.tsa.key,
+            certificates: &[],
+        };
+        let rogue = [self.rogue_tsa.cert_der.clone()];
+        match flaw {
+            Some(Flaw::TimestampImprint) => stamp.message = b"other bytes",
+            Some(Flaw::UnknownTsa) => {
+                stamp.key = &self.rogue_tsa.key;
+                stamp.certificates = &rogue;
+            }
+            Some(Flaw::TimestampOutsideValidity) => stamp.gen_time = 1_500_000_000, // 2017
+            Some(Flaw::GarbageTimestamp) => return b"\x30\x82garbage".to_vec(),
+            _ => {}
+        }
+        tsa::response(&stamp)
     }
 }

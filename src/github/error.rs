@@ -1,0 +1,147 @@
+//! What went wrong in an HTTP exchange, in words a workflow author can act on.
+
+use reqwest::StatusCode;
+
+/// An HTTP answer we did not want, with GitHub's own message.
+#[derive(Debug, Clone)]
+pub struct HttpError {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub message: String,
+    /// `X-Accepted-GitHub-Permissions` on a 403: what the endpoint needs (`actions=read`).
+    pub needs: Option<String>,
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reason = StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        write!(
+            f,
+            "{} {} answered {} {}",
+            self.method, self.path, self.status, reason
+        )?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        match (self.status, &self.needs) {
+            (401, _) => write!(f, " (check github-token)")?,
+            (403, Some(needs)) => write!(
+                f,
+                " (the token lacks a permission this endpoint needs, {needs}: add `permissions: {}` to the job, or give github-token a token that has it)",
+                permissions_yaml(needs)
+            )?,
+            (403, None) if self.message.contains("not accessible by integration") => write!(
+                f,
+                " (the job's token lacks a permission: artifacts need `permissions: actions: read`)"
+            )?,
+            (404, _) => write!(
+                f,
+                " (a private repository the token cannot see answers 404 too: check repository and github-token)"
+            )?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+/// `actions=read; pull_requests=read` -> `{ actions: read, pull-requests: read }`: the
+/// `permissions:` block a workflow writes (YAML keys use hyphens). One permission is written
+/// inline (`actions: read`).
+fn permissions_yaml(needs: &str) -> String {
+    let pairs: Vec<String> = needs
+        .split([';', ','])
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| format!("{}: {}", k.trim().replace('_', "-"), v.trim()))
+        .collect();
+    match pairs.as_slice() {
+        [one] => one.clone(),
+        _ => format!("{{ {} }}", pairs.join(", ")),
+    }
+}
+
+/// The status of an [`HttpError`] anywhere in an error chain.
+pub fn http_status(err: &anyhow::Error) -> Option<u16> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<HttpError>())
+        .map(|e| e.status)
+}
+
+#[derive(Debug, Clone)]
+pub struct BudgetSpent {
+    pub max: u64,
+}
+
+impl std::fmt::Display for BudgetSpent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "max-api-requests: the step has sent all {} API requests it may; stopped before the next (raise max-api-requests, or split the work with shard)",
+            self.max
+        )
+    }
+}
+
+impl std::error::Error for BudgetSpent {}
+
+/// Status and reason: `301 Moved Permanently`.
+pub(crate) fn status_text(status: StatusCode) -> String {
+    format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .trim()
+    .to_string()
+}
+
+/// Why a request got no answer, with the causes reqwest chains.
+pub(crate) fn transport_reason(e: &reqwest::Error) -> String {
+    let mut reason = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "could not connect".to_string()
+    } else {
+        "connection error".to_string()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        reason = format!("{reason}: {s}");
+        source = s.source();
+    }
+    reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_error_reads_well() {
+        let e = HttpError {
+            method: "GET".into(),
+            path: "/repos/o/r".into(),
+            status: 401,
+            message: "Bad credentials".into(),
+            needs: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "GET /repos/o/r answered 401 Unauthorized: Bad credentials (check github-token)"
+        );
+    }
+
+    #[test]
+    fn permissions_are_written_as_the_workflow_writes_them() {
+        assert_eq!(permissions_yaml("actions=read"), "actions: read");
+        assert_eq!(
+            permissions_yaml("actions=read; pull_requests=read"),
+            "{ actions: read, pull-requests: read }"
+        );
+    }
+}
