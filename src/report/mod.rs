@@ -208,6 +208,8 @@ impl RunReport<'_> {
         let digests: serde_json::Map<String, serde_json::Value> = taken
             .iter()
             .filter_map(|r| Some((&r.artifact.name, r.done()?)))
+            // A partial fetch never saw the whole archive: it has no digest to give.
+            .filter(|(_, d)| !d.sha256.is_empty())
             .map(|(name, d)| (name.clone(), format!("sha256:{}", d.sha256).into()))
             .collect();
         let run = |f: fn(&ChosenRun) -> Option<String>| self.run.and_then(f).unwrap_or_default();
@@ -257,7 +259,9 @@ fn artifact_json(row: &Row, run_id: Option<u64>) -> serde_json::Value {
             if let Some(left) = done.files_left {
                 v["files_left"] = left.into();
             }
-            v["sha256"] = format!("sha256:{}", done.sha256).into();
+            if !done.sha256.is_empty() {
+                v["sha256"] = format!("sha256:{}", done.sha256).into();
+            }
             v["files_digest"] = done.manifest.files_digest().into();
             v["pinned"] = serde_json::json!({
                 "digest": done.digest_pinned, "files": done.files_pinned,

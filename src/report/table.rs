@@ -165,12 +165,20 @@ impl RunReport<'_> {
 
     /// The SHA-256 cell of a fetched artifact: the hash and what it was checked against.
     fn checks(&self, done: &Done) -> String {
-        let mut cell = short_hash(&done.sha256);
-        cell.push_str(match done.digest {
-            DigestCheck::Verified => " ✅ verified",
-            DigestCheck::Mismatch => " ⚠️ mismatch accepted",
-            DigestCheck::Missing => " (none published)",
-        });
+        let mut cell = match done.digest {
+            DigestCheck::Verified => format!("{} ✅ verified", short_hash(&done.sha256)),
+            DigestCheck::Mismatch => format!("{} ⚠️ mismatch accepted", short_hash(&done.sha256)),
+            DigestCheck::Missing => format!("{} (none published)", short_hash(&done.sha256)),
+            // Partial fetch: the entries' CRC-32s, and the files' own SHA-256s when
+            // `expected-files` pins them; the whole archive was never there to hash.
+            DigestCheck::Partial if done.files_pinned.is_some() => {
+                "partial fetch: CRC-32 and each file's pinned SHA-256 ✅, archive digest not verified"
+                    .to_string()
+            }
+            DigestCheck::Partial => {
+                "⚠️ partial fetch: CRC-32 only, archive digest not verified".to_string()
+            }
+        };
         if done.digest_pinned {
             cell.push_str(", pinned ✅");
         }
