@@ -24,6 +24,8 @@ const LAYERS: &[&[&str]] = &[
     &["resolve"],
     &["plan"],
     &["download", "provenance"],
+    // Partial fetch: the selected entries' bytes by range, over the download's machinery.
+    &["partial"],
     &["fetch"],
     &["report"],
     // The pinned handoff's manifest files, outputs and summary lines, next to the report's.
