@@ -25,14 +25,14 @@ const TEMP_PREFIX: &str = ".tmp-";
 const BUF_SIZE: usize = 256 * 1024;
 
 #[derive(Debug, Clone)]
-pub struct Cache {
+pub(crate) struct Cache {
     dir: PathBuf,
     max_bytes: u64,
 }
 
 /// What a lookup found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// The entry's bytes hash to its name; they are now at the path asked for.
     Hit {
         bytes: u64,
@@ -47,7 +47,7 @@ pub enum Lookup {
 impl Cache {
     /// Opens (creating it, owner-only, if missing) the cache directory. A symlink there is
     /// refused: the cache must be a directory the runner's user owns, not a pointer elsewhere.
-    pub fn open(dir: &Path, max_bytes: u64) -> Result<Cache> {
+    pub(crate) fn open(dir: &Path, max_bytes: u64) -> Result<Cache> {
         match fs::symlink_metadata(dir) {
             Ok(m) if m.file_type().is_symlink() => bail!(
                 "cache-dir: {} is a symlink; expected a directory (give the real path)",
@@ -76,7 +76,7 @@ impl Cache {
 
     /// Copies (or links) the entry for `sha256` to `to`, hashing what `to` then holds. A
     /// mismatch removes the entry and `to`. Blocking.
-    pub fn take(&self, sha256: &str, to: &Path) -> Result<Lookup> {
+    pub(crate) fn take(&self, sha256: &str, to: &Path) -> Result<Lookup> {
         let Some(entry) = self.entry(sha256) else {
             return Ok(Lookup::Miss);
         };
@@ -122,7 +122,7 @@ impl Cache {
     /// Stores the verified archive at `from` (whose SHA-256 is `sha256`) under its digest, then
     /// evicts the least recently used entries past the bound. An archive larger than the bound
     /// is not stored. Blocking.
-    pub fn store(&self, sha256: &str, from: &Path) -> Result<bool> {
+    pub(crate) fn store(&self, sha256: &str, from: &Path) -> Result<bool> {
         let Some(entry) = self.entry(sha256) else {
             return Ok(false);
         };

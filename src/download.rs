@@ -44,23 +44,23 @@ const WRITE_BUFFER: usize = 1 << 20;
 const INLINE_WRITE: usize = 64 << 10;
 /// One range request. Large enough that request overhead vanishes, small enough that the hashed
 /// prefix keeps up with the connections and a retry repeats little.
-pub const SEGMENT: u64 = 8 << 20;
+pub(crate) const SEGMENT: u64 = 8 << 20;
 /// Connections one archive may use at once (the fetcher's slots bound the total).
-pub const CONNECTIONS: usize = 8;
+pub(crate) const CONNECTIONS: usize = 8;
 /// Room above `size_in_bytes` for an artifact without a digest. Those are v3 uploads (GHES,
 /// upload-artifact < v4): their size is the raw total of the files and the server builds the zip,
 /// adding about 100 bytes plus twice the name per entry (16 MiB covers 65,535 entries with long
 /// names) and, on incompressible data, deflate's few bytes per block (an eighth covers it). With
 /// a digest (v4), `size_in_bytes` is the exact length of the bytes served: no margin.
-pub const V3_MARGIN: u64 = 16 << 20;
+pub(crate) const V3_MARGIN: u64 = 16 << 20;
 /// Blob bytes that must arrive in every window of twice the stall timeout (scaled with it), so a
 /// body trickled a byte at a time to dodge the stall timer is cut and retried: 32 KiB a minute
 /// by default.
-pub const MIN_BYTES_PER_WINDOW: u64 = 32 << 10;
+pub(crate) const MIN_BYTES_PER_WINDOW: u64 = 32 << 10;
 
 /// The most bytes a download may hold, and the bound it comes from (for the message).
 #[derive(Debug, Clone)]
-pub struct Limit {
+pub(crate) struct Limit {
     pub bytes: u64,
     pub why: String,
 }
@@ -68,7 +68,7 @@ pub struct Limit {
 impl Limit {
     /// `size_in_bytes` exactly when a digest says the artifact is v4, with [`V3_MARGIN`] when
     /// not; and never much past `max-size` (room for the headers of a zip holding that much).
-    pub fn of(a: &Artifact, max_size: u64) -> Limit {
+    pub(crate) fn of(a: &Artifact, max_size: u64) -> Limit {
         let size = a.size_in_bytes;
         let by_size = match a.published_digest() {
             Published::None => size.saturating_add(size / 8).saturating_add(V3_MARGIN),
@@ -102,7 +102,7 @@ impl Limit {
 /// A failure another attempt cannot fix: an answer that breaks a bound, or a local disk error
 /// (ENOSPC, EACCES, EFBIG in RUNNER_TEMP). Never retried.
 #[derive(Debug)]
-pub struct Final(pub String);
+pub(crate) struct Final(pub String);
 
 impl std::fmt::Display for Final {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,7 +113,7 @@ impl std::fmt::Display for Final {
 impl std::error::Error for Final {}
 
 /// Is this failure one that retrying cannot fix?
-pub fn is_final(e: &anyhow::Error) -> bool {
+pub(crate) fn is_final(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.is::<Final>()) || crate::failure::kind_of(e) == Some(FailureKind::Local)
 }
 
@@ -129,7 +129,7 @@ pub(crate) fn local(e: std::io::Error, doing: &str, path: &Path) -> anyhow::Erro
 }
 
 /// What a download produced.
-pub struct Download {
+pub(crate) struct Download {
     pub bytes: u64,
     /// The `Content-Type` the body came with.
     pub content_type: Option<String>,
@@ -145,7 +145,7 @@ pub struct Download {
 }
 
 /// Brings one artifact's bytes to a file: the HTTP side of a fetch, shared by every artifact.
-pub struct Downloader {
+pub(crate) struct Downloader {
     pub settings: Arc<Settings>,
     pub github: Arc<GitHub>,
     pub blob: Blob,

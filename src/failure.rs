@@ -75,13 +75,13 @@ impl FailureKind {
 /// An error that already knows its kind (raised where the kind is certain, such as the digest
 /// check). Displays as its message alone, so logs read as before.
 #[derive(Debug)]
-pub struct Kinded {
+pub(crate) struct Kinded {
     pub kind: FailureKind,
     pub message: String,
 }
 
 impl Kinded {
-    pub fn error(kind: FailureKind, message: String) -> anyhow::Error {
+    pub(crate) fn error(kind: FailureKind, message: String) -> anyhow::Error {
         anyhow::Error::new(Kinded { kind, message })
     }
 }
@@ -95,7 +95,7 @@ impl std::fmt::Display for Kinded {
 impl std::error::Error for Kinded {}
 
 /// The kind an error was raised with, if it was.
-pub fn kind_of(e: &anyhow::Error) -> Option<FailureKind> {
+pub(crate) fn kind_of(e: &anyhow::Error) -> Option<FailureKind> {
     e.chain()
         .find_map(|c| c.downcast_ref::<Kinded>().map(|k| k.kind))
 }

@@ -29,7 +29,7 @@ use crate::settings::{NotFound, Settings, Severity};
 use crate::util::{human_bytes, random_hex, rate};
 
 /// Everything a download task needs; shared by all of them.
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     pub settings: Arc<Settings>,
     pub downloader: Downloader,
     pub log: Log,
@@ -182,7 +182,7 @@ fn classify(e: anyhow::Error, phase: Phase) -> anyhow::Error {
 }
 
 impl Fetcher {
-    pub async fn fetch_all(self: &Arc<Self>, plan: &Plan) -> Vec<Fetched> {
+    pub(crate) async fn fetch_all(self: &Arc<Self>, plan: &Plan) -> Vec<Fetched> {
         // Several artifacts into one directory: placed one at a time in plan order (name, then
         // id), so a file in more than one of them ends up the same on every run.
         let merge = (self.settings.merge_multiple && plan.items.len() > 1)

@@ -9,17 +9,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-pub fn open(path: &Path) -> Result<File> {
+pub(crate) fn open(path: &Path) -> Result<File> {
     File::open(path).with_context(|| format!("failed to open {}", path.display()))
 }
 
-pub fn create_dir_all(path: &Path) -> Result<()> {
+pub(crate) fn create_dir_all(path: &Path) -> Result<()> {
     fs::create_dir_all(path)
         .with_context(|| format!("failed to create directory {}", path.display()))
 }
 
 /// Entries of a directory; errors while iterating also name the directory.
-pub fn read_dir(path: &Path) -> Result<impl Iterator<Item = Result<fs::DirEntry>> + use<>> {
+pub(crate) fn read_dir(path: &Path) -> Result<impl Iterator<Item = Result<fs::DirEntry>> + use<>> {
     let dir = path.to_path_buf();
     let iter = fs::read_dir(path)
         .with_context(|| format!("failed to read directory {}", path.display()))?;
@@ -27,30 +27,30 @@ pub fn read_dir(path: &Path) -> Result<impl Iterator<Item = Result<fs::DirEntry>
 }
 
 /// Metadata of `path` itself, not of what a symlink there points to.
-pub fn symlink_metadata(path: &Path) -> Result<Metadata> {
+pub(crate) fn symlink_metadata(path: &Path) -> Result<Metadata> {
     fs::symlink_metadata(path).with_context(|| format!("failed to inspect {}", path.display()))
 }
 
-pub fn read_link(path: &Path) -> Result<PathBuf> {
+pub(crate) fn read_link(path: &Path) -> Result<PathBuf> {
     fs::read_link(path).with_context(|| format!("failed to read symlink {}", path.display()))
 }
 
-pub fn remove_file(path: &Path) -> Result<()> {
+pub(crate) fn remove_file(path: &Path) -> Result<()> {
     fs::remove_file(path).with_context(|| format!("failed to remove {}", path.display()))
 }
 
-pub fn remove_dir(path: &Path) -> Result<()> {
+pub(crate) fn remove_dir(path: &Path) -> Result<()> {
     fs::remove_dir(path).with_context(|| format!("failed to remove directory {}", path.display()))
 }
 
 /// Removes a tree; symlinks inside are removed, never followed.
-pub fn remove_dir_all(path: &Path) -> Result<()> {
+pub(crate) fn remove_dir_all(path: &Path) -> Result<()> {
     fs::remove_dir_all(path)
         .with_context(|| format!("failed to remove directory {}", path.display()))
 }
 
 #[cfg(unix)]
-pub fn symlink(target: &Path, link: &Path) -> Result<()> {
+pub(crate) fn symlink(target: &Path, link: &Path) -> Result<()> {
     std::os::unix::fs::symlink(target, link).with_context(|| {
         format!(
             "failed to create symlink {} -> {}",
@@ -62,7 +62,7 @@ pub fn symlink(target: &Path, link: &Path) -> Result<()> {
 
 /// `create_dir_all` that returns the directories it actually created, outermost first, so that a
 /// failure can take them away again with [`remove_created`].
-pub fn create_dir_all_tracked(path: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn create_dir_all_tracked(path: &Path) -> Result<Vec<PathBuf>> {
     let missing: Vec<PathBuf> = path
         .ancestors()
         .take_while(|p| !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err())
@@ -74,7 +74,7 @@ pub fn create_dir_all_tracked(path: &Path) -> Result<Vec<PathBuf>> {
 
 /// Removes directories made by [`create_dir_all_tracked`], innermost first, as long as they are
 /// empty (something else may have put files there meanwhile; those stay).
-pub fn remove_created(created: &[PathBuf]) {
+pub(crate) fn remove_created(created: &[PathBuf]) {
     for dir in created.iter().rev() {
         if fs::remove_dir(dir).is_err() {
             break;

@@ -19,7 +19,7 @@ use crate::util::random_hex;
 
 /// The manifest files written for one step.
 #[derive(Debug, Clone)]
-pub struct Written {
+pub(crate) struct Written {
     pub json: PathBuf,
     pub sha256sum: PathBuf,
 }
@@ -30,7 +30,7 @@ fn done(rows: &[Row]) -> impl Iterator<Item = (&Row, &Done)> {
 
 /// Writes the JSON manifest and the `sha256sum -c` file of every artifact fetched; `None` when
 /// none was. `sha256sum` paths are relative to `download-path`, so `cd` there and check.
-pub fn write_manifests(settings: &Settings, rows: &[Row], dir: &Path) -> Result<Option<Written>> {
+pub(crate) fn write_manifests(settings: &Settings, rows: &[Row], dir: &Path) -> Result<Option<Written>> {
     if done(rows).next().is_none() {
         return Ok(None);
     }
@@ -80,7 +80,7 @@ fn relative_prefix(base: &Path, dest: &Path) -> String {
 
 /// `files-digest`, `manifest`, `manifest-sha256sum`. With several artifacts, `files-digest` is
 /// `NAME=sha256:…` lines: the form `expected-files-digest` takes.
-pub fn outputs(rows: &[Row], written: Option<&Written>) -> Vec<(&'static str, String)> {
+pub(crate) fn outputs(rows: &[Row], written: Option<&Written>) -> Vec<(&'static str, String)> {
     let all: Vec<(&Row, &Done)> = done(rows).collect();
     let files_digest = match all.as_slice() {
         [(_, d)] if rows.iter().filter(|r| r.taken()).count() == 1 => d.manifest.files_digest(),
@@ -100,7 +100,7 @@ pub fn outputs(rows: &[Row], written: Option<&Written>) -> Vec<(&'static str, St
 
 /// The summary's "Pinned" section: what each artifact was checked against; empty when nothing
 /// was pinned.
-pub fn summary(report: &RunReport) -> String {
+pub(crate) fn summary(report: &RunReport) -> String {
     let p = &report.settings.pins;
     if p.digest.is_none() && !p.pins_files() {
         return String::new();
@@ -134,7 +134,7 @@ pub fn summary(report: &RunReport) -> String {
 /// `artifetch manifest DIR`, the producer's side: the canonical manifest on stdout (so
 /// `artifetch manifest DIR | sha256sum` gives the digest too), `files-digest` on stderr and, in a
 /// workflow step, as the step output `files-digest`.
-pub fn print_manifest(dir: &Path, sinks: &Sinks) -> Result<()> {
+pub(crate) fn print_manifest(dir: &Path, sinks: &Sinks) -> Result<()> {
     let meta = std::fs::metadata(dir)
         .with_context(|| format!("manifest: cannot read {}", dir.display()))?;
     if !meta.is_dir() {

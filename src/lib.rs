@@ -8,28 +8,34 @@
 //! stages together. Only `github` speaks HTTP, only `extract` writes the user's files, only
 //! `report` prints workflow commands. [`attest`] verifies an artifact's Sigstore attestation
 //! offline, before extraction.
+//!
+//! Public are only the modules the tests and the binary reach (`run`, the parsers the fuzz
+//! targets call, the tables `action.yml` is checked against); everything else is crate-private,
+//! and `unreachable_pub` keeps `pub` from claiming more than that.
+
+#![warn(unreachable_pub)]
 
 pub mod attest;
-pub mod cache;
-pub mod cancel;
-pub mod download;
+mod cache;
+mod cancel;
+mod download;
 pub mod extract;
-pub mod failure;
-pub mod fetch;
-pub mod fsx;
+mod failure;
+mod fetch;
+mod fsx;
 pub mod github;
-pub mod handoff;
+mod handoff;
 pub mod inputs;
-pub mod log;
-pub mod manifest;
-pub mod partial;
-pub mod pasted;
+mod log;
+mod manifest;
+mod partial;
+mod pasted;
 pub mod pattern;
-pub mod pin;
-pub mod plan;
-pub mod provenance;
+mod pin;
+mod plan;
+mod provenance;
 pub mod report;
-pub mod resolve;
+mod resolve;
 pub mod run;
-pub mod settings;
-pub mod util;
+mod settings;
+mod util;

@@ -180,7 +180,7 @@ impl Log {
 /// can end the line or disguise it. A line that would still read as a workflow command (`::`
 /// after leading blanks, which the runner skips) gets a leading `\`, and the legacy `##[`
 /// command prefix, recognised anywhere in a line, is broken up.
-pub fn neutralise(s: &str) -> String {
+pub(crate) fn neutralise(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -271,7 +271,7 @@ fn redact_signed_query(text: &str) -> String {
 }
 
 /// Characters that change how text around them displays without showing themselves.
-pub fn is_invisible_format(c: char) -> bool {
+pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c,
         '\u{061C}'                  // Arabic letter mark
         | '\u{200B}'..='\u{200F}'    // zero-width space/joiners, LRM, RLM

@@ -167,7 +167,7 @@ impl Manifest {
 }
 
 /// The manifest's path escaping (see the module docs).
-pub fn escape_path(bytes: &[u8]) -> String {
+pub(crate) fn escape_path(bytes: &[u8]) -> String {
     let mut out = String::new();
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -187,7 +187,7 @@ pub fn escape_path(bytes: &[u8]) -> String {
 }
 
 /// Inverse of [`escape_path`]; `None` for a malformed escape.
-pub fn unescape_path(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn unescape_path(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -218,7 +218,7 @@ pub fn unescape_path(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         let _ = write!(s, "{b:02x}");

@@ -30,17 +30,17 @@ use crate::util::human_bytes;
 
 /// With `partial-download: auto`, archives smaller than this are fetched whole: one request
 /// each for the tail, the central directory and the entries costs more than it saves.
-pub const AUTO_MIN_ARCHIVE: u64 = 32 << 20;
+pub(crate) const AUTO_MIN_ARCHIVE: u64 = 32 << 20;
 /// With `auto`, a partial fetch must bring at most this share (1/N) of the archive's bytes.
-pub const AUTO_MAX_SHARE: u64 = 4;
+pub(crate) const AUTO_MAX_SHARE: u64 = 4;
 /// Selected records closer than this are fetched by one request, gap included.
-pub const COALESCE_GAP: u64 = 1 << 20;
+pub(crate) const COALESCE_GAP: u64 = 1 << 20;
 /// A central directory larger than this is not held in memory: the archive is fetched whole.
 const MAX_CENTRAL: u64 = 64 << 20;
 
 /// What a partial fetch did.
 #[derive(Debug)]
-pub enum Partial {
+pub(crate) enum Partial {
     /// The selected entries' records, the central directory and the tail are in place.
     Done(Stats),
     /// Fetch the whole archive instead, for this reason; `first` is a whole body already
@@ -52,7 +52,7 @@ pub enum Partial {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Blob bytes received (tail, central directory, entry records).
     pub transferred: u64,
     pub requests: usize,
@@ -74,7 +74,7 @@ struct Source<'a> {
 
 /// Fetches the entries of `item` that `select` takes into `part`, a sparse file the archive's
 /// length. `auto`: only when they are a small share of it.
-pub async fn fetch(
+pub(crate) async fn fetch(
     downloader: &Downloader,
     item: &Item,
     part: &Path,

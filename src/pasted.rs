@@ -6,7 +6,7 @@
 
 /// `https://HOST/OWNER/REPO/actions/runs/ID[/job/N][/attempts/N]` (also a job URL's run):
 /// the repository and the run id.
-pub fn run_url(value: &str) -> Option<(String, u64)> {
+pub(crate) fn run_url(value: &str) -> Option<(String, u64)> {
     let path = after_host(value)?;
     let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match parts.as_slice() {
@@ -19,7 +19,7 @@ pub fn run_url(value: &str) -> Option<(String, u64)> {
 }
 
 /// `https://HOST/OWNER/REPO` with an optional `.git` or trailing slash: `OWNER/REPO`.
-pub fn repository_url(value: &str) -> Option<String> {
+pub(crate) fn repository_url(value: &str) -> Option<String> {
     let path = after_host(value)?;
     let path = path.trim_end_matches('/');
     let path = path.strip_suffix(".git").unwrap_or(path);
@@ -32,7 +32,7 @@ pub fn repository_url(value: &str) -> Option<String> {
 /// `OWNER/REPO/.github/workflows/FILE@REF` (what `github.workflow_ref` holds): the repository
 /// and the workflow file name. The ref is the calling run's, not a filter the user chose, so it
 /// is not used.
-pub fn workflow_ref(value: &str) -> Option<(String, String)> {
+pub(crate) fn workflow_ref(value: &str) -> Option<(String, String)> {
     let (path, _ref) = value.split_once('@')?;
     let (repository, file) = path.split_once("/.github/workflows/")?;
     let valid = repository.split('/').count() == 2 && !file.is_empty() && !file.contains('/');

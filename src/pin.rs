@@ -148,7 +148,7 @@ impl Pins {
 }
 
 /// A SHA-256 as 64 lowercase hex digits, from `<hex>` or `sha256:<hex>` in any case.
-pub fn parse_sha256(value: &str) -> Option<String> {
+pub(crate) fn parse_sha256(value: &str) -> Option<String> {
     let v = value.trim();
     let hex = match v.get(..7) {
         Some(p) if p.eq_ignore_ascii_case("sha256:") => &v[7..],
@@ -159,7 +159,7 @@ pub fn parse_sha256(value: &str) -> Option<String> {
 }
 
 /// `sha256:1a2b3c4d5e6f…9a0b`: enough to tell two digests apart in an error line.
-pub fn short(hex: &str) -> String {
+pub(crate) fn short(hex: &str) -> String {
     if hex.len() <= 16 {
         return format!("sha256:{hex}");
     }

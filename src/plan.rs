@@ -21,7 +21,7 @@ use crate::settings::{RunMode, Selection, Settings};
 /// The artifact asked for by name exists only expired: an error, or for a `fallback` chain a
 /// level that did not match.
 #[derive(Debug)]
-pub struct Expired(pub String);
+pub(crate) struct Expired(pub String);
 
 impl std::fmt::Display for Expired {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,7 +68,7 @@ pub enum SkipReason {
     OtherShard,
 }
 
-pub async fn make(
+pub(crate) async fn make(
     settings: &Settings,
     github: &GitHub,
     log: &Log,
@@ -140,7 +140,7 @@ fn missing_run(settings: &Settings, run: u64) -> String {
 /// On a `name` that matched nothing: what the run does hold (the first 20 names) and the nearest
 /// name, from one more request. Only asked for when the step is about to report the miss, so a
 /// search or a fallback chain pays nothing for it; a failed request just gives no hint.
-pub async fn name_miss_hint(
+pub(crate) async fn name_miss_hint(
     settings: &Settings,
     github: &GitHub,
     run: u64,
@@ -297,7 +297,7 @@ fn expired_on(a: &Artifact) -> String {
 }
 
 /// The next step for an expired artifact (its bytes are gone), shared with the download's 410.
-pub const EXPIRED_NEXT_STEP: &str = "re-run the job that uploaded it to make it again (artifacts are kept for the retention-days the upload or the repository set)";
+pub(crate) const EXPIRED_NEXT_STEP: &str = "re-run the job that uploaded it to make it again (artifacts are kept for the retention-days the upload or the repository set)";
 
 /// Of several artifacts with one name (re-run attempts), the highest id; sorted by name.
 fn newest_per_name(artifacts: impl Iterator<Item = Artifact>) -> Vec<Artifact> {

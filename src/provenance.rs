@@ -8,7 +8,7 @@ use crate::attest::{self, AttestError, GITHUB_ACTIONS_ISSUER, Policy, TrustedRoo
 use crate::github::{Artifact, Blob, GitHub};
 use crate::settings::{Attestation, Settings};
 
-pub async fn check(
+pub(crate) async fn check(
     github: &GitHub,
     blob: &Blob,
     settings: &Settings,

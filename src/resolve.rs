@@ -155,7 +155,7 @@ impl ChosenRun {
 /// (or artifacts) were examined to learn that.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // one per search, never stored in bulk: boxing buys nothing
-pub enum Resolution {
+pub(crate) enum Resolution {
     Found(ChosenRun),
     NotFound { why: String, examined: usize },
 }
@@ -227,7 +227,7 @@ impl Trace {
 }
 
 /// The filters of a search as one line, before any request (a `pr` is shown as such).
-pub fn describe_search(settings: &Settings) -> String {
+pub(crate) fn describe_search(settings: &Settings) -> String {
     match settings.run {
         RunMode::Current(id) => format!("the current run ({id})"),
         RunMode::Given(id) => format!("run-id {id}"),
@@ -239,7 +239,7 @@ pub fn describe_search(settings: &Settings) -> String {
     }
 }
 
-pub async fn choose(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
+pub(crate) async fn choose(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
     match settings.run {
         RunMode::Current(id) => Ok(Resolution::Found(current(settings, id))),
         RunMode::Given(id) => given(settings, github, id).await.map(Resolution::Found),

@@ -314,7 +314,7 @@ impl Settings {
 }
 
 /// Reads the environment through `env` so tests can hand in their own.
-pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings> {
+pub(crate) fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings> {
     let var = |name: &str| {
         env(name)
             .map(|v| v.trim().to_string())

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// `n` random hex characters. std's `RandomState` is seeded from the OS per process; mixing in
 /// a counter and the clock makes successive calls differ. Good for delimiters, temp names and
 /// jitter, not for keys.
-pub fn random_hex(n: usize) -> String {
+pub(crate) fn random_hex(n: usize) -> String {
     let mut out = String::with_capacity(n + 16);
     while out.len() < n {
         out.push_str(&format!("{:016x}", random_u64()));
@@ -31,13 +31,13 @@ fn random_u64() -> u64 {
 }
 
 /// A random fraction in [0, 1), for backoff jitter.
-pub fn random_unit() -> f64 {
+pub(crate) fn random_unit() -> f64 {
     // The top 53 bits: every such value is exact in an f64.
     (random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// `1.5 MiB`-style sizes for logs and the summary.
-pub fn human_bytes(bytes: u64) -> String {
+pub(crate) fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -53,14 +53,14 @@ pub fn human_bytes(bytes: u64) -> String {
 }
 
 /// Throughput as `12.3 MiB/s`.
-pub fn rate(bytes: u64, elapsed: Duration) -> String {
+pub(crate) fn rate(bytes: u64, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-6);
     format!("{}/s", human_bytes((bytes as f64 / secs) as u64))
 }
 
 /// Days since 1970-01-01 -> (year, month, day), proleptic Gregorian (Howard Hinnant's
 /// civil-from-days; no date crate for two formatters).
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -16,22 +16,22 @@ const SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 /// hold raw UTF-8, the later ones a DER UTF8String.
 mod oid {
     use super::ObjectIdentifier;
-    pub const ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
-    pub const WORKFLOW_SHA_V1: ObjectIdentifier =
+    pub(super) const ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
+    pub(super) const WORKFLOW_SHA_V1: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.3");
-    pub const REPOSITORY_V1: ObjectIdentifier =
+    pub(super) const REPOSITORY_V1: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.5");
-    pub const REF_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.6");
-    pub const ISSUER: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
-    pub const BUILD_SIGNER_URI: ObjectIdentifier =
+    pub(super) const REF_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.6");
+    pub(super) const ISSUER: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
+    pub(super) const BUILD_SIGNER_URI: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.9");
-    pub const SOURCE_REPOSITORY_URI: ObjectIdentifier =
+    pub(super) const SOURCE_REPOSITORY_URI: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.12");
-    pub const SOURCE_REPOSITORY_DIGEST: ObjectIdentifier =
+    pub(super) const SOURCE_REPOSITORY_DIGEST: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.13");
-    pub const SOURCE_REPOSITORY_REF: ObjectIdentifier =
+    pub(super) const SOURCE_REPOSITORY_REF: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.14");
-    pub const RUN_INVOCATION_URI: ObjectIdentifier =
+    pub(super) const RUN_INVOCATION_URI: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.21");
 }
 
@@ -48,14 +48,14 @@ pub struct Identity {
     pub run_url: Option<String>,
 }
 
-pub struct Leaf {
+pub(super) struct Leaf {
     pub cert: Certificate,
     pub key: PublicKey,
     pub not_before: i64,
     pub not_after: i64,
 }
 
-pub fn parse_leaf(der: &[u8]) -> Result<Leaf, String> {
+pub(super) fn parse_leaf(der: &[u8]) -> Result<Leaf, String> {
     let cert = Certificate::from_der(der).map_err(|e| format!("signing certificate: {e}"))?;
     let tbs = cert.tbs_certificate();
     let spki = der_spki(tbs)?;
@@ -77,7 +77,7 @@ fn der_spki(tbs: &x509_cert::TbsCertificate) -> Result<Vec<u8>, String> {
 }
 
 /// The CA of the trusted root whose chain issued `leaf`, checked at signing time `t`.
-pub fn chain_to_ca<'r>(
+pub(super) fn chain_to_ca<'r>(
     leaf: &Certificate,
     root: &'r TrustedRoot,
     t: i64,
@@ -112,14 +112,14 @@ pub fn chain_to_ca<'r>(
 }
 
 /// `cert`'s validity period contains `t` (Unix seconds).
-pub fn valid_at(cert: &Certificate, t: i64) -> bool {
+pub(super) fn valid_at(cert: &Certificate, t: i64) -> bool {
     let v = cert.tbs_certificate().validity();
     let secs = |t: x509_cert::time::Time| t.to_unix_duration().as_secs() as i64;
     secs(v.not_before) <= t && t <= secs(v.not_after)
 }
 
 /// The key `cert` certifies.
-pub fn public_key(cert: &Certificate) -> Result<PublicKey, String> {
+pub(super) fn public_key(cert: &Certificate) -> Result<PublicKey, String> {
     der_spki(cert.tbs_certificate()).and_then(|d| PublicKey::from_spki_der(&d))
 }
 
@@ -127,7 +127,7 @@ pub fn public_key(cert: &Certificate) -> Result<PublicKey, String> {
 /// the certificate named as `leaf`'s issuer, since a chain may list a lower intermediate that
 /// `leaf` skips (GitHub's release attestations are issued by the intermediate above the one its
 /// Actions certificates come from). Each certificate of the tail must have signed the one before.
-pub fn issuing_path<'c>(leaf: &Certificate, chain: &'c [Certificate]) -> Option<&'c [Certificate]> {
+pub(super) fn issuing_path<'c>(leaf: &Certificate, chain: &'c [Certificate]) -> Option<&'c [Certificate]> {
     let issuer = leaf.tbs_certificate().issuer();
     let start = chain
         .iter()
@@ -159,7 +159,7 @@ fn signed_in_turn(leaf: &Certificate, chain: &[Certificate]) -> bool {
     !chain.is_empty()
 }
 
-pub fn identity(cert: &Certificate) -> Identity {
+pub(super) fn identity(cert: &Certificate) -> Identity {
     let mut id = Identity::default();
     let (mut repo_v1, mut ref_v1, mut issuer_v1, mut sha_v1, mut san) =
         (None, None, None, None, None);

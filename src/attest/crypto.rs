@@ -28,27 +28,27 @@ enum Kind {
 
 /// A public key ring can verify with.
 #[derive(Debug, Clone)]
-pub struct PublicKey {
+pub(super) struct PublicKey {
     kind: Kind,
     /// The subjectPublicKey bits: an EC point, an Ed25519 key or an RSAPublicKey.
     bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy)]
-pub enum Hash {
+pub(super) enum Hash {
     Sha256,
     Sha384,
     Sha512,
 }
 
 impl PublicKey {
-    pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, String> {
+    pub(super) fn from_spki_der(der: &[u8]) -> Result<PublicKey, String> {
         let spki =
             SubjectPublicKeyInfoRef::from_der(der).map_err(|e| format!("public key: {e}"))?;
         PublicKey::from_spki(&spki)
     }
 
-    pub fn from_spki(spki: &SubjectPublicKeyInfoRef<'_>) -> Result<PublicKey, String> {
+    pub(super) fn from_spki(spki: &SubjectPublicKeyInfoRef<'_>) -> Result<PublicKey, String> {
         let alg = &spki.algorithm;
         let kind = if alg.oid == EC_PUBLIC_KEY {
             match alg
@@ -75,16 +75,16 @@ impl PublicKey {
         Ok(PublicKey { kind, bytes })
     }
 
-    pub fn is_ec(&self) -> bool {
+    pub(super) fn is_ec(&self) -> bool {
         matches!(self.kind, Kind::P256 | Kind::P384)
     }
 
-    pub fn is_rsa(&self) -> bool {
+    pub(super) fn is_rsa(&self) -> bool {
         self.kind == Kind::Rsa
     }
 
     /// The key's usual hash: Sigstore signs with P-256/SHA-256, P-384/SHA-384, RSA/SHA-256.
-    pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+    pub(super) fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
         let hash = match self.kind {
             Kind::P384 => Hash::Sha384,
             _ => Hash::Sha256,
@@ -92,7 +92,7 @@ impl PublicKey {
         self.verify_with(hash, message, sig)
     }
 
-    pub fn verify_with(&self, hash: Hash, message: &[u8], sig: &[u8]) -> bool {
+    pub(super) fn verify_with(&self, hash: Hash, message: &[u8], sig: &[u8]) -> bool {
         let alg: &dyn VerificationAlgorithm = match (self.kind, hash) {
             (Kind::P256, Hash::Sha256) => &signature::ECDSA_P256_SHA256_ASN1,
             (Kind::P256, Hash::Sha384) => &signature::ECDSA_P256_SHA384_ASN1,
@@ -110,7 +110,7 @@ impl PublicKey {
     }
 
     /// Checks a signature made with an X.509 signature algorithm (certificates, CMS).
-    pub fn verify_alg(&self, alg: &ObjectIdentifier, message: &[u8], sig: &[u8]) -> bool {
+    pub(super) fn verify_alg(&self, alg: &ObjectIdentifier, message: &[u8], sig: &[u8]) -> bool {
         let hash = match *alg {
             a if a == ECDSA_SHA256 || a == RSA_SHA256 => Hash::Sha256,
             a if a == ECDSA_SHA384 || a == RSA_SHA384 => Hash::Sha384,
@@ -124,11 +124,11 @@ impl PublicKey {
     }
 }
 
-pub fn sha256(data: &[u8]) -> [u8; 32] {
+pub(super) fn sha256(data: &[u8]) -> [u8; 32] {
     use sha2::Digest as _;
     sha2::Sha256::digest(data).into()
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

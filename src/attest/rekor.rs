@@ -7,7 +7,7 @@ use super::bundle::{InclusionProof, TlogEntry};
 use super::crypto::{PublicKey, hex, sha256};
 
 /// Verifies the SET: the log's signature over the canonical JSON of body, time, log id and index.
-pub fn verify_set(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {
+pub(super) fn verify_set(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {
     let promise = entry
         .inclusion_promise
         .as_ref()
@@ -28,7 +28,7 @@ pub fn verify_set(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {
 }
 
 /// Verifies the Merkle inclusion proof of the entry's body and the checkpoint that signs its root.
-pub fn verify_inclusion(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {
+pub(super) fn verify_inclusion(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {
     let proof = entry
         .inclusion_proof
         .as_ref()
@@ -113,7 +113,7 @@ fn verify_checkpoint(note: &str, key: &PublicKey, proof: &InclusionProof) -> Res
 /// The logged body must be about this envelope: it names the payload's SHA-256 and carries the
 /// signature. Rekor's `dsse` and `intoto` kinds spell these differently (hex or base64, the
 /// signature once or twice base64-encoded), so every string in the body is considered.
-pub fn body_binds(body: &[u8], payload: &[u8], sig: &[u8]) -> bool {
+pub(super) fn body_binds(body: &[u8], payload: &[u8], sig: &[u8]) -> bool {
     let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
         return false;
     };

@@ -193,7 +193,7 @@ impl super::Stopped {
 }
 
 /// `3 hours ago`, from an RFC 3339 time and now (Unix seconds); `None` if unreadable.
-pub fn age(created: &str, now: i64) -> Option<String> {
+pub(super) fn age(created: &str, now: i64) -> Option<String> {
     let then = crate::attest::time::parse_rfc3339(created)?;
     let secs = (now - then).max(0) as usize;
     Some(match secs {

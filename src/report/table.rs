@@ -14,19 +14,19 @@ use crate::util::human_bytes;
 /// Rows above this fold into `<details>`.
 const FOLD_ABOVE: usize = 20;
 /// Rows shown at most; the rest are counted (the `artifacts` output lists every one).
-pub const MAX_ROWS: usize = 500;
+pub(super) const MAX_ROWS: usize = 500;
 /// Artifacts the selection did not ask for are listed only when this few.
 const NOT_SELECTED_SHOWN: usize = 10;
 /// Failures explained below the table at most.
 const MAX_NOTES: usize = 20;
 
 /// `2.9&nbsp;MiB`: a size that never wraps inside its cell.
-pub fn size(bytes: u64) -> String {
+pub(super) fn size(bytes: u64) -> String {
     human_bytes(bytes).replace(' ', "&nbsp;")
 }
 
 /// `sha256:1111…1111`: enough to compare by eye, short enough for a cell.
-pub fn short_hash(hex: &str) -> String {
+pub(super) fn short_hash(hex: &str) -> String {
     match (hex.get(..4), hex.get(hex.len().saturating_sub(4)..)) {
         (Some(head), Some(tail)) if hex.len() > 8 => format!("sha256:{head}…{tail}"),
         _ => format!("sha256:{hex}"),
@@ -34,7 +34,7 @@ pub fn short_hash(hex: &str) -> String {
 }
 
 /// `1 artifact`, `2 artifacts`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     format!(
         "{} {}",
         thousands(n as u64),
@@ -43,7 +43,7 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// `10,000`.
-pub fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -56,7 +56,7 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// A destination as the workflow's author wrote it: relative to the workspace when inside it.
-pub fn relative(dest: &Path, workspace: &Path) -> String {
+pub(super) fn relative(dest: &Path, workspace: &Path) -> String {
     match dest.strip_prefix(workspace) {
         Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
         Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
