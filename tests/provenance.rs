@@ -301,10 +301,9 @@ fn refresh_trusted_root_replaces_both_embedded_roots() {
     let (out, dir) = refresh_roots(&lines);
     assert!(out.status.success(), "{out:?}");
     for name in ["public-good", "github"] {
-        let written = std::fs::read_to_string(
-            dir.path().join(format!("out/{name}.trusted_root.json")),
-        )
-        .unwrap();
+        let written =
+            std::fs::read_to_string(dir.path().join(format!("out/{name}.trusted_root.json")))
+                .unwrap();
         let written: serde_json::Value = serde_json::from_str(&written).unwrap();
         assert_eq!(written.to_string(), embedded_root_line(name), "{name}");
     }
@@ -327,5 +326,8 @@ fn refresh_trusted_root_without_githubs_root_changes_nothing() {
                 .unwrap();
         assert_eq!(kept, "old", "{name}");
     }
-    assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 2);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+        2
+    );
 }
