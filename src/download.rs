@@ -26,7 +26,7 @@ use reqwest::{Response, StatusCode, Url};
 use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::extract::{ArchiveKind, archive_kind, is_safe_component};
+use crate::extract::{ArchiveKind, Landing, archive_kind, is_safe_component};
 use crate::github::content_range::{self, ContentRange};
 use crate::github::model::{Artifact, Published};
 use crate::github::{Blob, GitHub, content_disposition};
@@ -148,10 +148,30 @@ pub struct Downloader {
     pub slots: Arc<tokio::sync::Semaphore>,
 }
 
+/// What the first request of an attempt on a signed URL led to.
+enum Probe {
+    /// A ranged download brought the whole archive.
+    Done(Download),
+    /// This attempt failed; the next one starts over.
+    Retry(String),
+    /// One body to stream whole (or resume into), with its connection slot.
+    Stream(Response, String, OwnedSemaphorePermit),
+}
+
 impl Downloader {
     /// Streams artifact `item` to `part`, retrying and resuming; returns what was received.
-    pub(crate) async fn download(&self, item: &Item, part: &Path) -> Result<Download> {
-        self.attempts(item, part).await.map_err(|e| {
+    /// With `landing`, a download in ranges reports the ranges as they land (so the archive can
+    /// be extracted meanwhile), and poisons it before anything could change bytes it reported.
+    pub(crate) async fn download(
+        &self,
+        item: &Item,
+        part: &Path,
+        landing: Option<&Arc<Landing>>,
+    ) -> Result<Download> {
+        self.attempts(item, part, landing).await.map_err(|e| {
+            if let Some(landing) = landing {
+                landing.poison("the download failed");
+            }
             if is_final(&e) {
                 e.context(format!("artifact '{}'", item.artifact.name))
             } else {
@@ -160,10 +180,15 @@ impl Downloader {
         })
     }
 
-    async fn attempts(&self, item: &Item, part: &Path) -> Result<Download> {
+    async fn attempts(
+        &self,
+        item: &Item,
+        part: &Path,
+        landing: Option<&Arc<Landing>>,
+    ) -> Result<Download> {
         let a = &item.artifact;
         let s = &self.settings;
-        let mut sink = Sink::create(part)?;
+        let mut sink = Sink::create(part, landing.cloned())?;
         let limit = Limit::of(a, s.max_size);
         let mut last_error = String::new();
         let mut notes = Vec::new();
@@ -180,68 +205,25 @@ impl Downloader {
             }
             let target = self.fresh_target(item).await?;
             let permit = self.slot().await;
-            let (response, shown) = match target {
+            let (response, shown, permit) = match target {
                 Target::Redirect(url) => {
-                    // From the start, ask for the first segment: a 206 says ranges work and
-                    // tells the size, so the rest can come over several connections.
-                    let end = (sink.len == 0).then_some(SEGMENT - 1);
-                    let mut response = self.blob.get(&url, sink.len, end).await;
-                    if end.is_some()
-                        && matches!(&response, Ok(r) if r.status() == StatusCode::RANGE_NOT_SATISFIABLE)
-                    {
-                        // An empty body has no byte 0 to ask for: take it whole.
-                        response = self.blob.get(&url, 0, None).await;
-                    }
-                    let response = match response {
-                        Ok(r) => r,
-                        Err(e) => {
-                            last_error = format!("{e:#}");
+                    let probe = self.probe(item, url, permit, &mut sink, &limit, attempt);
+                    match probe.await? {
+                        Probe::Done(mut download) => {
+                            notes.append(&mut download.notes);
+                            download.notes = notes;
+                            return Ok(download);
+                        }
+                        Probe::Retry(e) => {
+                            last_error = e;
                             continue;
                         }
-                    };
-                    if response.status() == StatusCode::PARTIAL_CONTENT
-                        && let Some(total) = range_total(&response)
-                        && total > limit.bytes
-                    {
-                        return Err(limit
-                            .refuse(format!("the server claims {total} bytes (Content-Range)")));
+                        Probe::Stream(response, shown, permit) => (response, shown, permit),
                     }
-                    if sink.len == 0
-                        && response.status() == StatusCode::PARTIAL_CONTENT
-                        && let Some(total) = range_total(&response).filter(|t| *t > SEGMENT)
-                    {
-                        let first = (response, permit);
-                        match self.ranged(item, part, url, first, total).await {
-                            Ok((bytes, sha256, meta, connections, retried)) => {
-                                notes.push(format!(
-                                    "Fetched in {} ranges over up to {connections} connections",
-                                    total.div_ceil(SEGMENT)
-                                ));
-                                let mut download =
-                                    meta.into_download(part, bytes, sha256, attempt, notes.clone());
-                                download.retried |= retried;
-                                match check_body(a, &download) {
-                                    Ok(()) => return Ok(download),
-                                    Err(e) => {
-                                        last_error = format!("{e:#}");
-                                        sink.reset()?;
-                                        continue;
-                                    }
-                                }
-                            }
-                            Err(e) if is_final(&e) => return Err(e),
-                            Err(e) => {
-                                last_error = format!("{e:#}");
-                                sink.reset()?;
-                                continue;
-                            }
-                        }
-                    }
-                    (response, without_query(&url))
                 }
                 Target::Body(r) => {
                     let shown = r.url().path().to_string();
-                    (r, shown)
+                    (r, shown, permit)
                 }
             };
             let received = self
@@ -265,6 +247,64 @@ impl Downloader {
             a.name,
             s.timing.attempts
         )
+    }
+
+    /// The first request on a signed URL. From the start it asks for the first segment only: a
+    /// 206 says ranges work and tells the size, so a larger archive comes over several
+    /// connections; anything else is one body to stream (or, mid-download, to resume into).
+    async fn probe(
+        &self,
+        item: &Item,
+        url: Url,
+        permit: OwnedSemaphorePermit,
+        sink: &mut Sink,
+        limit: &Limit,
+        attempt: u32,
+    ) -> Result<Probe> {
+        let end = (sink.len == 0).then_some(SEGMENT - 1);
+        let mut response = self.blob.get(&url, sink.len, end).await;
+        if end.is_some()
+            && matches!(&response, Ok(r) if r.status() == StatusCode::RANGE_NOT_SATISFIABLE)
+        {
+            // An empty body has no byte 0 to ask for: take it whole.
+            response = self.blob.get(&url, 0, None).await;
+        }
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => return Ok(Probe::Retry(format!("{e:#}"))),
+        };
+        let ranged = response.status() == StatusCode::PARTIAL_CONTENT;
+        let total = if ranged { range_total(&response) } else { None };
+        if let Some(total) = total.filter(|t| *t > limit.bytes) {
+            return Err(limit.refuse(format!("the server claims {total} bytes (Content-Range)")));
+        }
+        let Some(total) = total.filter(|t| sink.len == 0 && *t > SEGMENT) else {
+            return Ok(Probe::Stream(response, without_query(&url), permit));
+        };
+        let first = (response, permit);
+        let landing = sink.landing.clone();
+        let failed = match self
+            .ranged(item, sink.path(), url, first, total, landing)
+            .await
+        {
+            Ok((bytes, sha256, meta, connections, retried)) => {
+                let note = format!(
+                    "Fetched in {} ranges over up to {connections} connections",
+                    total.div_ceil(SEGMENT)
+                );
+                let mut download =
+                    meta.into_download(sink.path(), bytes, sha256, attempt, vec![note]);
+                download.retried |= retried;
+                match check_body(&item.artifact, &download) {
+                    Ok(()) => return Ok(Probe::Done(download)),
+                    Err(e) => e,
+                }
+            }
+            Err(e) if is_final(&e) => return Err(e),
+            Err(e) => e,
+        };
+        sink.reset()?;
+        Ok(Probe::Retry(format!("{failed:#}")))
     }
 
     /// A fresh signed URL (or a body served directly): asked for before every attempt.
@@ -423,6 +463,7 @@ impl Downloader {
         url: Url,
         first: (Response, OwnedSemaphorePermit),
         total: u64,
+        landing: Option<Arc<Landing>>,
     ) -> Result<(u64, String, Meta, usize, bool)> {
         let meta = Meta::of(&first.0);
         let file = OpenOptions::new()
@@ -451,10 +492,18 @@ impl Downloader {
             retried: AtomicBool::new(false),
             started: Instant::now(),
             last_progress: Mutex::new(Instant::now()),
+            landing,
         };
-        let segments = (0..total)
-            .step_by(SEGMENT as usize)
-            .map(|s| (s, (s + SEGMENT).min(total) - 1));
+        if let Some(landing) = &job.landing {
+            landing.begin(total);
+        }
+        // The first segment (the probe's), then the last: it holds the central directory, which
+        // extraction needs before anything else; then the rest in order.
+        let last = (total - 1) / SEGMENT * SEGMENT;
+        let starts = [0, last]
+            .into_iter()
+            .chain((SEGMENT..last).step_by(SEGMENT as usize));
+        let segments = starts.map(|s| (s, (s + SEGMENT).min(total) - 1));
         futures_util::stream::iter(segments)
             .map(|(start, end)| self.segment(&job, start, end))
             .buffer_unordered(connections)
@@ -597,6 +646,8 @@ struct Ranged<'a> {
     retried: AtomicBool,
     started: Instant,
     last_progress: Mutex<Instant>,
+    /// Told of every segment written, for an extraction that runs meanwhile.
+    landing: Option<Arc<Landing>>,
 }
 
 /// The SHA-256 of the contiguous prefix written so far, and the segments done beyond it.
@@ -623,6 +674,9 @@ impl Ranged<'_> {
     /// Marks `start..end` written and hashes whatever prefix is now contiguous, reading it back
     /// from the page cache.
     fn completed(&self, start: u64, end: u64) -> Result<()> {
+        if let Some(landing) = &self.landing {
+            landing.landed(start, end);
+        }
         let mut front = self.front.lock().unwrap_or_else(|e| e.into_inner());
         front.done.insert(start, end);
         tokio::task::block_in_place(|| -> Result<()> {
@@ -845,19 +899,26 @@ struct Sink {
     len: u64,
     /// Bytes received in this attempt, for the rate.
     received: u64,
+    /// Poisoned before the file is emptied: what an extraction read from it may change.
+    landing: Option<Arc<Landing>>,
 }
 
 impl Sink {
-    fn create(path: &Path) -> Result<Sink> {
+    fn create(path: &Path, landing: Option<Arc<Landing>>) -> Result<Sink> {
         let file = File::create(path).map_err(|e| local(e, "create", path))?;
         Ok(Sink {
             path: path.to_path_buf(),
             file,
             hasher: Sha256::new(),
-            buffer: Vec::with_capacity(WRITE_BUFFER),
+            buffer: Vec::new(),
             len: 0,
             received: 0,
+            landing,
         })
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -897,6 +958,9 @@ impl Sink {
     /// Back to an empty file, whatever we think it holds: a ranged attempt may have written into
     /// it behind our back.
     fn reset(&mut self) -> Result<()> {
+        if let Some(landing) = &self.landing {
+            landing.poison("the download started over");
+        }
         self.buffer.clear();
         self.hasher = Sha256::new();
         self.len = 0;

@@ -1,9 +1,11 @@
 //! Plan -> verified archives on disk -> files at their destination.
 //!
 //! Artifacts download concurrently (bounded by `concurrency`); [`crate::download`] brings each
-//! to a temp file under the work directory with its SHA-256. Only an archive whose SHA-256
-//! matches the artifact's `digest` is extracted; extraction goes to a staging directory first and
-//! is moved into place only when complete, so a failure leaves the destination as it was.
+//! to a temp file under the work directory with its SHA-256. Extraction goes to a staging
+//! directory on the destination's file system (for an archive that comes in ranges, while its
+//! segments land: see [`crate::extract::Landing`]); the staged tree is moved into place only when
+//! complete and the archive's SHA-256 matched the artifact's `digest` (and any pins and
+//! attestation), so a failure leaves the destination as it was.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use futures_util::StreamExt;
 
 use crate::cache::{Cache, Lookup};
 use crate::download::{Download, Downloader};
-use crate::extract::{self, Limits, first_bytes, starts_like_zip};
+use crate::extract::{self, Extracted, Landing, Limits, Source, first_bytes, starts_like_zip};
 use crate::github::model::Published;
 use crate::log::Log;
 use crate::manifest::{Entry, Kind, Manifest};
@@ -155,7 +157,9 @@ impl Fetcher {
         out.into_iter().map(|(_, f)| f).collect()
     }
 
-    /// One artifact: download → verify → provenance → unpack (extract or save, then place).
+    /// One artifact: download → verify → provenance → unpack (extract or save, then place). An
+    /// archive that comes in ranges is extracted into staging while it lands; the staged tree is
+    /// placed only once the whole archive's digest (and provenance) passed.
     async fn fetch_one(
         &self,
         item: &Item,
@@ -165,16 +169,25 @@ impl Fetcher {
         let started = Instant::now();
         let a = &item.artifact;
         let part = self.workdir.join(format!("{}.download", a.id));
-        let verified = match self.take_from_cache(item, &part, lines).await? {
-            Some(hit) => hit,
+        let (verified, early) = match self.take_from_cache(item, &part, lines).await? {
+            Some(hit) => (hit, None),
             None => {
-                let verified = self.download_verified(item, &part, lines).await?;
+                let landing = Arc::new(Landing::new());
+                let (verified, early) = tokio::join!(
+                    self.download_landing(item, &part, lines, &landing),
+                    self.stage_early(item, &part, &landing),
+                );
+                let early = settle_early(early, &landing).await;
+                let verified = verified?;
                 self.store_in_cache(&verified, &part, lines).await;
-                verified
+                (verified, early)
             }
         };
+        if let Some(Ok(staged)) = &early {
+            lines.push(staged.overlap_note());
+        }
         let downloaded_after = started.elapsed();
-        // Provenance before extraction: nothing of an unattested artifact reaches `path`.
+        // Provenance before placing: nothing of an unattested artifact reaches `path`.
         let attestation = self
             .check_provenance(item, &verified.download.sha256, &part, lines)
             .await?;
@@ -195,35 +208,16 @@ impl Fetcher {
             sha256: verified.download.sha256.clone(),
             merge: turn.map(|t| (Arc::clone(&t.order), a.name.clone())),
         };
-        let placed = tokio::task::spawn_blocking(move || unpack(job))
+        let placed = tokio::task::spawn_blocking(move || unpack(job, early))
             .await
             .map_err(|e| anyhow!("extraction task failed: {e}"))??;
-
-        if let Some(n) = placed.files_pinned {
-            lines.push(format!("{n} files match the producer's manifest ✅"));
-        }
-        for w in &placed.warnings {
-            self.log.warning(&format!("artifact '{}': {w}", a.name));
-        }
-        if let Some(left) = placed.left {
-            lines.push(format!(
-                "files: took {} and left {left} of the artifact's files",
-                placed.files
-            ));
-        }
-        if verified.download.is_zip && !self.settings.skip_decompress {
-            let took = started.elapsed() - downloaded_after;
-            lines.push(format!(
-                "Extracted {} files ({}) in {:.2}s ({}) to {}",
-                placed.files,
-                human_bytes(placed.extracted),
-                took.as_secs_f64(),
-                rate(placed.extracted, took),
-                placed.path.display()
-            ));
-        } else {
-            lines.push(format!("Saved {}", placed.path.display()));
-        }
+        self.report_placed(
+            item,
+            &verified,
+            &placed,
+            started.elapsed() - downloaded_after,
+            lines,
+        );
         Ok(Done {
             path: placed.path,
             files: placed.files,
@@ -241,6 +235,99 @@ impl Fetcher {
         })
     }
 
+    /// The log lines and warnings of a placed artifact.
+    fn report_placed(
+        &self,
+        item: &Item,
+        verified: &Verified,
+        placed: &Placed,
+        took: Duration,
+        lines: &mut Vec<String>,
+    ) {
+        if let Some(n) = placed.files_pinned {
+            lines.push(format!("{n} files match the producer's manifest ✅"));
+        }
+        for w in &placed.warnings {
+            self.log
+                .warning(&format!("artifact '{}': {w}", item.artifact.name));
+        }
+        if let Some(left) = placed.left {
+            lines.push(format!(
+                "files: took {} and left {left} of the artifact's files",
+                placed.files
+            ));
+        }
+        if verified.download.is_zip && !self.settings.skip_decompress {
+            lines.push(format!(
+                "Extracted {} files ({}) in {:.2}s ({}) to {}",
+                placed.files,
+                human_bytes(placed.extracted),
+                took.as_secs_f64(),
+                rate(placed.extracted, took),
+                placed.path.display()
+            ));
+        } else {
+            lines.push(format!("Saved {}", placed.path.display()));
+        }
+    }
+
+    /// [`Self::download_verified`], telling `landing` of the ranges as they land; however it
+    /// ends (even dropped, on cancellation), an extraction waiting on it is released.
+    async fn download_landing(
+        &self,
+        item: &Item,
+        part: &Path,
+        lines: &mut Vec<String>,
+        landing: &Arc<Landing>,
+    ) -> Result<Verified> {
+        struct Release<'a>(&'a Landing);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.poison("the download stopped");
+            }
+        }
+        let release = Release(landing);
+        let verified = self.download_verified(item, part, lines, landing).await;
+        match &verified {
+            // Every byte has landed: waiting readers finish, and no poison is needed.
+            Ok(_) => {
+                landing.close();
+                std::mem::forget(release);
+            }
+            Err(_) => drop(release),
+        }
+        verified
+    }
+
+    /// Once the download turns out to come in ranges: the extraction into staging, started on a
+    /// blocking thread, reading the archive as it lands. `None` when there is nothing to overlap
+    /// (a small archive, one stream, `skip-decompress`).
+    async fn stage_early(
+        &self,
+        item: &Item,
+        part: &Path,
+        landing: &Arc<Landing>,
+    ) -> Option<tokio::task::JoinHandle<Result<Staged>>> {
+        if self.settings.skip_decompress {
+            return None;
+        }
+        let total = landing.began().await?;
+        let source = Source::landing(part, total, Arc::clone(landing));
+        let job = StageJob {
+            settings: Arc::clone(&self.settings),
+            dest: item.dest.clone(),
+            name: item.artifact.name.clone(),
+            id: item.artifact.id,
+            workdir: self.workdir.clone(),
+        };
+        Some(tokio::task::spawn_blocking(move || {
+            let stale = check_and_tidy(&job)?;
+            let mut staged = stage(&job, &source)?;
+            staged.extracted.warnings.splice(0..0, stale);
+            Ok(staged)
+        }))
+    }
+
     /// The archive in `part`, its SHA-256 checked against the API's `digest` and any pinned
     /// `expected-digest`.
     async fn download_verified(
@@ -248,9 +335,10 @@ impl Fetcher {
         item: &Item,
         part: &Path,
         lines: &mut Vec<String>,
+        landing: &Arc<Landing>,
     ) -> Result<Verified> {
         let started = Instant::now();
-        let mut download = self.downloader.download(item, part).await?;
+        let mut download = self.downloader.download(item, part, Some(landing)).await?;
         let secs = started.elapsed();
         lines.push(format!(
             "Downloaded {} in {:.2}s ({}){}",
@@ -275,7 +363,8 @@ impl Fetcher {
                 self.log.warning(&format!(
                     "{e:#}; the download was retried along the way, so fetching it once more from the start"
                 ));
-                download = self.downloader.download(item, part).await?;
+                landing.poison("downloaded again from the start");
+                download = self.downloader.download(item, part, None).await?;
                 lines.push(format!(
                     "Downloaded again from the start: {}",
                     human_bytes(download.bytes)
@@ -433,7 +522,7 @@ impl Fetcher {
         };
         if !pinned.eq_ignore_ascii_case(actual) {
             bail!(
-                "artifact '{name}' is not the one the producer made: expected-digest pins {}, the bytes downloaded hash to {}; nothing was extracted",
+                "artifact '{name}' is not the one the producer made: expected-digest pins {}, the bytes downloaded hash to {}; nothing of it was placed",
                 crate::pin::short(pinned),
                 crate::pin::short(actual)
             );
@@ -632,15 +721,115 @@ fn process_running(pid: u32) -> bool {
     }
 }
 
-/// Writes a verified download into its destination: right before anything is written, the
-/// destination is checked (a symlink planted at `path/<name>` is refused) and stale staging an
-/// earlier killed run left there is removed; then the archive is extracted (or the raw file
-/// saved) and placed.
-fn unpack(job: Unpack) -> Result<Placed> {
-    let name = &job.name;
+/// What staging needs to know of an artifact, owned, for a blocking thread.
+struct StageJob {
+    settings: Arc<Settings>,
+    dest: PathBuf,
+    name: String,
+    id: u64,
+    workdir: PathBuf,
+}
+
+/// An extracted tree in staging, on the destination's file system, not yet placed. Dropping it
+/// removes it (and the directories created for the destination, unless it was placed).
+struct Staged {
+    staging: PathBuf,
+    /// Directories created for the destination itself (outermost first).
+    created: Vec<PathBuf>,
+    extracted: Extracted,
+    /// Bytes of the archive that had landed when extraction began, and its size, if it began
+    /// while the archive was still arriving.
+    overlap: Option<(u64, u64)>,
+    placed: bool,
+}
+
+impl Staged {
+    /// The extracted tree.
+    fn tree(&self) -> PathBuf {
+        self.staging.join("tree")
+    }
+
+    /// Files the tree replaces in the destination, kept until the move is done.
+    fn aside(&self) -> PathBuf {
+        self.staging.join("replaced")
+    }
+
+    fn overlap_note(&self) -> String {
+        match self.overlap {
+            Some((landed, total)) => format!(
+                "Extracted into staging while downloading (began with {} of {} arrived)",
+                human_bytes(landed),
+                human_bytes(total)
+            ),
+            None => String::new(),
+        }
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+        crate::fsx::unregister_temp(&self.staging);
+        if !self.placed {
+            // A destination that did not exist before is not left behind, empty.
+            crate::fsx::remove_created(&self.created);
+        }
+    }
+}
+
+/// The early extraction's outcome, once the download is over: kept only if it read nothing that
+/// could have changed since (no restart, no second download). Waits for its thread, so nothing
+/// is left writing into staging.
+async fn settle_early(
+    early: Option<tokio::task::JoinHandle<Result<Staged>>>,
+    landing: &Landing,
+) -> Option<Result<Staged>> {
+    let staged = early?.await.ok()?;
+    if landing.is_poisoned() {
+        return None;
+    }
+    Some(staged)
+}
+
+/// Right before anything is written for an artifact: the destination is checked (a symlink
+/// planted at `path/<name>` is refused) and stale staging an earlier killed run left there is
+/// removed (what was removed, for the log).
+fn check_and_tidy(job: &StageJob) -> Result<Vec<String>> {
     extract::check_destination(&job.settings.path, &job.dest)
-        .with_context(|| format!("artifact '{name}'"))?;
-    let stale = remove_stale_staging(&job.dest);
+        .with_context(|| format!("artifact '{}'", job.name))?;
+    Ok(remove_stale_staging(&job.dest))
+}
+
+/// Extracts `source` into a fresh staging tree.
+fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
+    let (staging, created) = staging_dir(&job.workdir, &job.dest, job.id)?;
+    let overlap = source.landing_state();
+    let mut staged = Staged {
+        staging,
+        created,
+        extracted: Extracted::default(),
+        overlap,
+        placed: false,
+    };
+    let s = &job.settings;
+    let limits = Limits {
+        max_total_bytes: s.max_size,
+        max_files: s.max_files,
+        max_ratio: s.max_ratio,
+        allow_git_paths: s.allow_git_paths,
+    };
+    staged.extracted = crate::fsx::create_dir_all(&staged.tree())
+        .and_then(|()| extract::extract_from(source, &staged.tree(), &limits, s.files.as_ref()))
+        .with_context(|| format!("artifact '{}'", job.name))?;
+    Ok(staged)
+}
+
+/// Writes a verified download into its destination: the destination is checked right before
+/// (see [`check_and_tidy`]); then the tree extracted while downloading is placed, or the archive
+/// is extracted now (or the raw file saved) and placed.
+fn unpack(job: Unpack, early: Option<Result<Staged>>) -> Result<Placed> {
+    let name = &job.name;
+    let stale = check_and_tidy(&job.stage_job())?;
     if job.is_zip && job.bytes == 0 {
         bail!(
             "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
@@ -656,10 +845,22 @@ fn unpack(job: Unpack) -> Result<Placed> {
     let mut placed = if job.settings.skip_decompress || !job.is_zip {
         save_file(job)?
     } else {
-        extract_and_place(job)?
+        extract_and_place(job, early)?
     };
     placed.warnings.splice(0..0, stale);
     Ok(placed)
+}
+
+impl Unpack {
+    fn stage_job(&self) -> StageJob {
+        StageJob {
+            settings: Arc::clone(&self.settings),
+            dest: self.dest.clone(),
+            name: self.name.clone(),
+            id: self.id,
+            workdir: self.workdir.clone(),
+        }
+    }
 }
 
 /// An unzipped artifact, or a zip kept with `skip-decompress`: one file, whose SHA-256 is the
@@ -727,65 +928,61 @@ fn save_file(job: Unpack) -> Result<Placed> {
     })
 }
 
-/// Extracts into a staging tree on the destination's file system, compares it with the
-/// producer's pins there, then moves it into place; a failure leaves the destination as it was.
-fn extract_and_place(job: Unpack) -> Result<Placed> {
-    let (name, settings, dest) = (&job.name, &job.settings, &job.dest);
-    let (staging, created) = staging_dir(&job.workdir, dest, job.id)?;
-    // The extracted tree, and the files it replaces in `dest`, kept until the move is done:
-    // both on `dest`'s filesystem, both removed with `staging`.
-    let (tree, aside) = (staging.join("tree"), staging.join("replaced"));
-    let limits = Limits {
-        max_total_bytes: settings.max_size,
-        max_files: settings.max_files,
-        max_ratio: settings.max_ratio,
-        allow_git_paths: settings.allow_git_paths,
+/// The tree staged while downloading, or (when there is none, or it failed: the archive is
+/// extracted again, so errors read as they always have) one extracted now from the verified
+/// archive; compared with the producer's pins in staging, then moved into place. A failure
+/// leaves the destination as it was.
+fn extract_and_place(job: Unpack, early: Option<Result<Staged>>) -> Result<Placed> {
+    let staged = match early {
+        Some(Ok(staged)) => Ok(staged),
+        // Removed before staging again under the same name.
+        other => {
+            drop(other);
+            Source::file(&job.part)
+                .with_context(|| format!("cannot open {}", job.part.display()))
+                .and_then(|source| stage(&job.stage_job(), &source))
+        }
     };
-    let result = crate::fsx::create_dir_all(&tree)
-        .and_then(|()| {
-            extract::extract_zip_selected(&job.part, &tree, &limits, settings.files.as_ref())
-        })
-        .with_context(|| format!("artifact '{name}'"))
-        .and_then(|mut x| {
-            let all = x.files + x.left;
-            x.warnings
-                .extend(files_missed(settings, name, &x.unmatched, all)?);
-            // Described (and compared with the producer's pins) in staging, before the move:
-            // the destination only ever gets files that passed.
-            let manifest = Manifest::of_dir(&tree)
-                .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
-            let files_pinned = settings.pins.check_files(name, &manifest)?;
-            let files = match &job.merge {
-                Some(_) => extract::relative_files(&tree)?,
-                None => Vec::new(),
-            };
-            extract::place(&tree, dest, &aside).with_context(|| {
-                format!(
-                    "artifact '{name}': cannot move files into {}",
-                    dest.display()
-                )
-            })?;
-            if let Some((order, name)) = &job.merge {
-                x.warnings.extend(order.record(name, files));
-            }
-            Ok(Placed {
-                path: dest.clone(),
-                files: x.files,
-                left: settings.files.as_ref().map(|_| x.left),
-                extracted: x.bytes,
-                warnings: x.warnings,
-                manifest,
-                files_pinned,
-            })
-        });
-    let _ = std::fs::remove_dir_all(&staging);
-    crate::fsx::unregister_temp(&staging);
+    let placed = staged.and_then(|staged| place_staged(&job, staged));
     let _ = std::fs::remove_file(&job.part);
-    if result.is_err() {
-        // A destination that did not exist before is not left behind, empty.
-        crate::fsx::remove_created(&created);
+    placed
+}
+
+/// Describes the staged tree (and compares it with the producer's pins) before the move: the
+/// destination only ever gets files that passed.
+fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
+    let (name, dest, settings) = (&job.name, &job.dest, &job.settings);
+    let all = staged.extracted.files + staged.extracted.left;
+    let missed = files_missed(settings, name, &staged.extracted.unmatched, all)?;
+    staged.extracted.warnings.extend(missed);
+    let tree = staged.tree();
+    let manifest = Manifest::of_dir(&tree)
+        .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
+    let files_pinned = job.settings.pins.check_files(name, &manifest)?;
+    let files = match &job.merge {
+        Some(_) => extract::relative_files(&tree)?,
+        None => Vec::new(),
+    };
+    extract::place(&tree, dest, &staged.aside()).with_context(|| {
+        format!(
+            "artifact '{name}': cannot move files into {}",
+            dest.display()
+        )
+    })?;
+    staged.placed = true;
+    let mut x = std::mem::take(&mut staged.extracted);
+    if let Some((order, name)) = &job.merge {
+        x.warnings.extend(order.record(name, files));
     }
-    result
+    Ok(Placed {
+        path: dest.clone(),
+        files: x.files,
+        left: settings.files.as_ref().map(|_| x.left),
+        extracted: x.bytes,
+        warnings: x.warnings,
+        manifest,
+        files_pinned,
+    })
 }
 
 /// `files` globs that took nothing in artifact `name` (of `all` files): `if-no-artifact-found`

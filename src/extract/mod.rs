@@ -16,6 +16,7 @@
 //! the tree in staging, and `place.rs` moves it into the destination.
 
 mod kind;
+mod landing;
 mod names;
 mod place;
 mod scan;
@@ -28,12 +29,13 @@ mod testkit;
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::fsx;
 use crate::pattern::PathGlobs;
 
 pub use kind::{ArchiveKind, archive_kind, first_bytes, starts_like_zip};
+pub use landing::{Landing, Source};
 
 const MAX_THREADS: usize = 8;
 
@@ -93,6 +95,20 @@ pub fn extract_zip_selected(
     limits: &Limits,
     select: Option<&PathGlobs>,
 ) -> Result<Extracted> {
+    let source = Source::file(archive)
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("failed to open {}", archive.display()))?;
+    extract_from(&source, staging, limits, select)
+}
+
+/// [`extract_zip`] from a [`Source`]: an archive still landing is extracted entry by entry as
+/// its bytes land (every check still runs, each entry's before its data is read).
+pub fn extract_from(
+    source: &Source,
+    staging: &Path,
+    limits: &Limits,
+    select: Option<&PathGlobs>,
+) -> Result<Extracted> {
     // Asked once per process: each call reads cgroup files, and `many` has hundreds of archives.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS.get_or_init(|| {
@@ -100,7 +116,7 @@ pub fn extract_zip_selected(
             .map_or(1, |n| n.get())
             .min(MAX_THREADS)
     });
-    write::extract_with_threads(archive, staging, limits, select, threads)
+    write::extract_with_threads(source, staging, limits, select, threads)
 }
 
 /// Move everything under `staging` into `dest` (created if missing): directories merge, existing

@@ -4,18 +4,16 @@
 //! Every check that can refuse an archive runs here, so a refused archive leaves staging empty.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, File};
-use std::io::{BufReader, Read};
-use std::path::Path;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 // The zip crate reads from the central directory, so the data descriptor that artifact zips put
 // on every entry (deflated or stored) cannot derail it, as it does naive streaming readers.
 use zip::{CompressionMethod, ZipArchive};
 
+use super::landing::{Reader, Source};
 use super::names::{git_component, normalize_entry_name, normalize_link_target, show};
 use super::{Limits, RATIO_FLOOR};
-use crate::fsx;
 use crate::pattern::PathGlobs;
 
 /// Symlink targets are read into memory, so they are bounded too (PATH_MAX - 1).
@@ -26,7 +24,7 @@ const S_IFREG: u32 = 0o100000;
 const S_IFDIR: u32 = 0o040000;
 const S_IFLNK: u32 = 0o120000;
 
-pub(super) type Archive = ZipArchive<BufReader<File>>;
+pub(super) type Archive = ZipArchive<BufReader<Reader>>;
 
 #[derive(Debug)]
 pub(super) enum Kind {
@@ -51,6 +49,19 @@ pub(super) struct Entry {
     pub(super) size: u64,
     /// The raw name, quoted and escaped, for error messages.
     pub(super) shown: String,
+    /// For an archive still landing: its local record, checked right before its data is read.
+    pub(super) record: Option<Record>,
+}
+
+/// Where an entry's local record is, and how far it may reach: checked when the archive is
+/// complete for all entries at once, or entry by entry as an archive still landing is extracted.
+#[derive(Debug, Clone)]
+pub(super) struct Record {
+    pub(super) start: u64,
+    compressed: u64,
+    /// The next record's start (or the archive's end): this one must end by there.
+    bound: u64,
+    name: Vec<u8>,
 }
 
 pub(super) struct Plan {
@@ -61,22 +72,25 @@ pub(super) struct Plan {
     pub(super) unmatched: Vec<String>,
 }
 
-pub(super) fn open_archive(path: &Path) -> Result<Archive> {
-    let file = fsx::open(path)?;
+pub(super) fn open_archive(source: &Source) -> Result<Archive> {
+    let file = source
+        .open()
+        .with_context(|| format!("failed to open {}", source.path().display()))?;
     // Small buffer: it serves header reads; bulk reads bypass it, and every seek discards it.
     ZipArchive::new(BufReader::with_capacity(16 * 1024, file)).map_err(|err| {
-        let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        anyhow!("the downloaded file ({size} bytes) is not a valid zip archive: {err}")
+        anyhow!(
+            "the downloaded file ({} bytes) is not a valid zip archive: {err}",
+            source.len()
+        )
     })
 }
 
 /// The first name that occurs twice in the central directory, read by hand: the zip crate keys
 /// entries by name, so it can only say *that* there are duplicates. `None` if the directory
 /// cannot be walked (zip64, damage); the caller still refuses the archive.
-fn duplicate_name(path: &Path) -> Option<Vec<u8>> {
-    use std::io::{Seek, SeekFrom};
-    let mut file = File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
+fn duplicate_name(source: &Source) -> Option<Vec<u8>> {
+    let mut file = source.open().ok()?;
+    let len = source.len();
     let tail_len = len.min(65_557 + 22);
     file.seek(SeekFrom::Start(len - tail_len)).ok()?;
     let mut tail = vec![0u8; tail_len as usize];
@@ -111,18 +125,19 @@ fn duplicate_name(path: &Path) -> Option<Vec<u8>> {
     None
 }
 
-/// Plans every entry. With `select` (the `files` input), every entry is still checked (names,
-/// layout, collisions: the archive is judged whole), but only the entries it takes are planned
-/// for writing, and the size and ratio bounds apply to those.
-pub(super) fn plan(
-    zip: &mut Archive,
-    archive: &Path,
+/// The archive-wide checks, before any entry is planned: duplicate names, the layout of local
+/// records (for an archive still landing: each entry's record, to check before its data is read),
+/// the entry count, the declared size and the compression ratio.
+/// With `select` (the `files` input), the size and ratio bounds apply to the entries it takes.
+fn check_archive(
+    zip: &Archive,
+    source: &Source,
     limits: &Limits,
     select: Option<&PathGlobs>,
-) -> Result<Plan> {
+) -> Result<HashMap<usize, Record>> {
     // The zip crate indexes entries by name, so a repeated raw name leaves only this flag behind.
     if zip.has_duplicate_names() {
-        match duplicate_name(archive) {
+        match duplicate_name(source) {
             Some(name) => bail!(
                 "refusing archive entry {}: the archive holds more than one entry with this name (duplicate entry names)",
                 show(&name)
@@ -130,7 +145,13 @@ pub(super) fn plan(
             None => bail!("refusing the archive: it contains duplicate entry names"),
         }
     }
-    check_layout(zip, archive)?;
+    // An archive still landing has its records checked entry by entry, as their bytes land.
+    let records = if source.is_landing() {
+        records(zip, source.len())?
+    } else {
+        check_layout(zip, source)?;
+        HashMap::new()
+    };
     if zip.len() as u64 > limits.max_files {
         bail!(
             "refusing the archive: it holds {} entries, more than the limit of {} (max-files)",
@@ -164,7 +185,7 @@ pub(super) fn plan(
         );
     }
 
-    let compressed = fs::metadata(archive).map(|m| m.len()).unwrap_or(0).max(1);
+    let compressed = source.len().max(1);
     if declared > RATIO_FLOOR && declared / compressed >= limits.max_ratio {
         bail!(
             "refusing the archive: its entries declare {declared} uncompressed bytes from {compressed} compressed bytes, a ratio of {}:1, more than the limit of {}:1 (max-ratio; a decompression bomb?)",
@@ -172,7 +193,19 @@ pub(super) fn plan(
             limits.max_ratio
         );
     }
+    Ok(records)
+}
 
+/// Plans every entry. With `select` (the `files` input), every entry is still checked (names,
+/// layout, collisions: the archive is judged whole), but only the entries it takes are planned
+/// for writing, and the size and ratio bounds apply to those.
+pub(super) fn plan(
+    zip: &mut Archive,
+    source: &Source,
+    limits: &Limits,
+    select: Option<&PathGlobs>,
+) -> Result<Plan> {
+    let mut records = check_archive(zip, source, limits, select)?;
     let mut entries = Vec::with_capacity(zip.len());
     let mut warnings = Vec::new();
     for index in 0..zip.len() {
@@ -227,6 +260,7 @@ pub(super) fn plan(
             kind,
             size,
             shown,
+            record: records.remove(&index),
         });
     }
     check_collisions(&entries)?;
@@ -236,8 +270,10 @@ pub(super) fn plan(
     };
 
     // Symlink targets are entry data; read them now so every check precedes the first write.
+    let mut headers = None;
     for entry in &mut entries {
         if matches!(entry.kind, Kind::Symlink { .. }) {
+            check_landed_record(&mut headers, source, entry)?;
             let target = read_link_target(zip, entry)?;
             if !limits.allow_git_paths
                 && let Some(git) = git_component(&target)
@@ -292,21 +328,9 @@ fn git_refusal(component: &str) -> String {
 /// that share or overlap local records (one record's data read by thousands of entries turns
 /// kilobytes into gigabytes), or a local header naming another file than the central directory
 /// (readers that stream disagree about what is extracted), are refused.
-fn check_layout(zip: &Archive, archive: &Path) -> Result<()> {
-    use std::io::{Seek, SeekFrom};
-    let mut spans = Vec::with_capacity(zip.len());
-    for index in 0..zip.len() {
-        let data = entry_data(zip, index)?;
-        spans.push((data.header_start(), data.compressed_size(), index));
-    }
-    spans.sort_unstable();
-    let mut file = BufReader::with_capacity(512, fsx::open(archive)?);
-    let len = file
-        .get_ref()
-        .metadata()
-        .map(|m| m.len())
-        .unwrap_or(u64::MAX);
-    let mut header = [0u8; 30];
+pub(super) fn check_layout(zip: &Archive, source: &Source) -> Result<()> {
+    let spans = spans(zip)?;
+    let mut file = BufReader::with_capacity(512, source.open()?);
     let mut name = Vec::new();
     let mut previous: Option<(u64, usize)> = None;
     for &(start, compressed, index) in &spans {
@@ -320,34 +344,111 @@ fn check_layout(zip: &Archive, archive: &Path) -> Result<()> {
                 show(entry_data(zip, prev)?.name_raw())
             );
         }
-        file.seek(SeekFrom::Start(start))
-            .and_then(|_| file.read_exact(&mut header))
-            .with_context(|| format!("archive entry {shown}: cannot read its local header"))?;
-        if header[..4] != *b"PK\x03\x04" {
-            bail!(
-                "refusing archive entry {shown}: no local header where the central directory points"
-            );
-        }
-        let name_len = usize::from(u16::from_le_bytes([header[26], header[27]]));
-        let extra_len = u64::from(u16::from_le_bytes([header[28], header[29]]));
-        name.resize(name_len, 0);
-        file.read_exact(&mut name)
-            .with_context(|| format!("archive entry {shown}: cannot read its local header"))?;
-        if name != data.name_raw() {
-            bail!(
-                "refusing archive entry {shown}: its local header names it {} (the central directory and the local header disagree)",
-                show(&name)
-            );
-        }
-        let end = (start + 30 + name_len as u64 + extra_len)
+        let end = record_end(&mut file, &mut name, start, data.name_raw())?;
+        let end = end
             .checked_add(compressed)
-            .filter(|&end| end <= len)
-            .with_context(|| {
-                format!("refusing archive entry {shown}: its data runs past the end of the archive")
-            })?;
+            .filter(|&end| end <= source.len());
+        let end = end.with_context(|| {
+            format!("refusing archive entry {shown}: its data runs past the end of the archive")
+        })?;
         previous = Some((end, index));
     }
     Ok(())
+}
+
+/// `(local header offset, compressed size, index)` of every entry, in archive order.
+fn spans(zip: &Archive) -> Result<Vec<(u64, u64, usize)>> {
+    let mut spans = Vec::with_capacity(zip.len());
+    for index in 0..zip.len() {
+        let data = entry_data(zip, index)?;
+        spans.push((data.header_start(), data.compressed_size(), index));
+    }
+    spans.sort_unstable();
+    Ok(spans)
+}
+
+/// Every entry's record and its bound (the next record's start), for checking one at a time.
+fn records(zip: &Archive, len: u64) -> Result<HashMap<usize, Record>> {
+    let spans = spans(zip)?;
+    let mut out = HashMap::with_capacity(spans.len());
+    for (k, &(start, compressed, index)) in spans.iter().enumerate() {
+        let bound = spans.get(k + 1).map_or(len, |next| next.0);
+        let name = entry_data(zip, index)?.name_raw().to_vec();
+        let record = Record {
+            start,
+            compressed,
+            bound,
+            name,
+        };
+        out.insert(index, record);
+    }
+    Ok(out)
+}
+
+/// Reads the local header at `start`: it must be one, under `expected`'s name. Returns where its
+/// data begins.
+fn record_end(
+    file: &mut BufReader<Reader>,
+    name: &mut Vec<u8>,
+    start: u64,
+    expected: &[u8],
+) -> Result<u64> {
+    let shown = show(expected);
+    let mut header = [0u8; 30];
+    file.seek(SeekFrom::Start(start))
+        .and_then(|_| file.read_exact(&mut header))
+        .with_context(|| format!("archive entry {shown}: cannot read its local header"))?;
+    if header[..4] != *b"PK\x03\x04" {
+        bail!("refusing archive entry {shown}: no local header where the central directory points");
+    }
+    let name_len = usize::from(u16::from_le_bytes([header[26], header[27]]));
+    let extra_len = u64::from(u16::from_le_bytes([header[28], header[29]]));
+    name.resize(name_len, 0);
+    file.read_exact(name)
+        .with_context(|| format!("archive entry {shown}: cannot read its local header"))?;
+    if name != expected {
+        bail!(
+            "refusing archive entry {shown}: its local header names it {} (the central directory and the local header disagree)",
+            show(name)
+        );
+    }
+    // The header was read, so `start` lies inside the archive: no overflow.
+    Ok(start + 30 + name_len as u64 + extra_len)
+}
+
+/// An entry of an archive still landing: its local record is checked, as [`check_layout`] checks
+/// them all, before its data is read (waiting for the header to land).
+fn check_record(file: &mut BufReader<Reader>, e: &Entry) -> Result<()> {
+    let Some(r) = &e.record else {
+        return Ok(());
+    };
+    let mut name = Vec::new();
+    let end = record_end(file, &mut name, r.start, &r.name)?;
+    if end
+        .checked_add(r.compressed)
+        .is_none_or(|end| end > r.bound)
+    {
+        bail!(
+            "refusing archive entry {}: its local record overlaps the next one or runs past the end of the archive",
+            e.shown
+        );
+    }
+    Ok(())
+}
+
+/// [`check_record`] with a header reader opened on first use.
+pub(super) fn check_landed_record(
+    headers: &mut Option<BufReader<Reader>>,
+    source: &Source,
+    e: &Entry,
+) -> Result<()> {
+    if e.record.is_none() {
+        return Ok(());
+    }
+    if headers.is_none() {
+        *headers = Some(BufReader::with_capacity(512, source.open()?));
+    }
+    check_record(headers.as_mut().expect("opened above"), e)
 }
 
 fn entry_data(zip: &Archive, index: usize) -> Result<zip::read::ZipFileEntry<'_>> {

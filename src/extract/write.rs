@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 
-use super::scan::{Archive, Entry, Kind, Plan, open_archive, plan};
+use super::landing::{Reader, Source};
+use super::scan::{
+    Archive, Entry, Kind, Plan, check_landed_record, check_layout, open_archive, plan,
+};
 use super::{Extracted, Limits};
 use crate::fsx;
 use crate::pattern::PathGlobs;
@@ -24,7 +27,7 @@ const PARALLEL_MIN_FILES: usize = 64;
 const PARALLEL_MIN_BYTES: u64 = 16 << 20;
 
 pub(super) fn extract_with_threads(
-    archive: &Path,
+    source: &Source,
     staging: &Path,
     limits: &Limits,
     select: Option<&PathGlobs>,
@@ -34,13 +37,13 @@ pub(super) fn extract_with_threads(
     if fsx::read_dir(staging)?.next().is_some() {
         bail!("staging directory {} is not empty", staging.display());
     }
-    let mut zip = open_archive(archive)?;
+    let mut zip = open_archive(source)?;
     let Plan {
         entries,
         mut warnings,
         left,
         unmatched,
-    } = plan(&mut zip, archive, limits, select)?;
+    } = plan(&mut zip, source, limits, select)?;
 
     // Directories and symlinks first, serially and in entry order, so file writers only need to
     // verify parents, never race a link being created.
@@ -72,7 +75,10 @@ pub(super) fn extract_with_threads(
         threads.clamp(1, files.len().max(1))
     };
     let mut order: Vec<usize> = (0..files.len()).collect();
-    if threads > 1 {
+    if source.is_landing() {
+        // In archive order: entries as their bytes land.
+        order.sort_by_key(|&i| files[i].0.record.as_ref().map(|r| r.start));
+    } else if threads > 1 {
         // Largest first, so a big file does not start last and leave one thread working alone.
         order.sort_by_key(|&i| std::cmp::Reverse(files[i].0.size));
     }
@@ -95,16 +101,18 @@ pub(super) fn extract_with_threads(
             s.spawn(move || {
                 // Each thread needs its own file position; re-reading the central directory is
                 // cheap next to extraction, and avoids the unsafe shared-metadata constructor.
-                match open_archive(archive) {
+                match open_archive(source) {
                     Ok(mut zip) if zip.len() == expected_len => {
-                        shared.work(&mut zip, &mut dirs);
+                        shared.work(&mut zip, source, &mut dirs);
                     }
-                    Ok(_) => shared.fail(usize::MAX, anyhow!("{} changed", archive.display())),
+                    Ok(_) => {
+                        shared.fail(usize::MAX, anyhow!("{} changed", source.path().display()))
+                    }
                     Err(err) => shared.fail(usize::MAX, err),
                 }
             });
         }
-        shared.work(&mut zip, &mut dirs);
+        shared.work(&mut zip, source, &mut dirs);
     });
 
     let errors = shared
@@ -114,6 +122,11 @@ pub(super) fn extract_with_threads(
     // Report the error of the earliest entry, so the message does not depend on scheduling.
     if let Some((_, err)) = errors.into_iter().min_by_key(|(index, _)| *index) {
         return Err(err);
+    }
+    if source.is_landing() {
+        // Every record was checked before its data was read; all of them, directories too, are
+        // checked together once more, as for an archive that had landed whole.
+        check_layout(&zip, source)?;
     }
     Ok(Extracted {
         files: shared.files_written.into_inner(),
@@ -139,8 +152,9 @@ struct Shared<'a> {
 }
 
 impl Shared<'_> {
-    fn work(&self, zip: &mut Archive, dirs: &mut DirCache) {
+    fn work(&self, zip: &mut Archive, source: &Source, dirs: &mut DirCache) {
         let mut buf = vec![0u8; BUF_SIZE];
+        let mut headers: Option<io::BufReader<Reader>> = None;
         while !self.failed.load(Ordering::Relaxed) {
             if fsx::cancelled() {
                 self.fail(usize::MAX, anyhow!("extraction cancelled"));
@@ -150,7 +164,9 @@ impl Shared<'_> {
                 break;
             };
             let (entry, exec) = self.files[i];
-            match self.write_file(zip, entry, exec, dirs, &mut buf) {
+            let written = check_landed_record(&mut headers, source, entry)
+                .and_then(|()| self.write_file(zip, entry, exec, dirs, &mut buf));
+            match written {
                 Ok(_) => {
                     self.files_written.fetch_add(1, Ordering::Relaxed);
                 }
@@ -562,9 +578,17 @@ mod tests {
         let serial = env(&bytes);
         let parallel = env(&bytes);
         let limits = Limits::default();
-        let a = extract_with_threads(&serial.archive, &serial.staging, &limits, None, 1).unwrap();
-        let b =
-            extract_with_threads(&parallel.archive, &parallel.staging, &limits, None, 4).unwrap();
+        let file = |p: &Path| Source::file(p).unwrap();
+        let a = extract_with_threads(&file(&serial.archive), &serial.staging, &limits, None, 1)
+            .unwrap();
+        let b = extract_with_threads(
+            &file(&parallel.archive),
+            &parallel.staging,
+            &limits,
+            None,
+            4,
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(a.files, 2000);
         let snap = snapshot(&serial.staging);
@@ -575,8 +599,80 @@ mod tests {
         let mut bytes = bytes;
         replace_all(&mut bytes, b"f1999.txt", b"f1999\\txt");
         let env = env(&bytes);
-        let err = extract_with_threads(&env.archive, &env.staging, &limits, None, 4).unwrap_err();
+        let err =
+            extract_with_threads(&file(&env.archive), &env.staging, &limits, None, 4).unwrap_err();
         assert!(format!("{err:#}").contains("f1999\\\\txt"), "{err:#}");
         drop(env.tmp);
+    }
+
+    /// An archive landing in scattered pieces (the tail first, as a ranged download brings it)
+    /// extracts to the same tree as the finished file, by one thread or several.
+    #[test]
+    fn a_landing_archive_extracts_as_the_whole_file_does() {
+        use crate::extract::landing::Landing;
+        use std::sync::Arc;
+        let mut zip = Zip::new().dir("d/");
+        for i in 0..300 {
+            let data = format!("entry {i} ").repeat(i * 7 + 1);
+            zip = zip.file(format!("d/f{i}.txt"), data.as_bytes());
+        }
+        if cfg!(unix) {
+            zip = zip.link("d/link", "f3.txt");
+        }
+        let bytes = zip.bytes();
+        let whole = env(&bytes);
+        let want = whole.extract().unwrap();
+        for threads in [1, 4] {
+            let landing_env = env(&bytes);
+            let landing = Arc::new(Landing::new());
+            let len = bytes.len() as u64;
+            let source = Source::landing(&landing_env.archive, len, Arc::clone(&landing));
+            let feeder = {
+                let landing = Arc::clone(&landing);
+                std::thread::spawn(move || {
+                    let piece = 997;
+                    landing.landed(len.saturating_sub(5000), len);
+                    for start in (0..len).step_by(piece) {
+                        landing.landed(start, (start + piece as u64).min(len));
+                        std::thread::yield_now();
+                    }
+                })
+            };
+            let got = extract_with_threads(
+                &source,
+                &landing_env.staging,
+                &Limits::default(),
+                None,
+                threads,
+            )
+            .unwrap();
+            feeder.join().unwrap();
+            assert_eq!(got, want);
+            assert_eq!(snapshot(&landing_env.staging), snapshot(&whole.staging));
+        }
+    }
+
+    /// A landing archive whose download is given up fails the extraction instead of waiting.
+    #[test]
+    fn a_poisoned_landing_fails_the_extraction() {
+        use crate::extract::landing::Landing;
+        use std::sync::Arc;
+        let bytes = Zip::new().file("a", &[b'a'; 5000]).file("b", b"b").bytes();
+        let env = env(&bytes);
+        let landing = Arc::new(Landing::new());
+        let len = bytes.len() as u64;
+        landing.landed(len - 200, len);
+        let source = Source::landing(&env.archive, len, Arc::clone(&landing));
+        let poisoner = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            landing.poison("the download failed");
+        });
+        let err =
+            extract_with_threads(&source, &env.staging, &Limits::default(), None, 1).unwrap_err();
+        poisoner.join().unwrap();
+        assert!(
+            format!("{err:#}").contains("the download failed"),
+            "{err:#}"
+        );
     }
 }

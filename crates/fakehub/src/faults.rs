@@ -41,6 +41,13 @@ pub enum FaultKind {
     },
     /// Send the real response at this many body bytes per second.
     Trickle { bytes_per_sec: u64 },
+    /// Answer `code` with these headers and exactly these body bytes (binary allowed): another
+    /// archive's bytes where a range of this one was asked for, say.
+    Bytes {
+        code: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
 }
 
 /// A scripted fault for requests matching origin, path substring and method.
@@ -51,6 +58,8 @@ pub struct Fault {
     pub path_contains: String,
     /// `None` matches any method.
     pub method: Option<String>,
+    /// Substring of the request's `Range` header; `None` matches with or without one.
+    pub range: Option<String>,
     /// How many matching requests it still applies to.
     pub times: usize,
     pub kind: FaultKind,
@@ -63,9 +72,16 @@ impl Fault {
             origin,
             path_contains: path_contains.to_string(),
             method: None,
+            range: None,
             times: 1,
             kind,
         }
+    }
+
+    /// Only for requests whose `Range` header contains `range` (`"bytes=8388608-"`).
+    pub fn range(mut self, range: &str) -> Fault {
+        self.range = Some(range.to_string());
+        self
     }
 
     /// A plain status fault (`body` may be JSON, XML or text).
@@ -91,9 +107,13 @@ impl Fault {
         self
     }
 
-    fn matches(&self, origin: Origin, method: &str, target: &str) -> bool {
+    fn matches(&self, origin: Origin, method: &str, target: &str, range: Option<&str>) -> bool {
         self.times > 0
             && self.origin == origin
+            && self
+                .range
+                .as_deref()
+                .is_none_or(|want| range.is_some_and(|r| r.contains(want)))
             && target.contains(&self.path_contains)
             && self
                 .method
@@ -119,10 +139,16 @@ pub(crate) enum Replacement {
 }
 
 /// Consumes matching faults for this request.
-pub(crate) fn decide(state: &mut State, origin: Origin, method: &str, target: &str) -> Decision {
+pub(crate) fn decide(
+    state: &mut State,
+    origin: Origin,
+    method: &str,
+    target: &str,
+    range: Option<&str>,
+) -> Decision {
     let mut d = Decision::default();
     for f in state.faults.iter_mut() {
-        if !f.matches(origin, method, target) {
+        if !f.matches(origin, method, target, range) {
             continue;
         }
         f.times -= 1;
@@ -169,6 +195,16 @@ fn apply(kind: &FaultKind, d: &mut Decision) {
             d.replace = Some(Replacement::Respond(r))
         }
         FaultKind::Trickle { bytes_per_sec } => d.wire.throttle = Some(*bytes_per_sec),
+        FaultKind::Bytes {
+            code,
+            headers,
+            body,
+        } => {
+            let mut r = Response::new(*code);
+            r.headers.extend(headers.iter().cloned());
+            r.body = Body::Owned(body.clone());
+            d.replace = Some(Replacement::Respond(r))
+        }
         FaultKind::Delay { .. } => {}
     }
 }

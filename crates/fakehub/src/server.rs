@@ -225,7 +225,13 @@ async fn serve_connection(sh: Arc<Shared>, stream: TcpStream, kind: Listener) {
         };
         let origin = origin_of(&sh, kind, &req);
         let target = format!("{}?{}", req.path, req.query);
-        let decision = faults::decide(&mut sh.lock(), origin, &req.method, &target);
+        let decision = faults::decide(
+            &mut sh.lock(),
+            origin,
+            &req.method,
+            &target,
+            req.header("range"),
+        );
         if !decision.delay.is_zero() {
             tokio::time::sleep(decision.delay).await;
         }
