@@ -769,7 +769,7 @@ impl Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.staging);
-        crate::fsx::unregister_temp(&self.staging);
+        crate::cancel::unregister_temp(&self.staging);
         if !self.placed {
             // A destination that did not exist before is not left behind, empty.
             crate::fsx::remove_created(&self.created);
@@ -1029,9 +1029,9 @@ fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<(PathBuf, Vec<Pat
         std::process::id(),
         random_hex(12)
     ));
-    crate::fsx::register_temp(&staging);
+    crate::cancel::register_temp(&staging);
     if let Err(e) = std::fs::create_dir(&staging) {
-        crate::fsx::unregister_temp(&staging);
+        crate::cancel::unregister_temp(&staging);
         crate::fsx::remove_created(&created);
         return Err(e).with_context(|| format!("cannot create {}", staging.display()));
     }

@@ -11,6 +11,7 @@
 
 pub mod attest;
 pub mod cache;
+pub mod cancel;
 pub mod download;
 pub mod extract;
 pub mod fetch;

@@ -98,7 +98,7 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
                     {
                         Ok(r) => r,
                         Err(_) => {
-                            crate::fsx::cancel();
+                            crate::cancel::cancel();
                             let moves = settle_moves().await;
                             Err(anyhow::anyhow!(
                                 "timeout: the step took longer than {} minutes; stopped{moves}",
@@ -113,7 +113,7 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         tokio::select! {
             r = bounded => r,
             signal = cancelled() => {
-                crate::fsx::cancel();
+                crate::cancel::cancel();
                 let moves = settle_moves().await;
                 Err(anyhow::anyhow!("cancelled by {signal}; temporary files removed{moves}"))
             }
@@ -125,7 +125,7 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
     // staging directory that lives inside a destination.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     let _ = std::fs::remove_dir_all(&workdir);
-    crate::fsx::remove_registered();
+    crate::cancel::remove_registered();
     match result {
         Ok(code) => code,
         Err(e) => fail(&log, &e),
@@ -136,20 +136,20 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
 /// (a second signal aborts them) and says what became of each interrupted one.
 async fn settle_moves() -> String {
     let wait = async {
-        while crate::fsx::placements_active() > 0 {
+        while crate::cancel::placements_active() > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     };
     tokio::select! {
         () = wait => {}
         _ = cancelled() => {
-            crate::fsx::abort();
-            while crate::fsx::placements_active() > 0 {
+            crate::cancel::abort();
+            while crate::cancel::placements_active() > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
         }
     }
-    crate::fsx::take_notes()
+    crate::cancel::take_notes()
         .iter()
         .map(|n| format!("; {n}"))
         .collect()

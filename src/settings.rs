@@ -268,99 +268,35 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
             .filter(|v| !v.is_empty())
     };
 
-    let token = raw
-        .get("github-token")
-        .map(str::to_string)
-        .or_else(|| var("GITHUB_TOKEN"))
-        .context("github-token: not set; expected a token (input github-token or GITHUB_TOKEN)")?;
-    // It goes into a header: a line break would only fail there, after five retries. The value
-    // itself is never repeated.
-    if token.chars().any(char::is_control) {
-        bail!(
-            "github-token: contains a line break or control character; expected a token on one line"
-        );
-    }
+    // Whose artifacts, with which credentials.
+    let token = token(raw, &var)?;
+    let (owner, repo) = repository(raw, &var)?;
+    let Endpoints {
+        api_url,
+        server_url,
+        warnings,
+    } = endpoints(&var)?;
 
-    let repository = raw
-        .get("repository")
-        .map(str::to_string)
-        .or_else(|| var("GITHUB_REPOSITORY"))
-        .context(
-            "repository: not set; expected owner/repo (input repository or GITHUB_REPOSITORY)",
-        )?;
-    let repository = pasted::repository_url(&repository).unwrap_or(repository);
-    let (owner, repo) = parse_repository(&repository)?;
-    same_repository_as_pasted(raw, &repository)?;
-
+    // Which run, which artifacts.
     let scale = time_scale(var("ARTIFETCH_TIME_SCALE"))?;
     let scaled = |secs: f64| Duration::from_secs_f64(secs * scale);
     let search = search(raw, &scaled)?;
     let run = run_mode(raw, &var, &search)?;
     let fallback = fallback(raw.get("fallback"), &search)?;
-
     let selection = selection(raw)?;
 
-    let api_url = var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
-    let api_url = parse_base_url(&api_url, "GITHUB_API_URL")?;
-    if let Some(proxy) = clear_text_proxy(&api_url, &var) {
-        bail!(
-            "GITHUB_API_URL: {} is plain http and the proxy {proxy} would see the token in the clear; use https, or list the host in NO_PROXY",
-            api_url.as_str().trim_end_matches('/')
-        );
-    }
-    let mut warnings = Vec::new();
-    // Decision: warn, not refuse. Plain http is what a GHES without TLS or a local fake speaks;
-    // on loopback the token never leaves the machine, elsewhere anyone on the path can read it.
-    if api_url.scheme() == "http" && !is_loopback(&api_url) {
-        warnings.push(format!(
-            "GITHUB_API_URL: {} is plain http: the token crosses the network in clear text; use https",
-            api_url.as_str().trim_end_matches('/')
-        ));
-    }
-    let server_url = var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
-    let server_url = parse_base_url(&server_url, "GITHUB_SERVER_URL")?
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
-
+    // Where they go, and what must hold of them.
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let home = var("HOME").or_else(|| var("USERPROFILE"));
-    let path = match raw.get("path") {
-        Some(p) => expand_path(p, home.as_deref(), &cwd, "path")?,
-        None => match var("GITHUB_WORKSPACE") {
-            Some(w) => expand_path(&w, home.as_deref(), &cwd, "GITHUB_WORKSPACE")?,
-            None => cwd.clone(),
-        },
-    };
-    // Only an absolute RUNNER_TEMP that exists: a relative one would resolve inside the workspace
-    // (the step's working directory) and a missing one would have to be created and then left
-    // behind. Otherwise the system's temp directory, which always exists.
-    let temp_root = var("RUNNER_TEMP")
-        .map(PathBuf::from)
-        .filter(|t| t.is_absolute() && t.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
-
-    let workspace = match var("GITHUB_WORKSPACE") {
-        Some(w) => expand_path(&w, home.as_deref(), &cwd, "GITHUB_WORKSPACE")?,
-        None => cwd.clone(),
-    };
-    let pins = Pins::parse(&|name| raw.get(name), &workspace)?;
+    let places = places(raw, &var, home.as_deref(), &cwd)?;
+    let pins = Pins::parse(&|name| raw.get(name), &places.workspace)?;
     let files = raw
         .get("files")
         .map(PathGlobs::parse)
         .transpose()?
         .flatten();
-    let cache = cache(raw, &var, home.as_deref(), &cwd)?;
-    if files.is_some() && boolean(raw, "skip-decompress")? {
-        bail!(
-            "skip-decompress: keeps each archive whole, so files has nothing to select from; drop one or the other"
-        );
-    }
-    if pins.pins_files() && boolean(raw, "skip-decompress")? {
-        bail!(
-            "skip-decompress: nothing is extracted, so expected-files-digest and expected-files have no files to compare; drop one or the other"
-        );
-    }
+    let skip_decompress = boolean(raw, "skip-decompress")?;
+    refuse_extraction_inputs_without_extraction(skip_decompress, files.is_some(), &pins)?;
 
     Ok(Settings {
         api_url,
@@ -371,12 +307,12 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         run,
         search,
         selection,
-        path,
+        path: places.path,
         files,
-        cache,
+        cache: cache(raw, &var, home.as_deref(), &cwd)?,
         merge_multiple: boolean(raw, "merge-multiple")?,
         allow_git_paths: boolean(raw, "allow-git-paths")?,
-        skip_decompress: boolean(raw, "skip-decompress")?,
+        skip_decompress,
         digest_mismatch: choice(
             raw,
             "digest-mismatch",
@@ -398,43 +334,179 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         )?,
         dry_run: boolean(raw, "dry-run")?,
         max_size: parse_size(raw.value("max-size"))?,
-        max_files: count(raw, "max-files", "1000000")?,
-        max_ratio: count(raw, "max-ratio", "500")?,
+        max_files: count(raw, "max-files")?,
+        max_ratio: count(raw, "max-ratio")?,
         concurrency: parse_concurrency(raw.value("concurrency"))?,
-        temp_root,
-        timing: Timing {
-            backoff: scaled(1.0),
-            stall: scaled(number(
-                raw,
-                "stall-timeout",
-                "seconds",
-                1.0..=86_400.0,
-                false,
-            )?),
-            progress: scaled(5.0),
-            attempts: 5,
-            overall: match number(raw, "timeout", "minutes", 0.01..=7_200.0, true)? {
-                m if m > 0.0 => Some(Duration::from_secs_f64(m * 60.0)),
-                _ => None,
-            },
-        },
+        temp_root: places.temp_root,
+        timing: timing(raw, &scaled)?,
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
         extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
         shard: raw.get("shard").map(Shard::parse).transpose()?,
         fallback,
-        max_api_requests: raw
-            .get("max-api-requests")
-            .map(|v| {
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .with_context(|| format!("max-api-requests: '{v}' is not a positive integer; expected the most API requests this step may send"))
-            })
-            .transpose()?,
+        max_api_requests: max_api_requests(raw)?,
         pins,
         warnings,
         attestation: attestation(raw)?,
     })
+}
+
+/// `github-token`, else `GITHUB_TOKEN`.
+fn token(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let token = raw
+        .get("github-token")
+        .map(str::to_string)
+        .or_else(|| var("GITHUB_TOKEN"))
+        .context("github-token: not set; expected a token (input github-token or GITHUB_TOKEN)")?;
+    // It goes into a header: a line break would only fail there, after five retries. The value
+    // itself is never repeated.
+    if token.chars().any(char::is_control) {
+        bail!(
+            "github-token: contains a line break or control character; expected a token on one line"
+        );
+    }
+    Ok(token)
+}
+
+/// `repository` (or its pasted URL), else `GITHUB_REPOSITORY`, as `(owner, repo)`.
+fn repository(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<(String, String)> {
+    let repository = raw
+        .get("repository")
+        .map(str::to_string)
+        .or_else(|| var("GITHUB_REPOSITORY"))
+        .context(
+            "repository: not set; expected owner/repo (input repository or GITHUB_REPOSITORY)",
+        )?;
+    let repository = pasted::repository_url(&repository).unwrap_or(repository);
+    let parsed = parse_repository(&repository)?;
+    same_repository_as_pasted(raw, &repository)?;
+    Ok(parsed)
+}
+
+/// The API and the web server, from the runner's `GITHUB_API_URL` / `GITHUB_SERVER_URL`.
+struct Endpoints {
+    api_url: Url,
+    /// Without a trailing slash.
+    server_url: String,
+    warnings: Vec<String>,
+}
+
+fn endpoints(var: &dyn Fn(&str) -> Option<String>) -> Result<Endpoints> {
+    let api_url = var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
+    let api_url = parse_base_url(&api_url, "GITHUB_API_URL")?;
+    if let Some(proxy) = clear_text_proxy(&api_url, var) {
+        bail!(
+            "GITHUB_API_URL: {} is plain http and the proxy {proxy} would see the token in the clear; use https, or list the host in NO_PROXY",
+            api_url.as_str().trim_end_matches('/')
+        );
+    }
+    let mut warnings = Vec::new();
+    // Decision: warn, not refuse. Plain http is what a GHES without TLS or a local fake speaks;
+    // on loopback the token never leaves the machine, elsewhere anyone on the path can read it.
+    if api_url.scheme() == "http" && !is_loopback(&api_url) {
+        warnings.push(format!(
+            "GITHUB_API_URL: {} is plain http: the token crosses the network in clear text; use https",
+            api_url.as_str().trim_end_matches('/')
+        ));
+    }
+    let server_url = var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
+    let server_url = parse_base_url(&server_url, "GITHUB_SERVER_URL")?
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    Ok(Endpoints {
+        api_url,
+        server_url,
+        warnings,
+    })
+}
+
+/// The directories a step works with.
+struct Places {
+    /// `path`, else the workspace.
+    path: PathBuf,
+    /// `GITHUB_WORKSPACE`, else the current directory: where pin files are read from.
+    workspace: PathBuf,
+    /// Where downloads live: `RUNNER_TEMP`, else the system temp dir.
+    temp_root: PathBuf,
+}
+
+fn places(
+    raw: &RawInputs,
+    var: &dyn Fn(&str) -> Option<String>,
+    home: Option<&str>,
+    cwd: &Path,
+) -> Result<Places> {
+    let workspace = match var("GITHUB_WORKSPACE") {
+        Some(w) => expand_path(&w, home, cwd, "GITHUB_WORKSPACE")?,
+        None => cwd.to_path_buf(),
+    };
+    let path = match raw.get("path") {
+        Some(p) => expand_path(p, home, cwd, "path")?,
+        None => workspace.clone(),
+    };
+    // Only an absolute RUNNER_TEMP that exists: a relative one would resolve inside the workspace
+    // (the step's working directory) and a missing one would have to be created and then left
+    // behind. Otherwise the system's temp directory, which always exists.
+    let temp_root = var("RUNNER_TEMP")
+        .map(PathBuf::from)
+        .filter(|t| t.is_absolute() && t.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    Ok(Places {
+        path,
+        workspace,
+        temp_root,
+    })
+}
+
+/// `files` and the file pins select or compare extracted files: with `skip-decompress` there
+/// are none.
+fn refuse_extraction_inputs_without_extraction(
+    skip_decompress: bool,
+    files: bool,
+    pins: &Pins,
+) -> Result<()> {
+    if skip_decompress && files {
+        bail!(
+            "skip-decompress: keeps each archive whole, so files has nothing to select from; drop one or the other"
+        );
+    }
+    if skip_decompress && pins.pins_files() {
+        bail!(
+            "skip-decompress: nothing is extracted, so expected-files-digest and expected-files have no files to compare; drop one or the other"
+        );
+    }
+    Ok(())
+}
+
+/// The waits: retries, stalls, progress lines, and the step's own `timeout`.
+fn timing(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Timing> {
+    Ok(Timing {
+        backoff: scaled(1.0),
+        stall: scaled(number(
+            raw,
+            "stall-timeout",
+            "seconds",
+            1.0..=86_400.0,
+            false,
+        )?),
+        progress: scaled(5.0),
+        attempts: 5,
+        overall: match number(raw, "timeout", "minutes", 0.01..=7_200.0, true)? {
+            m if m > 0.0 => Some(Duration::from_secs_f64(m * 60.0)),
+            _ => None,
+        },
+    })
+}
+
+fn max_api_requests(raw: &RawInputs) -> Result<Option<u64>> {
+    raw.get("max-api-requests")
+        .map(|v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .with_context(|| format!("max-api-requests: '{v}' is not a positive integer; expected the most API requests this step may send"))
+        })
+        .transpose()
 }
 
 /// `cache-dir`, else `ARTIFETCH_CACHE_DIR` from the runner's environment (a self-hosted runner
@@ -941,8 +1013,9 @@ fn time_scale(value: Option<String>) -> Result<f64> {
 }
 
 /// A whole number of at least 1 (`max-files`, `max-ratio`).
-fn count(raw: &RawInputs, name: &str, default: &str) -> Result<u64> {
-    let value = raw.get(name).unwrap_or(default);
+/// A whole number of at least 1; the table's default when not given.
+fn count(raw: &RawInputs, name: &str) -> Result<u64> {
+    let value = raw.value(name);
     value
         .replace('_', "")
         .parse::<u64>()

@@ -10,7 +10,9 @@ use std::path::Path;
 /// Lowest first. Modules on one line are peers and may not import each other.
 const LAYERS: &[&[&str]] = &[
     // Leaves: no knowledge of any stage.
-    &["util", "log", "fsx", "pattern", "manifest", "pasted"],
+    &[
+        "util", "log", "fsx", "cancel", "pattern", "manifest", "pasted",
+    ],
     // inputs -> settings; pin parses what the producer pinned (and compares it after download).
     &["inputs", "pin"],
     &["settings"],

@@ -125,7 +125,7 @@ pub fn extract_from(
 ///
 /// The move completes or is undone: files it replaces are kept in `aside` (a directory to be,
 /// on `dest`'s filesystem, removed by the caller afterwards) until it is done, and an error or a
-/// cancellation ([`fsx::cancel`]) between steps puts them back; the error says which.
+/// cancellation ([`cancel::cancel`]) between steps puts them back; the error says which.
 pub fn place(staging: &Path, dest: &Path, aside: &Path) -> Result<()> {
     // Every conflict is found before the first move, so a refused artifact leaves the
     // destination exactly as it was rather than half-merged.

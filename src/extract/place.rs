@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context as _, Result, anyhow, bail};
 
 use super::write::{dir_builder, make_symlink};
+use crate::cancel;
 use crate::fsx;
 
 /// See [`super::check_destination`].
@@ -74,22 +75,22 @@ pub(super) fn merge_into(src_dir: &Path, dst_dir: &Path, aside: &Path) -> Result
 }
 
 fn merge_journaled(src_dir: &Path, dst_dir: &Path, journal: &mut Journal) -> Result<()> {
-    let _placing = fsx::placing();
-    let moved = if fsx::cancelled() {
+    let _placing = cancel::placing();
+    let moved = if cancel::cancelled() {
         Err(anyhow!("cancelled before moving anything"))
     } else {
         walk(src_dir, dst_dir, Mode::Move(journal))
     };
     let Err(err) = moved else {
-        if fsx::cancelled() {
-            fsx::note(format!(
+        if cancel::cancelled() {
+            cancel::note(format!(
                 "the move into {} had completed when the cancellation came",
                 dst_dir.display()
             ));
         }
         return Ok(());
     };
-    let cancelled = fsx::cancelled();
+    let cancelled = cancel::cancelled();
     let steps = journal.steps.len();
     let outcome = match journal.undo() {
         Ok(()) => format!(
@@ -103,7 +104,7 @@ fn merge_journaled(src_dir: &Path, dst_dir: &Path, journal: &mut Journal) -> Res
         ),
     };
     if cancelled {
-        fsx::note(outcome.clone());
+        cancel::note(outcome.clone());
     }
     Err(err.context(outcome))
 }
@@ -135,7 +136,7 @@ impl Journal {
     }
 
     fn step(&mut self) -> Result<()> {
-        if fsx::cancelled() {
+        if cancel::cancelled() {
             bail!("cancelled while moving files");
         }
         #[cfg(test)]
@@ -184,7 +185,7 @@ impl Journal {
     /// leaving the steps not undone in `steps`.
     fn undo(&mut self) -> Result<()> {
         while let Some(step) = self.steps.last() {
-            if fsx::aborted() {
+            if cancel::aborted() {
                 bail!("stopped by a second signal");
             }
             match step {
@@ -528,7 +529,7 @@ mod tests {
         let mut journal = Journal::new(&tmp.path().join("aside"));
         journal.before_step = Some(Box::new(|done| {
             if done == 3 {
-                fsx::cancel();
+                cancel::cancel();
             }
             Ok(())
         }));
@@ -538,10 +539,10 @@ mod tests {
         );
         assert!(err.contains("cancelled while moving files"), "{err}");
         assert_eq!(listing(&dest), before);
-        let notes = fsx::take_notes();
+        let notes = cancel::take_notes();
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("was undone"), "{notes:?}");
-        assert_eq!(fsx::placements_active(), 0);
+        assert_eq!(cancel::placements_active(), 0);
     }
 
     #[test]
@@ -551,7 +552,7 @@ mod tests {
         let mut journal = Journal::new(&tmp.path().join("aside"));
         journal.before_step = Some(Box::new(|done| {
             if done == 3 {
-                fsx::abort();
+                cancel::abort();
             }
             Ok(())
         }));
@@ -564,7 +565,7 @@ mod tests {
             err.contains(&half) && err.contains("second signal"),
             "{err}"
         );
-        let notes = fsx::take_notes();
+        let notes = cancel::take_notes();
         assert!(notes.len() == 1 && notes[0].contains(&half), "{notes:?}");
     }
 

@@ -16,6 +16,7 @@ use super::scan::{
     Archive, Entry, Kind, Plan, check_landed_record, check_layout, open_archive, plan,
 };
 use super::{Extracted, Limits};
+use crate::cancel;
 use crate::fsx;
 use crate::pattern::PathGlobs;
 
@@ -156,7 +157,7 @@ impl Shared<'_> {
         let mut buf = vec![0u8; BUF_SIZE];
         let mut headers: Option<io::BufReader<Reader>> = None;
         while !self.failed.load(Ordering::Relaxed) {
-            if fsx::cancelled() {
+            if cancel::cancelled() {
                 self.fail(usize::MAX, anyhow!("extraction cancelled"));
                 break;
             }
@@ -219,7 +220,7 @@ impl Shared<'_> {
                         .with_context(|| format!("archive entry {} is corrupt", e.shown));
                 }
             };
-            if fsx::cancelled() {
+            if cancel::cancelled() {
                 bail!("extraction cancelled (at entry {})", e.shown);
             }
             n += k as u64;
