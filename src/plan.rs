@@ -190,7 +190,10 @@ fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec
             Ok(out)
         }
         Selection::Name(name) => {
-            let same: Vec<Artifact> = listed.into_iter().filter(|a| &a.name == name).collect();
+            let same: Vec<Artifact> = listed
+                .into_iter()
+                .filter(|a| selection.matches(&a.name, a.id))
+                .collect();
             if !same.is_empty() && same.iter().all(|a| a.expired) {
                 let newest = same.iter().max_by_key(|a| a.id).expect("non-empty");
                 return Err(Expired(format!(
@@ -202,10 +205,9 @@ fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec
             Ok(newest_per_name(same.into_iter().filter(|a| !a.expired)))
         }
         Selection::Pattern(_) | Selection::All => {
-            let matching = listed.into_iter().filter(|a| match selection {
-                Selection::Pattern(p) => p.matches(&a.name),
-                _ => true,
-            });
+            let matching = listed
+                .into_iter()
+                .filter(|a| selection.matches(&a.name, a.id));
             let (expired, live): (Vec<Artifact>, Vec<Artifact>) = matching.partition(|a| a.expired);
             let live = newest_per_name(live.into_iter());
             for a in expired

@@ -506,7 +506,7 @@ async fn walk_runs(
                     .await?;
                 if !artifacts
                     .iter()
-                    .any(|a| !a.expired && selection_matches(&settings.selection, a))
+                    .any(|a| !a.expired && settings.selection.matches(&a.name, a.id))
                 {
                     without += 1;
                     continue;
@@ -542,14 +542,4 @@ async fn walk_runs(
         msg.push_str("; GitHub returns at most 1,000 runs for a filtered search");
     }
     Ok(Resolution::NotFound { why: msg, examined })
-}
-
-/// Does the selection want this artifact (ignoring expiry)?
-pub fn selection_matches(selection: &Selection, a: &Artifact) -> bool {
-    match selection {
-        Selection::All => true,
-        Selection::Name(n) => &a.name == n,
-        Selection::Pattern(p) => p.matches(&a.name),
-        Selection::Ids(ids) => ids.contains(&a.id),
-    }
 }

@@ -24,6 +24,19 @@ pub enum Selection {
     Ids(Vec<u64>),
 }
 
+impl Selection {
+    /// Does the selection want an artifact of this name and id (expiry aside)? The one place
+    /// that says so, for the plan and for the run search alike.
+    pub fn matches(&self, name: &str, id: u64) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Name(n) => n == name,
+            Selection::Pattern(p) => p.matches(name),
+            Selection::Ids(ids) => ids.contains(&id),
+        }
+    }
+}
+
 /// How loudly to treat a digest mismatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {

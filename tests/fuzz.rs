@@ -103,7 +103,9 @@ fn fuzz_timestamp_token() {
 fn fuzz_zip_extraction() {
     let limits = Limits {
         max_total_bytes: 1 << 20,
-        ..Limits::default()
+        max_files: 1_000,
+        max_ratio: 500,
+        allow_git_paths: false,
     };
     bolero::check!()
         .with_test_time(TIME_BOX)

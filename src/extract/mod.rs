@@ -56,6 +56,9 @@ pub struct Limits {
     pub allow_git_paths: bool,
 }
 
+/// The inputs table's defaults (`max-size`, `max-files`, `max-ratio`), for tests: the binary
+/// always builds its limits from the settings (a test below keeps the two equal).
+#[cfg(test)]
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -174,4 +177,29 @@ pub fn is_git_name(name: &str) -> bool {
 /// Is `name` a safe single path component (artifact names, Content-Disposition file names)?
 pub fn is_safe_component(name: &str) -> bool {
     names::component_problem(name).is_none()
+}
+
+#[cfg(test)]
+mod limits_tests {
+    use super::Limits;
+    use crate::inputs::{Command, parse};
+
+    #[test]
+    fn the_default_limits_are_the_inputs_tables() {
+        let env = |k: &str| match k {
+            "GITHUB_TOKEN" => Some("t".to_string()),
+            "GITHUB_REPOSITORY" => Some("octo/hello".to_string()),
+            "GITHUB_RUN_ID" => Some("5".to_string()),
+            _ => None,
+        };
+        let Command::Run(raw) = parse(&[], &env).unwrap() else {
+            panic!("no inputs is a run");
+        };
+        let settings = crate::settings::resolve(&raw, &env).unwrap();
+        let limits = Limits::default();
+        assert_eq!(limits.max_total_bytes, settings.max_size);
+        assert_eq!(limits.max_files, settings.max_files);
+        assert_eq!(limits.max_ratio, settings.max_ratio);
+        assert_eq!(limits.allow_git_paths, settings.allow_git_paths);
+    }
 }
