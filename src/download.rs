@@ -115,7 +115,7 @@ pub fn is_final(e: &anyhow::Error) -> bool {
 }
 
 /// A local I/O failure on `path`: final (the disk does not heal between attempts).
-fn local(e: std::io::Error, doing: &str, path: &Path) -> anyhow::Error {
+pub(crate) fn local(e: std::io::Error, doing: &str, path: &Path) -> anyhow::Error {
     anyhow::Error::new(Final(format!(
         "cannot {doing} {}: {e} (a local disk error in RUNNER_TEMP; not retried)",
         path.display()
@@ -168,7 +168,7 @@ impl Downloader {
         part: &Path,
         landing: Option<&Arc<Landing>>,
     ) -> Result<Download> {
-        self.attempts(item, part, landing).await.map_err(|e| {
+        self.attempts(item, part, landing, None).await.map_err(|e| {
             if let Some(landing) = landing {
                 landing.poison("the download failed");
             }
@@ -180,11 +180,32 @@ impl Downloader {
         })
     }
 
+    /// The whole archive, `first` being the answer already received for the first attempt (a
+    /// blob server that answered a partial fetch's range request with the whole body): read,
+    /// not asked for again.
+    pub(crate) async fn download_from(
+        &self,
+        item: &Item,
+        part: &Path,
+        first: Response,
+    ) -> Result<Download> {
+        self.attempts(item, part, None, Some(first))
+            .await
+            .map_err(|e| {
+                if is_final(&e) {
+                    e.context(format!("artifact '{}'", item.artifact.name))
+                } else {
+                    e
+                }
+            })
+    }
+
     async fn attempts(
         &self,
         item: &Item,
         part: &Path,
         landing: Option<&Arc<Landing>>,
+        mut first: Option<Response>,
     ) -> Result<Download> {
         let a = &item.artifact;
         let s = &self.settings;
@@ -203,7 +224,10 @@ impl Downloader {
                 ));
                 tokio::time::sleep(wait).await;
             }
-            let target = self.fresh_target(item).await?;
+            let target = match first.take() {
+                Some(response) => Target::Body(response),
+                None => self.fresh_target(item).await?,
+            };
             let permit = self.slot().await;
             let (response, shown, permit) = match target {
                 Target::Redirect(url) => {
@@ -308,7 +332,7 @@ impl Downloader {
     }
 
     /// A fresh signed URL (or a body served directly): asked for before every attempt.
-    async fn fresh_target(&self, item: &Item) -> Result<Target> {
+    pub(crate) async fn fresh_target(&self, item: &Item) -> Result<Target> {
         let (s, a) = (&self.settings, &item.artifact);
         match self.github.download_target(&s.owner, &s.repo, a.id).await {
             Ok(t) => Ok(t),
@@ -326,7 +350,7 @@ impl Downloader {
         }
     }
 
-    async fn slot(&self) -> OwnedSemaphorePermit {
+    pub(crate) async fn slot(&self) -> OwnedSemaphorePermit {
         Arc::clone(&self.slots)
             .acquire_owned()
             .await
@@ -701,7 +725,7 @@ impl Ranged<'_> {
 }
 
 #[cfg(unix)]
-fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
 }
 
@@ -711,7 +735,7 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()
 }
 
 #[cfg(windows)]
-fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
+pub(crate) fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
     use std::os::windows::fs::FileExt;
     while !buf.is_empty() {
         let n = file.seek_write(buf, offset)?;
@@ -749,16 +773,16 @@ fn content_range(response: &Response) -> Option<ContentRange> {
 }
 
 /// `Content-Range: bytes START-END/TOTAL` -> START.
-fn range_start(response: &Response) -> Option<u64> {
+pub(crate) fn range_start(response: &Response) -> Option<u64> {
     content_range(response).map(|r| r.start)
 }
 
 /// `Content-Range: bytes START-END/TOTAL` -> TOTAL.
-fn range_total(response: &Response) -> Option<u64> {
+pub(crate) fn range_total(response: &Response) -> Option<u64> {
     content_range(response)?.total
 }
 
-async fn body_snippet(response: Response) -> String {
+pub(crate) async fn body_snippet(response: Response) -> String {
     let body = response.text().await.unwrap_or_default();
     let snippet: String = body.chars().take(120).collect();
     if snippet.trim().is_empty() {
@@ -777,7 +801,7 @@ fn hex(hasher: Sha256) -> String {
 }
 
 /// `30s`, or `0.3s` when the test time scale shrinks it.
-fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs.fract() == 0.0 {
         format!("{secs:.0}s")

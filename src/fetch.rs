@@ -20,6 +20,7 @@ use crate::extract::{self, Extracted, Landing, Limits, Source, first_bytes, star
 use crate::github::model::Published;
 use crate::log::Log;
 use crate::manifest::{Entry, Kind, Manifest};
+use crate::partial::{self, Partial};
 use crate::plan::{Item, Plan};
 use crate::settings::{NotFound, Settings, Severity};
 use crate::util::{human_bytes, random_hex, rate};
@@ -42,6 +43,9 @@ pub enum DigestCheck {
     Mismatch,
     /// No digest published (GHES, upload-artifact before v4).
     Missing,
+    /// A partial fetch (`files`): only the selected entries were fetched, so the archive's
+    /// SHA-256 is unknown; each entry's CRC-32 (and any `expected-files` pins) checked instead.
+    Partial,
 }
 
 /// A fetched artifact.
@@ -94,6 +98,8 @@ struct Unpack {
     sha256: String,
     /// With `merge-multiple`: the order that records which artifact wrote which file.
     merge: Option<(Arc<MergeOrder>, String)>,
+    /// A partial fetch: only the selected entries' bytes (and the central directory) are there.
+    partial: bool,
 }
 
 /// What the unpack step hands back.
@@ -171,17 +177,7 @@ impl Fetcher {
         let part = self.workdir.join(format!("{}.download", a.id));
         let (verified, early) = match self.take_from_cache(item, &part, lines).await? {
             Some(hit) => (hit, None),
-            None => {
-                let landing = Arc::new(Landing::new());
-                let (verified, early) = tokio::join!(
-                    self.download_landing(item, &part, lines, &landing),
-                    self.stage_early(item, &part, &landing),
-                );
-                let early = settle_early(early, &landing).await;
-                let verified = verified?;
-                self.store_in_cache(&verified, &part, lines).await;
-                (verified, early)
-            }
+            None => self.fetch_bytes(item, &part, lines).await?,
         };
         if let Some(Ok(staged)) = &early {
             lines.push(staged.overlap_note());
@@ -207,6 +203,7 @@ impl Fetcher {
             bytes: verified.download.bytes,
             sha256: verified.download.sha256.clone(),
             merge: turn.map(|t| (Arc::clone(&t.order), a.name.clone())),
+            partial: verified.digest == DigestCheck::Partial,
         };
         let placed = tokio::task::spawn_blocking(move || unpack(job, early))
             .await
@@ -271,6 +268,120 @@ impl Fetcher {
         }
     }
 
+    /// The selected entries by range when a partial fetch is allowed and pays; else the whole
+    /// archive, extracted while it lands, verified and kept in the cache.
+    async fn fetch_bytes(
+        &self,
+        item: &Item,
+        part: &Path,
+        lines: &mut Vec<String>,
+    ) -> Result<(Verified, Option<Result<Staged>>)> {
+        let mut first = None;
+        match self.why_not_partial(item) {
+            Ok(globs) => {
+                let auto = self.settings.partial == crate::settings::Partial::Auto;
+                let started = Instant::now();
+                match partial::fetch(&self.downloader, item, part, globs, auto).await? {
+                    Partial::Done(stats) => {
+                        return Ok((self.partial_verified(stats, started.elapsed(), lines), None));
+                    }
+                    Partial::Whole { reason, first: f } => {
+                        lines.push(format!(
+                            "Partial fetch not used: {reason}; downloading the whole archive"
+                        ));
+                        first = f;
+                    }
+                }
+            }
+            Err(Some(why)) => lines.push(format!(
+                "Partial fetch not used: {why}; downloading the whole archive"
+            )),
+            Err(None) => {}
+        }
+        let landing = Arc::new(Landing::new());
+        if let Some(first) = first {
+            // A whole body already arriving: read it, without extracting while it lands.
+            let verified = self
+                .download_verified(item, part, lines, &landing, Some(first))
+                .await?;
+            self.store_in_cache(&verified, part, lines).await;
+            return Ok((verified, None));
+        }
+        let (verified, early) = tokio::join!(
+            self.download_landing(item, part, lines, &landing),
+            self.stage_early(item, part, &landing),
+        );
+        let early = settle_early(early, &landing).await;
+        let verified = verified?;
+        self.store_in_cache(&verified, part, lines).await;
+        Ok((verified, early))
+    }
+
+    /// `Ok`: a partial fetch may be tried, with these globs. `Err(Some(why))`: `files` is given
+    /// but the archive must be fetched whole, for this reason; `Err(None)`: nothing to say.
+    fn why_not_partial(&self, item: &Item) -> Result<&crate::pattern::PathGlobs, Option<String>> {
+        use crate::settings::Partial as Mode;
+        let s = &self.settings;
+        let a = &item.artifact;
+        let Some(globs) = s.files.as_ref().filter(|_| s.partial != Mode::Never) else {
+            return Err(None);
+        };
+        if s.partial == Mode::Auto && a.size_in_bytes < partial::AUTO_MIN_ARCHIVE {
+            return Err(None);
+        }
+        let pinned = s.pins.digest.as_ref().and_then(|p| p.for_artifact(&a.name));
+        let why = if a.published_digest() == Published::None {
+            "the artifact has no digest, so its size_in_bytes is not the archive's length"
+        } else if s.attestation.is_some() {
+            "verify-attestation checks the whole archive's SHA-256"
+        } else if pinned.is_some() {
+            "expected-digest pins the whole archive's SHA-256"
+        } else if !s.pins.pins_files() && s.digest_mismatch == Severity::Error {
+            "only the whole archive's SHA-256 verifies it; pin the selected files with expected-files, or accept CRC-32 only with digest-mismatch: warn"
+        } else {
+            return Ok(globs);
+        };
+        Err(Some(why.to_owned()))
+    }
+
+    /// A partial fetch's outcome as a [`Verified`]: no archive SHA-256 (it was never whole);
+    /// each entry's CRC-32 is checked as it is extracted, and its SHA-256 with `expected-files`.
+    fn partial_verified(
+        &self,
+        stats: partial::Stats,
+        took: Duration,
+        lines: &mut Vec<String>,
+    ) -> Verified {
+        lines.push(format!(
+            "Partial fetch: {} selected entries ({} compressed) of a {} archive, {} received in {} range requests ({:.2}s; central directory {})",
+            stats.entries,
+            human_bytes(stats.compressed),
+            human_bytes(stats.total),
+            human_bytes(stats.transferred),
+            stats.requests,
+            took.as_secs_f64(),
+            human_bytes(stats.central)
+        ));
+        if !self.settings.pins.pins_files() {
+            lines.push("CRC-32 only, archive digest not verified".into());
+        }
+        Verified {
+            download: Download {
+                bytes: stats.transferred,
+                content_type: None,
+                sha256: String::new(),
+                is_zip: true,
+                filename: None,
+                attempts: 1,
+                retried: false,
+                notes: Vec::new(),
+            },
+            digest: DigestCheck::Partial,
+            digest_pinned: false,
+            from_cache: false,
+        }
+    }
+
     /// [`Self::download_verified`], telling `landing` of the ranges as they land; however it
     /// ends (even dropped, on cancellation), an extraction waiting on it is released.
     async fn download_landing(
@@ -287,7 +398,9 @@ impl Fetcher {
             }
         }
         let release = Release(landing);
-        let verified = self.download_verified(item, part, lines, landing).await;
+        let verified = self
+            .download_verified(item, part, lines, landing, None)
+            .await;
         match &verified {
             // Every byte has landed: waiting readers finish, and no poison is needed.
             Ok(_) => {
@@ -319,6 +432,7 @@ impl Fetcher {
             name: item.artifact.name.clone(),
             id: item.artifact.id,
             workdir: self.workdir.clone(),
+            sparse: false,
         };
         Some(tokio::task::spawn_blocking(move || {
             let stale = check_and_tidy(&job)?;
@@ -329,16 +443,20 @@ impl Fetcher {
     }
 
     /// The archive in `part`, its SHA-256 checked against the API's `digest` and any pinned
-    /// `expected-digest`.
+    /// `expected-digest`. `first`: a whole body already arriving, read instead of asked for.
     async fn download_verified(
         &self,
         item: &Item,
         part: &Path,
         lines: &mut Vec<String>,
         landing: &Arc<Landing>,
+        first: Option<reqwest::Response>,
     ) -> Result<Verified> {
         let started = Instant::now();
-        let mut download = self.downloader.download(item, part, Some(landing)).await?;
+        let mut download = match first {
+            Some(first) => self.downloader.download_from(item, part, first).await?,
+            None => self.downloader.download(item, part, Some(landing)).await?,
+        };
         let secs = started.elapsed();
         lines.push(format!(
             "Downloaded {} in {:.2}s ({}){}",
@@ -728,6 +846,8 @@ struct StageJob {
     name: String,
     id: u64,
     workdir: PathBuf,
+    /// The archive is a partial fetch's sparse file.
+    sparse: bool,
 }
 
 /// An extracted tree in staging, on the destination's file system, not yet placed. Dropping it
@@ -819,7 +939,13 @@ fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
         allow_git_paths: s.allow_git_paths,
     };
     staged.extracted = crate::fsx::create_dir_all(&staged.tree())
-        .and_then(|()| extract::extract_from(source, &staged.tree(), &limits, s.files.as_ref()))
+        .and_then(|()| {
+            let select = s.files.as_ref().map(|globs| extract::Select {
+                globs,
+                sparse: job.sparse,
+            });
+            extract::extract_from(source, &staged.tree(), &limits, select)
+        })
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(staged)
 }
@@ -835,7 +961,8 @@ fn unpack(job: Unpack, early: Option<Result<Staged>>) -> Result<Placed> {
             "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
         );
     }
-    if job.is_zip && !job.settings.skip_decompress && !starts_like_zip(&job.part) {
+    // A partial fetch's first bytes are a hole unless the first entry was selected.
+    if job.is_zip && !job.partial && !job.settings.skip_decompress && !starts_like_zip(&job.part) {
         bail!(
             "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
             human_bytes(job.bytes),
@@ -859,6 +986,7 @@ impl Unpack {
             name: self.name.clone(),
             id: self.id,
             workdir: self.workdir.clone(),
+            sparse: self.partial,
         }
     }
 }

@@ -50,7 +50,8 @@ pub fn write_manifests(
             "name": a.name,
             "id": a.id,
             "path": f.item.dest.display().to_string(),
-            "sha256": format!("sha256:{}", d.sha256),
+            // A partial fetch never had the whole archive to hash.
+            "sha256": (!d.sha256.is_empty()).then(|| format!("sha256:{}", d.sha256)),
             "files_digest": d.manifest.files_digest(),
             "files": d.manifest.file_count(),
             "entries": d.manifest.entries.iter().map(|e| e.json()).collect::<Vec<_>>(),

@@ -166,6 +166,11 @@ pub const INPUTS: &[Input] = &[
         "Bound on an artifact's uncompressed:compressed size ratio (above 16 MiB).",
     ),
     text(
+        "partial-download",
+        "auto",
+        "With files: fetch only the selected entries by HTTP range (auto: when they are a small part of a large archive; true; false).",
+    ),
+    text(
         "cache-dir",
         "",
         "Directory of verified archives kept across jobs on a persistent runner (off: none). Default: ARTIFETCH_CACHE_DIR, else no cache.",

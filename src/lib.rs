@@ -21,6 +21,7 @@ pub mod handoff;
 pub mod inputs;
 pub mod log;
 pub mod manifest;
+pub mod partial;
 pub mod pasted;
 pub mod pattern;
 pub mod pin;

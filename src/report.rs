@@ -197,7 +197,9 @@ impl RunReport<'_> {
                     if let Some(left) = done.files_left {
                         v["files_left"] = left.into();
                     }
-                    v["sha256"] = format!("sha256:{}", done.sha256).into();
+                    if !done.sha256.is_empty() {
+                        v["sha256"] = format!("sha256:{}", done.sha256).into();
+                    }
                     v["files_digest"] = done.manifest.files_digest().into();
                     v["pinned"] = serde_json::json!({
                         "digest": done.digest_pinned, "files": done.files_pinned,
@@ -216,6 +218,8 @@ impl RunReport<'_> {
             .fetched
             .iter()
             .filter_map(|f| Some((&f.item.artifact.name, f.result.as_ref().ok()?)))
+            // A partial fetch never saw the whole archive: it has no digest to give.
+            .filter(|(_, d)| !d.sha256.is_empty())
             .map(|(name, d)| (name.clone(), format!("sha256:{}", d.sha256).into()))
             .collect();
         let run = |f: fn(&ChosenRun) -> Option<String>| self.run.and_then(f).unwrap_or_default();
@@ -298,6 +302,12 @@ impl RunReport<'_> {
                         DigestCheck::Verified => "✅ verified",
                         DigestCheck::Mismatch => "⚠️ mismatch",
                         DigestCheck::Missing => "– none published",
+                        // Partial fetch: the entries' CRC-32s, and the files' own SHA-256s
+                        // when `expected-files` pins them.
+                        DigestCheck::Partial if done.files_pinned.is_some() => {
+                            "partial fetch: CRC-32 and each file's pinned SHA-256 ✅, archive digest not verified"
+                        }
+                        DigestCheck::Partial => "⚠️ CRC-32 only, archive digest not verified",
                     };
                     let digest = if done.digest_pinned {
                         format!("{digest}, digest pinned ✅")

@@ -46,6 +46,16 @@ pub enum Severity {
     Ignore,
 }
 
+/// `partial-download`: fetch only the selected entries' bytes by range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partial {
+    /// When `files` takes a small part of a large archive.
+    Auto,
+    /// Whenever `files` is given and the checks allow it.
+    Always,
+    Never,
+}
+
 /// What to do when the selection matches nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotFound {
@@ -151,6 +161,8 @@ pub struct Settings {
     pub files: Option<PathGlobs>,
     /// The verified-archive cache; `None`: off (the default on hosted runners).
     pub cache: Option<CacheConfig>,
+    /// `partial-download`, with `files`.
+    pub partial: Partial,
     pub merge_multiple: bool,
     /// Write `.git` (and names that fold to it) from artifact names and entries.
     pub allow_git_paths: bool,
@@ -323,6 +335,15 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         path: places.path,
         files,
         cache: cache(raw, &var, home.as_deref(), &cwd)?,
+        partial: choice(
+            raw,
+            "partial-download",
+            &[
+                ("auto", Partial::Auto),
+                ("true", Partial::Always),
+                ("false", Partial::Never),
+            ],
+        )?,
         merge_multiple: boolean(raw, "merge-multiple")?,
         allow_git_paths: boolean(raw, "allow-git-paths")?,
         skip_decompress,

@@ -23,6 +23,8 @@ const LAYERS: &[&[&str]] = &[
     &["resolve"],
     &["plan"],
     &["download", "provenance"],
+    // Partial fetch: the selected entries' bytes by range, over the download's machinery.
+    &["partial"],
     &["fetch"],
     &["report"],
     // The pinned handoff's manifest files, outputs and summary lines, next to the report's.
@@ -158,17 +160,17 @@ fn the_check_catches_a_cycle_and_an_upward_import() {
     let bad = violations(&old);
     assert!(
         bad.iter()
-            .any(|l| l == "fetch (layer 7) imports report (layer 8)"),
+            .any(|l| l == "fetch (layer 8) imports report (layer 9)"),
         "{bad:?}"
     );
     assert!(
         bad.iter()
-            .any(|l| l == "download (layer 6) imports fetch (layer 7)"),
+            .any(|l| l == "download (layer 6) imports fetch (layer 8)"),
         "{bad:?}"
     );
     assert!(
         bad.iter()
-            .any(|l| l == "github (layer 3) imports report (layer 8)"),
+            .any(|l| l == "github (layer 3) imports report (layer 9)"),
         "{bad:?}"
     );
     assert_eq!(bad.len(), 3, "{bad:?}");

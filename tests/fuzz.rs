@@ -10,9 +10,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use artifetch::attest::{TrustedRoot, cms, tsa};
+use artifetch::extract::central::{find_eocd, parse_central, selected_spans};
 use artifetch::extract::{Limits, extract_zip};
 use artifetch::github::model::ArtifactList;
 use artifetch::github::{content_disposition, content_range, pages};
+use artifetch::pattern::PathGlobs;
 
 /// Random inputs per target after the corpus: a time box, so CI stays fast on 2 cores.
 const TIME_BOX: Duration = Duration::from_secs(3);
@@ -124,6 +126,46 @@ fn fuzz_zip_extraction() {
             beside.sort();
             assert_eq!(beside, ["a.zip", "staging"], "written outside staging");
             assert_no_link_out(&staging, &staging);
+        });
+}
+
+/// Any bytes as a whole archive, parsed the way a partial fetch parses what it fetched by range:
+/// whatever is accepted points only inside the archive, before its central directory, with no
+/// two entries' records overlapping, and every span to fetch lies within it.
+#[test]
+fn fuzz_central_directory() {
+    let select = PathGlobs::parse("**").unwrap().unwrap();
+    bolero::check!()
+        .with_test_time(TIME_BOX)
+        .with_max_len(64 * 1024)
+        .for_each(|bytes: &[u8]| {
+            let total = bytes.len() as u64;
+            let Ok(eocd) = find_eocd(bytes, total) else {
+                return;
+            };
+            let end = eocd.cd_offset + eocd.cd_size;
+            assert!(end <= total, "{eocd:?} past {total}");
+            let cd = &bytes[eocd.cd_offset as usize..end as usize];
+            let Ok(entries) = parse_central(cd, &eocd) else {
+                return;
+            };
+            assert_eq!(entries.len() as u64, eocd.entries);
+            let mut spans: Vec<(u64, u64)> = entries
+                .iter()
+                .map(|e| {
+                    let start = e.local_offset;
+                    (start, start + 30 + e.name.len() as u64 + e.compressed)
+                })
+                .collect();
+            spans.sort_unstable();
+            for pair in spans.windows(2) {
+                assert!(pair[0].1 <= pair[1].0, "overlap accepted: {pair:?}");
+            }
+            assert!(spans.last().is_none_or(|s| s.1 <= eocd.cd_offset));
+            for (i, start, stop) in selected_spans(&entries, eocd.cd_offset, &select) {
+                assert_eq!(start, entries[i].local_offset);
+                assert!(start <= stop && stop <= eocd.cd_offset, "{start}..{stop}");
+            }
         });
 }
 

@@ -15,6 +15,7 @@
 //! targets, `scan.rs` reads the archive and plans every entry without writing, `write.rs` builds
 //! the tree in staging, and `place.rs` moves it into the destination.
 
+pub mod central;
 mod kind;
 mod landing;
 mod names;
@@ -90,13 +91,25 @@ pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Ex
     extract_zip_selected(archive, staging, limits, None)
 }
 
+/// What the `files` input selects, and whether only the selected entries' bytes are there.
+#[derive(Debug, Clone, Copy)]
+pub struct Select<'a> {
+    pub globs: &'a PathGlobs,
+    /// A partial fetch: the archive's length is real, its central directory and the selected
+    /// entries' local records are in place, and everything else is a hole, never read: each
+    /// taken entry's local record is checked (as for an archive still landing) before its data
+    /// is read, against the next record's start.
+    pub sparse: bool,
+}
+
 /// [`extract_zip`], writing only the entries `select` (the `files` input) takes; every entry is
-/// still checked, so an archive that would be refused whole is refused whatever is selected.
+/// still checked (its name, its place in the archive; its local header too unless `sparse`), so
+/// an archive that would be refused whole is refused whatever is selected.
 pub fn extract_zip_selected(
     archive: &Path,
     staging: &Path,
     limits: &Limits,
-    select: Option<&PathGlobs>,
+    select: Option<Select<'_>>,
 ) -> Result<Extracted> {
     let source = Source::file(archive)
         .map_err(anyhow::Error::new)
@@ -110,7 +123,7 @@ pub fn extract_from(
     source: &Source,
     staging: &Path,
     limits: &Limits,
-    select: Option<&PathGlobs>,
+    select: Option<Select<'_>>,
 ) -> Result<Extracted> {
     // Asked once per process: each call reads cgroup files, and `many` has hundreds of archives.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();

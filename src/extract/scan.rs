@@ -13,7 +13,7 @@ use zip::{CompressionMethod, ZipArchive};
 
 use super::landing::{Reader, Source};
 use super::names::{git_component, normalize_entry_name, normalize_link_target, show};
-use super::{Limits, RATIO_FLOOR};
+use super::{Limits, RATIO_FLOOR, Select};
 use crate::pattern::PathGlobs;
 
 /// Symlink targets are read into memory, so they are bounded too (PATH_MAX - 1).
@@ -133,7 +133,7 @@ fn check_archive(
     zip: &Archive,
     source: &Source,
     limits: &Limits,
-    select: Option<&PathGlobs>,
+    select: Option<Select<'_>>,
 ) -> Result<HashMap<usize, Record>> {
     // The zip crate indexes entries by name, so a repeated raw name leaves only this flag behind.
     if zip.has_duplicate_names() {
@@ -145,8 +145,9 @@ fn check_archive(
             None => bail!("refusing the archive: it contains duplicate entry names"),
         }
     }
-    // An archive still landing has its records checked entry by entry, as their bytes land.
-    let records = if source.is_landing() {
+    // An archive still landing has its records checked entry by entry, as their bytes land; so
+    // has a sparse one (a partial fetch), whose unselected records are holes never read.
+    let records = if source.is_landing() || select.is_some_and(|s| s.sparse) {
         records(zip, source.len())?
     } else {
         check_layout(zip, source)?;
@@ -165,7 +166,7 @@ fn check_archive(
         let data = entry_data(zip, i)?;
         // A name that does not normalize is counted (and refused below).
         let taken = select.is_none_or(|s| {
-            normalize_entry_name(data.name_raw()).is_ok_and(|(path, _)| s.takes(&path))
+            normalize_entry_name(data.name_raw()).is_ok_and(|(path, _)| s.globs.takes(&path))
         });
         if !taken {
             continue;
@@ -203,7 +204,7 @@ pub(super) fn plan(
     zip: &mut Archive,
     source: &Source,
     limits: &Limits,
-    select: Option<&PathGlobs>,
+    select: Option<Select<'_>>,
 ) -> Result<Plan> {
     let mut records = check_archive(zip, source, limits, select)?;
     let mut entries = Vec::with_capacity(zip.len());
@@ -265,7 +266,7 @@ pub(super) fn plan(
     }
     check_collisions(&entries)?;
     let (left, unmatched) = match select {
-        Some(select) => take_selected(&mut entries, select),
+        Some(select) => take_selected(&mut entries, select.globs),
         None => (0, Vec::new()),
     };
 

@@ -15,10 +15,9 @@ use super::landing::{Reader, Source};
 use super::scan::{
     Archive, Entry, Kind, Plan, check_landed_record, check_layout, open_archive, plan,
 };
-use super::{Extracted, Limits};
+use super::{Extracted, Limits, Select};
 use crate::cancel;
 use crate::fsx;
-use crate::pattern::PathGlobs;
 
 /// Copy buffer: big reads keep syscalls and decompressor calls per byte low.
 const BUF_SIZE: usize = 256 * 1024;
@@ -31,7 +30,7 @@ pub(super) fn extract_with_threads(
     source: &Source,
     staging: &Path,
     limits: &Limits,
-    select: Option<&PathGlobs>,
+    select: Option<Select<'_>>,
     threads: usize,
 ) -> Result<Extracted> {
     // Only an empty staging directory guarantees that every symlink in it is one we made.
