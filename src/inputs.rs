@@ -262,6 +262,59 @@ pub const INPUTS: &[Input] = &[
     ),
 ];
 
+/// An input's name, checked against [`INPUTS`] when the program is compiled: made only by
+/// [`input!`], so a misspelt name is a compile error, not an input silently never read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Name(&'static str);
+
+impl Name {
+    /// `name` if the table has it; evaluated in a `const` (by [`input!`]), a miss fails the build.
+    pub const fn checked(name: &'static str) -> Name {
+        let mut i = 0;
+        while i < INPUTS.len() {
+            if same(INPUTS[i].name, name) {
+                return Name(name);
+            }
+            i += 1;
+        }
+        panic!("not an input of the table in src/inputs.rs");
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `input!("max-size")`: the [`Name`] of an input of the table; a typo does not compile.
+macro_rules! input {
+    ($name:literal) => {{
+        const NAME: $crate::inputs::Name = $crate::inputs::Name::checked($name);
+        NAME
+    }};
+}
+pub(crate) use input;
+
 /// Raw input values by name: trimmed, empty ones dropped. Flags win over the environment.
 #[derive(Debug, Default)]
 pub struct RawInputs {
@@ -289,20 +342,20 @@ impl Eq for RawInputs {}
 
 impl RawInputs {
     /// Given, but blank: for inputs where an empty value means "off" rather than "default".
-    pub fn given_empty(&self, name: &str) -> bool {
-        self.empty.contains(&name)
+    pub fn given_empty(&self, name: Name) -> bool {
+        self.empty.contains(&name.0)
     }
 
     /// The input's value, if it was given and is not blank.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
+    pub fn get(&self, name: Name) -> Option<&str> {
+        self.values.get(name.0).map(String::as_str)
     }
 
     /// The input's value, else its default from [`INPUTS`] (the one place defaults are written;
     /// empty when the input has none).
-    pub fn value(&self, name: &str) -> &str {
+    pub fn value(&self, name: Name) -> &str {
         self.get(name)
-            .unwrap_or_else(|| lookup(name).map_or("", |i| i.default))
+            .unwrap_or_else(|| lookup(name.0).map_or("", |i| i.default))
     }
 
     fn set(&mut self, input: &'static Input, value: &str) {
@@ -476,8 +529,8 @@ mod tests {
             &[("INPUT_RUN-ID", " 42 "), ("INPUT_GITHUB_TOKEN", "t")],
         )
         .unwrap());
-        assert_eq!(r.get("run-id"), Some("42"));
-        assert_eq!(r.get("github-token"), Some("t"));
+        assert_eq!(r.get(input!("run-id")), Some("42"));
+        assert_eq!(r.get(input!("github-token")), Some("t"));
     }
 
     #[test]
@@ -487,16 +540,16 @@ mod tests {
             &[("INPUT_NAME", "a"), ("INPUT_PATTERN", "  ")],
         )
         .unwrap());
-        assert_eq!(r.get("name"), Some("b"));
-        assert_eq!(r.get("pattern"), None);
-        assert_eq!(r.get("dry-run"), Some("true"));
+        assert_eq!(r.get(input!("name")), Some("b"));
+        assert_eq!(r.get(input!("pattern")), None);
+        assert_eq!(r.get(input!("dry-run")), Some("true"));
     }
 
     #[test]
     fn text_flag_takes_next_argument() {
         let r = raw(parse_with(&["--run-id", "7", "--merge-multiple=false"], &[]).unwrap());
-        assert_eq!(r.get("run-id"), Some("7"));
-        assert_eq!(r.get("merge-multiple"), Some("false"));
+        assert_eq!(r.get(input!("run-id")), Some("7"));
+        assert_eq!(r.get(input!("merge-multiple")), Some("false"));
     }
 
     #[test]
@@ -514,6 +567,21 @@ mod tests {
         for input in INPUTS {
             assert!(h.contains(&format!("--{}", input.name)), "{}", input.name);
         }
+    }
+
+    #[test]
+    fn every_name_of_the_table_is_a_name() {
+        for i in INPUTS {
+            assert_eq!(Name::checked(i.name).as_str(), i.name);
+        }
+        assert_eq!(input!("max-size").to_string(), "max-size");
+    }
+
+    /// What `input!("max-sise")` evaluates in a `const`: there the panic fails the build.
+    #[test]
+    #[should_panic(expected = "not an input of the table")]
+    fn a_misspelt_name_is_refused() {
+        Name::checked("max-sise");
     }
 
     #[test]

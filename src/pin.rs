@@ -13,6 +13,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
+use crate::inputs::{Name, RawInputs, input};
 use crate::manifest::{Kind, Manifest, hex, unescape_path};
 
 /// Everything the consumer was told to expect, parsed from the inputs.
@@ -27,12 +28,14 @@ pub struct Pins {
 }
 
 impl Pins {
-    /// `get` gives an input's value (trimmed, `None` when blank); `@path` values of
-    /// `expected-files` are read relative to `workspace`.
-    pub fn parse<'a>(get: &dyn Fn(&str) -> Option<&'a str>, workspace: &Path) -> Result<Pins> {
-        let per_artifact =
-            |input: &str| get(input).map(|v| PerArtifact::parse(input, v)).transpose();
-        let files = match get("expected-files") {
+    /// The pin inputs; `@path` values of `expected-files` are read relative to `workspace`.
+    pub fn parse(raw: &RawInputs, workspace: &Path) -> Result<Pins> {
+        let per_artifact = |input: Name| {
+            raw.get(input)
+                .map(|v| PerArtifact::parse(input.as_str(), v))
+                .transpose()
+        };
+        let files = match raw.get(input!("expected-files")) {
             None => None,
             Some(v) => {
                 let text = match v.strip_prefix('@') {
@@ -48,8 +51,8 @@ impl Pins {
             }
         };
         Ok(Pins {
-            digest: per_artifact("expected-digest")?,
-            files_digest: per_artifact("expected-files-digest")?,
+            digest: per_artifact(input!("expected-digest"))?,
+            files_digest: per_artifact(input!("expected-files-digest"))?,
             files,
         })
     }

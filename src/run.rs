@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::download::Downloader;
 use crate::fetch::{Fetched, Fetcher};
 use crate::github::{ApiConfig, Blob, GitHub};
-use crate::inputs::{self, Command};
+use crate::inputs::{self, Command, input};
 use crate::log::Log;
 use crate::plan::{self, Plan};
 use crate::report::{RunReport, Sinks, write_outputs, write_summary};
@@ -48,7 +48,7 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
     let from_input = parsed
         .as_ref()
         .ok()
-        .and_then(|raw| raw.get("github-token").map(str::to_string));
+        .and_then(|raw| raw.get(input!("github-token")).map(str::to_string));
     let mut masked: Vec<String> = Vec::new();
     let tokens = ["INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN"]
         .into_iter()

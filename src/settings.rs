@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use reqwest::Url;
 
-use crate::inputs::RawInputs;
+use crate::inputs::{Name, RawInputs, input};
 use crate::pasted;
 use crate::pattern::{PathGlobs, Pattern};
 use crate::pin::Pins;
@@ -307,20 +307,20 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
     let scaled = |secs: f64| Duration::from_secs_f64(secs * scale);
     let search = search(raw, &scaled)?;
     let run = run_mode(raw, &var, &search)?;
-    let fallback = fallback(raw.get("fallback"), &search)?;
+    let fallback = fallback(raw.get(input!("fallback")), &search)?;
     let selection = selection(raw)?;
 
     // Where they go, and what must hold of them.
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let home = var("HOME").or_else(|| var("USERPROFILE"));
     let places = places(raw, &var, home.as_deref(), &cwd)?;
-    let pins = Pins::parse(&|name| raw.get(name), &places.workspace)?;
+    let pins = Pins::parse(raw, &places.workspace)?;
     let files = raw
-        .get("files")
+        .get(input!("files"))
         .map(PathGlobs::parse)
         .transpose()?
         .flatten();
-    let skip_decompress = boolean(raw, "skip-decompress")?;
+    let skip_decompress = boolean(raw, input!("skip-decompress"))?;
     refuse_extraction_inputs_without_extraction(skip_decompress, files.is_some(), &pins)?;
 
     Ok(Settings {
@@ -337,19 +337,19 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         cache: cache(raw, &var, home.as_deref(), &cwd)?,
         partial: choice(
             raw,
-            "partial-download",
+            input!("partial-download"),
             &[
                 ("auto", Partial::Auto),
                 ("true", Partial::Always),
                 ("false", Partial::Never),
             ],
         )?,
-        merge_multiple: boolean(raw, "merge-multiple")?,
-        allow_git_paths: boolean(raw, "allow-git-paths")?,
+        merge_multiple: boolean(raw, input!("merge-multiple"))?,
+        allow_git_paths: boolean(raw, input!("allow-git-paths"))?,
         skip_decompress,
         digest_mismatch: choice(
             raw,
-            "digest-mismatch",
+            input!("digest-mismatch"),
             &[
                 ("error", Severity::Error),
                 ("warn", Severity::Warn),
@@ -359,23 +359,23 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         )?,
         if_no_artifact_found: choice(
             raw,
-            "if-no-artifact-found",
+            input!("if-no-artifact-found"),
             &[
                 ("fail", NotFound::Fail),
                 ("warn", NotFound::Warn),
                 ("ignore", NotFound::Ignore),
             ],
         )?,
-        dry_run: boolean(raw, "dry-run")?,
-        max_size: parse_size(raw.value("max-size"))?,
-        max_files: count(raw, "max-files")?,
-        max_ratio: count(raw, "max-ratio")?,
-        concurrency: parse_concurrency(raw.value("concurrency"))?,
+        dry_run: boolean(raw, input!("dry-run"))?,
+        max_size: parse_size(raw.value(input!("max-size")))?,
+        max_files: count(raw, input!("max-files"))?,
+        max_ratio: count(raw, input!("max-ratio"))?,
+        concurrency: parse_concurrency(raw.value(input!("concurrency")))?,
         temp_root: places.temp_root,
         timing: timing(raw, &scaled)?,
         debug: var("RUNNER_DEBUG").as_deref() == Some("1"),
         extra_ca: var("SSL_CERT_FILE").map(PathBuf::from),
-        shard: raw.get("shard").map(Shard::parse).transpose()?,
+        shard: raw.get(input!("shard")).map(Shard::parse).transpose()?,
         fallback,
         max_api_requests: max_api_requests(raw)?,
         pins,
@@ -387,7 +387,7 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
 /// `github-token`, else `GITHUB_TOKEN`.
 fn token(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<String> {
     let token = raw
-        .get("github-token")
+        .get(input!("github-token"))
         .map(str::to_string)
         .or_else(|| var("GITHUB_TOKEN"))
         .context("github-token: not set; expected a token (input github-token or GITHUB_TOKEN)")?;
@@ -404,7 +404,7 @@ fn token(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<String
 /// `repository` (or its pasted URL), else `GITHUB_REPOSITORY`, as `(owner, repo)`.
 fn repository(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<(String, String)> {
     let repository = raw
-        .get("repository")
+        .get(input!("repository"))
         .map(str::to_string)
         .or_else(|| var("GITHUB_REPOSITORY"))
         .context(
@@ -474,7 +474,7 @@ fn places(
         Some(w) => expand_path(&w, home, cwd, "GITHUB_WORKSPACE")?,
         None => cwd.to_path_buf(),
     };
-    let path = match raw.get("path") {
+    let path = match raw.get(input!("path")) {
         Some(p) => expand_path(p, home, cwd, "path")?,
         None => workspace.clone(),
     };
@@ -518,14 +518,14 @@ fn timing(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Timing> {
         backoff: scaled(1.0),
         stall: scaled(number(
             raw,
-            "stall-timeout",
+            input!("stall-timeout"),
             "seconds",
             1.0..=86_400.0,
             false,
         )?),
         progress: scaled(5.0),
         attempts: 5,
-        overall: match number(raw, "timeout", "minutes", 0.01..=7_200.0, true)? {
+        overall: match number(raw, input!("timeout"), "minutes", 0.01..=7_200.0, true)? {
             m if m > 0.0 => Some(Duration::from_secs_f64(m * 60.0)),
             _ => None,
         },
@@ -533,7 +533,7 @@ fn timing(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Timing> {
 }
 
 fn max_api_requests(raw: &RawInputs) -> Result<Option<u64>> {
-    raw.get("max-api-requests")
+    raw.get(input!("max-api-requests"))
         .map(|v| {
             v.parse::<u64>()
                 .ok()
@@ -551,7 +551,7 @@ fn cache(
     home: Option<&str>,
     cwd: &Path,
 ) -> Result<Option<CacheConfig>> {
-    let (value, name) = match raw.get("cache-dir") {
+    let (value, name) = match raw.get(input!("cache-dir")) {
         Some(v) => (v.to_string(), "cache-dir"),
         None => match var("ARTIFETCH_CACHE_DIR") {
             Some(v) => (v, "ARTIFETCH_CACHE_DIR"),
@@ -569,15 +569,17 @@ fn cache(
     }
     Ok(Some(CacheConfig {
         dir: expand_path(&value, home, cwd, name)?,
-        max_bytes: parse_size_of("cache-max-size", raw.value("cache-max-size"))?,
+        max_bytes: parse_size_of("cache-max-size", raw.value(input!("cache-max-size")))?,
     }))
 }
 
 fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
-    if !boolean(raw, "verify-attestation")? {
+    if !boolean(raw, input!("verify-attestation"))? {
         return Ok(None);
     }
-    let signer_workflow = raw.get("attestation-signer-workflow").map(str::to_string);
+    let signer_workflow = raw
+        .get(input!("attestation-signer-workflow"))
+        .map(str::to_string);
     if let Some(w) = &signer_workflow {
         let path = w.split('@').next().unwrap_or_default();
         let parts: Vec<&str> = path.splitn(3, '/').collect();
@@ -589,13 +591,15 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
             );
         }
     }
-    let repository = raw.get("attestation-repository").map(str::to_string);
+    let repository = raw
+        .get(input!("attestation-repository"))
+        .map(str::to_string);
     if let Some(r) = &repository
         && !matches!(r.split('/').collect::<Vec<_>>().as_slice(), [o, n] if !o.is_empty() && !n.is_empty())
     {
         bail!("attestation-repository: '{r}' is not owner/repo");
     }
-    let trusted_root = match raw.get("trusted-root") {
+    let trusted_root = match raw.get(input!("trusted-root")) {
         None => None,
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -611,7 +615,7 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
     Ok(Some(Attestation {
         signer_workflow,
         repository,
-        predicate_type: raw.value("attestation-predicate-type").to_string(),
+        predicate_type: raw.value(input!("attestation-predicate-type")).to_string(),
         trusted_root,
     }))
 }
@@ -624,7 +628,7 @@ fn run_mode(
     search: &Search,
 ) -> Result<RunMode> {
     let given = raw
-        .get("run-id")
+        .get(input!("run-id"))
         .map(|v| parse_run_id(v, "run-id"))
         .transpose()?;
     let current = var("GITHUB_RUN_ID")
@@ -643,15 +647,16 @@ fn run_mode(
 
 /// `scaled` turns seconds into a wait, shrunk by the tests' time scale.
 fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
-    let text = |name: &str| raw.get(name).map(str::to_string);
-    let branch = text("branch").map(|b| b.strip_prefix("refs/heads/").unwrap_or(&b).to_string());
-    let commit = text("commit")
+    let text = |name: Name| raw.get(name).map(str::to_string);
+    let branch =
+        text(input!("branch")).map(|b| b.strip_prefix("refs/heads/").unwrap_or(&b).to_string());
+    let commit = text(input!("commit"))
         .map(|c| check_commit(&c, "commit"))
         .transpose()?;
-    let workflow = text("workflow")
+    let workflow = text(input!("workflow"))
         .map(|w| check_workflow(&w, "workflow"))
         .transpose()?;
-    let positive = |name: &str| -> Result<Option<u64>> {
+    let positive = |name: Name| -> Result<Option<u64>> {
         raw.get(name)
             .map(|v| {
                 v.parse::<u64>()
@@ -661,38 +666,44 @@ fn search(raw: &RawInputs, scaled: &dyn Fn(f64) -> Duration) -> Result<Search> {
             })
             .transpose()
     };
-    let conclusion = if raw.given_empty("workflow-conclusion") {
+    let conclusion = if raw.given_empty(input!("workflow-conclusion")) {
         None
     } else {
-        let c = raw.value("workflow-conclusion");
+        let c = raw.value(input!("workflow-conclusion"));
         Some(check_conclusion(c, "workflow-conclusion")?)
     };
     let max_runs = raw
-        .value("max-runs")
+        .value(input!("max-runs"))
         .parse::<u64>()
         .ok()
         .filter(|n| *n > 0)
         .with_context(|| {
             format!(
                 "max-runs: '{}' is not a positive integer",
-                raw.value("max-runs")
+                raw.value(input!("max-runs"))
             )
         })? as usize;
-    let wait = number(raw, "wait-timeout", "seconds", 1.0..=432_000.0, true)?;
+    let wait = number(
+        raw,
+        input!("wait-timeout"),
+        "seconds",
+        1.0..=432_000.0,
+        true,
+    )?;
     Ok(Search {
         workflow,
         branch,
-        event: text("event"),
+        event: text(input!("event")),
         commit,
-        pr: positive("pr")?,
+        pr: positive(input!("pr"))?,
         conclusion,
-        run_number: positive("run-number")?,
-        search_artifacts: boolean(raw, "search-artifacts")?,
-        allow_forks: boolean(raw, "allow-forks")?,
+        run_number: positive(input!("run-number"))?,
+        search_artifacts: boolean(raw, input!("search-artifacts"))?,
+        allow_forks: boolean(raw, input!("allow-forks"))?,
         max_runs,
         wait: (wait > 0.0).then(|| scaled(wait)),
-        wait_for: wait_for(raw.get("wait-for"), wait > 0.0)?,
-        delete_after: boolean(raw, "delete-after")?,
+        wait_for: wait_for(raw.get(input!("wait-for")), wait > 0.0)?,
+        delete_after: boolean(raw, input!("delete-after"))?,
     })
 }
 
@@ -805,9 +816,9 @@ fn fallback(text: Option<&str>, primary: &Search) -> Result<Vec<Fallback>> {
 }
 
 fn selection(raw: &RawInputs) -> Result<Selection> {
-    let name = raw.get("name");
-    let pattern = raw.get("pattern");
-    let ids = raw.get("artifact-ids");
+    let name = raw.get(input!("name"));
+    let pattern = raw.get(input!("pattern"));
+    let ids = raw.get(input!("artifact-ids"));
     if name.is_some() && ids.is_some() {
         bail!("name and artifact-ids: give one or the other, not both");
     }
@@ -870,11 +881,13 @@ fn same_repository_as_pasted(raw: &RawInputs, repository: &str) -> Result<()> {
     let pasted = [
         (
             "run-id",
-            raw.get("run-id").and_then(pasted::run_url).map(|(r, _)| r),
+            raw.get(input!("run-id"))
+                .and_then(pasted::run_url)
+                .map(|(r, _)| r),
         ),
         (
             "workflow",
-            raw.get("workflow")
+            raw.get(input!("workflow"))
                 .and_then(pasted::workflow_ref)
                 .map(|(r, _)| r),
         ),
@@ -955,7 +968,7 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// Booleans exactly as `@actions/core` getBooleanInput accepts them.
-fn boolean(raw: &RawInputs, name: &str) -> Result<bool> {
+fn boolean(raw: &RawInputs, name: Name) -> Result<bool> {
     match raw.get(name) {
         None => Ok(false),
         Some("true" | "True" | "TRUE") => Ok(true),
@@ -965,7 +978,7 @@ fn boolean(raw: &RawInputs, name: &str) -> Result<bool> {
 }
 
 /// One of `options`; when not given, the table's default (which must be one of them).
-fn choice<T: Copy>(raw: &RawInputs, name: &str, options: &[(&str, T)]) -> Result<T> {
+fn choice<T: Copy>(raw: &RawInputs, name: Name, options: &[(&str, T)]) -> Result<T> {
     let value = raw.value(name);
     options
         .iter()
@@ -1005,7 +1018,7 @@ fn parse_size_of(name: &str, value: &str) -> Result<u64> {
 /// NaN and values past the range are refused here: later they would overflow a `Duration`.
 fn number(
     raw: &RawInputs,
-    name: &str,
+    name: Name,
     unit: &str,
     range: RangeInclusive<f64>,
     zero_is_off: bool,
@@ -1048,7 +1061,7 @@ fn time_scale(value: Option<String>) -> Result<f64> {
 
 /// A whole number of at least 1 (`max-files`, `max-ratio`).
 /// A whole number of at least 1; the table's default when not given.
-fn count(raw: &RawInputs, name: &str) -> Result<u64> {
+fn count(raw: &RawInputs, name: Name) -> Result<u64> {
     let value = raw.value(name);
     value
         .replace('_', "")

@@ -251,13 +251,3 @@ pub(super) struct Limits {
     pub(super) unzip: Option<Duration>,
     pub(super) ziprs: Duration,
 }
-
-impl Limits {
-    pub(super) fn extract(&self) -> Duration {
-        self.unzip.map_or(self.ziprs, |u| u.min(self.ziprs))
-    }
-
-    pub(super) fn limit(&self) -> Duration {
-        self.download.max(self.extract())
-    }
-}

@@ -10,6 +10,9 @@
 //! `gh` is installed it also times `gh run download` over HTTPS against the same fake server
 //! (TLS with a generated CA, GHES mode) next to artifetch over HTTPS.
 //!
+//! Every tool runs round by round (interleaved), each ratio is printed with its range over the
+//! rounds, and the report is written as Markdown and JSON side by side (`--out`).
+//!
 //! Benchmarks are not tests: nothing here runs under `cargo test`.
 
 mod limits;
@@ -18,6 +21,7 @@ mod measure;
 mod render;
 mod run;
 mod server;
+mod startup;
 mod workload;
 
 use self::machine::tool_version;
@@ -37,6 +41,8 @@ usage: cargo xtask bench [flags]
   --no-gh            do not run `gh run download` even if gh is installed
   --no-https         skip the HTTPS section (artifetch and gh over TLS)
   --keep             keep the scratch directory (zips, logs) and print its path
+  --out DIR          where the report goes: DIR/bench.md and DIR/bench.json (default
+                     target/bench)
   --bin PATH         benchmark this artifetch binary (or wrapper script) instead of building
                      target/release/artifetch, e.g. a build with symbols under `perf record`
 
@@ -56,12 +62,13 @@ struct Config {
     https: bool,
     keep: bool,
     bin: Option<PathBuf>,
+    out: PathBuf,
 }
 
 pub fn main(args: &[String]) -> Result<()> {
     let flags = Flags::parse(
         args,
-        &["runs", "only", "throttle", "bin"],
+        &["runs", "only", "throttle", "bin", "out"],
         &["quick", "skip-huge", "no-gh", "no-https", "keep", "help"],
     )?;
     if flags.has("help") {
@@ -108,6 +115,10 @@ pub fn main(args: &[String]) -> Result<()> {
         https: !flags.has("no-https"),
         keep: flags.has("keep"),
         bin: flags.value("bin").map(PathBuf::from),
+        out: flags.value("out").map_or_else(
+            || crate::util::workspace_root().join("target/bench"),
+            PathBuf::from,
+        ),
     };
     run(&cfg)
 }

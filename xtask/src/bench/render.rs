@@ -3,10 +3,9 @@
 use super::Config;
 use super::limits::Downloader;
 use super::machine::cores;
-use super::run::{Row, TlsRow, mbps, secs};
+use super::run::{Row, Spread, TlsRow, mbps, secs};
 use crate::util::human;
 use std::fmt::Write as _;
-use std::process::Command;
 use std::time::Duration;
 
 pub(super) struct Header {
@@ -19,16 +18,22 @@ pub(super) struct Header {
     pub(super) gh: Option<String>,
     pub(super) gh_problem: Option<String>,
     pub(super) total: Duration,
+    /// Milliseconds from spawn to the first byte sent to the API host.
+    pub(super) first_request: Spread,
+    pub(super) date: String,
+}
+
+/// `1.10 (1.02–1.25)`.
+fn spread(s: &Spread, digits: usize) -> String {
+    format!(
+        "{:.digits$} ({:.digits$}–{:.digits$})",
+        s.median, s.min, s.max
+    )
 }
 
 pub(super) fn render(cfg: &Config, rows: &[Row], tls: &[TlsRow], h: &Header) -> String {
     let mut o = String::new();
-    let date = Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    let _ = writeln!(o, "\n## artifetch benchmark ({date})\n");
+    let _ = writeln!(o, "\n## artifetch benchmark ({})\n", h.date);
     let _ = writeln!(o, "- machine: {}", h.machine);
     let _ = writeln!(
         o,
@@ -61,7 +66,12 @@ pub(super) fn render(cfg: &Config, rows: &[Row], tls: &[TlsRow], h: &Header) -> 
     );
     let _ = writeln!(
         o,
-        "- ratio = artifetch time / max(download limit, extraction limit); 1.00 is the machine's limit\n"
+        "- every tool runs round by round (interleaved); ratio = artifetch time / max(download limit, extraction limit) of the same round, median (min–max) over the rounds; 1.00 is the machine's limit"
+    );
+    let _ = writeln!(
+        o,
+        "- time to the first API request (spawn to the first byte at the API host): {} ms\n",
+        spread(&h.first_request, 1)
     );
     let _ = writeln!(
         o,
@@ -75,12 +85,12 @@ pub(super) fn render(cfg: &Config, rows: &[Row], tls: &[TlsRow], h: &Header) -> 
         let w = r.artifetch.wall;
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {} / {} | {:.2} |",
+            "| {} | {} | {} | {} | {}s | {} | {} | {} | {} / {} | {} | {} / {} | {} |",
             r.name,
             human(r.archive),
             human(r.extracted),
             r.files,
-            secs(w),
+            spread(&r.wall_spread, 2),
             mbps(r.archive, w),
             mbps(r.extracted, w),
             human(r.artifetch.rss_kib * 1024),
@@ -89,7 +99,7 @@ pub(super) fn render(cfg: &Config, rows: &[Row], tls: &[TlsRow], h: &Header) -> 
             secs(r.limits.download),
             r.limits.unzip.map_or("-".into(), secs),
             secs(r.limits.ziprs),
-            w.as_secs_f64() / r.limits.limit().as_secs_f64().max(1e-9)
+            spread(&r.ratio, 2)
         );
     }
     let throttled: Vec<&Row> = rows.iter().filter(|r| r.throttle.is_some()).collect();
@@ -116,7 +126,8 @@ pub(super) fn render(cfg: &Config, rows: &[Row], tls: &[TlsRow], h: &Header) -> 
         let _ = writeln!(
             o,
             "gh: {}\n",
-            h.gh.as_deref().unwrap_or("not installed or --no-gh")
+            h.gh.as_deref()
+                .unwrap_or("not installed or --no-gh: artifetch vs gh not measured")
         );
         let _ = writeln!(
             o,
@@ -154,4 +165,62 @@ pub(super) fn render(cfg: &Config, rows: &[Row], tls: &[TlsRow], h: &Header) -> 
         }
     }
     o
+}
+
+/// The same figures as JSON (hand-written: the xtask has no JSON dependency).
+pub(super) fn render_json(cfg: &Config, rows: &[Row], tls: &[TlsRow], h: &Header) -> String {
+    let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let sp = |s: &Spread| {
+        format!(
+            "{{\"median\": {:.4}, \"min\": {:.4}, \"max\": {:.4}}}",
+            s.median, s.min, s.max
+        )
+    };
+    let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1e3);
+    let mut workloads = Vec::new();
+    for r in rows {
+        workloads.push(format!(
+            "    {{\"name\": {}, \"archive_bytes\": {}, \"extracted_bytes\": {}, \"files\": {}, \"seconds\": {}, \"ratio_to_limit\": {}, \"peak_rss_bytes\": {}, \"api_requests\": {}, \"blob_requests\": {}, \"download_limit_ms\": {}, \"unzip_limit_ms\": {}, \"ziprs_limit_ms\": {}, \"throttle_bytes_per_sec\": {}}}",
+            q(&r.name),
+            r.archive,
+            r.extracted,
+            r.files,
+            sp(&r.wall_spread),
+            sp(&r.ratio),
+            r.artifetch.rss_kib * 1024,
+            r.api,
+            r.blob,
+            ms(r.limits.download),
+            r.limits.unzip.map_or("null".into(), ms),
+            ms(r.limits.ziprs),
+            r.throttle.map_or("null".into(), |t| t.to_string())
+        ));
+    }
+    let mut https = Vec::new();
+    for r in tls {
+        let gh = match &r.gh {
+            Some(Ok(g)) => ms(g.wall),
+            _ => "null".into(),
+        };
+        https.push(format!(
+            "    {{\"name\": {}, \"artifetch_ms\": {}, \"gh_ms\": {gh}, \"artifetch_rss_bytes\": {}}}",
+            q(&r.name),
+            ms(r.artifetch.wall),
+            r.artifetch.rss_kib * 1024
+        ));
+    }
+    format!(
+        "{{\n  \"date\": {},\n  \"commit\": {},\n  \"machine\": {},\n  \"load_start\": {},\n  \"load_end\": {},\n  \"runs\": {},\n  \"quick\": {},\n  \"first_request_ms\": {},\n  \"gh\": {},\n  \"workloads\": [\n{}\n  ],\n  \"https\": [\n{}\n  ]\n}}\n",
+        q(&h.date),
+        q(&h.commit),
+        q(&h.machine),
+        q(&h.load_start),
+        q(&h.load_end),
+        cfg.runs,
+        cfg.quick,
+        sp(&h.first_request),
+        h.gh.as_deref().map_or("null".into(), q),
+        workloads.join(",\n"),
+        https.join(",\n")
+    )
 }

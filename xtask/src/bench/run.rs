@@ -3,9 +3,10 @@
 use super::Config;
 use super::limits::{Downloader, Limits, download_limit, unzip_limit, ziprs_limit};
 use super::machine::{cores, load_average, machine, tool_version};
-use super::measure::{Stat, fresh_dir, median, stat};
-use super::render::{Header, render};
-use super::server::{Paths, artifetch_cmd, gh_cmd, repeat, serve};
+use super::measure::{Sample, Stat, fresh_dir, median, stat};
+use super::render::{Header, render, render_json};
+use super::server::{Paths, Server, artifetch_cmd, gh_cmd, repeat, serve};
+use super::startup::first_request;
 use super::workload::{Data, generate};
 use crate::util::{Scratch, human, release_binary};
 use anyhow::{Context, Result};
@@ -26,6 +27,10 @@ pub(super) struct Row {
     pub(super) extracted: u64,
     pub(super) files: u64,
     pub(super) artifetch: Stat,
+    /// artifetch's wall times (seconds) over the runs.
+    pub(super) wall_spread: Spread,
+    /// artifetch time / max(download limit, extraction limit), round by round.
+    pub(super) ratio: Spread,
     pub(super) api: usize,
     pub(super) blob: usize,
     pub(super) limits: Limits,
@@ -120,61 +125,15 @@ pub(super) fn run(cfg: &Config) -> Result<()> {
             })
             .collect::<std::io::Result<_>>()?;
 
-        let ext = measure_extraction(cfg, &zips, &p, unzip.is_some())?;
-        let mut variants: Vec<Option<u64>> = vec![None];
-        if kind.throttled_variant() {
-            variants.push(Some(cfg.throttle));
-        }
-        for throttle in variants {
-            let name = match throttle {
-                None => kind.name().to_string(),
-                Some(t) => format!("{}@{}MB/s", kind.name(), t / 1_000_000),
-            };
-            let s = serve(
-                &data,
-                Options {
-                    throttle_bytes_per_sec: throttle,
-                    rate_limit: BENCH_RATE_LIMIT,
-                    ..Options::default()
-                },
-            );
-            let parallel = data.artifacts.len().min(8);
-            let mut dl = Vec::new();
-            for _ in 0..cfg.runs {
-                dl.push(download_limit(&s, downloader, parallel)?);
-            }
-            let limits = Limits {
-                download: median(dl),
-                ..ext
-            };
-            eprintln!(
-                "    {name} limits: download {}, unzip {}, zip-rs x{} {}",
-                secs(limits.download),
-                limits.unzip.map_or("-".into(), secs),
-                cores(),
-                secs(limits.ziprs)
-            );
-            let samples = repeat(
-                &name,
-                cfg.runs,
-                &p,
-                data.files,
-                || Ok(artifetch_cmd(&bin, &s, &p, None)),
-                || s.gh.clear_requests(),
-            )?;
-            let (api, blob) = s.requests();
-            rows.push(Row {
-                name,
-                archive: data.archive(),
-                extracted: data.extracted,
-                files: data.files,
-                artifetch: stat(&samples),
-                api,
-                blob,
-                limits,
-                throttle,
-            });
-        }
+        rows.extend(interleaved(
+            cfg,
+            &bin,
+            &data,
+            &zips,
+            &p,
+            downloader,
+            unzip.is_some(),
+        )?);
         if cfg.https {
             let row = https_compare(cfg, &bin, &data, &p, &mut gh_problem)?;
             tls_rows.push(row);
@@ -183,50 +142,185 @@ pub(super) fn run(cfg: &Config) -> Result<()> {
         fresh_dir(&p.out)?;
     }
 
-    let report = render(
-        cfg,
-        &rows,
-        &tls_rows,
-        &Header {
-            machine: machine(),
-            load_start,
-            load_end: load_average(),
-            commit,
-            downloader,
-            unzip,
-            gh: gh_version,
-            gh_problem,
-            total: started.elapsed(),
-        },
-    );
+    let first: Vec<f64> = first_request(&bin, &p, cfg.runs.max(5))?
+        .iter()
+        .map(|d| d.as_secs_f64() * 1e3)
+        .collect();
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let header = Header {
+        machine: machine(),
+        load_start,
+        load_end: load_average(),
+        commit,
+        downloader,
+        unzip,
+        gh: gh_version,
+        gh_problem,
+        total: started.elapsed(),
+        first_request: Spread::of(first),
+        date,
+    };
+    let report = render(cfg, &rows, &tls_rows, &header);
     println!("{report}");
+    std::fs::create_dir_all(&cfg.out)?;
+    std::fs::write(cfg.out.join("bench.md"), &report)?;
+    std::fs::write(
+        cfg.out.join("bench.json"),
+        render_json(cfg, &rows, &tls_rows, &header),
+    )?;
+    eprintln!(
+        "report written to {} and bench.json beside it",
+        cfg.out.join("bench.md").display()
+    );
     if cfg.keep {
         eprintln!("scratch kept at {}", p.root.display());
     }
     Ok(())
 }
 
-pub(super) fn measure_extraction(
+/// One variant of a workload (unthrottled, throttled) and what its runs measured.
+struct Variant {
+    name: String,
+    throttle: Option<u64>,
+    server: Server,
+    download: Vec<Duration>,
+    samples: Vec<Sample>,
+    ratios: Vec<f64>,
+    requests: (usize, usize),
+}
+
+/// Every tool run by run: in each round the local extraction limits (unzip, zip-rs), then per
+/// variant the download limit and artifetch. This VM's file system slows as a workload churns
+/// it, so measuring one tool's runs after another's would hand the later tool a slower disk;
+/// interleaved, every round sees the same machine, and each round gives one ratio.
+fn interleaved(
     cfg: &Config,
+    bin: &Path,
+    data: &Data,
     zips: &[PathBuf],
     p: &Paths,
+    downloader: Downloader,
     unzip: bool,
-) -> Result<Limits> {
-    let dest = p.root.join("limit-out");
-    let mut u = Vec::new();
-    let mut z = Vec::new();
-    for _ in 0..cfg.runs {
-        if unzip {
-            u.push(unzip_limit(zips, &dest, cores())?);
-        }
-        z.push(ziprs_limit(zips, &dest, cores())?);
+) -> Result<Vec<Row>> {
+    let kind = data.kind;
+    let mut throttles = vec![None];
+    if kind.throttled_variant() {
+        throttles.push(Some(cfg.throttle));
     }
-    let _ = std::fs::remove_dir_all(&dest);
-    Ok(Limits {
-        download: Duration::ZERO,
-        unzip: unzip.then(|| median(u)),
-        ziprs: median(z),
-    })
+    let mut variants: Vec<Variant> = throttles
+        .into_iter()
+        .map(|throttle| Variant {
+            name: match throttle {
+                None => kind.name().to_string(),
+                Some(t) => format!("{}@{}MB/s", kind.name(), t / 1_000_000),
+            },
+            throttle,
+            server: serve(
+                data,
+                Options {
+                    throttle_bytes_per_sec: throttle,
+                    rate_limit: BENCH_RATE_LIMIT,
+                    ..Options::default()
+                },
+            ),
+            download: Vec::new(),
+            samples: Vec::new(),
+            ratios: Vec::new(),
+            requests: (0, 0),
+        })
+        .collect();
+    let parallel = data.artifacts.len().min(8);
+    let dest = p.root.join("limit-out");
+    let (mut u, mut z) = (Vec::new(), Vec::new());
+    for round in 0..cfg.runs {
+        let unzip_took = if unzip {
+            Some(unzip_limit(zips, &dest, cores())?)
+        } else {
+            None
+        };
+        let ziprs_took = ziprs_limit(zips, &dest, cores())?;
+        let _ = std::fs::remove_dir_all(&dest);
+        let extract = unzip_took.map_or(ziprs_took, |u| u.min(ziprs_took));
+        u.extend(unzip_took);
+        z.push(ziprs_took);
+        for v in &mut variants {
+            let dl = download_limit(&v.server, downloader, parallel)?;
+            let label = format!("{}-{round}", v.name);
+            let sample = repeat(
+                &label,
+                1,
+                p,
+                data.files,
+                || Ok(artifetch_cmd(bin, &v.server, p, None)),
+                || v.server.gh.clear_requests(),
+            )?[0];
+            v.requests = v.server.requests();
+            let ratio = sample.wall.as_secs_f64() / dl.max(extract).as_secs_f64().max(1e-9);
+            eprintln!(
+                "    {} round {}: download limit {}, extract limit {}, ratio {ratio:.2}",
+                v.name,
+                round + 1,
+                secs(dl),
+                secs(extract)
+            );
+            v.download.push(dl);
+            v.samples.push(sample);
+            v.ratios.push(ratio);
+        }
+    }
+    let (unzip_median, ziprs_median) = (unzip.then(|| median(u)), median(z));
+    Ok(variants
+        .into_iter()
+        .map(|v| Row {
+            name: v.name,
+            archive: data.archive(),
+            extracted: data.extracted,
+            files: data.files,
+            artifetch: stat(&v.samples),
+            wall_spread: Spread::of(v.samples.iter().map(|s| s.wall.as_secs_f64()).collect()),
+            ratio: Spread::of(v.ratios),
+            api: v.requests.0,
+            blob: v.requests.1,
+            limits: Limits {
+                download: median(v.download),
+                unzip: unzip_median,
+                ziprs: ziprs_median,
+            },
+            throttle: v.throttle,
+        })
+        .collect())
+}
+
+/// The median of some figures, and their range.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Spread {
+    pub(super) median: f64,
+    pub(super) min: f64,
+    pub(super) max: f64,
+}
+
+impl Spread {
+    pub(super) fn of(mut v: Vec<f64>) -> Spread {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n == 0 {
+            return Spread::default();
+        }
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Spread {
+            median,
+            min: v[0],
+            max: v[n - 1],
+        }
+    }
 }
 
 /// artifetch and `gh run download` over HTTPS (TLS, GHES mode), runs interleaved.
