@@ -270,10 +270,46 @@ impl GitHub {
     /// Asks the API where to download artifact `id` (a fresh signed URL each call), or gets the
     /// body itself when a server answers 200 instead of redirecting.
     pub async fn download_target(&self, owner: &str, repo: &str, id: u64) -> Result<Target> {
-        let mut url =
-            self.endpoint(&format!("/repos/{owner}/{repo}/actions/artifacts/{id}/zip"))?;
-        let mut hops = 0;
-        let response = loop {
+        let url = self.endpoint(&format!("/repos/{owner}/{repo}/actions/artifacts/{id}/zip"))?;
+        let (url, response) = self.past_moves(url).await?;
+        if !response.status().is_redirection() {
+            return Ok(Target::Body(response));
+        }
+        if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+            bail!(
+                "GET {} answered {}, not a download redirect",
+                shown(&url),
+                status_text(response.status())
+            );
+        }
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .with_context(|| {
+                format!(
+                    "GET {} answered {} without a Location",
+                    url.path(),
+                    response.status()
+                )
+            })?;
+        let target = url.join(location).with_context(|| {
+            format!("GitHub sent a malformed download Location for artifact {id}")
+        })?;
+        if !matches!(target.scheme(), "http" | "https") {
+            bail!(
+                "GitHub sent a download Location with scheme '{}'",
+                target.scheme()
+            );
+        }
+        Ok(Target::Redirect(target))
+    }
+
+    /// Sends `url`, following the API's own moves (a renamed or transferred repository: 301,
+    /// 307, 308 back to the API, with the token; at most [`MAX_HOPS`]). Returns the first answer
+    /// that leads elsewhere, and the URL that gave it.
+    async fn past_moves(&self, mut url: Url) -> Result<(Url, Response)> {
+        for _ in 0..=MAX_HOPS {
             let response = self.send(Method::GET, url.clone()).await?;
             let status = response.status();
             let location = response
@@ -282,10 +318,10 @@ impl GitHub {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|l| url.join(l).ok());
             let Some(target) = location.filter(|t| self.is_api(t)) else {
-                break response;
+                return Ok((url, response));
             };
-            // Back to the API: a moved repository (301/307/308) is followed with the token;
-            // a download redirect (302) there would need the token, which downloads never get.
+            // A download redirect (302) back to the API would need the token, which downloads
+            // never get.
             if !matches!(status.as_u16(), 301 | 307 | 308) {
                 bail!(
                     "GET {} answered {} with a download Location that points back at the GitHub API ({}); artifetch sends no token with a download, so it does not follow it",
@@ -294,10 +330,6 @@ impl GitHub {
                     shown(&target)
                 );
             }
-            hops += 1;
-            if hops > MAX_HOPS {
-                bail!("GET {}: more than {MAX_HOPS} redirects", shown(&url));
-            }
             let answer = Answer {
                 status,
                 headers: response.headers().clone(),
@@ -305,40 +337,8 @@ impl GitHub {
                 response: None,
             };
             url = self.follow(&url, &answer)?;
-        };
-        if response.status().is_redirection() {
-            if response.status() != StatusCode::FOUND
-                && !matches!(response.status().as_u16(), 301 | 303 | 307 | 308)
-            {
-                bail!(
-                    "GET {} answered {}, not a download redirect",
-                    shown(&url),
-                    status_text(response.status())
-                );
-            }
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .with_context(|| {
-                    format!(
-                        "GET {} answered {} without a Location",
-                        url.path(),
-                        response.status()
-                    )
-                })?;
-            let target = url.join(location).with_context(|| {
-                format!("GitHub sent a malformed download Location for artifact {id}")
-            })?;
-            if !matches!(target.scheme(), "http" | "https") {
-                bail!(
-                    "GitHub sent a download Location with scheme '{}'",
-                    target.scheme()
-                );
-            }
-            return Ok(Target::Redirect(target));
         }
-        Ok(Target::Body(response))
+        bail!("GET {}: more than {MAX_HOPS} redirects", shown(&url))
     }
 
     /// Sends one API request with the token, through the rate-limit gate, retrying what is
