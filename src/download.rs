@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::extract::{ArchiveKind, Landing, archive_kind, is_safe_component};
+use crate::failure::{FailureKind, Kinded};
 use crate::github::content_range::{self, ContentRange};
 use crate::github::model::{Artifact, Published};
 use crate::github::{Blob, GitHub, content_disposition};
@@ -111,15 +112,18 @@ impl std::error::Error for Final {}
 
 /// Is this failure one that retrying cannot fix?
 pub fn is_final(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.is::<Final>())
+    e.chain().any(|c| c.is::<Final>()) || crate::failure::kind_of(e) == Some(FailureKind::Local)
 }
 
 /// A local I/O failure on `path`: final (the disk does not heal between attempts).
 pub(crate) fn local(e: std::io::Error, doing: &str, path: &Path) -> anyhow::Error {
-    anyhow::Error::new(Final(format!(
-        "cannot {doing} {}: {e} (a local disk error in RUNNER_TEMP; not retried)",
-        path.display()
-    )))
+    Kinded::error(
+        FailureKind::Local,
+        format!(
+            "cannot {doing} {}: {e} (a local disk error in RUNNER_TEMP; not retried)",
+            path.display()
+        ),
+    )
 }
 
 /// What a download produced.
@@ -336,13 +340,14 @@ impl Downloader {
         let (s, a) = (&self.settings, &item.artifact);
         match self.github.download_target(&s.owner, &s.repo, a.id).await {
             Ok(t) => Ok(t),
-            Err(e) if http_status(&e) == Some(410) => {
-                bail!(
+            Err(e) if http_status(&e) == Some(410) => Err(Kinded::error(
+                FailureKind::Expired,
+                format!(
                     "artifact '{}' has expired (410 Gone); {}",
                     a.name,
                     crate::plan::EXPIRED_NEXT_STEP
-                )
-            }
+                ),
+            )),
             Err(e) => Err(e.context(format!(
                 "cannot get a download URL for artifact '{}'",
                 a.name

@@ -17,6 +17,9 @@ use futures_util::StreamExt;
 use crate::cache::{Cache, Lookup};
 use crate::download::{Download, Downloader};
 use crate::extract::{self, Extracted, Landing, Limits, Source, first_bytes, starts_like_zip};
+use crate::failure::{FailureKind, Kinded, kind_of};
+use crate::github::error::BudgetSpent;
+use crate::github::http_status;
 use crate::github::model::Published;
 use crate::log::Log;
 use crate::manifest::{Entry, Kind, Manifest};
@@ -120,7 +123,62 @@ struct Placed {
 #[derive(Debug)]
 pub struct Fetched {
     pub item: Item,
-    pub result: Result<Done, String>,
+    pub result: Result<Done, Failure>,
+}
+
+/// Why one artifact failed: the message the log shows, and its kind for the report.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The extracted files differ from the producer's pins.
+fn pin_mismatch(e: anyhow::Error) -> anyhow::Error {
+    Kinded::error(FailureKind::PinMismatch, format!("{e:#}"))
+}
+
+/// The phase of a fetch an error came from: it decides the kind when the error does not say.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    Download,
+    Provenance,
+    Unpack,
+}
+
+/// Gives an error its kind: the one it was raised with, else from its HTTP status or type, else
+/// from the phase it came from.
+fn classify(e: anyhow::Error, phase: Phase) -> anyhow::Error {
+    if kind_of(&e).is_some() {
+        return e;
+    }
+    let io = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>());
+    let kind = match (http_status(&e), phase) {
+        _ if e.chain().any(|c| c.is::<BudgetSpent>()) => FailureKind::Budget,
+        (Some(401 | 403), _) => FailureKind::Permission,
+        (Some(410), _) => FailureKind::Expired,
+        (_, Phase::Provenance) => FailureKind::Provenance,
+        // Bad data read from the archive is the archive's fault; any other I/O error is local.
+        _ if io.is_some_and(|io| {
+            !matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+            )
+        }) =>
+        {
+            FailureKind::Local
+        }
+        (_, Phase::Unpack) => FailureKind::Refused,
+        (_, Phase::Download) if crate::download::is_final(&e) => FailureKind::Refused,
+        (_, Phase::Download) => FailureKind::Network,
+    };
+    Kinded::error(kind, format!("{e:#}"))
 }
 
 impl Fetcher {
@@ -141,7 +199,10 @@ impl Fetcher {
                         let result = me
                             .fetch_one(&item, &mut lines, turn.as_ref())
                             .await
-                            .map_err(|e| format!("{e:#}"));
+                            .map_err(|e| Failure {
+                                kind: kind_of(&e).unwrap_or(FailureKind::Network),
+                                message: format!("{e:#}"),
+                            });
                         drop(turn);
                         let title = format!(
                             "Artifact '{}' (id {}, {})",
@@ -175,9 +236,16 @@ impl Fetcher {
         let started = Instant::now();
         let a = &item.artifact;
         let part = self.workdir.join(format!("{}.download", a.id));
-        let (verified, early) = match self.take_from_cache(item, &part, lines).await? {
+        let (verified, early) = match self
+            .take_from_cache(item, &part, lines)
+            .await
+            .map_err(|e| classify(e, Phase::Download))?
+        {
             Some(hit) => (hit, None),
-            None => self.fetch_bytes(item, &part, lines).await?,
+            None => self
+                .fetch_bytes(item, &part, lines)
+                .await
+                .map_err(|e| classify(e, Phase::Download))?,
         };
         if let Some(Ok(staged)) = &early {
             lines.push(staged.overlap_note());
@@ -186,7 +254,8 @@ impl Fetcher {
         // Provenance before placing: nothing of an unattested artifact reaches `path`.
         let attestation = self
             .check_provenance(item, &verified.download.sha256, &part, lines)
-            .await?;
+            .await
+            .map_err(|e| classify(e, Phase::Provenance))?;
 
         if let Some(turn) = turn {
             turn.wait().await;
@@ -207,7 +276,8 @@ impl Fetcher {
         };
         let placed = tokio::task::spawn_blocking(move || unpack(job, early))
             .await
-            .map_err(|e| anyhow!("extraction task failed: {e}"))??;
+            .map_err(|e| anyhow!("extraction task failed: {e}"))?
+            .map_err(|e| classify(e, Phase::Unpack))?;
         self.report_placed(
             item,
             &verified,
@@ -639,11 +709,14 @@ impl Fetcher {
             return Ok(false);
         };
         if !pinned.eq_ignore_ascii_case(actual) {
-            bail!(
-                "artifact '{name}' is not the one the producer made: expected-digest pins {}, the bytes downloaded hash to {}; nothing of it was placed",
-                crate::pin::short(pinned),
-                crate::pin::short(actual)
-            );
+            return Err(Kinded::error(
+                FailureKind::PinMismatch,
+                format!(
+                    "artifact '{name}' is not the one the producer made: expected-digest pins {}, the bytes downloaded hash to {}; nothing of it was placed",
+                    crate::pin::short(pinned),
+                    crate::pin::short(actual)
+                ),
+            ));
         }
         lines.push(format!(
             "Digest pinned: matches expected-digest sha256:{actual} ✅"
@@ -678,7 +751,12 @@ impl Fetcher {
             ),
         };
         match self.settings.digest_mismatch {
-            Severity::Error => bail!("{msg}; digest-mismatch: warn accepts it anyway"),
+            Severity::Error => {
+                return Err(Kinded::error(
+                    FailureKind::DigestMismatch,
+                    format!("{msg}; digest-mismatch: warn accepts it anyway"),
+                ));
+            }
             Severity::Warn => self.log.warning(&msg),
             Severity::Info => lines.push(msg),
             Severity::Ignore => {}
@@ -1024,7 +1102,8 @@ fn save_file(job: Unpack) -> Result<Placed> {
             files_pinned: job
                 .settings
                 .pins
-                .check_files(name, &Manifest::new(Vec::new()))?,
+                .check_files(name, &Manifest::new(Vec::new()))
+                .map_err(pin_mismatch)?,
         });
     }
     let left = job.settings.files.as_ref().map(|_| 0);
@@ -1038,7 +1117,11 @@ fn save_file(job: Unpack) -> Result<Placed> {
             executable: false,
         },
     }]);
-    let files_pinned = job.settings.pins.check_files(name, &manifest)?;
+    let files_pinned = job
+        .settings
+        .pins
+        .check_files(name, &manifest)
+        .map_err(pin_mismatch)?;
     move_into(&job.part, &target)?;
     let warnings = job
         .merge
@@ -1086,7 +1169,11 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
     let tree = staged.tree();
     let manifest = Manifest::of_dir(&tree)
         .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
-    let files_pinned = job.settings.pins.check_files(name, &manifest)?;
+    let files_pinned = job
+        .settings
+        .pins
+        .check_files(name, &manifest)
+        .map_err(pin_mismatch)?;
     let files = match &job.merge {
         Some(_) => extract::relative_files(&tree)?,
         None => Vec::new(),

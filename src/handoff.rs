@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::fetch::{Done, Fetched};
+use crate::fetch::Done;
 use crate::manifest::Manifest;
-use crate::report::{RunReport, Sinks, write_outputs};
+use crate::report::{Row, RunReport, Sinks, write_outputs};
 use crate::settings::Settings;
 use crate::util::random_hex;
 
@@ -24,32 +24,26 @@ pub struct Written {
     pub sha256sum: PathBuf,
 }
 
-fn done(fetched: &[Fetched]) -> impl Iterator<Item = (&Fetched, &Done)> {
-    fetched
-        .iter()
-        .filter_map(|f| Some((f, f.result.as_ref().ok()?)))
+fn done(rows: &[Row]) -> impl Iterator<Item = (&Row, &Done)> {
+    rows.iter().filter_map(|r| Some((r, r.done()?)))
 }
 
 /// Writes the JSON manifest and the `sha256sum -c` file of every artifact fetched; `None` when
 /// none was. `sha256sum` paths are relative to `download-path`, so `cd` there and check.
-pub fn write_manifests(
-    settings: &Settings,
-    fetched: &[Fetched],
-    dir: &Path,
-) -> Result<Option<Written>> {
-    if done(fetched).next().is_none() {
+pub fn write_manifests(settings: &Settings, rows: &[Row], dir: &Path) -> Result<Option<Written>> {
+    if done(rows).next().is_none() {
         return Ok(None);
     }
     let mut artifacts = Vec::new();
     let mut sums = String::new();
-    for (f, d) in done(fetched) {
-        let a = &f.item.artifact;
-        let prefix = relative_prefix(&settings.path, &f.item.dest);
+    for (r, d) in done(rows) {
+        let a = &r.artifact;
+        let prefix = relative_prefix(&settings.path, &r.dest);
         sums.push_str(&d.manifest.sha256sum(&prefix));
         artifacts.push(serde_json::json!({
             "name": a.name,
             "id": a.id,
-            "path": f.item.dest.display().to_string(),
+            "path": r.dest.display().to_string(),
             // A partial fetch never had the whole archive to hash.
             "sha256": (!d.sha256.is_empty()).then(|| format!("sha256:{}", d.sha256)),
             "files_digest": d.manifest.files_digest(),
@@ -86,13 +80,13 @@ fn relative_prefix(base: &Path, dest: &Path) -> String {
 
 /// `files-digest`, `manifest`, `manifest-sha256sum`. With several artifacts, `files-digest` is
 /// `NAME=sha256:…` lines: the form `expected-files-digest` takes.
-pub fn outputs(fetched: &[Fetched], written: Option<&Written>) -> Vec<(&'static str, String)> {
-    let all: Vec<(&Fetched, &Done)> = done(fetched).collect();
+pub fn outputs(rows: &[Row], written: Option<&Written>) -> Vec<(&'static str, String)> {
+    let all: Vec<(&Row, &Done)> = done(rows).collect();
     let files_digest = match all.as_slice() {
-        [(_, d)] if fetched.len() == 1 => d.manifest.files_digest(),
+        [(_, d)] if rows.iter().filter(|r| r.taken()).count() == 1 => d.manifest.files_digest(),
         _ => all
             .iter()
-            .map(|(f, d)| format!("{}={}", f.item.artifact.name, d.manifest.files_digest()))
+            .map(|(r, d)| format!("{}={}", r.artifact.name, d.manifest.files_digest()))
             .collect::<Vec<_>>()
             .join("\n"),
     };
@@ -112,11 +106,15 @@ pub fn summary(report: &RunReport) -> String {
         return String::new();
     }
     let mut md = String::from("\n**Pinned to what the producer made:**\n\n");
-    for f in report.fetched {
+    for r in report
+        .rows
+        .iter()
+        .filter(|r| r.done().is_some() || r.failure().is_some())
+    {
         // Redacted before escaping, as the report's own cells are.
-        let name = crate::report::cell(&report.log.redact(&f.item.artifact.name));
-        let line = match &f.result {
-            Ok(d) => {
+        let name = crate::report::cell(&report.log.redact(&r.artifact.name));
+        let line = match r.done() {
+            Some(d) => {
                 let mut checks = Vec::new();
                 if d.digest_pinned {
                     checks.push("digest pinned ✅".to_string());
@@ -126,7 +124,7 @@ pub fn summary(report: &RunReport) -> String {
                 }
                 checks.join(", ")
             }
-            Err(_) => "❌ failed (see the table above)".to_string(),
+            None => "❌ failed (see the table above)".to_string(),
         };
         md.push_str(&format!("- `{name}`: {line}\n"));
     }

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod cancel;
 pub mod download;
 pub mod extract;
+pub mod failure;
 pub mod fetch;
 pub mod fsx;
 pub mod github;

@@ -44,6 +44,28 @@ pub struct Plan {
     pub items: Vec<Item>,
     /// Selected artifacts left to the other shards (`shard`).
     pub other_shards: usize,
+    /// Artifacts of the run that are not fetched, and why, for the summary.
+    pub skipped: Vec<Skipped>,
+}
+
+/// An artifact of the run that the plan leaves out.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub artifact: Artifact,
+    pub why: SkipReason,
+}
+
+/// Why an artifact of the run is not fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Its retention ran out: the bytes are gone.
+    Expired,
+    /// The selection (a pattern, the ids) does not ask for it.
+    NotSelected,
+    /// A newer artifact of the same name (a re-run attempt) is fetched instead.
+    Superseded,
+    /// Selected, but another `shard` takes it.
+    OtherShard,
 }
 
 pub async fn make(
@@ -56,12 +78,20 @@ pub async fn make(
         Some(listed) => listed.clone(),
         None => list(settings, github, run.id).await?,
     };
-    let chosen = select(&settings.selection, listed, log)?;
+    let (chosen, skipped) = select(&settings.selection, listed, log)?;
     // Layout first, from the whole selection: every shard puts artifacts in the same places.
     let mut plan = layout(settings, chosen)?;
+    plan.skipped = skipped;
     if let Some(shard) = settings.shard {
         let selected = plan.items.len();
-        plan.items.retain(|i| shard.takes(&i.artifact.name));
+        let (mine, others): (Vec<Item>, Vec<Item>) = std::mem::take(&mut plan.items)
+            .into_iter()
+            .partition(|i| shard.takes(&i.artifact.name));
+        plan.items = mine;
+        plan.skipped.extend(others.into_iter().map(|i| Skipped {
+            artifact: i.artifact,
+            why: SkipReason::OtherShard,
+        }));
         plan.other_shards = selected - plan.items.len();
         log.info(&format!(
             "shard {}/{}: {} of the {selected} selected artifacts are this job's",
@@ -169,8 +199,17 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Picks the artifacts the selection asks for, newest per name, skipping expired ones.
-fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec<Artifact>> {
+/// Picks the artifacts the selection asks for, newest per name, skipping expired ones; also
+/// what it left out and why.
+fn select(
+    selection: &Selection,
+    listed: Vec<Artifact>,
+    log: &Log,
+) -> Result<(Vec<Artifact>, Vec<Skipped>)> {
+    let skip = |artifact: &Artifact, why| Skipped {
+        artifact: artifact.clone(),
+        why,
+    };
     match selection {
         Selection::Ids(ids) => {
             let mut out = Vec::new();
@@ -187,7 +226,9 @@ fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec
                 }
                 out.push(artifact.clone());
             }
-            Ok(out)
+            let others = listed.iter().filter(|a| !ids.contains(&a.id));
+            let skipped = others.map(|a| skip(a, SkipReason::NotSelected)).collect();
+            Ok((out, skipped))
         }
         Selection::Name(name) => {
             let same: Vec<Artifact> = listed
@@ -202,18 +243,17 @@ fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec
                 ))
                 .into());
             }
-            Ok(newest_per_name(same.into_iter().filter(|a| !a.expired)))
+            let live = newest_per_name(same.iter().filter(|a| !a.expired).cloned());
+            Ok((live.clone(), left_out(&same, &live)))
         }
         Selection::Pattern(_) | Selection::All => {
-            let matching = listed
+            let (matching, unmatched): (Vec<Artifact>, Vec<Artifact>) = listed
                 .into_iter()
-                .filter(|a| selection.matches(&a.name, a.id));
-            let (expired, live): (Vec<Artifact>, Vec<Artifact>) = matching.partition(|a| a.expired);
-            let live = newest_per_name(live.into_iter());
-            for a in expired
-                .iter()
-                .filter(|a| !live.iter().any(|l| l.name == a.name))
-            {
+                .partition(|a| selection.matches(&a.name, a.id));
+            let live = newest_per_name(matching.iter().filter(|a| !a.expired).cloned());
+            let mut skipped = left_out(&matching, &live);
+            for s in skipped.iter().filter(|s| s.why == SkipReason::Expired) {
+                let a = &s.artifact;
                 log.warning(&format!(
                     "Skipping artifact '{}' (id {}): it has expired{}",
                     a.name,
@@ -221,9 +261,32 @@ fn select(selection: &Selection, listed: Vec<Artifact>, log: &Log) -> Result<Vec
                     expired_on(a)
                 ));
             }
-            Ok(live)
+            skipped.extend(unmatched.iter().map(|a| skip(a, SkipReason::NotSelected)));
+            Ok((live, skipped))
         }
     }
+}
+
+/// Of the matching artifacts, those not taken: older attempts of a name taken, and expired ones
+/// (an expired older attempt of a name taken is only superseded). Sorted by name, then id.
+fn left_out(matching: &[Artifact], taken: &[Artifact]) -> Vec<Skipped> {
+    let mut out: Vec<Skipped> = matching
+        .iter()
+        .filter(|a| !taken.iter().any(|t| t.id == a.id))
+        .map(|a| {
+            let superseded = taken.iter().any(|t| t.name == a.name);
+            Skipped {
+                artifact: a.clone(),
+                why: if superseded {
+                    SkipReason::Superseded
+                } else {
+                    SkipReason::Expired
+                },
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.artifact.name, a.artifact.id).cmp(&(&b.artifact.name, b.artifact.id)));
+    out
 }
 
 fn expired_on(a: &Artifact) -> String {
@@ -289,7 +352,7 @@ fn layout(settings: &Settings, chosen: Vec<Artifact>) -> Result<Plan> {
         .collect();
     Ok(Plan {
         items,
-        other_shards: 0,
+        ..Plan::default()
     })
 }
 
@@ -315,18 +378,22 @@ mod tests {
             art(2, "b", true),
             art(4, "c", false),
         ];
-        let got = select(&Selection::All, listed, &Log::new(false, false)).unwrap();
+        let (got, skipped) = select(&Selection::All, listed, &Log::new(false, false)).unwrap();
         assert_eq!(names(&got), vec![(3, "a"), (4, "c")]);
+        let why: Vec<(u64, SkipReason)> = skipped.iter().map(|s| (s.artifact.id, s.why)).collect();
+        assert_eq!(
+            why,
+            vec![(1, SkipReason::Superseded), (2, SkipReason::Expired)]
+        );
     }
 
     #[test]
     fn pattern_and_ids() {
         let listed = vec![art(1, "build-x", false), art(2, "logs", false)];
         let p = Selection::Pattern(Pattern::new("build-*").unwrap());
-        assert_eq!(
-            names(&select(&p, listed.clone(), &Log::new(false, false)).unwrap()),
-            vec![(1, "build-x")]
-        );
+        let (got, skipped) = select(&p, listed.clone(), &Log::new(false, false)).unwrap();
+        assert_eq!(names(&got), vec![(1, "build-x")]);
+        assert_eq!(skipped[0].why, SkipReason::NotSelected);
         let e = select(&Selection::Ids(vec![9]), listed, &Log::new(false, false)).unwrap_err();
         assert!(e.to_string().contains("artifact 9"), "{e}");
     }

@@ -28,17 +28,131 @@ pub struct ChosenRun {
     pub head_sha: Option<String>,
     pub head_branch: Option<String>,
     pub conclusion: Option<String>,
-    /// One line for the log and the summary: which filters chose it.
-    pub why: String,
+    /// The `#42` people see (`run_number`), when known.
+    pub number: Option<u64>,
+    /// The workflow's name, when known.
+    pub workflow: Option<String>,
+    /// RFC 3339, when known (not for the current run: it is not read).
+    pub created_at: Option<String>,
+    /// How it was chosen; [`ChosenRun::why`] says it in words.
+    pub reason: Reason,
     /// Runs (or, on the artifact-list path, artifacts) looked at.
     pub examined: usize,
     /// The run's artifacts when the search already listed them (saves a request).
     pub artifacts: Option<Vec<Artifact>>,
 }
 
+/// How the run was chosen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Reason {
+    /// `run-id` at its default: the workflow's own run, in the workflow's repository.
+    #[default]
+    Current,
+    /// `run-id` at the workflow's own run, but `repository` names another repository: the id is
+    /// looked up there (where it is almost certainly not).
+    CurrentIdElsewhere { workflow_repository: String },
+    /// `run-id` set to another run (a number or a run URL).
+    Given,
+    /// The newest run the search found, and what it passed over.
+    Search(Searched),
+}
+
+/// A search that found its run: the filters, and the runs (or artifacts) passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Searched {
+    /// The filters, as [`describe_search`] words them.
+    pub filters: String,
+    /// Found from the repository's artifact list by this artifact name, not by walking runs.
+    pub by_artifact: Option<String>,
+    /// The run had to hold a matching unexpired artifact (`search-artifacts`).
+    pub needs_artifact: bool,
+    pub passed_over: PassedOver,
+}
+
+/// What a search passed over on its way to the run it chose, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassedOver {
+    /// Runs (or artifacts' runs) that did not match a filter.
+    pub filtered: usize,
+    /// Runs from forks (`allow-forks` is false).
+    pub forks: usize,
+    /// Runs without a matching unexpired artifact.
+    pub without_artifact: usize,
+    /// Expired artifacts of the name (the artifact-list path).
+    pub expired: usize,
+}
+
+impl PassedOver {
+    /// `2 not matching the filters, 1 from a fork (allow-forks is false)`; empty for none.
+    pub fn describe(&self, unit: &str) -> String {
+        let mut parts = Vec::new();
+        let mut add = |n: usize, what: &str| {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        };
+        add(self.filtered, "not matching the filters");
+        add(self.forks, "from a fork (allow-forks is false)");
+        add(
+            self.without_artifact,
+            "without a matching unexpired artifact",
+        );
+        add(self.expired, "expired");
+        if parts.is_empty() {
+            return String::new();
+        }
+        let total = self.filtered + self.forks + self.without_artifact + self.expired;
+        let unit = if total == 1 {
+            unit.trim_end_matches('s')
+        } else {
+            unit
+        };
+        format!("passed over {total} newer {unit}: {}", parts.join(", "))
+    }
+}
+
+impl ChosenRun {
+    /// One line for the log and the summary: how this run was chosen, true for every way.
+    pub fn why(&self) -> String {
+        match &self.reason {
+            Reason::Current => "the current run (run-id defaults to it)".into(),
+            Reason::CurrentIdElsewhere {
+                workflow_repository,
+            } => format!(
+                "run-id {}, left at this workflow's own run, which belongs to {workflow_repository}, looked up in another repository",
+                self.id
+            ),
+            Reason::Given => format!("run-id {}", self.id),
+            Reason::Search(s) => {
+                let mut why = match (&s.by_artifact, s.needs_artifact) {
+                    (Some(name), _) => {
+                        format!("newest run with artifact '{name}' matching {}", s.filters)
+                    }
+                    (None, true) => format!(
+                        "newest run matching {} with a matching unexpired artifact",
+                        s.filters
+                    ),
+                    (None, false) => format!("newest run matching {}", s.filters),
+                };
+                let unit = if s.by_artifact.is_some() {
+                    "artifacts"
+                } else {
+                    "runs"
+                };
+                let over = s.passed_over.describe(unit);
+                if !over.is_empty() {
+                    why.push_str(&format!("; {over}"));
+                }
+                why
+            }
+        }
+    }
+}
+
 /// A run, or why none matched (a search that may be retried while waiting) and how many runs
 /// (or artifacts) were examined to learn that.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per search, never stored in bulk: boxing buys nothing
 pub enum Resolution {
     Found(ChosenRun),
     NotFound { why: String, examined: usize },
@@ -125,14 +239,37 @@ pub fn describe_search(settings: &Settings) -> String {
 
 pub async fn choose(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
     match settings.run {
-        RunMode::Current(id) => Ok(Resolution::Found(ChosenRun {
-            id,
-            url: settings.run_url(id),
-            why: "the current run".into(),
-            ..ChosenRun::default()
-        })),
+        RunMode::Current(id) => Ok(Resolution::Found(current(settings, id))),
         RunMode::Given(id) => given(settings, github, id).await.map(Resolution::Found),
         RunMode::Search => search(settings, github, log).await,
+    }
+}
+
+/// The workflow's own run id: its number and workflow come from the runner's variables; in
+/// another repository, only the id is known (and is likely wrong there).
+fn current(settings: &Settings, id: u64) -> ChosenRun {
+    let this = &settings.this_run;
+    let elsewhere = this
+        .repository
+        .as_ref()
+        .filter(|r| !r.eq_ignore_ascii_case(&settings.repository()));
+    let (reason, number, workflow) = match elsewhere {
+        Some(r) => (
+            Reason::CurrentIdElsewhere {
+                workflow_repository: r.clone(),
+            },
+            None,
+            None,
+        ),
+        None => (Reason::Current, this.number, this.workflow.clone()),
+    };
+    ChosenRun {
+        id,
+        url: settings.run_url(id),
+        number,
+        workflow,
+        reason,
+        ..ChosenRun::default()
     }
 }
 
@@ -280,14 +417,17 @@ async fn filters<'a>(settings: &'a Settings, github: &GitHub) -> Result<Filters<
     Ok(Filters { settings, commit })
 }
 
-fn chosen(settings: &Settings, run: &WorkflowRun, why: String, examined: usize) -> ChosenRun {
+fn chosen(settings: &Settings, run: &WorkflowRun, reason: Reason, examined: usize) -> ChosenRun {
     ChosenRun {
         id: run.id,
         url: settings.run_url(run.id),
         head_sha: run.head_sha.clone(),
         head_branch: run.head_branch.clone(),
         conclusion: run.conclusion.clone().or(run.status.clone()),
-        why,
+        number: run.run_number,
+        workflow: run.name.clone(),
+        created_at: run.created_at.clone(),
+        reason,
         examined,
         artifacts: None,
     }
@@ -327,7 +467,7 @@ async fn given(settings: &Settings, github: &GitHub, id: u64) -> Result<ChosenRu
         bail!("{why} (run-id {id} contradicts the search inputs)");
     }
     refuse_fork(settings, &run)?;
-    Ok(chosen(settings, &run, format!("run-id {id}"), 1))
+    Ok(chosen(settings, &run, Reason::Given, 1))
 }
 
 async fn search(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
@@ -358,6 +498,7 @@ async fn by_artifact_list(
     let mut next = Some(github.repo_artifacts_url(owner, repo, name)?);
     let mut examined = 0;
     let mut runs: HashMap<u64, WorkflowRun> = HashMap::new();
+    let mut over = PassedOver::default();
     while let Some(url) = next.take() {
         let (mut page, link) = github.repo_artifacts_page(url).await?;
         page.sort_by_key(|a| std::cmp::Reverse(a.id));
@@ -376,22 +517,26 @@ async fn by_artifact_list(
                 return Ok(None);
             };
             if a.expired {
+                over.expired += 1;
                 continue;
             }
-            if let Some(b) = &s.branch
-                && wr.head_branch.as_deref() != Some(b.as_str())
-            {
-                continue;
-            }
-            if let Some(c) = &f.commit
-                && !sha.to_ascii_lowercase().starts_with(c.as_str())
-            {
+            let other_branch = s
+                .branch
+                .as_ref()
+                .is_some_and(|b| wr.head_branch.as_deref() != Some(b.as_str()));
+            let other_commit = f
+                .commit
+                .as_ref()
+                .is_some_and(|c| !sha.to_ascii_lowercase().starts_with(c.as_str()));
+            if other_branch || other_commit {
+                over.filtered += 1;
                 continue;
             }
             if !s.allow_forks
                 && wr.head_repository_id.is_some()
                 && wr.head_repository_id != wr.repository_id
             {
+                over.forks += 1;
                 continue;
             }
             // The list has no conclusion: read the run (once per run) to check it.
@@ -403,14 +548,21 @@ async fn by_artifact_list(
                     r
                 }
             };
-            if f.mismatch(&run, true).is_some() || (!s.allow_forks && run.fork_name().is_some()) {
+            if f.mismatch(&run, true).is_some() {
+                over.filtered += 1;
                 continue;
             }
-            let why = format!(
-                "newest run with artifact '{name}' matching {}",
-                f.describe()
-            );
-            let mut c = chosen(settings, &run, why, examined);
+            if !s.allow_forks && run.fork_name().is_some() {
+                over.forks += 1;
+                continue;
+            }
+            let reason = Reason::Search(Searched {
+                filters: f.describe(),
+                by_artifact: Some(name.to_string()),
+                needs_artifact: true,
+                passed_over: over,
+            });
+            let mut c = chosen(settings, &run, reason, examined);
             c.artifacts = Some(vec![a]);
             return Ok(Some(Resolution::Found(c)));
         }
@@ -462,8 +614,7 @@ async fn walk_runs(
     };
     let mut next = Some(github.runs_url(owner, repo, s.workflow.as_deref(), &query)?);
     let mut examined = 0;
-    let mut forks = 0;
-    let mut without = 0;
+    let mut over = PassedOver::default();
     while let Some(url) = next.take() {
         let (page, link): (RunList, _) =
             github
@@ -488,12 +639,13 @@ async fn walk_runs(
             }
             examined += 1;
             if f.mismatch(&run, true).is_some() {
+                over.filtered += 1;
                 continue;
             }
             if let Some(fork) = run.fork_name()
                 && !s.allow_forks
             {
-                forks += 1;
+                over.forks += 1;
                 log.info(&format!(
                     "Skipping run {} from the fork {fork} (allow-forks is false)",
                     run.id
@@ -508,19 +660,15 @@ async fn walk_runs(
                     .iter()
                     .any(|a| !a.expired && settings.selection.matches(&a.name, a.id))
                 {
-                    without += 1;
+                    over.without_artifact += 1;
                     continue;
                 }
-                let why = format!(
-                    "newest run matching {} with a matching unexpired artifact",
-                    f.describe()
-                );
-                let mut c = chosen(settings, &run, why, examined);
+                let mut c = chosen(settings, &run, searched(f, true, over), examined);
                 c.artifacts = Some(artifacts);
                 return Ok(Resolution::Found(c));
             }
-            let why = format!("newest run matching {}", f.describe());
-            return Ok(Resolution::Found(chosen(settings, &run, why, examined)));
+            let reason = searched(f, false, over);
+            return Ok(Resolution::Found(chosen(settings, &run, reason, examined)));
         }
         next = link;
     }
@@ -529,12 +677,13 @@ async fn walk_runs(
         settings.repository(),
         f.describe()
     );
-    if forks > 0 {
-        msg.push_str(&format!(", {forks} from forks skipped"));
+    if over.forks > 0 {
+        msg.push_str(&format!(", {} from forks skipped", over.forks));
     }
-    if without > 0 {
+    if over.without_artifact > 0 {
         msg.push_str(&format!(
-            ", {without} without a matching unexpired artifact"
+            ", {} without a matching unexpired artifact",
+            over.without_artifact
         ));
     }
     msg.push(')');
@@ -542,4 +691,13 @@ async fn walk_runs(
         msg.push_str("; GitHub returns at most 1,000 runs for a filtered search");
     }
     Ok(Resolution::NotFound { why: msg, examined })
+}
+
+fn searched(f: &Filters, needs_artifact: bool, passed_over: PassedOver) -> Reason {
+    Reason::Search(Searched {
+        filters: f.describe(),
+        by_artifact: None,
+        needs_artifact,
+        passed_over,
+    })
 }

@@ -10,12 +10,15 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use crate::download::Downloader;
-use crate::fetch::{Fetched, Fetcher};
+use crate::fetch::Fetcher;
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
 use crate::log::Log;
-use crate::plan::{self, Plan};
-use crate::report::{RunReport, Sinks, write_outputs, write_summary};
+use crate::plan::{self, Plan, Skipped};
+use crate::report::rows::rows;
+use crate::report::{
+    Problem, Row, RunReport, Sinks, Stop, Stopped, Verdict, write_outputs, write_summary,
+};
 use crate::resolve::{self, ChosenRun, Level, Resolution, Trace, WaitReport};
 use crate::settings::{self, NotFound, RunMode, Selection, Settings, WaitFor};
 use crate::util::random_hex;
@@ -213,83 +216,28 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     log.info(&format!(
         "Artifacts of {}: {}",
         settings.repository(),
-        describe(&settings.selection)
+        settings.selection.describe()
     ));
     let mut trace = Trace::default();
     let found = find(&settings, &github, &log, &mut trace).await;
-    let report = |run, fetched, dry_run_items| RunReport {
+    let step = Step {
         settings: &settings,
         log: &log,
-        run,
-        fetched,
-        dry_run_items,
-        elapsed: started.elapsed(),
-        api_requests: github.request_count(),
-        api_budget: github.budget_line(),
+        sinks: &sinks,
+        github: &github,
         trace: &trace,
+        started,
     };
-
-    let found = match found {
-        Ok(f) => f,
+    let (run, plan) = match found {
+        Ok(Found::Plan(run, plan)) => (run, plan),
+        Ok(Found::Nothing(msg, run, skipped)) => return step.nothing(msg, run, &skipped).await,
         Err(e) => {
             // The summary still shows the search and the wait that led here.
-            finish(&sinks, &log, &report(None, &[], &[]))?;
+            step.finish(None, &[], Some(stopped(Stop::Error, format!("{e:#}"))))?;
             return Err(e);
         }
     };
-    let (run, plan) = match found {
-        Found::Plan(run, plan) => (run, plan),
-        Found::Nothing(mut msg, run) => {
-            finish(&sinks, &log, &report(run.as_ref(), &[], &[]))?;
-            if let (Selection::Name(name), Some(run), NotFound::Fail | NotFound::Warn) =
-                (&settings.selection, &run, settings.if_no_artifact_found)
-                && let Some(hint) = plan::name_miss_hint(&settings, &github, run.id, name).await
-            {
-                msg.push_str(&hint);
-            }
-            return match settings.if_no_artifact_found {
-                NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
-                NotFound::Warn => {
-                    log.warning(&msg);
-                    Ok(ExitCode::SUCCESS)
-                }
-                NotFound::Ignore => {
-                    log.info(&msg);
-                    Ok(ExitCode::SUCCESS)
-                }
-            };
-        }
-    };
-
-    // Pins are checked against the selection before anything is downloaded.
-    let selected: Vec<&str> = plan
-        .items
-        .iter()
-        .map(|i| i.artifact.name.as_str())
-        .collect();
-    for w in settings.pins.check_selection(&selected)? {
-        log.warning(&w);
-    }
-    // One download URL per artifact at least: stop now rather than half-way.
-    if let Some((max, left)) = github.requests_left()
-        && (plan.items.len() as u64) > left
-    {
-        finish(&sinks, &log, &report(Some(&run), &[], &[]))?;
-        bail!(
-            "max-api-requests: fetching {} artifacts needs at least {} more API requests, and {left} of {max} are left; nothing was downloaded (raise max-api-requests, or split the work with shard)",
-            plan.items.len(),
-            plan.items.len()
-        );
-    }
-    if let Some(remaining) = github.gate().rate().remaining
-        && (plan.items.len() as u64) > remaining
-    {
-        log.warning(&format!(
-            "fetching {} artifacts needs at least {} API requests and the rate limit has {remaining} left: requests will be spaced out and wait for the reset",
-            plan.items.len(),
-            plan.items.len()
-        ));
-    }
+    step.check_before_download(&run, &plan)?;
 
     if settings.dry_run {
         for item in &plan.items {
@@ -300,7 +248,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
                 item.dest.display()
             ));
         }
-        finish(&sinks, &log, &report(Some(&run), &[], &plan.items))?;
+        step.finish(Some(&run), &rows(&plan, Vec::new(), true), None)?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -326,59 +274,187 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         workdir: PathBuf::from(workdir),
         cache,
     });
-    let fetched = fetcher.fetch_all(&plan).await;
+    let rows = rows(&plan, fetcher.fetch_all(&plan).await, false);
     if settings.search.delete_after {
-        delete_fetched(&settings, &github, &log, &fetched).await;
+        delete_fetched(&settings, &github, &log, &rows).await;
     }
-    finish(&sinks, &log, &report(Some(&run), &fetched, &[]))?;
+    let verdict = step.finish(Some(&run), &rows, None)?;
+    step.conclude(&rows, verdict)
+}
 
-    let failed: Vec<&str> = fetched
-        .iter()
-        .filter(|f| f.result.is_err())
-        .map(|f| f.item.artifact.name.as_str())
-        .collect();
-    let total: u64 = fetched
-        .iter()
-        .filter_map(|f| f.result.as_ref().ok())
-        .map(|d| d.downloaded)
-        .sum();
-    log.info(&format!(
-        "Fetched {} of {} artifacts ({}) in {:.2}s; {}",
-        fetched.len() - failed.len(),
-        fetched.len(),
-        crate::util::human_bytes(total),
-        started.elapsed().as_secs_f64(),
-        github.budget_line()
-    ));
-    let errors: Vec<&String> = fetched
-        .iter()
-        .filter_map(|f| f.result.as_ref().err())
-        .collect();
-    if let [only] = errors.as_slice()
-        && fetched.len() == 1
-    {
-        // One artifact, one failure: its own message is the step's error.
-        bail!("{only}");
+/// A step-level stop that fails the step.
+fn stopped(what: Stop, message: String) -> Stopped {
+    Stopped {
+        what,
+        severity: Problem::Error,
+        message,
     }
-    if !failed.is_empty() {
-        for e in &errors {
-            log.error(e);
+}
+
+/// What every part of one step shares once the run search is done.
+struct Step<'a> {
+    settings: &'a Settings,
+    log: &'a Log,
+    sinks: &'a Sinks,
+    github: &'a GitHub,
+    trace: &'a Trace,
+    started: Instant,
+}
+
+impl Step<'_> {
+    /// Writes outputs and the summary for these rows; returns the verdict they add up to.
+    fn finish(
+        &self,
+        run: Option<&ChosenRun>,
+        rows: &[Row],
+        stop: Option<Stopped>,
+    ) -> Result<Verdict> {
+        let report = RunReport {
+            settings: self.settings,
+            log: self.log,
+            run,
+            rows,
+            stopped: stop,
+            elapsed: self.started.elapsed(),
+            api_budget: self.github.budget_line(),
+            trace: self.trace,
+            now: now_unix(),
+        };
+        finish(self.sinks, self.log, &report)?;
+        Ok(report.verdict())
+    }
+
+    /// Nothing to fetch: the summary says what was asked and what the run has, then
+    /// `if-no-artifact-found` decides.
+    async fn nothing(
+        &self,
+        mut msg: String,
+        run: Option<ChosenRun>,
+        skipped: &[Skipped],
+    ) -> Result<ExitCode> {
+        let s = self.settings;
+        if let (Selection::Name(name), Some(run), NotFound::Fail | NotFound::Warn) =
+            (&s.selection, &run, s.if_no_artifact_found)
+            && let Some(hint) = plan::name_miss_hint(s, self.github, run.id, name).await
+        {
+            msg.push_str(&hint);
         }
-        return Err(Reported(format!(
+        let severity = match s.if_no_artifact_found {
+            NotFound::Fail => Problem::Error,
+            NotFound::Warn => Problem::Warning,
+            NotFound::Ignore => Problem::Accepted,
+        };
+        let stop = Stopped {
+            what: if run.is_some() {
+                Stop::NoArtifact
+            } else {
+                Stop::NoRun
+            },
+            severity,
+            message: msg.clone(),
+        };
+        let rows: Vec<Row> = skipped.iter().map(Row::skipped).collect();
+        self.finish(run.as_ref(), &rows, Some(stop))?;
+        match s.if_no_artifact_found {
+            NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
+            NotFound::Warn => self.log.warning(&msg),
+            NotFound::Ignore => self.log.info(&msg),
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Pins against the selection, and the API requests the downloads need, before any.
+    fn check_before_download(&self, run: &ChosenRun, plan: &Plan) -> Result<()> {
+        let selected: Vec<&str> = plan
+            .items
+            .iter()
+            .map(|i| i.artifact.name.as_str())
+            .collect();
+        for w in self.settings.pins.check_selection(&selected)? {
+            self.log.warning(&w);
+        }
+        // One download URL per artifact at least: stop now rather than half-way.
+        let needed = plan.items.len() as u64;
+        if let Some((max, left)) = self.github.requests_left()
+            && needed > left
+        {
+            let msg = format!(
+                "max-api-requests: fetching {needed} artifacts needs at least {needed} more API requests, and {left} of {max} are left; nothing was downloaded (raise max-api-requests, or split the work with shard)"
+            );
+            self.finish(Some(run), &[], Some(stopped(Stop::Error, msg.clone())))?;
+            bail!("{msg}");
+        }
+        if let Some(remaining) = self.github.gate().rate().remaining
+            && needed > remaining
+        {
+            self.log.warning(&format!(
+                "fetching {needed} artifacts needs at least {needed} API requests and the rate limit has {remaining} left: requests will be spaced out and wait for the reset"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The closing log line, and one error annotation per failure (or the only one as the
+    /// step's error).
+    fn conclude(&self, rows: &[Row], verdict: Verdict) -> Result<ExitCode> {
+        let taken: Vec<&Row> = rows.iter().filter(|r| r.taken()).collect();
+        let failed: Vec<&Row> = taken
+            .iter()
+            .copied()
+            .filter(|r| r.failure().is_some())
+            .collect();
+        let total: u64 = taken
+            .iter()
+            .filter_map(|r| r.done())
+            .map(|d| d.downloaded)
+            .sum();
+        self.log.info(&format!(
+            "Fetched {} of {} artifacts ({}) in {:.2}s; {}",
+            taken.len() - failed.len(),
+            taken.len(),
+            crate::util::human_bytes(total),
+            self.started.elapsed().as_secs_f64(),
+            self.github.budget_line()
+        ));
+        if !verdict.fails_the_step() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let errors: Vec<&str> = failed
+            .iter()
+            .filter_map(|r| r.failure())
+            .map(|f| f.message.as_str())
+            .collect();
+        if let [only] = errors.as_slice()
+            && taken.len() == 1
+        {
+            // One artifact, one failure: its own message is the step's error.
+            bail!("{only}");
+        }
+        for e in &errors {
+            self.log.error(e);
+        }
+        let names: Vec<&str> = failed.iter().map(|r| r.artifact.name.as_str()).collect();
+        Err(Reported(format!(
             "{} of {} artifacts failed: {}",
             failed.len(),
-            fetched.len(),
-            failed.join(", ")
+            taken.len(),
+            names.join(", ")
         ))
-        .into());
+        .into())
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A run and its plan, or why there is nothing to fetch (with the run, if one was found).
 enum Found {
     Plan(ChosenRun, Plan),
-    Nothing(String, Option<ChosenRun>),
+    /// Why, the run (if one was found) and what of its artifacts the plan left out.
+    Nothing(String, Option<ChosenRun>, Vec<Skipped>),
 }
 
 /// Resolves the run and plans the fetch: the primary search (polled with `wait-timeout`), then
@@ -434,14 +510,14 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
             Ok(r) => r,
             // With somewhere else to look, an artifact that exists only expired is a miss.
             Err(e) if chained && e.downcast_ref::<plan::Expired>().is_some() => {
-                (Found::Nothing(format!("{e:#}"), None), 1)
+                (Found::Nothing(format!("{e:#}"), None, Vec::new()), 1)
             }
             Err(e) => return Err(e),
         };
         examined_total += examined;
         let result = match &found {
-            Found::Plan(run, _) => format!("matched run {}: {}", run.id, run.why),
-            Found::Nothing(why, _) => why.clone(),
+            Found::Plan(run, _) => format!("matched run {}: {}", run.id, run.why()),
+            Found::Nothing(why, ..) => why.clone(),
         };
         trace.levels.push(Level {
             label: label.clone(),
@@ -456,7 +532,7 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
             }
             return Ok(found);
         }
-        if let Found::Nothing(why, _) = &found
+        if let Found::Nothing(why, ..) = &found
             && chained
         {
             log.info(&format!("{label} did not match: {why}"));
@@ -464,7 +540,7 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
         last = Some(found);
     }
     let mut nothing = last.expect("the primary level always runs");
-    if chained && let Found::Nothing(why, _) = &mut nothing {
+    if chained && let Found::Nothing(why, ..) = &mut nothing {
         *why = format!(
             "no level of the search matched ({} tried; see the summary); the last: {why}",
             trace.levels.len()
@@ -476,17 +552,20 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
 /// One level, once: the run, and its plan. Also the number of runs examined.
 async fn try_level(settings: &Settings, github: &GitHub, log: &Log) -> Result<(Found, usize)> {
     Ok(match resolve::choose(settings, github, log).await? {
-        Resolution::NotFound { why, examined } => (Found::Nothing(why, None), examined),
+        Resolution::NotFound { why, examined } => (Found::Nothing(why, None, Vec::new()), examined),
         Resolution::Found(mut run) => {
-            log.info(&format!("Using run {} ({}): {}", run.id, run.url, run.why));
+            log.info(&format!(
+                "Using run {} ({}): {}",
+                run.id,
+                run.url,
+                run.why()
+            ));
             let plan = plan::make(settings, github, log, &run).await?;
             fill_from_artifacts(&mut run, &plan);
             let examined = run.examined;
             if plan.items.is_empty() && plan.other_shards == 0 {
-                (
-                    Found::Nothing(nothing_matched(settings, &run), Some(run)),
-                    examined,
-                )
+                let why = nothing_matched(settings, &run);
+                (Found::Nothing(why, Some(run), plan.skipped), examined)
             } else {
                 (Found::Plan(run, plan), examined)
             }
@@ -544,7 +623,7 @@ async fn poll(
         if let Some(why) = finished {
             break (Err(anyhow::anyhow!("{why}")), why);
         }
-        let Found::Nothing(why, _) = &found else {
+        let Found::Nothing(why, ..) = &found else {
             break (
                 Ok((found, examined)),
                 "found what it waited for".to_string(),
@@ -588,7 +667,7 @@ async fn poll_job(
 ) -> Result<(Found, usize, Option<String>)> {
     let mut run = match resolve::choose(settings, github, log).await? {
         Resolution::NotFound { why, examined } => {
-            return Ok((Found::Nothing(why, None), examined, None));
+            return Ok((Found::Nothing(why, None, Vec::new()), examined, None));
         }
         Resolution::Found(run) => run,
     };
@@ -616,7 +695,7 @@ async fn poll_job(
                 format!(
                     "wait-for job:{name}: job '{name}' of run {} finished with conclusion success without uploading {}; not waiting for an artifact that will not come",
                     run.id,
-                    describe(&settings.selection)
+                    settings.selection.describe()
                 )
             } else {
                 format!(
@@ -650,7 +729,11 @@ async fn poll_job(
         ),
         None => format!("run {} has no job '{name}' yet", run.id),
     };
-    Ok((Found::Nothing(why, Some(run)), examined, finished))
+    Ok((
+        Found::Nothing(why, Some(run), plan.skipped),
+        examined,
+        finished,
+    ))
 }
 
 /// The current run's head commit and branch come with its artifacts; no request needed.
@@ -675,7 +758,7 @@ fn nothing_matched(settings: &Settings, run: &ChosenRun) -> String {
         "No artifact in run {} of {} matches {}",
         run.id,
         settings.repository(),
-        describe(&settings.selection)
+        settings.selection.describe()
     );
     if settings.is_ghes() && matches!(settings.run, RunMode::Current(_)) {
         msg.push_str(
@@ -686,9 +769,9 @@ fn nothing_matched(settings: &Settings, run: &ChosenRun) -> String {
 }
 
 /// `delete-after`: delete each artifact that was downloaded and verified. A failure is a warning.
-async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, fetched: &[Fetched]) {
-    for f in fetched.iter().filter(|f| f.result.is_ok()) {
-        let a = &f.item.artifact;
+async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, rows: &[Row]) {
+    for r in rows.iter().filter(|r| r.done().is_some()) {
+        let a = &r.artifact;
         match github.delete_artifact(&settings.owner, &settings.repo, a.id).await {
             Ok(()) => log.info(&format!("Deleted artifact '{}' (id {})", a.name, a.id)),
             Err(e) => log.warning(&format!(
@@ -707,9 +790,9 @@ fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
             .parent()
             .filter(|d| d.is_dir())
             .unwrap_or(&report.settings.temp_root);
-        let written = crate::handoff::write_manifests(report.settings, report.fetched, dir)?;
+        let written = crate::handoff::write_manifests(report.settings, report.rows, dir)?;
         let mut outputs = report.outputs();
-        outputs.extend(crate::handoff::outputs(report.fetched, written.as_ref()));
+        outputs.extend(crate::handoff::outputs(report.rows, written.as_ref()));
         let outputs: Vec<(&str, String)> = outputs
             .into_iter()
             .map(|(name, value)| (name, log.redact(&value)))
@@ -725,16 +808,4 @@ fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
         log.warning(&format!("{e:#}; the job summary is missing"));
     }
     Ok(())
-}
-
-fn describe(selection: &Selection) -> String {
-    match selection {
-        Selection::All => "all artifacts".into(),
-        Selection::Name(n) => format!("name '{n}'"),
-        Selection::Pattern(p) => format!("pattern '{}'", p.as_str()),
-        Selection::Ids(ids) => format!(
-            "artifact-ids {}",
-            ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
-        ),
-    }
 }

@@ -25,6 +25,19 @@ pub enum Selection {
 }
 
 impl Selection {
+    /// `name 'dist'`, `pattern 'pkg-*'`, `artifact-ids 1,2`, `all artifacts`.
+    pub fn describe(&self) -> String {
+        match self {
+            Selection::All => "all artifacts".into(),
+            Selection::Name(n) => format!("name '{n}'"),
+            Selection::Pattern(p) => format!("pattern '{}'", p.as_str()),
+            Selection::Ids(ids) => format!(
+                "artifact-ids {}",
+                ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+            ),
+        }
+    }
+
     /// Does the selection want an artifact of this name and id (expiry aside)? The one place
     /// that says so, for the plan and for the run search alike.
     pub fn matches(&self, name: &str, id: u64) -> bool {
@@ -87,6 +100,17 @@ pub enum RunMode {
     Given(u64),
     /// The newest run matching the search inputs.
     Search,
+}
+
+/// The workflow's own run, from the runner's variables (no request needed).
+#[derive(Debug, Clone, Default)]
+pub struct ThisRun {
+    /// `GITHUB_REPOSITORY`: where the workflow runs (`repository` may name another).
+    pub repository: Option<String>,
+    /// `GITHUB_RUN_NUMBER`: the `#42` people see.
+    pub number: Option<u64>,
+    /// `GITHUB_WORKFLOW`: the workflow's name.
+    pub workflow: Option<String>,
 }
 
 /// The run-search inputs (`workflow`, `branch`, ...). Empty when not searching.
@@ -157,6 +181,10 @@ pub struct Settings {
     pub selection: Selection,
     /// Absolute destination (may not exist yet).
     pub path: PathBuf,
+    /// `GITHUB_WORKSPACE` (else the current directory): the summary shows paths relative to it.
+    pub workspace: PathBuf,
+    /// What the runner says of the workflow's own run.
+    pub this_run: ThisRun,
     /// `files`: only the entries these globs take are extracted from each artifact.
     pub files: Option<PathGlobs>,
     /// The verified-archive cache; `None`: off (the default on hosted runners).
@@ -323,6 +351,11 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
     let skip_decompress = boolean(raw, input!("skip-decompress"))?;
     refuse_extraction_inputs_without_extraction(skip_decompress, files.is_some(), &pins)?;
 
+    let this_run = ThisRun {
+        repository: var("GITHUB_REPOSITORY"),
+        number: var("GITHUB_RUN_NUMBER").and_then(|n| n.parse().ok()),
+        workflow: var("GITHUB_WORKFLOW"),
+    };
     Ok(Settings {
         api_url,
         server_url,
@@ -333,6 +366,8 @@ pub fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         search,
         selection,
         path: places.path,
+        workspace: places.workspace,
+        this_run,
         files,
         cache: cache(raw, &var, home.as_deref(), &cwd)?,
         partial: choice(

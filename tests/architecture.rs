@@ -11,7 +11,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     // Leaves: no knowledge of any stage.
     &[
-        "util", "log", "fsx", "cancel", "pattern", "manifest", "pasted",
+        "util", "log", "fsx", "cancel", "pattern", "manifest", "pasted", "failure",
     ],
     // inputs -> settings; pin parses what the producer pinned (and compares it after download).
     &["inputs"],

@@ -66,7 +66,7 @@ fn a_warm_cache_serves_the_archive_without_any_blob_request() {
     assert_eq!(second.outputs["cache-hits"], "1");
     assert!(second.summary.contains("from cache"), "{}", second.summary);
     assert!(
-        second.summary.contains("(1 from cache)"),
+        second.summary.contains("1 artifact from cache"),
         "{}",
         second.summary
     );

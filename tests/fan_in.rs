@@ -108,9 +108,8 @@ fn five_thousand_artifacts_over_three_shards_each_fetched_exactly_once_through_a
         );
         let used = N / 100 + mine + usize::from(limited_here);
         assert!(
-            out.summary.contains(&format!(
-                "**API budget:** {used} API requests; rate limit: "
-            )),
+            out.summary
+                .contains(&format!("API: {used} API requests; rate limit: ")),
             "{}",
             out.summary
         );
@@ -218,9 +217,9 @@ fn max_api_requests_stops_before_the_downloads_and_the_summary_says_what_is_left
     assert_eq!(w.gh.requests().len(), 3);
     assert!(entries(&w.workspace()).is_empty());
     assert!(
-        out.summary.replace('\\', "").contains(
-            "**API budget:** 3 API requests (max-api-requests 100, 97 left); rate limit: "
-        ),
+        out.summary
+            .replace('\\', "")
+            .contains("API: 3 API requests (max-api-requests 100, 97 left); rate limit: "),
         "{}",
         out.summary
     );

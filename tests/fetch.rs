@@ -416,7 +416,8 @@ fn summary_lists_each_artifact_with_a_run_link() {
     );
     assert!(out.summary.contains("✅ verified"));
     assert!(
-        out.summary.contains("**Total:** 2 fetched"),
+        out.summary
+            .contains("### ✅ artifetch: 2 artifacts fetched"),
         "{}",
         out.summary
     );

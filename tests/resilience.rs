@@ -254,7 +254,16 @@ fn exhausted_attempts_fail_with_one_clear_error_and_leave_nothing() {
     after.retain(|e| e != "output" && e != "summary");
     assert_eq!(after, before);
     w.assert_temp_clean();
-    assert!(out.summary.contains("❌ failed"), "{}", out.summary);
+    // The summary says the kind in words and what to do next.
+    assert!(
+        out.summary.contains("### ❌ artifetch: 1 artifact failed")
+            && out.summary.contains("| dist | ❌ download failed |")
+            && out
+                .summary
+                .contains("the download failed after its retries. Next: re-run the job"),
+        "{}",
+        out.summary
+    );
 }
 
 #[test]
@@ -477,10 +486,10 @@ fn download_all_attempts_every_artifact_and_reports_each_outcome() {
     assert_big_extracted(&w.workspace().join("good-a"), 30);
     assert_big_extracted(&w.workspace().join("good-b"), 33);
     let errors = out.errors();
-    for (name, why) in [
-        ("corrupt", "\"broken.txt\""),
-        ("mismatch", "digest mismatch"),
-        ("vanished", "expired"),
+    for (name, why, status) in [
+        ("corrupt", "\"broken.txt\"", "archive refused"),
+        ("mismatch", "digest mismatch", "digest mismatch"),
+        ("vanished", "expired", "expired"),
     ] {
         assert!(
             errors
@@ -489,7 +498,7 @@ fn download_all_attempts_every_artifact_and_reports_each_outcome() {
             "{name}: {errors:#?}"
         );
         assert!(
-            out.summary.contains(&format!("| {name} |")),
+            out.summary.contains(&format!("| {name} | ❌ {status} |")),
             "{}",
             out.summary
         );
@@ -503,12 +512,7 @@ fn download_all_attempts_every_artifact_and_reports_each_outcome() {
         "{}",
         out.stdout
     );
-    assert_eq!(
-        out.summary.matches("❌ failed").count(),
-        3,
-        "{}",
-        out.summary
-    );
+    assert_eq!(out.summary.matches("| ❌ ").count(), 3, "{}", out.summary);
     assert_eq!(
         out.summary.matches("✅ verified").count(),
         2,
@@ -516,7 +520,8 @@ fn download_all_attempts_every_artifact_and_reports_each_outcome() {
         out.summary
     );
     assert!(
-        out.summary.contains("2 fetched, 3 failed"),
+        out.summary
+            .contains("### ⚠️ artifetch: 2 of 5 artifacts fetched, 3 failed"),
         "{}",
         out.summary
     );

@@ -136,7 +136,7 @@ impl GitHub {
     /// 4988 of 5000 left until 12:00:00 UTC`.
     pub fn budget_line(&self) -> String {
         let used = self.request_count();
-        let mut line = format!("{used} API requests");
+        let mut line = format!("{used} API request{}", if used == 1 { "" } else { "s" });
         if let Some(max) = self.max_requests {
             line.push_str(&format!(
                 " (max-api-requests {max}, {} left)",

@@ -135,6 +135,9 @@ impl World {
             ("GITHUB_SERVER_URL", self.gh.server_url()),
             ("GITHUB_REPOSITORY", self.gh.repo()),
             ("GITHUB_RUN_ID", self.run.to_string()),
+            // What the runner says of the current run (fakehub's defaults for a new run).
+            ("GITHUB_RUN_NUMBER", "1".to_string()),
+            ("GITHUB_WORKFLOW", "Build".to_string()),
             ("GITHUB_TOKEN", self.gh.token()),
             ("GITHUB_WORKSPACE", p("workspace")),
             ("GITHUB_OUTPUT", p("output")),

@@ -1,4 +1,6 @@
 //! What the step leaves behind: step outputs and the job summary (log lines are [`crate::log`]).
+//! [`rows`] holds one row per artifact and the verdict they add up to, `summary` and `table`
+//! write the Markdown.
 //!
 //! Outputs go to
 //! `$GITHUB_OUTPUT` in the `name<<DELIMITER` form with a random delimiter, as `@actions/core`
@@ -10,12 +12,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::fetch::{DigestCheck, Fetched};
 use crate::log::{Log, is_invisible_format};
-use crate::plan::Item;
 use crate::resolve::{ChosenRun, Trace};
 use crate::settings::Settings;
-use crate::util::{human_bytes, random_hex};
+use crate::util::random_hex;
+
+pub mod rows;
+mod summary;
+mod table;
+
+pub use rows::{Problem, Row, Status, Verdict};
 
 /// Every step output artifetch writes (action.yml must declare exactly these).
 pub const OUTPUTS: &[(&str, &str)] = &[
@@ -161,63 +167,47 @@ pub struct RunReport<'a> {
     pub log: &'a Log,
     /// `None` when no run matched the search.
     pub run: Option<&'a ChosenRun>,
-    pub fetched: &'a [Fetched],
-    pub dry_run_items: &'a [Item],
+    /// One per artifact of the run: fetched, would fetch, skipped or failed.
+    pub rows: &'a [Row],
+    /// Why the step stopped without fetching, if it did.
+    pub stopped: Option<Stopped>,
     pub elapsed: std::time::Duration,
-    pub api_requests: u64,
     /// Requests used, `max-api-requests` and the rate limit left ([`crate::github::GitHub::budget_line`]).
     pub api_budget: String,
     /// The run search, level by level.
     pub trace: &'a Trace,
+    /// Unix seconds, for the run's age.
+    pub now: i64,
+}
+
+/// The step stopped before fetching anything: what happened, how bad it is, and the message.
+#[derive(Debug, Clone)]
+pub struct Stopped {
+    pub what: Stop,
+    pub severity: Problem,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The search found no run.
+    NoRun,
+    /// The run has no artifact the selection asks for.
+    NoArtifact,
+    /// An error before any download.
+    Error,
 }
 
 impl RunReport<'_> {
-    /// The step outputs: `download-path`, `artifacts` (JSON), `found-artifact`, `run-id`.
+    /// The step outputs: `download-path`, `artifacts` (JSON), `found-artifact`, `run-id`, ...
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
         let s = self.settings;
         let run_id = self.run.map(|r| r.id);
-        let mut list = Vec::new();
-        for item in self.dry_run_items {
-            let a = &item.artifact;
-            list.push(serde_json::json!({
-                "id": a.id, "name": a.name, "size_in_bytes": a.size_in_bytes, "digest": a.digest,
-                "run_id": run_id, "path": item.dest.display().to_string(), "files": null,
-            }));
-        }
-        for f in self.fetched {
-            let a = &f.item.artifact;
-            let mut v = serde_json::json!({
-                "id": a.id, "name": a.name, "size_in_bytes": a.size_in_bytes, "digest": a.digest,
-                "run_id": run_id,
-            });
-            match &f.result {
-                Ok(done) => {
-                    v["path"] = done.path.display().to_string().into();
-                    v["files"] = done.files.into();
-                    if let Some(left) = done.files_left {
-                        v["files_left"] = left.into();
-                    }
-                    if !done.sha256.is_empty() {
-                        v["sha256"] = format!("sha256:{}", done.sha256).into();
-                    }
-                    v["files_digest"] = done.manifest.files_digest().into();
-                    v["pinned"] = serde_json::json!({
-                        "digest": done.digest_pinned, "files": done.files_pinned,
-                    });
-                }
-                Err(e) => {
-                    v["path"] = serde_json::Value::Null;
-                    v["files"] = 0.into();
-                    v["error"] = e.clone().into();
-                }
-            }
-            list.push(v);
-        }
-        let found = !self.dry_run_items.is_empty() || !self.fetched.is_empty();
-        let digests: serde_json::Map<String, serde_json::Value> = self
-            .fetched
+        let taken: Vec<&Row> = self.rows.iter().filter(|r| r.taken()).collect();
+        let list: Vec<serde_json::Value> = taken.iter().map(|r| artifact_json(r, run_id)).collect();
+        let digests: serde_json::Map<String, serde_json::Value> = taken
             .iter()
-            .filter_map(|f| Some((&f.item.artifact.name, f.result.as_ref().ok()?)))
+            .filter_map(|r| Some((&r.artifact.name, r.done()?)))
             // A partial fetch never saw the whole archive: it has no digest to give.
             .filter(|(_, d)| !d.sha256.is_empty())
             .map(|(name, d)| (name.clone(), format!("sha256:{}", d.sha256).into()))
@@ -226,7 +216,7 @@ impl RunReport<'_> {
         vec![
             ("download-path", s.path.display().to_string()),
             ("artifacts", serde_json::Value::Array(list).to_string()),
-            ("found-artifact", found.to_string()),
+            ("found-artifact", (!taken.is_empty()).to_string()),
             ("run-id", run(|r| Some(r.id.to_string()))),
             ("run-url", run(|r| Some(r.url.clone()))),
             ("head-sha", run(|r| r.head_sha.clone())),
@@ -236,8 +226,16 @@ impl RunReport<'_> {
             ("cache-hit", (self.trace.matched == Some(0)).to_string()),
             ("cache-hits", self.cache_hits().to_string()),
             ("digests", serde_json::Value::Object(digests).to_string()),
-            ("attestations", attestations(self.fetched)),
+            ("attestations", attestations(self.rows)),
         ]
+    }
+
+    /// Artifacts taken from `cache-dir` instead of downloaded.
+    fn cache_hits(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.done().is_some_and(|d| d.from_cache))
+            .count()
     }
 
     /// A summary cell: secrets redacted before escaping (escaping would hide them from
@@ -245,181 +243,48 @@ impl RunReport<'_> {
     fn cell(&self, s: &str) -> String {
         cell(&self.log.redact(s))
     }
-
-    /// The Markdown job summary.
-    pub fn summary(&self) -> String {
-        let s = self.settings;
-        let mut md = match self.run {
-            Some(run) => format!(
-                "### artifetch: artifacts of [{}, run {}]({})\n\nChosen: {}{}.\n\n",
-                self.cell(&s.repository()),
-                run.id,
-                run.url,
-                self.cell(&run.why),
-                if run.examined > 1 {
-                    format!(" ({} examined)", run.examined)
-                } else {
-                    String::new()
-                }
-            ),
-            None => format!(
-                "### artifetch: no run of {} matched\n\n",
-                self.cell(&s.repository())
-            ),
-        };
-        md.push_str(&self.search_section());
-        if self.fetched.is_empty() && self.dry_run_items.is_empty() {
-            md.push_str("No artifact matched.\n");
-        } else {
-            md.push_str(
-                "| Artifact | Size | Files | Digest | Destination |\n|---|---:|---:|---|---|\n",
-            );
-        }
-        for item in self.dry_run_items {
-            let a = &item.artifact;
-            md.push_str(&format!(
-                "| {} | {} | – | {} | {} (dry run) |\n",
-                self.cell(&a.name),
-                human_bytes(a.size_in_bytes),
-                if a.digest.is_some() {
-                    "published"
-                } else {
-                    "none"
-                },
-                self.cell(&item.dest.display().to_string())
-            ));
-        }
-        let (mut bytes, mut files, mut failed) = (0u64, 0u64, 0usize);
-        for f in self.fetched {
-            let a = &f.item.artifact;
-            match &f.result {
-                Ok(done) => {
-                    if !done.from_cache {
-                        bytes += done.downloaded;
-                    }
-                    files += done.files;
-                    let digest = match done.digest {
-                        DigestCheck::Verified => "✅ verified",
-                        DigestCheck::Mismatch => "⚠️ mismatch",
-                        DigestCheck::Missing => "– none published",
-                        // Partial fetch: the entries' CRC-32s, and the files' own SHA-256s
-                        // when `expected-files` pins them.
-                        DigestCheck::Partial if done.files_pinned.is_some() => {
-                            "partial fetch: CRC-32 and each file's pinned SHA-256 ✅, archive digest not verified"
-                        }
-                        DigestCheck::Partial => "⚠️ CRC-32 only, archive digest not verified",
-                    };
-                    let digest = if done.digest_pinned {
-                        format!("{digest}, digest pinned ✅")
-                    } else {
-                        digest.to_string()
-                    };
-                    // `verify-attestation`: who signed, as `build.yml@refs/heads/main`.
-                    let digest = match &done.attestation {
-                        Some(v) => {
-                            let signer = v.identity.signer_uri.as_deref().unwrap_or("?");
-                            let (path, git_ref) = signer.split_once('@').unwrap_or((signer, ""));
-                            let file = path.rsplit('/').next().unwrap_or(path);
-                            format!(
-                                "{digest}, provenance ✅ {}",
-                                self.cell(&format!("{file}@{git_ref}"))
-                            )
-                        }
-                        None => digest,
-                    };
-                    // With `files`: what was taken, and what was left in the archive.
-                    let taken = match done.files_left {
-                        Some(left) => format!("{} taken, {left} left", done.files),
-                        None => done.files.to_string(),
-                    };
-                    let size = if done.from_cache {
-                        format!("{} from cache", human_bytes(done.downloaded))
-                    } else {
-                        human_bytes(done.downloaded)
-                    };
-                    md.push_str(&format!(
-                        "| {} | {size} | {taken} | {digest} | {} |\n",
-                        self.cell(&a.name),
-                        self.cell(&done.path.display().to_string())
-                    ));
-                }
-                Err(e) => {
-                    failed += 1;
-                    md.push_str(&format!(
-                        "| {} | {} | – | ❌ failed | {} |\n",
-                        self.cell(&a.name),
-                        human_bytes(a.size_in_bytes),
-                        self.cell(e)
-                    ));
-                }
-            }
-        }
-        let ok = self.fetched.len() - failed;
-        let hits = self.cache_hits();
-        md.push_str(&format!(
-            "\n**Total:** {} fetched{}{}, {} downloaded, {files} files, in {:.2} s; {} API requests.\n",
-            if self.dry_run_items.is_empty() { ok } else { self.dry_run_items.len() },
-            if failed > 0 { format!(", {failed} failed") } else { String::new() },
-            if hits > 0 { format!(" ({hits} from cache)") } else { String::new() },
-            human_bytes(bytes),
-            self.elapsed.as_secs_f64(),
-            self.api_requests
-        ));
-        if !self.api_budget.is_empty() {
-            md.push_str(&format!("\n**API budget:** {}.\n", cell(&self.api_budget)));
-        }
-        md
-    }
 }
 
-impl RunReport<'_> {
-    /// Artifacts taken from `cache-dir` instead of downloaded.
-    fn cache_hits(&self) -> usize {
-        self.fetched
-            .iter()
-            .filter(|f| f.result.as_ref().is_ok_and(|d| d.from_cache))
-            .count()
+/// One entry of the `artifacts` output.
+fn artifact_json(row: &Row, run_id: Option<u64>) -> serde_json::Value {
+    let a = &row.artifact;
+    let mut v = serde_json::json!({
+        "id": a.id, "name": a.name, "size_in_bytes": a.size_in_bytes, "digest": a.digest,
+        "run_id": run_id,
+    });
+    match &row.status {
+        Status::Fetched(done) => {
+            v["path"] = done.path.display().to_string().into();
+            v["files"] = done.files.into();
+            if let Some(left) = done.files_left {
+                v["files_left"] = left.into();
+            }
+            if !done.sha256.is_empty() {
+                v["sha256"] = format!("sha256:{}", done.sha256).into();
+            }
+            v["files_digest"] = done.manifest.files_digest().into();
+            v["pinned"] = serde_json::json!({
+                "digest": done.digest_pinned, "files": done.files_pinned,
+            });
+        }
+        Status::Failed(e) => {
+            v["path"] = serde_json::Value::Null;
+            v["files"] = 0.into();
+            v["error"] = e.message.clone().into();
+        }
+        Status::WouldFetch | Status::Skipped(_) => {
+            v["path"] = row.dest.display().to_string().into();
+            v["files"] = serde_json::Value::Null;
+        }
     }
-
-    /// The run search level by level, when there was more than one level to try.
-    fn search_section(&self) -> String {
-        let t = self.trace;
-        let mut md = String::new();
-        if let Some(w) = &t.wait {
-            md.push_str(&format!("**Wait:** {}.\n\n", cell(&w.describe())));
-        }
-        if t.levels.len() < 2 && self.settings.fallback.is_empty() {
-            return md;
-        }
-        md.push_str(&format!(
-            "**Run search:** matched {}.\n\n| Level | Filters | Result | API requests |\n|---|---|---|---:|\n",
-            t.matched_label()
-        ));
-        for (i, l) in t.levels.iter().enumerate() {
-            let mark = if t.matched == Some(i) { "✅" } else { "–" };
-            md.push_str(&format!(
-                "| {} | {} | {mark} {} | {} |\n",
-                cell(&l.label),
-                cell(&l.filters),
-                cell(&l.result),
-                l.requests
-            ));
-        }
-        md.push('\n');
-        md
-    }
+    v
 }
 
 /// `{name: {signer_workflow, ref, commit, run_url, log_index, signed_at}}` of verified artifacts.
-fn attestations(fetched: &[crate::fetch::Fetched]) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = fetched
+fn attestations(rows: &[Row]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = rows
         .iter()
-        .filter_map(|f| {
-            Some((
-                &f.item.artifact.name,
-                f.result.as_ref().ok()?.attestation.as_ref()?,
-            ))
-        })
+        .filter_map(|r| Some((&r.artifact.name, r.done()?.attestation.as_ref()?)))
         .map(|(name, v)| {
             let id = &v.identity;
             let value = serde_json::json!({
