@@ -40,6 +40,8 @@ use crate::util::{human_bytes, rate};
 /// Bytes gathered before one write (and hash): large enough to amortise the syscall and the hop
 /// to a blocking section, small enough to keep memory flat with many connections in flight.
 const WRITE_BUFFER: usize = 1 << 20;
+/// Writes up to this size are done on the async worker itself (see [`Sink::flush`]).
+const INLINE_WRITE: usize = 64 << 10;
 /// One range request. Large enough that request overhead vanishes, small enough that the hashed
 /// prefix keeps up with the connections and a retry repeats little.
 pub const SEGMENT: u64 = 8 << 20;
@@ -967,10 +969,17 @@ impl Sink {
             &mut self.buffer,
             &self.path,
         );
-        tokio::task::block_in_place(|| {
+        let mut write = || {
             hasher.update(&buffer[..]);
             file.write_all(buffer).map_err(|e| local(e, "write", path))
-        })?;
+        };
+        // A small write (the whole of a small archive) takes microseconds: done in place. Handing
+        // the worker off costs more: block_in_place starts a thread to take over its tasks.
+        if buffer.len() <= INLINE_WRITE {
+            write()?;
+        } else {
+            tokio::task::block_in_place(write)?;
+        }
         buffer.clear();
         Ok(())
     }

@@ -305,11 +305,18 @@ fn executable(_: &std::fs::Metadata) -> bool {
 
 /// (size, SHA-256 hex) of each file, read by up to 8 threads; files are taken in turn so one huge
 /// file does not hold up the rest.
+/// Below this many files, hashing runs on the calling thread.
+const PARALLEL_HASH_MIN_FILES: usize = 16;
+
 fn hash_all(files: &[(PathBuf, Vec<u8>, bool)]) -> Result<Vec<(u64, String)>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(files.len().max(1));
+    // Asked once per process (it reads cgroup files), and only worth threads for many files:
+    // starting them costs more than hashing a small artifact's few files (`many`: 300 of them).
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if files.len() < PARALLEL_HASH_MIN_FILES {
+        return files.iter().map(|(path, _, _)| hash_file(path)).collect();
+    }
+    let threads = cores.clamp(1, 8).min(files.len().max(1));
     let next = AtomicUsize::new(0);
     type Slot = Option<Result<(u64, String)>>;
     let results: Mutex<Vec<Slot>> = Mutex::new((0..files.len()).map(|_| None).collect());

@@ -1,6 +1,7 @@
 //! The whole step, start to end: inputs -> settings -> plan -> fetch -> report, and the mapping
 //! of any failure to one `::error::` line and exit code 1.
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::download::Downloader;
 use crate::fetch::Fetcher;
+use crate::github::runs::Job;
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
 use crate::log::Log;
@@ -469,30 +471,14 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
             0 => "primary".to_string(),
             n => format!("fallback-{n}"),
         };
-        let level_settings;
-        let level: &Settings = match index {
-            0 => settings,
-            n => {
-                let mut s = settings.clone();
-                s.search = settings.fallback[n - 1].search.clone();
-                s.run = RunMode::Search;
-                s.search.max_runs = settings.search.max_runs.saturating_sub(examined_total);
-                level_settings = s;
-                &level_settings
-            }
-        };
+        let level = level_settings(settings, index, examined_total);
+        let level: &Settings = &level;
         let filters = resolve::describe_search(level);
         if index > 0 {
             if level.search.max_runs == 0 {
-                trace.levels.push(Level {
-                    label,
-                    filters,
-                    result: format!(
-                        "not tried: max-runs ({}) was spent by the levels before",
-                        settings.search.max_runs
-                    ),
-                    requests: 0,
-                });
+                trace
+                    .levels
+                    .push(not_tried(label, filters, settings.search.max_runs));
                 continue;
             }
             log.info(&format!(
@@ -515,14 +501,10 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
             Err(e) => return Err(e),
         };
         examined_total += examined;
-        let result = match &found {
-            Found::Plan(run, _) => format!("matched run {}: {}", run.id, run.why()),
-            Found::Nothing(why, ..) => why.clone(),
-        };
         trace.levels.push(Level {
             label: label.clone(),
             filters,
-            result,
+            result: found.describe(),
             requests: github.request_count() - before,
         });
         if let Found::Plan(..) = found {
@@ -547,6 +529,39 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
         );
     }
     Ok(nothing)
+}
+
+/// The settings of search level `index`: the primary's, or a `fallback` line's search with
+/// what is left of `max-runs` after the levels before.
+fn level_settings(settings: &Settings, index: usize, examined: usize) -> Cow<'_, Settings> {
+    if index == 0 {
+        return Cow::Borrowed(settings);
+    }
+    let mut s = settings.clone();
+    s.search = settings.fallback[index - 1].search.clone();
+    s.run = RunMode::Search;
+    s.search.max_runs = settings.search.max_runs.saturating_sub(examined);
+    Cow::Owned(s)
+}
+
+/// A fallback level left out: the levels before it examined all `max-runs` runs.
+fn not_tried(label: String, filters: String, max_runs: usize) -> Level {
+    Level {
+        label,
+        filters,
+        result: format!("not tried: max-runs ({max_runs}) was spent by the levels before"),
+        requests: 0,
+    }
+}
+
+impl Found {
+    /// What a level found, for the trace.
+    fn describe(&self) -> String {
+        match self {
+            Found::Plan(run, _) => format!("matched run {}: {}", run.id, run.why()),
+            Found::Nothing(why, ..) => why.clone(),
+        }
+    }
 }
 
 /// One level, once: the run, and its plan. Also the number of runs examined.
@@ -585,26 +600,16 @@ async fn poll(
     let Some(limit) = settings.search.wait else {
         return try_level(settings, github, log).await;
     };
-    let mut mode = settings.search.wait_for.clone();
-    let mut note = None;
-    if settings.is_ghes() && mode != WaitFor::Run {
-        let why = format!(
-            "wait-for {mode}: on GitHub Enterprise Server a run's artifacts appear only once the run has completed, so this waits for the run instead"
-        );
-        log.info(&why);
-        note = Some(why);
-        mode = WaitFor::Run;
-    }
+    let (mode, note) = wait_mode(settings, log);
     // A producer still running has no conclusion yet: the conclusion filter would hide it.
-    let relaxed;
-    let settings = if mode != WaitFor::Run && settings.run == RunMode::Search {
+    let relaxed: Cow<'_, Settings> = if mode != WaitFor::Run && settings.run == RunMode::Search {
         let mut s = settings.clone();
         s.search.conclusion = None;
-        relaxed = s;
-        &relaxed
+        Cow::Owned(s)
     } else {
-        settings
+        Cow::Borrowed(settings)
     };
+    let settings: &Settings = &relaxed;
     let started = Instant::now();
     let deadline = started + limit;
     let (requests_before, free_before) = (github.request_count(), github.not_modified_count());
@@ -656,6 +661,20 @@ async fn poll(
     result
 }
 
+/// What to wait for: `wait-for`, except on GHES, where artifacts appear only with the run's end
+/// (then the run, and a note that says so).
+fn wait_mode(settings: &Settings, log: &Log) -> (WaitFor, Option<String>) {
+    let mode = settings.search.wait_for.clone();
+    if !settings.is_ghes() || mode == WaitFor::Run {
+        return (mode, None);
+    }
+    let why = format!(
+        "wait-for {mode}: on GitHub Enterprise Server a run's artifacts appear only once the run has completed, so this waits for the run instead"
+    );
+    log.info(&why);
+    (WaitFor::Run, Some(why))
+}
+
 /// One poll of `wait-for: job:<name>`: the run, its jobs, then its artifacts (in that order: a
 /// job seen finished has uploaded whatever it was going to). The third value, when set, is why
 /// waiting longer is pointless.
@@ -688,7 +707,33 @@ async fn poll_job(
     if !plan.items.is_empty() || plan.other_shards > 0 {
         return Ok((Found::Plan(run, plan), examined, None));
     }
-    let finished = match job {
+    let finished = job_finished(settings, name, &run, job, &jobs);
+    let why = match job {
+        Some(j) => format!(
+            "job '{name}' of run {} is {}; {}",
+            run.id,
+            j.status.as_deref().unwrap_or("unknown"),
+            nothing_matched(settings, &run)
+        ),
+        None => format!("run {} has no job '{name}' yet", run.id),
+    };
+    Ok((
+        Found::Nothing(why, Some(run), plan.skipped),
+        examined,
+        finished,
+    ))
+}
+
+/// Why waiting longer for `wait-for: job:<name>` is pointless, if it is: the job finished
+/// without the artifact, or every job finished and none has the name.
+fn job_finished(
+    settings: &Settings,
+    name: &str,
+    run: &ChosenRun,
+    job: Option<&Job>,
+    jobs: &[Job],
+) -> Option<String> {
+    match job {
         Some(j) if j.status.as_deref() == Some("completed") => {
             let conclusion = j.conclusion.as_deref().unwrap_or("unknown");
             Some(if conclusion == "success" {
@@ -719,21 +764,7 @@ async fn poll_job(
             ))
         }
         _ => None,
-    };
-    let why = match job {
-        Some(j) => format!(
-            "job '{name}' of run {} is {}; {}",
-            run.id,
-            j.status.as_deref().unwrap_or("unknown"),
-            nothing_matched(settings, &run)
-        ),
-        None => format!("run {} has no job '{name}' yet", run.id),
-    };
-    Ok((
-        Found::Nothing(why, Some(run), plan.skipped),
-        examined,
-        finished,
-    ))
+    }
 }
 
 /// The current run's head commit and branch come with its artifacts; no request needed.
