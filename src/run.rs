@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use reqwest::Certificate;
 
 use crate::download::Downloader;
 use crate::fetch::Fetcher;
@@ -207,14 +208,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     let started = Instant::now();
     let settings = Arc::new(settings);
     let roots = crate::github::tls::extra_roots(settings.extra_ca.as_deref())?;
-    let api = ApiConfig {
-        base: &settings.api_url,
-        token: &settings.token,
-        timing: settings.timing,
-        max_requests: settings.max_api_requests,
-        polling: settings.search.wait.is_some(),
-    };
-    let github = Arc::new(GitHub::new(api, &roots, log.clone())?);
+    let github = Arc::new(api_client(&settings, &roots, &log)?);
     log.info(&format!(
         "Artifacts of {}: {}",
         settings.repository(),
@@ -254,28 +248,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         return Ok(ExitCode::SUCCESS);
     }
 
-    let cache = match &settings.cache {
-        Some(c) => Some(crate::cache::Cache::open(&c.dir, c.max_bytes)?),
-        None => None,
-    };
-    // Only our own directory: its parent (RUNNER_TEMP or the system temp directory) exists.
-    std::fs::create_dir(workdir)
-        .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
-    let fetcher = Arc::new(Fetcher {
-        settings: Arc::clone(&settings),
-        downloader: Downloader {
-            settings: Arc::clone(&settings),
-            github: Arc::clone(&github),
-            blob: Blob::new(settings.timing.stall, &roots, log.clone(), github.gate())?,
-            log: log.clone(),
-            slots: Arc::new(tokio::sync::Semaphore::new(
-                crate::download::CONNECTIONS.max(settings.concurrency),
-            )),
-        },
-        log: log.clone(),
-        workdir: PathBuf::from(workdir),
-        cache,
-    });
+    let fetcher = fetcher(&settings, &github, &roots, &log, workdir)?;
     let rows = rows(&plan, fetcher.fetch_all(&plan).await, false);
     if settings.search.delete_after {
         delete_fetched(&settings, &github, &log, &rows).await;
@@ -450,6 +423,50 @@ fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The API client, with what it needs of the settings.
+fn api_client(settings: &Settings, roots: &[Certificate], log: &Log) -> Result<GitHub> {
+    let api = ApiConfig {
+        base: &settings.api_url,
+        token: &settings.token,
+        timing: settings.timing,
+        max_requests: settings.max_api_requests,
+        polling: settings.search.wait.is_some(),
+    };
+    GitHub::new(api, roots, log.clone())
+}
+
+/// The fetch stage: the blob client beside the API one, the cache if on, and the step's own
+/// work directory (created now: its parent, RUNNER_TEMP or the system temp directory, exists).
+fn fetcher(
+    settings: &Arc<Settings>,
+    github: &Arc<GitHub>,
+    roots: &[Certificate],
+    log: &Log,
+    workdir: &Path,
+) -> Result<Arc<Fetcher>> {
+    let cache = match &settings.cache {
+        Some(c) => Some(crate::cache::Cache::open(&c.dir, c.max_bytes)?),
+        None => None,
+    };
+    std::fs::create_dir(workdir)
+        .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
+    Ok(Arc::new(Fetcher {
+        settings: Arc::clone(settings),
+        downloader: Downloader {
+            settings: Arc::clone(settings),
+            github: Arc::clone(github),
+            blob: Blob::new(settings.timing.stall, roots, log.clone(), github.gate())?,
+            log: log.clone(),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                crate::download::CONNECTIONS.max(settings.concurrency),
+            )),
+        },
+        log: log.clone(),
+        workdir: PathBuf::from(workdir),
+        cache,
+    }))
 }
 
 /// A run and its plan, or why there is nothing to fetch (with the run, if one was found).

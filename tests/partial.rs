@@ -165,6 +165,9 @@ fn a_blob_server_that_ignores_range_is_read_whole_once() {
             ("files", "bin/tool"),
             ("partial-download", "true"),
             ("digest-mismatch", "warn"),
+            // Counting requests: no stall retry on a loaded machine (the test scale makes the
+            // default 0.3 s).
+            ("stall-timeout", "1000"),
         ],
         &[],
     );

@@ -22,6 +22,7 @@ mod render;
 mod run;
 mod server;
 mod startup;
+mod targeted;
 mod workload;
 
 use self::machine::tool_version;
@@ -50,6 +51,9 @@ Workloads (full size): big = 8 artifacts x 64 MiB (half text, half random, defla
 many = 300 artifacts of ~10 KiB; wide = 1 artifact, 256 MiB in 20,000 files;
 huge = 1 artifact of 2 GiB; big@throttle and huge@throttle: the blob server capped per connection.
 Sizes are of the extracted content; the table shows archive and extracted bytes.
+Also, under \"Taking less than everything\": huge with `files` of one 64 MiB entry (a partial
+fetch by range: bytes transferred and time against the full fetch), and big fetched again from a
+warm cache-dir (blob requests and time against the extraction limit).
 ";
 
 /// What the user asked for.

@@ -1,0 +1,142 @@
+//! Fetches that take less than everything (issue 18): `files` of one 64 MiB entry out of `huge`
+//! (a partial fetch by range), and a second fetch of `big` from a warm `cache-dir`. Each prints
+//! one line for the report: what was transferred and how long it took, against its target.
+
+use super::limits::Limits;
+use super::measure::{Stat, fresh_dir, stat};
+use super::run::{BENCH_RATE_LIMIT, Row};
+use super::server::{Paths, Server, artifetch_cmd, repeat, serve};
+use super::workload::{Data, Kind};
+use crate::util::human;
+use anyhow::{Context, Result};
+use fakehub::{Options, Origin};
+use std::path::Path;
+
+/// The entry `files` takes out of `huge`: 64 MiB of random bytes (deflate cannot shrink it).
+pub(super) const HUGE_ENTRY: &str = "huge/file-07.bin";
+
+/// The lines for `data`'s workload (huge: `files`; big: a warm cache), on a fresh unthrottled
+/// server; `plain` is its unthrottled row (the full fetch and the limits).
+pub(super) fn targeted(
+    runs: usize,
+    bin: &Path,
+    data: &Data,
+    p: &Paths,
+    plain: &Row,
+) -> Result<Vec<String>> {
+    let s = serve(
+        data,
+        Options {
+            rate_limit: BENCH_RATE_LIMIT,
+            ..Options::default()
+        },
+    );
+    Ok(match data.kind {
+        Kind::Huge => vec![partial_huge(bin, &s, p, data, runs, plain.artifetch)?],
+        Kind::Big => vec![warm_cache_big(bin, &s, p, data, runs, &plain.limits)?],
+        _ => Vec::new(),
+    })
+}
+
+/// Blob bytes the server was asked for: the span of each `Range`, the whole archive for a
+/// request without one.
+fn blob_bytes(s: &Server, whole: u64) -> u64 {
+    s.gh.requests()
+        .iter()
+        .filter(|r| r.origin == Origin::Blob)
+        .map(|r| match r.header("range").and_then(span) {
+            Some(n) => n,
+            None => whole,
+        })
+        .sum()
+}
+
+fn span(range: &str) -> Option<u64> {
+    let (start, end) = range.strip_prefix("bytes=")?.split_once('-')?;
+    Some(end.parse::<u64>().ok()? - start.parse::<u64>().ok()? + 1)
+}
+
+/// The compressed size of `entry` and the central directory's size, read from the archive.
+fn sizes(zip: &[u8], entry: &str) -> Result<(u64, u64)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))?;
+    let compressed = archive.by_name(entry)?.compressed_size();
+    let eocd = (0..zip.len().saturating_sub(21))
+        .rev()
+        .find(|&i| zip[i..].starts_with(b"PK\x05\x06"))
+        .context("no end of central directory")?;
+    let cd = u32::from_le_bytes(zip[eocd + 12..eocd + 16].try_into()?);
+    Ok((compressed, u64::from(cd)))
+}
+
+/// `files: HUGE_ENTRY` (partial-download auto, CRC-32 only) against the full fetch's `full`.
+fn partial_huge(
+    bin: &Path,
+    s: &Server,
+    p: &Paths,
+    data: &Data,
+    runs: usize,
+    full: Stat,
+) -> Result<String> {
+    let zip = &data.artifacts[0].1;
+    let (compressed, central) = sizes(zip, HUGE_ENTRY)?;
+    let make = || {
+        let mut c = artifetch_cmd(bin, s, p, None);
+        c.args(["--files", HUGE_ENTRY, "--digest-mismatch", "warn"]);
+        Ok::<_, anyhow::Error>(c)
+    };
+    s.gh.clear_requests();
+    let samples = repeat("huge-files", runs, p, 1, make, || {})?;
+    let got = stat(&samples);
+    let asked = blob_bytes(s, zip.len() as u64) / runs as u64;
+    let target = compressed + central;
+    Ok(format!(
+        "- `files: {HUGE_ENTRY}` out of huge ({}): {} transferred per run, {:.3}x the entry's {} compressed plus the {} central directory (target <= 1.1x); {:.2}s, {:.3}x the full fetch's {:.2}s (target <= 0.1x); peak RSS {}",
+        human(zip.len() as u64),
+        human(asked),
+        asked as f64 / target as f64,
+        human(compressed),
+        human(central),
+        got.wall.as_secs_f64(),
+        got.wall.as_secs_f64() / full.wall.as_secs_f64(),
+        full.wall.as_secs_f64(),
+        human(got.rss_kib * 1024),
+    ))
+}
+
+/// `big` fetched a second time from a warm `cache-dir`, against the extraction limit.
+fn warm_cache_big(
+    bin: &Path,
+    s: &Server,
+    p: &Paths,
+    data: &Data,
+    runs: usize,
+    limits: &Limits,
+) -> Result<String> {
+    let cache = p.root.join("cache");
+    fresh_dir(&cache)?;
+    let make = || {
+        let mut c = artifetch_cmd(bin, s, p, None);
+        c.env("ARTIFETCH_CACHE_DIR", &cache);
+        Ok::<_, anyhow::Error>(c)
+    };
+    // The first fetch fills the cache; it is not timed.
+    repeat("big-cache-fill", 1, p, data.files, make, || {})?;
+    s.gh.clear_requests();
+    let samples = repeat("big-cache-warm", runs, p, data.files, make, || {})?;
+    let got = stat(&samples);
+    // The extraction limit: the faster of unzip and the zip crate, as in the main table.
+    let extract = limits.unzip.map_or(limits.ziprs, |u| u.min(limits.ziprs));
+    let blob =
+        s.gh.requests()
+            .iter()
+            .filter(|r| r.origin == Origin::Blob)
+            .count();
+    let _ = std::fs::remove_dir_all(&cache);
+    Ok(format!(
+        "- big from a warm cache-dir: {:.2}s, {:.2}x the extraction limit's {:.2}s (target <= 1.2x); {blob} blob requests over {runs} run(s) (target 0); peak RSS {}",
+        got.wall.as_secs_f64(),
+        got.wall.as_secs_f64() / extract.as_secs_f64(),
+        extract.as_secs_f64(),
+        human(got.rss_kib * 1024),
+    ))
+}
