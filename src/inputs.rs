@@ -125,7 +125,7 @@ pub const INPUTS: &[Input] = &[
     text(
         "trusted-root",
         "",
-        "A Sigstore trusted_root.json. Default: the public-good root embedded in the binary.",
+        "A Sigstore trusted_root.json. Default: the public-good and GitHub roots embedded in the binary.",
     ),
     text(
         "expected-files-digest",
