@@ -206,6 +206,17 @@ impl Downloader {
             })
     }
 
+    /// Backs off before attempt `attempt`, and says why.
+    async fn wait_to_retry(&self, name: &str, last_error: &str, attempt: u32) {
+        let wait = self.github.backoff().delay(attempt - 1);
+        self.log.warning(&format!(
+            "artifact '{name}': {last_error}; retrying in {} (attempt {attempt} of {})",
+            seconds(wait),
+            self.settings.timing.attempts
+        ));
+        tokio::time::sleep(wait).await;
+    }
+
     async fn attempts(
         &self,
         item: &Item,
@@ -221,14 +232,7 @@ impl Downloader {
         let mut notes = Vec::new();
         for attempt in 1..=s.timing.attempts {
             if attempt > 1 {
-                let wait = self.github.backoff().delay(attempt - 1);
-                self.log.warning(&format!(
-                    "artifact '{}': {last_error}; retrying in {} (attempt {attempt} of {})",
-                    a.name,
-                    seconds(wait),
-                    s.timing.attempts
-                ));
-                tokio::time::sleep(wait).await;
+                self.wait_to_retry(&a.name, &last_error, attempt).await;
             }
             let target = match first.take() {
                 Some(response) => Target::Body(response),
@@ -368,39 +372,13 @@ impl Downloader {
     async fn receive(
         &self,
         name: &str,
-        mut response: Response,
+        response: Response,
         shown: &str,
         sink: &mut Sink,
         limit: &Limit,
         notes: &mut Vec<String>,
     ) -> Result<Meta> {
-        match response.status() {
-            StatusCode::OK => {
-                if sink.len > 0 {
-                    notes.push(format!(
-                        "The server did not honour the Range request; restarted from byte 0 ({} discarded)",
-                        human_bytes(sink.len)
-                    ));
-                }
-                sink.restart()?
-            }
-            StatusCode::PARTIAL_CONTENT => {
-                if range_start(&response) != Some(sink.len) {
-                    sink.restart()?;
-                    bail!("GET {shown} resumed at the wrong offset; starting over");
-                }
-                if sink.len > 0 {
-                    notes.push(format!(
-                        "Resumed at byte {} with a Range request (206 Partial Content)",
-                        sink.len
-                    ));
-                }
-            }
-            status => bail!(
-                "GET {shown} answered {status}{}",
-                body_snippet(response).await
-            ),
-        }
+        let mut response = resume_or_restart(response, shown, sink, notes).await?;
         let meta = Meta::of(&response);
         let expected = header(&response, CONTENT_LENGTH)
             .and_then(|v| v.parse::<u64>().ok())
@@ -497,14 +475,7 @@ impl Downloader {
         landing: Option<Arc<Landing>>,
     ) -> Result<(u64, String, Meta, usize, bool)> {
         let meta = Meta::of(&first.0);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(part)
-            .and_then(|f| f.set_len(total).map(|()| f))
-            .map_err(|e| local(e, "create", part))?;
+        let file = sparse_file(part, total)?;
         let connections = CONNECTIONS.min(total.div_ceil(SEGMENT) as usize);
         let job = Ranged {
             item,
@@ -777,6 +748,56 @@ fn header(response: &Response, name: reqwest::header::HeaderName) -> Option<Stri
 /// The `Content-Range` of a response, when it is one we can read.
 fn content_range(response: &Response) -> Option<ContentRange> {
     content_range::parse(&header(response, CONTENT_RANGE)?)
+}
+
+/// Where a (re)sent GET's body goes: a 200 starts the file over (a server that ignored the
+/// `Range`), a 206 must start exactly where the file ends; anything else is an error.
+async fn resume_or_restart(
+    response: Response,
+    shown: &str,
+    sink: &mut Sink,
+    notes: &mut Vec<String>,
+) -> Result<Response> {
+    match response.status() {
+        StatusCode::OK => {
+            if sink.len > 0 {
+                notes.push(format!(
+                    "The server did not honour the Range request; restarted from byte 0 ({} discarded)",
+                    human_bytes(sink.len)
+                ));
+            }
+            sink.restart()?
+        }
+        StatusCode::PARTIAL_CONTENT => {
+            if range_start(&response) != Some(sink.len) {
+                sink.restart()?;
+                bail!("GET {shown} resumed at the wrong offset; starting over");
+            }
+            if sink.len > 0 {
+                notes.push(format!(
+                    "Resumed at byte {} with a Range request (206 Partial Content)",
+                    sink.len
+                ));
+            }
+        }
+        status => bail!(
+            "GET {shown} answered {status}{}",
+            body_snippet(response).await
+        ),
+    }
+    Ok(response)
+}
+
+/// A file of `total` bytes, all holes, for ranges written where they belong as they land.
+pub(crate) fn sparse_file(part: &Path, total: u64) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(part)
+        .and_then(|f| f.set_len(total).map(|()| f))
+        .map_err(|e| local(e, "create", part))
 }
 
 /// `Content-Range: bytes START-END/TOTAL` -> START.

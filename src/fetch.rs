@@ -227,6 +227,31 @@ impl Fetcher {
     /// One artifact: download → verify → provenance → unpack (extract or save, then place). An
     /// archive that comes in ranges is extracted into staging while it lands; the staged tree is
     /// placed only once the whole archive's digest (and provenance) passed.
+    /// What the blocking unpack needs: the verified archive and where its files go.
+    fn unpack_job(
+        &self,
+        item: &Item,
+        part: PathBuf,
+        verified: &Verified,
+        turn: Option<&Turn>,
+    ) -> Unpack {
+        let a = &item.artifact;
+        Unpack {
+            settings: Arc::clone(&self.settings),
+            dest: item.dest.clone(),
+            name: a.name.clone(),
+            id: a.id,
+            workdir: self.workdir.clone(),
+            part,
+            is_zip: verified.download.is_zip,
+            filename: verified.download.filename.clone(),
+            bytes: verified.download.bytes,
+            sha256: verified.download.sha256.clone(),
+            merge: turn.map(|t| (Arc::clone(&t.order), a.name.clone())),
+            partial: verified.digest == DigestCheck::Partial,
+        }
+    }
+
     async fn fetch_one(
         &self,
         item: &Item,
@@ -260,20 +285,7 @@ impl Fetcher {
         if let Some(turn) = turn {
             turn.wait().await;
         }
-        let job = Unpack {
-            settings: Arc::clone(&self.settings),
-            dest: item.dest.clone(),
-            name: a.name.clone(),
-            id: a.id,
-            workdir: self.workdir.clone(),
-            part,
-            is_zip: verified.download.is_zip,
-            filename: verified.download.filename.clone(),
-            bytes: verified.download.bytes,
-            sha256: verified.download.sha256.clone(),
-            merge: turn.map(|t| (Arc::clone(&t.order), a.name.clone())),
-            partial: verified.digest == DigestCheck::Partial,
-        };
+        let job = self.unpack_job(item, part, &verified, turn);
         let placed = tokio::task::spawn_blocking(move || unpack(job, early))
             .await
             .map_err(|e| anyhow!("extraction task failed: {e}"))?

@@ -10,7 +10,7 @@
 //! A blob server that ignores `Range` answers the first request with the whole body, which is
 //! handed back to be read as an ordinary download, not asked for again.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -20,7 +20,7 @@ use reqwest::{Response, StatusCode, Url};
 
 use crate::download::{
     CONNECTIONS, Downloader, SEGMENT, body_snippet, local, range_start, range_total, seconds,
-    write_all_at,
+    sparse_file, write_all_at,
 };
 use crate::extract::central::{self, EOCD_MAX, Unsupported};
 use crate::github::Target;
@@ -81,6 +81,7 @@ pub async fn fetch(
     select: &PathGlobs,
     auto: bool,
 ) -> Result<Partial> {
+    // The blob URL, and the archive's tail by range.
     let total = item.artifact.size_in_bytes;
     let url = match downloader.fresh_target(item).await? {
         Target::Redirect(url) => url,
@@ -110,6 +111,7 @@ pub async fn fetch(
             });
         }
     };
+    // The central directory: which bytes the selected entries need, and whether that is little.
     let parsed = central_directory(&source, &tail, tail_start, total).await;
     let (eocd, entries, cd) = match parsed {
         Ok(found) => found,
@@ -134,6 +136,7 @@ pub async fn fetch(
             first: None,
         });
     }
+    // Those bytes, into a sparse copy of the archive, a few ranges at a time.
     let file = sparse_file(part, total)?;
     write_at(&file, &tail, tail_start, part)?;
     write_at(&file, &cd, eocd.cd_offset, part)?;
@@ -199,17 +202,6 @@ fn split(start: u64, end: u64) -> impl Iterator<Item = (u64, u64)> {
     (start..end)
         .step_by(SEGMENT as usize)
         .map(move |s| (s, (s + SEGMENT).min(end)))
-}
-
-fn sparse_file(part: &Path, total: u64) -> Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(part)
-        .and_then(|f| f.set_len(total).map(|()| f))
-        .map_err(|e| local(e, "create", part))
 }
 
 fn write_at(file: &File, bytes: &[u8], offset: u64, part: &Path) -> Result<()> {

@@ -13,8 +13,10 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
+use reqwest::Url;
 
 use crate::github::http_status;
+use crate::github::model::ArtifactRun;
 use crate::github::runs::RunList;
 use crate::github::{Artifact, GitHub, WorkflowRun};
 use crate::log::Log;
@@ -282,25 +284,39 @@ struct Filters<'a> {
 impl Filters<'_> {
     /// Why `run` does not match, naming the input and both values; `None` when it does.
     fn mismatch(&self, run: &WorkflowRun, check_conclusion: bool) -> Option<String> {
-        let s = &self.settings.search;
-        if let Some(w) = &s.workflow {
-            let by_id = w.parse::<u64>().ok();
-            let ok = match by_id {
-                Some(id) => run.workflow_id == Some(id),
-                None => run.workflow_file().is_some_and(|f| f == w),
-            };
-            if !ok {
-                let actual = run
-                    .workflow_file()
-                    .map(str::to_string)
-                    .or(run.workflow_id.map(|i| i.to_string()));
-                return Some(format!(
-                    "workflow: run {} belongs to '{}', not '{w}'",
-                    run.id,
-                    actual.unwrap_or_default()
-                ));
-            }
+        self.other_workflow(run)
+            .or_else(|| self.other_source(run))
+            .or_else(|| self.other_number(run))
+            .or_else(|| {
+                check_conclusion
+                    .then(|| self.other_conclusion(run))
+                    .flatten()
+            })
+    }
+
+    fn other_workflow(&self, run: &WorkflowRun) -> Option<String> {
+        let w = self.settings.search.workflow.as_ref()?;
+        let ok = match w.parse::<u64>().ok() {
+            Some(id) => run.workflow_id == Some(id),
+            None => run.workflow_file().is_some_and(|f| f == w),
+        };
+        if ok {
+            return None;
         }
+        let actual = run
+            .workflow_file()
+            .map(str::to_string)
+            .or(run.workflow_id.map(|i| i.to_string()));
+        Some(format!(
+            "workflow: run {} belongs to '{}', not '{w}'",
+            run.id,
+            actual.unwrap_or_default()
+        ))
+    }
+
+    /// Branch, event, then commit (or the pull request's head commit).
+    fn other_source(&self, run: &WorkflowRun) -> Option<String> {
+        let s = &self.settings.search;
         if let Some(b) = &s.branch
             && run.head_branch.as_deref() != Some(b.as_str())
         {
@@ -319,43 +335,78 @@ impl Filters<'_> {
                 run.event.as_deref().unwrap_or("")
             ));
         }
-        if let Some(c) = &self.commit
-            && !run
-                .head_sha
-                .as_deref()
-                .is_some_and(|h| h.to_ascii_lowercase().starts_with(c.as_str()))
-        {
-            let input = if s.pr.is_some() { "pr" } else { "commit" };
-            return Some(format!(
-                "{input}: run {} is of commit '{}', not '{c}'",
-                run.id,
-                run.head_sha.as_deref().unwrap_or("")
-            ));
+        let c = self.commit.as_ref()?;
+        let head = run.head_sha.as_deref().unwrap_or("");
+        if head.to_ascii_lowercase().starts_with(c.as_str()) && run.head_sha.is_some() {
+            return None;
         }
-        if let Some(n) = s.run_number
-            && run.run_number != Some(n)
-        {
-            return Some(format!(
+        let input = if s.pr.is_some() { "pr" } else { "commit" };
+        Some(format!(
+            "{input}: run {} is of commit '{head}', not '{c}'",
+            run.id
+        ))
+    }
+
+    fn other_number(&self, run: &WorkflowRun) -> Option<String> {
+        let n = self.settings.search.run_number?;
+        (run.run_number != Some(n)).then(|| {
+            format!(
                 "run-number: run {} has number {}, not {n}",
                 run.id,
                 run.run_number.unwrap_or(0)
-            ));
-        }
-        if check_conclusion
-            && let Some(c) = &s.conclusion
-            && run.conclusion.as_deref() != Some(c.as_str())
-            && run.status.as_deref() != Some(c.as_str())
+            )
+        })
+    }
+
+    fn other_conclusion(&self, run: &WorkflowRun) -> Option<String> {
+        let c = self.settings.search.conclusion.as_ref()?;
+        if run.conclusion.as_deref() == Some(c.as_str())
+            || run.status.as_deref() == Some(c.as_str())
         {
-            return Some(format!(
-                "workflow-conclusion: run {} is {}, not '{c}'",
-                run.id,
-                run.conclusion
-                    .as_deref()
-                    .or(run.status.as_deref())
-                    .unwrap_or("unknown")
-            ));
+            return None;
         }
-        None
+        Some(format!(
+            "workflow-conclusion: run {} is {}, not '{c}'",
+            run.id,
+            run.conclusion
+                .as_deref()
+                .or(run.status.as_deref())
+                .unwrap_or("unknown")
+        ))
+    }
+
+    /// Counts and rules out an entry of the repository's artifact list on what the list itself
+    /// says: expired, another branch or commit, a fork's (without `allow-forks`).
+    fn ruled_out_by_list(
+        &self,
+        a: &Artifact,
+        wr: &ArtifactRun,
+        sha: &str,
+        over: &mut PassedOver,
+    ) -> bool {
+        let s = &self.settings.search;
+        let other_branch = s
+            .branch
+            .as_ref()
+            .is_some_and(|b| wr.head_branch.as_deref() != Some(b.as_str()));
+        let other_commit = self
+            .commit
+            .as_ref()
+            .is_some_and(|c| !sha.to_ascii_lowercase().starts_with(c.as_str()));
+        let fork = !s.allow_forks
+            && wr.head_repository_id.is_some()
+            && wr.head_repository_id != wr.repository_id;
+        let counter = if a.expired {
+            &mut over.expired
+        } else if other_branch || other_commit {
+            &mut over.filtered
+        } else if fork {
+            &mut over.forks
+        } else {
+            return false;
+        };
+        *counter += 1;
+        true
     }
 
     fn describe(&self) -> String {
@@ -516,27 +567,7 @@ async fn by_artifact_list(
             let (Some(run_id), Some(sha)) = (wr.id, wr.head_sha.clone()) else {
                 return Ok(None);
             };
-            if a.expired {
-                over.expired += 1;
-                continue;
-            }
-            let other_branch = s
-                .branch
-                .as_ref()
-                .is_some_and(|b| wr.head_branch.as_deref() != Some(b.as_str()));
-            let other_commit = f
-                .commit
-                .as_ref()
-                .is_some_and(|c| !sha.to_ascii_lowercase().starts_with(c.as_str()));
-            if other_branch || other_commit {
-                over.filtered += 1;
-                continue;
-            }
-            if !s.allow_forks
-                && wr.head_repository_id.is_some()
-                && wr.head_repository_id != wr.repository_id
-            {
-                over.forks += 1;
+            if f.ruled_out_by_list(&a, &wr, &sha, &mut over) {
                 continue;
             }
             // The list has no conclusion: read the run (once per run) to check it.
@@ -594,20 +625,7 @@ async fn walk_runs(
 ) -> Result<Resolution> {
     let s = &settings.search;
     let (owner, repo) = (&settings.owner, &settings.repo);
-    let mut query: Vec<(&str, &str)> = vec![("exclude_pull_requests", "true")];
-    if let Some(b) = &s.branch {
-        query.push(("branch", b));
-    }
-    if let Some(e) = &s.event {
-        query.push(("event", e));
-    }
-    // The server filter wants a full SHA; a short one is matched here instead.
-    if let Some(c) = f.commit.as_deref().filter(|c| c.len() == 40) {
-        query.push(("head_sha", c));
-    }
-    if let Some(c) = &s.conclusion {
-        query.push(("status", c));
-    }
+    let query = runs_query(f);
     let name_filter = match &settings.selection {
         Selection::Name(n) => Some(n.as_str()),
         _ => None,
@@ -616,20 +634,7 @@ async fn walk_runs(
     let mut examined = 0;
     let mut over = PassedOver::default();
     while let Some(url) = next.take() {
-        let (page, link): (RunList, _) =
-            github
-                .get_page(url)
-                .await
-                .map_err(|e| match (http_status(&e), &s.workflow) {
-                    (Some(404), Some(w)) => e.context(format!(
-                        "workflow: '{w}' was not found in {}",
-                        settings.repository()
-                    )),
-                    _ => e.context("cannot list workflow runs"),
-                })?;
-        let mut runs = page.workflow_runs;
-        // Do not trust the order after filtering: newest created first, then highest id.
-        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        let (runs, link) = runs_page(settings, github, url).await?;
         for run in runs {
             if examined >= s.max_runs {
                 return Ok(Resolution::NotFound {
@@ -672,6 +677,55 @@ async fn walk_runs(
         }
         next = link;
     }
+    Ok(Resolution::NotFound {
+        why: no_run(settings, f, examined, &over),
+        examined,
+    })
+}
+
+/// One page of the run list, newest first, and the next page's URL.
+async fn runs_page(
+    settings: &Settings,
+    github: &GitHub,
+    url: Url,
+) -> Result<(Vec<WorkflowRun>, Option<Url>)> {
+    let (page, link): (RunList, _) = github.get_page(url).await.map_err(|e| {
+        match (http_status(&e), &settings.search.workflow) {
+            (Some(404), Some(w)) => e.context(format!(
+                "workflow: '{w}' was not found in {}",
+                settings.repository()
+            )),
+            _ => e.context("cannot list workflow runs"),
+        }
+    })?;
+    let mut runs = page.workflow_runs;
+    // Do not trust the order after filtering: newest created first, then highest id.
+    runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    Ok((runs, link))
+}
+
+/// The server-side filters of the run list (the rest is matched here, run by run).
+fn runs_query<'a>(f: &'a Filters<'_>) -> Vec<(&'static str, &'a str)> {
+    let s = &f.settings.search;
+    let mut query: Vec<(&str, &str)> = vec![("exclude_pull_requests", "true")];
+    if let Some(b) = &s.branch {
+        query.push(("branch", b));
+    }
+    if let Some(e) = &s.event {
+        query.push(("event", e));
+    }
+    // The server filter wants a full SHA; a short one is matched here instead.
+    if let Some(c) = f.commit.as_deref().filter(|c| c.len() == 40) {
+        query.push(("head_sha", c));
+    }
+    if let Some(c) = &s.conclusion {
+        query.push(("status", c));
+    }
+    query
+}
+
+/// Why the run walk found nothing, with what it passed over.
+fn no_run(settings: &Settings, f: &Filters<'_>, examined: usize, over: &PassedOver) -> String {
     let mut msg = format!(
         "no run in {} matches {} ({examined} runs examined",
         settings.repository(),
@@ -690,7 +744,7 @@ async fn walk_runs(
     if examined >= 1000 {
         msg.push_str("; GitHub returns at most 1,000 runs for a filtered search");
     }
-    Ok(Resolution::NotFound { why: msg, examined })
+    msg
 }
 
 fn searched(f: &Filters, needs_artifact: bool, passed_over: PassedOver) -> Reason {

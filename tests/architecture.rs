@@ -195,3 +195,107 @@ fn the_scan_reads_grouped_and_inline_paths() {
             .collect();
     assert_eq!(edges, want);
 }
+
+/// Longest a function in `src/` may be. A longer one must read as a list of phases: its body
+/// carries at least [`PHASES`] comment lines at its own top level, each heading a phase.
+const MAX_LINES: usize = 70;
+const PHASES: usize = 3;
+
+/// `(file:line name, lines)` of every function in `src/` over [`MAX_LINES`] without phases.
+fn long_functions(src: &Path) -> Vec<String> {
+    let mut long = Vec::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().and_then(|e| e.to_str()) == Some("rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (line, name, lines) in functions(&text) {
+                    long.push((path.display().to_string(), line, name, lines));
+                }
+            }
+        }
+    }
+    long.sort();
+    long.into_iter()
+        .map(|(file, line, name, lines)| format!("{file}:{line} {name} ({lines} lines)"))
+        .collect()
+}
+
+/// Functions of one file that are too long: `(first line, name, lines)`. A function is the text
+/// from its `fn` line to the first line that closes it at the same indentation.
+fn functions(text: &str) -> Vec<(usize, String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let indent = line.len() - line.trim_start().len();
+        let head = line.trim_start();
+        let after_qualifiers = head
+            .trim_start_matches("pub(crate) ")
+            .trim_start_matches("pub ")
+            .trim_start_matches("const ")
+            .trim_start_matches("async ");
+        let Some(rest) = after_qualifiers.strip_prefix("fn ") else {
+            i += 1;
+            continue;
+        };
+        if head.ends_with(';') {
+            i += 1;
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{}}}", " ".repeat(indent));
+        let end = (i + 1..lines.len())
+            .find(|&j| lines[j].starts_with(&close))
+            .unwrap_or(lines.len() - 1);
+        let length = end - i + 1;
+        let body_indent = " ".repeat(indent + 4);
+        let phases = lines[i..end]
+            .iter()
+            .filter(|l| {
+                l.starts_with(&format!("{body_indent}//"))
+                    && !l.starts_with(&format!("{body_indent}///"))
+            })
+            .count();
+        if length > MAX_LINES && phases < PHASES {
+            found.push((i + 1, name, length));
+        }
+        i = end + 1;
+    }
+    found
+}
+
+#[test]
+fn no_function_in_src_is_long_unless_it_reads_as_phases() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let long = long_functions(&src);
+    assert!(
+        long.is_empty(),
+        "split these by what they do (or, if linear, head each phase with a comment):\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn the_length_check_measures_and_accepts_phases() {
+    let body = |comments: &str| {
+        let mut f = String::from("pub async fn f() {\n");
+        f.push_str(comments);
+        for _ in 0..80 {
+            f.push_str("    x();\n");
+        }
+        f.push_str("}\n");
+        f
+    };
+    assert_eq!(functions(&body("")), vec![(1, "f".to_string(), 82)]);
+    let phased = body("    // One.\n    // Two.\n    // Three.\n");
+    assert!(functions(&phased).is_empty());
+    assert!(functions("fn short() {\n    x();\n}\n").is_empty());
+}
