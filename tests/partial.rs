@@ -33,7 +33,9 @@ fn asked(w: &World, whole: u64) -> u64 {
         .map(|r| match r.header("range") {
             Some(range) => {
                 let (s, e) = range.trim_start_matches("bytes=").split_once('-').unwrap();
-                e.parse::<u64>().unwrap() - s.parse::<u64>().unwrap() + 1
+                let start = s.parse::<u64>().unwrap();
+                // `N-` (a resume after a stall on a loaded machine): to the end.
+                e.parse::<u64>().map_or(whole.saturating_sub(start), |e| e - start + 1)
             }
             None => whole,
         })
