@@ -30,7 +30,11 @@ fn done(rows: &[Row]) -> impl Iterator<Item = (&Row, &Done)> {
 
 /// Writes the JSON manifest and the `sha256sum -c` file of every artifact fetched; `None` when
 /// none was. `sha256sum` paths are relative to `download-path`, so `cd` there and check.
-pub(crate) fn write_manifests(settings: &Settings, rows: &[Row], dir: &Path) -> Result<Option<Written>> {
+pub(crate) fn write_manifests(
+    settings: &Settings,
+    rows: &[Row],
+    dir: &Path,
+) -> Result<Option<Written>> {
     if done(rows).next().is_none() {
         return Ok(None);
     }

@@ -35,7 +35,8 @@ fn asked(w: &World, whole: u64) -> u64 {
                 let (s, e) = range.trim_start_matches("bytes=").split_once('-').unwrap();
                 let start = s.parse::<u64>().unwrap();
                 // `N-` (a resume after a stall on a loaded machine): to the end.
-                e.parse::<u64>().map_or(whole.saturating_sub(start), |e| e - start + 1)
+                e.parse::<u64>()
+                    .map_or(whole.saturating_sub(start), |e| e - start + 1)
             }
             None => whole,
         })

@@ -16,13 +16,16 @@ const SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 /// hold raw UTF-8, the later ones a DER UTF8String.
 mod oid {
     use super::ObjectIdentifier;
-    pub(super) const ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
+    pub(super) const ISSUER_V1: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
     pub(super) const WORKFLOW_SHA_V1: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.3");
     pub(super) const REPOSITORY_V1: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.5");
-    pub(super) const REF_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.6");
-    pub(super) const ISSUER: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
+    pub(super) const REF_V1: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.6");
+    pub(super) const ISSUER: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
     pub(super) const BUILD_SIGNER_URI: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.9");
     pub(super) const SOURCE_REPOSITORY_URI: ObjectIdentifier =
@@ -127,7 +130,10 @@ pub(super) fn public_key(cert: &Certificate) -> Result<PublicKey, String> {
 /// the certificate named as `leaf`'s issuer, since a chain may list a lower intermediate that
 /// `leaf` skips (GitHub's release attestations are issued by the intermediate above the one its
 /// Actions certificates come from). Each certificate of the tail must have signed the one before.
-pub(super) fn issuing_path<'c>(leaf: &Certificate, chain: &'c [Certificate]) -> Option<&'c [Certificate]> {
+pub(super) fn issuing_path<'c>(
+    leaf: &Certificate,
+    chain: &'c [Certificate],
+) -> Option<&'c [Certificate]> {
     let issuer = leaf.tbs_certificate().issuer();
     let start = chain
         .iter()
