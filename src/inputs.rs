@@ -142,6 +142,11 @@ pub const INPUTS: &[Input] = &[
         "fail",
         "When nothing matches: fail, warn or ignore.",
     ),
+    text(
+        "summary",
+        "true",
+        "Write the job summary: true, false, or on-failure (only when the step did not fully succeed).",
+    ),
     flag(
         "dry-run",
         "Resolve and select, write outputs and summary, download nothing.",

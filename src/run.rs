@@ -23,7 +23,7 @@ use crate::report::{
     Problem, Row, RunReport, Sinks, Stop, Stopped, Verdict, write_outputs, write_summary,
 };
 use crate::resolve::{self, ChosenRun, Level, Resolution, Trace, WaitReport};
-use crate::settings::{self, NotFound, RunMode, Selection, Settings, WaitFor};
+use crate::settings::{self, NotFound, RunMode, Selection, Settings, SummaryMode, WaitFor};
 use crate::util::random_hex;
 
 /// Runs artifetch with these arguments (without the program name) and this environment.
@@ -849,9 +849,13 @@ fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
     }
     // The summary is for people; failing to write it must not fail a step whose files are in
     // place (outputs are different: later steps read them).
-    let pinned = crate::handoff::summary(report);
-    if let Some(file) = &sinks.summary
-        && let Err(e) = write_summary(file, &(report.summary() + &pinned))
+    let wanted = match report.settings.summary {
+        SummaryMode::Always => true,
+        SummaryMode::Never => false,
+        SummaryMode::OnFailure => report.verdict() != Verdict::Success,
+    };
+    if let Some(file) = sinks.summary.as_ref().filter(|_| wanted)
+        && let Err(e) = write_summary(file, &(report.summary() + &crate::handoff::summary(report)))
     {
         log.warning(&format!("{e:#}; the job summary is missing"));
     }

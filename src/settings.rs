@@ -69,6 +69,15 @@ pub enum Partial {
     Never,
 }
 
+/// `summary`: when the job summary is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryMode {
+    Always,
+    Never,
+    /// Only when the step did not fully succeed (a failure, or a warning such as nothing matched).
+    OnFailure,
+}
+
 /// What to do when the selection matches nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotFound {
@@ -198,6 +207,8 @@ pub struct Settings {
     pub digest_mismatch: Severity,
     pub if_no_artifact_found: NotFound,
     pub dry_run: bool,
+    /// `summary`: whether the job summary is written.
+    pub summary: SummaryMode,
     pub max_size: u64,
     /// Bound on the entries of one archive.
     pub max_files: u64,
@@ -402,6 +413,15 @@ pub(crate) fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> 
             ],
         )?,
         dry_run: boolean(raw, input!("dry-run"))?,
+        summary: choice(
+            raw,
+            input!("summary"),
+            &[
+                ("true", SummaryMode::Always),
+                ("false", SummaryMode::Never),
+                ("on-failure", SummaryMode::OnFailure),
+            ],
+        )?,
         max_size: parse_size(raw.value(input!("max-size")))?,
         max_files: count(raw, input!("max-files"))?,
         max_ratio: count(raw, input!("max-ratio"))?,

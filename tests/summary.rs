@@ -53,3 +53,52 @@ fn an_unwritable_summary_is_a_warning_after_a_good_download() {
     assert_eq!(out.outputs["found-artifact"], "true");
     assert!(!tree(&w.workspace()).is_empty());
 }
+
+#[test]
+fn summary_false_writes_none_and_keeps_the_outputs() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    let out = w.run(&[("name", "dist"), ("summary", "false")], &[]);
+    out.ok();
+    assert_eq!(out.summary, "");
+    assert_eq!(out.outputs["found-artifact"], "true");
+}
+
+#[test]
+fn summary_on_failure_is_silent_on_success_and_written_otherwise() {
+    let ok = World::new();
+    ok.add("dist", zipbuild::sample_zip());
+    let out = ok.run(&[("name", "dist"), ("summary", "on-failure")], &[]);
+    out.ok();
+    assert_eq!(out.summary, "");
+
+    // Nothing matched, and the step passes with a warning: a person should still see why.
+    let warned = World::new();
+    warned.add("dist", zipbuild::sample_zip());
+    let out = warned.run(
+        &[
+            ("name", "other"),
+            ("if-no-artifact-found", "warn"),
+            ("summary", "on-failure"),
+        ],
+        &[],
+    );
+    out.ok();
+    assert!(out.summary.contains("other"), "{}", out.summary);
+
+    let failed = World::new();
+    failed.add("dist", zipbuild::sample_zip());
+    let out = failed.run(&[("name", "other"), ("summary", "on-failure")], &[]);
+    out.failed();
+    assert!(out.summary.contains('❌'), "{}", out.summary);
+}
+
+#[test]
+fn a_summary_value_that_is_not_one_of_the_three_is_refused() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    let out = w.run(&[("name", "dist"), ("summary", "sometimes")], &[]);
+    out.one_error(&["summary: 'sometimes' is not one of true, false, on-failure"]);
+    assert_eq!(out.summary, "");
+    assert!(w.blob_requests().is_empty());
+}
