@@ -79,6 +79,16 @@ fn der_spki(tbs: &x509_cert::TbsCertificate) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("public key: {e}"))
 }
 
+/// A trusted root's certificate chain, parsed; `None` if any certificate is not DER X.509 (such
+/// an authority is skipped, never half-trusted).
+pub(super) fn parse_chain(chain: &super::bundle::CertChain) -> Option<Vec<Certificate>> {
+    chain
+        .certificates
+        .iter()
+        .map(|c| Certificate::from_der(&c.raw_bytes).ok())
+        .collect()
+}
+
 /// The CA of the trusted root whose chain issued `leaf`, checked at signing time `t`.
 pub(super) fn chain_to_ca<'r>(
     leaf: &Certificate,
@@ -87,13 +97,7 @@ pub(super) fn chain_to_ca<'r>(
 ) -> Result<&'r CertificateAuthority, String> {
     let mut outside_validity = None;
     for ca in &root.certificate_authorities {
-        let Ok(chain) = ca
-            .cert_chain
-            .certificates
-            .iter()
-            .map(|c| Certificate::from_der(&c.raw_bytes))
-            .collect::<Result<Vec<_>, _>>()
-        else {
+        let Some(chain) = parse_chain(&ca.cert_chain) else {
             continue;
         };
         let Some(path) = issuing_path(leaf, &chain) else {

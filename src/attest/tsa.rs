@@ -110,13 +110,7 @@ fn authority(token: &Token<'_>, root: &TrustedRoot) -> Result<(), String> {
     let mut why =
         "the RFC 3161 timestamp is not signed by a timestamp authority of the trusted root";
     for tsa in &root.timestamp_authorities {
-        let Ok(chain) = tsa
-            .cert_chain
-            .certificates
-            .iter()
-            .map(|c| Certificate::from_der(&c.raw_bytes))
-            .collect::<Result<Vec<_>, _>>()
-        else {
+        let Some(chain) = cert::parse_chain(&tsa.cert_chain) else {
             continue;
         };
         let Some(first) = chain.first() else { continue };
