@@ -5,7 +5,7 @@
 //! module must be placed in a layer here, or this test names it.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Lowest first. Modules on one line are peers and may not import each other.
 const LAYERS: &[&[&str]] = &[
@@ -37,57 +37,63 @@ fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))
 }
 
-/// `(from, to)` module pairs for every `crate::to` path written in `from`'s files.
-fn imports(src: &Path) -> BTreeSet<(String, String)> {
-    let mut edges = BTreeSet::new();
+/// Every `.rs` file under `src`, at any depth.
+fn rust_files(src: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
     let mut stack = vec![src.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-                continue;
+            } else if path.extension().and_then(|e| e.to_str()) == Some("rs") {
+                files.push(path);
             }
-            if path.extension().and_then(|e| e.to_str()) != Some("rs") {
-                continue;
-            }
-            let rel = path.strip_prefix(src).unwrap();
-            let first = rel
-                .components()
-                .next()
-                .unwrap()
-                .as_os_str()
-                .to_str()
-                .unwrap();
-            let from = first.trim_end_matches(".rs").to_string();
-            if from == "lib" || from == "main" {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            for line in text.lines() {
-                let code = line.split("//").next().unwrap();
-                for (i, _) in code.match_indices("crate::") {
-                    let rest = &code[i + "crate::".len()..];
-                    let mut names: Vec<String> = Vec::new();
-                    if let Some(group) = rest.strip_prefix('{') {
-                        // `use crate::{a, b::c}`
-                        let group = group.split('}').next().unwrap_or("");
-                        names.extend(
-                            group
-                                .split(',')
-                                .map(|p| p.trim().split("::").next().unwrap().trim().to_string()),
-                        );
-                    } else {
-                        let name: String = rest
-                            .chars()
-                            .take_while(|c| c.is_alphanumeric() || *c == '_')
-                            .collect();
-                        names.push(name);
-                    }
-                    for to in names.into_iter().filter(|n| !n.is_empty()) {
-                        if to != from {
-                            edges.insert((from.clone(), to));
-                        }
+        }
+    }
+    files
+}
+
+/// `(from, to)` module pairs for every `crate::to` path written in `from`'s files.
+fn imports(src: &Path) -> BTreeSet<(String, String)> {
+    let mut edges = BTreeSet::new();
+    for path in rust_files(src) {
+        let rel = path.strip_prefix(src).unwrap();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_str()
+            .unwrap();
+        let from = first.trim_end_matches(".rs").to_string();
+        if from == "lib" || from == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap();
+            for (i, _) in code.match_indices("crate::") {
+                let rest = &code[i + "crate::".len()..];
+                let mut names: Vec<String> = Vec::new();
+                if let Some(group) = rest.strip_prefix('{') {
+                    // `use crate::{a, b::c}`
+                    let group = group.split('}').next().unwrap_or("");
+                    names.extend(
+                        group
+                            .split(',')
+                            .map(|p| p.trim().split("::").next().unwrap().trim().to_string()),
+                    );
+                } else {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    names.push(name);
+                }
+                for to in names.into_iter().filter(|n| !n.is_empty()) {
+                    if to != from {
+                        edges.insert((from.clone(), to));
                     }
                 }
             }
@@ -204,18 +210,10 @@ const PHASES: usize = 3;
 /// `(file:line name, lines)` of every function in `src/` over [`MAX_LINES`] without phases.
 fn long_functions(src: &Path) -> Vec<String> {
     let mut long = Vec::new();
-    let mut stack = vec![src.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().and_then(|e| e.to_str()) == Some("rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                for (line, name, lines) in functions(&text) {
-                    long.push((path.display().to_string(), line, name, lines));
-                }
-            }
+    for path in rust_files(src) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (line, name, lines) in functions(&text) {
+            long.push((path.display().to_string(), line, name, lines));
         }
     }
     long.sort();
