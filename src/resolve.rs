@@ -16,8 +16,7 @@ use anyhow::{Context, Result, bail};
 use reqwest::Url;
 
 use crate::github::http_status;
-use crate::github::model::ArtifactRun;
-use crate::github::runs::RunList;
+use crate::github::model::{ArtifactRun, RunList};
 use crate::github::{Artifact, GitHub, WorkflowRun};
 use crate::log::Log;
 use crate::settings::{RunMode, Selection, Settings};

@@ -13,7 +13,7 @@ use reqwest::Certificate;
 
 use crate::download::Downloader;
 use crate::fetch::Fetcher;
-use crate::github::runs::Job;
+use crate::github::model::Job;
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
 use crate::log::Log;

@@ -297,3 +297,52 @@ fn the_length_check_measures_and_accepts_phases() {
     assert!(functions(&phased).is_empty());
     assert!(functions("fn short() {\n    x();\n}\n").is_empty());
 }
+
+/// Lines of `github/` code outside `endpoints.rs` that spell a REST path: every endpoint is built
+/// in one file. Comments and unit tests (which quote paths in messages) do not count.
+fn paths_outside_endpoints(github: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in rust_files(github) {
+        if path.file_name().and_then(|n| n.to_str()) == Some("endpoints.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for (i, line) in code.lines().enumerate() {
+            if !line.trim_start().starts_with("//") && line.contains("/repos/") {
+                found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn only_endpoints_rs_spells_a_rest_path() {
+    let github = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/github");
+    assert!(github.join("endpoints.rs").is_file());
+    let found = paths_outside_endpoints(&github);
+    assert!(
+        found.is_empty(),
+        "build these with github::endpoints::Endpoint:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_path_check_finds_a_path_in_code_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("runs.rs"),
+        "//! GET /repos/{o}/{r}/x\nfn f() { get(\"/repos/o/r\") }\n#[cfg(test)]\nmod t { \"/repos/\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("endpoints.rs"), "fn p() { \"/repos/\" }\n").unwrap();
+    let found = paths_outside_endpoints(dir.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].ends_with("runs.rs:2: fn f() { get(\"/repos/o/r\") }"),
+        "{found:?}"
+    );
+}

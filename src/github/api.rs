@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use super::backoff::Backoff;
 use super::body::{Capped, MAX_JSON, parse_json, read_capped, read_error_message};
+use super::endpoints::Endpoint;
 use super::error::{BudgetSpent, HttpError, status_text, transport_reason};
 use super::gate::Gate;
 use super::http::{install_crypto, user_agent};
@@ -175,9 +176,9 @@ impl GitHub {
         self.not_modified.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn endpoint(&self, path: &str) -> Result<Url> {
-        Url::parse(&format!("{}{path}", self.base))
-            .with_context(|| format!("bad API URL for {path}"))
+    /// An endpoint's URL under this client's API base.
+    pub(crate) fn url(&self, endpoint: &Endpoint) -> Result<Url> {
+        endpoint.url(&self.base)
     }
 
     /// A URL of the API itself: its origin, under its base path (GHES's pipelines downloads share
@@ -204,13 +205,7 @@ impl GitHub {
         run_id: u64,
         name: Option<&str>,
     ) -> Result<Vec<Artifact>> {
-        let mut url = self.endpoint(&format!(
-            "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
-        ))?;
-        url.query_pairs_mut().append_pair("per_page", "100");
-        if let Some(name) = name {
-            url.query_pairs_mut().append_pair("name", name);
-        }
+        let url = self.url(&Endpoint::run_artifacts(owner, repo, run_id, name))?;
         let mut all = Vec::new();
         let mut next = Some(url);
         let mut seen = std::collections::HashSet::new();
@@ -270,7 +265,7 @@ impl GitHub {
     /// Asks the API where to download artifact `id` (a fresh signed URL each call), or gets the
     /// body itself when a server answers 200 instead of redirecting.
     pub async fn download_target(&self, owner: &str, repo: &str, id: u64) -> Result<Target> {
-        let url = self.endpoint(&format!("/repos/{owner}/{repo}/actions/artifacts/{id}/zip"))?;
+        let url = self.url(&Endpoint::artifact_zip(owner, repo, id))?;
         let (url, response) = self.past_moves(url).await?;
         if !response.status().is_redirection() {
             return Ok(Target::Body(response));

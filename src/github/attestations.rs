@@ -1,32 +1,19 @@
-//! `GET /repos/{owner}/{repo}/attestations/sha256:{hex}`: the Sigstore bundles attesting a digest.
-//! A bundle comes inline, or behind a `bundle_url` on a storage host, fetched without the token
-//! and raw-snappy-compressed there (`.json.sn`).
+//! The Sigstore bundles attesting a digest ([`Endpoint::attestations`]). A bundle comes inline,
+//! or behind a `bundle_url` on a storage host, fetched without the token and
+//! raw-snappy-compressed there (`.json.sn`).
 
 use anyhow::{Context, Result, bail};
 use reqwest::Method;
 use reqwest::Url;
-use serde::Deserialize;
 
+use super::endpoints::Endpoint;
+use super::model::AttestationPage;
 use super::{Blob, GitHub, http_status, without_query};
 
 /// Most pages of attestations read for one digest (100 a page).
 const MAX_PAGES: usize = 10;
 /// A bundle is a few KiB; anything far larger is not one.
 const MAX_BUNDLE: usize = 4 << 20;
-
-#[derive(Deserialize)]
-struct Page {
-    #[serde(default)]
-    attestations: Vec<Entry>,
-}
-
-#[derive(Deserialize)]
-struct Entry {
-    #[serde(default)]
-    bundle: Option<serde_json::Value>,
-    #[serde(default)]
-    bundle_url: Option<String>,
-}
 
 impl GitHub {
     /// Every bundle (JSON bytes) listed for `sha256`; none when the API answers 404.
@@ -37,15 +24,12 @@ impl GitHub {
         repo: &str,
         sha256: &str,
     ) -> Result<Vec<Vec<u8>>> {
-        let mut url = self.endpoint(&format!(
-            "/repos/{owner}/{repo}/attestations/sha256:{sha256}"
-        ))?;
-        url.query_pairs_mut().append_pair("per_page", "100");
+        let url = self.url(&Endpoint::attestations(owner, repo, sha256))?;
         let mut bundles = Vec::new();
         let mut next = Some(url);
         for _ in 0..MAX_PAGES {
             let Some(url) = next.take() else { break };
-            let (page, link): (Page, Option<Url>) = match self.get_page(url).await {
+            let (page, link): (AttestationPage, Option<Url>) = match self.get_page(url).await {
                 Ok(p) => p,
                 Err(e) if http_status(&e) == Some(404) => break,
                 Err(e) => return Err(e),

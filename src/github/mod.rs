@@ -4,9 +4,10 @@
 //! own origin) and [`blob`] (signed download URLs; never a credential), built alike by [`http`]
 //! and trusting [`tls`]'s roots. What they share: [`backoff`] (the one retry schedule), [`gate`]
 //! (the rate-limit gate), [`rate_limit`] (reading a limit from an answer), [`body`] (bounded
-//! bodies and JSON), [`error`] (what went wrong, in words). The endpoints: [`runs`],
-//! [`attestations`] and the artifact calls on [`GitHub`]; their serde types in [`model`];
-//! headers in [`pages`] (`Link`), [`content_range`] and [`content_disposition`].
+//! bodies and JSON), [`error`] (what went wrong, in words). Every endpoint's path and query in
+//! `endpoints`, every serde type in [`model`]; the calls: the artifact list and download on
+//! [`GitHub`] in [`api`], runs, jobs, pulls and deletion in [`runs`], [`attestations`]. Headers
+//! in [`pages`] (`Link`), [`content_range`] and [`content_disposition`].
 
 pub mod api;
 pub mod attestations;
@@ -15,6 +16,7 @@ pub mod blob;
 pub mod body;
 pub mod content_disposition;
 pub mod content_range;
+mod endpoints;
 pub mod error;
 pub mod gate;
 mod http;
@@ -27,5 +29,4 @@ pub mod tls;
 pub use api::{ApiConfig, GitHub, Target};
 pub use blob::{Blob, without_query};
 pub use error::{HttpError, http_status};
-pub use model::Artifact;
-pub use runs::WorkflowRun;
+pub use model::{Artifact, WorkflowRun};

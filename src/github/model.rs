@@ -78,6 +78,125 @@ impl Artifact {
     }
 }
 
+/// The fields of a workflow run that the search reads; everything optional but the id, since
+/// older servers and odd runs leave some out.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct WorkflowRun {
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub head_branch: Option<String>,
+    #[serde(default)]
+    pub head_sha: Option<String>,
+    #[serde(default)]
+    pub run_number: Option<u64>,
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub workflow_id: Option<u64>,
+    /// `.github/workflows/build.yml` (sometimes with `@ref`).
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub repository: Option<RepoRef>,
+    #[serde(default)]
+    pub head_repository: Option<RepoRef>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RepoRef {
+    #[serde(default)]
+    pub id: Option<u64>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+}
+
+impl WorkflowRun {
+    /// The workflow's file name, without directory or `@ref`.
+    pub fn workflow_file(&self) -> Option<&str> {
+        let path = self.path.as_deref()?;
+        let path = path.split('@').next().unwrap_or(path);
+        Some(path.rsplit('/').next().unwrap_or(path))
+    }
+
+    /// The head repository's name when it differs from the repository's: a fork.
+    pub fn fork_name(&self) -> Option<String> {
+        let head = self.head_repository.as_ref()?;
+        let base = self.repository.as_ref()?;
+        let same_id = head.id.is_some() && head.id == base.id;
+        let same_name = match (&head.full_name, &base.full_name) {
+            (Some(h), Some(b)) => h.eq_ignore_ascii_case(b),
+            _ => false,
+        };
+        (!same_id && !same_name).then(|| {
+            head.full_name
+                .clone()
+                .unwrap_or_else(|| "another repository".into())
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RunList {
+    #[serde(default)]
+    pub total_count: Option<u64>,
+    /// Required: a body without it is not an empty list.
+    pub workflow_runs: Vec<WorkflowRun>,
+}
+
+/// A job of a run, as the jobs list shows it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+}
+
+/// A page of a run's jobs.
+#[derive(Debug, Deserialize)]
+pub(crate) struct JobList {
+    #[serde(default)]
+    pub(crate) jobs: Vec<Job>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Pull {
+    pub head: PullHead,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PullHead {
+    pub sha: String,
+}
+
+/// A page of attestations for one digest.
+#[derive(Debug, Deserialize)]
+pub(crate) struct AttestationPage {
+    #[serde(default)]
+    pub(crate) attestations: Vec<AttestationEntry>,
+}
+
+/// One attestation: its bundle inline, or where to fetch it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct AttestationEntry {
+    #[serde(default)]
+    pub(crate) bundle: Option<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) bundle_url: Option<String>,
+}
+
 /// GitHub's error body (`basic-error`): only the message matters to us.
 #[derive(Debug, Deserialize)]
 pub struct ErrorBody {
@@ -133,5 +252,25 @@ mod tests {
         let page: ArtifactList =
             serde_json::from_str(r#"{"total_count":0,"artifacts":[]}"#).unwrap();
         assert!(page.artifacts.is_empty());
+    }
+
+    fn run(json: serde_json::Value) -> WorkflowRun {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn workflow_file_and_fork() {
+        let r = run(
+            serde_json::json!({"id": 1, "path": ".github/workflows/build.yml@main",
+            "repository": {"id": 5, "full_name": "octo/hello"}, "head_repository": {"id": 5, "full_name": "octo/hello"}}),
+        );
+        assert_eq!(r.workflow_file(), Some("build.yml"));
+        assert_eq!(r.fork_name(), None);
+        let r = run(
+            serde_json::json!({"id": 1, "repository": {"id": 5, "full_name": "octo/hello"},
+            "head_repository": {"id": 6, "full_name": "evil/hello"}}),
+        );
+        assert_eq!(r.fork_name().as_deref(), Some("evil/hello"));
+        assert_eq!(run(serde_json::json!({"id": 1})).fork_name(), None);
     }
 }
