@@ -654,7 +654,7 @@ pub const ENVIRONMENT: &[(&[&str], &str)] = &[
     ),
     (
         &["GITHUB_ACTIONS"],
-        "true: speak in workflow commands (::error::, ::group::, ::add-mask::)",
+        "true: speak in workflow commands (annotations, log groups, masked secrets)",
     ),
     (
         &["RUNNER_TEMP"],
@@ -687,7 +687,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         1,
-        "failed: a bad input, no run or no artifact (if-no-artifact-found: fail), an API error, an artifact that failed, timeout or cancellation; the log's ::error:: lines say which",
+        "failed: a bad input, no run or no artifact (if-no-artifact-found: fail), an API error, an artifact that failed, timeout or cancellation; the log's error annotations say which",
     ),
 ];
 
