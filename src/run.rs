@@ -13,6 +13,7 @@ use reqwest::Certificate;
 
 use crate::download::Downloader;
 use crate::fetch::Fetcher;
+use crate::github::backoff::Backoff;
 use crate::github::model::Job;
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
@@ -618,8 +619,8 @@ async fn try_level(
     })
 }
 
-/// The primary level; with `wait-timeout`, polled with backoff until there is something to
-/// fetch, the producer has finished without it (`wait-for: job:<name>`), or the time is up.
+/// The primary level; with `wait-timeout`, polled ([`Backoff::polling`]: 5 doubling to 60 scaled
+/// seconds between polls) until there is something to fetch, the producer has finished without it (`wait-for: job:<name>`), or the time is up.
 /// Polls are conditional requests: what did not change since the last poll costs nothing.
 async fn poll(
     settings: &Settings,
@@ -644,8 +645,7 @@ async fn poll(
     let started = Instant::now();
     let deadline = started + limit;
     let (requests_before, free_before) = (github.request_count(), github.not_modified_count());
-    let max_pause = settings.timing.backoff * 60;
-    let mut pause = settings.timing.backoff * 5;
+    let pauses = Backoff::polling(settings.timing.backoff);
     let mut polls = 0u32;
     let (result, stopped) = loop {
         polls += 1;
@@ -670,13 +670,12 @@ async fn poll(
             let stopped = format!("wait-timeout reached; {why}");
             break (Ok((found, examined)), stopped);
         }
-        let wait = pause.min(deadline - now);
+        let wait = pauses.delay(polls).min(deadline - now);
         log.info(&format!(
             "Waiting: {why}; checking again in {:.1}s (wait-timeout, wait-for {mode})",
             wait.as_secs_f64()
         ));
         tokio::time::sleep(wait).await;
-        pause = (pause * 2).min(max_pause);
     };
     let report = WaitReport {
         mode: mode.to_string(),

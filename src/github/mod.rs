@@ -2,12 +2,12 @@
 //!
 //! One concern per file. The two clients: [`api`] (the REST API; carries the token, only to its
 //! own origin) and [`blob`] (signed download URLs; never a credential), built alike by [`http`]
-//! and trusting [`tls`]'s roots. What they share: [`backoff`] (the one retry schedule), [`gate`]
-//! (the rate-limit gate), [`rate_limit`] (reading a limit from an answer), [`body`] (bounded
-//! bodies and JSON), [`error`] (what went wrong, in words). Every endpoint's path and query in
-//! `endpoints`, every serde type in [`model`]; the calls: the artifact list and download on
-//! [`GitHub`] in [`api`], runs, jobs, pulls and deletion in [`runs`], [`attestations`]. Headers
-//! in [`pages`] (`Link`), [`content_range`] and [`content_disposition`].
+//! and trusting [`tls`]'s roots. What they share: [`backoff`] (the one schedule of waits),
+//! [`gate`] (the rate-limit gate), [`rate_limit`] (reading a limit from an answer), [`body`]
+//! (bounded bodies and JSON), [`error`] (what went wrong, in words). Every endpoint's path and
+//! query in `endpoints`, every serde type in [`model`]; the calls: the artifact list and download
+//! on [`GitHub`] in [`api`], runs, jobs, pulls and deletion in [`runs`], [`attestations`].
+//! Headers in [`pages`] (`Link`), [`content_range`] and [`content_disposition`].
 
 pub mod api;
 pub mod attestations;
