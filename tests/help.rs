@@ -93,6 +93,8 @@ fn help_snapshot() {
     let h = help(&World::new());
     insta::with_settings!({
         filters => vec![(r"^artifetch \d+\.\d+\.\d+\S*", "artifetch [version]")],
+        // Not in tests/snapshots: those are job summaries (`cargo xtask summaries` renders them).
+        snapshot_path => "help_snapshots",
         prepend_module_to_snapshot => false,
         omit_expression => true,
     }, {
