@@ -76,30 +76,52 @@ impl Cache {
 
     /// Copies (or links) the entry for `sha256` to `to`, hashing what `to` then holds. A
     /// mismatch removes the entry and `to`. Blocking.
+    #[cfg(test)]
     pub(crate) fn take(&self, sha256: &str, to: &Path) -> Result<Lookup> {
+        self.take_while(sha256, to, |_| ())
+            .map(|(lookup, _)| lookup)
+    }
+
+    /// [`Self::take`], running `work` on the taken file while it is hashed: when the entry shares
+    /// `to`'s file system (a hard link) the two overlap on two threads, so a warm cache costs
+    /// little more than the extraction alone; after a copy (hashed as it is written) `work` runs
+    /// once the copy is done. `work` runs only when something was taken, and its result must be
+    /// thrown away unless the lookup is a [`Lookup::Hit`]. Blocking.
+    pub(crate) fn take_while<T: Send>(
+        &self,
+        sha256: &str,
+        to: &Path,
+        work: impl FnOnce(&Path) -> T + Send,
+    ) -> Result<(Lookup, Option<T>)> {
         let Some(entry) = self.entry(sha256) else {
-            return Ok(Lookup::Miss);
+            return Ok((Lookup::Miss, None));
         };
         // A regular file only: never follow a link planted under an entry's name.
         match fs::symlink_metadata(&entry) {
             Ok(m) if m.is_file() => {}
             Ok(_) => {
                 let _ = fs::remove_file(&entry);
-                return Ok(Lookup::Corrupt {
-                    found: "not a regular file".into(),
-                });
+                let found = "not a regular file".into();
+                return Ok((Lookup::Corrupt { found }, None));
             }
-            Err(_) => return Ok(Lookup::Miss),
+            Err(_) => return Ok((Lookup::Miss, None)),
         }
         let _ = fs::remove_file(to);
         // The same inode when it shares the filesystem; otherwise a copy. Either way the bytes
-        // hashed below are the ones the fetch goes on to use.
-        let found = if fs::hard_link(&entry, to).is_ok() {
-            hash_file(to)?
+        // hashed are the ones the fetch goes on to use.
+        let (found, done) = if fs::hard_link(&entry, to).is_ok() {
+            std::thread::scope(|s| {
+                let hashing = s.spawn(|| hash_file(to));
+                let done = work(to);
+                let found = hashing
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("hashing the cache entry failed")));
+                found.map(|found| (found, done))
+            })?
         } else {
             match copy_hashing(&entry, to) {
-                Ok(found) => found,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Lookup::Miss),
+                Ok(found) => (found, work(to)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Lookup::Miss, None)),
                 Err(e) => {
                     return Err(e).with_context(|| format!("cannot copy {}", entry.display()));
                 }
@@ -108,15 +130,14 @@ impl Cache {
         if !found.0.eq_ignore_ascii_case(sha256) {
             let _ = fs::remove_file(&entry);
             let _ = fs::remove_file(to);
-            return Ok(Lookup::Corrupt {
-                found: format!("sha256:{}", found.0),
-            });
+            let found = format!("sha256:{}", found.0);
+            return Ok((Lookup::Corrupt { found }, Some(done)));
         }
         // Recently used: eviction goes by mtime.
         if let Ok(f) = File::options().write(true).open(&entry) {
             let _ = f.set_modified(SystemTime::now());
         }
-        Ok(Lookup::Hit { bytes: found.1 })
+        Ok((Lookup::Hit { bytes: found.1 }, Some(done)))
     }
 
     /// Stores the verified archive at `from` (whose SHA-256 is `sha256`) under its digest, then
@@ -268,6 +289,31 @@ mod tests {
         assert_eq!(cache.take(&digest, &to2).unwrap(), Lookup::Miss);
         // Names that are not a SHA-256 are never looked up.
         assert_eq!(cache.take("../a.zip", &to2).unwrap(), Lookup::Miss);
+    }
+
+    #[test]
+    fn work_on_the_taken_file_runs_while_it_is_hashed_and_is_returned_either_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c"), 1 << 20).unwrap();
+        let src = dir.path().join("a.zip");
+        fs::write(&src, b"archive bytes").unwrap();
+        let digest = sha(b"archive bytes");
+        cache.store(&digest, &src).unwrap();
+        let to = dir.path().join("got");
+        let read = |p: &Path| fs::read(p).unwrap();
+        let (lookup, seen) = cache.take_while(&digest, &to, read).unwrap();
+        assert_eq!(lookup, Lookup::Hit { bytes: 13 });
+        assert_eq!(seen.as_deref(), Some(&b"archive bytes"[..]));
+        // A corrupt entry: the work saw its bytes, and the caller learns it must drop them.
+        let entry = dir.path().join("c").join(&digest);
+        fs::remove_file(&entry).unwrap();
+        fs::write(&entry, b"other bytes").unwrap();
+        let (lookup, seen) = cache.take_while(&digest, &to, read).unwrap();
+        assert!(matches!(lookup, Lookup::Corrupt { .. }), "{lookup:?}");
+        assert_eq!(seen.as_deref(), Some(&b"other bytes"[..]));
+        // Nothing there: no work.
+        let (lookup, seen) = cache.take_while(&digest, &to, read).unwrap();
+        assert_eq!((lookup, seen), (Lookup::Miss, None));
     }
 
     #[test]

@@ -266,15 +266,14 @@ impl Fetcher {
             .await
             .map_err(|e| classify(e, Phase::Download))?
         {
-            Some(hit) => (hit, None),
+            Some(hit) => hit,
             None => self
                 .fetch_bytes(item, &part, lines)
                 .await
                 .map_err(|e| classify(e, Phase::Download))?,
         };
-        if let Some(Ok(staged)) = &early {
-            lines.push(staged.overlap_note());
-        }
+        let staged_early = early.as_ref().and_then(|e| e.as_ref().ok());
+        lines.extend(staged_early.and_then(Staged::overlap_note));
         let downloaded_after = started.elapsed();
         // Provenance before placing: nothing of an unattested artifact reaches `path`.
         let attestation = self
@@ -508,20 +507,22 @@ impl Fetcher {
         }
         let total = landing.began().await?;
         let source = Source::landing(part, total, Arc::clone(landing));
-        let job = StageJob {
+        let job = self.stage_job(item, false);
+        Some(tokio::task::spawn_blocking(move || {
+            stage_checked(&job, &source)
+        }))
+    }
+
+    /// What staging needs to know of `item`, owned, for a blocking thread.
+    fn stage_job(&self, item: &Item, sparse: bool) -> StageJob {
+        StageJob {
             settings: Arc::clone(&self.settings),
             dest: item.dest.clone(),
             name: item.artifact.name.clone(),
             id: item.artifact.id,
             workdir: self.workdir.clone(),
-            sparse: false,
-        };
-        Some(tokio::task::spawn_blocking(move || {
-            let stale = check_and_tidy(&job)?;
-            let mut staged = stage(&job, &source)?;
-            staged.extracted.warnings.splice(0..0, stale);
-            Ok(staged)
-        }))
+            sparse,
+        }
     }
 
     /// The archive in `part`, its SHA-256 checked against the API's `digest` and any pinned
@@ -589,7 +590,7 @@ impl Fetcher {
         item: &Item,
         part: &Path,
         lines: &mut Vec<String>,
-    ) -> Result<Option<Verified>> {
+    ) -> Result<Option<(Verified, Option<Result<Staged>>)>> {
         let Some(cache) = self.cache.clone() else {
             return Ok(None);
         };
@@ -604,13 +605,17 @@ impl Fetcher {
             _ => return Ok(None),
         };
         let (key, to) = (wanted.clone(), part.to_path_buf());
-        let found = tokio::task::spawn_blocking(move || cache.take(&key, &to))
-            .await
-            .map_err(|e| anyhow!("cache task failed: {e}"))?;
-        let bytes = match found {
-            Ok(Lookup::Hit { bytes }) => bytes,
-            Ok(Lookup::Miss) => return Ok(None),
-            Ok(Lookup::Corrupt { found }) => {
+        // Extracted into staging while the entry is hashed; placed only after the hash matched.
+        let job = (!self.settings.skip_decompress).then(|| self.stage_job(item, false));
+        let found = tokio::task::spawn_blocking(move || {
+            cache.take_while(&key, &to, |path| job.map(|job| stage_taken(&job, path)))
+        })
+        .await
+        .map_err(|e| anyhow!("cache task failed: {e}"))?;
+        let (bytes, early) = match found {
+            Ok((Lookup::Hit { bytes }, early)) => (bytes, early.flatten()),
+            Ok((Lookup::Miss, _)) => return Ok(None),
+            Ok((Lookup::Corrupt { found }, _)) => {
                 self.log.warning(&format!(
                     "artifact '{}': the cache entry for sha256:{wanted} is corrupt ({found}); removed it, downloading instead",
                     a.name
@@ -642,12 +647,13 @@ impl Fetcher {
             retried: false,
             notes: Vec::new(),
         };
-        Ok(Some(Verified {
+        let verified = Verified {
             download,
             digest,
             digest_pinned,
             from_cache: true,
-        }))
+        };
+        Ok(Some((verified, early)))
     }
 
     /// Keeps a verified zip in `cache-dir`: only when its SHA-256 matched the API's digest or a
@@ -964,15 +970,14 @@ impl Staged {
         self.staging.join("replaced")
     }
 
-    fn overlap_note(&self) -> String {
-        match self.overlap {
-            Some((landed, total)) => format!(
+    fn overlap_note(&self) -> Option<String> {
+        self.overlap.map(|(landed, total)| {
+            format!(
                 "Extracted into staging while downloading (began with {} of {} arrived)",
                 human_bytes(landed),
                 human_bytes(total)
-            ),
-            None => String::new(),
-        }
+            )
+        })
     }
 }
 
@@ -1008,6 +1013,21 @@ fn check_and_tidy(job: &StageJob) -> Result<Vec<String>> {
     extract::check_destination(&job.settings.path, &job.dest)
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(remove_stale_staging(&job.dest))
+}
+
+/// [`check_and_tidy`], then [`stage`]: the extraction that runs before the archive is verified
+/// (while it lands, or while a cache entry is hashed), its tree placed only once it is.
+fn stage_checked(job: &StageJob, source: &Source) -> Result<Staged> {
+    let stale = check_and_tidy(job)?;
+    let mut staged = stage(job, source)?;
+    staged.extracted.warnings.splice(0..0, stale);
+    Ok(staged)
+}
+
+/// A cache entry taken to `path`, extracted while it is hashed.
+fn stage_taken(job: &StageJob, path: &Path) -> Result<Staged> {
+    let source = Source::file(path).with_context(|| format!("cannot open {}", path.display()))?;
+    stage_checked(job, &source)
 }
 
 /// Extracts `source` into a fresh staging tree.
@@ -1179,7 +1199,7 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
     let missed = files_missed(settings, name, &staged.extracted.unmatched, all)?;
     staged.extracted.warnings.extend(missed);
     let tree = staged.tree();
-    let manifest = Manifest::of_dir(&tree)
+    let manifest = Manifest::of_written(&tree, &staged.extracted.written)
         .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
     let files_pinned = job
         .settings

@@ -28,6 +28,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
+/// Size and SHA-256 of each file as an extraction wrote it, by its path in the tree
+/// (`/`-separated): see [`Manifest::of_written`].
+pub(crate) type Written = std::collections::HashMap<String, (u64, [u8; 32])>;
+
 /// What an entry is, with what the canonical line says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -108,11 +112,34 @@ impl Manifest {
 
     /// Walks `root` without following symlinks and hashes every file (several at once).
     pub fn of_dir(root: &Path) -> Result<Manifest> {
+        Self::of_written(root, &Written::new())
+    }
+
+    /// [`Manifest::of_dir`] of a tree just extracted: a file found in `written` at its size takes
+    /// the SHA-256 computed as it was written; any other (a name the file system changed, say)
+    /// is read and hashed.
+    pub fn of_written(root: &Path, written: &Written) -> Result<Manifest> {
         let mut entries = Vec::new();
-        let mut files: Vec<(PathBuf, Vec<u8>, bool)> = Vec::new();
+        let mut files: Vec<WalkedFile> = Vec::new();
         walk(root, &[], &mut entries, &mut files)?;
-        let hashed = hash_all(&files)?;
-        for ((_, rel, executable), (size, sha256)) in files.into_iter().zip(hashed) {
+        let known = |f: &WalkedFile| {
+            let (size, sha256) = written.get(std::str::from_utf8(&f.rel).ok()?)?;
+            (*size == f.size).then(|| (*size, hex(sha256)))
+        };
+        let known: Vec<Option<(u64, String)>> = files.iter().map(known).collect();
+        let unknown: Vec<&WalkedFile> = files
+            .iter()
+            .zip(&known)
+            .filter(|(_, k)| k.is_none())
+            .map(|(f, _)| f)
+            .collect();
+        let mut hashed = hash_all(&unknown)?.into_iter();
+        let hashed = known
+            .into_iter()
+            .map(|k| k.or_else(|| hashed.next()).context("hashing stopped early"))
+            .collect::<Result<Vec<_>>>()?;
+        for (f, (size, sha256)) in files.into_iter().zip(hashed) {
+            let (rel, executable) = (f.rel, f.executable);
             entries.push(Entry {
                 path: rel,
                 kind: Kind::File {
@@ -227,11 +254,20 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// Collects symlinks and empty directories into `entries` and regular files into `files`.
+/// A regular file met by [`walk`], to be hashed.
+struct WalkedFile {
+    path: PathBuf,
+    /// Its path in the tree, `/`-separated.
+    rel: Vec<u8>,
+    executable: bool,
+    size: u64,
+}
+
 fn walk(
     dir: &Path,
     rel: &[u8],
     entries: &mut Vec<Entry>,
-    files: &mut Vec<(PathBuf, Vec<u8>, bool)>,
+    files: &mut Vec<WalkedFile>,
 ) -> Result<()> {
     let list = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read directory {}", dir.display()))?;
@@ -260,7 +296,12 @@ fn walk(
         } else if kind.is_dir() {
             walk(&path, &child, entries, files)?;
         } else if kind.is_file() {
-            files.push((path, child, executable(&meta)));
+            files.push(WalkedFile {
+                path,
+                rel: child,
+                executable: executable(&meta),
+                size: meta.len(),
+            });
         } else {
             bail!(
                 "{}: not a regular file, directory or symlink; a manifest cannot describe it",
@@ -308,13 +349,13 @@ fn executable(_: &std::fs::Metadata) -> bool {
 /// Below this many files, hashing runs on the calling thread.
 const PARALLEL_HASH_MIN_FILES: usize = 16;
 
-fn hash_all(files: &[(PathBuf, Vec<u8>, bool)]) -> Result<Vec<(u64, String)>> {
+fn hash_all(files: &[&WalkedFile]) -> Result<Vec<(u64, String)>> {
     // Asked once per process (it reads cgroup files), and only worth threads for many files:
     // starting them costs more than hashing a small artifact's few files (`many`: 300 of them).
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if files.len() < PARALLEL_HASH_MIN_FILES {
-        return files.iter().map(|(path, _, _)| hash_file(path)).collect();
+        return files.iter().map(|f| hash_file(&f.path)).collect();
     }
     let threads = cores.clamp(1, 8).min(files.len().max(1));
     let next = AtomicUsize::new(0);
@@ -325,10 +366,10 @@ fn hash_all(files: &[(PathBuf, Vec<u8>, bool)]) -> Result<Vec<(u64, String)>> {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((path, _, _)) = files.get(i) else {
+                    let Some(f) = files.get(i) else {
                         break;
                     };
-                    let r = hash_file(path);
+                    let r = hash_file(&f.path);
                     let failed = r.is_err();
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                     if failed {
@@ -377,6 +418,32 @@ fn hash_file(path: &Path) -> Result<(u64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_taken_while_writing_are_used_only_at_the_size_found() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), b"alpha").unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        std::fs::write(dir.path().join("d/b.txt"), b"beta").unwrap();
+        let read_back = Manifest::of_dir(dir.path()).unwrap();
+        // A record at the file's size stands for the file (it is not read again) ...
+        let mut written = Written::new();
+        written.insert("a.txt".into(), (5, [7; 32]));
+        let m = Manifest::of_written(dir.path(), &written).unwrap();
+        assert!(
+            m.canonical().contains(&"07".repeat(32)),
+            "{}",
+            m.canonical()
+        );
+        assert_ne!(m, read_back);
+        // ... one at another size does not: the file is read and hashed.
+        written.insert("a.txt".into(), (6, [7; 32]));
+        written.insert("d/b.txt".into(), (4, Sha256::digest(b"beta").into()));
+        assert_eq!(
+            Manifest::of_written(dir.path(), &written).unwrap(),
+            read_back
+        );
+    }
 
     #[test]
     fn canonical_lines_for_each_kind() {

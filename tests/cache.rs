@@ -213,6 +213,63 @@ fn a_corrupt_cache_entry_is_removed_and_the_archive_downloaded_never_used() {
     }
 }
 
+/// A warm cache extracts into staging while the entry is hashed again: a corrupt entry (here a
+/// valid zip with other files, extracted in full before its hash is known) is thrown away with
+/// its staging tree, and the destination, which already held a file, gets only the real
+/// artifact.
+#[test]
+fn an_entry_extracted_while_hashed_reaches_the_destination_only_when_its_hash_matched() {
+    let w = World::new();
+    let zip = dist(5, 300_000);
+    let hex = sha256(&zip);
+    w.add("dist", zip.clone());
+    let dir = cache_dir(&w).display().to_string();
+    let inputs = |to: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("name", "dist".into()),
+            ("path", dest(&w, to)),
+            ("cache-dir", dir.clone()),
+        ]
+    };
+    let run = |to: &str| {
+        let i = inputs(to);
+        let i: Vec<(&str, &str)> = i.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        w.run(&i, &[])
+    };
+    run("first").ok();
+    let planted = zipbuild::ZipBuilder::new()
+        .file("planted.txt", b"not the artifact")
+        .file("readme.txt", b"tampered")
+        .stored("data.bin", &zipbuild::random_payload(300_000, 99))
+        .build();
+    let entry = cache_dir(&w).join(&hex);
+    std::fs::remove_file(&entry).unwrap();
+    std::fs::write(&entry, &planted).unwrap();
+    let second = w.root.path().join("second");
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::write(second.join("kept.txt"), b"mine").unwrap();
+
+    let out = run("second");
+    out.ok();
+    assert!(!w.blob_requests().is_empty());
+    let mut want = tree(&w.root.path().join("first"));
+    want.insert("kept.txt".into(), b"mine".to_vec());
+    assert_eq!(tree(&second), want);
+    w.assert_temp_clean();
+
+    // Now the entry is sound again: taken, hashed while extracting, placed.
+    w.gh.clear_requests();
+    let third = run("third");
+    third.ok();
+    assert_eq!(third.outputs["cache-hits"], "1");
+    assert!(w.blob_requests().is_empty());
+    assert_eq!(
+        tree(&w.root.path().join("third")),
+        tree(&w.root.path().join("first"))
+    );
+    w.assert_temp_clean();
+}
+
 #[test]
 fn the_least_recently_used_archives_are_evicted_past_cache_max_size() {
     let w = World::new();

@@ -33,6 +33,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use crate::fsx;
+use crate::manifest::Written;
 use crate::pattern::PathGlobs;
 
 pub use kind::{ArchiveKind, archive_kind, first_bytes, starts_like_zip};
@@ -82,6 +83,9 @@ pub struct Extracted {
     pub left: u64,
     /// With `files`: the globs that took no entry of this archive.
     pub unmatched: Vec<String>,
+    /// Size and SHA-256 of every file as it was written: the manifest of the tree takes them
+    /// instead of reading every file back.
+    pub written: Written,
 }
 
 /// Extract the zip at `archive` into `staging` (an empty directory we own), checking every entry.

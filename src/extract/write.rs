@@ -10,6 +10,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use anyhow::{Context as _, Result, anyhow, bail};
+// The manifest's hash, taken while each file is written rather than by reading the tree back.
+use sha2::{Digest, Sha256};
 
 use super::landing::{Reader, Source};
 use super::scan::{
@@ -18,6 +20,7 @@ use super::scan::{
 use super::{Extracted, Limits, Select};
 use crate::cancel;
 use crate::fsx;
+use crate::manifest::Written;
 
 /// Copy buffer: big reads keep syscalls and decompressor calls per byte low.
 const BUF_SIZE: usize = 256 * 1024;
@@ -91,6 +94,7 @@ pub(super) fn extract_with_threads(
         errors: Mutex::new(Vec::new()),
         files_written: AtomicU64::new(0),
         bytes_written: AtomicU64::new(0),
+        written: Mutex::new(Written::with_capacity(files.len())),
         limit: limits.max_total_bytes,
     };
     let expected_len = zip.len();
@@ -134,6 +138,10 @@ pub(super) fn extract_with_threads(
         warnings,
         left,
         unmatched,
+        written: shared
+            .written
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
     })
 }
 
@@ -148,6 +156,7 @@ struct Shared<'a> {
     errors: Mutex<Vec<(usize, anyhow::Error)>>,
     files_written: AtomicU64,
     bytes_written: AtomicU64,
+    written: Mutex<Written>,
     limit: u64,
 }
 
@@ -167,8 +176,10 @@ impl Shared<'_> {
             let written = check_landed_record(&mut headers, source, entry)
                 .and_then(|()| self.write_file(zip, entry, exec, dirs, &mut buf));
             match written {
-                Ok(_) => {
+                Ok(file) => {
                     self.files_written.fetch_add(1, Ordering::Relaxed);
+                    let mut w = self.written.lock().unwrap_or_else(|e| e.into_inner());
+                    w.insert(entry.path.clone(), file);
                 }
                 Err(err) => {
                     self.fail(entry.index, err);
@@ -193,7 +204,7 @@ impl Shared<'_> {
         exec: bool,
         dirs: &mut DirCache,
         buf: &mut [u8],
-    ) -> Result<u64> {
+    ) -> Result<(u64, [u8; 32])> {
         dirs.ensure_parent(&e.path)?;
         let path = self.root.join(&e.path);
         let mut src = zip
@@ -207,6 +218,7 @@ impl Shared<'_> {
             )
         })?;
         let mut out = BufWriter::with_capacity(BUF_SIZE, out);
+        let mut hasher = Sha256::new();
         let mut n = 0u64;
         loop {
             // Read to EOF: that is where the zip crate verifies the CRC.
@@ -238,6 +250,7 @@ impl Shared<'_> {
                     e.shown
                 );
             }
+            hasher.update(&buf[..k]);
             out.write_all(&buf[..k])
                 .with_context(|| format!("failed to write {}", path.display()))?;
         }
@@ -251,7 +264,7 @@ impl Shared<'_> {
         out.into_inner()
             .map_err(io::IntoInnerError::into_error)
             .with_context(|| format!("failed to write {}", path.display()))?;
-        Ok(n)
+        Ok((n, hasher.finalize().into()))
     }
 }
 
@@ -594,6 +607,11 @@ mod tests {
         let snap = snapshot(&serial.staging);
         assert_eq!(snap, snapshot(&parallel.staging));
         assert_eq!(snap.len(), 2000 + 20 + 60 + usize::from(cfg!(unix)));
+        // What was hashed while writing describes the tree as reading it back does.
+        assert_eq!(a.written.len(), 2000);
+        let described = crate::manifest::Manifest::of_written(&parallel.staging, &b.written);
+        let read_back = crate::manifest::Manifest::of_dir(&parallel.staging);
+        assert_eq!(described.unwrap(), read_back.unwrap());
 
         // A bad entry among many fails the parallel path too, naming that entry.
         let mut bytes = bytes;
