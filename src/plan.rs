@@ -46,6 +46,27 @@ pub struct Plan {
     pub other_shards: usize,
     /// Artifacts of the run that are not fetched, and why, for the summary.
     pub skipped: Vec<Skipped>,
+    /// What the run record needs from the artifacts: the commit and branch they were built from.
+    pub head: Head,
+}
+
+/// The head commit and branch of the run, as its artifacts carry them (`workflow_run`): the
+/// current run's come with its artifacts, no request needed. Read from the first item that has
+/// them; none when nothing is planned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Head {
+    pub sha: Option<String>,
+    pub branch: Option<String>,
+}
+
+impl Head {
+    fn of(items: &[Item]) -> Head {
+        let run = items.iter().find_map(|i| i.artifact.workflow_run.as_ref());
+        Head {
+            sha: run.and_then(|r| r.head_sha.clone()),
+            branch: run.and_then(|r| r.head_branch.clone()),
+        }
+    }
 }
 
 /// An artifact of the run that the plan leaves out.
@@ -100,6 +121,7 @@ pub(crate) async fn make(
             plan.items.len()
         ));
     }
+    plan.head = Head::of(&plan.items);
     Ok(plan)
 }
 
@@ -407,6 +429,24 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("expired"), "{e}");
+    }
+
+    #[test]
+    fn the_head_comes_from_the_first_item_that_carries_it() {
+        let item = |json: serde_json::Value| Item {
+            artifact: serde_json::from_value(json).unwrap(),
+            dest: PathBuf::from("out"),
+        };
+        assert_eq!(Head::of(&[]), Head::default());
+        let items = [
+            item(serde_json::json!({"id": 1, "name": "a"})),
+            item(serde_json::json!({"id": 2, "name": "b",
+                "workflow_run": {"id": 9, "head_sha": "abc", "head_branch": null}})),
+            item(serde_json::json!({"id": 3, "name": "c",
+                "workflow_run": {"id": 9, "head_sha": "def", "head_branch": "main"}})),
+        ];
+        let head = Head::of(&items);
+        assert_eq!((head.sha.as_deref(), head.branch), (Some("abc"), None));
     }
 
     #[test]

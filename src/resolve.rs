@@ -26,6 +26,8 @@ use crate::settings::{RunMode, Selection, Settings};
 pub struct ChosenRun {
     pub id: u64,
     pub url: String,
+    /// The head commit and branch, as the run (or the search's artifact list) gave them; for
+    /// the current run, not read: the plan has them from its artifacts ([`crate::plan::Head`]).
     pub head_sha: Option<String>,
     pub head_branch: Option<String>,
     pub conclusion: Option<String>,

@@ -18,7 +18,7 @@ use crate::github::model::Job;
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
 use crate::log::Log;
-use crate::plan::{self, Plan, Skipped};
+use crate::plan::{self, Head, Plan, Skipped};
 use crate::report::rows::rows;
 use crate::report::{
     Problem, Row, RunReport, Sinks, Stop, Stopped, Verdict, write_outputs, write_summary,
@@ -230,7 +230,12 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         Ok(Found::Nothing(msg, run, skipped)) => return step.nothing(msg, run, &skipped).await,
         Err(e) => {
             // The summary still shows the search and the wait that led here.
-            step.finish(None, &[], Some(stopped(Stop::Error, format!("{e:#}"))))?;
+            step.finish(
+                None,
+                None,
+                &[],
+                Some(stopped(Stop::Error, format!("{e:#}"))),
+            )?;
             return Err(e);
         }
     };
@@ -245,7 +250,12 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
                 item.dest.display()
             ));
         }
-        step.finish(Some(&run), &rows(&plan, Vec::new(), true), None)?;
+        step.finish(
+            Some(&run),
+            Some(&plan.head),
+            &rows(&plan, Vec::new(), true),
+            None,
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -254,7 +264,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     if settings.search.delete_after {
         delete_fetched(&settings, &github, &log, &rows).await;
     }
-    let verdict = step.finish(Some(&run), &rows, None)?;
+    let verdict = step.finish(Some(&run), Some(&plan.head), &rows, None)?;
     step.conclude(&rows, verdict)
 }
 
@@ -278,10 +288,12 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
-    /// Writes outputs and the summary for these rows; returns the verdict they add up to.
+    /// Writes outputs and the summary for these rows; returns the verdict they add up to. `head`:
+    /// what the plan read of the run's commit and branch, when there is a plan.
     fn finish(
         &self,
         run: Option<&ChosenRun>,
+        head: Option<&Head>,
         rows: &[Row],
         stop: Option<Stopped>,
     ) -> Result<Verdict> {
@@ -289,6 +301,7 @@ impl Step<'_> {
             settings: self.settings,
             log: self.log,
             run,
+            head,
             rows,
             stopped: stop,
             elapsed: self.started.elapsed(),
@@ -330,7 +343,7 @@ impl Step<'_> {
             message: msg.clone(),
         };
         let rows: Vec<Row> = skipped.iter().map(Row::skipped).collect();
-        self.finish(run.as_ref(), &rows, Some(stop))?;
+        self.finish(run.as_ref(), None, &rows, Some(stop))?;
         match s.if_no_artifact_found {
             NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
             NotFound::Warn => self.log.warning(&msg),
@@ -357,7 +370,12 @@ impl Step<'_> {
             let msg = format!(
                 "max-api-requests: fetching {needed} artifacts needs at least {needed} more API requests, and {left} of {max} are left; nothing was downloaded (raise max-api-requests, or split the work with shard)"
             );
-            self.finish(Some(run), &[], Some(stopped(Stop::Error, msg.clone())))?;
+            self.finish(
+                Some(run),
+                Some(&plan.head),
+                &[],
+                Some(stopped(Stop::Error, msg.clone())),
+            )?;
             bail!("{msg}");
         }
         if let Some(remaining) = self.github.gate().rate().remaining
@@ -604,10 +622,9 @@ async fn try_level(
 ) -> Result<(Found, usize)> {
     Ok(match resolve::choose(settings, github, log).await? {
         Resolution::NotFound { why, examined } => (Found::Nothing(why, None, Vec::new()), examined),
-        Resolution::Found(mut run) => {
+        Resolution::Found(run) => {
             announce(log, &run, level);
             let plan = plan::make(settings, github, log, &run).await?;
-            fill_from_artifacts(&mut run, &plan);
             let examined = run.examined;
             if plan.items.is_empty() && plan.other_shards == 0 {
                 let why = nothing_matched(settings, &run);
@@ -715,7 +732,7 @@ async fn poll_job(
     name: &str,
     level: Option<&str>,
 ) -> Result<(Found, usize, Option<String>)> {
-    let mut run = match resolve::choose(settings, github, log).await? {
+    let run = match resolve::choose(settings, github, log).await? {
         Resolution::NotFound { why, examined } => {
             return Ok((Found::Nothing(why, None, Vec::new()), examined, None));
         }
@@ -734,7 +751,6 @@ async fn poll_job(
     // Of re-run attempts with one name, the newest.
     let job = jobs.iter().filter(|j| j.name == name).max_by_key(|j| j.id);
     let plan = plan::make(settings, github, log, &run).await?;
-    fill_from_artifacts(&mut run, &plan);
     let examined = run.examined;
     if !plan.items.is_empty() || plan.other_shards > 0 {
         return Ok((Found::Plan(run, plan), examined, None));
@@ -796,23 +812,6 @@ fn job_finished(
             ))
         }
         _ => None,
-    }
-}
-
-/// The current run's head commit and branch come with its artifacts; no request needed.
-fn fill_from_artifacts(run: &mut ChosenRun, plan: &Plan) {
-    let Some(wr) = plan
-        .items
-        .iter()
-        .find_map(|i| i.artifact.workflow_run.as_ref())
-    else {
-        return;
-    };
-    if run.head_sha.is_none() {
-        run.head_sha = wr.head_sha.clone();
-    }
-    if run.head_branch.is_none() {
-        run.head_branch = wr.head_branch.clone();
     }
 }
 

@@ -44,6 +44,13 @@ fn by_name_extracts_straight_into_path() {
     }
     assert_eq!(out.outputs["found-artifact"], "true");
     assert_eq!(out.outputs["run-id"], w.run.to_string());
+    // The current run's commit and branch (fakehub's default run) come with its artifact: the
+    // plan reads them, no request for the run.
+    assert_eq!(
+        out.outputs["head-sha"],
+        "328faa0536e6fef19753d9d91dc96a9931694ce3"
+    );
+    assert_eq!(out.outputs["head-branch"], "main");
     assert_eq!(
         out.outputs["download-path"],
         w.workspace().display().to_string()

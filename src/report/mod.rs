@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::log::{Log, is_invisible_format};
+use crate::plan::Head;
 use crate::resolve::{ChosenRun, Trace};
 use crate::settings::Settings;
 use crate::util::random_hex;
@@ -167,6 +168,9 @@ pub struct RunReport<'a> {
     pub log: &'a Log,
     /// `None` when no run matched the search.
     pub run: Option<&'a ChosenRun>,
+    /// The run's commit and branch as the plan read them from its artifacts (`None` without a
+    /// plan): the record shows them where the run itself did not say.
+    pub head: Option<&'a Head>,
     /// One per artifact of the run: fetched, would fetch, skipped or failed.
     pub rows: &'a [Row],
     /// Why the step stopped without fetching, if it did.
@@ -219,8 +223,11 @@ impl RunReport<'_> {
             ("found-artifact", (!taken.is_empty()).to_string()),
             ("run-id", run(|r| Some(r.id.to_string()))),
             ("run-url", run(|r| Some(r.url.clone()))),
-            ("head-sha", run(|r| r.head_sha.clone())),
-            ("head-branch", run(|r| r.head_branch.clone())),
+            ("head-sha", self.head_sha().unwrap_or_default().to_string()),
+            (
+                "head-branch",
+                self.head_branch().unwrap_or_default().to_string(),
+            ),
             ("workflow-conclusion", run(|r| r.conclusion.clone())),
             ("matched", self.trace.matched_label()),
             ("cache-hit", (self.trace.matched == Some(0)).to_string()),
@@ -228,6 +235,21 @@ impl RunReport<'_> {
             ("digests", serde_json::Value::Object(digests).to_string()),
             ("attestations", attestations(self.rows)),
         ]
+    }
+
+    /// The run's head commit: as the run search read it, else as the plan read it from the
+    /// artifacts. `None` without a run.
+    fn head_sha(&self) -> Option<&str> {
+        let run = self.run?;
+        let planned = self.head.and_then(|h| h.sha.as_deref());
+        run.head_sha.as_deref().or(planned)
+    }
+
+    /// The run's head branch, read like [`RunReport::head_sha`].
+    fn head_branch(&self) -> Option<&str> {
+        let run = self.run?;
+        let planned = self.head.and_then(|h| h.branch.as_deref());
+        run.head_branch.as_deref().or(planned)
     }
 
     /// Artifacts taken from `cache-dir` instead of downloaded.

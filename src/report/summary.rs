@@ -83,10 +83,10 @@ impl RunReport<'_> {
         if let Some(w) = &run.workflow {
             parts.push(self.cell(w));
         }
-        if let Some(b) = &run.head_branch {
+        if let Some(b) = self.head_branch() {
             parts.push(format!("branch {}", self.cell(b)));
         }
-        if let Some(sha) = &run.head_sha {
+        if let Some(sha) = self.head_sha() {
             parts.push(format!("commit {}", self.cell(sha.get(..7).unwrap_or(sha))));
         }
         parts.push(match &run.conclusion {
