@@ -264,7 +264,9 @@ fn requests_are_paced_when_little_of_the_rate_limit_is_left() {
     });
     many(&w, 38);
     // One request at a time: each one is sent after the previous answer's remaining is known.
-    let out = w.run(&[("concurrency", "1")], &[]);
+    // The count below is exact: no stall retry (each asks for a fresh signed URL, one request
+    // more) from a blob answer late past the test scale's 0.3 s default on a loaded machine.
+    let out = w.run(&[("concurrency", "1"), ("stall-timeout", "1000")], &[]);
     out.ok();
     assert_eq!(out.artifacts_json().len(), 38);
     assert!(
