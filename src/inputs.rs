@@ -1,4 +1,5 @@
-//! The one table of inputs: every option artifetch reads, with its default and help text.
+//! The one table of inputs: every option artifetch reads, with its group, placeholder, default
+//! and help text; and what `--help` says besides (examples, exit codes, environment).
 //!
 //! The same table drives the `INPUT_<NAME>` environment lookup, the command-line flags, `--help`,
 //! and the check that `action.yml` declares exactly these inputs. Add an input here and nowhere
@@ -16,29 +17,75 @@ pub enum Kind {
     Bool,
 }
 
-/// One input of the action (and flag of the binary).
+/// Where an input is listed in `--help`: what it is about. Every row of [`INPUTS`] names its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Selection,
+    Source,
+    Search,
+    Destination,
+    Safety,
+    Timing,
+    Step,
+}
+
+use Group::{Destination, Safety, Search, Selection, Source, Step, Timing};
+
+impl Group {
+    /// The groups in the order `--help` lists them.
+    pub const ALL: [Group; 7] = [Selection, Source, Search, Destination, Safety, Timing, Step];
+
+    /// The heading `--help` gives the group.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Selection => "SELECTION: which artifacts (default: every artifact of the run)",
+            Source => "SOURCE: which repository and run, with which token",
+            Search => "RUN SEARCH: find the run instead of naming it",
+            Destination => "DESTINATION: where and how the files land",
+            Safety => "SAFETY: digests, pins, attestations and bounds",
+            Timing => "TIMING: waiting, stalls, parallelism and the API budget",
+            Step => "STEP: dry run, job summary, clean-up",
+        }
+    }
+}
+
+/// One input of the action (and flag of the binary): the row owns its name, kind, `--help`
+/// group and placeholder, default and help text.
 #[derive(Debug)]
 pub struct Input {
     pub name: &'static str,
     pub kind: Kind,
+    pub group: Group,
+    /// What the value looks like in `--help` (`<N>`, `<GLOB>`, ...); empty for a flag.
+    pub placeholder: &'static str,
     /// The default as the action declares it (empty: none, or computed at run time).
     pub default: &'static str,
     pub help: &'static str,
 }
 
-const fn text(name: &'static str, default: &'static str, help: &'static str) -> Input {
+const fn text(
+    group: Group,
+    name: &'static str,
+    placeholder: &'static str,
+    default: &'static str,
+    help: &'static str,
+) -> Input {
     Input {
         name,
         kind: Kind::Text,
+        group,
+        placeholder,
         default,
         help,
     }
 }
 
-const fn flag(name: &'static str, help: &'static str) -> Input {
+const fn flag(group: Group, name: &'static str, help: &'static str) -> Input {
     Input {
         name,
         kind: Kind::Bool,
+        group,
+        placeholder: "",
         default: "false",
         help,
     }
@@ -46,222 +93,322 @@ const fn flag(name: &'static str, help: &'static str) -> Input {
 
 pub const INPUTS: &[Input] = &[
     text(
+        Selection,
         "name",
+        "<NAME>",
         "",
         "Name of one artifact to download (exact); extracted straight into `path`.",
     ),
     text(
+        Selection,
         "pattern",
+        "<GLOB>",
         "",
         "Glob over artifact names (minimatch: * ? [..] {a,b}, leading ! negates).",
     ),
     text(
+        Selection,
         "artifact-ids",
+        "<ID,...>",
         "",
         "Comma-separated artifact ids to download.",
     ),
     text(
+        Destination,
         "path",
+        "<PATH>",
         "",
         "Destination directory. Default: GITHUB_WORKSPACE, else the current directory.",
     ),
     text(
+        Selection,
         "files",
+        "<GLOB lines>",
         "",
         "Globs over the paths inside each artifact, one a line (! excludes): extract only what they take.",
     ),
     flag(
+        Destination,
         "merge-multiple",
         "Put several artifacts into `path` itself instead of `path/<name>/`.",
     ),
     text(
+        Source,
         "github-token",
+        "<TOKEN>",
         "",
         "Token for the API. Default: the GITHUB_TOKEN environment variable.",
     ),
     text(
+        Source,
         "repository",
+        "<OWNER/REPO|URL>",
         "",
         "owner/repo (or its https URL) the artifacts belong to. Default: GITHUB_REPOSITORY.",
     ),
     text(
+        Source,
         "run-id",
+        "<ID|URL>",
         "",
         "Workflow run whose artifacts to fetch: its id, or a run or job URL. Default: GITHUB_RUN_ID.",
     ),
     flag(
+        Destination,
         "skip-decompress",
         "Keep each download as `<path>/<name>.zip` instead of extracting it.",
     ),
     text(
+        Safety,
         "digest-mismatch",
+        "<error|warn|info|ignore>",
         "error",
         "On a SHA-256 mismatch: error, warn, info or ignore.",
     ),
     text(
+        Safety,
         "expected-digest",
+        "<SHA256|NAME=SHA256 lines>",
         "",
         "The producer's archive SHA-256 (hex or sha256:hex); several artifacts: NAME=DIGEST lines.",
     ),
     flag(
+        Safety,
         "verify-attestation",
         "Extract an artifact only if a GitHub attestation of its archive digest verifies (offline).",
     ),
     text(
+        Safety,
         "attestation-signer-workflow",
+        "<OWNER/REPO/.github/workflows/FILE[@REF]>",
         "",
         "owner/repo/.github/workflows/file.yml[@ref] that must have signed. Default: the run's workflow.",
     ),
     text(
+        Safety,
         "attestation-repository",
+        "<OWNER/REPO>",
         "",
         "owner/repo the attested build must come from. Default: the artifact's repository.",
     ),
     text(
+        Safety,
         "attestation-predicate-type",
+        "<URI>",
         "https://slsa.dev/provenance/v1",
         "The in-toto predicate type the attestation must have.",
     ),
     text(
+        Safety,
         "trusted-root",
+        "<PATH>",
         "",
         "A Sigstore trusted_root.json. Default: the public-good and GitHub roots embedded in the binary.",
     ),
     text(
+        Safety,
         "expected-files-digest",
+        "<DIGEST|NAME=DIGEST lines>",
         "",
         "The producer's files-digest (artifetch manifest); several artifacts: NAME=DIGEST lines.",
     ),
     text(
+        Safety,
         "expected-files",
+        "<LINES|@PATH>",
         "",
         "The producer's file list (artifetch manifest or sha256sum lines), inline or @path.",
     ),
     text(
+        Selection,
         "if-no-artifact-found",
+        "<fail|warn|ignore>",
         "fail",
         "When nothing matches: fail, warn or ignore.",
     ),
     text(
+        Step,
         "summary",
+        "<true|false|on-failure>",
         "true",
         "Write the job summary: true, false, or on-failure (only when the step did not fully succeed).",
     ),
     flag(
+        Step,
         "dry-run",
         "Resolve and select, write outputs and summary, download nothing.",
     ),
     flag(
+        Safety,
         "allow-git-paths",
         "Let artifacts write `.git` (or names Windows/macOS fold to it) into `path`.",
     ),
     text(
+        Safety,
         "max-size",
+        "<SIZE>",
         "20GiB",
         "Bound on uncompressed bytes per artifact (e.g. 500MiB, 20GiB).",
     ),
     text(
+        Safety,
         "max-files",
+        "<N>",
         "1000000",
         "Bound on the entries (files, directories, symlinks) of one artifact.",
     ),
     text(
+        Safety,
         "max-ratio",
+        "<N>",
         "500",
         "Bound on an artifact's uncompressed:compressed size ratio (above 16 MiB).",
     ),
     text(
+        Destination,
         "partial-download",
+        "<auto|true|false>",
         "auto",
         "With files: fetch only the selected entries by HTTP range (auto: when they are a small part of a large archive; true; false).",
     ),
     text(
+        Destination,
         "cache-dir",
+        "<PATH|off>",
         "",
         "Directory of verified archives kept across jobs on a persistent runner (off: none). Default: ARTIFETCH_CACHE_DIR, else no cache.",
     ),
     text(
+        Destination,
         "cache-max-size",
+        "<SIZE>",
         "10GiB",
         "Bound on the cache's size; the least recently used archives go first.",
     ),
     text(
+        Timing,
         "concurrency",
+        "<N>",
         "4",
         "How many artifacts download at once (1-32).",
     ),
     text(
+        Search,
         "workflow",
+        "<FILE|ID|WORKFLOW_REF>",
         "",
         "Search this workflow's runs: file name (build.yml), numeric id, or github.workflow_ref.",
     ),
     text(
+        Search,
         "branch",
+        "<BRANCH>",
         "",
         "Search runs of this branch (refs/heads/ is stripped).",
     ),
     text(
+        Search,
         "event",
+        "<EVENT>",
         "",
         "Search runs triggered by this event (push, pull_request, ...).",
     ),
-    text("commit", "", "Search runs of this head commit SHA."),
-    text("pr", "", "Search runs of this pull request's head commit."),
     text(
+        Search,
+        "commit",
+        "<SHA>",
+        "",
+        "Search runs of this head commit SHA.",
+    ),
+    text(
+        Search,
+        "pr",
+        "<N>",
+        "",
+        "Search runs of this pull request's head commit.",
+    ),
+    text(
+        Search,
         "workflow-conclusion",
+        "<STATUS|CONCLUSION>",
         "success",
         "When searching: run status or conclusion to match; empty matches any.",
     ),
     text(
+        Search,
         "run-number",
+        "<N>",
         "",
         "When searching: the run with this run number.",
     ),
     flag(
+        Search,
         "search-artifacts",
         "Walk back through older matching runs until one has a matching artifact.",
     ),
     flag(
+        Search,
         "allow-forks",
         "Accept runs whose head repository is a fork (untrusted artifacts).",
     ),
-    text("max-runs", "200", "Bound on the runs a search examines."),
     text(
+        Search,
+        "max-runs",
+        "<N>",
+        "200",
+        "Bound on the runs a search examines.",
+    ),
+    text(
+        Search,
         "fallback",
+        "<FILTER lines>",
         "",
         "Lines of filters (branch=, event=, workflow=, commit=, workflow-conclusion=) tried in order when the search finds nothing.",
     ),
     text(
+        Selection,
         "shard",
+        "<I/N>",
         "",
         "i/n: take a stable 1/n of the selected artifacts (by a hash of the name).",
     ),
     text(
+        Timing,
         "max-api-requests",
+        "<N>",
         "",
         "Most API requests this step may send; stops before exceeding it.",
     ),
     text(
+        Timing,
         "wait-timeout",
+        "<SECONDS>",
         "0",
         "Seconds to poll until a matching run completes or the artifact appears.",
     ),
     text(
+        Timing,
         "wait-for",
+        "<run|artifact|job:NAME>",
         "run",
         "What wait-timeout waits for: run, artifact or job:<name> (fails once that job has finished without it).",
     ),
     flag(
+        Step,
         "delete-after",
         "Delete each artifact once downloaded and verified (needs actions: write).",
     ),
     text(
+        Timing,
         "stall-timeout",
+        "<SECONDS>",
         "30",
         "Seconds without a byte before a download is retried.",
     ),
     text(
+        Timing,
         "timeout",
+        "<MINUTES>",
         "0",
         "Minutes the whole step may take (0: no bound).",
     ),
@@ -477,33 +624,133 @@ pub fn parse(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Result<
     Ok(Command::Run(raw))
 }
 
-/// The `--help` text, built from the table.
+/// The environment variables artifetch reads besides `INPUT_<NAME>`, as `--help` lists them:
+/// the names, and what each is for. tests/help.rs checks that the code reads every one.
+pub const ENVIRONMENT: &[(&[&str], &str)] = &[
+    (
+        &["GITHUB_TOKEN"],
+        "the token when github-token is not given",
+    ),
+    (
+        &["GITHUB_REPOSITORY"],
+        "the repository when repository is not given",
+    ),
+    (&["GITHUB_RUN_ID"], "the current run: run-id's default"),
+    (
+        &["GITHUB_RUN_NUMBER", "GITHUB_WORKFLOW"],
+        "the current run's #number and workflow name, for the job summary",
+    ),
+    (
+        &["GITHUB_API_URL", "GITHUB_SERVER_URL"],
+        "the API and the web server (GitHub Enterprise Server); default https://api.github.com, https://github.com",
+    ),
+    (
+        &["GITHUB_WORKSPACE"],
+        "path's default, and where pin files (@path) are read from",
+    ),
+    (
+        &["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"],
+        "the files the outputs and the job summary are written to",
+    ),
+    (
+        &["GITHUB_ACTIONS"],
+        "true: speak in workflow commands (annotations, log groups, masked secrets)",
+    ),
+    (
+        &["RUNNER_TEMP"],
+        "where downloads are staged (else the system's temp directory)",
+    ),
+    (
+        &["RUNNER_DEBUG"],
+        "1: log every HTTP request and its status",
+    ),
+    (&["ARTIFETCH_CACHE_DIR"], "cache-dir's default"),
+    (
+        &["SSL_CERT_FILE"],
+        "PEM certificates trusted besides the system's (a GHES internal CA)",
+    ),
+    (
+        &["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"],
+        "proxies, also lower-case (a plain-http API through a proxy is refused)",
+    ),
+    (
+        &["HOME", "USERPROFILE"],
+        "what a leading ~ in path and cache-dir stands for",
+    ),
+];
+
+/// The exit codes the binary uses, and when. `main_with` returns nothing else.
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (
+        0,
+        "done: everything selected was fetched (or, with dry-run, would be); also when nothing matched and if-no-artifact-found is warn or ignore",
+    ),
+    (
+        1,
+        "failed: a bad input, no run or no artifact (if-no-artifact-found: fail), an API error, an artifact that failed, timeout or cancellation; the log's error annotations say which",
+    ),
+];
+
+/// The worked examples of `--help`: what it does, and the command line. tests/help.rs runs each
+/// against the fake GitHub (with its repository and run id for `octo/hello` and `1234567890`).
+pub const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "The artifact dist of one run into ./out (with GITHUB_TOKEN set, e.g. to $(gh auth token)):",
+        "artifetch --repository octo/hello --run-id 1234567890 --name dist --path out",
+    ),
+    (
+        "What the newest successful build.yml run on main that still has a pkg-* artifact would give, downloading nothing:",
+        "artifetch --repository octo/hello --workflow build.yml --branch main --pattern 'pkg-*' --search-artifacts --dry-run",
+    ),
+];
+
+/// The `--help` text, built from the tables: the inputs by group, the examples, the exit codes
+/// and the environment.
 pub fn help() -> String {
     let mut out = format!(
         "artifetch {}\nFetch GitHub Actions workflow artifacts: streamed, verified, safely extracted.\n\n\
-         USAGE: artifetch [--<input> <value>]...\n       \
-         artifetch manifest DIR   (print DIR's canonical manifest; files-digest on stderr)\n\n\
+         USAGE:\n  artifetch [--<input> <value>]...\n  \
+         artifetch manifest <DIR>   print DIR's canonical manifest (its files-digest on stderr)\n\n\
          Every input is also read from INPUT_<NAME> (as GitHub Actions sets it); flags win.\n\
-         Environment: GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_API_URL,\n\
-         GITHUB_SERVER_URL, GITHUB_WORKSPACE, RUNNER_TEMP, RUNNER_DEBUG=1 for request detail.\n\nINPUTS:\n",
+         A flag alone means true (--dry-run); --dry-run=false turns it off.\n\
+         <... lines>: one value holding several lines (in bash: $'a\\nb').\n",
         env!("CARGO_PKG_VERSION")
     );
-    for input in INPUTS {
-        let value = match input.kind {
-            Kind::Bool => "",
-            Kind::Text => " <value>",
-        };
-        let default = if input.default.is_empty() || input.kind == Kind::Bool {
-            String::new()
-        } else {
-            format!(" [default: {}]", input.default)
-        };
-        out.push_str(&format!(
-            "  --{}{value}\n      {}{default}\n",
-            input.name, input.help
-        ));
+    // The inputs, group by group, in the table's order within a group.
+    for group in Group::ALL {
+        out.push_str(&format!("\n{}\n", group.heading()));
+        for input in INPUTS.iter().filter(|i| i.group == group) {
+            let value = match input.kind {
+                Kind::Bool => String::new(),
+                Kind::Text => format!(" {}", input.placeholder),
+            };
+            let default = if input.default.is_empty() || input.kind == Kind::Bool {
+                String::new()
+            } else {
+                format!(" [default: {}]", input.default)
+            };
+            out.push_str(&format!(
+                "  --{}{value}\n      {}{default}\n",
+                input.name, input.help
+            ));
+        }
     }
-    out.push_str("  -h, --help      Print this help\n  -V, --version   Print the version\n");
+    out.push_str(
+        "\nOTHER\n  -h, --help      Print this help\n  -V, --version   Print the version\n",
+    );
+    // What a person needs besides the inputs.
+    out.push_str("\nEXAMPLES\n");
+    for (what, command) in EXAMPLES {
+        out.push_str(&format!("  # {what}\n  {command}\n"));
+    }
+    out.push_str("\nEXIT CODES\n");
+    for (code, when) in EXIT_CODES {
+        out.push_str(&format!("  {code}  {when}\n"));
+    }
+    out.push_str("\nENVIRONMENT\n");
+    for (names, what) in ENVIRONMENT {
+        out.push_str(&format!("  {}\n      {what}\n", names.join(", ")));
+    }
     out
 }
 
@@ -565,13 +812,72 @@ mod tests {
         assert!(e.contains("needs a value"), "{e}");
     }
 
-    #[test]
-    fn help_lists_every_input() {
-        assert_eq!(parse_with(&["--help"], &[]).unwrap(), Command::Help);
-        let h = help();
-        for input in INPUTS {
-            assert!(h.contains(&format!("--{}", input.name)), "{}", input.name);
+    /// The `--<name>` lines of `--help`, by the group heading they stand under.
+    fn help_sections() -> Vec<(String, Vec<String>)> {
+        let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+        for line in help().lines() {
+            if !line.is_empty() && !line.starts_with(' ') {
+                sections.push((line.to_string(), Vec::new()));
+            } else if let (Some(flag), Some(last)) =
+                (line.strip_prefix("  --"), sections.last_mut())
+            {
+                last.1.push(flag.split(' ').next().unwrap().to_string());
+            }
         }
+        sections
+    }
+
+    #[test]
+    fn help_lists_every_input_exactly_once_under_its_group() {
+        assert_eq!(parse_with(&["--help"], &[]).unwrap(), Command::Help);
+        let sections = help_sections();
+        for input in INPUTS {
+            let under: Vec<&str> = sections
+                .iter()
+                .filter(|(_, flags)| flags.iter().any(|f| f == input.name))
+                .map(|(heading, _)| heading.as_str())
+                .collect();
+            assert_eq!(
+                under,
+                [input.group.heading()],
+                "--{} must be listed once, under its group",
+                input.name
+            );
+            let count: usize = sections
+                .iter()
+                .map(|(_, f)| f.iter().filter(|f| *f == input.name).count())
+                .sum();
+            assert_eq!(count, 1, "--{}", input.name);
+        }
+        for group in Group::ALL {
+            assert!(
+                INPUTS.iter().any(|i| i.group == group),
+                "{group:?} has no input: its heading would stand alone"
+            );
+        }
+    }
+
+    #[test]
+    fn every_text_input_has_a_typed_placeholder_and_flags_have_none() {
+        for input in INPUTS {
+            match input.kind {
+                Kind::Text => {
+                    let p = input.placeholder;
+                    assert!(
+                        p.starts_with('<') && p.ends_with('>') && p != "<value>" && p.len() > 2,
+                        "--{}: placeholder {p:?}",
+                        input.name
+                    );
+                    assert!(
+                        help().contains(&format!("  --{} {p}\n", input.name)),
+                        "--{}",
+                        input.name
+                    );
+                }
+                Kind::Bool => assert_eq!(input.placeholder, "", "--{}", input.name),
+            }
+        }
+        assert!(!help().contains("<value>\n"));
     }
 
     #[test]

@@ -534,10 +534,12 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
             ));
         }
         let before = github.request_count();
+        // With a chain, the log line naming the run says which level chose it.
+        let shown = chained.then_some(label.as_str());
         let attempt = if index == 0 {
-            poll(level, github, log, trace).await
+            poll(level, github, log, trace, shown).await
         } else {
-            try_level(level, github, log).await
+            try_level(level, github, log, shown).await
         };
         let (found, examined) = match attempt {
             Ok(r) => r,
@@ -611,17 +613,28 @@ impl Found {
     }
 }
 
+/// The log line naming the run chosen and why (and, in a `fallback` chain, by which level).
+fn announce(log: &Log, run: &ChosenRun, level: Option<&str>) {
+    let level = level.map_or(String::new(), |l| format!(" (search level {l})"));
+    log.info(&format!(
+        "Using run {} ({}): {}{level}",
+        run.id,
+        run.url,
+        run.why()
+    ));
+}
+
 /// One level, once: the run, and its plan. Also the number of runs examined.
-async fn try_level(settings: &Settings, github: &GitHub, log: &Log) -> Result<(Found, usize)> {
+async fn try_level(
+    settings: &Settings,
+    github: &GitHub,
+    log: &Log,
+    level: Option<&str>,
+) -> Result<(Found, usize)> {
     Ok(match resolve::choose(settings, github, log).await? {
         Resolution::NotFound { why, examined } => (Found::Nothing(why, None, Vec::new()), examined),
         Resolution::Found(run) => {
-            log.info(&format!(
-                "Using run {} ({}): {}",
-                run.id,
-                run.url,
-                run.why()
-            ));
+            announce(log, &run, level);
             let plan = plan::make(settings, github, log, &run).await?;
             let examined = run.examined;
             if plan.items.is_empty() && plan.other_shards == 0 {
@@ -642,9 +655,10 @@ async fn poll(
     github: &GitHub,
     log: &Log,
     trace: &mut Trace,
+    level: Option<&str>,
 ) -> Result<(Found, usize)> {
     let Some(limit) = settings.search.wait else {
-        return try_level(settings, github, log).await;
+        return try_level(settings, github, log, level).await;
     };
     let (mode, note) = wait_mode(settings, log);
     // A producer still running has no conclusion yet: the conclusion filter would hide it.
@@ -664,9 +678,9 @@ async fn poll(
     let (result, stopped) = loop {
         polls += 1;
         let (found, examined, finished) = match &mode {
-            WaitFor::Job(name) => poll_job(settings, github, log, name).await?,
+            WaitFor::Job(name) => poll_job(settings, github, log, name, level).await?,
             _ => {
-                let (found, examined) = try_level(settings, github, log).await?;
+                let (found, examined) = try_level(settings, github, log, level).await?;
                 (found, examined, None)
             }
         };
@@ -727,6 +741,7 @@ async fn poll_job(
     github: &GitHub,
     log: &Log,
     name: &str,
+    level: Option<&str>,
 ) -> Result<(Found, usize, Option<String>)> {
     let run = match resolve::choose(settings, github, log).await? {
         Resolution::NotFound { why, examined } => {
@@ -734,6 +749,7 @@ async fn poll_job(
         }
         Resolution::Found(run) => run,
     };
+    announce(log, &run, level);
     let jobs = github
         .list_jobs(&settings.owner, &settings.repo, run.id)
         .await

@@ -18,16 +18,6 @@ fn world() -> World {
     })
 }
 
-fn zip(marker: &str) -> Vec<u8> {
-    zipbuild::ZipBuilder::new()
-        .file("from.txt", marker.as_bytes())
-        .build()
-}
-
-fn at(minute: u32) -> String {
-    format!("2026-11-20T10:{minute:02}:00Z")
-}
-
 /// A build.yml run with artifact `deps` (expired or not) whose file says `marker`.
 fn build(w: &World, branch: &str, sha: &str, minute: u32, marker: &str, expired: bool) -> u64 {
     let id = w.gh.add_run(
@@ -36,12 +26,11 @@ fn build(w: &World, branch: &str, sha: &str, minute: u32, marker: &str, expired:
             .sha(sha)
             .created_at(&at(minute)),
     );
-    w.gh.add_artifact(id, ArtifactSpec::new("deps", zip(marker)).expired(expired));
+    w.gh.add_artifact(
+        id,
+        ArtifactSpec::new("deps", marker_zip(marker)).expired(expired),
+    );
     id
-}
-
-fn marker(w: &World) -> String {
-    String::from_utf8(tree(&w.workspace())["from.txt"].clone()).unwrap()
 }
 
 fn api(w: &World) -> Vec<fakehub::LoggedRequest> {

@@ -6,21 +6,11 @@ mod support;
 
 use support::*;
 
-fn zip(marker: &str) -> Vec<u8> {
-    zipbuild::ZipBuilder::new()
-        .file("from.txt", marker.as_bytes())
-        .build()
-}
-
-fn marker(w: &World) -> String {
-    String::from_utf8(tree(&w.workspace())["from.txt"].clone()).unwrap()
-}
-
 /// A finished build.yml run (not the current one) holding `dist`.
 fn other_run(w: &World, marker: &str) -> u64 {
     let id =
         w.gh.add_run(Run::new(&w.gh.repo()).workflow(".github/workflows/build.yml", 7));
-    w.gh.add_artifact(id, ArtifactSpec::new("dist", zip(marker)));
+    w.gh.add_artifact(id, ArtifactSpec::new("dist", marker_zip(marker)));
     id
 }
 

@@ -9,39 +9,15 @@ const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const SHA_C: &str = "cccccccccccccccccccccccccccccccccccccccc";
 
-/// A world whose current run is an in-progress run of another workflow, as when a deploy
-/// workflow fetches what the build workflow made.
-fn world_with(opts: Options) -> World {
-    World::with_current(opts, |run| {
-        run.workflow(".github/workflows/deploy.yml", 99)
-            .status("in_progress", None)
-            .event("workflow_run")
-    })
-}
-
 fn world() -> World {
-    world_with(Options::default())
-}
-
-fn zip(marker: &str) -> Vec<u8> {
-    zipbuild::ZipBuilder::new()
-        .file("from.txt", marker.as_bytes())
-        .build()
-}
-
-fn at(minute: u32) -> String {
-    format!("2026-11-20T10:{minute:02}:00Z")
+    World::deploying(Options::default())
 }
 
 /// Adds a build.yml run with an artifact `dist` whose file says `marker`.
 fn build_run(w: &World, run: Run, marker: &str) -> u64 {
     let id = w.gh.add_run(run);
-    w.gh.add_artifact(id, ArtifactSpec::new("dist", zip(marker)));
+    w.gh.add_artifact(id, ArtifactSpec::new("dist", marker_zip(marker)));
     id
-}
-
-fn fetched_marker(w: &World) -> String {
-    String::from_utf8(tree(&w.workspace())["from.txt"].clone()).unwrap()
 }
 
 fn api_requests(w: &World) -> Vec<fakehub::LoggedRequest> {
@@ -59,7 +35,7 @@ fn latest_successful_run_of_a_workflow_on_a_branch_that_still_has_the_artifact()
     let expired = w.gh.add_run(base().created_at(&at(2)));
     w.gh.add_artifact(
         expired,
-        ArtifactSpec::new("dist", zip("expired")).expired(true),
+        ArtifactSpec::new("dist", marker_zip("expired")).expired(true),
     );
     build_run(
         &w,
@@ -93,7 +69,7 @@ fn latest_successful_run_of_a_workflow_on_a_branch_that_still_has_the_artifact()
         &[],
     );
     out.ok();
-    assert_eq!(fetched_marker(&w), "wanted");
+    assert_eq!(marker(&w), "wanted");
     assert_eq!(out.outputs["run-id"], wanted.to_string());
     assert_eq!(out.outputs["head-sha"], SHA_A);
     assert_eq!(out.outputs["head-branch"], "main");
@@ -153,7 +129,7 @@ fn a_name_with_branch_filters_is_answered_from_the_repository_artifact_list() {
         &[],
     );
     out.ok();
-    assert_eq!(fetched_marker(&w), "wanted");
+    assert_eq!(marker(&w), "wanted");
     assert_eq!(out.outputs["run-id"], wanted.to_string());
     let api = api_requests(&w);
     let paths: Vec<&str> = api.iter().map(|r| r.path.as_str()).collect();
@@ -208,7 +184,7 @@ fn conclusion_filter_takes_statuses_and_conclusions_and_empty_means_any() {
     );
 
     w.run(&[("workflow", "build.yml")], &[]).ok();
-    assert_eq!(fetched_marker(&w), "success");
+    assert_eq!(marker(&w), "success");
     w.run(
         &[
             ("workflow", "build.yml"),
@@ -217,7 +193,7 @@ fn conclusion_filter_takes_statuses_and_conclusions_and_empty_means_any() {
         &[],
     )
     .ok();
-    assert_eq!(fetched_marker(&w), "failure");
+    assert_eq!(marker(&w), "failure");
     w.run(
         &[
             ("workflow", "build.yml"),
@@ -226,17 +202,13 @@ fn conclusion_filter_takes_statuses_and_conclusions_and_empty_means_any() {
         &[],
     )
     .ok();
-    assert_eq!(fetched_marker(&w), "running");
+    assert_eq!(marker(&w), "running");
     w.run(
         &[("workflow", "build.yml"), ("workflow-conclusion", "")],
         &[],
     )
     .ok();
-    assert_eq!(
-        fetched_marker(&w),
-        "running",
-        "empty: any conclusion, newest wins"
-    );
+    assert_eq!(marker(&w), "running", "empty: any conclusion, newest wins");
 }
 
 #[test]
@@ -271,19 +243,19 @@ fn event_commit_pr_and_run_number_filters() {
     w.gh.add_pull(42, SHA_B, "feature");
 
     w.run(&[("event", "schedule")], &[]).ok();
-    assert_eq!(fetched_marker(&w), "c");
+    assert_eq!(marker(&w), "c");
     w.run(&[("commit", SHA_A)], &[]).ok();
-    assert_eq!(fetched_marker(&w), "a");
+    assert_eq!(marker(&w), "a");
     w.run(&[("commit", &SHA_A[..8]), ("workflow", "build.yml")], &[])
         .ok();
-    assert_eq!(fetched_marker(&w), "a", "short SHAs match as prefixes");
+    assert_eq!(marker(&w), "a", "short SHAs match as prefixes");
     let out = w.run(&[("pr", "42")], &[]);
     out.ok();
-    assert_eq!(fetched_marker(&w), "b");
+    assert_eq!(marker(&w), "b");
     assert_eq!(out.outputs["head-sha"], SHA_B);
     w.run(&[("workflow", "build.yml"), ("run-number", "10")], &[])
         .ok();
-    assert_eq!(fetched_marker(&w), "a");
+    assert_eq!(marker(&w), "a");
 }
 
 #[test]
@@ -305,7 +277,7 @@ fn run_id_that_contradicts_a_search_input_is_an_error_naming_both_values() {
     // Consistent inputs are fine, and a run-id of another run is fetched from directly.
     w.run(&[("run-id", &run.to_string()), ("branch", "dev")], &[])
         .ok();
-    assert_eq!(fetched_marker(&w), "dev");
+    assert_eq!(marker(&w), "dev");
 }
 
 #[test]
@@ -321,7 +293,7 @@ fn runs_from_forks_are_refused_unless_allowed() {
         &[],
     )
     .ok();
-    assert_eq!(fetched_marker(&w), "fork");
+    assert_eq!(marker(&w), "fork");
     let out = w.run(&[("workflow", "build.yml")], &[]);
     out.failed();
     assert!(
@@ -353,7 +325,7 @@ fn max_runs_bounds_the_search_with_a_clear_message() {
         &[],
     )
     .ok();
-    assert_eq!(fetched_marker(&w), "too old");
+    assert_eq!(marker(&w), "too old");
 }
 
 #[test]
@@ -405,7 +377,7 @@ fn wait_timeout_polls_until_the_artifact_appears() {
             {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
-            w.gh.add_artifact(w.run, ArtifactSpec::new("late", zip("late")));
+            w.gh.add_artifact(w.run, ArtifactSpec::new("late", marker_zip("late")));
         });
         // wait-timeout 300 s, scaled by ARTIFETCH_TIME_SCALE=0.01: 3 s of real time at most.
         let out = w.run(&[("name", "late"), ("wait-timeout", "300")], &[]);
@@ -413,7 +385,7 @@ fn wait_timeout_polls_until_the_artifact_appears() {
         out
     });
     out.ok();
-    assert_eq!(fetched_marker(&w), "late");
+    assert_eq!(marker(&w), "late");
     assert!(
         out.stdout.contains("Waiting: No artifact in run"),
         "{}",
@@ -433,8 +405,8 @@ fn wait_timeout_polls_until_the_artifact_appears() {
 #[test]
 fn delete_after_deletes_what_was_fetched_and_a_failed_delete_is_a_warning() {
     let w = World::new();
-    let a = w.add("a", zip("a"));
-    let b = w.add("b", zip("b"));
+    let a = w.add("a", marker_zip("a"));
+    let b = w.add("b", marker_zip("b"));
     w.run(&[("name", "a"), ("delete-after", "true")], &[]).ok();
     let state: Vec<(u64, bool)> = w.gh.artifacts().iter().map(|x| (x.id, x.deleted)).collect();
     assert_eq!(state, vec![(a, true), (b, false)]);
@@ -469,7 +441,7 @@ fn delete_after_deletes_what_was_fetched_and_a_failed_delete_is_a_warning() {
 
 #[test]
 fn ghes_search_works_under_api_v3() {
-    let w = world_with(Options {
+    let w = World::deploying(Options {
         ghes: true,
         ..Options::default()
     });
@@ -484,7 +456,7 @@ fn ghes_search_works_under_api_v3() {
         &[],
     );
     out.ok();
-    assert_eq!(fetched_marker(&w), "ghes");
+    assert_eq!(marker(&w), "ghes");
     assert_eq!(out.outputs["run-id"], wanted.to_string());
     assert!(
         out.outputs["run-url"].starts_with(&w.gh.server_url()),
@@ -500,11 +472,11 @@ fn ghes_search_works_under_api_v3() {
 
 #[test]
 fn ghes_current_run_without_artifacts_explains_why() {
-    let w = world_with(Options {
+    let w = World::deploying(Options {
         ghes: true,
         ..Options::default()
     });
-    w.add("dist", zip("hidden until the run completes"));
+    w.add("dist", marker_zip("hidden until the run completes"));
     let out = w.run(&[("name", "dist")], &[]);
     out.failed()
         .one_error(&["only after the run has completed"]);

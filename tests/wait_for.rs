@@ -5,46 +5,11 @@
 
 mod support;
 
-use std::time::Duration;
-
 use support::*;
-
-fn zip(marker: &str) -> Vec<u8> {
-    zipbuild::ZipBuilder::new()
-        .file("from.txt", marker.as_bytes())
-        .build()
-}
 
 /// The current run is in progress: a later job of it waits for an earlier one.
 fn same_run() -> World {
     World::with_current(Options::default(), |run| run.status("in_progress", None))
-}
-
-/// Calls `then` once the binary has sent a request whose path ends with `suffix` (so the step
-/// has looked at least once and seen the producer unfinished).
-fn after_first<'a>(
-    w: &'a World,
-    suffix: &'a str,
-    then: impl FnOnce() + Send + 'a,
-) -> impl FnOnce() + Send + 'a {
-    move || {
-        for _ in 0..4000 {
-            if w.gh.requests().iter().any(|r| r.path.ends_with(suffix)) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        then();
-    }
-}
-
-fn run_while(w: &World, inputs: &[(&str, &str)], producer: impl FnOnce() + Send) -> Outcome {
-    std::thread::scope(|scope| {
-        let p = scope.spawn(producer);
-        let out = w.run(inputs, &[]);
-        p.join().unwrap();
-        out
-    })
 }
 
 fn statuses(w: &World, suffix: &str) -> Vec<u16> {
@@ -153,7 +118,7 @@ fn job_wait_fetches_what_the_job_uploaded() {
         ],
         after_first(&w, "/jobs", || {
             w.gh.set_job_status(job, "in_progress", None);
-            w.gh.add_artifact(w.run, ArtifactSpec::new("dist", zip("built")));
+            w.gh.add_artifact(w.run, ArtifactSpec::new("dist", marker_zip("built")));
             w.gh.set_job_status(job, "completed", Some("success"));
         }),
     );
@@ -210,7 +175,7 @@ fn artifact_wait_takes_it_from_a_run_still_in_progress() {
         &w,
         &inputs,
         after_first(&w, "/artifacts", || {
-            w.gh.add_artifact(producer, ArtifactSpec::new("dist", zip("early")));
+            w.gh.add_artifact(producer, ArtifactSpec::new("dist", marker_zip("early")));
         }),
     );
     out.ok();
@@ -241,7 +206,7 @@ fn on_ghes_artifact_and_job_waits_fall_back_to_the_run_and_say_why() {
             .status("in_progress", None)
             .created_at("2026-11-20T10:00:00Z"),
     );
-    w.gh.add_artifact(producer, ArtifactSpec::new("dist", zip("ghes")));
+    w.gh.add_artifact(producer, ArtifactSpec::new("dist", marker_zip("ghes")));
     let out = run_while(
         &w,
         &[

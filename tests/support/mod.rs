@@ -335,3 +335,62 @@ pub fn entries(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// A zip holding one file, `from.txt`, that says `marker`: which artifact landed is then
+/// [`marker`]'s answer.
+pub fn marker_zip(marker: &str) -> Vec<u8> {
+    zipbuild::ZipBuilder::new()
+        .file("from.txt", marker.as_bytes())
+        .build()
+}
+
+/// What the `from.txt` of a [`marker_zip`] extracted into the workspace says.
+pub fn marker(w: &World) -> String {
+    String::from_utf8(tree(&w.workspace())["from.txt"].clone()).unwrap()
+}
+
+/// A run's `created_at` on a fixed day, `minute` minutes after 10:00 (later is newer).
+pub fn at(minute: u32) -> String {
+    format!("2026-11-20T10:{minute:02}:00Z")
+}
+
+impl World {
+    /// A world whose current run is an in-progress deploy.yml run (triggered by `workflow_run`),
+    /// as when a deploy workflow fetches what build.yml (fakehub's default workflow) made.
+    pub fn deploying(opts: Options) -> World {
+        World::with_current(opts, |run| {
+            run.workflow(".github/workflows/deploy.yml", 99)
+                .status("in_progress", None)
+                .event("workflow_run")
+        })
+    }
+}
+
+/// Calls `then` once the binary has sent a request whose path ends with `suffix` (so the step
+/// has looked at least once and seen the producer unfinished): no fixed delay, which a busy
+/// machine can outlast before the first poll.
+pub fn after_first<'a>(
+    w: &'a World,
+    suffix: &'a str,
+    then: impl FnOnce() + Send + 'a,
+) -> impl FnOnce() + Send + 'a {
+    move || {
+        for _ in 0..4000 {
+            if w.gh.requests().iter().any(|r| r.path.ends_with(suffix)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        then();
+    }
+}
+
+/// Runs the binary while `producer` changes the fake GitHub on another thread.
+pub fn run_while(w: &World, inputs: &[(&str, &str)], producer: impl FnOnce() + Send) -> Outcome {
+    std::thread::scope(|scope| {
+        let p = scope.spawn(producer);
+        let out = w.run(inputs, &[]);
+        p.join().unwrap();
+        out
+    })
+}
