@@ -139,3 +139,51 @@ fn a_typo_in_repository_with_the_default_run_id_blames_repository() {
         out.errors()
     );
 }
+
+#[test]
+fn a_403_on_the_pull_request_names_pull_requests_read() {
+    let w = World::new();
+    w.gh.add_pull(7, "cccccccccccccccccccccccccccccccccccccccc", "feature");
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/pulls/7",
+        FaultKind::Status {
+            code: 403,
+            body: r#"{"message":"Resource not accessible by integration"}"#.into(),
+            headers: vec![(
+                "X-Accepted-GitHub-Permissions".into(),
+                "pull_requests=read".into(),
+            )],
+        },
+    ));
+    let out = w.run(&[("workflow", "build.yml"), ("pr", "7")], &[]);
+    out.failed().one_error(&[
+        "pr: cannot read pull request #7",
+        "403",
+        "add `permissions: pull-requests: read` to the job",
+    ]);
+}
+
+#[test]
+fn a_name_miss_lists_the_first_20_names_and_counts_the_rest() {
+    let w = World::new();
+    for i in 0..25 {
+        w.add(&format!("pkg-{i:02}"), zipbuild::sample_zip());
+    }
+    let out = w.run(&[("name", "pkg-2")], &[]);
+    out.failed()
+        .one_error(&["'pkg-00'", "'pkg-19'", "and 5 more"]);
+    assert!(!out.errors()[0].contains("'pkg-20'"), "{:?}", out.errors());
+}
+
+#[test]
+fn an_expired_artifact_points_at_retention_days() {
+    let w = World::new();
+    w.gh.add_artifact(
+        w.run,
+        fakehub::ArtifactSpec::new("old", zipbuild::sample_zip()).expired(true),
+    );
+    let out = w.run(&[("name", "old")], &[]);
+    out.failed()
+        .one_error(&["'old' has expired", "retention-days"]);
+}
