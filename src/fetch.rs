@@ -362,9 +362,19 @@ impl Fetcher {
             Ok(globs) => {
                 let auto = self.settings.partial == crate::settings::Partial::Auto;
                 let started = Instant::now();
-                match partial::fetch(&self.downloader, item, part, globs, auto).await? {
+                // The selected entries are extracted as their ranges land.
+                let landing = Arc::new(Landing::new());
+                let fetched = releasing(
+                    &landing,
+                    partial::fetch(&self.downloader, item, part, globs, auto, &landing),
+                );
+                let (fetched, early) =
+                    tokio::join!(fetched, self.stage_early(item, part, &landing, true));
+                let early = settle_early(early, &landing).await;
+                match fetched? {
                     Partial::Done(stats) => {
-                        return Ok((self.partial_verified(stats, started.elapsed(), lines), None));
+                        let verified = self.partial_verified(stats, started.elapsed(), lines);
+                        return Ok((verified, early));
                     }
                     Partial::Whole { reason, first: f } => {
                         lines.push(format!(
@@ -390,7 +400,7 @@ impl Fetcher {
         }
         let (verified, early) = tokio::join!(
             self.download_landing(item, part, lines, &landing),
-            self.stage_early(item, part, &landing),
+            self.stage_early(item, part, &landing, false),
         );
         let early = settle_early(early, &landing).await;
         let verified = verified?;
@@ -463,8 +473,7 @@ impl Fetcher {
         }
     }
 
-    /// [`Self::download_verified`], telling `landing` of the ranges as they land; however it
-    /// ends (even dropped, on cancellation), an extraction waiting on it is released.
+    /// [`Self::download_verified`], telling `landing` of the ranges as they land.
     async fn download_landing(
         &self,
         item: &Item,
@@ -472,25 +481,8 @@ impl Fetcher {
         lines: &mut Vec<String>,
         landing: &Arc<Landing>,
     ) -> Result<Verified> {
-        struct Release<'a>(&'a Landing);
-        impl Drop for Release<'_> {
-            fn drop(&mut self) {
-                self.0.poison("the download stopped");
-            }
-        }
-        let release = Release(landing);
-        let verified = self
-            .download_verified(item, part, lines, landing, None)
-            .await;
-        match &verified {
-            // Every byte has landed: waiting readers finish, and no poison is needed.
-            Ok(_) => {
-                landing.close();
-                std::mem::forget(release);
-            }
-            Err(_) => drop(release),
-        }
-        verified
+        let download = self.download_verified(item, part, lines, landing, None);
+        releasing(landing, download).await
     }
 
     /// Once the download turns out to come in ranges: the extraction into staging, started on a
@@ -501,13 +493,14 @@ impl Fetcher {
         item: &Item,
         part: &Path,
         landing: &Arc<Landing>,
+        sparse: bool,
     ) -> Option<tokio::task::JoinHandle<Result<Staged>>> {
         if self.settings.skip_decompress {
             return None;
         }
         let total = landing.began().await?;
         let source = Source::landing(part, total, Arc::clone(landing));
-        let job = self.stage_job(item, false);
+        let job = self.stage_job(item, sparse);
         Some(tokio::task::spawn_blocking(move || {
             stage_checked(&job, &source)
         }))
@@ -990,6 +983,26 @@ impl Drop for Staged {
             crate::fsx::remove_created(&self.created);
         }
     }
+}
+
+/// Runs `writing`, which writes an archive into place and tells `landing` what landed; however it
+/// ends (even dropped, on cancellation), an extraction waiting on the landing is released: with
+/// every byte landed, or poisoned.
+async fn releasing<T>(landing: &Landing, writing: impl Future<Output = Result<T>>) -> Result<T> {
+    struct Release<'a>(&'a Landing);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            self.0.poison("the download stopped");
+        }
+    }
+    let release = Release(landing);
+    let written = writing.await;
+    if written.is_ok() {
+        // Every byte has landed (or the landing never began): nobody waits in vain.
+        landing.close();
+        std::mem::forget(release);
+    }
+    written
 }
 
 /// The early extraction's outcome, once the download is over: kept only if it read nothing that

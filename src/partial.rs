@@ -22,6 +22,7 @@ use crate::download::{
     CONNECTIONS, Downloader, SEGMENT, body_snippet, local, range_start, range_total, seconds,
     sparse_file, write_all_at,
 };
+use crate::extract::Landing;
 use crate::extract::central::{self, EOCD_MAX, Unsupported};
 use crate::github::Target;
 use crate::pattern::PathGlobs;
@@ -74,12 +75,17 @@ struct Source<'a> {
 
 /// Fetches the entries of `item` that `select` takes into `part`, a sparse file the archive's
 /// length. `auto`: only when they are a small share of it.
+///
+/// `landing` learns of each range as it is written (the tail and the central directory first),
+/// so the selected entries can be extracted while later ones still arrive; it begins only once
+/// the partial fetch is decided on.
 pub(crate) async fn fetch(
     downloader: &Downloader,
     item: &Item,
     part: &Path,
     select: &PathGlobs,
     auto: bool,
+    landing: &Landing,
 ) -> Result<Partial> {
     // The blob URL, and the archive's tail by range.
     let total = item.artifact.size_in_bytes;
@@ -140,9 +146,12 @@ pub(crate) async fn fetch(
     let file = sparse_file(part, total)?;
     write_at(&file, &tail, tail_start, part)?;
     write_at(&file, &cd, eocd.cd_offset, part)?;
+    landing.begin(total);
+    landing.landed(tail_start, total);
+    landing.landed(eocd.cd_offset, eocd.cd_offset + cd.len() as u64);
     let pieces = ranges.iter().flat_map(|&(s, e)| split(s, e));
     futures_util::stream::iter(pieces)
-        .map(|(s, e)| source.piece(&file, part, s, e))
+        .map(|(s, e)| source.piece(&file, part, s, e, landing))
         .buffer_unordered(CONNECTIONS)
         .try_collect::<Vec<()>>()
         .await?;
@@ -312,10 +321,19 @@ impl Source<'_> {
     }
 
     /// One piece of an entry's records, written at its offset.
-    async fn piece(&self, file: &File, part: &Path, start: u64, end: u64) -> Result<()> {
+    async fn piece(
+        &self,
+        file: &File,
+        part: &Path,
+        start: u64,
+        end: u64,
+        landing: &Landing,
+    ) -> Result<()> {
         let _permit = self.downloader.slot().await;
         let bytes = self.range(start, end).await?;
-        write_at(file, &bytes, start, part)
+        write_at(file, &bytes, start, part)?;
+        landing.landed(start, end);
+        Ok(())
     }
 }
 

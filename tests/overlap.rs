@@ -265,3 +265,64 @@ fn without_ranges_there_is_no_overlap_and_one_download() {
         zipbuild::text_payload(100 << 10, 5)
     );
 }
+
+/// A partial fetch (`files`) extracts each selected entry as its ranges land: the small entry at
+/// the front is in staging while a piece of the large one further on still trickles; the
+/// workspace gets nothing before every piece is in, and a signal leaves nothing behind.
+#[cfg(unix)]
+#[test]
+fn a_partial_fetch_extracts_the_selected_entries_as_their_ranges_land() {
+    let w = World::new();
+    let zip = zipbuild::ZipBuilder::new()
+        .file("first.txt", &zipbuild::text_payload(100 << 10, 7))
+        .stored("skipped.bin", &zipbuild::random_payload(40 * MIB, 7))
+        .stored("later.bin", &zipbuild::random_payload(20 * MIB, 8))
+        .build();
+    // The second 8 MiB piece of later.bin's record: where its local header starts, plus one.
+    let header = zip
+        .windows(4 + 26 + 9)
+        .position(|h| h.starts_with(b"PK\x03\x04") && &h[30..] == b"later.bin")
+        .unwrap();
+    w.add("dist", zip);
+    w.gh.inject(
+        Fault::new(
+            Origin::Blob,
+            "/blob/",
+            FaultKind::Trickle {
+                bytes_per_sec: 64 << 10,
+            },
+        )
+        .range(&format!("bytes={}-", header + SEGMENT)),
+    );
+    let mut child = spawn(
+        &w,
+        &[
+            ("name", "dist"),
+            ("files", "first.txt\nlater.bin"),
+            ("partial-download", "true"),
+            ("digest-mismatch", "warn"),
+            ("stall-timeout", "1000"),
+        ],
+    );
+    wait_for_staged_first_file(&w, &mut child, 7);
+    let asked: Vec<String> = w
+        .blob_requests()
+        .iter()
+        .filter_map(|r| r.header("range").map(str::to_string))
+        .collect();
+    assert!(
+        !asked.iter().any(|r| r == "bytes=0-"),
+        "only ranges were asked for: {asked:?}"
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("cancelled by"), "{stdout}");
+    w.assert_temp_clean();
+    assert!(tree(&w.workspace()).is_empty());
+}

@@ -147,6 +147,9 @@ pub fn extract_from(
 /// on `dest`'s filesystem, removed by the caller afterwards) until it is done, and an error or a
 /// cancellation ([`cancel::cancel`]) between steps puts them back; the error says which.
 pub fn place(staging: &Path, dest: &Path, aside: &Path) -> Result<()> {
+    if place::rename_whole(staging, dest) {
+        return Ok(());
+    }
     // Every conflict is found before the first move, so a refused artifact leaves the
     // destination exactly as it was rather than half-merged.
     place::check_placeable(staging, dest)?;

@@ -61,6 +61,20 @@ pub(super) fn check_destination(root: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A destination that does not exist yet (its parent does, or is created) takes the staged tree
+/// whole, in one rename: nothing there to merge with, check or undo. `false`: merge instead (the
+/// destination exists, or the rename failed, e.g. across file systems).
+pub(super) fn rename_whole(src_dir: &Path, dst_dir: &Path) -> bool {
+    let missing =
+        matches!(fs::symlink_metadata(dst_dir), Err(e) if e.kind() == io::ErrorKind::NotFound);
+    let parent_ready = || {
+        dst_dir
+            .parent()
+            .is_some_and(|p| fs::create_dir_all(p).is_ok())
+    };
+    missing && !cancel::cancelled() && parent_ready() && fs::rename(src_dir, dst_dir).is_ok()
+}
+
 /// The checks `merge_into` makes, without moving anything: a directory of the artifact over a
 /// symlink or a non-directory in `dest`, or a file of the artifact over a directory.
 pub(super) fn check_placeable(src_dir: &Path, dst_dir: &Path) -> Result<()> {
@@ -402,6 +416,32 @@ mod tests {
         fs::create_dir_all(staging.join("x")).unwrap();
         place(&staging, &fresh, &tmp.path().join("aside")).unwrap();
         assert!(fresh.join("x").is_dir());
+    }
+
+    /// Nothing to merge with: the staged tree becomes the destination in one rename (the same
+    /// directory, not a copy of its entries); an existing destination is merged into instead.
+    #[cfg(unix)]
+    #[test]
+    fn a_fresh_destination_takes_the_staged_tree_whole() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let staging = tmp.path().join("staging");
+        fs::create_dir_all(staging.join("d")).unwrap();
+        fs::write(staging.join("d/f"), b"f").unwrap();
+        let inode = fs::metadata(&staging).unwrap().ino();
+        let fresh = tmp.path().join("new/parent/dest");
+        place(&staging, &fresh, &tmp.path().join("aside")).unwrap();
+        assert_eq!(fs::metadata(&fresh).unwrap().ino(), inode);
+        assert_eq!(fs::read(fresh.join("d/f")).unwrap(), b"f");
+        assert!(!staging.exists());
+
+        fs::create_dir_all(staging.join("e")).unwrap();
+        let existing = tmp.path().join("existing");
+        fs::create_dir(&existing).unwrap();
+        let before = fs::metadata(&existing).unwrap().ino();
+        place(&staging, &existing, &tmp.path().join("aside")).unwrap();
+        assert_eq!(fs::metadata(&existing).unwrap().ino(), before);
+        assert!(existing.join("e").is_dir() && staging.exists());
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub(super) fn extract_with_threads(
     if fsx::read_dir(staging)?.next().is_some() {
         bail!("staging directory {} is not empty", staging.display());
     }
+    // A partial fetch's sparse archive: the unselected records are holes, never read.
+    let sparse = select.as_ref().is_some_and(|s| s.sparse);
     let mut zip = open_archive(source)?;
     let Plan {
         entries,
@@ -127,7 +129,7 @@ pub(super) fn extract_with_threads(
     if let Some((_, err)) = errors.into_iter().min_by_key(|(index, _)| *index) {
         return Err(err);
     }
-    if source.is_landing() {
+    if source.is_landing() && !sparse {
         // Every record was checked before its data was read; all of them, directories too, are
         // checked together once more, as for an archive that had landed whole.
         check_layout(&zip, source)?;
