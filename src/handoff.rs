@@ -7,9 +7,12 @@
 //! after every job; our own temp files in `RUNNER_TEMP` stay gone), named
 //! `artifetch-manifest-<random>.json` / `.sha256`, so several steps of a job never collide.
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
 use crate::fetch::Done;
 use crate::manifest::Manifest;
@@ -29,7 +32,9 @@ fn done(rows: &[Row]) -> impl Iterator<Item = (&Row, &Done)> {
 }
 
 /// Writes the JSON manifest and the `sha256sum -c` file of every artifact fetched; `None` when
-/// none was. `sha256sum` paths are relative to `download-path`, so `cd` there and check.
+/// none was. `sha256sum` paths are relative to `download-path`, so `cd` there and check. Both are
+/// streamed to their files, an entry at a time: an artifact of 20,000 files would otherwise hold
+/// its whole JSON tree, and the text of it, in memory at once.
 pub(crate) fn write_manifests(
     settings: &Settings,
     rows: &[Row],
@@ -38,39 +43,77 @@ pub(crate) fn write_manifests(
     if done(rows).next().is_none() {
         return Ok(None);
     }
-    let mut artifacts = Vec::new();
-    let mut sums = String::new();
-    for (r, d) in done(rows) {
-        let a = &r.artifact;
-        let prefix = relative_prefix(&settings.path, &r.dest);
-        sums.push_str(&d.manifest.sha256sum(&prefix));
-        artifacts.push(serde_json::json!({
-            "name": a.name,
-            "id": a.id,
-            "path": r.dest.display().to_string(),
+    let artifacts: Vec<ArtifactDoc> = done(rows)
+        .map(|(r, d)| ArtifactDoc {
+            entries: Entries(&d.manifest),
+            files: d.manifest.file_count(),
+            files_digest: d.manifest.files_digest(),
+            id: r.artifact.id,
+            name: &r.artifact.name,
+            path: r.dest.display().to_string(),
             // A partial fetch never had the whole archive to hash.
-            "sha256": (!d.sha256.is_empty()).then(|| format!("sha256:{}", d.sha256)),
-            "files_digest": d.manifest.files_digest(),
-            "files": d.manifest.file_count(),
-            "entries": d.manifest.entries.iter().map(|e| e.json()).collect::<Vec<_>>(),
-        }));
-    }
-    let doc = serde_json::json!({
-        "format": "artifetch-manifest-1",
-        "download_path": settings.path.display().to_string(),
-        "artifacts": artifacts,
-    });
+            sha256: (!d.sha256.is_empty()).then(|| format!("sha256:{}", d.sha256)),
+        })
+        .collect();
+    let doc = Doc {
+        artifacts,
+        download_path: settings.path.display().to_string(),
+        format: "artifetch-manifest-1",
+    };
     let stem = dir.join(format!("artifetch-manifest-{}", random_hex(12)));
     let written = Written {
         json: stem.with_extension("json"),
         sha256sum: stem.with_extension("sha256"),
     };
-    let json = serde_json::to_string_pretty(&doc)? + "\n";
-    for (path, text) in [(&written.json, &json), (&written.sha256sum, &sums)] {
-        std::fs::write(path, text)
-            .with_context(|| format!("cannot write the manifest {}", path.display()))?;
-    }
+    write_to(&written.json, |out| {
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        Ok(out.write_all(b"\n")?)
+    })?;
+    write_to(&written.sha256sum, |out| {
+        for (r, d) in done(rows) {
+            let prefix = relative_prefix(&settings.path, &r.dest);
+            out.write_all(d.manifest.sha256sum(&prefix).as_bytes())?;
+        }
+        Ok(())
+    })?;
     Ok(Some(written))
+}
+
+/// The manifest JSON document; fields in the order `serde_json`'s sorted maps gave them, so the
+/// text is the same as it always was.
+#[derive(Serialize)]
+struct Doc<'a> {
+    artifacts: Vec<ArtifactDoc<'a>>,
+    download_path: String,
+    format: &'static str,
+}
+
+#[derive(Serialize)]
+struct ArtifactDoc<'a> {
+    entries: Entries<'a>,
+    files: usize,
+    files_digest: String,
+    id: u64,
+    name: &'a str,
+    path: String,
+    sha256: Option<String>,
+}
+
+/// A manifest's entries, each turned into JSON only as it is written.
+struct Entries<'a>(&'a Manifest);
+
+impl Serialize for Entries<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.entries.iter().map(|e| e.json()))
+    }
+}
+
+/// Writes `path` through a buffer, naming it in any error.
+fn write_to(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+    let context = || format!("cannot write the manifest {}", path.display());
+    let mut out = BufWriter::new(File::create(path).with_context(context)?);
+    write(&mut out).with_context(context)?;
+    out.flush().with_context(context)
 }
 
 /// `name/` when the artifact went to `download-path/name`, `""` when into `download-path`.
@@ -160,4 +203,65 @@ pub(crate) fn print_manifest(dir: &Path, sinks: &Sinks) -> Result<()> {
         manifest.entries.len()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Entry, Kind};
+
+    /// The streamed document is the text the `serde_json::json!` tree gave before it.
+    #[test]
+    fn the_streamed_manifest_is_the_text_of_the_json_tree() {
+        let manifest = Manifest::new(vec![
+            Entry {
+                path: b"bin/tool".to_vec(),
+                kind: Kind::File {
+                    size: 3,
+                    sha256: "ab".repeat(32),
+                    executable: true,
+                },
+            },
+            Entry {
+                path: b"link".to_vec(),
+                kind: Kind::Symlink {
+                    target: b"bin/tool".to_vec(),
+                },
+            },
+            Entry {
+                path: b"empty".to_vec(),
+                kind: Kind::Dir,
+            },
+        ]);
+        let doc = Doc {
+            artifacts: vec![ArtifactDoc {
+                entries: Entries(&manifest),
+                files: manifest.file_count(),
+                files_digest: manifest.files_digest(),
+                id: 7,
+                name: "dist",
+                path: "/w/dist".into(),
+                sha256: None,
+            }],
+            download_path: "/w".into(),
+            format: "artifetch-manifest-1",
+        };
+        let tree = serde_json::json!({
+            "format": "artifetch-manifest-1",
+            "download_path": "/w",
+            "artifacts": [{
+                "name": "dist",
+                "id": 7,
+                "path": "/w/dist",
+                "sha256": None::<String>,
+                "files_digest": manifest.files_digest(),
+                "files": 1,
+                "entries": manifest.entries.iter().map(|e| e.json()).collect::<Vec<_>>(),
+            }],
+        });
+        assert_eq!(
+            serde_json::to_string_pretty(&doc).unwrap(),
+            serde_json::to_string_pretty(&tree).unwrap()
+        );
+    }
 }

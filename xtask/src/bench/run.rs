@@ -139,7 +139,7 @@ pub(super) fn run(cfg: &Config) -> Result<()> {
         )?);
         let plain = rows.iter().rev().find(|r| r.throttle.is_none());
         if let Some(plain) = plain {
-            less.extend(targeted(cfg.runs, &bin, &data, &p, plain)?);
+            less.extend(targeted(cfg.runs, &bin, &data, &p, plain, cfg.throttle)?);
         }
         if cfg.https {
             let row = https_compare(cfg, &bin, &data, &p, &mut gh_problem)?;

@@ -1,5 +1,6 @@
 //! Fetches that take less than everything (issue 18): `files` of one 64 MiB entry out of `huge`
-//! (a partial fetch by range), and a second fetch of `big` from a warm `cache-dir`. Each prints
+//! (a partial fetch by range), a second fetch of `big` from a warm `cache-dir`, and the sweep
+//! that sets `partial-download: auto`'s threshold. Each prints
 //! one line for the report: what was transferred and how long it took, against its target.
 
 use super::limits::Limits;
@@ -9,7 +10,7 @@ use super::server::{Paths, Server, artifetch_cmd, repeat, serve};
 use super::workload::{Data, Kind};
 use crate::util::human;
 use anyhow::{Context, Result};
-use fakehub::{Options, Origin};
+use fakehub::{Options, Origin, zipbuild};
 use std::path::Path;
 
 /// The entry `files` takes out of `huge`: 64 MiB of random bytes (deflate cannot shrink it).
@@ -23,6 +24,7 @@ pub(super) fn targeted(
     data: &Data,
     p: &Paths,
     plain: &Row,
+    throttle: u64,
 ) -> Result<Vec<String>> {
     let s = serve(
         data,
@@ -33,9 +35,80 @@ pub(super) fn targeted(
     );
     Ok(match data.kind {
         Kind::Huge => vec![partial_huge(bin, &s, p, data, runs, plain.artifetch)?],
-        Kind::Big => vec![warm_cache_big(bin, &s, p, data, runs, &plain.limits)?],
+        Kind::Big => {
+            let mut lines = vec![warm_cache_big(bin, &s, p, data, runs, &plain.limits)?];
+            lines.extend(auto_threshold(bin, p, runs, throttle)?);
+            lines
+        }
         _ => Vec::new(),
     })
+}
+
+/// Archive sizes of the `partial-download: auto` sweep, MiB.
+const SWEEP_MIB: [usize; 5] = [2, 8, 32, 64, 128];
+
+/// What `partial-download: auto` should decide: `files` of one 64 KiB entry at the front of
+/// archives of growing size (the rest random, stored), fetched by range (`true`) and whole
+/// (`false`), runs interleaved; unthrottled and with the blob server capped at `throttle` bytes/s
+/// per connection, as a real network is. One line per size.
+fn auto_threshold(bin: &Path, p: &Paths, runs: usize, throttle: u64) -> Result<Vec<String>> {
+    let mut lines = vec![format!(
+        "- `partial-download: auto` threshold, `files` of a 64 KiB entry (median of {runs}; partial / whole):"
+    )];
+    for mib in SWEEP_MIB {
+        let zip = zipbuild::ZipBuilder::new()
+            .file("small.txt", &zipbuild::text_payload(64 << 10, 1))
+            .stored("bulk.bin", &zipbuild::random_payload(mib << 20, 2))
+            .build();
+        let data = Data {
+            kind: Kind::Big,
+            artifacts: vec![("sweep".into(), zip)],
+            extracted: (mib as u64) << 20,
+            files: 1,
+        };
+        let mut cells = Vec::new();
+        for cap in [None, Some(throttle)] {
+            let s = serve(
+                &data,
+                Options {
+                    rate_limit: BENCH_RATE_LIMIT,
+                    throttle_bytes_per_sec: cap,
+                    ..Options::default()
+                },
+            );
+            let (mut partial, mut whole) = (Vec::new(), Vec::new());
+            for _ in 0..runs {
+                for (mode, into) in [("true", &mut partial), ("false", &mut whole)] {
+                    let make = || {
+                        let mut c = artifetch_cmd(bin, &s, p, None);
+                        c.args(["--files", "small.txt", "--digest-mismatch", "warn"]);
+                        c.args(["--partial-download", mode]);
+                        Ok::<_, anyhow::Error>(c)
+                    };
+                    into.extend(repeat(
+                        &format!("sweep-{mib}-{mode}"),
+                        1,
+                        p,
+                        1,
+                        make,
+                        || {},
+                    )?);
+                }
+            }
+            let (a, b) = (stat(&partial).wall, stat(&whole).wall);
+            let label = cap.map_or("unthrottled".to_string(), |c| {
+                format!("{} MB/s", c / 1_000_000)
+            });
+            cells.push(format!(
+                "{label} {:.3}s / {:.3}s = {:.2}x",
+                a.as_secs_f64(),
+                b.as_secs_f64(),
+                a.as_secs_f64() / b.as_secs_f64()
+            ));
+        }
+        lines.push(format!("  - {mib} MiB archive: {}", cells.join("; ")));
+    }
+    Ok(lines)
 }
 
 /// Blob bytes the server was asked for: the span of each `Range`, the whole archive for a
