@@ -2,12 +2,13 @@
 //!
 //! The data flows one way: [`inputs`] and [`settings`] turn the environment and flags into a
 //! validated [`settings::Settings`]; [`resolve`] picks the run (current, given, or searched);
-//! [`plan`] asks the API which of its artifacts to fetch and where each goes; [`fetch`] runs
-//! them concurrently, [`download`] bringing each to a verified temp file and [`extract`] unpacking
-//! it safely; [`report`] writes step outputs, the job summary and log lines; [`run`] ties the
-//! stages together. Only `github` speaks HTTP, only `extract` writes the user's files, only
-//! `report` prints workflow commands. [`attest`] verifies an artifact's Sigstore attestation
-//! offline, before extraction.
+//! [`plan`] asks the API which of its artifacts to fetch and where each goes (and reads the run's
+//! commit and branch from them); [`fetch`] runs them concurrently, [`download`] bringing each to
+//! a verified temp file and [`extract`] unpacking it safely; [`report`] writes step outputs and
+//! the job summary; [`run`] ties the stages together. Only `github` sends HTTP requests, only
+//! [`log`] prints log lines and workflow commands. [`attest`] verifies an artifact's Sigstore
+//! attestation offline, before extraction. docs/ARCHITECTURE.md draws the stages and says which
+//! module owns what.
 //!
 //! Public are only the modules the tests and the binary reach (`run`, the parsers the fuzz
 //! targets call, the tables `action.yml` is checked against); everything else is crate-private,

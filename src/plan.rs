@@ -1,4 +1,5 @@
-//! Settings + the API -> a [`Plan`]: which artifacts of the run to fetch and where each goes.
+//! Settings + the API -> a [`Plan`]: which artifacts of the run to fetch and where each goes, and
+//! what the run record needs from them ([`Head`]: the commit and branch they were built from).
 //!
 //! Selection happens here (exact name through the server-side filter, glob, or ids), with the
 //! rules the official client follows: expired artifacts are skipped with a warning (or are an

@@ -1,5 +1,7 @@
-//! The whole step, start to end: inputs -> settings -> plan -> fetch -> report, and the mapping
-//! of any failure to one `::error::` line and exit code 1.
+//! The whole step, start to end: inputs -> settings -> resolve -> plan -> fetch -> report, with
+//! `wait-timeout` polling and the `fallback` levels around resolve and plan, the `timeout` and
+//! signals around it all, and the exit: 0, or 1 with the failure's `::error::` line (several
+//! failed artifacts: one annotation each, and a closing line that sums them up).
 
 use std::borrow::Cow;
 use std::ffi::OsString;
@@ -52,21 +54,7 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         Err(e) => Err(e),
     };
     // Anything else may print: mask every token first, even if the inputs turn out to be bad.
-    let from_input = parsed
-        .as_ref()
-        .ok()
-        .and_then(|raw| raw.get(input!("github-token")).map(str::to_string));
-    let mut masked: Vec<String> = Vec::new();
-    let tokens = ["INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN"]
-        .into_iter()
-        .filter_map(|key| env(key).map(|t| t.trim().to_string()))
-        .chain(from_input);
-    for token in tokens {
-        if !masked.contains(&token) {
-            log.mask(&token);
-            masked.push(token);
-        }
-    }
+    mask_tokens(&log, parsed.as_ref().ok(), env);
     let raw = match parsed {
         Ok(raw) => raw,
         Err(e) => return fail(&log, &e),
@@ -79,6 +67,29 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         log.warning(warning);
     }
     let sinks = Sinks::from_env(env);
+    execute(settings, &log, sinks)
+}
+
+/// Masks every token the step may know (`github-token` as given, or from the environment), so
+/// that no later line shows one.
+fn mask_tokens(log: &Log, raw: Option<&inputs::RawInputs>, env: &dyn Fn(&str) -> Option<String>) {
+    let from_input = raw.and_then(|raw| raw.get(input!("github-token")).map(str::to_string));
+    let mut masked: Vec<String> = Vec::new();
+    let tokens = ["INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN"]
+        .into_iter()
+        .filter_map(|key| env(key).map(|t| t.trim().to_string()))
+        .chain(from_input);
+    for token in tokens {
+        if !masked.contains(&token) {
+            log.mask(&token);
+            masked.push(token);
+        }
+    }
+}
+
+/// The step itself on an async runtime, bounded by `timeout` and ended early by a signal; the
+/// temp files go whatever the outcome.
+fn execute(settings: Settings, log: &Log, sinks: Sinks) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)))
         .enable_all()
@@ -87,7 +98,7 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         Ok(r) => r,
         Err(e) => {
             return fail(
-                &log,
+                log,
                 &anyhow::Error::new(e).context("cannot start the async runtime"),
             );
         }
@@ -135,7 +146,7 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
     crate::cancel::remove_registered();
     match result {
         Ok(code) => code,
-        Err(e) => fail(&log, &e),
+        Err(e) => fail(log, &e),
     }
 }
 

@@ -53,6 +53,7 @@ fn only_the_selected_entries_bytes_are_fetched_and_crc_checked() {
     let zip = build();
     let len = zip.len() as u64;
     w.add("build", zip);
+    let cache = w.root.path().join("runner-cache");
     let out = w.run(
         &[
             ("name", "build"),
@@ -60,10 +61,14 @@ fn only_the_selected_entries_bytes_are_fetched_and_crc_checked() {
             ("files", "bin/*"),
             ("partial-download", "true"),
             ("digest-mismatch", "warn"),
+            ("cache-dir", &cache.display().to_string()),
         ],
         &[],
     );
     out.ok();
+    // Never whole, never verified as an archive: nothing for the cache to keep.
+    assert_eq!(entries(&cache), Vec::<String>::new());
+    assert_eq!(out.outputs["cache-hits"], "0");
     assert_eq!(
         tree(&dest(&w)),
         [("bin/tool".to_string(), TOOL.to_vec())].into()
