@@ -592,13 +592,16 @@ impl Downloader {
                         break Err(e);
                     }
                     let room = (end + 1 - *pos - buffer.len() as u64) as usize;
-                    buffer.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                    job.received
-                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                    if buffer.len() >= WRITE_BUFFER {
+                    let bytes = &chunk[..chunk.len().min(room)];
+                    // Written before it would outgrow its capacity: a buffer that grew would
+                    // double, and with every connection's at twice the size, so would the RSS.
+                    if !buffer.is_empty() && buffer.len() + bytes.len() > WRITE_BUFFER {
                         job.write(pos, buffer)?;
                         self.ranged_progress(job);
                     }
+                    buffer.extend_from_slice(bytes);
+                    job.received
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 }
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(anyhow::anyhow!("{}", self.read_failure(&e))),

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 
 use crate::cache::{Cache, Lookup};
 use crate::download::{Download, Downloader};
-use crate::extract::{self, Extracted, Landing, Limits, Source, first_bytes, starts_like_zip};
+use crate::extract::{self, Landing, Limits, Source, Staged, first_bytes, starts_like_zip};
 use crate::failure::{FailureKind, Kinded, kind_of};
 use crate::github::error::BudgetSpent;
 use crate::github::http_status;
@@ -26,7 +26,7 @@ use crate::manifest::{Entry, Kind, Manifest};
 use crate::partial::{self, Partial};
 use crate::plan::{Item, Plan};
 use crate::settings::{NotFound, Settings, Severity};
-use crate::util::{human_bytes, random_hex, rate};
+use crate::util::{human_bytes, rate};
 
 /// Everything a download task needs; shared by all of them.
 pub(crate) struct Fetcher {
@@ -859,75 +859,6 @@ impl Drop for Turn {
     }
 }
 
-/// Staging directories inside a destination are named `<prefix><pid>-<12 hex digits>`.
-const STAGING_PREFIX: &str = ".artifetch-staging-";
-/// A staging directory left in a destination this long ago, by a process no longer running, was
-/// left by a run that was killed (SIGKILL leaves no chance to clean up).
-const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
-
-/// Removes staging directories an earlier, killed run left directly in `dest`: only names of
-/// exactly our pattern, last modified more than [`STALE_AFTER`] ago, whose process (named in
-/// them) is not running. Best effort: what cannot be removed stays, and is reported.
-fn remove_stale_staging(dest: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dest) else {
-        return Vec::new();
-    };
-    let mut notes = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(stale_staging_pid) else {
-            continue;
-        };
-        let Ok(meta) = entry.path().symlink_metadata() else {
-            continue;
-        };
-        let old = meta
-            .modified()
-            .ok()
-            .and_then(|m| m.elapsed().ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        if !meta.is_dir() || !old || pid.is_some_and(process_running) {
-            continue;
-        }
-        notes.push(match std::fs::remove_dir_all(entry.path()) {
-            Ok(()) => format!(
-                "Removed {}, left by an earlier run that was killed",
-                entry.path().display()
-            ),
-            Err(e) => format!(
-                "Could not remove {}, left by an earlier run that was killed: {e}",
-                entry.path().display()
-            ),
-        });
-    }
-    notes
-}
-
-/// If `name` is a staging directory name of ours: the process id in it (`None` in the names of
-/// versions before ids were added, `<prefix><12 hex digits>`).
-fn stale_staging_pid(name: &str) -> Option<Option<u32>> {
-    let hex_ok =
-        |h: &str| h.len() == 12 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    let rest = name.strip_prefix(STAGING_PREFIX)?;
-    let Some((pid, hex)) = rest.split_once('-') else {
-        return hex_ok(rest).then_some(None);
-    };
-    let pid_ok = !pid.is_empty() && pid.len() <= 10 && pid.bytes().all(|b| b.is_ascii_digit());
-    (hex_ok(hex) && pid_ok)
-        .then(|| pid.parse().ok().map(Some))
-        .flatten()
-}
-
-/// Is `pid` a running process? On Linux, /proc says; elsewhere only our own id counts as running,
-/// so age alone decides there.
-fn process_running(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        Path::new("/proc").join(pid.to_string()).exists()
-    } else {
-        pid == std::process::id()
-    }
-}
-
 /// What staging needs to know of an artifact, owned, for a blocking thread.
 struct StageJob {
     settings: Arc<Settings>,
@@ -937,52 +868,6 @@ struct StageJob {
     workdir: PathBuf,
     /// The archive is a partial fetch's sparse file.
     sparse: bool,
-}
-
-/// An extracted tree in staging, on the destination's file system, not yet placed. Dropping it
-/// removes it (and the directories created for the destination, unless it was placed).
-struct Staged {
-    staging: PathBuf,
-    /// Directories created for the destination itself (outermost first).
-    created: Vec<PathBuf>,
-    extracted: Extracted,
-    /// Bytes of the archive that had landed when extraction began, and its size, if it began
-    /// while the archive was still arriving.
-    overlap: Option<(u64, u64)>,
-    placed: bool,
-}
-
-impl Staged {
-    /// The extracted tree.
-    fn tree(&self) -> PathBuf {
-        self.staging.join("tree")
-    }
-
-    /// Files the tree replaces in the destination, kept until the move is done.
-    fn aside(&self) -> PathBuf {
-        self.staging.join("replaced")
-    }
-
-    fn overlap_note(&self) -> Option<String> {
-        self.overlap.map(|(landed, total)| {
-            format!(
-                "Extracted into staging while downloading (began with {} of {} arrived)",
-                human_bytes(landed),
-                human_bytes(total)
-            )
-        })
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.staging);
-        crate::cancel::unregister_temp(&self.staging);
-        if !self.placed {
-            // A destination that did not exist before is not left behind, empty.
-            crate::fsx::remove_created(&self.created);
-        }
-    }
 }
 
 /// Runs `writing`, which writes an archive into place and tells `landing` what landed; however it
@@ -1025,7 +910,7 @@ async fn settle_early(
 fn check_and_tidy(job: &StageJob) -> Result<Vec<String>> {
     extract::check_destination(&job.settings.path, &job.dest)
         .with_context(|| format!("artifact '{}'", job.name))?;
-    Ok(remove_stale_staging(&job.dest))
+    Ok(extract::remove_stale_staging(&job.dest))
 }
 
 /// [`check_and_tidy`], then [`stage`]: the extraction that runs before the archive is verified
@@ -1045,15 +930,7 @@ fn stage_taken(job: &StageJob, path: &Path) -> Result<Staged> {
 
 /// Extracts `source` into a fresh staging tree.
 fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
-    let (staging, created) = staging_dir(&job.workdir, &job.dest, job.id)?;
-    let overlap = source.landing_state();
-    let mut staged = Staged {
-        staging,
-        created,
-        extracted: Extracted::default(),
-        overlap,
-        placed: false,
-    };
+    let mut staged = Staged::create(&job.workdir, &job.dest, job.id, source.landing_state())?;
     let s = &job.settings;
     let limits = Limits {
         max_total_bytes: s.max_size,
@@ -1061,14 +938,11 @@ fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
         max_ratio: s.max_ratio,
         allow_git_paths: s.allow_git_paths,
     };
-    staged.extracted = crate::fsx::create_dir_all(&staged.tree())
-        .and_then(|()| {
-            let select = s.files.as_ref().map(|globs| extract::Select {
-                globs,
-                sparse: job.sparse,
-            });
-            extract::extract_from(source, &staged.tree(), &limits, select)
-        })
+    let select = s.files.as_ref().map(|globs| extract::Select {
+        globs,
+        sparse: job.sparse,
+    });
+    staged.extracted = extract::extract_from(source, &staged.tree(), &limits, select)
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(staged)
 }
@@ -1167,7 +1041,7 @@ fn save_file(job: Unpack) -> Result<Placed> {
         .pins
         .check_files(name, &manifest)
         .map_err(pin_mismatch)?;
-    move_into(&job.part, &target)?;
+    extract::place_file(&job.part, &target)?;
     let warnings = job
         .merge
         .and_then(|(order, name)| order.record(&name, vec![file_name]))
@@ -1223,13 +1097,12 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
         Some(_) => extract::relative_files(&tree)?,
         None => Vec::new(),
     };
-    extract::place(&tree, dest, &staged.aside()).with_context(|| {
+    staged.place(dest).with_context(|| {
         format!(
             "artifact '{name}': cannot move files into {}",
             dest.display()
         )
     })?;
-    staged.placed = true;
     let mut x = std::mem::take(&mut staged.extracted);
     if let Some((order, name)) = &job.merge {
         x.warnings.extend(order.record(name, files));
@@ -1271,67 +1144,4 @@ fn files_missed(
         NotFound::Warn => Ok(Some(msg)),
         NotFound::Ignore => Ok(None),
     }
-}
-
-/// A staging directory on the destination's filesystem, so that placing is a rename: under our
-/// work directory when it shares the filesystem, else a hidden directory inside the destination,
-/// registered so that it goes even on cancellation. Also returns the directories created for the
-/// destination itself (outermost first), which a failure removes again.
-fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<(PathBuf, Vec<PathBuf>)> {
-    if same_filesystem(workdir, dest) {
-        let staging = workdir.join(format!("staging-{id}"));
-        crate::fsx::create_dir_all(&staging)?;
-        return Ok((staging, Vec::new()));
-    }
-    let created = crate::fsx::create_dir_all_tracked(dest)?;
-    let staging = dest.join(format!(
-        "{STAGING_PREFIX}{}-{}",
-        std::process::id(),
-        random_hex(12)
-    ));
-    crate::cancel::register_temp(&staging);
-    if let Err(e) = std::fs::create_dir(&staging) {
-        crate::cancel::unregister_temp(&staging);
-        crate::fsx::remove_created(&created);
-        return Err(e).with_context(|| format!("cannot create {}", staging.display()));
-    }
-    Ok((staging, created))
-}
-
-#[cfg(unix)]
-fn same_filesystem(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let dev = |p: &Path| {
-        p.ancestors()
-            .find_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.dev())
-    };
-    dev(a).is_some() && dev(a) == dev(b)
-}
-
-#[cfg(not(unix))]
-fn same_filesystem(_: &Path, _: &Path) -> bool {
-    true
-}
-
-/// Moves a finished download to `target`, replacing a file there; copies across filesystems.
-fn move_into(from: &Path, target: &Path) -> Result<()> {
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    if let Ok(meta) = std::fs::symlink_metadata(target)
-        && (meta.is_dir() || meta.file_type().is_symlink())
-    {
-        bail!(
-            "{} exists and is not a regular file; refusing to replace it",
-            target.display()
-        );
-    }
-    if std::fs::rename(from, target).is_err() {
-        std::fs::copy(from, target)
-            .with_context(|| format!("cannot write {}", target.display()))?;
-        let _ = std::fs::remove_file(from);
-    }
-    Ok(())
 }

@@ -21,6 +21,7 @@ mod landing;
 mod names;
 mod place;
 mod scan;
+mod staging;
 mod write;
 
 #[cfg(test)]
@@ -38,6 +39,7 @@ use crate::pattern::PathGlobs;
 
 pub use kind::{ArchiveKind, archive_kind, first_bytes, starts_like_zip};
 pub use landing::{Landing, Source};
+pub(crate) use staging::{Staged, place_file, remove_stale_staging};
 
 const MAX_THREADS: usize = 8;
 
