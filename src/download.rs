@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use futures_util::{StreamExt, TryStreamExt};
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE};
-use reqwest::{Response, StatusCode, Url};
+use reqwest::{Response, Url};
 // SHA-256 as `digest` is defined ("sha256:" + hex of the bytes served); sha2 picks SHA-NI
 // where the CPU has it.
 use sha2::{Digest, Sha256};
@@ -28,9 +27,9 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::extract::{ArchiveKind, Landing, archive_kind, is_safe_component};
 use crate::failure::{FailureKind, Kinded};
-use crate::github::content_range::{self, ContentRange};
 use crate::github::model::{Artifact, Published};
-use crate::github::{Blob, GitHub, content_disposition};
+use crate::github::served::{self, Served};
+use crate::github::{Blob, GitHub};
 use crate::github::{Target, http_status, without_query};
 use crate::log::Log;
 use crate::plan::Item;
@@ -297,9 +296,7 @@ impl Downloader {
     ) -> Result<Probe> {
         let end = (sink.len == 0).then_some(SEGMENT - 1);
         let mut response = self.blob.get(&url, sink.len, end).await;
-        if end.is_some()
-            && matches!(&response, Ok(r) if r.status() == StatusCode::RANGE_NOT_SATISFIABLE)
-        {
+        if end.is_some() && matches!(&response, Ok(r) if Served::of(r) == Served::NotSatisfiable) {
             // An empty body has no byte 0 to ask for: take it whole.
             response = self.blob.get(&url, 0, None).await;
         }
@@ -307,8 +304,7 @@ impl Downloader {
             Ok(r) => r,
             Err(e) => return Ok(Probe::Retry(format!("{e:#}"))),
         };
-        let ranged = response.status() == StatusCode::PARTIAL_CONTENT;
-        let total = if ranged { range_total(&response) } else { None };
+        let total = Served::of(&response).total();
         if let Some(total) = total.filter(|t| *t > limit.bytes) {
             return Err(limit.refuse(format!("the server claims {total} bytes (Content-Range)")));
         }
@@ -380,9 +376,7 @@ impl Downloader {
     ) -> Result<Meta> {
         let mut response = resume_or_restart(response, shown, sink, notes).await?;
         let meta = Meta::of(&response);
-        let expected = header(&response, CONTENT_LENGTH)
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(|n| n + sink.len);
+        let expected = served::content_length(&response).map(|n| n + sink.len);
         if let Some(expected) = expected.filter(|n| *n > limit.bytes) {
             return Err(limit.refuse(format!("the server announces {expected} bytes")));
         }
@@ -576,8 +570,7 @@ impl Downloader {
                 (self.blob.get(&url, *pos, Some(end)).await?, permit)
             }
         };
-        if response.status() != StatusCode::PARTIAL_CONTENT || range_start(&response) != Some(*pos)
-        {
+        if !Served::of(&response).is_part_from(*pos) {
             let status = response.status();
             bail!(
                 "range request answered {status}{}",
@@ -740,19 +733,6 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::R
     Ok(())
 }
 
-fn header(response: &Response, name: reqwest::header::HeaderName) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-/// The `Content-Range` of a response, when it is one we can read.
-fn content_range(response: &Response) -> Option<ContentRange> {
-    content_range::parse(&header(response, CONTENT_RANGE)?)
-}
-
 /// Where a (re)sent GET's body goes: a 200 starts the file over (a server that ignored the
 /// `Range`), a 206 must start exactly where the file ends; anything else is an error.
 async fn resume_or_restart(
@@ -761,8 +741,8 @@ async fn resume_or_restart(
     sink: &mut Sink,
     notes: &mut Vec<String>,
 ) -> Result<Response> {
-    match response.status() {
-        StatusCode::OK => {
+    match Served::of(&response) {
+        Served::Whole => {
             if sink.len > 0 {
                 notes.push(format!(
                     "The server did not honour the Range request; restarted from byte 0 ({} discarded)",
@@ -771,8 +751,8 @@ async fn resume_or_restart(
             }
             sink.restart()?
         }
-        StatusCode::PARTIAL_CONTENT => {
-            if range_start(&response) != Some(sink.len) {
+        served @ Served::Part { .. } => {
+            if !served.is_part_from(sink.len) {
                 sink.restart()?;
                 bail!("GET {shown} resumed at the wrong offset; starting over");
             }
@@ -783,8 +763,9 @@ async fn resume_or_restart(
                 ));
             }
         }
-        status => bail!(
-            "GET {shown} answered {status}{}",
+        Served::NotSatisfiable | Served::Other(_) => bail!(
+            "GET {shown} answered {}{}",
+            response.status(),
             body_snippet(response).await
         ),
     }
@@ -801,16 +782,6 @@ pub(crate) fn sparse_file(part: &Path, total: u64) -> Result<File> {
         .open(part)
         .and_then(|f| f.set_len(total).map(|()| f))
         .map_err(|e| local(e, "create", part))
-}
-
-/// `Content-Range: bytes START-END/TOTAL` -> START.
-pub(crate) fn range_start(response: &Response) -> Option<u64> {
-    content_range(response).map(|r| r.start)
-}
-
-/// `Content-Range: bytes START-END/TOTAL` -> TOTAL.
-pub(crate) fn range_total(response: &Response) -> Option<u64> {
-    content_range(response)?.total
 }
 
 pub(crate) async fn body_snippet(response: Response) -> String {
@@ -916,10 +887,8 @@ struct Meta {
 impl Meta {
     fn of(response: &Response) -> Meta {
         Meta {
-            content_type: header(response, CONTENT_TYPE),
-            filename: header(response, CONTENT_DISPOSITION)
-                .and_then(|d| content_disposition::file_name(&d))
-                .filter(|name| is_safe_component(name)),
+            content_type: served::content_type(response),
+            filename: served::file_name(response).filter(|name| is_safe_component(name)),
         }
     }
 

@@ -16,15 +16,15 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 use futures_util::{StreamExt, TryStreamExt};
-use reqwest::{Response, StatusCode, Url};
+use reqwest::{Response, Url};
 
 use crate::download::{
-    CONNECTIONS, Downloader, SEGMENT, body_snippet, local, range_start, range_total, seconds,
-    sparse_file, write_all_at,
+    CONNECTIONS, Downloader, SEGMENT, body_snippet, local, seconds, sparse_file, write_all_at,
 };
 use crate::extract::Landing;
 use crate::extract::central::{self, EOCD_MAX, Unsupported};
 use crate::github::Target;
+use crate::github::served::Served;
 use crate::pattern::PathGlobs;
 use crate::plan::Item;
 use crate::util::human_bytes;
@@ -226,8 +226,8 @@ impl Source<'_> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let response = self.downloader.blob.get(&url, start, Some(end - 1)).await;
         match response {
-            Ok(r) if r.status() == StatusCode::OK => Ok(Err(r)),
-            Ok(r) if r.status() == StatusCode::PARTIAL_CONTENT => {
+            Ok(r) if Served::of(&r) == Served::Whole => Ok(Err(r)),
+            Ok(r) if matches!(Served::of(&r), Served::Part { .. }) => {
                 match self.read(r, start, end).await {
                     Ok(bytes) => Ok(Ok(bytes)),
                     Err(_) => self.range(start, end).await.map(Ok),
@@ -290,15 +290,16 @@ impl Source<'_> {
 
     /// The body of a 206 for exactly `start..end`; anything else is an error to retry.
     async fn read(&self, mut response: Response, start: u64, end: u64) -> Result<Vec<u8>> {
-        let status = response.status();
-        if status != StatusCode::PARTIAL_CONTENT {
+        let answer = Served::of(&response);
+        if !matches!(answer, Served::Part { .. }) {
             bail!(
-                "range request answered {status}{}",
+                "range request answered {}{}",
+                response.status(),
                 body_snippet(response).await
             );
         }
         let total = self.item.artifact.size_in_bytes;
-        if range_start(&response) != Some(start) || range_total(&response) != Some(total) {
+        if !answer.is_part_from(start) || answer.total() != Some(total) {
             bail!(
                 "range request answered another range than bytes {start}-{}/{total}",
                 end - 1

@@ -346,3 +346,52 @@ fn the_path_check_finds_a_path_in_code_only() {
         "{found:?}"
     );
 }
+
+/// Lines of code outside `src/github/` that read HTTP: a status code or a header map. The
+/// download branches on `github::served::Served` instead. Comments and unit tests do not count.
+fn http_outside_github(src: &Path) -> Vec<String> {
+    let github = src.join("github");
+    let mut found = Vec::new();
+    for path in rust_files(src) {
+        if path.starts_with(&github) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for (i, line) in code.lines().enumerate() {
+            let reads_http = line.contains("StatusCode") || line.contains(".headers()");
+            if !line.trim_start().starts_with("//") && reads_http {
+                found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn only_github_reads_http_statuses_and_headers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = http_outside_github(&src);
+    assert!(
+        found.is_empty(),
+        "read these through github::served::Served (or another github/ type):\n{}",
+        found.join("\n")
+    );
+    // The check itself sees such a line.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("github")).unwrap();
+    std::fs::write(
+        dir.path().join("github/blob.rs"),
+        "fn a() { StatusCode::OK }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("download.rs"),
+        "// StatusCode in a comment\nfn b(r: R) { r.status() == StatusCode::OK }\n",
+    )
+    .unwrap();
+    let found = http_outside_github(dir.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("download.rs:2:"), "{found:?}");
+}

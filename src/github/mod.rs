@@ -7,7 +7,8 @@
 //! (bounded bodies and JSON), [`error`] (what went wrong, in words). Every endpoint's path and
 //! query in `endpoints`, every serde type in [`model`]; the calls: the artifact list and download
 //! on [`GitHub`] in [`api`], runs, jobs, pulls and deletion in [`runs`], [`attestations`].
-//! Headers in [`pages`] (`Link`), [`content_range`] and [`content_disposition`].
+//! What a blob answer says, in [`served`]; headers in [`pages`] (`Link`), [`content_range`] and
+//! [`content_disposition`].
 
 pub mod api;
 pub mod attestations;
@@ -24,6 +25,7 @@ pub mod model;
 pub mod pages;
 pub mod rate_limit;
 pub mod runs;
+pub mod served;
 pub mod tls;
 
 pub use api::{ApiConfig, GitHub, Target};
