@@ -36,7 +36,8 @@ impl std::fmt::Display for HttpError {
             )?,
             (403, None) if self.message.contains("not accessible by integration") => write!(
                 f,
-                " (the job's token lacks a permission: artifacts need `permissions: actions: read`)"
+                " (the job's token lacks a permission: {})",
+                likely_permission(&self.path)
             )?,
             (404, _) => write!(
                 f,
@@ -49,6 +50,19 @@ impl std::fmt::Display for HttpError {
 }
 
 impl std::error::Error for HttpError {}
+
+/// Without `X-Accepted-GitHub-Permissions`, the permission the endpoint at `path` needs, read
+/// from the path: pull requests (`pr`), attestations (`verify-attestation`), else the Actions
+/// endpoints every fetch uses.
+fn likely_permission(path: &str) -> &'static str {
+    if path.contains("/pulls") {
+        "pull requests need `permissions: pull-requests: read`"
+    } else if path.contains("/attestations") {
+        "attestations need `permissions: attestations: read`"
+    } else {
+        "artifacts need `permissions: actions: read`"
+    }
+}
 
 /// `actions=read; pull_requests=read` -> `{ actions: read, pull-requests: read }`: the
 /// `permissions:` block a workflow writes (YAML keys use hyphens). One permission is written
@@ -133,6 +147,28 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "GET /repos/o/r answered 401 Unauthorized: Bad credentials (check github-token)"
+        );
+    }
+
+    #[test]
+    fn without_the_permissions_header_the_path_says_which_permission() {
+        let refused = |path: &str| {
+            HttpError {
+                method: "GET".into(),
+                path: path.into(),
+                status: 403,
+                message: "Resource not accessible by integration".into(),
+                needs: None,
+            }
+            .to_string()
+        };
+        assert!(refused("/repos/o/r/pulls/7").contains("`permissions: pull-requests: read`"));
+        assert!(
+            refused("/repos/o/r/attestations/sha256:ab")
+                .contains("`permissions: attestations: read`")
+        );
+        assert!(
+            refused("/repos/o/r/actions/runs/1/artifacts").contains("`permissions: actions: read`")
         );
     }
 
