@@ -11,9 +11,11 @@
 //! that already exists there.
 //!
 //! Layout, in the order an archive goes through it: `kind.rs` tells a zip from a raw file,
-//! `names.rs` checks entry names and symlink
-//! targets, `scan.rs` reads the archive and plans every entry without writing, `write.rs` builds
-//! the tree in staging, and `place.rs` moves it into the destination.
+//! `landing.rs` reads an archive whose ranges are still landing, `central.rs` reads the end
+//! record and central directory (for a partial fetch), `names.rs` checks entry names and symlink
+//! targets, `scan.rs` reads the archive and plans every entry without writing, `staging.rs` makes
+//! the staging directory on the destination's file system, `write.rs` builds the tree there
+//! (hashing each file as it is written), and `place.rs` moves it into the destination.
 
 pub mod central;
 mod kind;

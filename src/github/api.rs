@@ -1,8 +1,9 @@
 //! The REST API client, [`GitHub`]: it adds the token, but only to URLs on the API's own origin
-//! (a `Link` or redirect to anywhere else is refused, so the token never leaves), follows no
-//! redirects, retries transport errors and 5xx with exponential backoff and jitter, and shares
-//! one rate-limit gate between all tasks so that five concurrent downloads do not each discover
-//! the limit. Downloads go through the other client, [`super::Blob`], which carries no token.
+//! (a `Link` or redirect to anywhere else is refused, so the token never leaves), follows a
+//! redirect only back to the API (a renamed or transferred repository, with a warning), retries
+//! transport errors and 5xx with exponential backoff and jitter, and shares one rate-limit gate
+//! between all tasks so that five concurrent downloads do not each discover the limit. Downloads
+//! go through the other client, [`super::Blob`], which carries no token.
 //!
 //! reqwest rather than octocrab: octocrab 0.54 buffers a whole artifact in memory, lists 30 a page
 //! and prefixes the GHES base path onto foreign URLs (measured; see the design notes in
