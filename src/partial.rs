@@ -29,9 +29,12 @@ use crate::pattern::PathGlobs;
 use crate::plan::Item;
 use crate::util::human_bytes;
 
-/// With `partial-download: auto`, archives smaller than this are fetched whole: one request
-/// each for the tail, the central directory and the entries costs more than it saves.
-pub(crate) const AUTO_MIN_ARCHIVE: u64 = 32 << 20;
+/// With `partial-download: auto`, archives smaller than this are fetched whole. Measured
+/// (`cargo xtask bench`, the `auto` sweep): a 64 KiB entry by range beat the whole archive at
+/// every size from 2 MiB up, on loopback and at 50 MB/s a connection; loopback has no latency,
+/// and a partial fetch waits for two round trips more (the tail, then the entries), worth a few
+/// MB at runner bandwidths: so 8 MiB.
+pub(crate) const AUTO_MIN_ARCHIVE: u64 = 8 << 20;
 /// With `auto`, a partial fetch must bring at most this share (1/N) of the archive's bytes.
 pub(crate) const AUTO_MAX_SHARE: u64 = 4;
 /// Selected records closer than this are fetched by one request, gap included.

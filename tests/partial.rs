@@ -159,6 +159,58 @@ fn without_pins_or_a_relaxed_digest_check_the_archive_is_fetched_whole_and_the_l
     assert_eq!(tree(&dest(&w)).len(), 1);
 }
 
+/// `partial-download: auto` (the default): a partial fetch for an archive of at least 8 MiB whose
+/// selected records are at most a quarter of it; the whole archive for a smaller archive, or when
+/// the selection is most of it (the log says why).
+#[test]
+fn auto_fetches_in_part_only_a_small_share_of_a_large_enough_archive() {
+    let w = World::new();
+    let large = ZipBuilder::new()
+        .stored("data/a.bin", &zipbuild::random_payload(5 << 20, 1))
+        .executable("bin/tool", TOOL)
+        .stored("data/b.bin", &zipbuild::random_payload(5 << 20, 2))
+        .build();
+    let (large_len, small_len) = (large.len() as u64, build().len() as u64);
+    w.add("large", large);
+    w.add("small", build());
+    let run = |name: &str, files: &str| {
+        w.gh.clear_requests();
+        w.run(
+            &[
+                ("name", name),
+                ("path", &dest(&w).display().to_string()),
+                ("files", files),
+                ("digest-mismatch", "warn"),
+            ],
+            &[],
+        )
+    };
+    // 10 MiB, the tool alone: by range.
+    let out = run("large", "bin/tool");
+    out.ok();
+    assert!(
+        out.stdout.contains("Partial fetch: 1 selected entries"),
+        "{}",
+        out.stdout
+    );
+    assert!(asked(&w, large_len) < 100_000);
+    // 6 MiB: under the threshold, whole, nothing to say.
+    let out = run("small", "bin/tool");
+    out.ok();
+    assert!(!out.stdout.contains("Partial fetch"), "{}", out.stdout);
+    assert!(asked(&w, small_len) >= small_len);
+    // 10 MiB, but half of it selected: whole, and the log says why.
+    let out = run("large", "data/a.bin");
+    out.ok();
+    assert!(
+        out.stdout
+            .contains("partial-download: auto: the selected entries need"),
+        "{}",
+        out.stdout
+    );
+    assert!(asked(&w, large_len) >= large_len);
+}
+
 #[test]
 fn a_blob_server_that_ignores_range_is_read_whole_once() {
     let w = World::with(Options {
