@@ -83,6 +83,14 @@ fn wait_for_staged_first_file(w: &World, child: &mut Child, seed: u64) {
     );
 }
 
+/// The `Range` headers of the blob requests so far.
+fn ranges_asked(w: &World) -> Vec<String> {
+    w.blob_requests()
+        .iter()
+        .filter_map(|r| r.header("range").map(str::to_string))
+        .collect()
+}
+
 fn spawn(w: &World, inputs: &[(&str, &str)]) -> Child {
     w.command(inputs, &[])
         .stdout(Stdio::piped())
@@ -101,25 +109,14 @@ fn cancel_mid_stream(signal: &str) {
     trickle_middle(&w, 64 << 10);
     let mut child = spawn(&w, &[("name", "dist"), ("stall-timeout", "1000")]);
     wait_for_staged_first_file(&w, &mut child, 1);
-    let ranges: Vec<String> = w
-        .blob_requests()
-        .iter()
-        .filter_map(|r| r.header("range").map(str::to_string))
-        .collect();
+    let ranges = ranges_asked(&w);
     assert!(
         ranges
             .iter()
             .any(|r| r.starts_with(&format!("bytes={SEGMENT}-"))),
         "the middle segment was asked for: {ranges:?}"
     );
-    let status = std::process::Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{stdout}");
+    let stdout = signal_and_wait_failed(child, signal);
     assert!(stdout.contains("cancelled by"), "{stdout}");
     w.assert_temp_clean();
     assert!(tree(&w.workspace()).is_empty());
@@ -305,23 +302,12 @@ fn a_partial_fetch_extracts_the_selected_entries_as_their_ranges_land() {
         ],
     );
     wait_for_staged_first_file(&w, &mut child, 7);
-    let asked: Vec<String> = w
-        .blob_requests()
-        .iter()
-        .filter_map(|r| r.header("range").map(str::to_string))
-        .collect();
+    let asked = ranges_asked(&w);
     assert!(
         !asked.iter().any(|r| r == "bytes=0-"),
         "only ranges were asked for: {asked:?}"
     );
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{stdout}");
+    let stdout = signal_and_wait_failed(child, "-TERM");
     assert!(stdout.contains("cancelled by"), "{stdout}");
     w.assert_temp_clean();
     assert!(tree(&w.workspace()).is_empty());

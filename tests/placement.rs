@@ -47,14 +47,7 @@ fn sigterm_during_the_move_into_an_existing_tree_completes_or_undoes_it() {
         assert!(Instant::now() < deadline, "the move never started");
         std::thread::sleep(Duration::from_micros(200));
     }
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{stdout}");
+    let stdout = signal_and_wait_failed(child, "-TERM");
 
     let t = tree(&dest);
     assert_eq!(t.len(), FILES + 1);

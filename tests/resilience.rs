@@ -561,14 +561,7 @@ fn sigterm_during_a_download_removes_temp_files() {
         assert!(Instant::now() < deadline, "no partial file in RUNNER_TEMP");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{stdout}");
+    let stdout = signal_and_wait_failed(child, "-TERM");
     assert!(stdout.contains("SIGTERM"), "{stdout}");
     w.assert_temp_clean();
     assert!(tree(&w.workspace()).is_empty());

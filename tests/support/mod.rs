@@ -394,3 +394,19 @@ pub fn run_while(w: &World, inputs: &[(&str, &str)], producer: impl FnOnce() + S
         out
     })
 }
+
+/// Sends `signal` (`-TERM`, `-INT`) to a running artifetch with kill(1), waits for it, checks it
+/// failed, and returns its stdout.
+#[cfg(unix)]
+#[track_caller]
+pub fn signal_and_wait_failed(child: std::process::Child, signal: &str) -> String {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{stdout}");
+    stdout
+}
