@@ -133,6 +133,16 @@ impl Landing {
         self.lock().landed.iter().map(|(s, e)| e - s).sum()
     }
 
+    /// Whether bytes `start..end` have all landed.
+    fn holds(&self, start: u64, end: u64) -> bool {
+        let state = self.lock();
+        state
+            .landed
+            .range(..=start)
+            .next_back()
+            .is_some_and(|(_, &e)| e >= end)
+    }
+
     /// Waits until the download begins in ranges (its total size) or is over without (`None`).
     pub async fn began(&self) -> Option<u64> {
         let mut rx = self.phase.subscribe();
@@ -217,6 +227,11 @@ impl Source {
     pub fn landing_state(&self) -> Option<(u64, u64)> {
         let landing = self.landing.as_ref()?;
         Some((landing.landed_bytes(), self.len))
+    }
+
+    /// Whether bytes `start..end` are there to read without waiting.
+    pub fn has_landed(&self, start: u64, end: u64) -> bool {
+        self.landing.as_ref().is_none_or(|l| l.holds(start, end))
     }
 
     /// A reader of its own (each extraction thread has one).

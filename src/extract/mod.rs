@@ -22,6 +22,7 @@ mod kind;
 mod landing;
 mod names;
 mod place;
+mod queue;
 mod scan;
 mod staging;
 mod write;

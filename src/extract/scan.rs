@@ -64,6 +64,15 @@ pub(super) struct Record {
     name: Vec<u8>,
 }
 
+impl Record {
+    /// The archive bytes this entry's header and data need at least (the header's extra field
+    /// and the data descriptor may reach a little further): enough to tell whether they landed.
+    pub(super) fn span(&self) -> (u64, u64) {
+        let end = self.start + 30 + self.name.len() as u64 + self.compressed;
+        (self.start, end.min(self.bound))
+    }
+}
+
 pub(super) struct Plan {
     pub(super) entries: Vec<Entry>,
     pub(super) warnings: Vec<String>,

@@ -7,13 +7,14 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 // The manifest's hash, taken while each file is written rather than by reading the tree back.
 use sha2::{Digest, Sha256};
 
 use super::landing::{Reader, Source};
+use super::queue::{Job, Queue};
 use super::scan::{
     Archive, Entry, Kind, Plan, check_landed_record, check_layout, open_archive, plan,
 };
@@ -79,19 +80,18 @@ pub(super) fn extract_with_threads(
     } else {
         threads.clamp(1, files.len().max(1))
     };
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    if source.is_landing() {
-        // In archive order: entries as their bytes land.
-        order.sort_by_key(|&i| files[i].0.record.as_ref().map(|r| r.start));
-    } else if threads > 1 {
-        // Largest first, so a big file does not start last and leave one thread working alone.
-        order.sort_by_key(|&i| std::cmp::Reverse(files[i].0.size));
-    }
+    let jobs: Vec<Job<'_>> = files
+        .iter()
+        .map(|(e, _)| Job {
+            path: &e.path,
+            size: e.size,
+            span: e.record.as_ref().map(|r| r.span()),
+        })
+        .collect();
     let shared = Shared {
         root: staging,
         files: &files,
-        order,
-        next: AtomicUsize::new(0),
+        queue: Queue::new(&jobs, threads),
         failed: AtomicBool::new(false),
         errors: Mutex::new(Vec::new()),
         files_written: AtomicU64::new(0),
@@ -102,14 +102,14 @@ pub(super) fn extract_with_threads(
     let expected_len = zip.len();
     std::thread::scope(|s| {
         let shared = &shared;
-        for _ in 1..threads {
+        for slot in 1..threads {
             let mut dirs = dirs.clone();
             s.spawn(move || {
                 // Each thread needs its own file position; re-reading the central directory is
                 // cheap next to extraction, and avoids the unsafe shared-metadata constructor.
                 match open_archive(source) {
                     Ok(mut zip) if zip.len() == expected_len => {
-                        shared.work(&mut zip, source, &mut dirs);
+                        shared.work(slot, &mut zip, source, &mut dirs);
                     }
                     Ok(_) => {
                         shared.fail(usize::MAX, anyhow!("{} changed", source.path().display()))
@@ -118,7 +118,7 @@ pub(super) fn extract_with_threads(
                 }
             });
         }
-        shared.work(&mut zip, source, &mut dirs);
+        shared.work(0, &mut zip, source, &mut dirs);
     });
 
     let errors = shared
@@ -151,9 +151,8 @@ pub(super) fn extract_with_threads(
 struct Shared<'a> {
     root: &'a Path,
     files: &'a [(&'a Entry, bool)],
-    /// Order in which `files` are handed out.
-    order: Vec<usize>,
-    next: AtomicUsize,
+    /// Hands out `files` to the worker slots.
+    queue: Queue<'a>,
     failed: AtomicBool,
     errors: Mutex<Vec<(usize, anyhow::Error)>>,
     files_written: AtomicU64,
@@ -163,7 +162,7 @@ struct Shared<'a> {
 }
 
 impl Shared<'_> {
-    fn work(&self, zip: &mut Archive, source: &Source, dirs: &mut DirCache) {
+    fn work(&self, slot: usize, zip: &mut Archive, source: &Source, dirs: &mut DirCache) {
         let mut buf = vec![0u8; BUF_SIZE];
         let mut headers: Option<io::BufReader<Reader>> = None;
         while !self.failed.load(Ordering::Relaxed) {
@@ -171,7 +170,10 @@ impl Shared<'_> {
                 self.fail(usize::MAX, anyhow!("extraction cancelled"));
                 break;
             }
-            let Some(&i) = self.order.get(self.next.fetch_add(1, Ordering::Relaxed)) else {
+            let Some(i) = self
+                .queue
+                .take(slot, |start, end| source.has_landed(start, end))
+            else {
                 break;
             };
             let (entry, exec) = self.files[i];
