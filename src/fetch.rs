@@ -942,7 +942,7 @@ fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
         globs,
         sparse: job.sparse,
     });
-    staged.extracted = extract::extract_from(source, &staged.tree(), &limits, select)
+    staged.extracted = extract::extract_from(source, staged.tree(), &limits, select)
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(staged)
 }
@@ -1086,7 +1086,7 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
     let missed = files_missed(settings, name, &staged.extracted.unmatched, all)?;
     staged.extracted.warnings.extend(missed);
     let tree = staged.tree();
-    let manifest = Manifest::of_written(&tree, &staged.extracted.written)
+    let manifest = Manifest::of_written(tree, &staged.extracted.written)
         .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
     let files_pinned = job
         .settings
@@ -1094,7 +1094,7 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
         .check_files(name, &manifest)
         .map_err(pin_mismatch)?;
     let files = match &job.merge {
-        Some(_) => extract::relative_files(&tree)?,
+        Some(_) => extract::relative_files(tree)?,
         None => Vec::new(),
     };
     staged.place(dest).with_context(|| {

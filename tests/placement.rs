@@ -8,14 +8,17 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-/// The staging directory's `replaced` folder exists once the move has set a first file aside.
+/// The work directory's `replaced-<id>` folder exists once the move has set a first file aside.
 fn move_started(temp: &std::path::Path) -> bool {
     let Ok(work) = std::fs::read_dir(temp) else {
         return false;
     };
     work.flatten().any(|w| {
         std::fs::read_dir(w.path())
-            .map(|s| s.flatten().any(|s| s.path().join("replaced").exists()))
+            .map(|s| {
+                s.flatten()
+                    .any(|s| s.file_name().to_string_lossy().starts_with("replaced-"))
+            })
             .unwrap_or(false)
     })
 }

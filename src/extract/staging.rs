@@ -84,7 +84,11 @@ fn process_running(pid: u32) -> bool {
 /// An extracted tree in staging, on the destination's file system, not yet placed. Dropping it
 /// removes it (and the directories created for the destination, unless it was placed).
 pub(crate) struct Staged {
+    /// What dropping it removes: the tree itself, or the hidden directory holding tree and aside.
     staging: PathBuf,
+    tree: PathBuf,
+    /// Files the tree replaces in the destination, kept until the move is done (made only then).
+    aside: PathBuf,
     /// Directories created for the destination itself (outermost first).
     created: Vec<PathBuf>,
     pub(crate) extracted: Extracted,
@@ -96,13 +100,8 @@ pub(crate) struct Staged {
 
 impl Staged {
     /// The extracted tree.
-    pub(crate) fn tree(&self) -> PathBuf {
-        self.staging.join("tree")
-    }
-
-    /// Files the tree replaces in the destination, kept until the move is done.
-    fn aside(&self) -> PathBuf {
-        self.staging.join("replaced")
+    pub(crate) fn tree(&self) -> &Path {
+        &self.tree
     }
 
     pub(crate) fn overlap_note(&self) -> Option<String> {
@@ -119,6 +118,9 @@ impl Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.staging);
+        if !self.aside.starts_with(&self.staging) {
+            let _ = std::fs::remove_dir_all(&self.aside);
+        }
         crate::cancel::unregister_temp(&self.staging);
         if !self.placed {
             // A destination that did not exist before is not left behind, empty.
@@ -127,15 +129,29 @@ impl Drop for Staged {
     }
 }
 
-/// A staging directory on the destination's filesystem, so that placing is a rename: under our
-/// work directory when it shares the filesystem, else a hidden directory inside the destination,
-/// registered so that it goes even on cancellation. Also returns the directories created for the
-/// destination itself (outermost first), which a failure removes again.
-fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<(PathBuf, Vec<PathBuf>)> {
+/// Where an artifact is staged, on the destination's filesystem so that placing is a rename.
+struct Dirs {
+    staging: PathBuf,
+    tree: PathBuf,
+    aside: PathBuf,
+    /// Directories created for the destination itself (outermost first), which a failure removes.
+    created: Vec<PathBuf>,
+}
+
+/// Under our work directory when it shares the destination's filesystem: the tree is one
+/// directory there (a fresh destination takes it in one rename; one directory fewer to create and
+/// remove per artifact counts on `many`, where every inode costs). Else a hidden directory inside
+/// the destination holding tree and aside, registered so that it goes even on cancellation.
+fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<Dirs> {
     if same_filesystem(workdir, dest) {
-        let staging = workdir.join(format!("staging-{id}"));
-        crate::fsx::create_dir_all(&staging)?;
-        return Ok((staging, Vec::new()));
+        let tree = workdir.join(format!("staging-{id}"));
+        crate::fsx::create_dir_all(&tree)?;
+        return Ok(Dirs {
+            staging: tree.clone(),
+            tree,
+            aside: workdir.join(format!("replaced-{id}")),
+            created: Vec::new(),
+        });
     }
     let created = crate::fsx::create_dir_all_tracked(dest)?;
     let staging = dest.join(format!(
@@ -144,12 +160,20 @@ fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<(PathBuf, Vec<Pat
         random_hex(12)
     ));
     crate::cancel::register_temp(&staging);
-    if let Err(e) = std::fs::create_dir(&staging) {
+    let made =
+        std::fs::create_dir(&staging).and_then(|()| std::fs::create_dir(staging.join("tree")));
+    if let Err(e) = made {
+        let _ = std::fs::remove_dir_all(&staging);
         crate::cancel::unregister_temp(&staging);
         crate::fsx::remove_created(&created);
         return Err(e).with_context(|| format!("cannot create {}", staging.display()));
     }
-    Ok((staging, created))
+    Ok(Dirs {
+        tree: staging.join("tree"),
+        aside: staging.join("replaced"),
+        staging,
+        created,
+    })
 }
 
 #[cfg(unix)]
@@ -200,22 +224,27 @@ impl Staged {
         id: u64,
         overlap: Option<(u64, u64)>,
     ) -> Result<Staged> {
-        let (staging, created) = staging_dir(workdir, dest, id)?;
-        let staged = Staged {
+        let Dirs {
             staging,
+            tree,
+            aside,
+            created,
+        } = staging_dir(workdir, dest, id)?;
+        Ok(Staged {
+            staging,
+            tree,
+            aside,
             created,
             extracted: Extracted::default(),
             overlap,
             placed: false,
-        };
-        crate::fsx::create_dir_all(&staged.tree())?;
-        Ok(staged)
+        })
     }
 
     /// Moves the tree into `dest` (see [`super::place`]); once it is there, dropping the staging
     /// directory no longer removes the directories made for `dest`.
     pub(crate) fn place(&mut self, dest: &Path) -> Result<()> {
-        super::place(&self.tree(), dest, &self.aside())?;
+        super::place(&self.tree, dest, &self.aside)?;
         self.placed = true;
         Ok(())
     }
