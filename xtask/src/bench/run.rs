@@ -139,7 +139,16 @@ pub(super) fn run(cfg: &Config) -> Result<()> {
         )?);
         let plain = rows.iter().rev().find(|r| r.throttle.is_none());
         if let Some(plain) = plain {
-            less.extend(targeted(cfg.runs, &bin, &data, &p, plain, cfg.throttle)?);
+            less.extend(targeted(
+                cfg.runs,
+                &bin,
+                &data,
+                &zips,
+                unzip.is_some(),
+                &p,
+                plain,
+                cfg.throttle,
+            )?);
         }
         if cfg.https {
             let row = https_compare(cfg, &bin, &data, &p, &mut gh_problem)?;
