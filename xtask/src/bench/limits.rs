@@ -1,6 +1,7 @@
 //! The machine's limits on the same bytes: loopback download (curl) and local extraction
 //! (unzip, the zip crate), which every artifetch time is divided by.
 
+use super::machine::cores;
 use super::measure::fresh_dir;
 use super::server::Server;
 use anyhow::{Context, Result, bail};
@@ -151,6 +152,24 @@ pub(super) fn download_limit(s: &Server, how: Downloader, parallel: usize) -> Re
             Ok(wall)
         }
     }
+}
+
+/// One round's extraction limits into `dest` (removed after): `unzip -q` (when `unzip`) and the
+/// zip crate, one per core; `.2` is the faster, the limit a ratio is taken against.
+pub(super) fn extract_limits(
+    zips: &[PathBuf],
+    dest: &Path,
+    unzip: bool,
+) -> Result<(Option<Duration>, Duration, Duration)> {
+    let unzip_took = if unzip {
+        Some(unzip_limit(zips, dest, cores())?)
+    } else {
+        None
+    };
+    let ziprs_took = ziprs_limit(zips, dest, cores())?;
+    let _ = std::fs::remove_dir_all(dest);
+    let faster = unzip_took.map_or(ziprs_took, |u| u.min(ziprs_took));
+    Ok((unzip_took, ziprs_took, faster))
 }
 
 /// `unzip -q` of every zip, one process per artifact, `parallel` at once.

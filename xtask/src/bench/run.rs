@@ -1,8 +1,8 @@
 //! The benchmark itself: every workload, every tool, runs interleaved, into table rows.
 
 use super::Config;
-use super::limits::{Downloader, Limits, download_limit, unzip_limit, ziprs_limit};
-use super::machine::{cores, load_average, machine, tool_version};
+use super::limits::{Downloader, Limits, download_limit, extract_limits};
+use super::machine::{load_average, machine, tool_version};
 use super::measure::{Sample, Stat, fresh_dir, median, stat};
 use super::render::{Header, render, render_json};
 use super::server::{Paths, Server, artifetch_cmd, gh_cmd, repeat, serve};
@@ -259,14 +259,7 @@ fn interleaved(
     let dest = p.root.join("limit-out");
     let (mut u, mut z) = (Vec::new(), Vec::new());
     for round in 0..cfg.runs {
-        let unzip_took = if unzip {
-            Some(unzip_limit(zips, &dest, cores())?)
-        } else {
-            None
-        };
-        let ziprs_took = ziprs_limit(zips, &dest, cores())?;
-        let _ = std::fs::remove_dir_all(&dest);
-        let extract = unzip_took.map_or(ziprs_took, |u| u.min(ziprs_took));
+        let (unzip_took, ziprs_took, extract) = extract_limits(zips, &dest, unzip)?;
         u.extend(unzip_took);
         z.push(ziprs_took);
         for v in &mut variants {

@@ -3,8 +3,7 @@
 //! that sets `partial-download: auto`'s threshold. Each prints
 //! one line for the report: what was transferred and how long it took, against its target.
 
-use super::limits::{unzip_limit, ziprs_limit};
-use super::machine::cores;
+use super::limits::extract_limits;
 use super::measure::{Stat, fresh_dir, stat};
 use super::run::{BENCH_RATE_LIMIT, Row};
 use super::server::{Paths, Server, artifetch_cmd, repeat, serve};
@@ -214,14 +213,7 @@ fn warm_cache_big(
             || {},
         )?;
         // The extraction limit: the faster of unzip and the zip crate, as in the main table.
-        let unzip_took = if unzip {
-            Some(unzip_limit(zips, &dest, cores())?)
-        } else {
-            None
-        };
-        let ziprs_took = ziprs_limit(zips, &dest, cores())?;
-        let _ = std::fs::remove_dir_all(&dest);
-        let limit = unzip_took.map_or(ziprs_took, |u| u.min(ziprs_took));
+        let (_, _, limit) = extract_limits(zips, &dest, unzip)?;
         ratios.push(sample[0].wall.as_secs_f64() / limit.as_secs_f64());
         limits.push(limit.as_secs_f64());
         samples.extend(sample);
