@@ -278,7 +278,7 @@ fn a_trickled_blob_body_is_cut_and_retried() {
         "/blob/",
         FaultKind::Trickle { bytes_per_sec: 20 },
     ));
-    let out = w.run(&[("name", "dist")], &[]);
+    let out = w.run(&[("name", "dist"), ("stall-timeout", "30")], &[]);
     out.ok();
     assert!(
         out.warnings().iter().any(|l| l.contains("too slow")),
@@ -337,7 +337,7 @@ fn a_trickled_api_answer_hits_the_deadline_and_is_retried() {
         "/artifacts",
         FaultKind::Trickle { bytes_per_sec: 20 },
     ));
-    let out = w.run(&[("name", "dist")], &[]);
+    let out = w.run(&[("name", "dist"), ("stall-timeout", "30")], &[]);
     out.ok();
     assert!(
         out.warnings()

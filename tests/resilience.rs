@@ -205,7 +205,7 @@ fn stall_longer_than_stall_timeout_is_retried() {
         },
     ));
     let started = Instant::now();
-    let out = w.run(&[("name", "dist")], &[]);
+    let out = w.run(&[("name", "dist"), ("stall-timeout", "30")], &[]);
     out.ok();
     assert!(
         started.elapsed() < Duration::from_secs(3),

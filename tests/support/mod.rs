@@ -146,6 +146,10 @@ impl World {
             ("HOME", p("home")),
             // Shrinks backoff and stall timers so fault tests take milliseconds.
             ("ARTIFETCH_TIME_SCALE", "0.01".to_string()),
+            // ...but not the stall timer below 10 s (scaled): a loaded machine can hold a blob
+            // answer past 0.3 s, and the retry (one more request) breaks every exact request
+            // count. A test of stalls sets its own `stall-timeout`, which wins.
+            ("INPUT_STALL-TIMEOUT", "1000".to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
