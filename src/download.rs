@@ -25,7 +25,7 @@ use reqwest::{Response, Url};
 use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::extract::{ArchiveKind, Landing, archive_kind, is_safe_component};
+use crate::extract::{ArchiveKind, Landing, archive_kind, archive_kind_of, is_safe_component};
 use crate::failure::{FailureKind, Kinded};
 use crate::github::model::{Artifact, Published};
 use crate::github::served::{self, Served};
@@ -39,6 +39,11 @@ use crate::util::{human_bytes, rate};
 /// Bytes gathered before one write (and hash): large enough to amortise the syscall and the hop
 /// to a blocking section, small enough to keep memory flat with many connections in flight.
 const WRITE_BUFFER: usize = 1 << 20;
+/// An archive of at most this size (by `size_in_bytes`) is kept in memory, never written to a
+/// temp file: on `many` (300 artifacts of 10 KiB) each temp file was one more inode to allocate
+/// and free, the largest cost there (docs/PERFORMANCE.md). A body that grows past it is spilled
+/// to the temp file, so memory stays bounded whatever the server sends.
+pub(crate) const IN_MEMORY_MAX: usize = 1 << 20;
 /// Writes up to this size are done on the async worker itself (see [`Sink::flush`]).
 const INLINE_WRITE: usize = 64 << 10;
 /// One range request. Large enough that request overhead vanishes, small enough that the hashed
@@ -141,6 +146,27 @@ pub(crate) struct Download {
     pub retried: bool,
     /// Resumes, restarts and connection counts, for the artifact's log group.
     pub notes: Vec<String>,
+    /// The archive itself when it was small enough to keep in memory; else it is in the temp
+    /// file the download was given.
+    pub body: Option<Arc<[u8]>>,
+}
+
+impl Download {
+    /// A zip that did not come as one body (a cache hit, a partial fetch's ranges): no headers,
+    /// no retries, nothing held in memory.
+    pub(crate) fn known_zip(bytes: u64, sha256: String, attempts: u32) -> Download {
+        Download {
+            bytes,
+            content_type: None,
+            sha256,
+            is_zip: true,
+            filename: None,
+            attempts,
+            retried: false,
+            notes: Vec::new(),
+            body: None,
+        }
+    }
 }
 
 /// Brings one artifact's bytes to a file: the HTTP side of a fetch, shared by every artifact.
@@ -225,7 +251,8 @@ impl Downloader {
     ) -> Result<Download> {
         let a = &item.artifact;
         let s = &self.settings;
-        let mut sink = Sink::create(part, landing.cloned())?;
+        let small = usize::try_from(a.size_in_bytes).is_ok_and(|n| n <= IN_MEMORY_MAX);
+        let mut sink = Sink::create(part, landing.cloned(), small)?;
         let limit = Limit::of(a, s.max_size);
         let mut last_error = String::new();
         let mut notes = Vec::new();
@@ -265,12 +292,16 @@ impl Downloader {
             drop(permit);
             let checked = received.and_then(|meta| {
                 let (bytes, sha256) = sink.finish()?;
-                let download = meta.into_download(part, bytes, sha256, attempt, notes.clone());
+                let is_zip = meta.is_zip(sink.held().ok_or(part));
+                let download = meta.into_download(is_zip, bytes, sha256, attempt, notes.clone());
                 check_body(a, &download)?;
                 Ok(download)
             });
             match checked {
-                Ok(download) => return Ok(download),
+                Ok(mut download) => {
+                    download.body = sink.take_body();
+                    return Ok(download);
+                }
                 Err(e) if is_final(&e) => return Err(e),
                 Err(e) => last_error = format!("{e:#}"),
             }
@@ -322,8 +353,8 @@ impl Downloader {
                     "Fetched in {} ranges over up to {connections} connections",
                     total.div_ceil(SEGMENT)
                 );
-                let mut download =
-                    meta.into_download(sink.path(), bytes, sha256, attempt, vec![note]);
+                let is_zip = meta.is_zip(Err(sink.path()));
+                let mut download = meta.into_download(is_zip, bytes, sha256, attempt, vec![note]);
                 download.retried |= retried;
                 match check_body(&item.artifact, &download) {
                     Ok(()) => return Ok(Probe::Done(download)),
@@ -892,9 +923,20 @@ impl Meta {
         }
     }
 
+    /// A zip, by the headers or (when they say nothing useful) by the archive's first bytes, in
+    /// memory (`Ok`) or in the temp file (`Err`).
+    fn is_zip(&self, at: Result<&[u8], &Path>) -> bool {
+        let ct = self.content_type.as_deref();
+        let kind = match at {
+            Ok(body) => archive_kind_of(ct, body),
+            Err(part) => archive_kind(ct, part),
+        };
+        kind == ArchiveKind::Zip
+    }
+
     fn into_download(
         self,
-        part: &Path,
+        is_zip: bool,
         bytes: u64,
         sha256: String,
         attempts: u32,
@@ -904,19 +946,22 @@ impl Meta {
             bytes,
             content_type: self.content_type.clone(),
             sha256,
-            is_zip: archive_kind(self.content_type.as_deref(), part) == ArchiveKind::Zip,
+            is_zip,
             filename: self.filename,
             attempts,
             retried: attempts > 1,
             notes,
+            body: None,
         }
     }
 }
 
-/// A temp file that hashes what is written to it, in large blocks.
+/// A temp file that hashes what is written to it, in large blocks; or, for a small archive, a
+/// buffer that becomes that file only if the body outgrows [`IN_MEMORY_MAX`].
 struct Sink {
     path: PathBuf,
-    file: File,
+    /// `None` while the archive is held in memory (in `buffer`).
+    file: Option<File>,
     hasher: Sha256,
     buffer: Vec<u8>,
     /// Bytes of the archive we hold (written + buffered).
@@ -928,8 +973,12 @@ struct Sink {
 }
 
 impl Sink {
-    fn create(path: &Path, landing: Option<Arc<Landing>>) -> Result<Sink> {
-        let file = File::create(path).map_err(|e| local(e, "create", path))?;
+    /// `in_memory`: keep the archive in memory while it stays small.
+    fn create(path: &Path, landing: Option<Arc<Landing>>, in_memory: bool) -> Result<Sink> {
+        let file = match in_memory {
+            true => None,
+            false => Some(File::create(path).map_err(|e| local(e, "create", path))?),
+        };
         Ok(Sink {
             path: path.to_path_buf(),
             file,
@@ -949,19 +998,26 @@ impl Sink {
         self.buffer.extend_from_slice(bytes);
         self.len += bytes.len() as u64;
         self.received += bytes.len() as u64;
-        if self.buffer.len() >= WRITE_BUFFER {
+        if self.file.is_none() && self.buffer.len() > IN_MEMORY_MAX {
+            // Larger than the listing said: to the temp file after all.
+            self.file = Some(File::create(&self.path).map_err(|e| local(e, "create", &self.path))?);
+        }
+        if self.file.is_some() && self.buffer.len() >= WRITE_BUFFER {
             self.flush()?;
         }
         Ok(())
     }
 
+    /// Hashes and writes the buffer to the file; held in memory, nothing to do yet.
     fn flush(&mut self) -> Result<()> {
-        let (file, hasher, buffer, path) = (
-            &mut self.file,
+        let (Some(file), hasher, buffer, path) = (
+            self.file.as_mut(),
             &mut self.hasher,
             &mut self.buffer,
             &self.path,
-        );
+        ) else {
+            return Ok(());
+        };
         let mut write = || {
             hasher.update(&buffer[..]);
             file.write_all(buffer).map_err(|e| local(e, "write", path))
@@ -996,11 +1052,33 @@ impl Sink {
         self.hasher = Sha256::new();
         self.len = 0;
         self.received = 0;
-        self.file = File::create(&self.path).map_err(|e| local(e, "truncate", &self.path))?;
+        if self.file.is_some() {
+            self.file =
+                Some(File::create(&self.path).map_err(|e| local(e, "truncate", &self.path))?);
+        }
         Ok(())
     }
 
+    /// The archive so far, when it is held in memory.
+    fn held(&self) -> Option<&[u8]> {
+        self.file.is_none().then_some(&self.buffer[..])
+    }
+
+    /// The archive, when it was held in memory (after [`Self::finish`]).
+    fn take_body(&mut self) -> Option<Arc<[u8]>> {
+        if self.file.is_some() {
+            return None;
+        }
+        Some(std::mem::take(&mut self.buffer).into())
+    }
+
     fn finish(&mut self) -> Result<(u64, String)> {
+        if self.file.is_none() {
+            // Held in memory: hashed once, whole.
+            let mut hasher = Sha256::new();
+            hasher.update(&self.buffer);
+            self.hasher = hasher;
+        }
         self.flush()?;
         let hex: String = self
             .hasher
@@ -1010,5 +1088,66 @@ impl Sink {
             .map(|b| format!("{b:02x}"))
             .collect();
         Ok((self.len, hex))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha256_hex(bytes: &[u8]) -> String {
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_small_archive_stays_in_memory_and_no_file_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("1.download");
+        let mut sink = Sink::create(&part, None, true).unwrap();
+        let body: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        for chunk in body.chunks(7_000) {
+            sink.write(chunk).unwrap();
+        }
+        let (len, sha256) = sink.finish().unwrap();
+        assert_eq!((len, sha256), (body.len() as u64, sha256_hex(&body)));
+        assert_eq!(sink.held(), Some(&body[..]));
+        assert_eq!(sink.take_body().as_deref(), Some(&body[..]));
+        assert!(!part.exists(), "a temp file was made");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_body_larger_than_announced_spills_to_the_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("1.download");
+        let mut sink = Sink::create(&part, None, true).unwrap();
+        // A server sending more than `size_in_bytes` said: memory stays bounded.
+        let body: Vec<u8> = (0..IN_MEMORY_MAX as u32 * 3)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        for chunk in body.chunks(64 << 10) {
+            sink.write(chunk).unwrap();
+            assert!(sink.buffer.len() <= IN_MEMORY_MAX + (64 << 10));
+        }
+        let (len, sha256) = sink.finish().unwrap();
+        assert_eq!((len, sha256), (body.len() as u64, sha256_hex(&body)));
+        assert_eq!(sink.take_body(), None);
+        assert_eq!(std::fs::read(&part).unwrap(), body);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_restart_in_memory_forgets_what_was_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("1.download");
+        let mut sink = Sink::create(&part, None, true).unwrap();
+        sink.write(b"the first attempt, cut short").unwrap();
+        sink.restart().unwrap();
+        let whole = b"PK\x05\x06 whole";
+        sink.write(whole).unwrap();
+        let (len, sha256) = sink.finish().unwrap();
+        assert_eq!((len, sha256), (whole.len() as u64, sha256_hex(whole)));
+        assert_eq!(sink.take_body().as_deref(), Some(&whole[..]));
     }
 }

@@ -93,8 +93,9 @@ struct Unpack {
     name: String,
     id: u64,
     workdir: PathBuf,
-    /// The verified download.
+    /// The verified download: in memory when it was small (`body`), else in this temp file.
     part: PathBuf,
+    body: Option<Arc<[u8]>>,
     is_zip: bool,
     filename: Option<String>,
     bytes: u64,
@@ -243,6 +244,7 @@ impl Fetcher {
             id: a.id,
             workdir: self.workdir.clone(),
             part,
+            body: verified.download.body.clone(),
             is_zip: verified.download.is_zip,
             filename: verified.download.filename.clone(),
             bytes: verified.download.bytes,
@@ -457,16 +459,7 @@ impl Fetcher {
             lines.push("CRC-32 only, archive digest not verified".into());
         }
         Verified {
-            download: Download {
-                bytes: stats.transferred,
-                content_type: None,
-                sha256: String::new(),
-                is_zip: true,
-                filename: None,
-                attempts: 1,
-                retried: false,
-                notes: Vec::new(),
-            },
+            download: Download::known_zip(stats.transferred, String::new(), 1),
             digest: DigestCheck::Partial,
             digest_pinned: false,
             from_cache: false,
@@ -629,19 +622,9 @@ impl Fetcher {
         ));
         let digest = self.check_digest(item, &wanted, lines)?;
         let digest_pinned = self.check_pinned_digest(item, &wanted, lines)?;
-        let download = Download {
-            bytes,
-            content_type: None,
-            sha256: wanted,
-            // Only archives served as zips are stored.
-            is_zip: true,
-            filename: None,
-            attempts: 0,
-            retried: false,
-            notes: Vec::new(),
-        };
         let verified = Verified {
-            download,
+            // Only archives served as zips are stored.
+            download: Download::known_zip(bytes, wanted, 0),
             digest,
             digest_pinned,
             from_cache: true,
@@ -661,7 +644,15 @@ impl Fetcher {
             return;
         }
         let (key, from) = (verified.download.sha256.clone(), part.to_path_buf());
-        let stored = tokio::task::spawn_blocking(move || cache.store(&key, &from)).await;
+        let body = verified.download.body.clone();
+        let stored = tokio::task::spawn_blocking(move || {
+            if let Some(body) = body {
+                // Held in memory: the cache stores from a file.
+                write_body(&from, &body)?;
+            }
+            cache.store(&key, &from)
+        })
+        .await;
         match stored {
             Ok(Ok(true)) => lines.push("Stored in the cache".into()),
             Ok(Ok(false)) => {}
@@ -947,6 +938,11 @@ fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
     Ok(staged)
 }
 
+/// Writes an archive held in memory to `path`, for what needs it as a file.
+fn write_body(path: &Path, body: &[u8]) -> Result<()> {
+    std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Writes a verified download into its destination: the destination is checked right before
 /// (see [`check_and_tidy`]); then the tree extracted while downloading is placed, or the archive
 /// is extracted now (or the raw file saved) and placed.
@@ -958,15 +954,26 @@ fn unpack(job: Unpack, early: Option<Result<Staged>>) -> Result<Placed> {
             "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
         );
     }
+    let looks_like_zip = match &job.body {
+        Some(body) => extract::zip_magic(body),
+        None => starts_like_zip(&job.part),
+    };
     // A partial fetch's first bytes are a hole unless the first entry was selected.
-    if job.is_zip && !job.partial && !job.settings.skip_decompress && !starts_like_zip(&job.part) {
+    if job.is_zip && !job.partial && !job.settings.skip_decompress && !looks_like_zip {
+        let head = match &job.body {
+            Some(body) => extract::quoted_head(body),
+            None => first_bytes(&job.part),
+        };
         bail!(
-            "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
+            "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {head})",
             human_bytes(job.bytes),
-            first_bytes(&job.part)
         );
     }
     let mut placed = if job.settings.skip_decompress || !job.is_zip {
+        if let Some(body) = &job.body {
+            // Saved as a file: it has to be one first.
+            write_body(&job.part, body)?;
+        }
         save_file(job)?
     } else {
         extract_and_place(job, early)?
@@ -1068,9 +1075,12 @@ fn extract_and_place(job: Unpack, early: Option<Result<Staged>>) -> Result<Place
         // Removed before staging again under the same name.
         other => {
             drop(other);
-            Source::file(&job.part)
-                .with_context(|| format!("cannot open {}", job.part.display()))
-                .and_then(|source| stage(&job.stage_job(), &source))
+            let source = match &job.body {
+                Some(body) => Ok(Source::memory(&job.part, Arc::clone(body))),
+                None => Source::file(&job.part)
+                    .with_context(|| format!("cannot open {}", job.part.display())),
+            };
+            source.and_then(|source| stage(&job.stage_job(), &source))
         }
     };
     let placed = staged.and_then(|staged| place_staged(&job, staged));

@@ -535,7 +535,13 @@ fn download_all_attempts_every_artifact_and_reports_each_outcome() {
 #[test]
 fn sigterm_during_a_download_removes_temp_files() {
     let w = World::new();
-    w.add("dist", big(15));
+    // Past the size kept in memory, so the partial download is a file in RUNNER_TEMP.
+    w.add(
+        "dist",
+        zipbuild::ZipBuilder::new()
+            .stored("data/raw.bin", &zipbuild::random_payload(2 << 20, 15))
+            .build(),
+    );
     w.gh.inject(Fault::new(
         Origin::Blob,
         "/blob/",
@@ -565,6 +571,46 @@ fn sigterm_during_a_download_removes_temp_files() {
     assert!(stdout.contains("SIGTERM"), "{stdout}");
     w.assert_temp_clean();
     assert!(tree(&w.workspace()).is_empty());
+}
+
+/// A small archive (by `size_in_bytes`, up to 1 MiB) is held in memory while it downloads: no
+/// temp file is made for it (on `many`, that file was the costliest part of each artifact).
+#[cfg(unix)]
+#[test]
+fn a_small_archive_downloads_without_a_temp_file() {
+    let w = World::new();
+    w.add("dist", big(16)); // 300 KB
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::Stall {
+            after_bytes: 150_000,
+            secs: 30,
+        },
+    ));
+    let child = w
+        .command(&[("name", "dist"), ("stall-timeout", "1000")], &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while w.blob_requests().is_empty() {
+        assert!(Instant::now() < deadline, "no blob request");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Half the body has arrived and the rest is held back: look for a file a few times.
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(30));
+        let files: Vec<_> = listing(&w.temp())
+            .into_iter()
+            .filter(|(_, v)| v != "dir")
+            .collect();
+        assert!(files.is_empty(), "a file in RUNNER_TEMP: {files:?}");
+    }
+    let stdout = signal_and_wait_failed(child, "-TERM");
+    assert!(stdout.contains("SIGTERM"), "{stdout}");
+    w.assert_temp_clean();
 }
 
 /// `RUNNER_TEMP` on another filesystem than the destination (tmpfs at /dev/shm): staging then

@@ -15,6 +15,15 @@ pub enum ArchiveKind {
 /// uploaded unzipped comes with its own type (text/plain, ...) and is kept as is. A URL ending
 /// in `.zip` does not count.
 pub fn archive_kind(content_type: Option<&str>, file: &Path) -> ArchiveKind {
+    kind_by(content_type, || starts_like_zip(file))
+}
+
+/// [`archive_kind`] of an archive held in memory.
+pub fn archive_kind_of(content_type: Option<&str>, bytes: &[u8]) -> ArchiveKind {
+    kind_by(content_type, || zip_magic(bytes))
+}
+
+fn kind_by(content_type: Option<&str>, looks_like_zip: impl FnOnce() -> bool) -> ArchiveKind {
     let ct = content_type.unwrap_or("");
     let ct = ct
         .split(';')
@@ -24,7 +33,7 @@ pub fn archive_kind(content_type: Option<&str>, file: &Path) -> ArchiveKind {
         .to_ascii_lowercase();
     let zip = match ct.as_str() {
         "application/zip" | "application/x-zip-compressed" | "application/zip-compressed" => true,
-        "" | "application/octet-stream" | "binary/octet-stream" => starts_like_zip(file),
+        "" | "application/octet-stream" | "binary/octet-stream" => looks_like_zip(),
         _ => false,
     };
     if zip {
@@ -40,12 +49,22 @@ pub fn starts_like_zip(file: &Path) -> bool {
     File::open(file)
         .and_then(|mut f| f.read_exact(&mut magic))
         .is_ok()
-        && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
+        && zip_magic(&magic)
+}
+
+/// Do these bytes start with a zip signature (see [`starts_like_zip`])?
+pub fn zip_magic(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
 }
 
 /// The first bytes of a file, quoted for an error message.
 pub fn first_bytes(file: &Path) -> String {
     let mut head = Vec::new();
     let _ = File::open(file).and_then(|f| f.take(16).read_to_end(&mut head));
-    format!("\"{}\"", head.escape_ascii())
+    quoted_head(&head)
+}
+
+/// The first 16 of `bytes`, quoted for an error message.
+pub fn quoted_head(bytes: &[u8]) -> String {
+    format!("\"{}\"", bytes[..bytes.len().min(16)].escape_ascii())
 }

@@ -187,6 +187,8 @@ pub struct Source {
     path: PathBuf,
     len: u64,
     landing: Option<Arc<Landing>>,
+    /// A small archive held in memory: `path` names it in messages but was never written.
+    memory: Option<Arc<[u8]>>,
 }
 
 impl Source {
@@ -197,7 +199,18 @@ impl Source {
             path: path.to_path_buf(),
             len,
             landing: None,
+            memory: None,
         })
+    }
+
+    /// A complete archive held in memory; `path` is what messages call it.
+    pub fn memory(path: &Path, bytes: Arc<[u8]>) -> Source {
+        Source {
+            path: path.to_path_buf(),
+            len: bytes.len() as u64,
+            landing: None,
+            memory: Some(bytes),
+        }
     }
 
     /// A file of `len` bytes still being written, in the ranges `landing` reports.
@@ -206,6 +219,7 @@ impl Source {
             path: path.to_path_buf(),
             len,
             landing: Some(landing),
+            memory: None,
         }
     }
 
@@ -236,8 +250,12 @@ impl Source {
 
     /// A reader of its own (each extraction thread has one).
     pub fn open(&self) -> io::Result<Reader> {
+        let bytes = match &self.memory {
+            Some(bytes) => Bytes::Memory(Arc::clone(bytes)),
+            None => Bytes::File(File::open(&self.path)?),
+        };
         Ok(Reader {
-            file: File::open(&self.path)?,
+            bytes,
             pos: 0,
             len: self.len,
             landing: self.landing.clone(),
@@ -247,7 +265,7 @@ impl Source {
 
 /// Positional reads (no seek syscalls), waiting for bytes that have not landed yet.
 pub struct Reader {
-    file: File,
+    bytes: Bytes,
     pos: u64,
     len: u64,
     landing: Option<Arc<Landing>>,
@@ -263,10 +281,23 @@ impl Read for Reader {
             None => self.len,
         };
         let n = buf.len().min((end - self.pos) as usize);
-        let got = read_at(&self.file, &mut buf[..n], self.pos)?;
+        let got = match &self.bytes {
+            Bytes::File(file) => read_at(file, &mut buf[..n], self.pos)?,
+            Bytes::Memory(bytes) => {
+                let at = self.pos as usize;
+                buf[..n].copy_from_slice(&bytes[at..at + n]);
+                n
+            }
+        };
         self.pos += got as u64;
         Ok(got)
     }
+}
+
+/// Where a reader's bytes are.
+enum Bytes {
+    File(File),
+    Memory(Arc<[u8]>),
 }
 
 impl Seek for Reader {
