@@ -531,17 +531,10 @@ fn download_all_attempts_every_artifact_and_reports_each_outcome() {
     w.assert_temp_clean();
 }
 
+/// Runs the binary on artifact `dist`, whose blob stalls for 30 s after 150,000 bytes; returns
+/// once the blob request is in flight.
 #[cfg(unix)]
-#[test]
-fn sigterm_during_a_download_removes_temp_files() {
-    let w = World::new();
-    // Past the size kept in memory, so the partial download is a file in RUNNER_TEMP.
-    w.add(
-        "dist",
-        zipbuild::ZipBuilder::new()
-            .stored("data/raw.bin", &zipbuild::random_payload(2 << 20, 15))
-            .build(),
-    );
+fn spawn_stalled_after_150_kb(w: &World) -> std::process::Child {
     w.gh.inject(Fault::new(
         Origin::Blob,
         "/blob/",
@@ -561,6 +554,21 @@ fn sigterm_during_a_download_removes_temp_files() {
         assert!(Instant::now() < deadline, "no blob request");
         std::thread::sleep(Duration::from_millis(20));
     }
+    child
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_a_download_removes_temp_files() {
+    let w = World::new();
+    // Past the size kept in memory, so the partial download is a file in RUNNER_TEMP.
+    w.add(
+        "dist",
+        zipbuild::ZipBuilder::new()
+            .stored("data/raw.bin", &zipbuild::random_payload(2 << 20, 15))
+            .build(),
+    );
+    let child = spawn_stalled_after_150_kb(&w);
     // The partial download is on disk by now.
     let deadline = Instant::now() + Duration::from_secs(5);
     while listing(&w.temp()).values().all(|v| v == "dir") {
@@ -580,25 +588,7 @@ fn sigterm_during_a_download_removes_temp_files() {
 fn a_small_archive_downloads_without_a_temp_file() {
     let w = World::new();
     w.add("dist", big(16)); // 300 KB
-    w.gh.inject(Fault::new(
-        Origin::Blob,
-        "/blob/",
-        FaultKind::Stall {
-            after_bytes: 150_000,
-            secs: 30,
-        },
-    ));
-    let child = w
-        .command(&[("name", "dist"), ("stall-timeout", "1000")], &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while w.blob_requests().is_empty() {
-        assert!(Instant::now() < deadline, "no blob request");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child = spawn_stalled_after_150_kb(&w);
     // Half the body has arrived and the rest is held back: look for a file a few times.
     for _ in 0..10 {
         std::thread::sleep(Duration::from_millis(30));
