@@ -7,8 +7,10 @@
 //! the link). A server that ignores `Range` answers 200 and the body is streamed whole. Either
 //! way a body cut short, a 5xx or a stall is retried with backoff, resuming where it stopped,
 //! with a fresh signed URL from the API (they live about a minute). Nothing is held in memory
-//! beyond a write buffer per connection.
+//! beyond a write buffer per connection, except a whole archive of at most [`IN_MEMORY_MAX`],
+//! which never becomes a temp file.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -25,7 +27,7 @@ use reqwest::{Response, Url};
 use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::extract::{ArchiveKind, Landing, archive_kind, archive_kind_of, is_safe_component};
+use crate::extract::{self, ArchiveKind, Landing, archive_kind, is_safe_component};
 use crate::failure::{FailureKind, Kinded};
 use crate::github::model::{Artifact, Published};
 use crate::github::served::{self, Served};
@@ -43,7 +45,7 @@ const WRITE_BUFFER: usize = 1 << 20;
 /// temp file: on `many` (300 artifacts of 10 KiB) each temp file was one more inode to allocate
 /// and free, the largest cost there (docs/PERFORMANCE.md). A body that grows past it is spilled
 /// to the temp file, so memory stays bounded whatever the server sends.
-pub(crate) const IN_MEMORY_MAX: usize = 1 << 20;
+const IN_MEMORY_MAX: usize = 1 << 20;
 /// Writes up to this size are done on the async worker itself (see [`Sink::flush`]).
 const INLINE_WRITE: usize = 64 << 10;
 /// One range request. Large enough that request overhead vanishes, small enough that the hashed
@@ -292,8 +294,8 @@ impl Downloader {
             drop(permit);
             let checked = received.and_then(|meta| {
                 let (bytes, sha256) = sink.finish()?;
-                let is_zip = meta.is_zip(sink.held().ok_or(part));
-                let download = meta.into_download(is_zip, bytes, sha256, attempt, notes.clone());
+                let download =
+                    meta.into_download(|| sink.head(), bytes, sha256, attempt, notes.clone());
                 check_body(a, &download)?;
                 Ok(download)
             });
@@ -353,8 +355,9 @@ impl Downloader {
                     "Fetched in {} ranges over up to {connections} connections",
                     total.div_ceil(SEGMENT)
                 );
-                let is_zip = meta.is_zip(Err(sink.path()));
-                let mut download = meta.into_download(is_zip, bytes, sha256, attempt, vec![note]);
+                // Ranges always go to the file, even from a sink holding nothing of its own.
+                let head = || extract::head(sink.path()).into();
+                let mut download = meta.into_download(head, bytes, sha256, attempt, vec![note]);
                 download.retried |= retried;
                 match check_body(&item.artifact, &download) {
                     Ok(()) => return Ok(Probe::Done(download)),
@@ -923,20 +926,10 @@ impl Meta {
         }
     }
 
-    /// A zip, by the headers or (when they say nothing useful) by the archive's first bytes, in
-    /// memory (`Ok`) or in the temp file (`Err`).
-    fn is_zip(&self, at: Result<&[u8], &Path>) -> bool {
-        let ct = self.content_type.as_deref();
-        let kind = match at {
-            Ok(body) => archive_kind_of(ct, body),
-            Err(part) => archive_kind(ct, part),
-        };
-        kind == ArchiveKind::Zip
-    }
-
-    fn into_download(
+    /// `head`: the archive's first bytes, which tell a zip when the headers do not.
+    fn into_download<'h>(
         self,
-        is_zip: bool,
+        head: impl FnOnce() -> Cow<'h, [u8]>,
         bytes: u64,
         sha256: String,
         attempts: u32,
@@ -946,7 +939,7 @@ impl Meta {
             bytes,
             content_type: self.content_type.clone(),
             sha256,
-            is_zip,
+            is_zip: archive_kind(self.content_type.as_deref(), head) == ArchiveKind::Zip,
             filename: self.filename,
             attempts,
             retried: attempts > 1,
@@ -1059,9 +1052,13 @@ impl Sink {
         Ok(())
     }
 
-    /// The archive so far, when it is held in memory.
-    fn held(&self) -> Option<&[u8]> {
-        self.file.is_none().then_some(&self.buffer[..])
+    /// The archive's first bytes (after [`Self::finish`]): the whole of one held in memory, else
+    /// read from the file.
+    fn head(&self) -> Cow<'_, [u8]> {
+        match &self.file {
+            None => (&self.buffer[..]).into(),
+            Some(_) => extract::head(&self.path).into(),
+        }
     }
 
     /// The archive, when it was held in memory (after [`Self::finish`]).
@@ -1113,7 +1110,7 @@ mod tests {
         }
         let (len, sha256) = sink.finish().unwrap();
         assert_eq!((len, sha256), (body.len() as u64, sha256_hex(&body)));
-        assert_eq!(sink.held(), Some(&body[..]));
+        assert_eq!(&*sink.head(), &body[..]);
         assert_eq!(sink.take_body().as_deref(), Some(&body[..]));
         assert!(!part.exists(), "a temp file was made");
     }

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 
 use crate::cache::{Cache, Lookup};
 use crate::download::{Download, Downloader};
-use crate::extract::{self, Landing, Limits, Source, Staged, first_bytes, starts_like_zip};
+use crate::extract::{self, Landing, Limits, Source, Staged, quoted_head, starts_like_zip};
 use crate::failure::{FailureKind, Kinded, kind_of};
 use crate::github::error::BudgetSpent;
 use crate::github::http_status;
@@ -954,20 +954,19 @@ fn unpack(job: Unpack, early: Option<Result<Staged>>) -> Result<Placed> {
             "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
         );
     }
-    let looks_like_zip = match &job.body {
-        Some(body) => extract::zip_magic(body),
-        None => starts_like_zip(&job.part),
-    };
     // A partial fetch's first bytes are a hole unless the first entry was selected.
-    if job.is_zip && !job.partial && !job.settings.skip_decompress && !looks_like_zip {
-        let head = match &job.body {
-            Some(body) => extract::quoted_head(body),
-            None => first_bytes(&job.part),
+    if job.is_zip && !job.partial && !job.settings.skip_decompress {
+        let head: std::borrow::Cow<[u8]> = match &job.body {
+            Some(body) => (&body[..]).into(),
+            None => extract::head(&job.part).into(),
         };
-        bail!(
-            "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {head})",
-            human_bytes(job.bytes),
-        );
+        if !starts_like_zip(&head) {
+            bail!(
+                "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
+                human_bytes(job.bytes),
+                quoted_head(&head)
+            );
+        }
     }
     let mut placed = if job.settings.skip_decompress || !job.is_zip {
         if let Some(body) = &job.body {

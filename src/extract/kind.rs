@@ -1,8 +1,14 @@
-//! What a downloaded artifact is: a zip to unpack, or a file kept as it was uploaded.
+//! What a downloaded artifact is: a zip to unpack, or a file kept as it was uploaded. Decided from
+//! the headers and the archive's first bytes ([`head`]), wherever the archive is held.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+
+/// How many of an archive's first bytes [`head`] reads: a zip signature needs 4, an error
+/// message shows 16.
+const HEAD: u64 = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArchiveKind {
@@ -11,19 +17,13 @@ pub enum ArchiveKind {
     Raw,
 }
 
-/// Zip when the server says so; when it says nothing useful, when the bytes say so. An artifact
-/// uploaded unzipped comes with its own type (text/plain, ...) and is kept as is. A URL ending
-/// in `.zip` does not count.
-pub fn archive_kind(content_type: Option<&str>, file: &Path) -> ArchiveKind {
-    kind_by(content_type, || starts_like_zip(file))
-}
-
-/// [`archive_kind`] of an archive held in memory.
-pub fn archive_kind_of(content_type: Option<&str>, bytes: &[u8]) -> ArchiveKind {
-    kind_by(content_type, || zip_magic(bytes))
-}
-
-fn kind_by(content_type: Option<&str>, looks_like_zip: impl FnOnce() -> bool) -> ArchiveKind {
+/// Zip when the server says so; when it says nothing useful, when the first bytes say so (`head`
+/// gives them, asked only then). An artifact uploaded unzipped comes with its own type
+/// (text/plain, ...) and is kept as is. A URL ending in `.zip` does not count.
+pub fn archive_kind<'h>(
+    content_type: Option<&str>,
+    head: impl FnOnce() -> Cow<'h, [u8]>,
+) -> ArchiveKind {
     let ct = content_type.unwrap_or("");
     let ct = ct
         .split(';')
@@ -33,7 +33,7 @@ fn kind_by(content_type: Option<&str>, looks_like_zip: impl FnOnce() -> bool) ->
         .to_ascii_lowercase();
     let zip = match ct.as_str() {
         "application/zip" | "application/x-zip-compressed" | "application/zip-compressed" => true,
-        "" | "application/octet-stream" | "binary/octet-stream" => looks_like_zip(),
+        "" | "application/octet-stream" | "binary/octet-stream" => starts_like_zip(&head()),
         _ => false,
     };
     if zip {
@@ -43,28 +43,22 @@ fn kind_by(content_type: Option<&str>, looks_like_zip: impl FnOnce() -> bool) ->
     }
 }
 
-/// Does the file start with a zip signature (a local header, or the end record of an empty zip)?
-pub fn starts_like_zip(file: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    File::open(file)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && zip_magic(&magic)
-}
-
-/// Do these bytes start with a zip signature (see [`starts_like_zip`])?
-pub fn zip_magic(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
-}
-
-/// The first bytes of a file, quoted for an error message.
-pub fn first_bytes(file: &Path) -> String {
+/// The first bytes of the file at `path` (fewer when it is shorter or cannot be read).
+pub fn head(path: &Path) -> Vec<u8> {
     let mut head = Vec::new();
-    let _ = File::open(file).and_then(|f| f.take(16).read_to_end(&mut head));
-    quoted_head(&head)
+    let _ = File::open(path).and_then(|f| f.take(HEAD).read_to_end(&mut head));
+    head
 }
 
-/// The first 16 of `bytes`, quoted for an error message.
-pub fn quoted_head(bytes: &[u8]) -> String {
-    format!("\"{}\"", bytes[..bytes.len().min(16)].escape_ascii())
+/// Do these first bytes hold a zip signature (a local header, or the end record of an empty zip)?
+pub fn starts_like_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+/// The first bytes, quoted for an error message.
+pub fn quoted_head(head: &[u8]) -> String {
+    format!(
+        "\"{}\"",
+        head[..head.len().min(HEAD as usize)].escape_ascii()
+    )
 }

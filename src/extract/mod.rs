@@ -40,10 +40,7 @@ use crate::fsx;
 use crate::manifest::Written;
 use crate::pattern::PathGlobs;
 
-pub use kind::{
-    ArchiveKind, archive_kind, archive_kind_of, first_bytes, quoted_head, starts_like_zip,
-    zip_magic,
-};
+pub use kind::{ArchiveKind, archive_kind, head, quoted_head, starts_like_zip};
 pub use landing::{Landing, Source};
 pub(crate) use staging::{Staged, place_file, remove_stale_staging};
 
