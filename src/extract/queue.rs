@@ -28,10 +28,7 @@ pub(super) struct Queue<'a> {
 }
 
 struct State<'a> {
-    /// Each job's directory (its path up to the last `/`) and size.
-    dirs: Vec<&'a str>,
-    sizes: Vec<u64>,
-    spans: Vec<Option<(u64, u64)>>,
+    jobs: &'a [Job<'a>],
     /// Jobs in archive order; those before `next` have moved to `ready` or been taken.
     in_order: Vec<usize>,
     next: usize,
@@ -41,18 +38,21 @@ struct State<'a> {
     busy: Vec<Option<&'a str>>,
 }
 
+impl<'a> State<'a> {
+    /// Job `i`'s directory: its path up to the last `/`.
+    fn dir(&self, i: usize) -> &'a str {
+        let path = self.jobs[i].path;
+        path.rfind('/').map_or("", |end| &path[..end])
+    }
+}
+
 impl<'a> Queue<'a> {
-    pub(super) fn new(jobs: &[Job<'a>], workers: usize) -> Self {
+    pub(super) fn new(jobs: &'a [Job<'a>], workers: usize) -> Self {
         let mut in_order: Vec<usize> = (0..jobs.len()).collect();
         in_order.sort_by_key(|&i| jobs[i].span.map(|(start, _)| start));
         Self {
             state: Mutex::new(State {
-                dirs: jobs
-                    .iter()
-                    .map(|j| j.path.rfind('/').map_or("", |end| &j.path[..end]))
-                    .collect(),
-                sizes: jobs.iter().map(|j| j.size).collect(),
-                spans: jobs.iter().map(|j| j.span).collect(),
+                jobs,
                 in_order,
                 next: 0,
                 ready: BinaryHeap::new(),
@@ -68,9 +68,9 @@ impl<'a> Queue<'a> {
         let s = &mut *guard;
         s.busy[slot] = None;
         while let Some(&i) = s.in_order.get(s.next)
-            && s.spans[i].is_none_or(|(start, end)| landed(start, end))
+            && s.jobs[i].span.is_none_or(|(start, end)| landed(start, end))
         {
-            s.ready.push((s.sizes[i], Reverse(i)));
+            s.ready.push((s.jobs[i].size, Reverse(i)));
             s.next += 1;
         }
         let i = if s.ready.is_empty() {
@@ -84,7 +84,7 @@ impl<'a> Queue<'a> {
             {
                 looked.push(top);
             }
-            let free = |i: usize| s.busy.iter().all(|b| *b != Some(s.dirs[i]));
+            let free = |i: usize| s.busy.iter().all(|b| *b != Some(s.dir(i)));
             let pick = looked
                 .iter()
                 .position(|&(_, Reverse(i))| free(i))
@@ -93,7 +93,7 @@ impl<'a> Queue<'a> {
             s.ready.extend(looked);
             i
         };
-        s.busy[slot] = Some(s.dirs[i]);
+        s.busy[slot] = Some(s.dir(i));
         Some(i)
     }
 }
