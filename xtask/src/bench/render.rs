@@ -24,7 +24,7 @@ pub(super) struct Header {
 }
 
 /// `1.10 (1.02–1.25)`.
-fn spread(s: &Spread, digits: usize) -> String {
+pub(super) fn spread(s: &Spread, digits: usize) -> String {
     format!(
         "{:.digits$} ({:.digits$}–{:.digits$})",
         s.median, s.min, s.max

@@ -5,7 +5,8 @@
 
 use super::limits::extract_limits;
 use super::measure::{Stat, fresh_dir, stat};
-use super::run::{BENCH_RATE_LIMIT, Row};
+use super::render::spread;
+use super::run::{BENCH_RATE_LIMIT, Row, Spread};
 use super::server::{Paths, Server, artifetch_cmd, repeat, serve};
 use super::workload::{Data, Kind};
 use crate::util::human;
@@ -225,15 +226,11 @@ fn warm_cache_big(
             .filter(|r| r.origin == Origin::Blob)
             .count();
     let _ = std::fs::remove_dir_all(&cache);
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        (v[v.len() / 2], v[0], v[v.len() - 1])
-    };
-    let (ratio, lo, hi) = median(ratios);
     Ok(format!(
-        "- big from a warm cache-dir: {:.2}s, {ratio:.2}x ({lo:.2}-{hi:.2}) the extraction limit of the same round (median {:.2}s; target <= 1.2x); {blob} blob requests over {runs} run(s) (target 0); peak RSS {}",
+        "- big from a warm cache-dir: {:.2}s; ratio to the extraction limit of the same round {} (limit median {:.2}s; target <= 1.2); {blob} blob requests over {runs} run(s) (target 0); peak RSS {}",
         got.wall.as_secs_f64(),
-        median(limits).0,
+        spread(&Spread::of(ratios), 2),
+        Spread::of(limits).median,
         human(got.rss_kib * 1024),
     ))
 }
