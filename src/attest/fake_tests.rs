@@ -267,6 +267,15 @@ fn a_garbage_timestamp_is_refused_as_malformed() {
 }
 
 #[test]
+fn a_multibyte_character_in_gen_time_is_refused_not_panicked_on() {
+    let err = timestamped(Some(Flaw::MultibyteGenTime)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signing time not proven: RFC 3161 timestamp is malformed: TSTInfo: genTime is not YYYYMMDDHHMMSS[.f]Z"
+    );
+}
+
+#[test]
 fn a_certificate_expired_at_the_timestamps_time_is_refused() {
     let err = timestamped(Some(Flaw::ExpiredCertificate)).unwrap_err();
     assert!(

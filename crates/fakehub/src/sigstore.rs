@@ -74,6 +74,9 @@ pub enum Flaw {
     TimestampOutsideValidity,
     /// The timestamp is not DER at all.
     GarbageTimestamp,
+    /// The timestamp's genTime holds a two-byte UTF-8 character where a digit belongs (the
+    /// signature is then wrong too, but parsing comes first).
+    MultibyteGenTime,
 }
 
 /// What to attest.
@@ -406,6 +409,15 @@ impl FakeSigstore {
             Some(Flaw::GarbageTimestamp) => return b"\x30\x82garbage".to_vec(),
             _ => {}
         }
-        tsa::response(&stamp)
+        let mut der = tsa::response(&stamp);
+        if flaw == Some(Flaw::MultibyteGenTime) {
+            // GeneralizedTime, 15 bytes, "YYYYMMDD...": "é" across the year and the month.
+            let at = der
+                .windows(2)
+                .position(|w| w == [0x18, 15])
+                .expect("genTime");
+            der[at + 5..at + 7].copy_from_slice("é".as_bytes());
+        }
+        der
     }
 }
