@@ -6,14 +6,17 @@
 //! that got furthest ([`AttestError::stage`]) explains best why none was accepted.
 
 mod b64;
+mod body;
 pub mod bundle;
 mod cert;
 pub mod cms;
 mod crypto;
 mod rekor;
+pub mod shape;
 pub mod time;
 pub mod trusted_root;
 pub mod tsa;
+mod usage;
 mod verify;
 
 pub use cert::Identity;
