@@ -12,6 +12,7 @@ mod cert;
 pub mod cms;
 mod crypto;
 mod rekor;
+mod sct;
 pub mod shape;
 pub mod time;
 pub mod trusted_root;

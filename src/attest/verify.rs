@@ -11,7 +11,7 @@ use super::rekor;
 use super::trusted_root::TrustedRoot;
 use super::tsa;
 use super::{AttestError, Policy, Verified};
-use super::{body, shape, usage};
+use super::{body, sct, shape, usage};
 
 const IN_TOTO: &str = "application/vnd.in-toto+json";
 
@@ -50,10 +50,20 @@ pub fn verify(
     };
     let proofs = signing_times(&bundle, &logged, root)?;
     proofs.meet(usage::instance(&leaf.cert))?;
+    let mut issuer = None;
     for &(t, _) in &proofs.times {
-        cert::chain_to_ca(&leaf.cert, root, t).map_err(AttestError::CertificateNotTrusted)?;
+        let ca =
+            cert::chain_to_ca(&leaf.cert, root, t).map_err(AttestError::CertificateNotTrusted)?;
         check_validity(&leaf, t)?;
+        issuer = cert::parse_chain(&ca.cert_chain)
+            .and_then(|chain| Some(cert::issuing_path(&leaf.cert, &chain)?.first()?.clone()));
     }
+    let issuer = issuer.ok_or_else(|| {
+        AttestError::CertificateNotTrusted("certificate not trusted: no issuing CA".into())
+    })?;
+    sct::check(&leaf.cert, &issuer, root).map_err(|why| {
+        AttestError::CertificateNotTrusted(format!("certificate not trusted: {why}"))
+    })?;
     if !leaf.key.verify(&pae, &signature.sig) {
         return Err(AttestError::Signature(
             "the DSSE envelope's signature does not verify with the certificate's key".into(),
