@@ -22,7 +22,7 @@ mod verify;
 
 pub use cert::Identity;
 pub use trusted_root::TrustedRoot;
-pub use verify::verify;
+pub use verify::{verify, verify_unbound};
 
 /// Whose signature is acceptable, and for what.
 #[derive(Debug, Clone)]

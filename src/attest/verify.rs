@@ -22,6 +22,20 @@ pub fn verify(
     root: &TrustedRoot,
     policy: &Policy,
 ) -> Result<Verified, AttestError> {
+    let verified = verify_unbound(bundle_json, sha256_hex, root, &policy.predicate_type)?;
+    check_identity(&verified.identity, policy)?;
+    Ok(verified)
+}
+
+/// Every check but the identity policy: the bundle is sound, trusted, signed and about this
+/// digest and predicate. Its identity is for the caller to judge (the offline subcommand
+/// compares a certificate identity given on the command line).
+pub fn verify_unbound(
+    bundle_json: &[u8],
+    sha256_hex: &str,
+    root: &TrustedRoot,
+    predicate_type: &str,
+) -> Result<Verified, AttestError> {
     let malformed = |why: String| AttestError::Malformed(why);
     let bundle = Bundle::parse(bundle_json).map_err(|e| malformed(e.to_string()))?;
     shape::check(&bundle).map_err(malformed)?;
@@ -69,12 +83,10 @@ pub fn verify(
             "the DSSE envelope's signature does not verify with the certificate's key".into(),
         ));
     }
-    check_statement(env, sha256_hex, &policy.predicate_type)?;
-    let identity = cert::identity(&leaf.cert);
-    check_identity(&identity, policy)?;
+    check_statement(env, sha256_hex, predicate_type)?;
     let (signed_at, log_index) = proofs.times[0];
     Ok(Verified {
-        identity,
+        identity: cert::identity(&leaf.cert),
         signed_at,
         log_index,
     })
