@@ -158,6 +158,8 @@ impl std::fmt::Display for AttestError {
 impl std::error::Error for AttestError {}
 
 #[cfg(test)]
+mod conformance_log_tests;
+#[cfg(test)]
 mod fake_tests;
 #[cfg(test)]
 mod real_tests;

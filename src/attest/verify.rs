@@ -169,7 +169,7 @@ fn signing_times(
             ));
         }
         if entry.inclusion_proof.is_some() {
-            rekor::verify_inclusion(entry, &key).map_err(fail)?;
+            rekor::verify_inclusion(entry, &key, &log.base_url).map_err(fail)?;
             proofs.included += 1;
         }
         if entry.inclusion_promise.is_some() {
