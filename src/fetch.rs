@@ -73,7 +73,7 @@ pub struct Done {
     /// Taken from `cache-dir` (hashed again), not downloaded.
     pub from_cache: bool,
     /// With `verify-attestation`: what the accepted attestation proved.
-    pub attestation: Option<crate::attest::Verified>,
+    pub attestation: Option<crate::provenance::Proven>,
     pub elapsed: Duration,
 }
 
@@ -671,7 +671,7 @@ impl Fetcher {
         sha256: &str,
         part: &Path,
         lines: &mut Vec<String>,
-    ) -> Result<Option<crate::attest::Verified>> {
+    ) -> Result<Option<crate::provenance::Proven>> {
         let Some(wanted) = &self.settings.attestation else {
             return Ok(None);
         };

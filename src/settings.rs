@@ -253,6 +253,21 @@ pub struct Attestation {
     pub predicate_type: String,
     /// The `trusted-root` file's text; none: the roots embedded in the binary.
     pub trusted_root: Option<String>,
+    /// `attestation-from`: what ties the attestation to this artifact.
+    pub from: AttestationFrom,
+    /// `attestation-source-ref`: the full ref the attested build must come from.
+    pub source_ref: Option<String>,
+    /// `attestation-runner: github-hosted`: refuse a self-hosted runner's attestation.
+    pub github_hosted_only: bool,
+}
+
+/// `attestation-from`: which run may have made the attestation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttestationFrom {
+    /// The run the artifact came from (its Run Invocation URI names that run).
+    Run,
+    /// Any run of `attestation-signer-workflow` at its pinned ref (an artifact re-uploaded).
+    Workflow,
 }
 
 /// One `fallback` line: the primary search with the filters the line names replaced.
@@ -636,16 +651,15 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
         .get(input!("attestation-signer-workflow"))
         .map(str::to_string);
     if let Some(w) = &signer_workflow {
-        let path = w.split('@').next().unwrap_or_default();
-        let parts: Vec<&str> = path.splitn(3, '/').collect();
-        let ok = matches!(parts.as_slice(), [o, r, rest] if !o.is_empty() && !r.is_empty()
-            && rest.starts_with(".github/workflows/") && (rest.ends_with(".yml") || rest.ends_with(".yaml")));
-        if !ok {
-            bail!(
-                "attestation-signer-workflow: '{w}' is not owner/repo/.github/workflows/file.yml (optionally @ref)"
-            );
-        }
+        check_signer_workflow(w)?;
     }
+    let from = attestation_from(raw, signer_workflow.as_deref())?;
+    let source_ref = attestation_source_ref(raw)?;
+    let github_hosted_only = choice(
+        raw,
+        input!("attestation-runner"),
+        &[("any", false), ("github-hosted", true)],
+    )?;
     let repository = raw
         .get(input!("attestation-repository"))
         .map(str::to_string);
@@ -672,7 +686,68 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
         repository,
         predicate_type: raw.value(input!("attestation-predicate-type")).to_string(),
         trusted_root,
+        from,
+        source_ref,
+        github_hosted_only,
     }))
+}
+
+/// `attestation-from`; `workflow` drops the run binding, so the signer workflow's ref is then
+/// what ties the signature to reviewed code: it must be given.
+fn attestation_from(raw: &RawInputs, signer_workflow: Option<&str>) -> Result<AttestationFrom> {
+    let from = choice(
+        raw,
+        input!("attestation-from"),
+        &[
+            ("run", AttestationFrom::Run),
+            ("workflow", AttestationFrom::Workflow),
+        ],
+    )?;
+    if from == AttestationFrom::Workflow && !signer_workflow.is_some_and(|w| w.contains('@')) {
+        bail!(
+            "attestation-from: workflow needs attestation-signer-workflow with a full ref (owner/repo/.github/workflows/file.yml@refs/heads/main): without the run binding, the ref is what ties the signature to reviewed code"
+        );
+    }
+    Ok(from)
+}
+
+/// `attestation-source-ref`: a full ref, compared exactly.
+fn attestation_source_ref(raw: &RawInputs) -> Result<Option<String>> {
+    let Some(r) = raw.get(input!("attestation-source-ref")) else {
+        return Ok(None);
+    };
+    if !r.starts_with("refs/") {
+        bail!(
+            "attestation-source-ref: '{r}' is not a full ref; expected refs/heads/{r} or refs/tags/{r}"
+        );
+    }
+    Ok(Some(r.to_string()))
+}
+
+/// `owner/repo/.github/workflows/file.yml`, optionally `@` and a full ref. The ref follows the
+/// LAST `@` (a file name may hold one), and is full: a short `@v1` would also match a branch
+/// named v1 that anyone who can push creates.
+fn check_signer_workflow(w: &str) -> Result<()> {
+    let (path, git_ref) = match w.rsplit_once('@') {
+        Some((path, r)) => (path, Some(r)),
+        None => (w, None),
+    };
+    let parts: Vec<&str> = path.splitn(3, '/').collect();
+    let ok = matches!(parts.as_slice(), [o, r, rest] if !o.is_empty() && !r.is_empty()
+        && rest.starts_with(".github/workflows/") && (rest.ends_with(".yml") || rest.ends_with(".yaml")));
+    if !ok {
+        bail!(
+            "attestation-signer-workflow: '{w}' is not owner/repo/.github/workflows/file.yml (optionally @ref)"
+        );
+    }
+    if let Some(r) = git_ref
+        && !r.starts_with("refs/")
+    {
+        bail!(
+            "attestation-signer-workflow: '@{r}' is not a full ref; expected {path}@refs/heads/{r} (a branch) or {path}@refs/tags/{r} (a tag)"
+        );
+    }
+    Ok(())
 }
 
 /// `run-id` defaults to the current run (the action passes `${{ github.run_id }}`), so a run-id

@@ -58,7 +58,7 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ),
     (
         "attestations",
-        "With verify-attestation, JSON object per artifact: signer workflow, ref, commit, run URL, log index, signing time",
+        "With verify-attestation, JSON object per artifact: signer workflow, ref, commit, run URL, log index, signing time, binding, runner",
     ),
     (
         "matched",
@@ -302,17 +302,19 @@ fn artifact_json(row: &Row, run_id: Option<u64>) -> serde_json::Value {
     v
 }
 
-/// `{name: {signer_workflow, ref, commit, run_url, log_index, signed_at}}` of verified artifacts.
+/// `{name: {signer_workflow, ref, commit, run_url, log_index, signed_at, binding, runner}}` of
+/// verified artifacts.
 fn attestations(rows: &[Row]) -> String {
     let map: serde_json::Map<String, serde_json::Value> = rows
         .iter()
         .filter_map(|r| Some((&r.artifact.name, r.done()?.attestation.as_ref()?)))
-        .map(|(name, v)| {
-            let id = &v.identity;
+        .map(|(name, p)| {
+            let (v, id) = (&p.verified, &p.verified.identity);
             let value = serde_json::json!({
                 "signer_workflow": id.signer_uri, "ref": id.source_ref, "commit": id.commit,
                 "run_url": id.run_url, "log_index": v.log_index,
                 "signed_at": crate::attest::time::format(v.signed_at),
+                "binding": p.bound_to.name(), "runner": id.runner,
             });
             (name.clone(), value)
         })

@@ -182,15 +182,8 @@ impl RunReport<'_> {
         if done.digest_pinned {
             cell.push_str(", pinned ✅");
         }
-        // `verify-attestation`: who signed, as `build.yml@refs/heads/main`.
-        if let Some(v) = &done.attestation {
-            let signer = v.identity.signer_uri.as_deref().unwrap_or("?");
-            let (path, git_ref) = signer.split_once('@').unwrap_or((signer, ""));
-            let file = path.rsplit('/').next().unwrap_or(path);
-            cell.push_str(&format!(
-                ", provenance ✅ {}",
-                self.cell(&format!("{file}@{git_ref}"))
-            ));
+        if let Some(p) = &done.attestation {
+            cell.push_str(&format!(", provenance ✅ {}", self.cell(&provenance(p))));
         }
         cell
     }
@@ -254,6 +247,29 @@ fn failed(kind: FailureKind) -> &'static str {
         FailureKind::Local => "write failed",
         FailureKind::Network => "download failed",
     }
+}
+
+/// `verify-attestation`: who signed (`build.yml@refs/heads/main`, split at the signer URI's last
+/// `@`: a file name may hold one), which binding held, and the signed commit and ref.
+fn provenance(p: &crate::provenance::Proven) -> String {
+    use crate::provenance::BoundTo;
+    let id = &p.verified.identity;
+    let signer = id.signer_uri.as_deref().unwrap_or("?");
+    let (path, git_ref) = signer.rsplit_once('@').unwrap_or((signer, ""));
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let made_by = id.run_url.as_deref().and_then(crate::attest::run_id_of);
+    let binding = match (p.bound_to, made_by) {
+        (BoundTo::Run(run), _) => format!("run binding: run {run}"),
+        (BoundTo::Workflow, Some(run)) => format!("workflow binding: made by run {run}"),
+        (BoundTo::Workflow, None) => "workflow binding".to_string(),
+    };
+    let mut text = format!("{file}@{git_ref}, {binding}");
+    if let Some(commit) = &id.commit {
+        let short = commit.get(..12).unwrap_or(commit);
+        let of = id.source_ref.as_deref().unwrap_or("(no ref)");
+        text.push_str(&format!(", commit {short} of {of}"));
+    }
+    text
 }
 
 #[cfg(test)]
