@@ -62,7 +62,7 @@ impl FailureKind {
                 "read the artifact's log group; if the archive is legitimate, raise `max-size`, `max-files` or `max-ratio`"
             }
             FailureKind::Provenance => {
-                "check `attestation-signer-workflow` and `attestation-repository` against the workflow that built it"
+                "check `attestation-signer-workflow`, `attestation-repository` and `attestation-from` against the run and workflow that built it"
             }
             FailureKind::Local => {
                 "check `path`, the disk space and what already is at the destination"

@@ -121,6 +121,12 @@ fn a_verified_attestation_lets_the_artifact_through_and_is_reported() {
     );
     assert_eq!(att["dist"]["binding"], "run");
     assert!(out.stdout.contains("Provenance verified: signed by https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main"));
+    let bound = format!(
+        "Provenance bound to the artifact's run: {}/octo/hello/actions/runs/{}/attempts/1; commit 0123456789abcdef0123456789abcdef01234567 of refs/heads/main\n",
+        s.w.gh.server_url(),
+        s.w.run
+    );
+    assert!(out.stdout.contains(&bound), "{}", out.stdout);
 }
 
 #[test]
@@ -297,6 +303,11 @@ fn bytes_attested_in_another_run_and_uploaded_by_a_branch_run_are_refused() {
         out.failed().one_error(&[&format!(
             "run binding: the attestation was made by run {signed_by}, not by run {pr} the artifact came from"
         )]);
+        assert!(
+            out.summary.contains("`attestation-from`"),
+            "{}",
+            out.summary
+        );
         assert!(tree(&s.w.workspace()).is_empty());
         s.w.assert_temp_clean();
     }
