@@ -86,6 +86,16 @@ impl Setup {
             .add_attestation("octo/hello", &self.digest, self.sigstore.bundle(&a), false);
     }
 
+    /// Runs with `extra`: the artifact fails with one error holding `needles`, and nothing of it
+    /// reached `path` or stayed in the temp directory.
+    fn refused(&self, extra: &[(&str, &str)], needles: &[&str]) -> Outcome {
+        let out = self.run(extra);
+        out.failed().one_error(needles);
+        assert!(tree(&self.w.workspace()).is_empty());
+        self.w.assert_temp_clean();
+        out
+    }
+
     fn run(&self, extra: &[(&str, &str)]) -> Outcome {
         let mut inputs = vec![
             ("name", "dist"),
@@ -299,8 +309,7 @@ fn bytes_attested_in_another_run_and_uploaded_by_a_branch_run_are_refused() {
     ] {
         let mut inputs = vec![("run-id", pr_id.as_str())];
         inputs.extend(pinned.map(|w| ("attestation-signer-workflow", w)));
-        let out = s.run(&inputs);
-        out.failed().one_error(&[&format!(
+        let out = s.refused(&inputs, &[&format!(
             "run binding: the attestation was made by run {signed_by}, not by run {pr} the artifact came from"
         )]);
         assert!(
@@ -308,8 +317,6 @@ fn bytes_attested_in_another_run_and_uploaded_by_a_branch_run_are_refused() {
             "{}",
             out.summary
         );
-        assert!(tree(&s.w.workspace()).is_empty());
-        s.w.assert_temp_clean();
     }
 }
 
@@ -318,12 +325,13 @@ fn bytes_attested_in_another_run_and_uploaded_by_a_fork_run_are_refused() {
     let s = setup();
     s.attest(s.build(), None, false);
     let fork = s.reupload(|r| r.head_repo("evil/hello").event("pull_request"));
-    let out = s.run(&[("run-id", &fork.to_string()), ("allow-forks", "true")]);
-    out.failed().one_error(&[
-        "run binding: the attestation was made by run ",
-        &format!("not by run {fork} the artifact came from"),
-    ]);
-    assert!(tree(&s.w.workspace()).is_empty());
+    s.refused(
+        &[("run-id", &fork.to_string()), ("allow-forks", "true")],
+        &[
+            "run binding: the attestation was made by run ",
+            &format!("not by run {fork} the artifact came from"),
+        ],
+    );
 }
 
 /// Run ids are per host: run N on github.com is not run N on this server.
@@ -336,10 +344,10 @@ fn the_same_run_id_on_another_host_is_another_run() {
         s.w.run
     );
     s.attest(signer, None, false);
-    s.run(&[]).failed().one_error(&[
-        "run binding: the attestation was made by run https://github.com/octo/hello/actions/runs/",
-    ]);
-    assert!(tree(&s.w.workspace()).is_empty());
+    s.refused(
+        &[],
+        &["run binding: the attestation was made by run https://github.com/octo/hello/actions/runs/"],
+    );
 }
 
 #[test]
@@ -410,22 +418,20 @@ fn a_short_ref_is_refused_and_a_full_one_tells_branch_from_tag() {
         ("v1", "refs/heads/v1", "refs/tags/v1"),
         ("main", "refs/heads/main", "refs/tags/main"),
     ] {
-        let out = s.run(&[("attestation-signer-workflow", &format!("{wf}@{short}"))]);
-        out.failed().one_error(&[&format!(
-            "attestation-signer-workflow: '@{short}' is not a full ref; expected {wf}@{branch} (a branch) or {wf}@{tag} (a tag)"
-        )]);
-        assert!(tree(&s.w.workspace()).is_empty());
+        s.refused(
+            &[("attestation-signer-workflow", &format!("{wf}@{short}"))],
+            &[&format!(
+                "attestation-signer-workflow: '@{short}' is not a full ref; expected {wf}@{branch} (a branch) or {wf}@{tag} (a tag)"
+            )],
+        );
     }
     // The branch v1 is not the tag v1; the tag main is not the branch main.
-    s.run(&[("attestation-signer-workflow", &format!("{wf}@refs/tags/v1"))])
-        .failed()
-        .one_error(&[&format!("expected {wf}@refs/tags/v1")]);
-    s.run(&[(
-        "attestation-signer-workflow",
-        &format!("{wf}@refs/heads/main"),
-    )])
-    .failed()
-    .one_error(&[&format!("expected {wf}@refs/heads/main")]);
+    for full in ["refs/tags/v1", "refs/heads/main"] {
+        s.refused(
+            &[("attestation-signer-workflow", &format!("{wf}@{full}"))],
+            &[&format!("expected {wf}@{full}")],
+        );
+    }
     s.run(&[(
         "attestation-signer-workflow",
         &format!("{wf}@refs/heads/v1"),
@@ -439,14 +445,15 @@ fn a_short_ref_is_refused_and_a_full_one_tells_branch_from_tag() {
 fn a_workflow_file_with_an_at_in_its_name_is_not_the_policys_workflow() {
     let s = setup();
     s.attest(s.signer("build.yml@evil.yml"), None, false);
-    let out = s.run(&[(
-        "attestation-signer-workflow",
-        "octo/hello/.github/workflows/build.yml",
-    )]);
-    out.failed().one_error(&[
-        "signed by octo/hello/.github/workflows/build.yml@evil.yml@refs/heads/main, expected octo/hello/.github/workflows/build.yml",
-    ]);
-    assert!(tree(&s.w.workspace()).is_empty());
+    s.refused(
+        &[(
+            "attestation-signer-workflow",
+            "octo/hello/.github/workflows/build.yml",
+        )],
+        &[
+            "signed by octo/hello/.github/workflows/build.yml@evil.yml@refs/heads/main, expected octo/hello/.github/workflows/build.yml",
+        ],
+    );
 }
 
 /// A pull request's merge ref is its author's code: with no ref pinned, such an attestation
@@ -456,21 +463,20 @@ fn a_pull_request_ref_is_refused_unless_pinned() {
     let s = setup();
     s.attest(s.build().on_ref("refs/pull/7/merge"), None, false);
     for from in ["run", "workflow"] {
-        let out = s.run(&[
-            ("attestation-from", from),
-            (
-                "attestation-signer-workflow",
-                "octo/hello/.github/workflows/build.yml@refs/pull/7/merge",
-            ),
-        ]);
-        out.failed().one_error(&[
-            "pull-request ref: built from refs/pull/7/merge, a pull request's code; to accept it, set attestation-source-ref: refs/pull/7/merge",
-        ]);
+        s.refused(
+            &[
+                ("attestation-from", from),
+                (
+                    "attestation-signer-workflow",
+                    "octo/hello/.github/workflows/build.yml@refs/pull/7/merge",
+                ),
+            ],
+            &[
+                "pull-request ref: built from refs/pull/7/merge, a pull request's code; to accept it, set attestation-source-ref: refs/pull/7/merge",
+            ],
+        );
     }
-    s.run(&[])
-        .failed()
-        .one_error(&["pull-request ref: built from refs/pull/7/merge"]);
-    assert!(tree(&s.w.workspace()).is_empty());
+    s.refused(&[], &["pull-request ref: built from refs/pull/7/merge"]);
     s.run(&[("attestation-source-ref", "refs/pull/7/merge")])
         .ok();
     assert_eq!(names(&tree(&s.w.workspace())), vec!["app.txt"]);
@@ -480,10 +486,10 @@ fn a_pull_request_ref_is_refused_unless_pinned() {
 fn attestation_source_ref_is_the_certificates_source_ref() {
     let s = setup();
     s.attest(s.build().on_ref("refs/heads/dev"), None, false);
-    s.run(&[("attestation-source-ref", "refs/heads/main")])
-        .failed()
-        .one_error(&["built from ref refs/heads/dev, expected refs/heads/main"]);
-    assert!(tree(&s.w.workspace()).is_empty());
+    s.refused(
+        &[("attestation-source-ref", "refs/heads/main")],
+        &["built from ref refs/heads/dev, expected refs/heads/main"],
+    );
     s.run(&[("attestation-source-ref", "dev")])
         .failed()
         .one_error(&[
@@ -498,10 +504,10 @@ fn attestation_runner_github_hosted_refuses_a_self_hosted_runner() {
     let mut signer = s.build();
     signer.runner = "self-hosted".into();
     s.attest(signer, None, false);
-    s.run(&[("attestation-runner", "github-hosted")])
-        .failed()
-        .one_error(&["runner: signed on a self-hosted runner, expected github-hosted"]);
-    assert!(tree(&s.w.workspace()).is_empty());
+    s.refused(
+        &[("attestation-runner", "github-hosted")],
+        &["runner: signed on a self-hosted runner, expected github-hosted"],
+    );
     s.run(&[("attestation-runner", "any")]).ok();
     s.run(&[("attestation-runner", "hosted")])
         .failed()
