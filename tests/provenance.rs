@@ -130,6 +130,7 @@ fn a_verified_attestation_lets_the_artifact_through_and_is_reported() {
         out.summary
     );
     assert_eq!(att["dist"]["binding"], "run");
+    assert_eq!(att["dist"]["runner"], "github-hosted");
     assert!(out.stdout.contains("Provenance verified: signed by https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main"));
     let bound = format!(
         "Provenance bound to the artifact's run: {}/octo/hello/actions/runs/{}/attempts/1; commit 0123456789abcdef0123456789abcdef01234567 of refs/heads/main\n",
@@ -437,6 +438,31 @@ fn a_short_ref_is_refused_and_a_full_one_tells_branch_from_tag() {
         &format!("{wf}@refs/heads/v1"),
     )])
     .ok();
+}
+
+/// What a pinned ref is for: a branch's run signs with its own (possibly modified) copy of the
+/// workflow. Bound to its own run it passes when no ref is pinned; `@refs/heads/main` refuses it.
+#[test]
+fn a_branch_runs_own_attestation_passes_only_when_no_ref_is_pinned() {
+    let s = setup();
+    let feature = s.reupload(|r| r.branch("feature"));
+    let signer = Signer::new("octo/hello", "build.yml")
+        .in_run(&s.w.gh.server_url(), feature)
+        .on_ref("refs/heads/feature");
+    s.attest(signer, None, false);
+    let run_id = feature.to_string();
+    s.refused(
+        &[
+            ("run-id", &run_id),
+            (
+                "attestation-signer-workflow",
+                "octo/hello/.github/workflows/build.yml@refs/heads/main",
+            ),
+        ],
+        &["signed by octo/hello/.github/workflows/build.yml@refs/heads/feature, expected octo/hello/.github/workflows/build.yml@refs/heads/main"],
+    );
+    s.run(&[("run-id", &run_id)]).ok();
+    assert_eq!(names(&tree(&s.w.workspace())), vec!["app.txt"]);
 }
 
 /// The Build Signer URI splits at its LAST `@`: a workflow file named `build.yml@evil.yml` is not
