@@ -141,17 +141,17 @@ fn a_verified_attestation_lets_the_artifact_through_and_is_reported() {
 }
 
 #[test]
-fn a_bundle_url_on_page_two_is_fetched_without_the_token() {
+fn a_bundle_url_is_fetched_without_the_token() {
     let s = setup();
-    // 100 candidates signed by another workflow fill the first page; the good one is behind a
+    // 99 candidates signed by another workflow, then the good one, the 100th, behind a
     // bundle_url on the blob host, which refuses any Authorization header.
-    for _ in 0..100 {
+    for _ in 0..99 {
         s.attest(s.signer("other.yml"), None, false);
     }
     s.attest(s.build(), None, true);
     s.run(&[]).ok();
     let pages = s.w.api_requests("/attestations/");
-    assert_eq!(pages.len(), 2, "{pages:#?}");
+    assert_eq!(pages.len(), 1, "{pages:#?}");
     assert!(
         s.w.blob_requests()
             .iter()
@@ -631,4 +631,30 @@ fn refresh_trusted_root_without_githubs_root_changes_nothing() {
         std::fs::read_dir(dir.path().join("out")).unwrap().count(),
         2
     );
+}
+
+#[test]
+fn no_more_than_100_attestations_are_considered_for_a_digest() {
+    let s = setup();
+    for _ in 0..100 {
+        s.attest(s.signer("other.yml"), None, false);
+    }
+    s.attest(s.build(), None, false);
+    s.run(&[]).failed().one_error(&[
+        "signed by octo/hello/.github/workflows/other.yml@refs/heads/main",
+        "(100 attestations for sha256:",
+    ]);
+    assert_eq!(s.w.api_requests("/attestations/").len(), 1);
+    assert!(tree(&s.w.workspace()).is_empty());
+}
+
+#[test]
+fn a_40_mib_bundle_behind_bundle_url_is_not_read_whole() {
+    let s = setup();
+    let huge = format!(r#"{{"pad":"{}"}}"#, "a".repeat(40 << 20));
+    s.w.gh.add_attestation("octo/hello", &s.digest, huge, true);
+    s.run(&[])
+        .failed()
+        .one_error(&["larger than 8 MiB, more than a bundle can be"]);
+    assert!(tree(&s.w.workspace()).is_empty());
 }

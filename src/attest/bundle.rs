@@ -120,17 +120,6 @@ pub struct Signature {
     pub sig: Vec<u8>,
 }
 
-/// The media types of bundle versions 0.1 to 0.3, both spellings.
-pub fn known_media_type(media_type: &str) -> bool {
-    matches!(
-        media_type,
-        "application/vnd.dev.sigstore.bundle+json;version=0.1"
-            | "application/vnd.dev.sigstore.bundle+json;version=0.2"
-            | "application/vnd.dev.sigstore.bundle+json;version=0.3"
-            | "application/vnd.dev.sigstore.bundle.v0.3+json"
-    )
-}
-
 impl Bundle {
     pub fn parse(json: &[u8]) -> Result<Bundle, serde_json::Error> {
         serde_json::from_slice(json)

@@ -287,7 +287,10 @@ fn generalized_time(text: &[u8]) -> Option<i64> {
     let text = std::str::from_utf8(text).ok()?;
     let body = text.strip_suffix('Z')?;
     let (whole, frac) = body.split_once('.').unwrap_or((body, "0"));
-    if whole.len() != 14 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    // All ASCII digits before slicing: a multi-byte character would put a slice boundary
+    // inside it (a panic, not a refusal).
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.len() != 14 || !digits(whole) || !digits(frac) {
         return None;
     }
     let iso = format!(

@@ -130,7 +130,7 @@ fn tampered_envelope_is_rejected() {
     let err = flawed(Flaw::TamperedPayload);
     assert_eq!(
         err.to_string(),
-        "signing time not proven: the log entry is about another envelope"
+        "signing time not proven: the log entry is about another envelope (payload hash)"
     );
     let err = flawed(Flaw::BadSignature);
     assert_eq!(
@@ -267,6 +267,15 @@ fn a_garbage_timestamp_is_refused_as_malformed() {
 }
 
 #[test]
+fn a_multibyte_character_in_gen_time_is_refused_not_panicked_on() {
+    let err = timestamped(Some(Flaw::MultibyteGenTime)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signing time not proven: RFC 3161 timestamp is malformed: TSTInfo: genTime is not YYYYMMDDHHMMSS[.f]Z"
+    );
+}
+
+#[test]
 fn a_certificate_expired_at_the_timestamps_time_is_refused() {
     let err = timestamped(Some(Flaw::ExpiredCertificate)).unwrap_err();
     assert!(
@@ -286,5 +295,205 @@ fn a_timestamp_needs_an_authority_in_the_trusted_root() {
     assert_eq!(
         err.to_string(),
         "signing time not proven: the RFC 3161 timestamp is not signed by a timestamp authority of the trusted root"
+    );
+}
+
+/// The fake's good bundle, edited as JSON, then verified.
+fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> Result<Verified, AttestError> {
+    let s = FakeSigstore::new();
+    let mut json: serde_json::Value = serde_json::from_str(&s.bundle(&attestation())).unwrap();
+    edit(&mut json);
+    let root = TrustedRoot::parse(&s.trusted_root()).unwrap();
+    verify(json.to_string().as_bytes(), DIGEST, &root, &policy())
+}
+
+fn entries(json: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
+    json["verificationMaterial"]["tlogEntries"]
+        .as_array_mut()
+        .unwrap()
+}
+
+#[test]
+fn a_v03_bundle_with_only_a_signed_entry_timestamp_is_refused() {
+    let err = edited(|j| {
+        entries(j)[0]
+            .as_object_mut()
+            .unwrap()
+            .remove("inclusionProof");
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed attestation bundle: a v0.2 or later bundle's log entry needs an inclusion proof (a signed entry timestamp alone is not enough)"
+    );
+}
+
+#[test]
+fn a_v01_bundle_needs_the_signed_entry_timestamp() {
+    let err = edited(|j| {
+        j["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
+        entries(j)[0]
+            .as_object_mut()
+            .unwrap()
+            .remove("inclusionPromise");
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed attestation bundle: a v0.1 bundle's log entry needs a signed entry timestamp"
+    );
+}
+
+#[test]
+fn a_v04_bundle_is_refused() {
+    let err = edited(|j| {
+        j["mediaType"] = "application/vnd.dev.sigstore.bundle.v0.4+json".into();
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("malformed attestation bundle: unsupported media type"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_certificate_chain_in_a_v03_bundle_is_refused() {
+    let err = edited(|j| {
+        let vm = j["verificationMaterial"].as_object_mut().unwrap();
+        let leaf = vm.remove("certificate").unwrap();
+        vm.insert(
+            "x509CertificateChain".into(),
+            serde_json::json!({"certificates": [leaf]}),
+        );
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed attestation bundle: a v0.3 bundle carries one certificate, not a certificate chain"
+    );
+}
+
+#[test]
+fn a_log_entry_whose_kind_disagrees_with_its_body_is_refused() {
+    let err = edited(|j| {
+        entries(j)[0]["kindVersion"] = serde_json::json!({"kind": "intoto", "version": "0.0.2"});
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signing time not proven: the log entry says intoto 0.0.2 but its body is dsse 0.0.1 (kind mismatch)"
+    );
+}
+
+#[test]
+fn the_same_log_entry_twice_is_refused() {
+    let err = edited(|j| {
+        let entry = entries(j)[0].clone();
+        entries(j).push(entry);
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed attestation bundle: the log entry at index 4242 appears twice (duplicate entry)"
+    );
+}
+
+#[test]
+fn ten_thousand_log_entries_are_refused_before_any_is_verified() {
+    let err = edited(|j| {
+        let entry = entries(j)[0].clone();
+        *entries(j) = vec![entry; 10_000];
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed attestation bundle: 10000 transparency-log entries, more than the limit of 32"
+    );
+}
+
+#[test]
+fn ten_thousand_timestamps_are_refused_before_any_is_verified() {
+    let err = edited(|j| {
+        let stamp = serde_json::json!({"signedTimestamp": "MAA="});
+        j["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+            vec![stamp; 10_000].into();
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed attestation bundle: 10000 RFC 3161 timestamps, more than the limit of 32"
+    );
+}
+
+#[test]
+fn a_log_body_with_the_right_strings_in_the_wrong_fields_is_refused() {
+    assert_eq!(
+        flawed(Flaw::StringMatchedBody).to_string(),
+        "signing time not proven: the log entry is about another envelope (payload hash)"
+    );
+}
+
+#[test]
+fn a_leaf_that_is_not_a_code_signing_end_entity_is_refused() {
+    assert_eq!(
+        flawed(Flaw::ServerAuthLeaf).to_string(),
+        "the signing certificate is not for code signing (extended key usage)"
+    );
+    assert_eq!(
+        flawed(Flaw::CaLeaf).to_string(),
+        "the signing certificate is a CA certificate"
+    );
+    assert_eq!(
+        flawed(Flaw::NoDigitalSignature).to_string(),
+        "the signing certificate's key usage lacks digitalSignature"
+    );
+}
+
+#[test]
+fn a_public_good_signature_with_only_a_timestamp_is_refused() {
+    let s = FakeSigstore::of("sigstore.dev");
+    let mut a = attestation();
+    a.timestamped = true;
+    let root = TrustedRoot::parse(&s.trusted_root()).unwrap();
+    let err = verify(s.bundle(&a).as_bytes(), DIGEST, &root, &policy()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signing time not proven: a public-good signature needs a transparency-log entry with a verified inclusion proof"
+    );
+    a.timestamped = false;
+    verify(s.bundle(&a).as_bytes(), DIGEST, &root, &policy()).unwrap();
+}
+
+#[test]
+fn a_github_instance_signature_without_a_timestamp_is_refused() {
+    let s = FakeSigstore::of("GitHub, Inc.");
+    let root = TrustedRoot::parse(&s.trusted_root()).unwrap();
+    let err = verify(
+        s.bundle(&attestation()).as_bytes(),
+        DIGEST,
+        &root,
+        &policy(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signing time not proven: a signature from GitHub's instance needs an RFC 3161 timestamp"
+    );
+    let mut a = attestation();
+    a.timestamped = true;
+    verify(s.bundle(&a).as_bytes(), DIGEST, &root, &policy()).unwrap();
+}
+
+#[test]
+fn a_statement_with_more_than_1024_subjects_is_refused() {
+    let s = FakeSigstore::new();
+    let mut a = attestation();
+    a.extra_subjects = 1024;
+    let root = TrustedRoot::parse(&s.trusted_root()).unwrap();
+    let err = verify(s.bundle(&a).as_bytes(), DIGEST, &root, &policy()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed attestation bundle: 1025 subjects in the statement, more than the limit of 1024"
     );
 }

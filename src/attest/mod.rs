@@ -6,15 +6,18 @@
 //! that got furthest ([`AttestError::stage`]) explains best why none was accepted.
 
 mod b64;
+mod body;
 pub mod bundle;
 mod cert;
 pub mod cms;
 mod crypto;
 mod policy;
 mod rekor;
+pub mod shape;
 pub mod time;
 pub mod trusted_root;
 pub mod tsa;
+mod usage;
 mod verify;
 
 pub use cert::Identity;

@@ -194,7 +194,7 @@ fn real_bundle_without_a_time_proof_is_rejected() {
     let err = tampered(|j| j["verificationMaterial"]["tlogEntries"] = serde_json::json!([]));
     assert_eq!(
         err.to_string(),
-        "signing time not proven: no transparency-log entry or RFC 3161 timestamp"
+        "signing time not proven: a public-good signature needs a transparency-log entry with a verified inclusion proof"
     );
 }
 
@@ -209,6 +209,6 @@ fn real_bundle_with_a_tampered_envelope_is_rejected() {
     });
     assert_eq!(
         err.to_string(),
-        "signing time not proven: the log entry is about another envelope"
+        "signing time not proven: the log entry is about another envelope (payload hash)"
     );
 }

@@ -209,13 +209,20 @@ fn garbage_instead_of_a_timestamp_is_refused_with_a_clear_error() {
     );
 }
 
-/// Rekor v2 entries are not read yet: such a bundle is refused, not half-verified.
+/// A Rekor v2 entry (`hashedrekord` 0.0.2 over the PAE, a checkpoint signed with the log's
+/// Ed25519 key, no signed entry timestamp) and the RFC 3161 time: everything verifies up to the
+/// identity, which is a person's (GitHub OAuth), not a workflow's.
 #[test]
-fn a_real_rekor_v2_bundle_is_refused_for_its_log_entry() {
+fn a_real_rekor_v2_bundle_verifies_up_to_the_identity() {
     let root = TrustedRoot::parse(SIGSTAGE_ROOT).unwrap();
-    let err = verify(REKOR_V2, &"00".repeat(32), &root, &release_policy()).unwrap_err();
+    let policy = Policy {
+        predicate_type: "https://schemas.conda.org/attestations-publish-1.schema.json".into(),
+        ..release_policy()
+    };
+    let digest = "54303491a8418fbed24344b513546182c29b43bf282ceb433af65e2299f9271f";
+    let err = verify(REKOR_V2, digest, &root, &policy).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "signing time not proven: the log entry is about another envelope"
+        "certificate issued for https://github.com/login/oauth, expected https://token.actions.githubusercontent.com"
     );
 }

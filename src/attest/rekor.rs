@@ -109,29 +109,3 @@ fn verify_checkpoint(note: &str, key: &PublicKey, proof: &InclusionProof) -> Res
     }
     Ok(())
 }
-
-/// The logged body must be about this envelope: it names the payload's SHA-256 and carries the
-/// signature. Rekor's `dsse` and `intoto` kinds spell these differently (hex or base64, the
-/// signature once or twice base64-encoded), so every string in the body is considered.
-pub(super) fn body_binds(body: &[u8], payload: &[u8], sig: &[u8]) -> bool {
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return false;
-    };
-    let digest = sha256(payload);
-    let (digest_hex, digest_b64) = (hex(&digest), b64::encode(&digest));
-    let sig_b64 = b64::encode(sig);
-    let sig_b64b64 = b64::encode(sig_b64.as_bytes());
-    let mut strings = Vec::new();
-    collect_strings(&json, &mut strings);
-    let has = |want: &str| strings.contains(&want);
-    (has(&digest_hex) || has(&digest_b64)) && (has(&sig_b64) || has(&sig_b64b64))
-}
-
-fn collect_strings<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
-    match v {
-        serde_json::Value::String(s) => out.push(s),
-        serde_json::Value::Array(a) => a.iter().for_each(|v| collect_strings(v, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|v| collect_strings(v, out)),
-        _ => {}
-    }
-}

@@ -38,8 +38,11 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
                 b'-' => -1,
                 _ => return None,
             };
+            // Exactly `HH:MM` within a day: a longer number would overflow the arithmetic.
             let (oh, om) = rest[1..].split_once(':')?;
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
+            let two = |s: &str| (s.len() == 2).then(|| s.parse::<i64>().ok())?;
+            let (oh, om) = (two(oh).filter(|h| *h < 24)?, two(om).filter(|m| *m < 60)?);
+            sign * (oh * 3600 + om * 60)
         }
     };
     Some(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset)
@@ -86,5 +89,27 @@ mod tests {
             "2024-02-29T12:00:00Z"
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn offsets_out_of_range_are_refused_not_overflowed() {
+        assert_eq!(parse_rfc3339("2024-01-01T00:00:00+99999999999999:00"), None);
+        assert_eq!(
+            parse_rfc3339("2024-01-01T00:00:00-00:99999999999999999"),
+            None
+        );
+        assert_eq!(parse_rfc3339("2024-01-01T00:00:00+24:00"), None);
+        assert_eq!(parse_rfc3339("2024-01-01T00:00:00+1:00"), None);
+        assert_eq!(parse_rfc3339("2024-01-01T00:00:00-23:59"), Some(1704153540));
+    }
+
+    #[test]
+    fn a_trusted_root_with_an_overflowing_offset_is_refused() {
+        let root = concat!(
+            r#"{"certificateAuthorities": [{"certChain": {"certificates": []}, "#,
+            r#""validFor": {"start": "2020-01-01T00:00:00+9999999999999999:00"}}]}"#
+        );
+        let err = crate::attest::TrustedRoot::parse(root).unwrap_err();
+        assert!(err.contains("not an RFC 3339 time"), "{err}");
     }
 }

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::bundle::{self, Bundle, Envelope};
+use super::bundle::{Bundle, Envelope};
 use super::cert::{self, Leaf};
 use super::crypto::PublicKey;
 use super::policy::check_identity;
@@ -12,6 +12,7 @@ use super::rekor;
 use super::trusted_root::TrustedRoot;
 use super::tsa;
 use super::{AttestError, Policy, Verified};
+use super::{body, shape, usage};
 
 const IN_TOTO: &str = "application/vnd.in-toto+json";
 
@@ -24,12 +25,7 @@ pub fn verify(
 ) -> Result<Verified, AttestError> {
     let malformed = |why: String| AttestError::Malformed(why);
     let bundle = Bundle::parse(bundle_json).map_err(|e| malformed(e.to_string()))?;
-    if !bundle::known_media_type(&bundle.media_type) {
-        return Err(malformed(format!(
-            "unsupported media type {:?}",
-            bundle.media_type
-        )));
-    }
+    shape::check(&bundle).map_err(malformed)?;
     let env = bundle.dsse_envelope.as_ref().ok_or_else(|| {
         malformed("no DSSE envelope (a bare message signature attests nothing)".into())
     })?;
@@ -43,17 +39,23 @@ pub fn verify(
         .leaf_certificate()
         .ok_or_else(|| malformed("no signing certificate".into()))?;
     let leaf = cert::parse_leaf(leaf_der).map_err(malformed)?;
+    usage::check_leaf(&leaf.cert).map_err(AttestError::CertificateNotTrusted)?;
     let root = root.for_certificate(&leaf.cert);
 
-    let times = signing_times(&bundle, env, &signature.sig, root)?;
-    for &(t, _) in &times {
+    let pae = pae(&env.payload_type, &env.payload);
+    let logged = body::Logged {
+        envelope: env,
+        pae: &pae,
+        signature: &signature.sig,
+        certificate_der: leaf_der,
+    };
+    let proofs = signing_times(&bundle, &logged, root)?;
+    proofs.meet(usage::instance(&leaf.cert))?;
+    for &(t, _) in &proofs.times {
         cert::chain_to_ca(&leaf.cert, root, t).map_err(AttestError::CertificateNotTrusted)?;
         check_validity(&leaf, t)?;
     }
-    if !leaf
-        .key
-        .verify(&pae(&env.payload_type, &env.payload), &signature.sig)
-    {
+    if !leaf.key.verify(&pae, &signature.sig) {
         return Err(AttestError::Signature(
             "the DSSE envelope's signature does not verify with the certificate's key".into(),
         ));
@@ -61,7 +63,7 @@ pub fn verify(
     check_statement(env, sha256_hex, &policy.predicate_type)?;
     let identity = cert::identity(&leaf.cert);
     check_identity(&identity, policy)?;
-    let (signed_at, log_index) = times[0];
+    let (signed_at, log_index) = proofs.times[0];
     Ok(Verified {
         identity,
         signed_at,
@@ -82,25 +84,64 @@ fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Every time proof in the bundle must hold; at least one must give a time. Returns the proven
-/// times with the log index that proved each.
+/// What the bundle's time proofs established.
+struct Proofs {
+    /// Each proven time, with the log index that proved it (none for a timestamp).
+    times: Vec<(i64, Option<i64>)>,
+    /// Log entries whose inclusion proof and checkpoint verified.
+    included: usize,
+    /// RFC 3161 timestamps that verified.
+    stamped: usize,
+}
+
+impl Proofs {
+    /// The instance's requirements, as `gh attestation verify` applies them: public-good
+    /// signatures must be in its log (not only timestamped), GitHub's are timestamped by its
+    /// authority; every bundle needs a proven time.
+    fn meet(&self, instance: usage::Instance) -> Result<(), AttestError> {
+        let fail = |why: &str| Err(AttestError::SigningTime(why.into()));
+        if instance == usage::Instance::PublicGood && self.included == 0 {
+            return fail(
+                "a public-good signature needs a transparency-log entry with a verified inclusion proof",
+            );
+        }
+        if instance == usage::Instance::GitHub && self.stamped == 0 {
+            return fail("a signature from GitHub's instance needs an RFC 3161 timestamp");
+        }
+        if self.times.is_empty() {
+            return fail(if self.included > 0 {
+                "the log entry proves inclusion but not a time (no signed entry timestamp or RFC 3161 timestamp)"
+            } else {
+                "no transparency-log entry or RFC 3161 timestamp"
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Every time proof in the bundle must hold.
 fn signing_times(
     bundle: &Bundle,
-    env: &Envelope,
-    sig: &[u8],
+    logged: &body::Logged<'_>,
     root: &TrustedRoot,
-) -> Result<Vec<(i64, Option<i64>)>, AttestError> {
+) -> Result<Proofs, AttestError> {
     let fail = |why: String| AttestError::SigningTime(why);
-    let mut times = Vec::new();
-    let mut logged = false;
+    let mut proofs = Proofs {
+        times: Vec::new(),
+        included: 0,
+        stamped: 0,
+    };
     for entry in &bundle.verification_material.tlog_entries {
         let log = root.log(&entry.log_id.key_id).ok_or_else(|| {
             fail("the log entry is from a log the trusted root does not name".into())
         })?;
         let key = PublicKey::from_spki_der(&log.public_key.raw_bytes).map_err(fail)?;
-        if !rekor::body_binds(&entry.canonicalized_body, &env.payload, sig) {
-            return Err(fail("the log entry is about another envelope".into()));
-        }
+        body::check(
+            &entry.canonicalized_body,
+            entry.kind_version.as_ref(),
+            logged,
+        )
+        .map_err(fail)?;
         if entry.inclusion_proof.is_none() && entry.inclusion_promise.is_none() {
             return Err(fail(
                 "the log entry has neither an inclusion proof nor a signed entry timestamp".into(),
@@ -108,7 +149,7 @@ fn signing_times(
         }
         if entry.inclusion_proof.is_some() {
             rekor::verify_inclusion(entry, &key).map_err(fail)?;
-            logged = true;
+            proofs.included += 1;
         }
         if entry.inclusion_promise.is_some() {
             rekor::verify_set(entry, &key).map_err(fail)?;
@@ -118,7 +159,9 @@ fn signing_times(
                     log.base_url
                 )));
             }
-            times.push((entry.integrated_time, Some(entry.log_index)));
+            proofs
+                .times
+                .push((entry.integrated_time, Some(entry.log_index)));
         }
     }
     let stamps = bundle
@@ -127,19 +170,11 @@ fn signing_times(
         .as_ref()
         .map_or(&[][..], |t| t.rfc3161_timestamps.as_slice());
     for stamp in stamps {
-        times.push((
-            tsa::verify(&stamp.signed_timestamp, sig, root).map_err(fail)?,
-            None,
-        ));
+        let t = tsa::verify(&stamp.signed_timestamp, logged.signature, root).map_err(fail)?;
+        proofs.times.push((t, None));
+        proofs.stamped += 1;
     }
-    if times.is_empty() {
-        return Err(fail(if logged {
-            "the log entry proves inclusion but not a time (no signed entry timestamp)".into()
-        } else {
-            "no transparency-log entry or RFC 3161 timestamp".into()
-        }));
-    }
-    Ok(times)
+    Ok(proofs)
 }
 
 fn check_validity(leaf: &Leaf, t: i64) -> Result<(), AttestError> {
@@ -187,6 +222,13 @@ fn check_statement(
         return Err(AttestError::Malformed(format!(
             "not an in-toto statement: {}",
             statement.kind
+        )));
+    }
+    if statement.subject.len() > shape::MAX_SUBJECTS {
+        return Err(AttestError::Malformed(format!(
+            "{} subjects in the statement, more than the limit of {}",
+            statement.subject.len(),
+            shape::MAX_SUBJECTS
         )));
     }
     let found: Vec<String> = statement

@@ -6,14 +6,17 @@ use anyhow::{Context, Result, bail};
 use reqwest::Method;
 use reqwest::Url;
 
+use super::body::{Capped, read_capped};
 use super::endpoints::Endpoint;
 use super::model::AttestationPage;
 use super::{Blob, GitHub, http_status, without_query};
 
-/// Most pages of attestations read for one digest (100 a page).
-const MAX_PAGES: usize = 10;
-/// A bundle is a few KiB; anything far larger is not one.
-const MAX_BUNDLE: usize = 4 << 20;
+/// Most attestations considered for one digest: each costs signature checks, and a digest with
+/// more is not one a build made (one page of 100).
+pub const MAX_ATTESTATIONS: usize = 100;
+/// A bundle is a few KiB; anything larger than this, inline or behind `bundle_url` (plain or
+/// once decompressed), is not one and is not read further.
+pub const MAX_BUNDLE: usize = 8 << 20;
 
 impl GitHub {
     /// Every bundle (JSON bytes) listed for `sha256`; none when the API answers 404.
@@ -27,7 +30,7 @@ impl GitHub {
         let url = self.url(&Endpoint::attestations(owner, repo, sha256))?;
         let mut bundles = Vec::new();
         let mut next = Some(url);
-        for _ in 0..MAX_PAGES {
+        while bundles.len() < MAX_ATTESTATIONS {
             let Some(url) = next.take() else { break };
             let (page, link): (AttestationPage, Option<Url>) = match self.get_page(url).await {
                 Ok(p) => p,
@@ -35,8 +38,11 @@ impl GitHub {
                 Err(e) => return Err(e),
             };
             for entry in page.attestations {
+                if bundles.len() == MAX_ATTESTATIONS {
+                    break;
+                }
                 match (entry.bundle, entry.bundle_url) {
-                    (Some(b), _) if !b.is_null() => bundles.push(serde_json::to_vec(&b)?),
+                    (Some(b), _) if !b.is_null() => bundles.push(inline_bundle(&b)?),
                     (_, Some(u)) => bundles.push(self.fetch_bundle(blob, &u).await?),
                     _ => {}
                 }
@@ -62,10 +68,12 @@ impl GitHub {
             };
             let status = response.status();
             if status.is_success() {
-                let bytes = response
-                    .bytes()
+                let read = read_capped(response, MAX_BUNDLE)
                     .await
                     .with_context(|| format!("reading {shown}"))?;
+                let Capped::All(bytes) = read else {
+                    bail!("attestation bundle at {shown}: {}", too_large());
+                };
                 return decode_bundle(&bytes)
                     .with_context(|| format!("attestation bundle at {shown}"));
             }
@@ -76,6 +84,22 @@ impl GitHub {
         }
         bail!("GET {shown}: HTTP {}", last.unwrap_or(0))
     }
+}
+
+fn too_large() -> String {
+    format!(
+        "larger than {} MiB, more than a bundle can be",
+        MAX_BUNDLE >> 20
+    )
+}
+
+/// An inline bundle, as the JSON the verifier reads, within the same bound as a fetched one.
+fn inline_bundle(bundle: &serde_json::Value) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(bundle)?;
+    if json.len() > MAX_BUNDLE {
+        bail!("an inline attestation bundle is {}", too_large());
+    }
+    Ok(json)
 }
 
 /// Plain JSON, or raw snappy around it.
@@ -102,7 +126,7 @@ fn snappy_decode(src: &[u8]) -> Result<Vec<u8>> {
         }
     }
     if len > MAX_BUNDLE {
-        bail!("{len} bytes, more than a bundle can be");
+        bail!("{len} bytes once decompressed: {}", too_large());
     }
     let mut out = Vec::with_capacity(len);
     let byte = |i: usize| src.get(i).copied().context("truncated");

@@ -99,6 +99,18 @@ pub enum Flaw {
     TimestampOutsideValidity,
     /// The timestamp is not DER at all.
     GarbageTimestamp,
+    /// The timestamp's genTime holds a two-byte UTF-8 character where a digit belongs (the
+    /// signature is then wrong too, but parsing comes first).
+    MultibyteGenTime,
+    /// The log body names the right payload hash and signature, but not in the fields that
+    /// mean them (the payload hash field is another statement's).
+    StringMatchedBody,
+    /// The leaf is a TLS server certificate (extended key usage serverAuth, not codeSigning).
+    ServerAuthLeaf,
+    /// The leaf is a CA certificate (`cA=true`).
+    CaLeaf,
+    /// The leaf's key usage lacks digitalSignature.
+    NoDigitalSignature,
 }
 
 /// What to attest.
@@ -111,6 +123,8 @@ pub struct Attestation {
     pub flaw: Option<Flaw>,
     /// Time proven by an RFC 3161 timestamp, with no log entry (GitHub's own instance).
     pub timestamped: bool,
+    /// Subjects besides the artifact the statement names (other files' digests).
+    pub extra_subjects: usize,
 }
 
 impl Attestation {
@@ -122,6 +136,7 @@ impl Attestation {
             signer,
             flaw: None,
             timestamped: false,
+            extra_subjects: 0,
         }
     }
 }
@@ -164,11 +179,15 @@ impl Tsa {
 }
 
 fn new_ca(name: &str) -> (Issuer<'static, KeyPair>, Vec<u8>) {
+    new_ca_of("fakehub", name)
+}
+
+fn new_ca_of(organization: &str, name: &str) -> (Issuer<'static, KeyPair>, Vec<u8>) {
     let key = KeyPair::generate().expect("key");
     let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.distinguished_name
-        .push(DnType::OrganizationName, "fakehub");
+        .push(DnType::OrganizationName, organization);
     p.distinguished_name.push(DnType::CommonName, name);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     p.not_before = rcgen::date_time_ymd(2020, 1, 1);
@@ -200,6 +219,20 @@ fn utf8_der(s: &str) -> Vec<u8> {
     out
 }
 
+/// A certificate as PEM, as Rekor v1 logs a `dsse` entry's verifier.
+fn pem(der: &[u8]) -> String {
+    let text = b64(der);
+    let lines: Vec<&str> = text
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
 fn fulcio_oid(n: u64) -> Vec<u64> {
     vec![1, 3, 6, 1, 4, 1, 57264, 1, n]
 }
@@ -212,7 +245,13 @@ impl Default for FakeSigstore {
 
 impl FakeSigstore {
     pub fn new() -> FakeSigstore {
-        let (ca, ca_der) = new_ca("fakehub fulcio");
+        Self::of("fakehub")
+    }
+
+    /// A fake whose Fulcio CA is named as a real instance's (`sigstore.dev` for public-good,
+    /// `GitHub, Inc.` for GitHub's), so that instance's requirements apply to its bundles.
+    pub fn of(organization: &str) -> FakeSigstore {
+        let (ca, ca_der) = new_ca_of(organization, "fakehub fulcio");
         let (rogue_ca, _) = new_ca("fakehub fulcio");
         let log_key = KeyPair::generate().expect("log key");
         let log_id = sha256(log_key.subject_public_key_info().as_slice());
@@ -262,7 +301,13 @@ impl FakeSigstore {
     }
 
     /// A leaf certificate for `signer`, valid `from..until` (Unix seconds), and its key.
-    fn leaf(&self, signer: &Signer, from: i64, until: i64, rogue: bool) -> (Vec<u8>, KeyPair) {
+    fn leaf(
+        &self,
+        signer: &Signer,
+        from: i64,
+        until: i64,
+        flaw: Option<Flaw>,
+    ) -> (Vec<u8>, KeyPair) {
         let key = KeyPair::generate().expect("leaf key");
         let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
         let time = |t: i64| time::OffsetDateTime::from_unix_timestamp(t).expect("time");
@@ -270,6 +315,14 @@ impl FakeSigstore {
         p.not_after = time(until);
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+        match flaw {
+            Some(Flaw::ServerAuthLeaf) => {
+                p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth]
+            }
+            Some(Flaw::CaLeaf) => p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained),
+            Some(Flaw::NoDigitalSignature) => p.key_usages = vec![KeyUsagePurpose::KeyAgreement],
+            _ => {}
+        }
         let workflow_uri = format!("https://github.com/{}@{}", signer.workflow, signer.git_ref);
         p.subject_alt_names = vec![SanType::URI(workflow_uri.clone().try_into().expect("URI"))];
         let ext = |n: u64, der: Vec<u8>| CustomExtension::from_oid_content(&fulcio_oid(n), der);
@@ -288,7 +341,11 @@ impl FakeSigstore {
             ext(14, utf8_der(&signer.git_ref)),
             ext(21, utf8_der(&signer.run_url)),
         ];
-        let issuer = if rogue { &self.rogue_ca } else { &self.ca };
+        let issuer = if flaw == Some(Flaw::UnknownCa) {
+            &self.rogue_ca
+        } else {
+            &self.ca
+        };
         let cert = p.signed_by(&key, issuer).expect("leaf certificate");
         (cert.der().to_vec(), key)
     }
@@ -304,10 +361,14 @@ impl FakeSigstore {
         } else {
             (now - 60, now + 600)
         };
-        let (cert, key) = self.leaf(&a.signer, from, until, flaw == Some(Flaw::UnknownCa));
+        let (cert, key) = self.leaf(&a.signer, from, until, flaw);
+        let mut subjects = vec![json!({"name": "artifact.zip", "digest": {"sha256": a.sha256}})];
+        subjects.extend((0..a.extra_subjects).map(|n| {
+            json!({"name": format!("other-{n}"), "digest": {"sha256": hex(&sha256(&n.to_le_bytes()))}})
+        }));
         let statement = json!({
             "_type": "https://in-toto.io/Statement/v1",
-            "subject": [{"name": "artifact.zip", "digest": {"sha256": a.sha256}}],
+            "subject": subjects,
             "predicateType": a.predicate_type,
             "predicate": {"buildDefinition": {"buildType": "https://actions.github.io/buildtypes/workflow/v1"}}
         })
@@ -325,15 +386,20 @@ impl FakeSigstore {
         }
         let sig = key.sign(&pae).expect("sign");
 
-        let body = json!({
+        let payload_hash = hex(&sha256(statement.as_bytes()));
+        let mut body = json!({
             "apiVersion": "0.0.1",
             "kind": "dsse",
             "spec": {
-                "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(statement.as_bytes()))},
-                "signatures": [{"signature": b64(&sig), "verifier": b64(&cert)}]
+                "payloadHash": {"algorithm": "sha256", "value": payload_hash},
+                "signatures": [{"signature": b64(&sig), "verifier": b64(pem(&cert).as_bytes())}]
             }
-        })
-        .to_string();
+        });
+        if flaw == Some(Flaw::StringMatchedBody) {
+            body["spec"]["payloadHash"]["value"] = hex(&sha256(b"another statement")).into();
+            body["spec"]["note"] = payload_hash.into();
+        }
+        let body = body.to_string();
         let log_index = 4242;
         // A two-leaf tree: a genesis leaf, then ours.
         let node = |tag: u8, parts: &[&[u8]]| {
@@ -428,6 +494,15 @@ impl FakeSigstore {
             Some(Flaw::GarbageTimestamp) => return b"\x30\x82garbage".to_vec(),
             _ => {}
         }
-        tsa::response(&stamp)
+        let mut der = tsa::response(&stamp);
+        if flaw == Some(Flaw::MultibyteGenTime) {
+            // GeneralizedTime, 15 bytes, "YYYYMMDD...": "é" across the year and the month.
+            let at = der
+                .windows(2)
+                .position(|w| w == [0x18, 15])
+                .expect("genTime");
+            der[at + 5..at + 7].copy_from_slice("é".as_bytes());
+        }
+        der
     }
 }
