@@ -477,7 +477,9 @@ fn fetcher(
     workdir: &Path,
 ) -> Result<Arc<Fetcher>> {
     let cache = match &settings.cache {
-        Some(c) => Some(crate::cache::Cache::open(&c.dir, c.max_bytes)?),
+        Some(c) => Some(
+            crate::cache::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
+        ),
         None => None,
     };
     std::fs::create_dir(workdir)

@@ -241,6 +241,8 @@ pub struct CacheConfig {
     /// Absolute; created (owner-only) when first used.
     pub dir: PathBuf,
     pub max_bytes: u64,
+    /// `ARTIFETCH_TEST_BARRIER_DIR`, for tests only: see `cache::Cache::with_barrier`.
+    pub test_barrier: Option<PathBuf>,
 }
 
 /// What an artifact's attestation must say (`verify-attestation` and its inputs).
@@ -625,6 +627,7 @@ fn cache(
     Ok(Some(CacheConfig {
         dir: expand_path(&value, home, cwd, name)?,
         max_bytes: parse_size_of("cache-max-size", raw.value(input!("cache-max-size")))?,
+        test_barrier: var("ARTIFETCH_TEST_BARRIER_DIR").map(PathBuf::from),
     }))
 }
 
