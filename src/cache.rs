@@ -49,7 +49,8 @@ pub(crate) enum Lookup {
 
 impl Cache {
     /// Opens (creating it, owner-only, if missing) the cache directory. A symlink there is
-    /// refused: the cache must be a directory the runner's user owns, not a pointer elsewhere.
+    /// refused: the cache must be a directory the runner's user owns, not a pointer elsewhere;
+    /// so is one another user could write into or swap (see [`check_private`]).
     pub(crate) fn open(dir: &Path, max_bytes: u64) -> Result<Cache> {
         match fs::symlink_metadata(dir) {
             Ok(m) if m.file_type().is_symlink() => bail!(
@@ -66,6 +67,7 @@ impl Cache {
                 return Err(e).with_context(|| format!("cache-dir: cannot read {}", dir.display()));
             }
         }
+        check_private(dir)?;
         Ok(Cache {
             dir: dir.to_path_buf(),
             max_bytes,
@@ -223,6 +225,69 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir)
+}
+
+/// On a shared self-hosted runner another local user must not be able to plant or rewrite an
+/// entry, as ssh will not read keys another user could have written: `dir` must be owned by
+/// this process's user and writable by nobody else; every directory above it must be a real
+/// directory (no symlink, which could be pointed elsewhere later), owned by this user or root,
+/// and writable by nobody else unless sticky (`/tmp`: others cannot rename what is ours there).
+#[cfg(unix)]
+fn check_private(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let meta = fs::symlink_metadata(dir)
+        .with_context(|| format!("cache-dir: cannot read {}", dir.display()))?;
+    let shown = dir.display();
+    if meta.uid() != me {
+        bail!(
+            "cache-dir: {shown} is owned by uid {}, not by this user (uid {me}); another user could plant entries there; use a directory of your own",
+            meta.uid()
+        );
+    }
+    if meta.mode() & 0o022 != 0 {
+        bail!(
+            "cache-dir: {shown} can be written by other users (mode {:o}); another user could plant entries there; chmod 700 it",
+            meta.mode() & 0o7777
+        );
+    }
+    for above in dir
+        .ancestors()
+        .skip(1)
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        let meta = fs::symlink_metadata(above)
+            .with_context(|| format!("cache-dir: cannot read {}", above.display()))?;
+        let shown = above.display();
+        if meta.file_type().is_symlink() {
+            bail!(
+                "cache-dir: {shown}, above {}, is a symlink, which could be pointed elsewhere later; give the real path",
+                dir.display()
+            );
+        }
+        if meta.uid() != me && meta.uid() != 0 {
+            bail!(
+                "cache-dir: {shown}, above {}, is owned by uid {}, who could replace the cache; use a directory under one of your own",
+                dir.display(),
+                meta.uid()
+            );
+        }
+        let sticky = meta.mode() & 0o1000 != 0;
+        if meta.mode() & 0o022 != 0 && !sticky {
+            bail!(
+                "cache-dir: {shown}, above {}, can be written by other users (mode {:o}), who could replace the cache; use a directory under one of your own",
+                dir.display(),
+                meta.mode() & 0o7777
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_dir: &Path) -> Result<()> {
+    Ok(())
 }
 
 /// `path` opened for reading if it is a regular file; `None` for anything else (a symlink is

@@ -468,3 +468,81 @@ fn a_kept_zip_never_shares_an_inode_with_the_cache() {
         assert_eq!(entry.metadata().unwrap().mode() & 0o777, e.mode() & 0o777);
     }
 }
+
+/// Issue 24, weak spot: `cache-dir` on a shared self-hosted runner. Created owner-only, entries
+/// owner-only; refused, with the reason, when another user could write into it or swap it: a
+/// directory others can write, one owned by another uid, a symlinked parent, a parent owned by
+/// another uid or writable by others (unless sticky, as `/tmp` is). The tests run as root, so
+/// "another user" is made with `chown` to an unused uid.
+#[cfg(unix)]
+#[test]
+fn a_cache_dir_another_user_could_write_or_swap_is_refused() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt, chown, symlink};
+    let w = World::new();
+    w.add("dist", dist(22, 1000));
+    let out_dir = dest(&w, "out");
+    let run_with = |dir: &Path| {
+        w.run(
+            &[
+                ("name", "dist"),
+                ("path", &out_dir),
+                ("cache-dir", dir.to_str().unwrap()),
+            ],
+            &[],
+        )
+    };
+    // Everything under the world but the step's output and summary files.
+    let files = || {
+        let mut all = listing(w.root.path());
+        all.retain(|k, _| k != "output" && k != "summary");
+        all
+    };
+    let mode = |p: &Path| p.symlink_metadata().unwrap().mode() & 0o7777;
+    let set_mode =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    const OTHER: u32 = 4242;
+
+    // Made by the step: 0700, its entry 0600.
+    let fresh = w.root.path().join("fresh/cache");
+    run_with(&fresh).ok();
+    assert_eq!(mode(&fresh), 0o700);
+    let stored = entries(&fresh);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(mode(&fresh.join(&stored[0])), 0o600);
+
+    let refused = |dir: &Path, needles: &[&str]| {
+        std::fs::remove_dir_all(&out_dir).unwrap();
+        let before = files();
+        let out = run_with(dir);
+        out.failed().one_error(&[&["cache-dir"], needles].concat());
+        assert!(files() == before, "something was written");
+        std::fs::create_dir(&out_dir).unwrap();
+    };
+    let shared = w.root.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    set_mode(&shared, 0o777);
+    refused(&shared, &["written by other users", "777"]);
+    set_mode(&shared, 0o700);
+    chown(&shared, Some(OTHER), None).unwrap();
+    refused(&shared, &["owned by uid 4242"]);
+
+    let parent = w.root.path().join("parent");
+    std::fs::create_dir_all(parent.join("cache")).unwrap();
+    set_mode(&parent.join("cache"), 0o700);
+    set_mode(&parent, 0o757);
+    refused(&parent.join("cache"), &["above", "written by other users"]);
+    // Sticky, as /tmp is: others may not rename what is ours there.
+    set_mode(&parent, 0o1777);
+    run_with(&parent.join("cache")).ok();
+    set_mode(&parent, 0o755);
+    chown(&parent, Some(OTHER), None).unwrap();
+    refused(&parent.join("cache"), &["above", "owned by uid 4242"]);
+
+    let real = w.root.path().join("real");
+    std::fs::create_dir_all(real.join("cache")).unwrap();
+    symlink(&real, w.root.path().join("link")).unwrap();
+    refused(
+        &w.root.path().join("link/cache"),
+        &["link", "symlink", "real path"],
+    );
+}
