@@ -660,7 +660,8 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
     let trusted_root = match raw.get(input!("trusted-root")) {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            // Bounded, and a regular file only, as every file a user names.
+            let text = crate::fsx::read_user_file(Path::new(path))
                 .with_context(|| format!("trusted-root: cannot read '{path}'"))?;
             if !text.contains("certificateAuthorities") {
                 bail!(

@@ -69,3 +69,93 @@ fn a_proxy_password_is_never_printed() {
     }
     assert!(w.gh.requests().is_empty());
 }
+
+/// Issue 24, bug 5: `expected-files: @path` reads only a regular file inside the checkout
+/// (after resolving symlinks), at most 64 MiB, and no error echoes what the file holds. Each
+/// refusal is one error naming the input, before any request; a FIFO does not block the step.
+#[cfg(unix)]
+#[test]
+fn expected_files_at_path_reads_only_a_bounded_regular_file_inside_the_workspace() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    let outside = w.root.path().join("outside.sha256");
+    std::fs::write(&outside, "AWS_SECRET_ACCESS_KEY=wJalr-outside-secret\n").unwrap();
+    let ws = w.workspace();
+    std::os::unix::fs::symlink(&outside, ws.join("link.sha256")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", ws.join("zero.sha256")).unwrap();
+    let fifo = ws.join("fifo.sha256");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::File::create(ws.join("huge.sha256"))
+        .unwrap()
+        .set_len(64 * 1024 * 1024 + 1)
+        .unwrap();
+    std::fs::write(
+        ws.join("secret.sha256"),
+        "password=hunter2-inside-secret\nmore\n",
+    )
+    .unwrap();
+    let refused = |value: &str, needles: &[&str]| {
+        let out = w.run(&[("name", "dist"), ("expected-files", value)], &[]);
+        out.failed()
+            .one_error(&[&["expected-files", value.trim_start_matches('@')], needles].concat());
+        for secret in ["outside-secret", "inside-secret", "AWS_SECRET", "password="] {
+            assert!(!out.stdout.contains(secret), "{value}: {}", out.stdout);
+            assert!(!out.stderr.contains(secret), "{value}: {}", out.stderr);
+        }
+        assert!(w.gh.requests().is_empty(), "{value}");
+    };
+    let outside_at = format!("@{}", outside.display());
+    refused("@../outside.sha256", &["outside the workspace"]);
+    refused(&outside_at, &["outside the workspace"]);
+    refused("@/proc/self/environ", &["outside the workspace"]);
+    refused("@/dev/zero", &["outside the workspace"]);
+    refused("@link.sha256", &["outside the workspace"]);
+    refused("@zero.sha256", &["outside the workspace"]);
+    refused("@fifo.sha256", &["not a regular file"]);
+    refused("@huge.sha256", &["larger than 64 MiB"]);
+    refused("@secret.sha256", &["line 1", "neither"]);
+}
+
+/// Issue 24, bug 5's bound for `trusted-root` (which may live anywhere, e.g. under /etc): a
+/// regular file of at most 64 MiB; a FIFO or /dev/zero is refused at once.
+#[cfg(unix)]
+#[test]
+fn trusted_root_reads_only_a_bounded_regular_file() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    let fifo = w.root.path().join("root.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let huge = w.root.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(64 * 1024 * 1024 + 1)
+        .unwrap();
+    for (path, why) in [
+        (fifo.to_str().unwrap(), "not a regular file"),
+        ("/dev/zero", "not a regular file"),
+        (huge.to_str().unwrap(), "larger than 64 MiB"),
+    ] {
+        let out = w.run(
+            &[
+                ("name", "dist"),
+                ("verify-attestation", "true"),
+                ("trusted-root", path),
+            ],
+            &[],
+        );
+        out.failed().one_error(&["trusted-root", path, why]);
+        assert!(w.gh.requests().is_empty());
+    }
+}
