@@ -159,3 +159,81 @@ fn trusted_root_reads_only_a_bounded_regular_file() {
         assert!(w.gh.requests().is_empty());
     }
 }
+
+/// Issue 24, bug 8: `wait-for: run` (the default) with `run-id` naming a run still in progress
+/// waits for it to complete, polling it conditionally (304s are free), and only then lists its
+/// artifacts; `workflow-conclusion` holds the conclusion, never a status.
+#[test]
+fn a_run_id_still_in_progress_is_waited_for_and_its_conclusion_is_a_conclusion() {
+    let w = World::with_current(Options::default(), |run| {
+        run.workflow(".github/workflows/deploy.yml", 99)
+    });
+    let producer =
+        w.gh.add_run(Run::new(&w.gh.repo()).status("in_progress", None));
+    w.gh.add_artifact(producer, ArtifactSpec::new("dist", marker_zip("producer")));
+    let id = producer.to_string();
+    let run_path = format!("/runs/{producer}");
+    let out = run_while(
+        &w,
+        &[("run-id", &id), ("name", "dist"), ("wait-timeout", "3000")],
+        after_first(&w, &run_path, || {
+            w.gh.set_run_status(producer, "completed", Some("success"))
+        }),
+    );
+    out.ok();
+    assert_eq!(marker(&w), "producer");
+    assert_eq!(out.outputs["workflow-conclusion"], "success");
+    assert!(
+        out.stdout
+            .contains(&format!("run {producer} is in_progress")),
+        "{}",
+        out.stdout
+    );
+    // Polled until it completed: the first answer 200, unchanged ones 304, the last 200; the
+    // artifacts were listed only after that.
+    let polls: Vec<u16> = w
+        .api_requests(&run_path)
+        .iter()
+        .filter(|r| r.path.ends_with(&run_path))
+        .map(|r| r.status)
+        .collect();
+    assert!(polls.len() >= 2, "{polls:?}");
+    assert_eq!((polls[0], polls[polls.len() - 1]), (200, 200), "{polls:?}");
+    assert!(polls[1..polls.len() - 1].iter().all(|s| *s == 304));
+    let order: Vec<String> = w
+        .api_requests(&run_path)
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    let first_listing = order.iter().position(|p| p.contains("/artifacts")).unwrap();
+    assert!(
+        order[first_listing..]
+            .iter()
+            .all(|p| !p.ends_with(&run_path))
+    );
+
+    // Not waiting: taken at once, as asked; the run has no conclusion yet, and says so.
+    let running =
+        w.gh.add_run(Run::new(&w.gh.repo()).status("in_progress", None));
+    w.gh.add_artifact(running, ArtifactSpec::new("dist", marker_zip("running")));
+    let out = w.run(&[("run-id", &running.to_string()), ("name", "dist")], &[]);
+    out.ok();
+    assert_eq!(marker(&w), "running");
+    assert_eq!(out.outputs["workflow-conclusion"], "");
+    assert!(out.summary.contains("in progress"), "{}", out.summary);
+
+    // Waiting past wait-timeout for a run that never completes: nothing taken.
+    std::fs::remove_dir_all(w.workspace()).unwrap();
+    std::fs::create_dir(w.workspace()).unwrap();
+    let out = w.run(
+        &[
+            ("run-id", &running.to_string()),
+            ("name", "dist"),
+            ("wait-timeout", "1"),
+        ],
+        &[],
+    );
+    out.failed()
+        .one_error(&[&format!("run {running} is in_progress")]);
+    assert!(tree(&w.workspace()).is_empty());
+}
