@@ -591,17 +591,14 @@ impl Fetcher {
             _ => return Ok(None),
         };
         let (key, to) = (wanted.clone(), part.to_path_buf());
-        // Extracted into staging while the entry is hashed; placed only after the hash matched.
-        let job = (!self.settings.skip_decompress).then(|| self.stage_job(item, false));
-        let found = tokio::task::spawn_blocking(move || {
-            cache.take_while(&key, &to, |path| job.map(|job| stage_taken(&job, path)))
-        })
-        .await
-        .map_err(|e| anyhow!("cache task failed: {e}"))?;
-        let (bytes, early) = match found {
-            Ok((Lookup::Hit { bytes }, early)) => (bytes, early.flatten()),
-            Ok((Lookup::Miss, _)) => return Ok(None),
-            Ok((Lookup::Corrupt { found }, _)) => {
+        // A private copy, hashed as it is made: what is extracted (or kept) is what was hashed.
+        let found = tokio::task::spawn_blocking(move || cache.take(&key, &to))
+            .await
+            .map_err(|e| anyhow!("cache task failed: {e}"))?;
+        let bytes = match found {
+            Ok(Lookup::Hit { bytes }) => bytes,
+            Ok(Lookup::Miss) => return Ok(None),
+            Ok(Lookup::Corrupt { found }) => {
                 self.log.warning(&format!(
                     "artifact '{}': the cache entry for sha256:{wanted} is corrupt ({found}); removed it, downloading instead",
                     a.name
@@ -629,7 +626,7 @@ impl Fetcher {
             digest_pinned,
             from_cache: true,
         };
-        Ok(Some((verified, early)))
+        Ok(Some((verified, None)))
     }
 
     /// Keeps a verified zip in `cache-dir`: only when its SHA-256 matched the API's digest or a
@@ -905,18 +902,12 @@ fn check_and_tidy(job: &StageJob) -> Result<Vec<String>> {
 }
 
 /// [`check_and_tidy`], then [`stage`]: the extraction that runs before the archive is verified
-/// (while it lands, or while a cache entry is hashed), its tree placed only once it is.
+/// (while it lands), its tree placed only once it is.
 fn stage_checked(job: &StageJob, source: &Source) -> Result<Staged> {
     let stale = check_and_tidy(job)?;
     let mut staged = stage(job, source)?;
     staged.extracted.warnings.splice(0..0, stale);
     Ok(staged)
-}
-
-/// A cache entry taken to `path`, extracted while it is hashed.
-fn stage_taken(job: &StageJob, path: &Path) -> Result<Staged> {
-    let source = Source::file(path).with_context(|| format!("cannot open {}", path.display()))?;
-    stage_checked(job, &source)
 }
 
 /// Extracts `source` into a fresh staging tree.

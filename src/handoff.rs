@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::fetch::Done;
+use crate::log::Log;
 use crate::manifest::Manifest;
 use crate::report::{Row, RunReport, Sinks, write_outputs};
 use crate::settings::Settings;
@@ -179,9 +180,10 @@ pub(crate) fn summary(report: &RunReport) -> String {
 }
 
 /// `artifetch manifest DIR`, the producer's side: the canonical manifest on stdout (so
-/// `artifetch manifest DIR | sha256sum` gives the digest too), `files-digest` on stderr and, in a
-/// workflow step, as the step output `files-digest`.
-pub(crate) fn print_manifest(dir: &Path, sinks: &Sinks) -> Result<()> {
+/// `artifetch manifest DIR | sha256sum` gives the digest too; in a step's log, lines defused as
+/// every log line is), `files-digest` on stderr and, in a workflow step, as the step output
+/// `files-digest`.
+pub(crate) fn print_manifest(dir: &Path, sinks: &Sinks, log: &Log) -> Result<()> {
     let meta = std::fs::metadata(dir)
         .with_context(|| format!("manifest: cannot read {}", dir.display()))?;
     if !meta.is_dir() {
@@ -194,7 +196,8 @@ pub(crate) fn print_manifest(dir: &Path, sinks: &Sinks) -> Result<()> {
     }
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    out.write_all(manifest.canonical().as_bytes())
+    let text = crate::log::document_for_stdout(log, &manifest.canonical());
+    out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .context("manifest: cannot write to stdout")?;
     eprintln!(

@@ -37,7 +37,7 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
     // "using artifetch 1.2.3" line), since a workflow command only counts at the start of a line.
     let parsed = match inputs::parse(args, env) {
         Ok(Command::Manifest(dir)) => {
-            return match crate::handoff::print_manifest(&dir, &Sinks::from_env(env)) {
+            return match crate::handoff::print_manifest(&dir, &Sinks::from_env(env), &log) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&log, &e),
             };
@@ -477,7 +477,9 @@ fn fetcher(
     workdir: &Path,
 ) -> Result<Arc<Fetcher>> {
     let cache = match &settings.cache {
-        Some(c) => Some(crate::cache::Cache::open(&c.dir, c.max_bytes)?),
+        Some(c) => Some(
+            crate::cache::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
+        ),
         None => None,
     };
     std::fs::create_dir(workdir)

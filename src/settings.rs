@@ -241,6 +241,8 @@ pub struct CacheConfig {
     /// Absolute; created (owner-only) when first used.
     pub dir: PathBuf,
     pub max_bytes: u64,
+    /// `ARTIFETCH_TEST_BARRIER_DIR`, for tests only: see `cache::Cache::with_barrier`.
+    pub test_barrier: Option<PathBuf>,
 }
 
 /// What an artifact's attestation must say (`verify-attestation` and its inputs).
@@ -640,6 +642,7 @@ fn cache(
     Ok(Some(CacheConfig {
         dir: expand_path(&value, home, cwd, name)?,
         max_bytes: parse_size_of("cache-max-size", raw.value(input!("cache-max-size")))?,
+        test_barrier: var("ARTIFETCH_TEST_BARRIER_DIR").map(PathBuf::from),
     }))
 }
 
@@ -671,7 +674,8 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
     let trusted_root = match raw.get(input!("trusted-root")) {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            // Bounded, and a regular file only, as every file a user names.
+            let text = crate::fsx::read_user_file(Path::new(path))
                 .with_context(|| format!("trusted-root: cannot read '{path}'"))?;
             if !text.contains("certificateAuthorities") {
                 bail!(

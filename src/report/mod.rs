@@ -39,7 +39,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ("run-url", "Web URL of that run"),
     ("head-sha", "Head commit SHA of that run"),
     ("head-branch", "Head branch of that run"),
-    ("workflow-conclusion", "Conclusion (or status) of that run"),
+    (
+        "workflow-conclusion",
+        "Conclusion of that run (empty while it is still running)",
+    ),
     (
         "digests",
         "JSON object of each fetched artifact's archive SHA-256: {name: sha256:hex}",
