@@ -551,7 +551,7 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
             }
             Err(e) => return Err(e),
         };
-        examined_total += examined;
+        examined_total += examined.max(1); // a level finding no run still spends one of max-runs
         trace.levels.push(Level {
             label: label.clone(),
             filters,

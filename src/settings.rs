@@ -357,6 +357,7 @@ pub(crate) fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> 
         server_url,
         warnings,
     } = endpoints(&var)?;
+    same_host_as_pasted(raw, &server_url)?;
 
     // Which run, which artifacts.
     let scale = time_scale(var("ARTIFETCH_TIME_SCALE"))?;
@@ -905,12 +906,22 @@ fn check_conclusion(c: &str, what: &str) -> Result<String> {
     Ok(c)
 }
 
+/// `fallback` lines accepted: a restore-keys chain is a handful; thousands would be thousands of
+/// searches.
+const MAX_FALLBACK_LEVELS: usize = 10;
+
 /// The `fallback` lines: each `key=value` pair (separated by spaces) replaces that filter of the
 /// primary search; an empty value clears it (`commit=`). `commit` replaces `pr` too: both name
 /// the head commit.
 fn fallback(text: Option<&str>, primary: &Search) -> Result<Vec<Fallback>> {
     let mut out = Vec::new();
     let lines = text.unwrap_or("").lines().map(str::trim);
+    let given = lines.clone().filter(|l| !l.is_empty()).count();
+    if given > MAX_FALLBACK_LEVELS {
+        bail!(
+            "fallback: {given} lines; expected at most {MAX_FALLBACK_LEVELS} (each line is one more search, with its own requests and a row in the summary)"
+        );
+    }
     for (n, line) in lines.filter(|l| !l.is_empty()).enumerate() {
         let what = format!("fallback line {}", n + 1);
         let mut search = primary.clone();
@@ -1032,6 +1043,33 @@ fn same_repository_as_pasted(raw: &RawInputs, repository: &str) -> Result<()> {
         {
             bail!(
                 "{input}: names a run or workflow of {named}, but repository is {repository}; set repository: {named}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A run or repository URL pasted into `run-id` or `repository` must be on the server the step
+/// talks to (`GITHUB_SERVER_URL`): its id or name would otherwise be looked up on this one.
+fn same_host_as_pasted(raw: &RawInputs, server_url: &str) -> Result<()> {
+    let ours = Url::parse(server_url).ok();
+    let ours = ours.as_ref().and_then(|u| {
+        let host = u.host_str()?;
+        Some(match u.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        })
+    });
+    for input in [input!("run-id"), input!("repository")] {
+        let Some(theirs) = raw.get(input).and_then(pasted::url_host) else {
+            continue;
+        };
+        if ours
+            .as_deref()
+            .is_none_or(|ours| !theirs.eq_ignore_ascii_case(ours))
+        {
+            bail!(
+                "{input}: the URL is on {theirs}, but this step talks to {server_url} (GITHUB_SERVER_URL); give the run id or owner/repo, or run the step against {theirs}",
             );
         }
     }

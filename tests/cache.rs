@@ -107,6 +107,9 @@ fn two_jobs_storing_the_same_archive_at_once_both_succeed_and_leave_one_entry() 
     let hex = sha256(&zip);
     w.add("dist", zip);
     let dir = cache_dir(&w).display().to_string();
+    // Neither download is answered until both have asked: the two jobs are in flight together,
+    // not one after the other, and both reach the store with the same archive.
+    w.gh.inject(Fault::new(Origin::Blob, "/blob/", FaultKind::Barrier { parties: 2 }).times(2));
     let children: Vec<_> = ["a", "b"]
         .iter()
         .map(|d| {
@@ -131,6 +134,7 @@ fn two_jobs_storing_the_same_archive_at_once_both_succeed_and_leave_one_entry() 
             String::from_utf8_lossy(&out.stdout)
         );
     }
+    assert_eq!(w.gh.barriers_missed(), 0, "the two jobs did not overlap");
     // Both wrote under a temp name and renamed: one entry, no temp file, the right bytes.
     assert_eq!(cached(&w), std::slice::from_ref(&hex));
     assert_eq!(

@@ -137,11 +137,17 @@ impl Sinks {
 /// punctuation is backslash-escaped (no code, links, images, emphasis or table breaks), `<` and
 /// `&` become entities (no HTML, no entity smuggling a bidi override), `@` is followed by a word
 /// joiner (no mention notifies anyone), and line breaks, control and invisible formatting
-/// characters (bidi overrides) are shown as `U+XXXX`.
+/// characters (bidi overrides) are shown as `U+XXXX`. A bare `www.` or `http://`-style scheme
+/// gets a word joiner before its `.` or `:`, so GFM's autolink extension (which links them
+/// without brackets, at parse time and again after escapes are undone) sees no link.
 pub fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 4);
     for c in s.chars() {
         match c {
+            '.' | ':' if starts_an_autolink(&out, c) => {
+                out.push('\u{2060}');
+                out.push(c);
+            }
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -162,6 +168,25 @@ pub fn cell(s: &str) -> String {
         }
     }
     out
+}
+
+/// Does `c` after `before` complete what GFM autolinks: `www.` (any case), or the `:` after a
+/// scheme it links (`http`, `https`, `ftp`, `mailto`, `xmpp`)? Over-matching (`xhttp:`) only
+/// adds an invisible character.
+fn starts_an_autolink(before: &str, c: char) -> bool {
+    let tail = |n: usize| {
+        before
+            .len()
+            .checked_sub(n)
+            .and_then(|i| before.get(i..))
+            .map(str::to_ascii_lowercase)
+    };
+    match c {
+        '.' => tail(3).as_deref() == Some("www"),
+        _ => ["http", "https", "ftp", "mailto", "xmpp"]
+            .iter()
+            .any(|scheme| tail(scheme.len()).as_deref() == Some(*scheme)),
+    }
 }
 
 /// What one run did, for outputs and the summary.

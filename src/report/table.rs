@@ -246,6 +246,7 @@ fn failed(kind: FailureKind) -> &'static str {
         FailureKind::Provenance => "not attested",
         FailureKind::Local => "write failed",
         FailureKind::Network => "download failed",
+        FailureKind::OverSent => "server sent too much",
     }
 }
 
