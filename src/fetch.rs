@@ -16,7 +16,9 @@ use futures_util::StreamExt;
 
 use crate::cache::{Cache, Lookup};
 use crate::download::{Download, Downloader};
-use crate::extract::{self, Landing, Limits, Source, Staged, quoted_head, starts_like_zip};
+use crate::extract::{
+    self, FileHashes, Landing, Limits, Source, Staged, quoted_head, starts_like_zip,
+};
 use crate::failure::{FailureKind, Kinded, kind_of};
 use crate::github::error::BudgetSpent;
 use crate::github::http_status;
@@ -66,8 +68,9 @@ pub struct Done {
     pub digest_pinned: bool,
     /// Files that matched `expected-files-digest` / `expected-files`, if pinned.
     pub files_pinned: Option<usize>,
-    /// What was extracted (or saved), as the producer's `artifetch manifest` describes it.
-    pub manifest: Manifest,
+    /// What was extracted (or saved), as the producer's `artifetch manifest` describes it; only
+    /// when asked for (`manifest: true` or a files pin): it costs a hash of every file.
+    pub manifest: Option<Manifest>,
     /// SHA-256 of the bytes downloaded (hex).
     pub sha256: String,
     /// Taken from `cache-dir` (hashed again), not downloaded.
@@ -115,7 +118,7 @@ struct Placed {
     left: Option<u64>,
     extracted: u64,
     warnings: Vec<String>,
-    manifest: Manifest,
+    manifest: Option<Manifest>,
     /// Files that matched the producer's pins, if pinned.
     files_pinned: Option<usize>,
 }
@@ -924,7 +927,12 @@ fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
         globs,
         sparse: job.sparse,
     });
-    staged.extracted = extract::extract_from(source, staged.tree(), &limits, select)
+    let hashes = if s.manifest {
+        FileHashes::Taken
+    } else {
+        FileHashes::Skipped
+    };
+    staged.extracted = extract::extract_from(source, staged.tree(), &limits, select, hashes)
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(staged)
 }
@@ -1014,7 +1022,7 @@ fn save_file(job: Unpack) -> Result<Placed> {
             left: Some(1),
             extracted: 0,
             warnings,
-            manifest: Manifest::new(Vec::new()),
+            manifest: job.settings.manifest.then(|| Manifest::new(Vec::new())),
             files_pinned: job
                 .settings
                 .pins
@@ -1038,6 +1046,7 @@ fn save_file(job: Unpack) -> Result<Placed> {
         .pins
         .check_files(name, &manifest)
         .map_err(pin_mismatch)?;
+    let manifest = job.settings.manifest.then_some(manifest);
     extract::place_file(&job.part, &target)?;
     let warnings = job
         .merge
@@ -1086,13 +1095,16 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
     let missed = files_missed(settings, name, &staged.extracted.unmatched, all)?;
     staged.extracted.warnings.extend(missed);
     let tree = staged.tree();
-    let manifest = Manifest::of_written(tree, &staged.extracted.written)
+    // Without a manifest to give or pins to compare, the tree is not walked at all.
+    let manifest = settings
+        .manifest
+        .then(|| Manifest::of_written(tree, &staged.extracted.written))
+        .transpose()
         .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
-    let files_pinned = job
-        .settings
-        .pins
-        .check_files(name, &manifest)
-        .map_err(pin_mismatch)?;
+    let files_pinned = match &manifest {
+        Some(m) => settings.pins.check_files(name, m).map_err(pin_mismatch)?,
+        None => None,
+    };
     let files = match &job.merge {
         Some(_) => extract::relative_files(tree)?,
         None => Vec::new(),

@@ -240,6 +240,11 @@ pub const INPUTS: &[Input] = &[
         "",
         "The producer's file list (artifetch manifest or sha256sum lines), inline or @path.",
     ),
+    flag(
+        Safety,
+        "manifest",
+        "Hash every extracted file for the manifest, manifest-sha256sum and files-digest outputs.",
+    ),
     text(
         Selection,
         "if-no-artifact-found",

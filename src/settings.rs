@@ -229,6 +229,9 @@ pub struct Settings {
     pub fallback: Vec<Fallback>,
     /// What the producer pinned (`expected-digest`, ...).
     pub pins: Pins,
+    /// `manifest: true`, or a files pin (which compares the same per-file hashes): each extracted
+    /// file is hashed and the `manifest`, `manifest-sha256sum` and `files-digest` outputs are set.
+    pub manifest: bool,
     /// Accepted, but worth a warning in the log (settings cannot log themselves).
     pub warnings: Vec<String>,
     /// `verify-attestation: true`: the policy inputs.
@@ -379,6 +382,7 @@ pub(crate) fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> 
         .flatten();
     let skip_decompress = boolean(raw, input!("skip-decompress"))?;
     refuse_extraction_inputs_without_extraction(skip_decompress, files.is_some(), &pins)?;
+    let manifest = boolean(raw, input!("manifest"))? || pins.pins_files();
 
     let this_run = ThisRun {
         repository: var("GITHUB_REPOSITORY"),
@@ -452,6 +456,7 @@ pub(crate) fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> 
         fallback,
         max_api_requests: max_api_requests(raw)?,
         pins,
+        manifest,
         warnings,
         attestation: attestation(raw)?,
     })

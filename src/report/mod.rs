@@ -49,15 +49,15 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ),
     (
         "files-digest",
-        "SHA-256 of the canonical manifest of the extracted files (several: NAME=DIGEST lines)",
+        "With manifest (or a files pin): SHA-256 of the canonical manifest of the extracted files (several: NAME=DIGEST lines)",
     ),
     (
         "manifest",
-        "Path of a JSON file listing every extracted file: path, size, SHA-256, mode",
+        "With manifest (or a files pin): path of a JSON file listing every extracted file: path, size, SHA-256, mode",
     ),
     (
         "manifest-sha256sum",
-        "Path of the same list as sha256sum -c lines, relative to download-path",
+        "With manifest (or a files pin): path of the same list as sha256sum -c lines, relative to download-path",
     ),
     (
         "attestations",
@@ -312,7 +312,8 @@ fn artifact_json(row: &Row, run_id: Option<u64>) -> serde_json::Value {
             if !done.sha256.is_empty() {
                 v["sha256"] = format!("sha256:{}", done.sha256).into();
             }
-            v["files_digest"] = done.manifest.files_digest().into();
+            // Null unless a manifest was asked for (`manifest: true` or a files pin).
+            v["files_digest"] = done.manifest.as_ref().map(|m| m.files_digest()).into();
             v["pinned"] = serde_json::json!({
                 "digest": done.digest_pinned, "files": done.files_pinned,
             });
