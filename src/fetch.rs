@@ -224,6 +224,10 @@ impl Fetcher {
                 .buffer_unordered(self.settings.concurrency)
                 .collect()
                 .await;
+        // One warning for the step, not one per artifact (GitHub shows 10 annotations a step).
+        if let Some(warning) = merge.as_ref().and_then(|m| m.warning()) {
+            self.log.warning(&warning);
+        }
         out.sort_by_key(|(i, _)| *i);
         out.into_iter().map(|(_, f)| f).collect()
     }
@@ -774,6 +778,16 @@ struct MergeOrder {
     next: tokio::sync::watch::Sender<usize>,
     done: std::sync::Mutex<Vec<bool>>,
     owners: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Files placed over an earlier artifact's: (artifact, file, the earlier artifact).
+    clashes: std::sync::Mutex<Vec<Clash>>,
+}
+
+/// A file one artifact placed over an earlier artifact's, under `merge-multiple`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Clash {
+    by: String,
+    file: String,
+    over: String,
 }
 
 /// One artifact's place in a [`MergeOrder`]; dropping it ends the turn.
@@ -791,6 +805,7 @@ impl MergeOrder {
             next: tokio::sync::watch::Sender::new(0),
             done: std::sync::Mutex::new(vec![false; len]),
             owners: std::sync::Mutex::new(std::collections::HashMap::new()),
+            clashes: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -801,34 +816,69 @@ impl MergeOrder {
         }
     }
 
-    /// Records the files `name` placed (relative paths); a warning for those an earlier artifact
-    /// placed too.
-    fn record(&self, name: &str, files: Vec<String>) -> Option<String> {
+    /// Records the files `name` placed (relative paths), and those an earlier artifact placed too.
+    fn record(&self, name: &str, files: Vec<String>) {
         let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-        let mut clashes: Vec<(String, String)> = Vec::new();
+        let mut clashes = self.clashes.lock().unwrap_or_else(|e| e.into_inner());
         for file in files {
-            if let Some(prev) = owners.insert(file.clone(), name.to_owned()) {
-                clashes.push((file, prev));
+            if let Some(over) = owners.insert(file.clone(), name.to_owned()) {
+                clashes.push(Clash {
+                    by: name.to_owned(),
+                    file,
+                    over,
+                });
             }
         }
-        if clashes.is_empty() {
+    }
+
+    /// The step's one warning about files in several artifacts: how many, what each artifact
+    /// replaced, and the first few files; `None` when no file was in two.
+    fn warning(&self) -> Option<String> {
+        // In placing order (turns are taken one at a time), so a file's first clash names the
+        // artifact that placed it first.
+        let placed = self
+            .clashes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if placed.is_empty() {
             return None;
         }
+        let mut clashes = placed.clone();
         clashes.sort();
-        let total = clashes.len();
-        let shown: Vec<String> = clashes
+        let mut files: Vec<&str> = clashes.iter().map(|c| c.file.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        let mut per_artifact: Vec<(&str, usize)> = Vec::new();
+        for c in &clashes {
+            match per_artifact.last_mut() {
+                Some((by, n)) if *by == c.by => *n += 1,
+                _ => per_artifact.push((&c.by, 1)),
+            }
+        }
+        let counts: Vec<String> = per_artifact
+            .iter()
+            .map(|(by, n)| format!("'{by}' replaced {n}"))
+            .collect();
+        let mut first_owner: std::collections::BTreeMap<&str, &str> = Default::default();
+        for c in &placed {
+            first_owner.entry(&c.file).or_insert(&c.over);
+        }
+        let examples: Vec<String> = first_owner
             .iter()
             .take(COLLISIONS_SHOWN)
-            .map(|(file, prev)| format!("{file} (from '{prev}')"))
+            .map(|(file, over)| format!("{file} (from '{over}')"))
             .collect();
-        let more = if total > COLLISIONS_SHOWN {
-            format!(" and {} more", total - COLLISIONS_SHOWN)
-        } else {
-            String::new()
+        let more = match files.len() {
+            n if n > COLLISIONS_SHOWN => format!(" and {} more", n - COLLISIONS_SHOWN),
+            _ => String::new(),
         };
         Some(format!(
-            "merge-multiple: {total} file(s) also in an earlier artifact were replaced by this one (artifacts are placed in name order, then id; the last wins): {}{more}",
-            shown.join(", ")
+            "merge-multiple: {} file(s) in more than one artifact, {} replaced (artifacts are placed in name order, then id; the last wins): {}; {}{more}",
+            files.len(),
+            clashes.len(),
+            counts.join(", "),
+            examples.join(", ")
         ))
     }
 }
@@ -1048,11 +1098,10 @@ fn save_file(job: Unpack) -> Result<Placed> {
         .map_err(pin_mismatch)?;
     let manifest = job.settings.manifest.then_some(manifest);
     extract::place_file(&job.part, &target)?;
-    let warnings = job
-        .merge
-        .and_then(|(order, name)| order.record(&name, vec![file_name]))
-        .into_iter()
-        .collect();
+    if let Some((order, name)) = job.merge {
+        order.record(&name, vec![file_name]);
+    }
+    let warnings = Vec::new();
     Ok(Placed {
         path: target,
         files: 1,
@@ -1115,9 +1164,9 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
             dest.display()
         )
     })?;
-    let mut x = std::mem::take(&mut staged.extracted);
+    let x = std::mem::take(&mut staged.extracted);
     if let Some((order, name)) = &job.merge {
-        x.warnings.extend(order.record(name, files));
+        order.record(name, files);
     }
     Ok(Placed {
         path: dest.clone(),

@@ -169,6 +169,8 @@ pub struct Trace {
     pub matched: Option<usize>,
     /// The primary level's wait (`wait-timeout`), if it waited.
     pub wait: Option<WaitReport>,
+    /// The last run chosen, even if the step stopped after choosing it (for the summary).
+    pub chosen: Option<ChosenRun>,
 }
 
 /// How a `wait-timeout` went.

@@ -521,7 +521,7 @@ fn download_all_attempts_every_artifact_and_reports_each_outcome() {
     );
     assert!(
         out.summary
-            .contains("### ⚠️ artifetch: 2 of 5 artifacts fetched, 3 failed"),
+            .contains("### ❌ artifetch: 2 of 5 artifacts fetched, 3 failed"),
         "{}",
         out.summary
     );

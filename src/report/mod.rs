@@ -19,6 +19,7 @@ use crate::settings::Settings;
 use crate::util::random_hex;
 
 pub mod rows;
+mod stop;
 mod summary;
 mod table;
 
@@ -189,6 +190,42 @@ fn starts_an_autolink(before: &str, c: char) -> bool {
     }
 }
 
+/// A line of the summary from text that names its fix in backticks (`permissions: actions:
+/// read`): each backtick pair stays a code span, so the fix reads as code, and everything else
+/// is escaped as [`cell`] escapes it. A code span shows its text as typed (no HTML, links or
+/// mentions inside one); control and invisible characters are shown as `U+XXXX` there too. An
+/// unpaired backtick, or a span across a line break, is escaped like any other character.
+pub fn prose(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    let last = parts.len() - 1;
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    for (i, part) in parts.iter().enumerate() {
+        let code = i % 2 == 1;
+        // An odd part is code when its closing backtick exists (it is not the last part).
+        if code && i < last && !part.trim().is_empty() && !part.contains(['\n', '\r']) {
+            out.push('`');
+            for c in part.chars() {
+                match c {
+                    c if c.is_control() || is_invisible_format(c) => {
+                        out.push_str(&format!("U+{:04X}", c as u32));
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('`');
+        } else {
+            if code {
+                out.push_str("\\`");
+            }
+            out.push_str(&cell(part));
+            if code && i < last {
+                out.push_str("\\`");
+            }
+        }
+    }
+    out
+}
+
 /// What one run did, for outputs and the summary.
 pub struct RunReport<'a> {
     pub settings: &'a Settings,
@@ -218,6 +255,10 @@ pub struct Stopped {
     pub what: Stop,
     pub severity: Problem,
     pub message: String,
+    /// For an error: its cause in a few words, for the heading.
+    pub cause: Option<String>,
+    /// For an error: the fix, Markdown with `code` in backticks.
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,6 +333,11 @@ impl RunReport<'_> {
     /// redaction), then escaped for Markdown.
     fn cell(&self, s: &str) -> String {
         cell(&self.log.redact(s))
+    }
+
+    /// A summary line whose backtick spans stay code ([`prose`]), secrets redacted first.
+    fn prose(&self, s: &str) -> String {
+        prose(&self.log.redact(s))
     }
 }
 
@@ -379,6 +425,18 @@ mod tests {
         let len = std::fs::metadata(&f).unwrap().len() as usize;
         assert!(len <= SUMMARY_BUDGET, "{len}");
         assert!(std::fs::read_to_string(&f).unwrap().contains("summary cut"));
+    }
+
+    #[test]
+    fn prose_keeps_code_spans_and_escapes_the_rest() {
+        assert_eq!(
+            prose("add `permissions: actions: read` to <the> job"),
+            "add `permissions: actions: read` to &lt;the&gt; job"
+        );
+        assert_eq!(prose("a ` b"), "a \\` b");
+        assert_eq!(prose("`x\ny` *z*"), "\\`x y\\` \\*z\\*");
+        assert_eq!(prose("`<b>` @me"), "`<b>` @\u{2060}me");
+        assert_eq!(prose("``"), "\\`\\`");
     }
 
     #[test]

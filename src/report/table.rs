@@ -68,11 +68,16 @@ impl RunReport<'_> {
     /// The table (folded when long) and the failures' notes; empty when there are no rows.
     pub(super) fn table(&self) -> String {
         let not_selected = self.rows.iter().filter(|r| is_not_selected(r)).count();
-        let shown: Vec<&Row> = self
+        // What was taken, in plan order; then what was not, by name (then id).
+        let (mut shown, mut left): (Vec<&Row>, Vec<&Row>) = self
             .rows
             .iter()
             .filter(|r| not_selected <= NOT_SELECTED_SHOWN || !is_not_selected(r))
-            .collect();
+            .partition(|r| r.taken());
+        left.sort_by(|a, b| {
+            (&a.artifact.name, a.artifact.id).cmp(&(&b.artifact.name, b.artifact.id))
+        });
+        shown.append(&mut left);
         let mut md = String::new();
         if !shown.is_empty() {
             let mut table = String::from(
@@ -142,7 +147,7 @@ impl RunReport<'_> {
                 dest(),
             ),
             Status::Skipped(why) => (
-                skipped(*why).to_string(),
+                skipped(*why, a.expired).to_string(),
                 a.size_in_bytes,
                 "–".into(),
                 "–".into(),
@@ -225,11 +230,13 @@ fn is_not_selected(row: &Row) -> bool {
     )
 }
 
-fn skipped(why: SkipReason) -> &'static str {
+fn skipped(why: SkipReason, expired: bool) -> &'static str {
     match why {
         SkipReason::Expired => "⏭️ skipped: expired",
         SkipReason::OtherShard => "⏭️ skipped: another shard's",
+        SkipReason::Superseded if expired => "➖ older attempt, expired",
         SkipReason::Superseded => "➖ older attempt",
+        SkipReason::NotSelected if expired => "➖ not selected, expired",
         SkipReason::NotSelected => "➖ not selected",
     }
 }
