@@ -28,6 +28,9 @@ const BUF_SIZE: usize = 256 * 1024;
 pub(crate) struct Cache {
     dir: PathBuf,
     max_bytes: u64,
+    /// Tests only (`ARTIFETCH_TEST_BARRIER_DIR`): where a hit announces that its bytes are
+    /// hashed and waits to be let go, so a test can change the entry at exactly that moment.
+    barrier: Option<PathBuf>,
 }
 
 /// What a lookup found.
@@ -46,7 +49,8 @@ pub(crate) enum Lookup {
 
 impl Cache {
     /// Opens (creating it, owner-only, if missing) the cache directory. A symlink there is
-    /// refused: the cache must be a directory the runner's user owns, not a pointer elsewhere.
+    /// refused: the cache must be a directory the runner's user owns, not a pointer elsewhere;
+    /// so is one another user could write into or swap (see [`check_private`]).
     pub(crate) fn open(dir: &Path, max_bytes: u64) -> Result<Cache> {
         match fs::symlink_metadata(dir) {
             Ok(m) if m.file_type().is_symlink() => bail!(
@@ -63,10 +67,43 @@ impl Cache {
                 return Err(e).with_context(|| format!("cache-dir: cannot read {}", dir.display()));
             }
         }
+        check_private(dir)?;
         Ok(Cache {
             dir: dir.to_path_buf(),
             max_bytes,
+            barrier: None,
         })
+    }
+
+    /// Sets the test barrier directory (see [`Cache::barrier`]).
+    pub(crate) fn with_barrier(mut self, barrier: Option<PathBuf>) -> Cache {
+        self.barrier = barrier;
+        self
+    }
+
+    /// Test barrier: creates `<barrier>/<point>.reached`, then waits for `<point>.go` (for at
+    /// most a minute, so a test that never answers cannot hang the step for ever).
+    fn pause(&self, point: &str) {
+        self.reached(point);
+        self.wait_go(point);
+    }
+
+    fn reached(&self, point: &str) {
+        if let Some(dir) = &self.barrier {
+            let _ = fs::write(dir.join(format!("{point}.reached")), b"");
+        }
+    }
+
+    fn wait_go(&self, point: &str) {
+        if let Some(dir) = &self.barrier {
+            let go = dir.join(format!("{point}.go"));
+            for _ in 0..6000 {
+                if go.exists() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
     }
 
     fn entry(&self, sha256: &str) -> Option<PathBuf> {
@@ -74,70 +111,40 @@ impl Cache {
         ok.then(|| self.dir.join(sha256.to_ascii_lowercase()))
     }
 
-    /// Copies (or links) the entry for `sha256` to `to`, hashing what `to` then holds. A
-    /// mismatch removes the entry and `to`. Blocking.
-    #[cfg(test)]
+    /// Copies the entry for `sha256` to `to` (a new file, owner-only), hashing each block as it
+    /// is copied, so the bytes the fetch goes on to use are exactly the bytes hashed: a process
+    /// that rewrites the entry in place afterwards changes nothing of `to`. A mismatch removes
+    /// the entry and `to`. Never a hard link: nothing handed to the user may share the cache's
+    /// inode. Blocking.
     pub(crate) fn take(&self, sha256: &str, to: &Path) -> Result<Lookup> {
-        self.take_while(sha256, to, |_| ())
-            .map(|(lookup, _)| lookup)
-    }
-
-    /// [`Self::take`], running `work` on the taken file while it is hashed: when the entry shares
-    /// `to`'s file system (a hard link) the two overlap on two threads, so a warm cache costs
-    /// little more than the extraction alone; after a copy (hashed as it is written) `work` runs
-    /// once the copy is done. `work` runs only when something was taken, and its result must be
-    /// thrown away unless the lookup is a [`Lookup::Hit`]. Blocking.
-    pub(crate) fn take_while<T: Send>(
-        &self,
-        sha256: &str,
-        to: &Path,
-        work: impl FnOnce(&Path) -> T + Send,
-    ) -> Result<(Lookup, Option<T>)> {
         let Some(entry) = self.entry(sha256) else {
-            return Ok((Lookup::Miss, None));
+            return Ok(Lookup::Miss);
         };
-        // A regular file only: never follow a link planted under an entry's name.
-        match fs::symlink_metadata(&entry) {
-            Ok(m) if m.is_file() => {}
-            Ok(_) => {
+        let src = match open_regular(&entry) {
+            Ok(Some(src)) => src,
+            Ok(None) => {
                 let _ = fs::remove_file(&entry);
                 let found = "not a regular file".into();
-                return Ok((Lookup::Corrupt { found }, None));
+                return Ok(Lookup::Corrupt { found });
             }
-            Err(_) => return Ok((Lookup::Miss, None)),
-        }
-        let _ = fs::remove_file(to);
-        // The same inode when it shares the filesystem; otherwise a copy. Either way the bytes
-        // hashed are the ones the fetch goes on to use.
-        let (found, done) = if fs::hard_link(&entry, to).is_ok() {
-            std::thread::scope(|s| {
-                let hashing = s.spawn(|| hash_file(to));
-                let done = work(to);
-                let found = hashing
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("hashing the cache entry failed")));
-                found.map(|found| (found, done))
-            })?
-        } else {
-            match copy_hashing(&entry, to) {
-                Ok(found) => (found, work(to)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Lookup::Miss, None)),
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot copy {}", entry.display()));
-                }
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Lookup::Miss),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", entry.display())),
         };
+        let _ = fs::remove_file(to);
+        let found = copy_hashing(src, to)
+            .with_context(|| format!("cannot copy {} to {}", entry.display(), to.display()))?;
+        self.pause("cache-hashed");
         if !found.0.eq_ignore_ascii_case(sha256) {
             let _ = fs::remove_file(&entry);
             let _ = fs::remove_file(to);
             let found = format!("sha256:{}", found.0);
-            return Ok((Lookup::Corrupt { found }, Some(done)));
+            return Ok(Lookup::Corrupt { found });
         }
         // Recently used: eviction goes by mtime.
         if let Ok(f) = File::options().write(true).open(&entry) {
             let _ = f.set_modified(SystemTime::now());
         }
-        Ok((Lookup::Hit { bytes: found.1 }, Some(done)))
+        Ok(Lookup::Hit { bytes: found.1 })
     }
 
     /// Stores the verified archive at `from` (whose SHA-256 is `sha256`) under its digest, then
@@ -156,8 +163,13 @@ impl Cache {
             std::process::id(),
             random_hex(12)
         ));
-        let written = fs::hard_link(from, &temp)
-            .or_else(|_| fs::copy(from, &temp).map(|_| ()))
+        // A copy, never a hard link: `from` may be handed to the user (`skip-decompress`), and
+        // nothing of theirs may share the cache's inode.
+        let written = File::open(from)
+            .and_then(|mut src| {
+                let mut out = create_private_file(&temp)?;
+                io::copy(&mut src, &mut out).map(|_| ())
+            })
             .and_then(|()| fs::rename(&temp, &entry));
         if let Err(e) = written {
             let _ = fs::remove_file(&temp);
@@ -215,29 +227,105 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir)
 }
 
-/// SHA-256 (hex) and length of a file.
-fn hash_file(path: &Path) -> Result<(String, u64)> {
-    let mut file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; BUF_SIZE];
-    let mut len = 0u64;
-    loop {
-        let n = file
-            .read(&mut buf)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        len += n as u64;
+/// On a shared self-hosted runner another local user must not be able to plant or rewrite an
+/// entry, as ssh will not read keys another user could have written: `dir` must be owned by
+/// this process's user and writable by nobody else; every directory above it must be a real
+/// directory (no symlink, which could be pointed elsewhere later), owned by this user or root,
+/// and writable by nobody else unless sticky (`/tmp`: others cannot rename what is ours there).
+#[cfg(unix)]
+fn check_private(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let meta = fs::symlink_metadata(dir)
+        .with_context(|| format!("cache-dir: cannot read {}", dir.display()))?;
+    let shown = dir.display();
+    if meta.uid() != me {
+        bail!(
+            "cache-dir: {shown} is owned by uid {}, not by this user (uid {me}); another user could plant entries there; use a directory of your own",
+            meta.uid()
+        );
     }
-    Ok((hex(&hasher.finalize()), len))
+    if meta.mode() & 0o022 != 0 {
+        bail!(
+            "cache-dir: {shown} can be written by other users (mode {:o}); another user could plant entries there; chmod 700 it",
+            meta.mode() & 0o7777
+        );
+    }
+    for above in dir
+        .ancestors()
+        .skip(1)
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        let meta = fs::symlink_metadata(above)
+            .with_context(|| format!("cache-dir: cannot read {}", above.display()))?;
+        let shown = above.display();
+        if meta.file_type().is_symlink() {
+            bail!(
+                "cache-dir: {shown}, above {}, is a symlink, which could be pointed elsewhere later; give the real path",
+                dir.display()
+            );
+        }
+        if meta.uid() != me && meta.uid() != 0 {
+            bail!(
+                "cache-dir: {shown}, above {}, is owned by uid {}, who could replace the cache; use a directory under one of your own",
+                dir.display(),
+                meta.uid()
+            );
+        }
+        let sticky = meta.mode() & 0o1000 != 0;
+        if meta.mode() & 0o022 != 0 && !sticky {
+            bail!(
+                "cache-dir: {shown}, above {}, can be written by other users (mode {:o}), who could replace the cache; use a directory under one of your own",
+                dir.display(),
+                meta.mode() & 0o7777
+            );
+        }
+    }
+    Ok(())
 }
 
-/// Copies `from` to `to`, hashing the bytes as they are written.
-fn copy_hashing(from: &Path, to: &Path) -> io::Result<(String, u64)> {
-    let mut src = File::open(from)?;
-    let mut out = File::create(to)?;
+#[cfg(not(unix))]
+fn check_private(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// `path` opened for reading if it is a regular file; `None` for anything else (a symlink is
+/// not followed: the file opened must be the one `lstat` saw, same device and inode).
+fn open_regular(path: &Path) -> io::Result<Option<File>> {
+    let seen = fs::symlink_metadata(path)?;
+    if !seen.is_file() {
+        return Ok(None);
+    }
+    let file = File::open(path)?;
+    let opened = file.metadata()?;
+    Ok((opened.is_file() && same_file(&seen, &opened)).then_some(file))
+}
+
+#[cfg(unix)]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    a.len() == b.len() && a.modified().ok() == b.modified().ok()
+}
+
+/// A new file only the owner may read or write.
+fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = File::options();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Copies `src` to a new file `to`, hashing each block as it is written: SHA-256 (hex) and
+/// length of exactly the bytes `to` holds.
+fn copy_hashing(mut src: File, to: &Path) -> io::Result<(String, u64)> {
+    let mut out = create_private_file(to)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; BUF_SIZE];
     let mut len = 0u64;
@@ -291,29 +379,26 @@ mod tests {
         assert_eq!(cache.take("../a.zip", &to2).unwrap(), Lookup::Miss);
     }
 
+    #[cfg(unix)]
     #[test]
-    fn work_on_the_taken_file_runs_while_it_is_hashed_and_is_returned_either_way() {
+    fn a_taken_copy_and_a_stored_entry_are_private_files_of_their_own() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(&dir.path().join("c"), 1 << 20).unwrap();
         let src = dir.path().join("a.zip");
         fs::write(&src, b"archive bytes").unwrap();
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o644)).unwrap();
         let digest = sha(b"archive bytes");
         cache.store(&digest, &src).unwrap();
         let to = dir.path().join("got");
-        let read = |p: &Path| fs::read(p).unwrap();
-        let (lookup, seen) = cache.take_while(&digest, &to, read).unwrap();
-        assert_eq!(lookup, Lookup::Hit { bytes: 13 });
-        assert_eq!(seen.as_deref(), Some(&b"archive bytes"[..]));
-        // A corrupt entry: the work saw its bytes, and the caller learns it must drop them.
+        assert_eq!(cache.take(&digest, &to).unwrap(), Lookup::Hit { bytes: 13 });
         let entry = dir.path().join("c").join(&digest);
-        fs::remove_file(&entry).unwrap();
-        fs::write(&entry, b"other bytes").unwrap();
-        let (lookup, seen) = cache.take_while(&digest, &to, read).unwrap();
-        assert!(matches!(lookup, Lookup::Corrupt { .. }), "{lookup:?}");
-        assert_eq!(seen.as_deref(), Some(&b"other bytes"[..]));
-        // Nothing there: no work.
-        let (lookup, seen) = cache.take_while(&digest, &to, read).unwrap();
-        assert_eq!((lookup, seen), (Lookup::Miss, None));
+        let inode = |p: &Path| fs::metadata(p).map(|m| (m.dev(), m.ino())).unwrap();
+        assert_ne!(inode(&entry), inode(&src));
+        assert_ne!(inode(&entry), inode(&to));
+        for p in [&entry, &to] {
+            assert_eq!(fs::metadata(p).unwrap().mode() & 0o777, 0o600, "{p:?}");
+        }
     }
 
     #[test]

@@ -69,6 +69,9 @@ pub(crate) const MIN_BYTES_PER_WINDOW: u64 = 32 << 10;
 pub(crate) struct Limit {
     pub bytes: u64,
     pub why: String,
+    /// The bound is the artifact's own size: more is the server's fault, and raising
+    /// `max-size` would not help (the failure says so).
+    pub by_size: bool,
 }
 
 impl Limit {
@@ -88,20 +91,27 @@ impl Limit {
             Limit {
                 bytes: by_size,
                 why: format!("its size_in_bytes ({size} bytes)"),
+                by_size: true,
             }
         } else {
             Limit {
                 bytes: by_max,
                 why: format!("max-size ({})", human_bytes(max_size)),
+                by_size: false,
             }
         }
     }
 
     fn refuse(&self, what: String) -> anyhow::Error {
-        anyhow::Error::new(Final(format!(
+        let message = format!(
             "{what}, more than {} allows (at most {} bytes accepted); refusing the download",
             self.why, self.bytes
-        )))
+        );
+        if self.by_size {
+            Kinded::error(FailureKind::OverSent, message)
+        } else {
+            anyhow::Error::new(Final(message))
+        }
     }
 }
 
@@ -120,7 +130,11 @@ impl std::error::Error for Final {}
 
 /// Is this failure one that retrying cannot fix?
 pub(crate) fn is_final(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.is::<Final>()) || crate::failure::kind_of(e) == Some(FailureKind::Local)
+    e.chain().any(|c| c.is::<Final>())
+        || matches!(
+            crate::failure::kind_of(e),
+            Some(FailureKind::Local | FailureKind::OverSent)
+        )
 }
 
 /// A local I/O failure on `path`: final (the disk does not heal between attempts).

@@ -22,6 +22,8 @@ pub enum FailureKind {
     Local,
     /// The download failed after its retries (server errors, dropped connections).
     Network,
+    /// The server sent more bytes than the artifact's own size: not a limit to raise.
+    OverSent,
 }
 
 impl FailureKind {
@@ -39,6 +41,7 @@ impl FailureKind {
             FailureKind::Provenance => "no accepted attestation",
             FailureKind::Local => "could not be written on the runner",
             FailureKind::Network => "the download failed after its retries",
+            FailureKind::OverSent => "the server sent more than the artifact holds",
         }
     }
 
@@ -62,12 +65,15 @@ impl FailureKind {
                 "read the artifact's log group; if the archive is legitimate, raise `max-size`, `max-files` or `max-ratio`"
             }
             FailureKind::Provenance => {
-                "check `attestation-signer-workflow` and `attestation-repository` against the workflow that built it"
+                "check `attestation-signer-workflow`, `attestation-repository` and `attestation-from` against the run and workflow that built it"
             }
             FailureKind::Local => {
                 "check `path`, the disk space and what already is at the destination"
             }
             FailureKind::Network => "re-run the job; the log group says what the server answered",
+            FailureKind::OverSent => {
+                "re-run the job; if it persists, something between artifetch and GitHub (a proxy, a mirror, the GHES storage) serves other bytes: raising `max-size` does not help"
+            }
         }
     }
 }

@@ -16,7 +16,9 @@ use futures_util::StreamExt;
 
 use crate::cache::{Cache, Lookup};
 use crate::download::{Download, Downloader};
-use crate::extract::{self, Landing, Limits, Source, Staged, quoted_head, starts_like_zip};
+use crate::extract::{
+    self, FileHashes, Landing, Limits, Source, Staged, quoted_head, starts_like_zip,
+};
 use crate::failure::{FailureKind, Kinded, kind_of};
 use crate::github::error::BudgetSpent;
 use crate::github::http_status;
@@ -66,14 +68,15 @@ pub struct Done {
     pub digest_pinned: bool,
     /// Files that matched `expected-files-digest` / `expected-files`, if pinned.
     pub files_pinned: Option<usize>,
-    /// What was extracted (or saved), as the producer's `artifetch manifest` describes it.
-    pub manifest: Manifest,
+    /// What was extracted (or saved), as the producer's `artifetch manifest` describes it; only
+    /// when asked for (`manifest: true` or a files pin): it costs a hash of every file.
+    pub manifest: Option<Manifest>,
     /// SHA-256 of the bytes downloaded (hex).
     pub sha256: String,
     /// Taken from `cache-dir` (hashed again), not downloaded.
     pub from_cache: bool,
     /// With `verify-attestation`: what the accepted attestation proved.
-    pub attestation: Option<crate::attest::Verified>,
+    pub attestation: Option<crate::provenance::Proven>,
     pub elapsed: Duration,
 }
 
@@ -115,7 +118,7 @@ struct Placed {
     left: Option<u64>,
     extracted: u64,
     warnings: Vec<String>,
-    manifest: Manifest,
+    manifest: Option<Manifest>,
     /// Files that matched the producer's pins, if pinned.
     files_pinned: Option<usize>,
 }
@@ -221,6 +224,10 @@ impl Fetcher {
                 .buffer_unordered(self.settings.concurrency)
                 .collect()
                 .await;
+        // One warning for the step, not one per artifact (GitHub shows 10 annotations a step).
+        if let Some(warning) = merge.as_ref().and_then(|m| m.warning()) {
+            self.log.warning(&warning);
+        }
         out.sort_by_key(|(i, _)| *i);
         out.into_iter().map(|(_, f)| f).collect()
     }
@@ -591,17 +598,14 @@ impl Fetcher {
             _ => return Ok(None),
         };
         let (key, to) = (wanted.clone(), part.to_path_buf());
-        // Extracted into staging while the entry is hashed; placed only after the hash matched.
-        let job = (!self.settings.skip_decompress).then(|| self.stage_job(item, false));
-        let found = tokio::task::spawn_blocking(move || {
-            cache.take_while(&key, &to, |path| job.map(|job| stage_taken(&job, path)))
-        })
-        .await
-        .map_err(|e| anyhow!("cache task failed: {e}"))?;
-        let (bytes, early) = match found {
-            Ok((Lookup::Hit { bytes }, early)) => (bytes, early.flatten()),
-            Ok((Lookup::Miss, _)) => return Ok(None),
-            Ok((Lookup::Corrupt { found }, _)) => {
+        // A private copy, hashed as it is made: what is extracted (or kept) is what was hashed.
+        let found = tokio::task::spawn_blocking(move || cache.take(&key, &to))
+            .await
+            .map_err(|e| anyhow!("cache task failed: {e}"))?;
+        let bytes = match found {
+            Ok(Lookup::Hit { bytes }) => bytes,
+            Ok(Lookup::Miss) => return Ok(None),
+            Ok(Lookup::Corrupt { found }) => {
                 self.log.warning(&format!(
                     "artifact '{}': the cache entry for sha256:{wanted} is corrupt ({found}); removed it, downloading instead",
                     a.name
@@ -629,7 +633,7 @@ impl Fetcher {
             digest_pinned,
             from_cache: true,
         };
-        Ok(Some((verified, early)))
+        Ok(Some((verified, None)))
     }
 
     /// Keeps a verified zip in `cache-dir`: only when its SHA-256 matched the API's digest or a
@@ -671,7 +675,7 @@ impl Fetcher {
         sha256: &str,
         part: &Path,
         lines: &mut Vec<String>,
-    ) -> Result<Option<crate::attest::Verified>> {
+    ) -> Result<Option<crate::provenance::Proven>> {
         let Some(wanted) = &self.settings.attestation else {
             return Ok(None);
         };
@@ -774,6 +778,16 @@ struct MergeOrder {
     next: tokio::sync::watch::Sender<usize>,
     done: std::sync::Mutex<Vec<bool>>,
     owners: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Files placed over an earlier artifact's: (artifact, file, the earlier artifact).
+    clashes: std::sync::Mutex<Vec<Clash>>,
+}
+
+/// A file one artifact placed over an earlier artifact's, under `merge-multiple`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Clash {
+    by: String,
+    file: String,
+    over: String,
 }
 
 /// One artifact's place in a [`MergeOrder`]; dropping it ends the turn.
@@ -791,6 +805,7 @@ impl MergeOrder {
             next: tokio::sync::watch::Sender::new(0),
             done: std::sync::Mutex::new(vec![false; len]),
             owners: std::sync::Mutex::new(std::collections::HashMap::new()),
+            clashes: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -801,34 +816,69 @@ impl MergeOrder {
         }
     }
 
-    /// Records the files `name` placed (relative paths); a warning for those an earlier artifact
-    /// placed too.
-    fn record(&self, name: &str, files: Vec<String>) -> Option<String> {
+    /// Records the files `name` placed (relative paths), and those an earlier artifact placed too.
+    fn record(&self, name: &str, files: Vec<String>) {
         let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-        let mut clashes: Vec<(String, String)> = Vec::new();
+        let mut clashes = self.clashes.lock().unwrap_or_else(|e| e.into_inner());
         for file in files {
-            if let Some(prev) = owners.insert(file.clone(), name.to_owned()) {
-                clashes.push((file, prev));
+            if let Some(over) = owners.insert(file.clone(), name.to_owned()) {
+                clashes.push(Clash {
+                    by: name.to_owned(),
+                    file,
+                    over,
+                });
             }
         }
-        if clashes.is_empty() {
+    }
+
+    /// The step's one warning about files in several artifacts: how many, what each artifact
+    /// replaced, and the first few files; `None` when no file was in two.
+    fn warning(&self) -> Option<String> {
+        // In placing order (turns are taken one at a time), so a file's first clash names the
+        // artifact that placed it first.
+        let placed = self
+            .clashes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if placed.is_empty() {
             return None;
         }
+        let mut clashes = placed.clone();
         clashes.sort();
-        let total = clashes.len();
-        let shown: Vec<String> = clashes
+        let mut files: Vec<&str> = clashes.iter().map(|c| c.file.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        let mut per_artifact: Vec<(&str, usize)> = Vec::new();
+        for c in &clashes {
+            match per_artifact.last_mut() {
+                Some((by, n)) if *by == c.by => *n += 1,
+                _ => per_artifact.push((&c.by, 1)),
+            }
+        }
+        let counts: Vec<String> = per_artifact
+            .iter()
+            .map(|(by, n)| format!("'{by}' replaced {n}"))
+            .collect();
+        let mut first_owner: std::collections::BTreeMap<&str, &str> = Default::default();
+        for c in &placed {
+            first_owner.entry(&c.file).or_insert(&c.over);
+        }
+        let examples: Vec<String> = first_owner
             .iter()
             .take(COLLISIONS_SHOWN)
-            .map(|(file, prev)| format!("{file} (from '{prev}')"))
+            .map(|(file, over)| format!("{file} (from '{over}')"))
             .collect();
-        let more = if total > COLLISIONS_SHOWN {
-            format!(" and {} more", total - COLLISIONS_SHOWN)
-        } else {
-            String::new()
+        let more = match files.len() {
+            n if n > COLLISIONS_SHOWN => format!(" and {} more", n - COLLISIONS_SHOWN),
+            _ => String::new(),
         };
         Some(format!(
-            "merge-multiple: {total} file(s) also in an earlier artifact were replaced by this one (artifacts are placed in name order, then id; the last wins): {}{more}",
-            shown.join(", ")
+            "merge-multiple: {} file(s) in more than one artifact, {} replaced (artifacts are placed in name order, then id; the last wins): {}; {}{more}",
+            files.len(),
+            clashes.len(),
+            counts.join(", "),
+            examples.join(", ")
         ))
     }
 }
@@ -905,18 +955,12 @@ fn check_and_tidy(job: &StageJob) -> Result<Vec<String>> {
 }
 
 /// [`check_and_tidy`], then [`stage`]: the extraction that runs before the archive is verified
-/// (while it lands, or while a cache entry is hashed), its tree placed only once it is.
+/// (while it lands), its tree placed only once it is.
 fn stage_checked(job: &StageJob, source: &Source) -> Result<Staged> {
     let stale = check_and_tidy(job)?;
     let mut staged = stage(job, source)?;
     staged.extracted.warnings.splice(0..0, stale);
     Ok(staged)
-}
-
-/// A cache entry taken to `path`, extracted while it is hashed.
-fn stage_taken(job: &StageJob, path: &Path) -> Result<Staged> {
-    let source = Source::file(path).with_context(|| format!("cannot open {}", path.display()))?;
-    stage_checked(job, &source)
 }
 
 /// Extracts `source` into a fresh staging tree.
@@ -933,7 +977,12 @@ fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
         globs,
         sparse: job.sparse,
     });
-    staged.extracted = extract::extract_from(source, staged.tree(), &limits, select)
+    let hashes = if s.manifest {
+        FileHashes::Taken
+    } else {
+        FileHashes::Skipped
+    };
+    staged.extracted = extract::extract_from(source, staged.tree(), &limits, select, hashes)
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(staged)
 }
@@ -1023,7 +1072,7 @@ fn save_file(job: Unpack) -> Result<Placed> {
             left: Some(1),
             extracted: 0,
             warnings,
-            manifest: Manifest::new(Vec::new()),
+            manifest: job.settings.manifest.then(|| Manifest::new(Vec::new())),
             files_pinned: job
                 .settings
                 .pins
@@ -1047,12 +1096,12 @@ fn save_file(job: Unpack) -> Result<Placed> {
         .pins
         .check_files(name, &manifest)
         .map_err(pin_mismatch)?;
+    let manifest = job.settings.manifest.then_some(manifest);
     extract::place_file(&job.part, &target)?;
-    let warnings = job
-        .merge
-        .and_then(|(order, name)| order.record(&name, vec![file_name]))
-        .into_iter()
-        .collect();
+    if let Some((order, name)) = job.merge {
+        order.record(&name, vec![file_name]);
+    }
+    let warnings = Vec::new();
     Ok(Placed {
         path: target,
         files: 1,
@@ -1095,13 +1144,16 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
     let missed = files_missed(settings, name, &staged.extracted.unmatched, all)?;
     staged.extracted.warnings.extend(missed);
     let tree = staged.tree();
-    let manifest = Manifest::of_written(tree, &staged.extracted.written)
+    // Without a manifest to give or pins to compare, the tree is not walked at all.
+    let manifest = settings
+        .manifest
+        .then(|| Manifest::of_written(tree, &staged.extracted.written))
+        .transpose()
         .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
-    let files_pinned = job
-        .settings
-        .pins
-        .check_files(name, &manifest)
-        .map_err(pin_mismatch)?;
+    let files_pinned = match &manifest {
+        Some(m) => settings.pins.check_files(name, m).map_err(pin_mismatch)?,
+        None => None,
+    };
     let files = match &job.merge {
         Some(_) => extract::relative_files(tree)?,
         None => Vec::new(),
@@ -1112,9 +1164,9 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
             dest.display()
         )
     })?;
-    let mut x = std::mem::take(&mut staged.extracted);
+    let x = std::mem::take(&mut staged.extracted);
     if let Some((order, name)) = &job.merge {
-        x.warnings.extend(order.record(name, files));
+        order.record(name, files);
     }
     Ok(Placed {
         path: dest.clone(),

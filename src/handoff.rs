@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::fetch::Done;
+use crate::log::Log;
 use crate::manifest::Manifest;
 use crate::report::{Row, RunReport, Sinks, write_outputs};
 use crate::settings::Settings;
@@ -27,12 +27,15 @@ pub(crate) struct Written {
     pub sha256sum: PathBuf,
 }
 
-fn done(rows: &[Row]) -> impl Iterator<Item = (&Row, &Done)> {
-    rows.iter().filter_map(|r| Some((r, r.done()?)))
+/// The fetched artifacts, with the manifest each was described by: none unless one was asked for
+/// (`manifest: true` or a files pin).
+fn described(rows: &[Row]) -> impl Iterator<Item = (&Row, &Manifest)> {
+    rows.iter()
+        .filter_map(|r| Some((r, r.done()?.manifest.as_ref()?)))
 }
 
-/// Writes the JSON manifest and the `sha256sum -c` file of every artifact fetched; `None` when
-/// none was. `sha256sum` paths are relative to `download-path`, so `cd` there and check. Both are
+/// Writes the JSON manifest and the `sha256sum -c` file of every artifact fetched and described;
+/// `None` when none was. `sha256sum` paths are relative to `download-path`, so `cd` there and check. Both are
 /// streamed to their files, an entry at a time: an artifact of 20,000 files would otherwise hold
 /// its whole JSON tree, and the text of it, in memory at once.
 pub(crate) fn write_manifests(
@@ -40,19 +43,22 @@ pub(crate) fn write_manifests(
     rows: &[Row],
     dir: &Path,
 ) -> Result<Option<Written>> {
-    if done(rows).next().is_none() {
+    if described(rows).next().is_none() {
         return Ok(None);
     }
-    let artifacts: Vec<ArtifactDoc> = done(rows)
-        .map(|(r, d)| ArtifactDoc {
-            entries: Entries(&d.manifest),
-            files: d.manifest.file_count(),
-            files_digest: d.manifest.files_digest(),
+    let artifacts: Vec<ArtifactDoc> = described(rows)
+        .map(|(r, m)| ArtifactDoc {
+            entries: Entries(m),
+            files: m.file_count(),
+            files_digest: m.files_digest(),
             id: r.artifact.id,
             name: &r.artifact.name,
             path: r.dest.display().to_string(),
             // A partial fetch never had the whole archive to hash.
-            sha256: (!d.sha256.is_empty()).then(|| format!("sha256:{}", d.sha256)),
+            sha256: r
+                .done()
+                .filter(|d| !d.sha256.is_empty())
+                .map(|d| format!("sha256:{}", d.sha256)),
         })
         .collect();
     let doc = Doc {
@@ -70,9 +76,9 @@ pub(crate) fn write_manifests(
         Ok(out.write_all(b"\n")?)
     })?;
     write_to(&written.sha256sum, |out| {
-        for (r, d) in done(rows) {
+        for (r, m) in described(rows) {
             let prefix = relative_prefix(&settings.path, &r.dest);
-            out.write_all(d.manifest.sha256sum(&prefix).as_bytes())?;
+            out.write_all(m.sha256sum(&prefix).as_bytes())?;
         }
         Ok(())
     })?;
@@ -125,15 +131,16 @@ fn relative_prefix(base: &Path, dest: &Path) -> String {
     }
 }
 
-/// `files-digest`, `manifest`, `manifest-sha256sum`. With several artifacts, `files-digest` is
-/// `NAME=sha256:…` lines: the form `expected-files-digest` takes.
+/// `files-digest`, `manifest`, `manifest-sha256sum`; all empty unless a manifest was asked for.
+/// With several artifacts, `files-digest` is `NAME=sha256:…` lines: the form
+/// `expected-files-digest` takes.
 pub(crate) fn outputs(rows: &[Row], written: Option<&Written>) -> Vec<(&'static str, String)> {
-    let all: Vec<(&Row, &Done)> = done(rows).collect();
+    let all: Vec<(&Row, &Manifest)> = described(rows).collect();
     let files_digest = match all.as_slice() {
-        [(_, d)] if rows.iter().filter(|r| r.taken()).count() == 1 => d.manifest.files_digest(),
+        [(_, m)] if rows.iter().filter(|r| r.taken()).count() == 1 => m.files_digest(),
         _ => all
             .iter()
-            .map(|(r, d)| format!("{}={}", r.artifact.name, d.manifest.files_digest()))
+            .map(|(r, m)| format!("{}={}", r.artifact.name, m.files_digest()))
             .collect::<Vec<_>>()
             .join("\n"),
     };
@@ -179,9 +186,10 @@ pub(crate) fn summary(report: &RunReport) -> String {
 }
 
 /// `artifetch manifest DIR`, the producer's side: the canonical manifest on stdout (so
-/// `artifetch manifest DIR | sha256sum` gives the digest too), `files-digest` on stderr and, in a
-/// workflow step, as the step output `files-digest`.
-pub(crate) fn print_manifest(dir: &Path, sinks: &Sinks) -> Result<()> {
+/// `artifetch manifest DIR | sha256sum` gives the digest too; in a step's log, lines defused as
+/// every log line is), `files-digest` on stderr and, in a workflow step, as the step output
+/// `files-digest`.
+pub(crate) fn print_manifest(dir: &Path, sinks: &Sinks, log: &Log) -> Result<()> {
     let meta = std::fs::metadata(dir)
         .with_context(|| format!("manifest: cannot read {}", dir.display()))?;
     if !meta.is_dir() {
@@ -194,7 +202,8 @@ pub(crate) fn print_manifest(dir: &Path, sinks: &Sinks) -> Result<()> {
     }
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    out.write_all(manifest.canonical().as_bytes())
+    let text = crate::log::document_for_stdout(log, &manifest.canonical());
+    out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .context("manifest: cannot write to stdout")?;
     eprintln!(

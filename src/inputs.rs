@@ -200,6 +200,27 @@ pub const INPUTS: &[Input] = &[
     ),
     text(
         Safety,
+        "attestation-from",
+        "<run|workflow>",
+        "run",
+        "run: the attestation must be made by the artifact's own run; workflow: by attestation-signer-workflow@ref in any run.",
+    ),
+    text(
+        Safety,
+        "attestation-source-ref",
+        "<REF>",
+        "",
+        "Full ref (refs/heads/main) the attested build must come from; the only way to accept refs/pull/N/merge.",
+    ),
+    text(
+        Safety,
+        "attestation-runner",
+        "<github-hosted|any>",
+        "any",
+        "github-hosted: refuse attestations signed on a self-hosted runner.",
+    ),
+    text(
+        Safety,
         "trusted-root",
         "<PATH>",
         "",
@@ -218,6 +239,11 @@ pub const INPUTS: &[Input] = &[
         "<LINES|@PATH>",
         "",
         "The producer's file list (artifetch manifest or sha256sum lines), inline or @path.",
+    ),
+    flag(
+        Safety,
+        "manifest",
+        "Hash every extracted file for the manifest, manifest-sha256sum and files-digest outputs.",
     ),
     text(
         Selection,

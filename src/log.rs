@@ -89,7 +89,7 @@ impl Log {
                 out = out.replace(secret.as_str(), "***");
             }
         }
-        redact_signed_query(&out)
+        redact_url_credentials(&redact_signed_query(&out))
     }
 
     /// Request-level detail, only with `RUNNER_DEBUG=1`. Never pass a token or signed query here.
@@ -172,6 +172,43 @@ impl Log {
             println!("::add-mask::{}", escape_data(secret));
         }
     }
+}
+
+/// A document (the manifest's canonical text) for stdout. In Actions, unless stdout is a regular
+/// file (`> manifest.txt` is never the log), every line is [`neutralise`]d as a log line is: a
+/// file named `##[error]x` must not become a workflow command. Elsewhere, the text as is.
+pub(crate) fn document_for_stdout(log: &Log, text: &str) -> String {
+    if !log.in_actions() || stdout_is_regular_file() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        out.push_str(&neutralise(line));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(unix)]
+fn stdout_is_regular_file() -> bool {
+    use std::os::fd::AsFd;
+    let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd)
+        .metadata()
+        .is_ok_and(|m| m.is_file())
+}
+
+#[cfg(windows)]
+fn stdout_is_regular_file() -> bool {
+    use std::os::windows::io::AsHandle;
+    let Ok(handle) = std::io::stdout().as_handle().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(handle)
+        .metadata()
+        .is_ok_and(|m| m.is_file())
 }
 
 /// Text made safe for one log line: line breaks and every other control character (C0, DEL,
@@ -270,6 +307,28 @@ fn redact_signed_query(text: &str) -> String {
     out
 }
 
+/// Replaces the `user:password` of every URL (`scheme://user:password@host`, a proxy's say) by
+/// `***`: the host stays, so the message still says which one.
+fn redact_url_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = at + 3;
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        // The authority ends at the path, query, fragment, a blank or quoting punctuation.
+        let end = rest
+            .find(|c: char| c.is_whitespace() || "/?#\"'<>()[]{}|\\`,;".contains(c))
+            .unwrap_or(rest.len());
+        if let Some(user_end) = rest[..end].rfind('@') {
+            out.push_str("***");
+            rest = &rest[user_end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Characters that change how text around them displays without showing themselves.
 pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c,
@@ -316,6 +375,14 @@ mod tests {
         );
         assert_eq!(log.redact("case=1&sex=2 ?sig"), "case=1&sex=2 ?sig");
         assert_eq!(log.redact("é?sig=é&x=1"), "é?sig=***&x=1");
+        assert_eq!(
+            log.redact("proxy http://u:p%40ss@proxy:3128/x and https://h/a@b, git@h:x"),
+            "proxy http://***@proxy:3128/x and https://h/a@b, git@h:x"
+        );
+        assert_eq!(
+            log.redact("'socks5://tok@[::1]:1'"),
+            "'socks5://***@[::1]:1'"
+        );
     }
 
     #[test]

@@ -39,13 +39,26 @@ pub(crate) fn workflow_ref(value: &str) -> Option<(String, String)> {
     valid.then(|| (repository.to_string(), file.to_string()))
 }
 
+/// The host (with its port, if any) of a run or repository URL `value`: the caller checks it is
+/// the server the step talks to, since the id or name would otherwise be read on the wrong one.
+pub(crate) fn url_host(value: &str) -> Option<&str> {
+    (run_url(value).is_some() || repository_url(value).is_some())
+        .then(|| split_url(value).map(|(host, _)| host))
+        .flatten()
+}
+
 /// The path after `https://host` (or `http://host`), or `None` when `value` is no such URL.
 fn after_host(value: &str) -> Option<&str> {
+    split_url(value).map(|(_, path)| path)
+}
+
+/// `https://host/path?query` as `host` and `path`.
+fn split_url(value: &str) -> Option<(&str, &str)> {
     let rest = value
         .strip_prefix("https://")
         .or_else(|| value.strip_prefix("http://"))?;
     let (host, path) = rest.split_once('/')?;
-    (!host.is_empty()).then_some(path.split(['?', '#']).next().unwrap_or(path))
+    (!host.is_empty()).then_some((host, path.split(['?', '#']).next().unwrap_or(path)))
 }
 
 #[cfg(test)]
@@ -90,6 +103,20 @@ mod tests {
             repository_url("https://github.com/octo/hello/tree/main"),
             None
         );
+    }
+
+    #[test]
+    fn the_host_of_a_pasted_url() {
+        assert_eq!(
+            url_host("https://ghes.example:8443/octo/hello/actions/runs/42"),
+            Some("ghes.example:8443")
+        );
+        assert_eq!(
+            url_host("https://github.com/octo/hello"),
+            Some("github.com")
+        );
+        assert_eq!(url_host("https://github.com/octo/hello/pull/42"), None);
+        assert_eq!(url_host("octo/hello"), None);
     }
 
     #[test]

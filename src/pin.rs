@@ -38,16 +38,19 @@ impl Pins {
         let files = match raw.get(input!("expected-files")) {
             None => None,
             Some(v) => {
-                let text = match v.strip_prefix('@') {
+                match v.strip_prefix('@') {
                     Some(file) => {
-                        let path = workspace.join(file.trim());
-                        std::fs::read_to_string(&path).with_context(|| {
-                            format!("expected-files: cannot read {}", path.display())
-                        })?
+                        let file = file.trim();
+                        let text = crate::fsx::confined(workspace, file)
+                            .and_then(|path| crate::fsx::read_user_file(&path))
+                            .with_context(|| format!("expected-files: cannot read @{file}"))?;
+                        // Its text is never echoed: a file may hold what was never meant
+                        // for the log.
+                        let input = format!("expected-files: @{file}");
+                        Some(ExpectedFiles::parse_quiet(&input, &text)?)
                     }
-                    None => v.to_string(),
-                };
-                Some(ExpectedFiles::parse("expected-files", &text)?)
+                    None => Some(ExpectedFiles::parse("expected-files", v)?),
+                }
             }
         };
         Ok(Pins {
@@ -308,6 +311,15 @@ const LISTED: usize = 20;
 
 impl ExpectedFiles {
     pub fn parse(input: &str, text: &str) -> Result<ExpectedFiles> {
+        Self::parse_showing(input, text, true)
+    }
+
+    /// [`Self::parse`], its errors naming lines by number only, never by their text.
+    pub fn parse_quiet(input: &str, text: &str) -> Result<ExpectedFiles> {
+        Self::parse_showing(input, text, false)
+    }
+
+    fn parse_showing(input: &str, text: &str, show: bool) -> Result<ExpectedFiles> {
         let mut entries = BTreeMap::new();
         let mut files_only = true;
         for (i, line) in text.lines().enumerate() {
@@ -322,13 +334,21 @@ impl ExpectedFiles {
                 }
                 _ => sha256sum_line(line),
             };
+            let shown = if show {
+                format!(" '{line}'")
+            } else {
+                String::new()
+            };
             let Some((path, expected)) = parsed else {
                 bail!(
-                    "{input}: line {} '{line}' is neither a sha256sum line ('<64 hex digits>  <path>') nor a manifest line as `artifetch manifest` prints it ('f x <size> <sha256> <path>')",
+                    "{input}: line {}{shown} is neither a sha256sum line ('<64 hex digits>  <path>') nor a manifest line as `artifetch manifest` prints it ('f x <size> <sha256> <path>')",
                     i + 1
                 );
             };
             if entries.insert(path.clone(), expected).is_some() {
+                if !show {
+                    bail!("{input}: line {} lists a path listed before", i + 1);
+                }
                 bail!(
                     "{input}: '{}' is listed twice",
                     crate::manifest::escape_path(&path)

@@ -151,13 +151,22 @@ async fn list(settings: &Settings, github: &GitHub, run: u64) -> Result<Vec<Arti
 fn missing_run(settings: &Settings, run: u64) -> String {
     let repository = settings.repository();
     match settings.run {
+        // The 404 itself adds the token caveat: it is said once.
         RunMode::Current(_) => format!(
-            "repository: {repository} has no run {run}, which is this workflow's own run (run-id defaults to it, and it belongs to the repository the workflow runs in): check repository, and to read another repository set run-id or search inputs such as workflow (or the token cannot read {repository}'s Actions data)"
+            "repository: {repository} has no run {run}, this workflow's own run (run-id defaults to it); to read another repository, set run-id or a search input such as workflow"
         ),
-        _ => format!(
-            "run-id: run {run} was not found in {repository}: check run-id and repository (or the token cannot read {repository}'s Actions data)"
-        ),
+        _ => {
+            format!("run-id: run {run} was not found in {repository}: check run-id and repository")
+        }
     }
+}
+
+/// What the run holds, when `name` matched nothing.
+pub(crate) struct NameMiss {
+    /// `; run 7 has 'a', 'b'; did you mean 'a'?`, to append to the message.
+    pub hint: String,
+    /// Every artifact of the run, expired ones too (the summary lists them).
+    pub listed: Vec<Artifact>,
 }
 
 /// On a `name` that matched nothing: what the run does hold (the first 20 names) and the nearest
@@ -168,11 +177,17 @@ pub(crate) async fn name_miss_hint(
     github: &GitHub,
     run: u64,
     name: &str,
-) -> Option<String> {
+) -> Option<NameMiss> {
     let listed = github
         .list_run_artifacts(&settings.owner, &settings.repo, run, None)
         .await
         .ok()?;
+    let hint = name_hint(&listed, run, name);
+    Some(NameMiss { hint, listed })
+}
+
+/// The names the run holds (the first 20) and the nearest to `name`.
+fn name_hint(listed: &[Artifact], run: u64, name: &str) -> String {
     let mut names: Vec<&str> = listed
         .iter()
         .filter(|a| !a.expired)
@@ -181,7 +196,7 @@ pub(crate) async fn name_miss_hint(
     names.sort_unstable();
     names.dedup();
     if names.is_empty() {
-        return Some(format!("; run {run} has no unexpired artifacts"));
+        return format!("; run {run} has no unexpired artifacts");
     }
     let shown: Vec<String> = names.iter().take(20).map(|n| format!("'{n}'")).collect();
     let more = match names.len() {
@@ -192,7 +207,7 @@ pub(crate) async fn name_miss_hint(
     if let Some(near) = nearest(name, &names) {
         hint.push_str(&format!("; did you mean '{near}'?"));
     }
-    Some(hint)
+    hint
 }
 
 /// The name closest to `wanted` by edit distance, if it is close enough to be a typo.

@@ -19,7 +19,7 @@ use crate::github::http_status;
 use crate::github::model::{ArtifactRun, RunList};
 use crate::github::{Artifact, GitHub, WorkflowRun};
 use crate::log::Log;
-use crate::settings::{RunMode, Selection, Settings};
+use crate::settings::{RunMode, Selection, Settings, WaitFor};
 
 /// The run chosen, and why.
 #[derive(Debug, Clone, Default)]
@@ -169,6 +169,8 @@ pub struct Trace {
     pub matched: Option<usize>,
     /// The primary level's wait (`wait-timeout`), if it waited.
     pub wait: Option<WaitReport>,
+    /// The last run chosen, even if the step stopped after choosing it (for the summary).
+    pub chosen: Option<ChosenRun>,
 }
 
 /// How a `wait-timeout` went.
@@ -243,7 +245,7 @@ pub(crate) fn describe_search(settings: &Settings) -> String {
 pub(crate) async fn choose(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
     match settings.run {
         RunMode::Current(id) => Ok(Resolution::Found(current(settings, id))),
-        RunMode::Given(id) => given(settings, github, id).await.map(Resolution::Found),
+        RunMode::Given(id) => given(settings, github, id).await,
         RunMode::Search => search(settings, github, log).await,
     }
 }
@@ -475,7 +477,8 @@ fn chosen(settings: &Settings, run: &WorkflowRun, reason: Reason, examined: usiz
         url: settings.run_url(run.id),
         head_sha: run.head_sha.clone(),
         head_branch: run.head_branch.clone(),
-        conclusion: run.conclusion.clone().or(run.status.clone()),
+        // A conclusion only: a run still going has none (its status is not one).
+        conclusion: run.conclusion.clone(),
         number: run.run_number,
         workflow: run.name.clone(),
         created_at: run.created_at.clone(),
@@ -499,7 +502,9 @@ fn refuse_fork(settings: &Settings, run: &WorkflowRun) -> Result<()> {
 }
 
 /// `run-id` given: fetch that run, refuse forks, and refuse search inputs that contradict it.
-async fn given(settings: &Settings, github: &GitHub, id: u64) -> Result<ChosenRun> {
+/// Waiting for the run (`wait-timeout` with `wait-for: run`, or any wait on GHES), a run not
+/// yet completed is not found yet: the caller polls it again, conditionally.
+async fn given(settings: &Settings, github: &GitHub, id: u64) -> Result<Resolution> {
     let run = github
         .get_run(&settings.owner, &settings.repo, id)
         .await
@@ -519,7 +524,16 @@ async fn given(settings: &Settings, github: &GitHub, id: u64) -> Result<ChosenRu
         bail!("{why} (run-id {id} contradicts the search inputs)");
     }
     refuse_fork(settings, &run)?;
-    Ok(chosen(settings, &run, Reason::Given, 1))
+    let waits_for_run = settings.search.wait.is_some()
+        && (settings.search.wait_for == WaitFor::Run || settings.is_ghes());
+    if waits_for_run && run.status.as_deref() != Some("completed") {
+        let status = run.status.as_deref().unwrap_or("not completed");
+        return Ok(Resolution::NotFound {
+            why: format!("run {id} is {status}, not completed yet (wait-for run)"),
+            examined: 1,
+        });
+    }
+    Ok(Resolution::Found(chosen(settings, &run, Reason::Given, 1)))
 }
 
 async fn search(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {

@@ -20,7 +20,7 @@ use crate::github::model::Job;
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
 use crate::log::Log;
-use crate::plan::{self, Head, Plan, Skipped};
+use crate::plan::{self, Head, Plan, SkipReason, Skipped};
 use crate::report::rows::rows;
 use crate::report::{
     Problem, Row, RunReport, Sinks, Stop, Stopped, Verdict, write_outputs, write_summary,
@@ -37,7 +37,7 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
     // "using artifetch 1.2.3" line), since a workflow command only counts at the start of a line.
     let parsed = match inputs::parse(args, env) {
         Ok(Command::Manifest(dir)) => {
-            return match crate::handoff::print_manifest(&dir, &Sinks::from_env(env)) {
+            return match crate::handoff::print_manifest(&dir, &Sinks::from_env(env), &log) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&log, &e),
             };
@@ -249,12 +249,12 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
         Ok(Found::Plan(run, plan)) => (run, plan),
         Ok(Found::Nothing(msg, run, skipped)) => return step.nothing(msg, run, &skipped).await,
         Err(e) => {
-            // The summary still shows the search and the wait that led here.
+            // The summary still shows the search, the wait and the run chosen that led here.
             step.finish(
-                None,
+                trace.chosen.as_ref(),
                 None,
                 &[],
-                Some(stopped(Stop::Error, format!("{e:#}"))),
+                Some(Stopped::from_error(&e)),
             )?;
             return Err(e);
         }
@@ -286,15 +286,6 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     }
     let verdict = step.finish(Some(&run), Some(&plan.head), &rows, None)?;
     step.conclude(&rows, verdict)
-}
-
-/// A step-level stop that fails the step.
-fn stopped(what: Stop, message: String) -> Stopped {
-    Stopped {
-        what,
-        severity: Problem::Error,
-        message,
-    }
 }
 
 /// What every part of one step shares once the run search is done.
@@ -342,11 +333,23 @@ impl Step<'_> {
         skipped: &[Skipped],
     ) -> Result<ExitCode> {
         let s = self.settings;
+        let mut listed: Vec<Skipped> = Vec::new();
         if let (Selection::Name(name), Some(run), NotFound::Fail | NotFound::Warn) =
             (&s.selection, &run, s.if_no_artifact_found)
-            && let Some(hint) = plan::name_miss_hint(s, self.github, run.id, name).await
+            && let Some(miss) = plan::name_miss_hint(s, self.github, run.id, name).await
         {
-            msg.push_str(&hint);
+            msg.push_str(&miss.hint);
+            // The summary lists what the run has, as a pattern's miss does.
+            if skipped.is_empty() {
+                listed = miss
+                    .listed
+                    .into_iter()
+                    .map(|artifact| Skipped {
+                        artifact,
+                        why: SkipReason::NotSelected,
+                    })
+                    .collect();
+            }
         }
         let severity = match s.if_no_artifact_found {
             NotFound::Fail => Problem::Error,
@@ -361,8 +364,10 @@ impl Step<'_> {
             },
             severity,
             message: msg.clone(),
+            cause: None,
+            next: None,
         };
-        let rows: Vec<Row> = skipped.iter().map(Row::skipped).collect();
+        let rows: Vec<Row> = skipped.iter().chain(&listed).map(Row::skipped).collect();
         self.finish(run.as_ref(), None, &rows, Some(stop))?;
         match s.if_no_artifact_found {
             NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
@@ -394,7 +399,11 @@ impl Step<'_> {
                 Some(run),
                 Some(&plan.head),
                 &[],
-                Some(stopped(Stop::Error, msg.clone())),
+                Some(Stopped::error(
+                    msg.clone(),
+                    "max-api-requests is too low for this run",
+                    "raise `max-api-requests`, or split the work with `shard`",
+                )),
             )?;
             bail!("{msg}");
         }
@@ -486,7 +495,9 @@ fn fetcher(
     workdir: &Path,
 ) -> Result<Arc<Fetcher>> {
     let cache = match &settings.cache {
-        Some(c) => Some(crate::cache::Cache::open(&c.dir, c.max_bytes)?),
+        Some(c) => Some(
+            crate::cache::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
+        ),
         None => None,
     };
     std::fs::create_dir(workdir)
@@ -548,7 +559,7 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
         let attempt = if index == 0 {
             poll(level, github, log, trace, shown).await
         } else {
-            try_level(level, github, log, shown).await
+            try_level(level, github, log, shown, &mut trace.chosen).await
         };
         let (found, examined) = match attempt {
             Ok(r) => r,
@@ -558,7 +569,7 @@ async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace
             }
             Err(e) => return Err(e),
         };
-        examined_total += examined;
+        examined_total += examined.max(1); // a level finding no run still spends one of max-runs
         trace.levels.push(Level {
             label: label.clone(),
             filters,
@@ -622,8 +633,10 @@ impl Found {
     }
 }
 
-/// The log line naming the run chosen and why (and, in a `fallback` chain, by which level).
-fn announce(log: &Log, run: &ChosenRun, level: Option<&str>) {
+/// The log line naming the run chosen and why (and, in a `fallback` chain, by which level); the
+/// run is kept in `chosen` so that a stop after this point can still show it in the summary.
+fn announce(log: &Log, run: &ChosenRun, level: Option<&str>, chosen: &mut Option<ChosenRun>) {
+    *chosen = Some(run.clone());
     let level = level.map_or(String::new(), |l| format!(" (search level {l})"));
     log.info(&format!(
         "Using run {} ({}): {}{level}",
@@ -639,11 +652,12 @@ async fn try_level(
     github: &GitHub,
     log: &Log,
     level: Option<&str>,
+    chosen: &mut Option<ChosenRun>,
 ) -> Result<(Found, usize)> {
     Ok(match resolve::choose(settings, github, log).await? {
         Resolution::NotFound { why, examined } => (Found::Nothing(why, None, Vec::new()), examined),
         Resolution::Found(run) => {
-            announce(log, &run, level);
+            announce(log, &run, level, chosen);
             let plan = plan::make(settings, github, log, &run).await?;
             let examined = run.examined;
             if plan.items.is_empty() && plan.other_shards == 0 {
@@ -667,7 +681,7 @@ async fn poll(
     level: Option<&str>,
 ) -> Result<(Found, usize)> {
     let Some(limit) = settings.search.wait else {
-        return try_level(settings, github, log, level).await;
+        return try_level(settings, github, log, level, &mut trace.chosen).await;
     };
     let (mode, note) = wait_mode(settings, log);
     // A producer still running has no conclusion yet: the conclusion filter would hide it.
@@ -684,12 +698,13 @@ async fn poll(
     let (requests_before, free_before) = (github.request_count(), github.not_modified_count());
     let pauses = Backoff::polling(settings.timing.backoff);
     let mut polls = 0u32;
+    let chosen = &mut trace.chosen;
     let (result, stopped) = loop {
         polls += 1;
         let (found, examined, finished) = match &mode {
-            WaitFor::Job(name) => poll_job(settings, github, log, name, level).await?,
+            WaitFor::Job(name) => poll_job(settings, github, log, name, level, chosen).await?,
             _ => {
-                let (found, examined) = try_level(settings, github, log, level).await?;
+                let (found, examined) = try_level(settings, github, log, level, chosen).await?;
                 (found, examined, None)
             }
         };
@@ -751,6 +766,7 @@ async fn poll_job(
     log: &Log,
     name: &str,
     level: Option<&str>,
+    chosen: &mut Option<ChosenRun>,
 ) -> Result<(Found, usize, Option<String>)> {
     let run = match resolve::choose(settings, github, log).await? {
         Resolution::NotFound { why, examined } => {
@@ -758,7 +774,7 @@ async fn poll_job(
         }
         Resolution::Found(run) => run,
     };
-    announce(log, &run, level);
+    announce(log, &run, level, chosen);
     let jobs = github
         .list_jobs(&settings.owner, &settings.repo, run.id)
         .await

@@ -229,6 +229,9 @@ pub struct Settings {
     pub fallback: Vec<Fallback>,
     /// What the producer pinned (`expected-digest`, ...).
     pub pins: Pins,
+    /// `manifest: true`, or a files pin (which compares the same per-file hashes): each extracted
+    /// file is hashed and the `manifest`, `manifest-sha256sum` and `files-digest` outputs are set.
+    pub manifest: bool,
     /// Accepted, but worth a warning in the log (settings cannot log themselves).
     pub warnings: Vec<String>,
     /// `verify-attestation: true`: the policy inputs.
@@ -241,6 +244,8 @@ pub struct CacheConfig {
     /// Absolute; created (owner-only) when first used.
     pub dir: PathBuf,
     pub max_bytes: u64,
+    /// `ARTIFETCH_TEST_BARRIER_DIR`, for tests only: see `cache::Cache::with_barrier`.
+    pub test_barrier: Option<PathBuf>,
 }
 
 /// What an artifact's attestation must say (`verify-attestation` and its inputs).
@@ -253,6 +258,21 @@ pub struct Attestation {
     pub predicate_type: String,
     /// The `trusted-root` file's text; none: the roots embedded in the binary.
     pub trusted_root: Option<String>,
+    /// `attestation-from`: what ties the attestation to this artifact.
+    pub from: AttestationFrom,
+    /// `attestation-source-ref`: the full ref the attested build must come from.
+    pub source_ref: Option<String>,
+    /// `attestation-runner: github-hosted`: refuse a self-hosted runner's attestation.
+    pub github_hosted_only: bool,
+}
+
+/// `attestation-from`: which run may have made the attestation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttestationFrom {
+    /// The run the artifact came from (its Run Invocation URI names that run).
+    Run,
+    /// Any run of `attestation-signer-workflow` at its pinned ref (an artifact re-uploaded).
+    Workflow,
 }
 
 /// One `fallback` line: the primary search with the filters the line names replaced.
@@ -340,6 +360,7 @@ pub(crate) fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> 
         server_url,
         warnings,
     } = endpoints(&var)?;
+    same_host_as_pasted(raw, &server_url)?;
 
     // Which run, which artifacts.
     let scale = time_scale(var("ARTIFETCH_TIME_SCALE"))?;
@@ -361,6 +382,7 @@ pub(crate) fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> 
         .flatten();
     let skip_decompress = boolean(raw, input!("skip-decompress"))?;
     refuse_extraction_inputs_without_extraction(skip_decompress, files.is_some(), &pins)?;
+    let manifest = boolean(raw, input!("manifest"))? || pins.pins_files();
 
     let this_run = ThisRun {
         repository: var("GITHUB_REPOSITORY"),
@@ -434,6 +456,7 @@ pub(crate) fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> 
         fallback,
         max_api_requests: max_api_requests(raw)?,
         pins,
+        manifest,
         warnings,
         attestation: attestation(raw)?,
     })
@@ -625,6 +648,7 @@ fn cache(
     Ok(Some(CacheConfig {
         dir: expand_path(&value, home, cwd, name)?,
         max_bytes: parse_size_of("cache-max-size", raw.value(input!("cache-max-size")))?,
+        test_barrier: var("ARTIFETCH_TEST_BARRIER_DIR").map(PathBuf::from),
     }))
 }
 
@@ -636,16 +660,15 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
         .get(input!("attestation-signer-workflow"))
         .map(str::to_string);
     if let Some(w) = &signer_workflow {
-        let path = w.split('@').next().unwrap_or_default();
-        let parts: Vec<&str> = path.splitn(3, '/').collect();
-        let ok = matches!(parts.as_slice(), [o, r, rest] if !o.is_empty() && !r.is_empty()
-            && rest.starts_with(".github/workflows/") && (rest.ends_with(".yml") || rest.ends_with(".yaml")));
-        if !ok {
-            bail!(
-                "attestation-signer-workflow: '{w}' is not owner/repo/.github/workflows/file.yml (optionally @ref)"
-            );
-        }
+        check_signer_workflow(w)?;
     }
+    let from = attestation_from(raw, signer_workflow.as_deref())?;
+    let source_ref = attestation_source_ref(raw)?;
+    let github_hosted_only = choice(
+        raw,
+        input!("attestation-runner"),
+        &[("any", false), ("github-hosted", true)],
+    )?;
     let repository = raw
         .get(input!("attestation-repository"))
         .map(str::to_string);
@@ -657,7 +680,8 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
     let trusted_root = match raw.get(input!("trusted-root")) {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            // Bounded, and a regular file only, as every file a user names.
+            let text = crate::fsx::read_user_file(Path::new(path))
                 .with_context(|| format!("trusted-root: cannot read '{path}'"))?;
             if !text.contains("certificateAuthorities") {
                 bail!(
@@ -672,7 +696,68 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
         repository,
         predicate_type: raw.value(input!("attestation-predicate-type")).to_string(),
         trusted_root,
+        from,
+        source_ref,
+        github_hosted_only,
     }))
+}
+
+/// `attestation-from`; `workflow` drops the run binding, so the signer workflow's ref is then
+/// what ties the signature to reviewed code: it must be given.
+fn attestation_from(raw: &RawInputs, signer_workflow: Option<&str>) -> Result<AttestationFrom> {
+    let from = choice(
+        raw,
+        input!("attestation-from"),
+        &[
+            ("run", AttestationFrom::Run),
+            ("workflow", AttestationFrom::Workflow),
+        ],
+    )?;
+    if from == AttestationFrom::Workflow && !signer_workflow.is_some_and(|w| w.contains('@')) {
+        bail!(
+            "attestation-from: workflow needs attestation-signer-workflow with a full ref (owner/repo/.github/workflows/file.yml@refs/heads/main): without the run binding, the ref is what ties the signature to reviewed code"
+        );
+    }
+    Ok(from)
+}
+
+/// `attestation-source-ref`: a full ref, compared exactly.
+fn attestation_source_ref(raw: &RawInputs) -> Result<Option<String>> {
+    let Some(r) = raw.get(input!("attestation-source-ref")) else {
+        return Ok(None);
+    };
+    if !r.starts_with("refs/") {
+        bail!(
+            "attestation-source-ref: '{r}' is not a full ref; expected refs/heads/{r} or refs/tags/{r}"
+        );
+    }
+    Ok(Some(r.to_string()))
+}
+
+/// `owner/repo/.github/workflows/file.yml`, optionally `@` and a full ref. The ref follows the
+/// LAST `@` (a file name may hold one), and is full: a short `@v1` would also match a branch
+/// named v1 that anyone who can push creates.
+fn check_signer_workflow(w: &str) -> Result<()> {
+    let (path, git_ref) = match w.rsplit_once('@') {
+        Some((path, r)) => (path, Some(r)),
+        None => (w, None),
+    };
+    let parts: Vec<&str> = path.splitn(3, '/').collect();
+    let ok = matches!(parts.as_slice(), [o, r, rest] if !o.is_empty() && !r.is_empty()
+        && rest.starts_with(".github/workflows/") && (rest.ends_with(".yml") || rest.ends_with(".yaml")));
+    if !ok {
+        bail!(
+            "attestation-signer-workflow: '{w}' is not owner/repo/.github/workflows/file.yml (optionally @ref)"
+        );
+    }
+    if let Some(r) = git_ref
+        && !r.starts_with("refs/")
+    {
+        bail!(
+            "attestation-signer-workflow: '@{r}' is not a full ref; expected {path}@refs/heads/{r} (a branch) or {path}@refs/tags/{r} (a tag)"
+        );
+    }
+    Ok(())
 }
 
 /// `run-id` defaults to the current run (the action passes `${{ github.run_id }}`), so a run-id
@@ -826,12 +911,22 @@ fn check_conclusion(c: &str, what: &str) -> Result<String> {
     Ok(c)
 }
 
+/// `fallback` lines accepted: a restore-keys chain is a handful; thousands would be thousands of
+/// searches.
+const MAX_FALLBACK_LEVELS: usize = 10;
+
 /// The `fallback` lines: each `key=value` pair (separated by spaces) replaces that filter of the
 /// primary search; an empty value clears it (`commit=`). `commit` replaces `pr` too: both name
 /// the head commit.
 fn fallback(text: Option<&str>, primary: &Search) -> Result<Vec<Fallback>> {
     let mut out = Vec::new();
     let lines = text.unwrap_or("").lines().map(str::trim);
+    let given = lines.clone().filter(|l| !l.is_empty()).count();
+    if given > MAX_FALLBACK_LEVELS {
+        bail!(
+            "fallback: {given} lines; expected at most {MAX_FALLBACK_LEVELS} (each line is one more search, with its own requests and a row in the summary)"
+        );
+    }
     for (n, line) in lines.filter(|l| !l.is_empty()).enumerate() {
         let what = format!("fallback line {}", n + 1);
         let mut search = primary.clone();
@@ -953,6 +1048,33 @@ fn same_repository_as_pasted(raw: &RawInputs, repository: &str) -> Result<()> {
         {
             bail!(
                 "{input}: names a run or workflow of {named}, but repository is {repository}; set repository: {named}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A run or repository URL pasted into `run-id` or `repository` must be on the server the step
+/// talks to (`GITHUB_SERVER_URL`): its id or name would otherwise be looked up on this one.
+fn same_host_as_pasted(raw: &RawInputs, server_url: &str) -> Result<()> {
+    let ours = Url::parse(server_url).ok();
+    let ours = ours.as_ref().and_then(|u| {
+        let host = u.host_str()?;
+        Some(match u.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        })
+    });
+    for input in [input!("run-id"), input!("repository")] {
+        let Some(theirs) = raw.get(input).and_then(pasted::url_host) else {
+            continue;
+        };
+        if ours
+            .as_deref()
+            .is_none_or(|ours| !theirs.eq_ignore_ascii_case(ours))
+        {
+            bail!(
+                "{input}: the URL is on {theirs}, but this step talks to {server_url} (GITHUB_SERVER_URL); give the run id or owner/repo, or run the step against {theirs}",
             );
         }
     }

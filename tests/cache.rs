@@ -107,6 +107,9 @@ fn two_jobs_storing_the_same_archive_at_once_both_succeed_and_leave_one_entry() 
     let hex = sha256(&zip);
     w.add("dist", zip);
     let dir = cache_dir(&w).display().to_string();
+    // Neither download is answered until both have asked: the two jobs are in flight together,
+    // not one after the other, and both reach the store with the same archive.
+    w.gh.inject(Fault::new(Origin::Blob, "/blob/", FaultKind::Barrier { parties: 2 }).times(2));
     let children: Vec<_> = ["a", "b"]
         .iter()
         .map(|d| {
@@ -131,6 +134,7 @@ fn two_jobs_storing_the_same_archive_at_once_both_succeed_and_leave_one_entry() 
             String::from_utf8_lossy(&out.stdout)
         );
     }
+    assert_eq!(w.gh.barriers_missed(), 0, "the two jobs did not overlap");
     // Both wrote under a temp name and renamed: one entry, no temp file, the right bytes.
     assert_eq!(cached(&w), std::slice::from_ref(&hex));
     assert_eq!(
@@ -213,12 +217,11 @@ fn a_corrupt_cache_entry_is_removed_and_the_archive_downloaded_never_used() {
     }
 }
 
-/// A warm cache extracts into staging while the entry is hashed again: a corrupt entry (here a
-/// valid zip with other files, extracted in full before its hash is known) is thrown away with
-/// its staging tree, and the destination, which already held a file, gets only the real
-/// artifact.
+/// A warm cache hashes the entry again as it copies it: a corrupt entry (here a valid zip with
+/// other files) is thrown away, and the destination, which already held a file, gets only the
+/// real artifact.
 #[test]
-fn an_entry_extracted_while_hashed_reaches_the_destination_only_when_its_hash_matched() {
+fn an_entry_reaches_the_destination_only_when_its_hash_matched() {
     let w = World::new();
     let zip = dist(5, 300_000);
     let hex = sha256(&zip);
@@ -372,4 +375,178 @@ fn a_cache_dir_that_is_a_symlink_or_relative_is_refused() {
         assert!(entries(&real).is_empty());
         assert!(!Path::new(&w.workspace().join("readme.txt")).exists());
     }
+}
+
+/// Waits (bounded by a count, not a clock) until `file` exists: the binary reached a barrier.
+#[track_caller]
+fn await_file(file: &Path) {
+    for _ in 0..12_000 {
+        if file.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("{} never appeared", file.display());
+}
+
+/// Issue 24, bug 1: the bytes extracted on a hit are the bytes hashed. The binary stops at a
+/// test barrier once the entry's bytes are hashed; the entry is rewritten in place (the same
+/// inode, as another local user with write access to the cache could) with a planted archive;
+/// then the binary goes on. What reaches `path` is the real artifact, never the planted one.
+#[test]
+fn an_entry_rewritten_in_place_after_it_was_hashed_never_reaches_the_destination() {
+    let w = World::new();
+    let zip = dist(20, 300_000);
+    let hex = sha256(&zip);
+    w.add("dist", zip);
+    let dir = cache_dir(&w).display().to_string();
+    fn inputs<'a>(dir: &'a str, to: &'a str) -> Vec<(&'a str, &'a str)> {
+        vec![("name", "dist"), ("cache-dir", dir), ("path", to)]
+    }
+    let first = dest(&w, "first");
+    w.run(&inputs(&dir, &first), &[]).ok();
+
+    let barrier = w.root.path().join("barrier");
+    std::fs::create_dir(&barrier).unwrap();
+    let second = dest(&w, "second");
+    let child = w
+        .command(
+            &inputs(&dir, &second),
+            &[("ARTIFETCH_TEST_BARRIER_DIR", barrier.to_str().unwrap())],
+        )
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    await_file(&barrier.join("cache-hashed.reached"));
+    let planted = zipbuild::ZipBuilder::new()
+        .file("planted.txt", b"not the artifact")
+        .stored("data.bin", &zipbuild::random_payload(300_000, 66))
+        .build();
+    // In place: truncate and write through the entry's own inode.
+    std::fs::write(cache_dir(&w).join(&hex), &planted).unwrap();
+    std::fs::write(barrier.join("cache-hashed.go"), b"").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let placed = tree(Path::new(&second));
+    assert!(!placed.contains_key("planted.txt"), "{stdout}");
+    assert!(placed == tree(Path::new(&first)), "{stdout}");
+    w.assert_temp_clean();
+}
+
+/// Issue 24, bug 2: with `skip-decompress`, the archive handed to the user is never the cache's
+/// own inode (neither when it is stored nor when it is taken): editing or `chmod`-ing it leaves
+/// the cache entry as it was.
+#[cfg(unix)]
+#[test]
+fn a_kept_zip_never_shares_an_inode_with_the_cache() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let w = World::new();
+    let zip = dist(21, 50_000);
+    let hex = sha256(&zip);
+    w.add("dist", zip);
+    let dir = cache_dir(&w).display().to_string();
+    for (to, hits) in [("stored", "0"), ("taken", "1")] {
+        let path = dest(&w, to);
+        let out = w.run(
+            &[
+                ("name", "dist"),
+                ("cache-dir", &dir),
+                ("path", &path),
+                ("skip-decompress", "true"),
+            ],
+            &[],
+        );
+        out.ok();
+        assert_eq!(out.outputs["cache-hits"], hits);
+        let kept = Path::new(&path).join("dist.zip");
+        let entry = cache_dir(&w).join(&hex);
+        let (k, e) = (kept.metadata().unwrap(), entry.metadata().unwrap());
+        assert!(
+            (k.dev(), k.ino()) != (e.dev(), e.ino()),
+            "{to}: the user's dist.zip is the cache entry's inode"
+        );
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::fs::write(&kept, b"edited by the user").unwrap();
+        assert_eq!(sha256(&std::fs::read(&entry).unwrap()), hex, "{to}");
+        assert_eq!(entry.metadata().unwrap().mode() & 0o777, e.mode() & 0o777);
+    }
+}
+
+/// Issue 24, weak spot: `cache-dir` on a shared self-hosted runner. Created owner-only, entries
+/// owner-only; refused, with the reason, when another user could write into it or swap it: a
+/// directory others can write, one owned by another uid, a symlinked parent, a parent owned by
+/// another uid or writable by others (unless sticky, as `/tmp` is). The tests run as root, so
+/// "another user" is made with `chown` to an unused uid.
+#[cfg(unix)]
+#[test]
+fn a_cache_dir_another_user_could_write_or_swap_is_refused() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt, chown, symlink};
+    let w = World::new();
+    w.add("dist", dist(22, 1000));
+    let out_dir = dest(&w, "out");
+    let run_with = |dir: &Path| {
+        w.run(
+            &[
+                ("name", "dist"),
+                ("path", &out_dir),
+                ("cache-dir", dir.to_str().unwrap()),
+            ],
+            &[],
+        )
+    };
+    // Everything under the world but the step's output and summary files.
+    let files = || {
+        let mut all = listing(w.root.path());
+        all.retain(|k, _| k != "output" && k != "summary");
+        all
+    };
+    let mode = |p: &Path| p.symlink_metadata().unwrap().mode() & 0o7777;
+    let set_mode =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    const OTHER: u32 = 4242;
+
+    // Made by the step: 0700, its entry 0600.
+    let fresh = w.root.path().join("fresh/cache");
+    run_with(&fresh).ok();
+    assert_eq!(mode(&fresh), 0o700);
+    let stored = entries(&fresh);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(mode(&fresh.join(&stored[0])), 0o600);
+
+    let refused = |dir: &Path, needles: &[&str]| {
+        std::fs::remove_dir_all(&out_dir).unwrap();
+        let before = files();
+        let out = run_with(dir);
+        out.failed().one_error(&[&["cache-dir"], needles].concat());
+        assert!(files() == before, "something was written");
+        std::fs::create_dir(&out_dir).unwrap();
+    };
+    let shared = w.root.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    set_mode(&shared, 0o777);
+    refused(&shared, &["written by other users", "777"]);
+    set_mode(&shared, 0o700);
+    chown(&shared, Some(OTHER), None).unwrap();
+    refused(&shared, &["owned by uid 4242"]);
+
+    let parent = w.root.path().join("parent");
+    std::fs::create_dir_all(parent.join("cache")).unwrap();
+    set_mode(&parent.join("cache"), 0o700);
+    set_mode(&parent, 0o757);
+    refused(&parent.join("cache"), &["above", "written by other users"]);
+    // Sticky, as /tmp is: others may not rename what is ours there.
+    set_mode(&parent, 0o1777);
+    run_with(&parent.join("cache")).ok();
+    set_mode(&parent, 0o755);
+    chown(&parent, Some(OTHER), None).unwrap();
+    refused(&parent.join("cache"), &["above", "owned by uid 4242"]);
+
+    let real = w.root.path().join("real");
+    std::fs::create_dir_all(real.join("cache")).unwrap();
+    symlink(&real, w.root.path().join("link")).unwrap();
+    refused(
+        &w.root.path().join("link/cache"),
+        &["link", "symlink", "real path"],
+    );
 }

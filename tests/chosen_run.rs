@@ -73,7 +73,7 @@ fn a_run_id_given_as_a_number() {
 fn a_run_url_in_run_id() {
     let w = World::new();
     let id = build_run(&w, Run::new(&w.gh.repo()));
-    let url = format!("https://github.com/{}/actions/runs/{id}", w.gh.repo());
+    let url = format!("{}/{}/actions/runs/{id}", w.gh.server_url(), w.gh.repo());
     let out = w.run(&[("run-id", &url), ("name", "dist")], &[]);
     out.ok();
     assert_eq!(marker(&w), id.to_string());
@@ -85,7 +85,8 @@ fn a_job_url_in_run_id() {
     let w = World::new();
     let id = build_run(&w, Run::new(&w.gh.repo()));
     let url = format!(
-        "https://github.com/{}/actions/runs/{id}/job/4242",
+        "{}/{}/actions/runs/{id}/job/4242",
+        w.gh.server_url(),
         w.gh.repo()
     );
     let out = w.run(&[("run-id", &url), ("name", "dist")], &[]);

@@ -175,7 +175,8 @@ fn with_search_artifacts_each_level_walks_back_and_max_runs_bounds_the_whole_cha
     // primary: 1 run list; fallback-1: 1 run list + 3 artifact lists; the download.
     assert_eq!(api(&w).len(), 6);
 
-    // max-runs 2 across the chain: fallback-1 spends both, fallback-2 is not tried.
+    // max-runs 2 across the chain: the primary finds no run and spends one, fallback-1 the
+    // other, fallback-2 is not tried.
     std::fs::remove_dir_all(w.workspace()).unwrap();
     std::fs::create_dir_all(w.workspace()).unwrap();
     w.gh.clear_requests();
@@ -189,8 +190,8 @@ fn with_search_artifacts_each_level_walks_back_and_max_runs_bounds_the_whole_cha
     );
     out.ok();
     assert_eq!(out.outputs["matched"], "none");
-    // primary: 1 run list; fallback-1: 1 run list + 2 artifact lists; fallback-2: nothing.
-    assert_eq!(api(&w).len(), 4);
+    // primary: 1 run list; fallback-1: 1 run list + 1 artifact list; fallback-2: nothing.
+    assert_eq!(api(&w).len(), 3);
     // (The summary escapes Markdown punctuation such as parentheses.)
     assert!(
         out.summary.replace('\\', "")
@@ -263,6 +264,42 @@ fn only_the_primary_waits_then_each_fallback_is_tried_once() {
             runs.iter().filter(|r| r.query.contains(branch)).count(),
             1,
             "{branch}"
+        );
+    }
+}
+
+#[test]
+fn more_than_ten_fallback_levels_are_refused() {
+    let w = world();
+    let lines: String = (1..=11).map(|n| format!("branch=b{n}\n")).collect();
+    let out = w.run(&inputs(&[("fallback", &lines)]), &[]);
+    out.failed()
+        .one_error(&["fallback", "11 lines", "at most 10"]);
+    assert!(api(&w).is_empty(), "nothing was asked of the API");
+}
+
+#[test]
+fn max_runs_counts_the_levels_that_find_no_run() {
+    let w = world();
+    // One build.yml run, on a branch no level asks for: every level asks once and finds no
+    // run. Each one spends one of max-runs, so two levels use both and the rest are not tried.
+    build(&w, "elsewhere", SHA_MAIN, 1, "elsewhere", false);
+    let chain = "branch=x1\nbranch=x2\nbranch=x3\n";
+    let out = w.run(
+        &inputs(&[
+            ("fallback", chain),
+            ("max-runs", "2"),
+            ("if-no-artifact-found", "warn"),
+        ]),
+        &[],
+    );
+    out.ok();
+    let s = &out.summary;
+    for level in ["fallback-2", "fallback-3"] {
+        assert!(
+            s.lines()
+                .any(|l| l.starts_with(&format!("| {level} |")) && l.contains("not tried")),
+            "{level}:\n{s}"
         );
     }
 }

@@ -109,7 +109,7 @@ fn five_thousand_artifacts_over_three_shards_each_fetched_exactly_once_through_a
         let used = N / 100 + mine + usize::from(limited_here);
         assert!(
             out.summary
-                .contains(&format!("API: {used} API requests; rate limit: ")),
+                .contains(&format!(" · {used} API requests; rate limit: ")),
             "{}",
             out.summary
         );
@@ -219,7 +219,7 @@ fn max_api_requests_stops_before_the_downloads_and_the_summary_says_what_is_left
     assert!(
         out.summary
             .replace('\\', "")
-            .contains("API: 3 API requests (max-api-requests 100, 97 left); rate limit: "),
+            .contains(" · 3 API requests (max-api-requests 100, 97 left); rate limit: "),
         "{}",
         out.summary
     );

@@ -152,9 +152,55 @@ fn merge_multiple_places_in_name_order_and_warns_about_files_in_several_artifact
         .collect();
     assert_eq!(warnings.len(), 1, "{}", out.stdout);
     for needle in [
-        "'gamma'",
+        "'gamma' replaced 2",
         "2 file(s)",
         "dir/x (from 'alpha')",
+        "same.txt (from 'alpha')",
+    ] {
+        assert!(
+            warnings[0].contains(needle),
+            "{} lacks {needle}",
+            warnings[0]
+        );
+    }
+}
+
+/// Under merge-multiple, files in several artifacts give one warning for the step, with counts
+/// per artifact, not one per colliding artifact (GitHub shows only 10 annotations per step).
+#[test]
+fn merge_multiple_collisions_are_one_warning_with_counts() {
+    let w = World::new();
+    for tag in ["alpha", "beta", "gamma", "delta"] {
+        w.add(
+            tag,
+            zipbuild::ZipBuilder::new()
+                .file("same.txt", tag.as_bytes())
+                .file("also.txt", tag.as_bytes())
+                .build(),
+        );
+    }
+    let merged = w.root.path().join("merged");
+    let out = w.run(
+        &[
+            ("merge-multiple", "true"),
+            ("path", merged.to_str().unwrap()),
+        ],
+        &[],
+    );
+    out.ok();
+    assert_eq!(tree(&merged)["same.txt"], b"gamma");
+    let warnings: Vec<&str> = out
+        .warnings()
+        .into_iter()
+        .filter(|l| l.contains("merge-multiple"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", out.stdout);
+    for needle in [
+        "2 file(s) in more than one artifact",
+        "6 replaced",
+        "'beta' replaced 2",
+        "'delta' replaced 2",
+        "'gamma' replaced 2",
         "same.txt (from 'alpha')",
     ] {
         assert!(

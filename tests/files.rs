@@ -37,6 +37,7 @@ fn only_the_entries_the_globs_take_are_extracted_and_what_was_left_is_counted() 
             // `*` stays in its segment (lib/sub/b.so is not `lib/*`), `**` crosses `/`, `!`
             // excludes, and a leading dot is not special inside an artifact.
             ("files", "bin/*\n!bin/*.debug\n\n**/b.so\n"),
+            ("manifest", "true"),
         ],
         &[],
     );

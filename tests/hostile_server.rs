@@ -556,3 +556,111 @@ fn a_retry_after_beyond_the_cap_is_an_error_not_a_wait() {
         "not waiting that long",
     ]);
 }
+
+// ------------------------------------------------------- budgets, binary bodies (issue 24)
+
+#[test]
+fn a_trickled_api_answer_is_given_up_within_the_request_budget() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    // Every attempt trickles: each one runs into its own deadline (300 s, 3 s scaled). Five of
+    // them held the step 25 minutes; the request's budget (600 s, 6 s scaled) ends it sooner.
+    w.gh.inject(
+        Fault::new(
+            Origin::Api,
+            "/artifacts",
+            FaultKind::Trickle { bytes_per_sec: 20 },
+        )
+        .times(10),
+    );
+    let out = w.run(&[("name", "dist"), ("stall-timeout", "30")], &[]);
+    out.failed()
+        .one_error(&["/artifacts", "budget", "6.0s", "attempts"]);
+    let tries = w.api_requests("/artifacts").len();
+    assert!(tries < 5, "{tries} attempts: the budget did not end them");
+}
+
+#[test]
+fn rate_limit_waits_are_bounded_by_the_steps_budget() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    // 900 s (9 s scaled) on every answer: honoured five times, the step waited 75 minutes. The
+    // step's budget for rate-limit waits is 1800 s (18 s scaled).
+    w.gh.inject(
+        Fault::new(
+            Origin::Api,
+            "/artifacts",
+            FaultKind::SecondaryRateLimit {
+                retry_after: Some(900),
+            },
+        )
+        .times(10),
+    );
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed().one_error(&["rate limit", "budget", "18.0s"]);
+    // Two waits of 900 s fill the 30 minutes; the third is not started.
+    assert_eq!(w.api_requests("/artifacts").len(), 3);
+}
+
+#[test]
+fn a_rate_limit_wait_past_the_steps_timeout_is_an_error_at_once() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    // 900 s scaled is 9 s; `timeout` (not scaled) is 6 s: the wait would outlast the step.
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/artifacts",
+        FaultKind::SecondaryRateLimit {
+            retry_after: Some(900),
+        },
+    ));
+    let out = w.run(&[("name", "dist"), ("timeout", "0.1")], &[]);
+    out.failed()
+        .one_error(&["rate limit", "timeout", "0.1 minutes"]);
+    assert_eq!(w.api_requests("/artifacts").len(), 1);
+}
+
+#[test]
+fn a_binary_error_body_is_summed_up_not_dumped() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    let body: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    w.gh.inject(Fault::new(
+        Origin::Api,
+        "/artifacts",
+        FaultKind::Bytes {
+            code: 404,
+            headers: vec![header("Content-Type", "application/octet-stream")],
+            body,
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed()
+        .one_error(&["404", "3000 bytes of binary data"]);
+    assert!(!out.stdout.contains("U+0001"), "{}", out.stdout);
+}
+
+#[test]
+fn a_server_that_over_sends_is_not_answered_with_raise_max_size() {
+    let w = World::new();
+    w.add("dist", small_zip());
+    w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/blob/",
+        FaultKind::Endless {
+            code: 200,
+            headers: vec![header("Content-Type", "application/zip")],
+            prefix: "PK\u{3}\u{4}".into(),
+            repeat: "x".repeat(1000),
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed().one_error(&["size_in_bytes", "refusing"]);
+    assert!(!out.summary.contains("raise `max-size`"), "{}", out.summary);
+    assert!(
+        out.summary
+            .contains("the server sent more than the artifact holds"),
+        "{}",
+        out.summary
+    );
+}

@@ -25,6 +25,20 @@ fn assert_no_injection(out: &Outcome) {
     }
 }
 
+/// The server's text reached the log, defused: one line holds both `prefix` and the injected
+/// command (its line breaks escaped), so a test cannot pass by never logging the text at all.
+#[track_caller]
+fn assert_shown_defused(out: &Outcome, prefix: &str) {
+    assert_no_injection(out);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains(prefix) && l.contains(INJECTED)),
+        "the server's text {prefix:?} was not shown (escaped) in the log:\n{}",
+        out.stdout
+    );
+}
+
 fn hostile(prefix: &str) -> String {
     format!("{prefix}\n{INJECTED}\r{INJECTED}\u{85}x")
 }
@@ -54,7 +68,7 @@ fn a_blob_error_body_cannot_start_a_workflow_command() {
     w.gh.inject(Fault::status(Origin::Blob, "", 404, &hostile("gone")).times(20));
     let out = w.run(&[("name", "dist")], &[]);
     out.failed();
-    assert_no_injection(&out);
+    assert_shown_defused(&out, "gone");
 }
 
 #[test]
@@ -123,7 +137,7 @@ fn injection_is_neutralised_outside_actions_too() {
     ));
     let out = w.run(&[("name", "dist")], &[("GITHUB_ACTIONS", "")]);
     out.failed();
-    assert_no_injection(&out);
+    assert_shown_defused(&out, "Not Found");
 }
 
 #[test]

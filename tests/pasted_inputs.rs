@@ -19,7 +19,8 @@ fn a_job_url_in_run_id_fetches_from_that_run() {
     let w = World::new();
     let id = other_run(&w, "pasted");
     let url = format!(
-        "https://github.com/{}/actions/runs/{id}/job/123",
+        "{}/{}/actions/runs/{id}/job/123",
+        w.gh.server_url(),
         w.gh.repo()
     );
     let out = w.run(&[("run-id", &url), ("name", "dist")], &[]);
@@ -32,7 +33,7 @@ fn a_job_url_in_run_id_fetches_from_that_run() {
 fn a_repository_url_is_read_as_owner_slash_repo() {
     let w = World::new();
     let id = other_run(&w, "by url");
-    let repo_url = format!("https://github.com/{}.git", w.gh.repo());
+    let repo_url = format!("{}/{}.git", w.gh.server_url(), w.gh.repo());
     let out = w.run(
         &[
             ("repository", &repo_url),
@@ -68,7 +69,7 @@ fn a_pasted_url_of_another_repository_is_an_error_naming_both() {
     let out = w.run(
         &[(
             "run-id",
-            &format!("https://github.com/someone/else/actions/runs/{id}"),
+            &format!("{}/someone/else/actions/runs/{id}", w.gh.server_url()),
         )],
         &[],
     );
@@ -78,5 +79,32 @@ fn a_pasted_url_of_another_repository_is_an_error_naming_both() {
         &w.gh.repo(),
         "set repository: someone/else",
     ]);
+    assert!(w.gh.requests().is_empty(), "nothing was asked of the API");
+}
+
+#[test]
+fn a_pasted_url_of_another_host_is_refused_naming_both() {
+    let w = World::new();
+    let id = other_run(&w, "x");
+    let server = w.gh.server_url();
+    let ours = server.split("://").nth(1).unwrap().trim_end_matches('/');
+    let run_url = format!(
+        "https://elsewhere.example/{}/actions/runs/{id}",
+        w.gh.repo()
+    );
+    let repo_url = format!("https://elsewhere.example/{}", w.gh.repo());
+    let id = id.to_string();
+    let cases: [(&str, Vec<(&str, &str)>); 2] = [
+        ("run-id", vec![("run-id", &run_url), ("name", "dist")]),
+        (
+            "repository",
+            vec![("repository", &repo_url), ("run-id", &id), ("name", "dist")],
+        ),
+    ];
+    for (input, inputs) in cases {
+        let out = w.run(&inputs, &[]);
+        out.failed()
+            .one_error(&[input, "elsewhere.example", ours, "GITHUB_SERVER_URL"]);
+    }
     assert!(w.gh.requests().is_empty(), "nothing was asked of the API");
 }

@@ -107,11 +107,19 @@ impl Project {
             releases,
         };
         p.git(&["init", "-q", "--bare", "-b", "main", "origin.git"], None);
+        // As the protected branch releases/vX is on GitHub: no force push, no deletion.
+        let origin = p.path("origin.git");
+        p.git(
+            &["config", "receive.denyNonFastForwards", "true"],
+            Some(&origin),
+        );
+        p.git(&["config", "receive.denyDeletes", "true"], Some(&origin));
         p.git(&["clone", "-q", "origin.git", "work"], None);
         let work = p.work();
         for f in [
             "action.yml",
             "checksums.txt",
+            "README.md",
             "LICENSE-MIT",
             "LICENSE-APACHE",
             "scripts/install.sh",
@@ -122,6 +130,8 @@ impl Project {
             "scripts/release/checksums.sh",
             "scripts/release/commit.sh",
             "scripts/release/publish.sh",
+            "scripts/release/promote.sh",
+            "scripts/release/common.sh",
         ] {
             let to = work.join(f);
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -216,14 +226,59 @@ impl Project {
             .unwrap()
     }
 
-    /// Sets Cargo.toml to `version`, commits, builds and publishes: the whole release.
+    /// scripts/release/promote.sh in the work tree, as release.yml's promote job runs it.
+    fn promote(&self, version: &str, repo: &str) -> Output {
+        Command::new("bash")
+            .arg(self.work().join("scripts/release/promote.sh"))
+            .arg(version)
+            .current_dir(self.work())
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", self.path("home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GITHUB_REPOSITORY", repo)
+            .output()
+            .unwrap()
+    }
+
+    /// Sets Cargo.toml to `version`, commits, builds, publishes, smoke-tests and promotes: the
+    /// whole release, in release.yml's order.
     fn release(&self, version: &str, repo: &str) -> String {
         self.set_version(version);
         self.commit(&format!("code of {version}"), &format!("Bump to {version}"));
         let dist = self.path(&format!("dist-{version}-{}", repo.replace('/', "-")));
         self.build(version, repo, &dist);
         check(self.publish(version, repo, &dist, ""), "publish.sh");
+        self.smoke(version, repo);
+        self.server.forget_requests();
+        check(self.promote(version, repo), "promote.sh");
         self.remote_ref(version)
+    }
+
+    /// release.yml's smoke job: the action at the just-pushed tag installs the published release
+    /// (downloaded, verified) and runs it.
+    fn smoke(&self, version: &str, repo: &str) {
+        let name = format!("smoke-{version}-{}", repo.replace('/', "-"));
+        let runner = self.runner(&name);
+        runner
+            .run(&self.checkout(version, &name), &[("name", "smoke")])
+            .ok();
+        assert_eq!(
+            runner.ran().trim(),
+            format!("release {version} of {repo} for {LINUX_X64}"),
+            "the smoke job ran another binary"
+        );
+    }
+
+    /// The remote branch or tag `name`, or None.
+    fn remote_ref_opt(&self, name: &str) -> Option<String> {
+        let out = Command::new("git")
+            .args(["rev-parse", "-q", "--verify", &format!("{name}^{{commit}}")])
+            .current_dir(self.path("origin.git"))
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
     fn remote_ref(&self, name: &str) -> String {
@@ -865,7 +920,12 @@ fn rerunning_a_release_completes_it_and_changes_nothing_after() {
         tagged,
         "the re-run made another commit"
     );
+    assert_eq!(p.remote_ref("releases/v1"), tagged);
+    assert_eq!(p.remote_ref_opt("v1"), None, "v1 moved before the smoke");
+    p.smoke("v1.0.0", UPSTREAM);
+    check(p.promote("v1.0.0", UPSTREAM), "promote.sh");
     assert_eq!(p.remote_ref("v1"), tagged);
+    check(p.promote("v1.0.0", UPSTREAM), "promote.sh again");
     let host = tree(&p.releases);
     assert!(!host.keys().any(|k| k.ends_with(".draft")), "{host:?}");
     let runner = p.runner("completed");
@@ -892,6 +952,170 @@ fn rerunning_a_release_completes_it_and_changes_nothing_after() {
     assert_eq!(tree(&p.releases), host);
 }
 
+/// Every release commit is pushed to `releases/v1`, which only moves forward (origin refuses
+/// non-fast-forward pushes and deletions, as the protected branch does): each tag's commit, an
+/// older line's patch included, belongs to the branch, so a pinned SHA is on a branch; main
+/// never carries release checksums; `@releases/v1` runs the last release published on it.
+#[test]
+fn release_commits_belong_to_the_protected_release_branch() {
+    let p = Project::new("v1.0.0");
+    let v100 = p.release("v1.0.0", UPSTREAM);
+    assert_eq!(p.remote_ref("releases/v1"), v100);
+    let v110 = p.release("v1.1.0", UPSTREAM);
+    assert_eq!(p.remote_ref("releases/v1"), v110);
+    p.git(&["switch", "-q", "-c", "patch", &v100], Some(&p.work()));
+    let v101 = p.release("v1.0.1", UPSTREAM);
+    let tip = p.remote_ref("releases/v1");
+    assert_eq!(tip, v101, "the branch holds the last release published");
+    let origin = p.path("origin.git");
+    for (tag, commit) in [("v1.0.0", &v100), ("v1.1.0", &v110), ("v1.0.1", &v101)] {
+        let on_branch = Command::new("git")
+            .args(["merge-base", "--is-ancestor", commit, &tip])
+            .current_dir(&origin)
+            .status()
+            .unwrap();
+        assert!(on_branch.success(), "{tag} ({commit}) is on no branch");
+        // First parent: the release's source, so the tag's own change is checksums.txt alone.
+        let changed = p.git(
+            &["diff", "--name-only", &format!("{tag}^"), tag],
+            Some(&origin),
+        );
+        assert_eq!(changed, "checksums.txt", "{tag}");
+    }
+    let main_sums = p.git(&["show", "main:checksums.txt"], Some(&origin));
+    assert!(!main_sums.contains("# version:"), "{main_sums}");
+
+    let runner = p.runner("release-branch");
+    runner
+        .run(&p.checkout(&tip, "release-branch"), &[("name", "dist")])
+        .ok();
+    assert_eq!(
+        runner.ran().trim(),
+        format!("release v1.0.1 of {UPSTREAM} for {LINUX_X64}")
+    );
+}
+
+/// release.yml's order, locally: publish.sh (branch, tag, release) leaves `v1` where it was; the
+/// smoke installs the just-published release through action.yml at its tag; only then does
+/// promote.sh move `v1`. A release whose asset is broken fails the smoke and is never promoted;
+/// promote.sh refuses a version that was not published.
+#[test]
+fn the_major_tag_moves_only_after_the_smoke_installs_the_release() {
+    let p = Project::new("v1.0.0");
+    let v100 = p.release("v1.0.0", UPSTREAM);
+    for (version, broken) in [("v1.1.0", false), ("v1.2.0", true)] {
+        p.set_version(version);
+        p.commit(&format!("code of {version}"), "bump");
+        let dist = p.path(&format!("dist-{version}"));
+        p.build(version, UPSTREAM, &dist);
+        check(p.publish(version, UPSTREAM, &dist, ""), "publish.sh");
+        let published = p.remote_ref(version);
+        assert_eq!(p.remote_ref("releases/v1"), published);
+        let before = if broken {
+            p.remote_ref("v1.1.0")
+        } else {
+            v100.clone()
+        };
+        assert_eq!(
+            p.remote_ref("v1"),
+            before,
+            "{version}: v1 moved before the smoke"
+        );
+        if broken {
+            std::fs::write(p.asset(UPSTREAM, version, LINUX_X64), "truncated").unwrap();
+            let runner = p.runner("smoke-broken");
+            runner
+                .run(&p.checkout(version, "smoke-broken"), &[("name", "smoke")])
+                .failed(&["checksum mismatch"]);
+            // release.yml's promote job needs every smoke job: it never runs.
+            assert_eq!(p.remote_ref("v1"), before, "a broken release reached v1");
+        } else {
+            p.smoke(version, UPSTREAM);
+            check(p.promote(version, UPSTREAM), "promote.sh");
+            assert_eq!(p.remote_ref("v1"), published);
+        }
+    }
+    let out = p.promote("v1.3.0", UPSTREAM);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("publish the release (publish.sh) first"),
+        "{out:?}"
+    );
+}
+
+/// release.yml itself runs in that order: the promote job needs the publish job and every smoke
+/// job; the smoke jobs cover ubuntu x64 and arm64, macOS arm64, Windows x64 and a container, use
+/// the action at the just-published tag with the source fallback off, and fetch the artifact a
+/// job of the same run uploaded; only promote runs promote.sh, only publish runs publish.sh.
+#[test]
+fn release_workflow_smokes_every_platform_before_promoting() {
+    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    let wf: Value = serde_yaml_ng::from_str(&text).unwrap();
+    let jobs = &wf["jobs"];
+    let needs = |job: &str| -> Vec<String> {
+        match &jobs[job]["needs"] {
+            Value::Sequence(v) => v.iter().map(scalar).collect(),
+            v => vec![scalar(v)],
+        }
+    };
+    let runs = |job: &str| -> String {
+        let steps = jobs[job]["steps"].as_sequence().unwrap();
+        steps
+            .iter()
+            .map(|st| scalar(&st["run"]))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut promote_needs = needs("promote");
+    promote_needs.sort();
+    assert_eq!(promote_needs, ["publish", "smoke", "smoke-container"]);
+    assert!(runs("promote").contains("scripts/release/promote.sh"));
+    assert!(!runs("publish").contains("promote.sh"));
+    let oses: Vec<String> = jobs["smoke"]["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|m| scalar(&m["os"]))
+        .collect();
+    assert_eq!(
+        oses,
+        [
+            "ubuntu-latest",
+            "ubuntu-24.04-arm",
+            "macos-latest",
+            "windows-latest"
+        ]
+    );
+    assert!(jobs["smoke-container"]["container"].as_str().is_some());
+    let uploaded = scalar(&jobs["smoke-payload"]["steps"][1]["with"]["name"]);
+    for job in ["smoke", "smoke-container"] {
+        let mut n = needs(job);
+        n.sort();
+        assert_eq!(n, ["publish", "smoke-payload"], "{job}");
+        let steps = jobs[job]["steps"].as_sequence().unwrap();
+        let checkout = steps
+            .iter()
+            .find(|st| scalar(&st["uses"]).starts_with("actions/checkout@"))
+            .unwrap();
+        assert_eq!(
+            scalar(&checkout["with"]["ref"]),
+            "refs/tags/${{ inputs.version }}",
+            "{job}"
+        );
+        let dir = scalar(&checkout["with"]["path"]);
+        let action = steps
+            .iter()
+            .find(|st| scalar(&st["uses"]) == format!("./{dir}"))
+            .unwrap();
+        assert_eq!(scalar(&action["with"]["name"]), uploaded, "{job}");
+        assert_eq!(
+            scalar(&action["env"]["ARTIFETCH_INSTALL"]),
+            "prebuilt-only",
+            "{job}"
+        );
+    }
+}
+
 /// The release refuses a version that is not Cargo.toml's; an older patch release does not move
 /// the major tag back; every archive carries both licence texts.
 #[test]
@@ -904,6 +1128,16 @@ fn release_checks_the_version_the_major_tag_and_the_archives() {
     assert!(
         String::from_utf8_lossy(&out.stderr)
             .contains("does not match Cargo.toml's version (1.0.0)"),
+        "{out:?}"
+    );
+    assert!(!p.releases.join(UPSTREAM).exists(), "a release was made");
+    // A major version README's snippets do not name: refused before anything is made.
+    p.set_version("v2.0.0");
+    let out = p.publish("v2.0.0", UPSTREAM, &dist, "");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("README.md's snippets name v1 but v2.0.0 moves v2"),
         "{out:?}"
     );
     assert!(!p.releases.join(UPSTREAM).exists(), "a release was made");

@@ -74,7 +74,14 @@ fn latest_successful_run_of_a_workflow_on_a_branch_that_still_has_the_artifact()
     assert_eq!(out.outputs["head-sha"], SHA_A);
     assert_eq!(out.outputs["head-branch"], "main");
     assert_eq!(out.outputs["workflow-conclusion"], "success");
-    assert!(out.outputs["run-url"].ends_with(&format!("/actions/runs/{wanted}")));
+    assert_eq!(
+        out.outputs["run-url"],
+        format!(
+            "{}/{}/actions/runs/{wanted}",
+            w.gh.server_url(),
+            w.gh.repo()
+        )
+    );
     assert!(
         out.stdout.contains("from the fork evil/hello"),
         "fork skipped with a reason:\n{}",
@@ -458,9 +465,15 @@ fn ghes_search_works_under_api_v3() {
     out.ok();
     assert_eq!(marker(&w), "ghes");
     assert_eq!(out.outputs["run-id"], wanted.to_string());
-    assert!(
-        out.outputs["run-url"].starts_with(&w.gh.server_url()),
-        "links from GITHUB_SERVER_URL"
+    // The web page, from GITHUB_SERVER_URL: a URL built from the API URL (which starts with
+    // the server URL on GHES, then `/api/v3/repos/`) would not be this one.
+    assert_eq!(
+        out.outputs["run-url"],
+        format!(
+            "{}/{}/actions/runs/{wanted}",
+            w.gh.server_url(),
+            w.gh.repo()
+        )
     );
     assert!(
         w.gh.requests()

@@ -102,3 +102,25 @@ fn a_summary_value_that_is_not_one_of_the_three_is_refused() {
     assert_eq!(out.summary, "");
     assert!(w.blob_requests().is_empty());
 }
+
+/// GFM turns a bare `www.…` or `http(s)://…` into a link even without brackets (its autolink
+/// extension), in names and in server text alike.
+#[test]
+fn bare_urls_in_names_and_server_text_are_not_autolinked() {
+    let w = World::new();
+    w.add("www.evil.example", zipbuild::sample_zip());
+    w.add("broken", zipbuild::sample_zip());
+    w.gh.inject(Fault::status(
+        Origin::Api,
+        "/zip",
+        404,
+        r#"{"message":"moved: see https://evil.example/fix or HTTP://Other.example"}"#,
+    ));
+    let out = w.run(&[], &[]);
+    out.failed();
+    let summary = &out.summary.to_ascii_lowercase();
+    assert!(summary.contains("evil.example"), "{summary}");
+    for live in ["www.evil", "https://evil", "http://other"] {
+        assert!(!summary.contains(live), "{live:?} left live in:\n{summary}");
+    }
+}

@@ -222,3 +222,69 @@ fn ten_thousand_artifacts_stay_far_under_the_one_mib_limit() {
     assert!(out.summary.contains("… and 9,500 more rows, not shown"));
     assert_eq!(out.artifacts_json().len(), 10_000);
 }
+
+/// A stop before any download: the token may not list the run's artifacts (403).
+#[test]
+fn stop_403() {
+    let w = World::new();
+    w.add("dist", tiny("dist"));
+    w.gh.inject(fakehub::Fault::new(
+        fakehub::Origin::Api,
+        "/artifacts",
+        fakehub::FaultKind::Status {
+            code: 403,
+            body: r#"{"message":"Resource not accessible by integration"}"#.into(),
+            headers: vec![(
+                "X-Accepted-GitHub-Permissions".into(),
+                "actions=read".into(),
+            )],
+        },
+    ));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed();
+    snap("stop_403", &out.summary);
+}
+
+/// A stop before any download: the artifact asked for by name has expired.
+#[test]
+fn stop_expired() {
+    let w = World::new();
+    let old = w.add("dist", tiny("dist"));
+    w.add("docs", tiny("docs"));
+    w.gh.expire_artifact(old);
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed();
+    snap("stop_expired", &out.summary);
+}
+
+/// A stop before any download: the API keeps failing (502) while listing the artifacts.
+#[test]
+fn stop_api_error() {
+    let w = World::new();
+    w.add("dist", tiny("dist"));
+    w.gh.inject(
+        fakehub::Fault::status(
+            fakehub::Origin::Api,
+            "/artifacts",
+            502,
+            r#"{"message":"Server Error"}"#,
+        )
+        .times(100),
+    );
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed();
+    snap("stop_api_error", &out.summary);
+}
+
+/// A pattern that matches nothing: the run's artifacts, as a table, say what there is.
+#[test]
+fn pattern_miss() {
+    let w = World::new();
+    w.add("wheel-linux", tiny("linux"));
+    let old = w.add("wheel-old", tiny("old"));
+    w.gh.expire_artifact(old);
+    w.add("docs", tiny("docs"));
+    let out = w.run(&[("pattern", "wheels-*")], &[]);
+    out.failed();
+    snap("pattern_miss", &out.summary);
+}

@@ -194,6 +194,14 @@ fn artifact_wait_takes_it_from_a_run_still_in_progress() {
 
 #[test]
 fn on_ghes_artifact_and_job_waits_fall_back_to_the_run_and_say_why() {
+    for mode in ["job:build", "artifact"] {
+        on_ghes_a_wait_falls_back_to_the_run(mode);
+    }
+}
+
+/// `wait-for: mode` on GHES waits for the producer's run to complete, and says why.
+#[track_caller]
+fn on_ghes_a_wait_falls_back_to_the_run(mode: &str) {
     let w = World::with_current(
         Options {
             ghes: true,
@@ -213,22 +221,30 @@ fn on_ghes_artifact_and_job_waits_fall_back_to_the_run_and_say_why() {
             ("workflow", "build.yml"),
             ("name", "dist"),
             ("wait-timeout", WAIT),
-            ("wait-for", "job:build"),
+            ("wait-for", mode),
         ],
         after_first(&w, "/workflows/build.yml/runs", || {
             w.gh.set_run_status(producer, "completed", Some("success"))
         }),
     );
     out.ok();
-    assert_eq!(tree(&w.workspace())["from.txt"], b"ghes");
-    let why = "wait-for job:build: on GitHub Enterprise Server a run's artifacts appear only once the run has completed, so this waits for the run instead";
-    assert!(out.stdout.contains(why), "{}", out.stdout);
+    assert_eq!(tree(&w.workspace())["from.txt"], b"ghes", "{mode}");
+    let why = format!(
+        "wait-for {mode}: on GitHub Enterprise Server a run's artifacts appear only once the run has completed, so this waits for the run instead"
+    );
+    assert!(out.stdout.contains(&why), "{mode}: {}", out.stdout);
     assert!(
-        out.summary.contains("**Wait:** wait-for run, waited") && out.summary.contains(why),
-        "{}",
+        out.summary.contains("**Wait:** wait-for run, waited") && out.summary.contains(&why),
+        "{mode}: {}",
         out.summary
     );
-    assert!(w.api_requests("/jobs").is_empty());
+    assert!(w.api_requests("/jobs").is_empty(), "{mode}");
+    // The producer's run was polled until it completed: its artifacts were not taken while it
+    // was still in progress.
+    assert!(
+        w.api_requests("/workflows/build.yml/runs").len() >= 2,
+        "{mode}: the run was not waited for"
+    );
 }
 
 #[test]

@@ -2,51 +2,47 @@
 # publish.sh VERSION DIST: publishes a release whose tag names a commit that carries its checksums.
 # Run in a checkout of the source commit (HEAD), after build.sh put every archive in DIST.
 #
-#   1. Cargo.toml's version is VERSION (check-version.sh);
+#   1. Cargo.toml's version is VERSION and README's snippets name its major tag (check-version.sh);
 #   2. checksums.txt is computed (checksums.sh) and committed on top of HEAD (commit.sh), the
 #      same commit on every run for the same archives;
 #   3. if the tag VERSION already exists on the remote it must name that commit (a re-run), else
 #      nothing is changed;
 #   4. the assets are uploaded to a draft release (drafts serve no assets and name no tag);
-#   5. the tag VERSION is pushed;
-#   6. the draft is published;
-#   7. the major tag (v1) is moved to the commit unless a higher v1.x.y exists.
+#   5. the release commit is pushed to the branch releases/vX (vX the major version), which it
+#      moves forward without a force push (its second parent is the branch's previous tip), so
+#      the SHA a user pins belongs to a branch; protect that branch (docs/RELEASING.md);
+#   6. the tag VERSION is pushed;
+#   7. the draft is published.
+# The major tag (vX) is not moved here: promote.sh does that once the release has been installed
+# and run on every platform (release.yml's smoke jobs).
 # Each step checks what is already done, so re-running after a failure at any step completes the
-# release; no step needs a repository setting (no pull request is opened: branches never carry
-# release checksums, see README "Pinning").
+# release; no pull request is opened.
 #
 # Environment: GITHUB_REPOSITORY (owner/name), GITHUB_SERVER_URL; RELEASE_REMOTE (default origin);
-# GH_TOKEN for `gh` and, in Actions, for the push (an http extraheader for GITHUB_SERVER_URL, the
-# token never on a command line).
+# GH_TOKEN for `gh` and, in Actions, for the push (common.sh).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 version="$1" dist="$(cd "$2" && pwd)"
-remote="${RELEASE_REMOTE:-origin}"
-export GH_REPO="${GITHUB_REPOSITORY:?GITHUB_REPOSITORY (owner/name) is required}"
-major="${version%%.*}"
-say() { printf 'release %s: %s\n' "$version" "$*" >&2; }
-die() {
-  printf '::error title=release::%s\n' "$*"
-  exit 1
-}
-
-if [[ "${GITHUB_ACTIONS:-}" == "true" && -n "${GH_TOKEN:-}" ]]; then
-  auth="$(printf 'x-access-token:%s' "$GH_TOKEN" | base64 | tr -d '\n')"
-  echo "::add-mask::$auth"
-  export GIT_CONFIG_COUNT=1
-  export GIT_CONFIG_KEY_0="http.${GITHUB_SERVER_URL:-https://github.com}/.extraheader"
-  export GIT_CONFIG_VALUE_0="AUTHORIZATION: basic $auth"
-fi
+# shellcheck source=scripts/release/common.sh
+source "$here/common.sh"
 
 "$here/check-version.sh" "$version"
 "$here/checksums.sh" "$version" "$dist" >"$dist/checksums.txt"
-commit="$("$here/commit.sh" "$version" "$dist/checksums.txt")"
-say "release commit $commit (checksums.txt on $(git rev-parse HEAD))"
-
-remote_tag() { # NAME -> the commit the remote tag names, or nothing
-  git ls-remote --tags "$remote" "refs/tags/$1^{}" "refs/tags/$1" | awk '{ print $1 }' | tail -n 1
-}
+branch="releases/$major"
 tagged="$(remote_tag "$version")"
+tip="$(remote_branch "$branch")"
+[[ -z "$tip" ]] || git fetch -q "$remote" "refs/heads/$branch"
+[[ -z "$tagged" ]] || git fetch -q "$remote" "refs/tags/$version"
+release_commit() { "$here/commit.sh" "$version" "$dist/checksums.txt" "$@"; }
+second_parent() { git rev-parse -q --verify "$1^2" || true; }
+if [[ -n "$tagged" ]]; then # a re-run: the same commit as then, if these are the same archives
+  commit="$(release_commit "$(second_parent "$tagged")")"
+elif [[ -n "$tip" && "$(release_commit "$(second_parent "$tip")")" == "$tip" ]]; then
+  commit="$tip" # a re-run that had pushed the branch but not the tag
+else
+  commit="$(release_commit "$tip")"
+fi
+say "release commit $commit (checksums.txt on $(git rev-parse HEAD))"
 if [[ -n "$tagged" && "$tagged" != "$commit" ]]; then
   die "the tag $version already names $tagged, not $commit: these archives differ from that release's. Re-run only the failed publish job (it reuses the built archives), or, if that release was never published, delete the tag and its draft release first."
 fi
@@ -74,6 +70,12 @@ else
   say "already published; its tag names $commit: assets kept"
 fi
 
+if [[ -n "$tip" ]] && git merge-base --is-ancestor "$commit" "$tip"; then
+  say "$branch already holds $commit"
+else
+  say "pushing $commit to the branch $branch"
+  git push "$remote" "$commit:refs/heads/$branch"
+fi
 if [[ -z "$tagged" ]]; then
   say "pushing the tag $version"
   git tag -f "$version" "$commit" >/dev/null
@@ -83,16 +85,4 @@ if [[ "$state" == true ]]; then
   say "publishing"
   gh release edit "$version" --draft=false >/dev/null
 fi
-
-highest="$(git ls-remote --tags "$remote" "refs/tags/$major.*" | awk '{ print $2 }' |
-  sed -n 's#^refs/tags/\(v[0-9]*\.[0-9]*\.[0-9]*\)$#\1#p' | sort -V | tail -n 1)"
-if [[ "$highest" == "$version" ]]; then
-  if [[ "$(remote_tag "$major")" != "$commit" ]]; then
-    say "moving $major to $commit"
-    git tag -f "$major" "$commit" >/dev/null
-    git push --force "$remote" "refs/tags/$major"
-  fi
-else
-  say "$major stays at $highest (higher than $version)"
-fi
-say "done: $GH_REPO@$version = $commit"
+say "published: $GH_REPO@$version = $commit (on $branch); $major moves there with promote.sh"

@@ -28,6 +28,8 @@ mod oid {
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
     pub(super) const BUILD_SIGNER_URI: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.9");
+    pub(super) const RUNNER_ENVIRONMENT: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.11");
     pub(super) const SOURCE_REPOSITORY_URI: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.12");
     pub(super) const SOURCE_REPOSITORY_DIGEST: ObjectIdentifier =
@@ -48,7 +50,10 @@ pub struct Identity {
     pub repository: Option<String>,
     pub source_ref: Option<String>,
     pub commit: Option<String>,
+    /// Run Invocation URI: `https://github.com/owner/repo/actions/runs/ID/attempts/N`.
     pub run_url: Option<String>,
+    /// Runner Environment: `github-hosted` or `self-hosted`.
+    pub runner: Option<String>,
 }
 
 pub(super) struct Leaf {
@@ -235,6 +240,7 @@ pub(super) fn identity(cert: &Certificate) -> Identity {
             oid::SOURCE_REPOSITORY_REF => id.source_ref = text(),
             oid::SOURCE_REPOSITORY_DIGEST => id.commit = text(),
             oid::RUN_INVOCATION_URI => id.run_url = text(),
+            oid::RUNNER_ENVIRONMENT => id.runner = text(),
             oid::ISSUER_V1 => issuer_v1 = raw_text(),
             oid::REPOSITORY_V1 => repo_v1 = raw_text(),
             oid::REF_V1 => ref_v1 = raw_text(),

@@ -43,7 +43,7 @@ fn a_good_fake_bundle_verifies() {
         Some("https://github.com/octo/hello/.github/workflows/build.yml@refs/heads/main")
     );
     let mut p = policy();
-    p.signer_workflow = Some("octo/hello/.github/workflows/build.yml@main".into());
+    p.signer_workflow = Some("octo/hello/.github/workflows/build.yml@refs/heads/main".into());
     p.source_ref = Some("refs/heads/main".into());
     check(&s, &attestation(), &p).unwrap();
 }

@@ -11,6 +11,7 @@ pub mod bundle;
 mod cert;
 pub mod cms;
 mod crypto;
+mod policy;
 mod rekor;
 mod sct;
 pub mod shape;
@@ -21,6 +22,7 @@ mod usage;
 mod verify;
 
 pub use cert::Identity;
+pub use policy::{Binding, RunRef, run_id_of};
 pub use trusted_root::TrustedRoot;
 pub use verify::{verify, verify_unbound};
 
@@ -88,6 +90,19 @@ pub enum AttestError {
         expected: String,
         found: String,
     },
+    /// A pull request's ref, with no `attestation-source-ref` naming it.
+    PullRequestRef {
+        found: String,
+    },
+    /// `attestation-runner: github-hosted`, and the certificate names another runner.
+    Runner {
+        found: String,
+    },
+    /// The certificate's Run Invocation URI does not name the run the artifact came from.
+    RunBinding {
+        expected: RunRef,
+        found: String,
+    },
 }
 
 impl AttestError {
@@ -105,6 +120,9 @@ impl AttestError {
             AttestError::Repository { .. } => 8,
             AttestError::SignerWorkflow { .. } => 9,
             AttestError::SourceRef { .. } => 10,
+            AttestError::PullRequestRef { .. } => 11,
+            AttestError::Runner { .. } => 12,
+            AttestError::RunBinding { .. } => 13,
         }
     }
 }
@@ -151,6 +169,22 @@ impl std::fmt::Display for AttestError {
             AttestError::SourceRef { expected, found } => {
                 write!(f, "built from ref {found}, expected {expected}")
             }
+            AttestError::PullRequestRef { found } => write!(
+                f,
+                "pull-request ref: built from {found}, a pull request's code; to accept it, set attestation-source-ref: {found}"
+            ),
+            AttestError::Runner { found } => {
+                write!(
+                    f,
+                    "runner: signed on a {found} runner, expected github-hosted"
+                )
+            }
+            AttestError::RunBinding { expected, found } => write!(
+                f,
+                "run binding: the attestation was made by run {found}, not by run {} the artifact came from ({}); for an artifact another run re-uploaded, set attestation-from: workflow",
+                expected.id,
+                expected.url()
+            ),
         }
     }
 }

@@ -5,8 +5,9 @@
 use serde::Deserialize;
 
 use super::bundle::{Bundle, Envelope};
-use super::cert::{self, Identity, Leaf};
+use super::cert::{self, Leaf};
 use super::crypto::PublicKey;
+use super::policy::check_identity;
 use super::rekor;
 use super::trusted_root::TrustedRoot;
 use super::tsa;
@@ -274,116 +275,9 @@ fn check_statement(
     Ok(())
 }
 
-/// `https://github.com/o/r/...` to `o/r/...`: policies name repositories and workflows without
-/// the host (a GHES host differs).
-fn strip_host(uri: &str) -> &str {
-    match uri.split_once("://") {
-        Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
-        None => uri,
-    }
-}
-
-fn check_identity(id: &Identity, policy: &Policy) -> Result<(), AttestError> {
-    let none = || "(none)".to_string();
-    let issuer = id.issuer.clone().unwrap_or_else(none);
-    if issuer != policy.issuer {
-        return Err(AttestError::Issuer {
-            expected: policy.issuer.clone(),
-            found: issuer,
-        });
-    }
-    let repository = id.repository.as_deref().map(strip_host).map(str::to_string);
-    if !repository
-        .as_deref()
-        .is_some_and(|r| r.eq_ignore_ascii_case(&policy.repository))
-    {
-        return Err(AttestError::Repository {
-            expected: policy.repository.clone(),
-            found: repository.unwrap_or_else(none),
-        });
-    }
-    if let Some(expected) = &policy.signer_workflow {
-        let found = id.signer_uri.as_deref().map(strip_host).unwrap_or("(none)");
-        if !workflow_matches(expected, found) {
-            return Err(AttestError::SignerWorkflow {
-                expected: expected.clone(),
-                found: found.to_string(),
-            });
-        }
-    }
-    if let Some(expected) = &policy.source_ref {
-        let found = id.source_ref.clone().unwrap_or_else(none);
-        if !ref_matches(expected, &found) {
-            return Err(AttestError::SourceRef {
-                expected: expected.clone(),
-                found,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// `owner/repo/.github/workflows/f.yml[@ref]` against `owner/repo/.github/workflows/f.yml@ref`:
-/// owner and repository compare as GitHub does (case-insensitively), the path exactly.
-fn workflow_matches(expected: &str, found: &str) -> bool {
-    let (want_path, want_ref) = match expected.split_once('@') {
-        Some((p, r)) => (p, Some(r)),
-        None => (expected, None),
-    };
-    let (path, found_ref) = found.split_once('@').unwrap_or((found, ""));
-    let split = |p: &str| -> Option<(String, String)> {
-        let mut parts = p.splitn(3, '/');
-        let (o, r, rest) = (parts.next()?, parts.next()?, parts.next()?);
-        Some((format!("{o}/{r}").to_ascii_lowercase(), rest.to_string()))
-    };
-    split(want_path).is_some_and(|w| Some(w) == split(path))
-        && want_ref.is_none_or(|r| ref_matches(r, found_ref))
-}
-
-/// A full ref, or its short form (`main` for `refs/heads/main`, `v1` for `refs/tags/v1`).
-fn ref_matches(expected: &str, found: &str) -> bool {
-    expected == found
-        || (!expected.starts_with("refs/")
-            && [
-                found.strip_prefix("refs/heads/"),
-                found.strip_prefix("refs/tags/"),
-            ]
-            .contains(&Some(expected)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn workflows_match_by_path_and_optional_ref() {
-        let found = "Octo/Repo/.github/workflows/build.yml@refs/heads/main";
-        assert!(workflow_matches(
-            "octo/repo/.github/workflows/build.yml",
-            found
-        ));
-        assert!(workflow_matches(
-            "octo/repo/.github/workflows/build.yml@refs/heads/main",
-            found
-        ));
-        assert!(workflow_matches(
-            "octo/repo/.github/workflows/build.yml@main",
-            found
-        ));
-        assert!(!workflow_matches(
-            "octo/repo/.github/workflows/build.yml@dev",
-            found
-        ));
-        assert!(!workflow_matches(
-            "octo/repo/.github/workflows/Build.yml",
-            found
-        ));
-        assert!(!workflow_matches(
-            "other/repo/.github/workflows/build.yml",
-            found
-        ));
-        assert!(!workflow_matches("octo/repo", found));
-    }
 
     #[test]
     fn pae_is_dsse_v1() {

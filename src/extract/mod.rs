@@ -15,7 +15,8 @@
 //! record and central directory (for a partial fetch), `names.rs` checks entry names and symlink
 //! targets, `scan.rs` reads the archive and plans every entry without writing, `staging.rs` makes
 //! the staging directory on the destination's file system, `write.rs` builds the tree there
-//! (hashing each file as it is written), and `place.rs` moves it into the destination.
+//! (hashing each file as it is written, when a manifest is wanted), and `place.rs` moves it into
+//! the destination.
 
 pub mod central;
 mod kind;
@@ -88,8 +89,8 @@ pub struct Extracted {
     pub left: u64,
     /// With `files`: the globs that took no entry of this archive.
     pub unmatched: Vec<String>,
-    /// Size and SHA-256 of every file as it was written: the manifest of the tree takes them
-    /// instead of reading every file back.
+    /// Size and SHA-256 of every file as it was written, with [`FileHashes::Taken`] (else
+    /// empty): the manifest of the tree takes them instead of reading every file back.
     pub written: Written,
 }
 
@@ -98,6 +99,16 @@ pub struct Extracted {
 /// Archives with many (or large) files are written by up to `min(cores, 8)` threads.
 pub fn extract_zip(archive: &Path, staging: &Path, limits: &Limits) -> Result<Extracted> {
     extract_zip_selected(archive, staging, limits, None)
+}
+
+/// Whether each file's SHA-256 is taken as it is written, for the manifest (the `manifest`
+/// input or a files pin), or not at all: the default fetch needs no per-file hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileHashes {
+    /// Hashed while written, into [`Extracted::written`].
+    Taken,
+    /// Not hashed; [`Extracted::written`] stays empty.
+    Skipped,
 }
 
 /// What the `files` input selects, and whether only the selected entries' bytes are there.
@@ -123,7 +134,7 @@ pub fn extract_zip_selected(
     let source = Source::file(archive)
         .map_err(anyhow::Error::new)
         .with_context(|| format!("failed to open {}", archive.display()))?;
-    extract_from(&source, staging, limits, select)
+    extract_from(&source, staging, limits, select, FileHashes::Taken)
 }
 
 /// [`extract_zip`] from a [`Source`]: an archive still landing is extracted entry by entry as
@@ -133,6 +144,7 @@ pub fn extract_from(
     staging: &Path,
     limits: &Limits,
     select: Option<Select<'_>>,
+    hashes: FileHashes,
 ) -> Result<Extracted> {
     // Asked once per process: each call reads cgroup files, and `many` has hundreds of archives.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
@@ -141,7 +153,7 @@ pub fn extract_from(
             .map_or(1, |n| n.get())
             .min(MAX_THREADS)
     });
-    write::extract_with_threads(source, staging, limits, select, threads)
+    write::extract_with_threads(source, staging, limits, select, hashes, threads)
 }
 
 /// Move everything under `staging` into `dest` (created if missing): directories merge, existing

@@ -18,7 +18,7 @@ use super::queue::{Job, Queue};
 use super::scan::{
     Archive, Entry, Kind, Plan, check_landed_record, check_layout, open_archive, plan,
 };
-use super::{Extracted, Limits, Select};
+use super::{Extracted, FileHashes, Limits, Select};
 use crate::cancel;
 use crate::fsx;
 use crate::manifest::Written;
@@ -35,6 +35,7 @@ pub(super) fn extract_with_threads(
     staging: &Path,
     limits: &Limits,
     select: Option<Select<'_>>,
+    hashes: FileHashes,
     threads: usize,
 ) -> Result<Extracted> {
     // Only an empty staging directory guarantees that every symlink in it is one we made.
@@ -96,7 +97,8 @@ pub(super) fn extract_with_threads(
         errors: Mutex::new(Vec::new()),
         files_written: AtomicU64::new(0),
         bytes_written: AtomicU64::new(0),
-        written: Mutex::new(Written::with_capacity(files.len())),
+        written: (hashes == FileHashes::Taken)
+            .then(|| Mutex::new(Written::with_capacity(files.len()))),
         limit: limits.max_total_bytes,
     };
     let expected_len = zip.len();
@@ -142,8 +144,8 @@ pub(super) fn extract_with_threads(
         unmatched,
         written: shared
             .written
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner()),
+            .map(|w| w.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .unwrap_or_default(),
     })
 }
 
@@ -157,7 +159,8 @@ struct Shared<'a> {
     errors: Mutex<Vec<(usize, anyhow::Error)>>,
     files_written: AtomicU64,
     bytes_written: AtomicU64,
-    written: Mutex<Written>,
+    /// The files' sizes and SHA-256s, when the manifest needs them (`None`: nothing is hashed).
+    written: Option<Mutex<Written>>,
     limit: u64,
 }
 
@@ -184,8 +187,10 @@ impl Shared<'_> {
             match written {
                 Ok(file) => {
                     self.files_written.fetch_add(1, Ordering::Relaxed);
-                    let mut w = self.written.lock().unwrap_or_else(|e| e.into_inner());
-                    w.insert(entry.path.clone(), file);
+                    if let (Some(written), Some(sha256)) = (&self.written, file.sha256) {
+                        let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
+                        w.insert(entry.path.clone(), (file.size, sha256));
+                    }
                 }
                 Err(err) => {
                     self.fail(entry.index, err);
@@ -210,7 +215,7 @@ impl Shared<'_> {
         exec: bool,
         dirs: &mut DirCache,
         buf: &mut [u8],
-    ) -> Result<(u64, [u8; 32])> {
+    ) -> Result<WrittenFile> {
         dirs.ensure_parent(&e.path)?;
         let path = self.root.join(&e.path);
         let mut src = zip
@@ -224,7 +229,8 @@ impl Shared<'_> {
             )
         })?;
         let mut out = BufWriter::with_capacity(buffer_for(Some(e.size)), out);
-        let mut hasher = Sha256::new();
+        // Only a manifest needs the files' hashes: the default pays for none (issue 25).
+        let mut hasher = self.written.is_some().then(Sha256::new);
         let mut n = 0u64;
         loop {
             // Read to EOF: that is where the zip crate verifies the CRC.
@@ -241,22 +247,10 @@ impl Shared<'_> {
                 bail!("extraction cancelled (at entry {})", e.shown);
             }
             n += k as u64;
-            if n > e.size {
-                bail!(
-                    "archive entry {} holds more than its declared {} bytes",
-                    e.shown,
-                    e.size
-                );
+            self.count(e, n, k)?;
+            if let Some(hasher) = &mut hasher {
+                hasher.update(&buf[..k]);
             }
-            let total = self.bytes_written.fetch_add(k as u64, Ordering::Relaxed) + k as u64;
-            if total > self.limit {
-                bail!(
-                    "archive exceeds the limit of {} uncompressed bytes (at entry {})",
-                    self.limit,
-                    e.shown
-                );
-            }
-            hasher.update(&buf[..k]);
             out.write_all(&buf[..k])
                 .with_context(|| format!("failed to write {}", path.display()))?;
         }
@@ -270,8 +264,39 @@ impl Shared<'_> {
         out.into_inner()
             .map_err(io::IntoInnerError::into_error)
             .with_context(|| format!("failed to write {}", path.display()))?;
-        Ok((n, hasher.finalize().into()))
+        Ok(WrittenFile {
+            size: n,
+            sha256: hasher.map(|h| h.finalize().into()),
+        })
     }
+
+    /// Counts `k` more bytes of `e` (`n` of them so far) against its declared size and, with
+    /// every other file's, against the limit: sizes that lie are caught as the bytes come.
+    fn count(&self, e: &Entry, n: u64, k: usize) -> Result<()> {
+        if n > e.size {
+            bail!(
+                "archive entry {} holds more than its declared {} bytes",
+                e.shown,
+                e.size
+            );
+        }
+        let total = self.bytes_written.fetch_add(k as u64, Ordering::Relaxed) + k as u64;
+        if total > self.limit {
+            bail!(
+                "archive exceeds the limit of {} uncompressed bytes (at entry {})",
+                self.limit,
+                e.shown
+            );
+        }
+        Ok(())
+    }
+}
+
+/// One file as [`Shared::write_file`] wrote it.
+struct WrittenFile {
+    size: u64,
+    /// Its SHA-256, when the manifest asked for it.
+    sha256: Option<[u8; 32]>,
 }
 
 /// A copy buffer for files of at most `largest` bytes: `BUF_SIZE`, or less for smaller files.
@@ -393,6 +418,32 @@ mod tests {
 
     use super::*;
     use crate::extract::testkit::{Zip, env, mode, refused, replace_all};
+
+    /// Without a manifest to build, the same tree is written and no file is hashed; with one,
+    /// every file's size and SHA-256 are recorded as it is written.
+    #[test]
+    fn files_are_hashed_only_when_asked() {
+        let bytes = Zip::new()
+            .file("a/one.txt", b"one\n")
+            .stored("two.bin", &[7u8; 5000])
+            .bytes();
+        let extract = |hashes| {
+            let env = env(&bytes);
+            let source = Source::file(&env.archive).unwrap();
+            let got =
+                extract_with_threads(&source, &env.staging, &Limits::default(), None, hashes, 1);
+            (got.unwrap(), fs::read(env.staging.join("two.bin")).unwrap())
+        };
+        let (skipped, tree) = extract(FileHashes::Skipped);
+        assert_eq!((skipped.files, skipped.bytes), (2, 5004));
+        assert!(skipped.written.is_empty(), "{:?}", skipped.written);
+        assert_eq!(tree, [7u8; 5000]);
+        let (taken, _) = extract(FileHashes::Taken);
+        assert_eq!((taken.files, taken.bytes), (2, 5004));
+        let sha: [u8; 32] = Sha256::digest(b"one\n").into();
+        assert_eq!(taken.written.get("a/one.txt"), Some(&(4, sha)));
+        assert_eq!(taken.written.len(), 2);
+    }
 
     #[test]
     fn normal_tree() {
@@ -604,13 +655,21 @@ mod tests {
         let parallel = env(&bytes);
         let limits = Limits::default();
         let file = |p: &Path| Source::file(p).unwrap();
-        let a = extract_with_threads(&file(&serial.archive), &serial.staging, &limits, None, 1)
-            .unwrap();
+        let a = extract_with_threads(
+            &file(&serial.archive),
+            &serial.staging,
+            &limits,
+            None,
+            FileHashes::Taken,
+            1,
+        )
+        .unwrap();
         let b = extract_with_threads(
             &file(&parallel.archive),
             &parallel.staging,
             &limits,
             None,
+            FileHashes::Taken,
             4,
         )
         .unwrap();
@@ -629,8 +688,15 @@ mod tests {
         let mut bytes = bytes;
         replace_all(&mut bytes, b"f1999.txt", b"f1999\\txt");
         let env = env(&bytes);
-        let err =
-            extract_with_threads(&file(&env.archive), &env.staging, &limits, None, 4).unwrap_err();
+        let err = extract_with_threads(
+            &file(&env.archive),
+            &env.staging,
+            &limits,
+            None,
+            FileHashes::Taken,
+            4,
+        )
+        .unwrap_err();
         assert!(format!("{err:#}").contains("f1999\\\\txt"), "{err:#}");
         drop(env.tmp);
     }
@@ -673,6 +739,7 @@ mod tests {
                 &landing_env.staging,
                 &Limits::default(),
                 None,
+                FileHashes::Taken,
                 threads,
             )
             .unwrap();
@@ -697,8 +764,15 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(50));
             landing.poison("the download failed");
         });
-        let err =
-            extract_with_threads(&source, &env.staging, &Limits::default(), None, 1).unwrap_err();
+        let err = extract_with_threads(
+            &source,
+            &env.staging,
+            &Limits::default(),
+            None,
+            FileHashes::Taken,
+            1,
+        )
+        .unwrap_err();
         poisoner.join().unwrap();
         assert!(
             format!("{err:#}").contains("the download failed"),

@@ -41,6 +41,13 @@ pub const MAX_HOPS: usize = 5;
 /// Every API request (answer and body) must be complete within this many seconds, scaled by the
 /// tests' time scale like every other wait: a trickled answer is a transient fault, retried.
 const REQUEST_DEADLINE_SECS: f64 = 300.0;
+/// One API call, all its attempts and the backoff between them, must be done within this many
+/// seconds (scaled): five trickled attempts held a step 25 minutes.
+const REQUEST_BUDGET_SECS: f64 = 600.0;
+/// Rate-limit waits of the whole step, added up, may not pass this many seconds (scaled): a
+/// `retry-after: 900` honoured again and again held a step over an hour. Never past `timeout`
+/// either: a wait that would outlast the step is an error at once.
+const LIMIT_WAIT_BUDGET_SECS: f64 = 1800.0;
 
 /// What the API client needs of the settings, and nothing more.
 pub struct ApiConfig<'a> {
@@ -73,6 +80,10 @@ pub struct GitHub {
     /// While polling: the last answer per URL, for conditional requests.
     polled: Option<Mutex<HashMap<String, Polled>>>,
     not_modified: AtomicU64,
+    /// When the client was made (the step's start, near enough), for `timeout`.
+    started: Instant,
+    /// Rate-limit waits so far, against [`LIMIT_WAIT_BUDGET_SECS`].
+    limit_waited: Mutex<Duration>,
 }
 
 /// The last 200 answer to a polled URL.
@@ -125,6 +136,8 @@ impl GitHub {
             pacing_told: AtomicBool::new(false),
             polled: config.polling.then(|| Mutex::new(HashMap::new())),
             not_modified: AtomicU64::new(0),
+            started: Instant::now(),
+            limit_waited: Mutex::new(Duration::ZERO),
         })
     }
 
@@ -431,6 +444,12 @@ impl GitHub {
         Ok(target)
     }
 
+    /// How long one API call may take with all its attempts and backoff.
+    fn request_budget(&self) -> Duration {
+        Duration::from_secs_f64(REQUEST_BUDGET_SECS * self.timing.backoff.as_secs_f64())
+            .max(self.deadline())
+    }
+
     /// How long one API request may take, head and body.
     fn deadline(&self) -> Duration {
         Duration::from_secs_f64(REQUEST_DEADLINE_SECS * self.timing.backoff.as_secs_f64())
@@ -453,12 +472,13 @@ impl GitHub {
             );
         }
         let shown = shown(url);
+        let budget_end = Instant::now() + self.request_budget();
         let mut attempt = 0u32;
         let mut limited = 0u32;
         loop {
             attempt += 1;
             self.admit().await?;
-            let retrying = match self.try_once(method, url, read, etag).await? {
+            let retrying = match self.try_once(method, url, read, etag, budget_end).await? {
                 Try::Answered(answer) => return Ok(answer),
                 Try::Failed(failure) => {
                     if attempt >= self.timing.attempts {
@@ -475,7 +495,7 @@ impl GitHub {
                         limited += 1;
                         let wait = wait?;
                         if limited <= 5 {
-                            self.hold_for_limit(wait, &message);
+                            self.hold_for_limit(wait, &message)?;
                             attempt -= 1; // waiting out a limit is not a failed attempt
                             continue;
                         }
@@ -494,6 +514,12 @@ impl GitHub {
                 }
             };
             let wait = self.backoff().delay(attempt);
+            if Instant::now() + wait >= budget_end {
+                bail!(
+                    "{method} {shown}: gave up after {attempt} attempts, at the end of the request's budget ({} for all attempts); the last: {retrying}",
+                    secs(self.request_budget())
+                );
+            }
             self.log.warning(&format!(
                 "{retrying}; retrying in {:.1}s",
                 wait.as_secs_f64()
@@ -525,15 +551,17 @@ impl GitHub {
         Ok(())
     }
 
-    /// One request, its answer's head and (with `read`) its body, all within the deadline.
+    /// One request, its answer's head and (with `read`) its body, all within the deadline
+    /// (and within the call's budget, ending at `budget_end`).
     async fn try_once(
         &self,
         method: &Method,
         url: &Url,
         read: bool,
         etag: Option<&str>,
+        budget_end: Instant,
     ) -> Result<Try> {
-        let deadline = Instant::now() + self.deadline();
+        let deadline = (Instant::now() + self.deadline()).min(budget_end);
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -593,13 +621,39 @@ impl GitHub {
         format!("{what} {}", secs(self.deadline()))
     }
 
-    /// A rate limit answered: everyone waits (the gate), and the log says why.
-    fn hold_for_limit(&self, wait: Duration, message: &str) {
+    /// A rate limit answered: everyone waits (the gate), and the log says why; unless the wait
+    /// would pass the step's budget for rate-limit waits or its `timeout`, which is an error now
+    /// rather than a wait that ends in one.
+    fn hold_for_limit(&self, wait: Duration, message: &str) -> Result<()> {
+        let scaled = self.gate.scaled(wait);
+        let mut waited = self.limit_waited.lock().unwrap_or_else(|e| e.into_inner());
+        let budget =
+            Duration::from_secs_f64(LIMIT_WAIT_BUDGET_SECS * self.timing.backoff.as_secs_f64());
+        if *waited + scaled > budget {
+            bail!(
+                "GitHub rate limit reached ({message}) and it asks for {} more; the step has already waited {} of its budget of {} for rate limits, so it stops here",
+                secs(scaled),
+                secs(*waited),
+                secs(budget)
+            );
+        }
+        if let Some(overall) = self.timing.overall
+            && self.started.elapsed() + scaled >= overall
+        {
+            bail!(
+                "GitHub rate limit reached ({message}) and it asks for {}; that would outlast the step's timeout ({} minutes, {} left), so it stops here",
+                secs(scaled),
+                overall.as_secs_f64() / 60.0,
+                secs(overall.saturating_sub(self.started.elapsed()))
+            );
+        }
+        *waited += scaled;
         self.log.warning(&format!(
             "GitHub rate limit reached ({message}); waiting {}s before the next request",
             wait.as_secs()
         ));
-        self.gate.hold(self.gate.scaled(wait));
+        self.gate.hold(scaled);
+        Ok(())
     }
 
     /// The retry schedule every caller of this client shares.

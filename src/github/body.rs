@@ -49,14 +49,13 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     let essence = content_type.split(';').next().unwrap_or("").trim();
     let json = essence.is_empty() || essence.ends_with("json") || essence.ends_with("+json");
     if !json {
-        let start: String = String::from_utf8_lossy(&body[..body.len().min(60)])
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        let start = match shown_text(body, 60) {
+            Some(start) => format!("starting {:?}", start.replace(char::is_control, " ").trim()),
+            None => "binary data".to_string(),
+        };
         bail!(
-            "GitHub's answer to {path} is not JSON: expected JSON, got {essence} ({} bytes, starting {:?}); is GITHUB_API_URL the API, and no proxy or sign-in page in the way?",
+            "GitHub's answer to {path} is not JSON: expected JSON, got {essence} ({} bytes, {start}); is GITHUB_API_URL the API, and no proxy or sign-in page in the way?",
             body.len(),
-            start.trim()
         );
     }
     serde_json::from_slice(body)
@@ -70,8 +69,43 @@ pub(crate) async fn read_error_message(response: Response) -> String {
     };
     match serde_json::from_slice::<ErrorBody>(&bytes) {
         Ok(ErrorBody { message: Some(m) }) => m,
-        _ => String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-            .trim()
-            .to_string(),
+        _ => shown_text(&bytes, 200).map_or_else(
+            || format!("{} bytes of binary data", bytes.len()),
+            |text| text.trim().to_string(),
+        ),
+    }
+}
+
+/// The start of a body as text for a message (at most `max` bytes), or `None` when it is not
+/// text: bytes that are not UTF-8, or control characters other than line breaks and tabs, would
+/// fill an annotation with escapes that say nothing.
+fn shown_text(body: &[u8], max: usize) -> Option<String> {
+    let head = &body[..body.len().min(max)];
+    // A cut may split the last character: only a bad sequence before the end counts.
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+        Err(_) => return None,
+    };
+    let binary = text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    (!binary).then(|| text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_text;
+
+    #[test]
+    fn text_is_shown_and_binary_is_not() {
+        assert_eq!(
+            shown_text(b"Not Found\n", 200).as_deref(),
+            Some("Not Found\n")
+        );
+        assert_eq!(shown_text(b"PK\x03\x04zip", 200), None);
+        assert_eq!(shown_text(&[0xff, 0xfe, b'a'], 200), None);
+        // "é" cut in half at the bound is still text.
+        assert_eq!(shown_text("aé".as_bytes(), 2).as_deref(), Some("a"));
     }
 }

@@ -51,6 +51,19 @@ impl std::fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
+impl HttpError {
+    /// On a 403: the `permissions:` entry the job needs (`actions: read`), from the
+    /// `X-Accepted-GitHub-Permissions` header or, without it, from the path.
+    pub fn permission_needed(&self) -> String {
+        match &self.needs {
+            Some(needs) => permissions_yaml(needs),
+            None if self.path.contains("/pulls") => "pull-requests: read".into(),
+            None if self.path.contains("/attestations") => "attestations: read".into(),
+            None => "actions: read".into(),
+        }
+    }
+}
+
 /// Without `X-Accepted-GitHub-Permissions`, the permission the endpoint at `path` needs, read
 /// from the path: pull requests (`pr`), attestations (`verify-attestation`), else the Actions
 /// endpoints every fetch uses.

@@ -19,6 +19,7 @@ use crate::settings::Settings;
 use crate::util::random_hex;
 
 pub mod rows;
+mod stop;
 mod summary;
 mod table;
 
@@ -39,26 +40,29 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ("run-url", "Web URL of that run"),
     ("head-sha", "Head commit SHA of that run"),
     ("head-branch", "Head branch of that run"),
-    ("workflow-conclusion", "Conclusion (or status) of that run"),
+    (
+        "workflow-conclusion",
+        "Conclusion of that run (empty while it is still running)",
+    ),
     (
         "digests",
         "JSON object of each fetched artifact's archive SHA-256: {name: sha256:hex}",
     ),
     (
         "files-digest",
-        "SHA-256 of the canonical manifest of the extracted files (several: NAME=DIGEST lines)",
+        "With manifest (or a files pin): SHA-256 of the canonical manifest of the extracted files (several: NAME=DIGEST lines)",
     ),
     (
         "manifest",
-        "Path of a JSON file listing every extracted file: path, size, SHA-256, mode",
+        "With manifest (or a files pin): path of a JSON file listing every extracted file: path, size, SHA-256, mode",
     ),
     (
         "manifest-sha256sum",
-        "Path of the same list as sha256sum -c lines, relative to download-path",
+        "With manifest (or a files pin): path of the same list as sha256sum -c lines, relative to download-path",
     ),
     (
         "attestations",
-        "With verify-attestation, JSON object per artifact: signer workflow, ref, commit, run URL, log index, signing time",
+        "With verify-attestation, JSON object per artifact: signer workflow, ref, commit, run URL, log index, signing time, binding, runner",
     ),
     (
         "matched",
@@ -134,11 +138,17 @@ impl Sinks {
 /// punctuation is backslash-escaped (no code, links, images, emphasis or table breaks), `<` and
 /// `&` become entities (no HTML, no entity smuggling a bidi override), `@` is followed by a word
 /// joiner (no mention notifies anyone), and line breaks, control and invisible formatting
-/// characters (bidi overrides) are shown as `U+XXXX`.
+/// characters (bidi overrides) are shown as `U+XXXX`. A bare `www.` or `http://`-style scheme
+/// gets a word joiner before its `.` or `:`, so GFM's autolink extension (which links them
+/// without brackets, at parse time and again after escapes are undone) sees no link.
 pub fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 4);
     for c in s.chars() {
         match c {
+            '.' | ':' if starts_an_autolink(&out, c) => {
+                out.push('\u{2060}');
+                out.push(c);
+            }
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -156,6 +166,61 @@ pub fn cell(s: &str) -> String {
                 out.push_str(&format!("U+{:04X}", c as u32));
             }
             c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Does `c` after `before` complete what GFM autolinks: `www.` (any case), or the `:` after a
+/// scheme it links (`http`, `https`, `ftp`, `mailto`, `xmpp`)? Over-matching (`xhttp:`) only
+/// adds an invisible character.
+fn starts_an_autolink(before: &str, c: char) -> bool {
+    let tail = |n: usize| {
+        before
+            .len()
+            .checked_sub(n)
+            .and_then(|i| before.get(i..))
+            .map(str::to_ascii_lowercase)
+    };
+    match c {
+        '.' => tail(3).as_deref() == Some("www"),
+        _ => ["http", "https", "ftp", "mailto", "xmpp"]
+            .iter()
+            .any(|scheme| tail(scheme.len()).as_deref() == Some(*scheme)),
+    }
+}
+
+/// A line of the summary from text that names its fix in backticks (`permissions: actions:
+/// read`): each backtick pair stays a code span, so the fix reads as code, and everything else
+/// is escaped as [`cell`] escapes it. A code span shows its text as typed (no HTML, links or
+/// mentions inside one); control and invisible characters are shown as `U+XXXX` there too. An
+/// unpaired backtick, or a span across a line break, is escaped like any other character.
+pub fn prose(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    let last = parts.len() - 1;
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    for (i, part) in parts.iter().enumerate() {
+        let code = i % 2 == 1;
+        // An odd part is code when its closing backtick exists (it is not the last part).
+        if code && i < last && !part.trim().is_empty() && !part.contains(['\n', '\r']) {
+            out.push('`');
+            for c in part.chars() {
+                match c {
+                    c if c.is_control() || is_invisible_format(c) => {
+                        out.push_str(&format!("U+{:04X}", c as u32));
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('`');
+        } else {
+            if code {
+                out.push_str("\\`");
+            }
+            out.push_str(&cell(part));
+            if code && i < last {
+                out.push_str("\\`");
+            }
         }
     }
     out
@@ -190,6 +255,10 @@ pub struct Stopped {
     pub what: Stop,
     pub severity: Problem,
     pub message: String,
+    /// For an error: its cause in a few words, for the heading.
+    pub cause: Option<String>,
+    /// For an error: the fix, Markdown with `code` in backticks.
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,6 +334,11 @@ impl RunReport<'_> {
     fn cell(&self, s: &str) -> String {
         cell(&self.log.redact(s))
     }
+
+    /// A summary line whose backtick spans stay code ([`prose`]), secrets redacted first.
+    fn prose(&self, s: &str) -> String {
+        prose(&self.log.redact(s))
+    }
 }
 
 /// One entry of the `artifacts` output.
@@ -284,7 +358,8 @@ fn artifact_json(row: &Row, run_id: Option<u64>) -> serde_json::Value {
             if !done.sha256.is_empty() {
                 v["sha256"] = format!("sha256:{}", done.sha256).into();
             }
-            v["files_digest"] = done.manifest.files_digest().into();
+            // Null unless a manifest was asked for (`manifest: true` or a files pin).
+            v["files_digest"] = done.manifest.as_ref().map(|m| m.files_digest()).into();
             v["pinned"] = serde_json::json!({
                 "digest": done.digest_pinned, "files": done.files_pinned,
             });
@@ -302,17 +377,19 @@ fn artifact_json(row: &Row, run_id: Option<u64>) -> serde_json::Value {
     v
 }
 
-/// `{name: {signer_workflow, ref, commit, run_url, log_index, signed_at}}` of verified artifacts.
+/// `{name: {signer_workflow, ref, commit, run_url, log_index, signed_at, binding, runner}}` of
+/// verified artifacts.
 fn attestations(rows: &[Row]) -> String {
     let map: serde_json::Map<String, serde_json::Value> = rows
         .iter()
         .filter_map(|r| Some((&r.artifact.name, r.done()?.attestation.as_ref()?)))
-        .map(|(name, v)| {
-            let id = &v.identity;
+        .map(|(name, p)| {
+            let (v, id) = (&p.verified, &p.verified.identity);
             let value = serde_json::json!({
                 "signer_workflow": id.signer_uri, "ref": id.source_ref, "commit": id.commit,
                 "run_url": id.run_url, "log_index": v.log_index,
                 "signed_at": crate::attest::time::format(v.signed_at),
+                "binding": p.bound_to.name(), "runner": id.runner,
             });
             (name.clone(), value)
         })
@@ -348,6 +425,18 @@ mod tests {
         let len = std::fs::metadata(&f).unwrap().len() as usize;
         assert!(len <= SUMMARY_BUDGET, "{len}");
         assert!(std::fs::read_to_string(&f).unwrap().contains("summary cut"));
+    }
+
+    #[test]
+    fn prose_keeps_code_spans_and_escapes_the_rest() {
+        assert_eq!(
+            prose("add `permissions: actions: read` to <the> job"),
+            "add `permissions: actions: read` to &lt;the&gt; job"
+        );
+        assert_eq!(prose("a ` b"), "a \\` b");
+        assert_eq!(prose("`x\ny` *z*"), "\\`x y\\` \\*z\\*");
+        assert_eq!(prose("`<b>` @me"), "`<b>` @\u{2060}me");
+        assert_eq!(prose("``"), "\\`\\`");
     }
 
     #[test]

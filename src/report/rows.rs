@@ -152,8 +152,9 @@ impl Verdict {
     pub fn icon(self) -> &'static str {
         match self {
             Verdict::Success => "✅",
-            Verdict::Partial | Verdict::Warned => "⚠️",
-            Verdict::Failed => "❌",
+            Verdict::Warned => "⚠️",
+            // Whenever the step fails, even with some artifacts in place.
+            Verdict::Partial | Verdict::Failed => "❌",
         }
     }
 

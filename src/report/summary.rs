@@ -17,7 +17,7 @@ impl RunReport<'_> {
         }
         md.push_str(&self.search_section());
         if let Some(stop) = &self.stopped {
-            md.push_str(&format!("{}\n\n", self.cell(&stop.message)));
+            md.push_str(&format!("{}\n\n", self.prose(&stop.message)));
             if let Some(next) = stop.next_step(self) {
                 md.push_str(&format!("Next: {next}.\n\n"));
             }
@@ -27,7 +27,7 @@ impl RunReport<'_> {
         md
     }
 
-    /// `### ⚠️ artifetch: 2 of 3 artifacts fetched, 1 failed`.
+    /// `### ❌ artifetch: 2 of 3 artifacts fetched, 1 failed`.
     fn heading(&self, t: &Tally) -> String {
         let verdict = self.verdict();
         let mut what = match &self.stopped {
@@ -40,7 +40,10 @@ impl RunReport<'_> {
                     "no artifact matched {}",
                     self.cell(&self.settings.selection.describe())
                 ),
-                Stop::Error => "stopped, nothing fetched".to_string(),
+                Stop::Error => format!(
+                    "stopped: {}",
+                    self.cell(stop.cause.as_deref().unwrap_or("nothing fetched"))
+                ),
             },
             None if t.would_fetch > 0 || self.settings.dry_run => format!(
                 "dry run: would fetch {}",
@@ -158,7 +161,7 @@ impl RunReport<'_> {
             parts.push(plural(files as usize, "file", "files"));
         }
         if !self.api_budget.is_empty() {
-            parts.push(format!("API: {}", cell(&self.api_budget)));
+            parts.push(cell(&self.api_budget));
         }
         format!("<sub>{}</sub>\n", parts.join(" · "))
     }
@@ -177,7 +180,7 @@ impl super::Stopped {
     fn next_step(&self, report: &RunReport) -> Option<String> {
         let s = report.settings;
         match (self.what, self.severity) {
-            (Stop::Error, _) => None,
+            (Stop::Error, _) => self.next.clone(),
             (_, Problem::Error) => Some(format!(
                 "check {} and the run chosen; `if-no-artifact-found: warn` or `ignore` lets the step pass without it",
                 match s.selection {

@@ -68,11 +68,16 @@ impl RunReport<'_> {
     /// The table (folded when long) and the failures' notes; empty when there are no rows.
     pub(super) fn table(&self) -> String {
         let not_selected = self.rows.iter().filter(|r| is_not_selected(r)).count();
-        let shown: Vec<&Row> = self
+        // What was taken, in plan order; then what was not, by name (then id).
+        let (mut shown, mut left): (Vec<&Row>, Vec<&Row>) = self
             .rows
             .iter()
             .filter(|r| not_selected <= NOT_SELECTED_SHOWN || !is_not_selected(r))
-            .collect();
+            .partition(|r| r.taken());
+        left.sort_by(|a, b| {
+            (&a.artifact.name, a.artifact.id).cmp(&(&b.artifact.name, b.artifact.id))
+        });
+        shown.append(&mut left);
         let mut md = String::new();
         if !shown.is_empty() {
             let mut table = String::from(
@@ -142,7 +147,7 @@ impl RunReport<'_> {
                 dest(),
             ),
             Status::Skipped(why) => (
-                skipped(*why).to_string(),
+                skipped(*why, a.expired).to_string(),
                 a.size_in_bytes,
                 "–".into(),
                 "–".into(),
@@ -182,15 +187,8 @@ impl RunReport<'_> {
         if done.digest_pinned {
             cell.push_str(", pinned ✅");
         }
-        // `verify-attestation`: who signed, as `build.yml@refs/heads/main`.
-        if let Some(v) = &done.attestation {
-            let signer = v.identity.signer_uri.as_deref().unwrap_or("?");
-            let (path, git_ref) = signer.split_once('@').unwrap_or((signer, ""));
-            let file = path.rsplit('/').next().unwrap_or(path);
-            cell.push_str(&format!(
-                ", provenance ✅ {}",
-                self.cell(&format!("{file}@{git_ref}"))
-            ));
+        if let Some(p) = &done.attestation {
+            cell.push_str(&format!(", provenance ✅ {}", self.cell(&provenance(p))));
         }
         cell
     }
@@ -232,11 +230,13 @@ fn is_not_selected(row: &Row) -> bool {
     )
 }
 
-fn skipped(why: SkipReason) -> &'static str {
+fn skipped(why: SkipReason, expired: bool) -> &'static str {
     match why {
         SkipReason::Expired => "⏭️ skipped: expired",
         SkipReason::OtherShard => "⏭️ skipped: another shard's",
+        SkipReason::Superseded if expired => "➖ older attempt, expired",
         SkipReason::Superseded => "➖ older attempt",
+        SkipReason::NotSelected if expired => "➖ not selected, expired",
         SkipReason::NotSelected => "➖ not selected",
     }
 }
@@ -253,7 +253,31 @@ fn failed(kind: FailureKind) -> &'static str {
         FailureKind::Provenance => "not attested",
         FailureKind::Local => "write failed",
         FailureKind::Network => "download failed",
+        FailureKind::OverSent => "server sent too much",
     }
+}
+
+/// `verify-attestation`: who signed (`build.yml@refs/heads/main`, split at the signer URI's last
+/// `@`: a file name may hold one), which binding held, and the signed commit and ref.
+fn provenance(p: &crate::provenance::Proven) -> String {
+    use crate::provenance::BoundTo;
+    let id = &p.verified.identity;
+    let signer = id.signer_uri.as_deref().unwrap_or("?");
+    let (path, git_ref) = signer.rsplit_once('@').unwrap_or((signer, ""));
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let made_by = id.run_url.as_deref().and_then(crate::attest::run_id_of);
+    let binding = match (p.bound_to, made_by) {
+        (BoundTo::Run(run), _) => format!("run binding: run {run}"),
+        (BoundTo::Workflow, Some(run)) => format!("workflow binding: made by run {run}"),
+        (BoundTo::Workflow, None) => "workflow binding".to_string(),
+    };
+    let mut text = format!("{file}@{git_ref}, {binding}");
+    if let Some(commit) = &id.commit {
+        let short = commit.get(..12).unwrap_or(commit);
+        let of = id.source_ref.as_deref().unwrap_or("(no ref)");
+        text.push_str(&format!(", commit {short} of {of}"));
+    }
+    text
 }
 
 #[cfg(test)]

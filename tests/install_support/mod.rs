@@ -69,6 +69,12 @@ impl Server {
     pub fn requests(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
+
+    /// Forgets the requests so far (a release's own smoke download, before a test's runs).
+    #[allow(dead_code)] // used by release_e2e.rs only
+    pub fn forget_requests(&self) {
+        self.log.lock().unwrap().clear();
+    }
 }
 
 fn from_release_dir(root: &Path, path: &str) -> Option<Vec<u8>> {

@@ -35,19 +35,10 @@ fn is_cargo_run_variable(key: &str) -> bool {
 /// artifetch binary sits next to the running executable; `CARGO_TARGET_DIR` and
 /// `<root>/target/release` are the fallbacks.
 pub fn release_binary() -> Result<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(&cargo);
+    let mut build = cargo();
     build
         .args(["build", "--release", "--quiet", "-p", "artifetch"])
         .current_dir(workspace_root());
-    // `cargo run` hands us the variables it sets for the xtask package (CARGO_MANIFEST_DIR,
-    // CARGO_PKG_*, ...). Passed on, they reach build scripts that watch them (ring's does), which
-    // then rerun, and the two builds invalidate each other on every call.
-    for (key, _) in std::env::vars_os() {
-        if key.to_str().is_some_and(is_cargo_run_variable) {
-            build.env_remove(key);
-        }
-    }
     let status = build
         .status()
         .context("cannot run cargo to build artifetch")?;
@@ -71,6 +62,19 @@ pub fn release_binary() -> Result<PathBuf> {
         .find(|p| p.is_file())
         .cloned()
         .with_context(|| format!("built artifetch but cannot find it; looked at {candidates:?}"))
+}
+
+/// `cargo`, without the variables `cargo run` set for the xtask package (CARGO_MANIFEST_DIR,
+/// CARGO_PKG_*, ...): passed on, they reach build scripts that watch them (ring's does), which
+/// then rerun, and two builds invalidate each other on every call.
+pub fn cargo() -> Command {
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(is_cargo_run_variable) {
+            cargo.env_remove(key);
+        }
+    }
+    cargo
 }
 
 /// A fresh scratch directory under the system temp dir, removed on drop unless kept.
@@ -125,13 +129,14 @@ impl Flags {
                 None => (name, None),
             };
             if valued.contains(&name) {
+                // A flag where the value should be means the value was left out.
                 let v = match inline {
-                    Some(v) => v,
-                    None => it
-                        .next()
-                        .cloned()
-                        .with_context(|| format!("--{name} needs a value"))?,
+                    Some(v) => Some(v),
+                    None => it.next().filter(|v| !v.starts_with("--")).cloned(),
                 };
+                let v = v
+                    .filter(|v| !v.is_empty())
+                    .with_context(|| format!("--{name} needs a value"))?;
                 items.push((name.to_string(), Some(v)));
             } else if switches.contains(&name) && inline.is_none() {
                 items.push((name.to_string(), None));

@@ -28,6 +28,11 @@ pub enum FaultKind {
     Stall { after_bytes: u64, secs: u64 },
     /// Wait before responding normally.
     Delay { ms: u64 },
+    /// Hold each matching request until `parties` of them have arrived (then all go on,
+    /// answered normally): forces requests of separate clients to be in flight together. After
+    /// a minute without the others it goes on anyway, and [`crate::FakeGitHub::barriers_missed`]
+    /// counts it, so a test can tell a barrier met from one that timed out.
+    Barrier { parties: usize },
     /// Close the connection without sending anything.
     Disconnect,
     /// Answer `code` with these headers and a body that never ends: `prefix`, then `repeat`
@@ -126,6 +131,8 @@ impl Fault {
 #[derive(Debug, Default)]
 pub(crate) struct Decision {
     pub delay: Duration,
+    /// A [`FaultKind::Barrier`] to wait at: its key (the fault's path) and party count.
+    pub barrier: Option<(String, usize)>,
     /// Replaces the real response.
     pub replace: Option<Replacement>,
     /// Applied to whatever response is written.
@@ -154,6 +161,14 @@ pub(crate) fn decide(
         f.times -= 1;
         if let FaultKind::Delay { ms } = f.kind {
             d.delay += Duration::from_millis(ms);
+            continue;
+        }
+        if let FaultKind::Barrier { parties } = f.kind {
+            *state
+                .barrier_arrivals
+                .entry(f.path_contains.clone())
+                .or_default() += 1;
+            d.barrier = Some((f.path_contains.clone(), parties));
             continue;
         }
         apply(&f.kind, &mut d);
@@ -205,7 +220,7 @@ fn apply(kind: &FaultKind, d: &mut Decision) {
             r.body = Body::Owned(body.clone());
             d.replace = Some(Replacement::Respond(r))
         }
-        FaultKind::Delay { .. } => {}
+        FaultKind::Delay { .. } | FaultKind::Barrier { .. } => {}
     }
 }
 

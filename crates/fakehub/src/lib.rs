@@ -314,4 +314,9 @@ impl FakeGitHub {
     pub fn clear_requests(&self) {
         self.shared().lock().log.clear();
     }
+
+    /// Requests that left a [`FaultKind::Barrier`] because the others never came.
+    pub fn barriers_missed(&self) -> u64 {
+        self.shared().lock().barriers_missed
+    }
 }

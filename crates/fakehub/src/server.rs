@@ -235,6 +235,9 @@ async fn serve_connection(sh: Arc<Shared>, stream: TcpStream, kind: Listener) {
         if !decision.delay.is_zero() {
             tokio::time::sleep(decision.delay).await;
         }
+        if let Some((key, parties)) = &decision.barrier {
+            wait_at_barrier(&sh, key, *parties).await;
+        }
         let Some((resp, wire)) = respond(&sh, origin, &req, decision) else {
             return; // Disconnect fault: drop the socket without a word.
         };
@@ -280,4 +283,20 @@ fn respond(
         wire.throttle = sh.opts.throttle_bytes_per_sec;
     }
     resp.map(|r| (r, wire))
+}
+
+/// Holds a request until `parties` requests reached the barrier `key`, or a minute passed
+/// (counted as missed).
+async fn wait_at_barrier(sh: &Shared, key: &str, parties: usize) {
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if sh.lock().barrier_arrivals.get(key).copied().unwrap_or(0) >= parties {
+            return;
+        }
+        if std::time::Instant::now() > give_up {
+            sh.lock().barriers_missed += 1;
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }

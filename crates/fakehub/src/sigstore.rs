@@ -34,6 +34,11 @@ pub struct Signer {
     pub git_ref: String,
     pub sha: String,
     pub issuer: String,
+    /// Run Invocation URI: `{server}/owner/repo/actions/runs/{id}/attempts/{n}`, the run that
+    /// signed (real certificates name it; a verifier binds the attestation to it).
+    pub run_url: String,
+    /// Runner Environment: `github-hosted` or `self-hosted`.
+    pub runner: String,
 }
 
 impl Signer {
@@ -45,7 +50,27 @@ impl Signer {
             git_ref: "refs/heads/main".into(),
             sha: "0123456789abcdef0123456789abcdef01234567".into(),
             issuer: GITHUB_ISSUER.into(),
+            run_url: format!("https://github.com/{repository}/actions/runs/1/attempts/1"),
+            runner: "github-hosted".into(),
         }
+    }
+
+    /// Signed by attempt 1 of run `run_id` of the repository on the server `server_url` (fakehub's
+    /// own, for the run an artifact came from).
+    pub fn in_run(mut self, server_url: &str, run_id: u64) -> Signer {
+        self.run_url = format!(
+            "{}/{}/actions/runs/{run_id}/attempts/1",
+            server_url.trim_end_matches('/'),
+            self.repository
+        );
+        self
+    }
+
+    /// On refs `git_ref` (`refs/heads/main`, `refs/pull/7/merge`): the source ref and the ref
+    /// of the workflow file in the Build Signer URI.
+    pub fn on_ref(mut self, git_ref: &str) -> Signer {
+        self.git_ref = git_ref.into();
+        self
     }
 }
 
@@ -324,16 +349,13 @@ impl FakeSigstore {
         }
         let workflow_uri = format!("https://github.com/{}@{}", signer.workflow, signer.git_ref);
         p.subject_alt_names = vec![SanType::URI(workflow_uri.clone().try_into().expect("URI"))];
-        let run_url = format!(
-            "https://github.com/{}/actions/runs/1/attempts/1",
-            signer.repository
-        );
         let ext = |n: u64, der: Vec<u8>| CustomExtension::from_oid_content(&fulcio_oid(n), der);
         p.custom_extensions = vec![
             ext(1, signer.issuer.clone().into_bytes()),
             ext(5, signer.repository.clone().into_bytes()),
             ext(6, signer.git_ref.clone().into_bytes()),
             ext(8, utf8_der(&signer.issuer)),
+            ext(11, utf8_der(&signer.runner)),
             ext(9, utf8_der(&workflow_uri)),
             ext(
                 12,
@@ -341,7 +363,7 @@ impl FakeSigstore {
             ),
             ext(13, utf8_der(&signer.sha)),
             ext(14, utf8_der(&signer.git_ref)),
-            ext(21, utf8_der(&run_url)),
+            ext(21, utf8_der(&signer.run_url)),
         ];
         let issuer = if flaw == Some(Flaw::UnknownCa) {
             &self.rogue_ca

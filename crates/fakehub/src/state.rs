@@ -284,6 +284,10 @@ pub(crate) struct State {
     /// Requests counted in the current rate-limit window, and that window's reset (Unix time).
     pub rate_used: u64,
     pub rate_reset: i64,
+    /// Requests that reached each [`crate::FaultKind::Barrier`] (by its path), and the waits
+    /// at one that gave up before the others came.
+    pub barrier_arrivals: std::collections::HashMap<String, usize>,
+    pub barriers_missed: u64,
     next_repo_id: u64,
     next_run_id: u64,
     next_artifact_id: u64,

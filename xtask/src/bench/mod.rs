@@ -13,8 +13,13 @@
 //! Every tool runs round by round (interleaved), each ratio is printed with its range over the
 //! rounds, and the report is written as Markdown and JSON side by side (`--out`).
 //!
-//! Benchmarks are not tests: nothing here runs under `cargo test`.
+//! With `--baseline REV` it instead builds REV (in a temporary git worktree, cached under
+//! `target/bench-baseline/`) and runs it against the current build, run by run, printing per
+//! workload the ratio current/baseline (`baseline.rs`).
+//!
+//! Benchmarks are not tests: nothing here runs under `cargo test` (only the flags' parsing).
 
+mod baseline;
 mod limits;
 mod machine;
 mod measure;
@@ -46,6 +51,12 @@ usage: cargo xtask bench [flags]
                      target/bench)
   --bin PATH         benchmark this artifetch binary (or wrapper script) instead of building
                      target/release/artifetch, e.g. a build with symbols under `perf record`
+  --baseline REV     instead of the full report: build commit REV (cached in
+                     target/bench-baseline/) and run it and the current build alternately, run
+                     by run, on each workload (no throttled variants, no gh, no limits);
+                     prints the ratio current/baseline per workload, median (min-max), and
+                     fails if a median is more than 5% slower (judged from 5 runs up; use
+                     --runs 5). Writes DIR/baseline.md (--out).
 
 Workloads (full size): big = 8 artifacts x 64 MiB (half text, half random, deflate);
 many = 300 artifacts of ~10 KiB; wide = 1 artifact, 256 MiB in 20,000 files;
@@ -67,17 +78,50 @@ struct Config {
     keep: bool,
     bin: Option<PathBuf>,
     out: PathBuf,
+    /// `--baseline REV`: compare with that build instead of the full report.
+    baseline: Option<baseline::Rev>,
+}
+
+impl Config {
+    /// The artifetch binary under test: `--bin`, else the release build (built if stale).
+    fn current_binary(&self) -> Result<PathBuf> {
+        match &self.bin {
+            Some(b) => Ok(std::path::absolute(b)?),
+            None => crate::util::release_binary(),
+        }
+    }
 }
 
 pub fn main(args: &[String]) -> Result<()> {
+    match config(args)? {
+        None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(cfg) => match &cfg.baseline {
+            Some(rev) => baseline::compare(&cfg, rev),
+            None => run(&cfg),
+        },
+    }
+}
+
+/// The flags, checked (`None`: `--help`). `--baseline`'s REV is resolved to a commit here, so a
+/// bad one fails before anything is built.
+fn config(args: &[String]) -> Result<Option<Config>> {
     let flags = Flags::parse(
         args,
-        &["runs", "only", "throttle", "bin", "out"],
+        &["runs", "only", "throttle", "bin", "out", "baseline"],
         &["quick", "skip-huge", "no-gh", "no-https", "keep", "help"],
     )?;
     if flags.has("help") {
-        print!("{HELP}");
-        return Ok(());
+        return Ok(None);
+    }
+    let baseline = flags
+        .value("baseline")
+        .map(baseline::Rev::resolve)
+        .transpose()?;
+    if baseline.is_some() && flags.has("throttle") {
+        bail!("--baseline runs no throttled variant: --throttle does not apply");
     }
     let quick = flags.has("quick");
     let runs = match flags.value("runs") {
@@ -110,7 +154,7 @@ pub fn main(args: &[String]) -> Result<()> {
             .context("--throttle: MB/s, a positive number")?,
         None => 50,
     };
-    let cfg = Config {
+    Ok(Some(Config {
         runs,
         quick,
         kinds,
@@ -123,7 +167,102 @@ pub fn main(args: &[String]) -> Result<()> {
             || crate::util::workspace_root().join("target/bench"),
             PathBuf::from,
         ),
-    };
-    run(&cfg)
+        baseline,
+    }))
 }
 pub use measure::measure_child;
+
+#[cfg(test)]
+mod tests {
+    use super::baseline::regressed;
+    use super::run::Spread;
+    use super::*;
+
+    fn config_of(args: &[&str]) -> Result<Option<Config>> {
+        config(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    fn refused(args: &[&str]) -> String {
+        match config_of(args) {
+            Ok(_) => panic!("{args:?} was accepted"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    #[test]
+    fn baseline_names_a_commit_and_combines_with_the_other_flags() {
+        let args = [
+            "--runs",
+            "5",
+            "--baseline",
+            "HEAD",
+            "--only",
+            "big,many",
+            "--quick",
+            "--keep",
+        ];
+        let cfg = config_of(&args).unwrap().expect("not --help");
+        let rev = cfg.baseline.as_ref().expect("--baseline given");
+        assert_eq!(rev.given, "HEAD");
+        assert_eq!(rev.commit.len(), 40, "{}", rev.commit);
+        assert!(rev.commit.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(cfg.runs, 5);
+        assert_eq!(cfg.kinds, [Kind::Big, Kind::Many]);
+        assert!(cfg.quick && cfg.keep);
+
+        // `--baseline=REV` is the same flag; without it the full report runs.
+        let cfg = config_of(&["--baseline=HEAD", "--bin", "x"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(cfg.baseline.map(|r| r.given), Some("HEAD".to_string()));
+        assert_eq!(cfg.bin, Some(PathBuf::from("x")));
+        let cfg = config_of(&["--runs", "2"]).unwrap().unwrap();
+        assert!(cfg.baseline.is_none());
+    }
+
+    #[test]
+    fn a_bad_baseline_is_refused_before_anything_is_built() {
+        for bad in ["no-such-revision-25", "HEAD~1000000"] {
+            let e = refused(&["--baseline", bad]);
+            assert!(e.contains("--baseline") && e.contains(bad), "{e}");
+            assert!(e.contains("names no commit"), "{e}");
+        }
+        // A leading dash would reach git as an option.
+        let e = refused(&["--baseline=-p"]);
+        assert!(e.contains("'-p' is not a revision"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_baseline_value_is_refused() {
+        for args in [
+            &["--baseline"][..],
+            &["--baseline", "--runs", "5"],
+            &["--baseline="],
+        ] {
+            let e = refused(args);
+            assert_eq!(e, "--baseline needs a value", "{args:?}");
+        }
+    }
+
+    #[test]
+    fn baseline_runs_no_throttled_variant_so_throttle_is_refused_with_it() {
+        let e = refused(&["--baseline", "HEAD", "--throttle", "50"]);
+        assert!(e.contains("--throttle does not apply"), "{e}");
+        // Unknown flags stay errors with it too.
+        let e = refused(&["--baseline", "HEAD", "--fast"]);
+        assert!(e.contains("unknown flag '--fast'"), "{e}");
+    }
+
+    #[test]
+    fn a_workload_is_flagged_only_past_five_percent_over_five_runs() {
+        let ratio = |median| Spread {
+            median,
+            min: median,
+            max: median,
+        };
+        assert!(regressed(5, &ratio(1.06)));
+        assert!(!regressed(5, &ratio(1.05)));
+        assert!(!regressed(5, &ratio(0.80)));
+        assert!(!regressed(4, &ratio(1.50)), "4 runs are not judged");
+    }
+}

@@ -5,11 +5,11 @@ use super::limits::{Downloader, Limits, download_limit, extract_limits};
 use super::machine::{load_average, machine, tool_version};
 use super::measure::{Sample, Stat, fresh_dir, median, stat};
 use super::render::{Header, render, render_json};
-use super::server::{Paths, Server, artifetch_cmd, gh_cmd, repeat, serve};
+use super::server::{Paths, Server, artifetch_cmd, gh_cmd, repeat, scratch, serve};
 use super::startup::first_request;
 use super::targeted::targeted;
 use super::workload::{Data, generate};
-use crate::util::{Scratch, human, release_binary};
+use crate::util::human;
 use anyhow::{Context, Result};
 use fakehub::Options;
 use std::path::{Path, PathBuf};
@@ -56,23 +56,8 @@ pub(super) fn mbps(bytes: u64, d: Duration) -> String {
 }
 
 pub(super) fn run(cfg: &Config) -> Result<()> {
-    let bin = match &cfg.bin {
-        Some(b) => std::path::absolute(b)?,
-        None => release_binary()?,
-    };
-    let mut scratch = Scratch::new("bench")?;
-    scratch.keep = cfg.keep;
-    let p = Paths {
-        root: scratch.path.clone(),
-        out: scratch.join("out"),
-        temp: scratch.join("temp"),
-        home: scratch.join("home"),
-        logs: scratch.join("logs"),
-        zips: scratch.join("zips"),
-    };
-    for d in [&p.home, &p.logs, &p.zips] {
-        std::fs::create_dir_all(d)?;
-    }
+    let bin = cfg.current_binary()?;
+    let (_scratch, p) = scratch(cfg.keep)?;
     let downloader = if tool_version("curl", &["--version"]).is_some() {
         Downloader::Curl
     } else {

@@ -2,7 +2,7 @@
 
 use super::measure::{Sample, count_files, fresh_dir, measure};
 use super::workload::Data;
-use crate::util::human;
+use crate::util::{Scratch, human};
 use anyhow::{Context, Result, bail};
 use fakehub::{ArtifactSpec, FakeGitHub, Options, Origin, Run};
 use std::path::{Path, PathBuf};
@@ -42,6 +42,24 @@ pub(super) struct Paths {
     pub(super) home: PathBuf,
     pub(super) logs: PathBuf,
     pub(super) zips: PathBuf,
+}
+
+/// A fresh scratch directory (kept with `--keep`) and its layout, the directories made.
+pub(super) fn scratch(keep: bool) -> Result<(Scratch, Paths)> {
+    let mut scratch = Scratch::new("bench")?;
+    scratch.keep = keep;
+    let p = Paths {
+        root: scratch.path.clone(),
+        out: scratch.join("out"),
+        temp: scratch.join("temp"),
+        home: scratch.join("home"),
+        logs: scratch.join("logs"),
+        zips: scratch.join("zips"),
+    };
+    for d in [&p.home, &p.logs, &p.zips] {
+        std::fs::create_dir_all(d)?;
+    }
+    Ok((scratch, p))
 }
 
 pub(super) fn artifetch_cmd(bin: &Path, s: &Server, p: &Paths, ca: Option<&Path>) -> Command {
