@@ -5,6 +5,7 @@
 
 mod support;
 
+use sha2::Digest as _;
 use support::proxy::Proxy;
 use support::*;
 
@@ -42,7 +43,6 @@ fn manifest_defuses_file_names_that_are_legacy_workflow_commands() {
     assert!(String::from_utf8_lossy(&text).contains(" ##[error]planted\n"));
     let digest = parse_outputs(&w.root.path().join("output"))["files-digest"].clone();
     assert_eq!(digest, out.outputs["files-digest"]);
-    use sha2::Digest as _;
     let hex: String = sha2::Sha256::digest(&text)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -289,4 +289,64 @@ fn an_endless_200_to_a_range_request_is_not_read_whole() {
         tree(&w.workspace())["blob.bin"],
         zipbuild::random_payload(20 << 20, 4)
     );
+}
+
+/// A valid zip whose end record's comment hides a second end record (its central directory
+/// said to be 1 MiB into `big.bin`, bytes a partial fetch of `small.txt` never asks for), with
+/// two bytes after it, so a reader that accepts a comment ending before the file's end takes the
+/// hidden one, and one that wants it to reach the end takes the real one.
+fn two_end_records(small: &[u8]) -> Vec<u8> {
+    let mut zip = zipbuild::ZipBuilder::new()
+        .stored("big.bin", &zipbuild::random_payload(12 << 20, 5))
+        .file("small.txt", small)
+        .build();
+    let eocd = zip.len() - 22;
+    assert_eq!(&zip[eocd..eocd + 4], b"PK\x05\x06");
+    let mut hidden = b"PK\x05\x06".to_vec();
+    hidden.extend_from_slice(&[0, 0, 0, 0]); // disk numbers
+    hidden.extend_from_slice(&1u16.to_le_bytes()); // entries on this disk
+    hidden.extend_from_slice(&1u16.to_le_bytes()); // entries
+    hidden.extend_from_slice(&100u32.to_le_bytes()); // central directory size
+    hidden.extend_from_slice(&(1u32 << 20).to_le_bytes()); // central directory offset
+    hidden.extend_from_slice(&0u16.to_le_bytes()); // comment length
+    hidden.extend_from_slice(b"zz");
+    zip.truncate(zip.len() - 2);
+    zip.extend_from_slice(&(hidden.len() as u16).to_le_bytes());
+    zip.extend_from_slice(&hidden);
+    zip
+}
+
+/// Issue 24, bug 3: the README's recommended setup (`partial-download: auto`, `files`,
+/// `expected-files`) against an archive with two end records: refused at once, naming the
+/// artifact, instead of an extractor waiting for ever on bytes nobody fetches.
+#[test]
+fn a_partial_fetch_of_an_archive_with_two_end_records_is_refused_not_hung() {
+    let w = World::new();
+    let small = b"the selected file\n";
+    w.add("dist", two_end_records(small));
+    let pin = format!(
+        "{}  small.txt",
+        sha2::Sha256::digest(small)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let out = w.run(
+        &[
+            ("name", "dist"),
+            ("files", "small.txt"),
+            ("expected-files", &pin),
+        ],
+        &[],
+    );
+    out.failed()
+        .one_error(&["'dist'", "two end of central directory records"]);
+    assert!(tree(&w.workspace()).is_empty());
+    w.assert_temp_clean();
+    // Fetched whole, the extractor refuses it the same way: one parse of the end record.
+    let out = w.run(&[("name", "dist"), ("stall-timeout", "1000")], &[]);
+    out.failed()
+        .one_error(&["'dist'", "two end of central directory records"]);
+    assert!(tree(&w.workspace()).is_empty());
+    w.assert_temp_clean();
 }
