@@ -75,6 +75,14 @@ fn a_warm_cache_serves_the_archive_without_any_blob_request() {
             .stdout
             .contains(&format!("From the cache: sha256:{hex}"))
     );
+    // Extracted while the private copy was made (the end first), not after it.
+    assert!(
+        second
+            .stdout
+            .contains("Extracted into staging while copied from the cache and hashed"),
+        "{}",
+        second.stdout
+    );
     assert_eq!(
         tree(&w.root.path().join("one")),
         tree(&w.root.path().join("two"))
