@@ -70,6 +70,13 @@ fn a_proxy_password_is_never_printed() {
     assert!(w.gh.requests().is_empty());
 }
 
+/// A FIFO at `path` (opening one for reading blocks until a writer comes).
+#[cfg(unix)]
+fn mkfifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.unwrap().success(), "mkfifo {}", path.display());
+}
+
 /// Issue 24, bug 5: `expected-files: @path` reads only a regular file inside the checkout
 /// (after resolving symlinks), at most 64 MiB, and no error echoes what the file holds. Each
 /// refusal is one error naming the input, before any request; a FIFO does not block the step.
@@ -83,14 +90,7 @@ fn expected_files_at_path_reads_only_a_bounded_regular_file_inside_the_workspace
     let ws = w.workspace();
     std::os::unix::fs::symlink(&outside, ws.join("link.sha256")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", ws.join("zero.sha256")).unwrap();
-    let fifo = ws.join("fifo.sha256");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&ws.join("fifo.sha256"));
     std::fs::File::create(ws.join("huge.sha256"))
         .unwrap()
         .set_len(64 * 1024 * 1024 + 1)
@@ -130,13 +130,7 @@ fn trusted_root_reads_only_a_bounded_regular_file() {
     let w = World::new();
     w.add("dist", zipbuild::sample_zip());
     let fifo = w.root.path().join("root.fifo");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let huge = w.root.path().join("huge.json");
     std::fs::File::create(&huge)
         .unwrap()
