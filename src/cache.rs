@@ -246,17 +246,37 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// On a shared self-hosted runner another local user must not be able to plant or rewrite an
-/// entry, as ssh will not read keys another user could have written: `dir` must be owned by
-/// this process's user and writable by nobody else; every directory above it must be a real
-/// directory (no symlink, which could be pointed elsewhere later), owned by this user or root,
-/// and writable by nobody else unless sticky (`/tmp`: others cannot rename what is ours there).
+/// entry, as ssh will not read keys another user could have written. On the way to `dir`, a
+/// symlink is refused unless root made it (the system's own, such as macOS's `/var`): anyone
+/// else's could be pointed elsewhere later. On the real path, `dir` must be owned by this
+/// process's user and writable by nobody else; every directory above it owned by this user or
+/// root, and writable by nobody else unless sticky (`/tmp`: others cannot rename what is ours).
 #[cfg(unix)]
 fn check_private(dir: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
-    let meta = fs::symlink_metadata(dir)
+    let lstat = |p: &Path| {
+        fs::symlink_metadata(p).with_context(|| format!("cache-dir: cannot read {}", p.display()))
+    };
+    for above in dir
+        .ancestors()
+        .skip(1)
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        let meta = lstat(above)?;
+        if meta.file_type().is_symlink() && meta.uid() != 0 {
+            bail!(
+                "cache-dir: {}, above {}, is a symlink (of uid {}), which could be pointed elsewhere later; give the real path",
+                above.display(),
+                dir.display(),
+                meta.uid()
+            );
+        }
+    }
+    let real = fs::canonicalize(dir)
         .with_context(|| format!("cache-dir: cannot read {}", dir.display()))?;
+    let meta = lstat(&real)?;
     let shown = dir.display();
     if meta.uid() != me {
         bail!(
@@ -270,35 +290,33 @@ fn check_private(dir: &Path) -> Result<()> {
             meta.mode() & 0o7777
         );
     }
-    for above in dir
-        .ancestors()
-        .skip(1)
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        let meta = fs::symlink_metadata(above)
-            .with_context(|| format!("cache-dir: cannot read {}", above.display()))?;
-        let shown = above.display();
-        if meta.file_type().is_symlink() {
-            bail!(
-                "cache-dir: {shown}, above {}, is a symlink, which could be pointed elsewhere later; give the real path",
-                dir.display()
-            );
-        }
-        if meta.uid() != me && meta.uid() != 0 {
-            bail!(
-                "cache-dir: {shown}, above {}, is owned by uid {}, who could replace the cache; use a directory under one of your own",
-                dir.display(),
-                meta.uid()
-            );
-        }
-        let sticky = meta.mode() & 0o1000 != 0;
-        if meta.mode() & 0o022 != 0 && !sticky {
-            bail!(
-                "cache-dir: {shown}, above {}, can be written by other users (mode {:o}), who could replace the cache; use a directory under one of your own",
-                dir.display(),
-                meta.mode() & 0o7777
-            );
-        }
+    for above in real.ancestors().skip(1) {
+        check_above(above, dir, me, &lstat(above)?)?;
+    }
+    Ok(())
+}
+
+/// A directory above the cache: only this user or root may own it, and nobody else may write
+/// into it unless it is sticky, or they could swap the cache for a directory of theirs.
+#[cfg(unix)]
+fn check_above(above: &Path, dir: &Path, me: u32, meta: &fs::Metadata) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if meta.uid() != me && meta.uid() != 0 {
+        bail!(
+            "cache-dir: {}, above {}, is owned by uid {}, who could replace the cache; use a directory under one of your own",
+            above.display(),
+            dir.display(),
+            meta.uid()
+        );
+    }
+    let sticky = meta.mode() & 0o1000 != 0;
+    if meta.mode() & 0o022 != 0 && !sticky {
+        bail!(
+            "cache-dir: {}, above {}, can be written by other users (mode {:o}), who could replace the cache; use a directory under one of your own",
+            above.display(),
+            dir.display(),
+            meta.mode() & 0o7777
+        );
     }
     Ok(())
 }

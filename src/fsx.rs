@@ -91,6 +91,14 @@ pub(crate) fn confined(root: &Path, name: &str) -> Result<PathBuf> {
     let root = fs::canonicalize(root)
         .with_context(|| format!("cannot read the workspace {}", root.display()))?;
     let joined = root.join(name);
+    // Outside by its very spelling (an absolute path elsewhere, `..` climbing out): refused
+    // without a look at it, so not even its existence is told.
+    if !lexically(&joined).starts_with(&root) {
+        anyhow::bail!(
+            "{name} is outside the workspace ({}); give a file in the checkout",
+            root.display()
+        );
+    }
     let real =
         fs::canonicalize(&joined).with_context(|| format!("cannot read {}", joined.display()))?;
     if !real.starts_with(&root) {
@@ -101,6 +109,22 @@ pub(crate) fn confined(root: &Path, name: &str) -> Result<PathBuf> {
         );
     }
     Ok(real)
+}
+
+/// `path` with `.` and `..` applied to its spelling alone (no symlink is looked at).
+fn lexically(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A file a user named, as text: only a regular file (a FIFO or a device is refused without
