@@ -289,4 +289,24 @@ mod tests {
         assert!(e.is::<Unsupported>());
         assert!(find_eocd(b"PK", 2).is_err());
     }
+
+    /// A second end record in the comment of the one that reaches the end: whichever a reader
+    /// takes, another takes the other, so neither is taken.
+    #[test]
+    fn an_end_record_hidden_in_the_comment_makes_the_archive_ambiguous() {
+        let mut bytes = Zip::new().file("a", b"hello").bytes();
+        let eocd_at = bytes.len() - EOCD_LEN;
+        let mut hidden = bytes[eocd_at..].to_vec();
+        hidden.extend_from_slice(b"zz");
+        bytes.truncate(bytes.len() - 2);
+        bytes.extend_from_slice(&(hidden.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(&hidden);
+        let e = find_eocd(&bytes, bytes.len() as u64).unwrap_err();
+        let ambiguous = e.downcast_ref::<Ambiguous>().expect("ambiguous");
+        assert_eq!(ambiguous.at, (eocd_at + EOCD_LEN) as u64);
+        assert!(
+            e.to_string()
+                .contains("two end of central directory records")
+        );
+    }
 }
