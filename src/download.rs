@@ -29,6 +29,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::extract::{self, ArchiveKind, Landing, archive_kind, is_safe_component};
 use crate::failure::{FailureKind, Kinded};
+use crate::github::body::{BodyError, BodyReader};
 use crate::github::model::{Artifact, Published};
 use crate::github::served::{self, Served};
 use crate::github::{Blob, GitHub};
@@ -422,7 +423,7 @@ impl Downloader {
         limit: &Limit,
         notes: &mut Vec<String>,
     ) -> Result<Meta> {
-        let mut response = resume_or_restart(response, shown, sink, notes).await?;
+        let response = resume_or_restart(response, shown, sink, notes).await?;
         let meta = Meta::of(&response);
         let expected = served::content_length(&response).map(|n| n + sink.len);
         if let Some(expected) = expected.filter(|n| *n > limit.bytes) {
@@ -431,20 +432,21 @@ impl Downloader {
         let started = Instant::now();
         let mut last_progress = Instant::now();
         let mut window = Window::new(self.settings.timing.stall * 2);
+        let mut body = BodyReader::new(response, limit.bytes.saturating_sub(sink.len));
         loop {
-            let chunk = match response.chunk().await {
+            let chunk = match body.next_chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
-                Err(e) => bail!(
+                Err(BodyError::Over { .. }) => {
+                    return Err(limit.refuse("the server sends more".to_string()));
+                }
+                Err(BodyError::Transport(e)) => bail!(
                     "{} after {} of {}",
                     self.read_failure(&e),
                     human_bytes(sink.len),
                     expected.map(human_bytes).unwrap_or_else(|| "?".into())
                 ),
             };
-            if sink.len + chunk.len() as u64 > limit.bytes {
-                return Err(limit.refuse("the server sends more".to_string()));
-            }
             sink.write(&chunk)?;
             window.check(chunk.len())?;
             if last_progress.elapsed() >= self.settings.timing.progress {
@@ -610,7 +612,7 @@ impl Downloader {
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .filter(|_| *pos == 0);
-        let (mut response, _permit) = match taken {
+        let (response, _permit) = match taken {
             Some(first) => first,
             None => {
                 let permit = self.slot().await;
@@ -626,8 +628,11 @@ impl Downloader {
             );
         }
         let mut window = Window::new(self.settings.timing.stall * 2);
+        // Never more than the range asked for: a server that goes on past it is cut, and the
+        // segment retried.
+        let mut body = BodyReader::new(response, end + 1 - *pos);
         let result = loop {
-            match response.chunk().await {
+            match body.next_chunk().await {
                 Ok(Some(chunk)) => {
                     if let Err(e) = window.check(chunk.len()) {
                         break Err(e);
@@ -645,7 +650,14 @@ impl Downloader {
                         .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 }
                 Ok(None) => break Ok(()),
-                Err(e) => break Err(anyhow::anyhow!("{}", self.read_failure(&e))),
+                Err(BodyError::Over { cap }) => {
+                    break Err(anyhow::anyhow!(
+                        "the server sent more than the {cap} bytes of the range asked for"
+                    ));
+                }
+                Err(BodyError::Transport(e)) => {
+                    break Err(anyhow::anyhow!("{}", self.read_failure(&e)));
+                }
             }
         };
         job.write(pos, buffer)?;
@@ -832,13 +844,13 @@ pub(crate) fn sparse_file(part: &Path, total: u64) -> Result<File> {
         .map_err(|e| local(e, "create", part))
 }
 
+/// The start of an error answer, for a message (read within a bound by `github::body`).
 pub(crate) async fn body_snippet(response: Response) -> String {
-    let body = response.text().await.unwrap_or_default();
-    let snippet: String = body.chars().take(120).collect();
-    if snippet.trim().is_empty() {
+    let snippet = crate::github::body::snippet(response).await;
+    if snippet.is_empty() {
         String::new()
     } else {
-        format!(": {}", snippet.trim())
+        format!(": {snippet}")
     }
 }
 

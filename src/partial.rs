@@ -24,6 +24,7 @@ use crate::download::{
 use crate::extract::Landing;
 use crate::extract::central::{self, EOCD_MAX, Unsupported};
 use crate::github::Target;
+use crate::github::body::{BodyError, BodyReader};
 use crate::github::served::Served;
 use crate::pattern::PathGlobs;
 use crate::plan::Item;
@@ -292,7 +293,7 @@ impl Source<'_> {
     }
 
     /// The body of a 206 for exactly `start..end`; anything else is an error to retry.
-    async fn read(&self, mut response: Response, start: u64, end: u64) -> Result<Vec<u8>> {
+    async fn read(&self, response: Response, start: u64, end: u64) -> Result<Vec<u8>> {
         let answer = Served::of(&response);
         if !matches!(answer, Served::Part { .. }) {
             bail!(
@@ -310,12 +311,18 @@ impl Source<'_> {
         }
         let want = (end - start) as usize;
         let mut bytes = Vec::with_capacity(want);
-        while let Some(chunk) = response.chunk().await.context("connection cut")? {
+        let mut body = BodyReader::new(response, want as u64);
+        loop {
+            let chunk = match body.next_chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(BodyError::Over { .. }) => {
+                    bail!("the server sent more than bytes {start}-{}", end - 1)
+                }
+                Err(BodyError::Transport(e)) => return Err(e).context("connection cut"),
+            };
             self.transferred
                 .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            if bytes.len() + chunk.len() > want {
-                bail!("the server sent more than bytes {start}-{}", end - 1);
-            }
             bytes.extend_from_slice(&chunk);
         }
         if bytes.len() != want {

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use reqwest::Method;
 use reqwest::Url;
 
+use super::body::{Capped, MAX_JSON, read_capped};
 use super::endpoints::Endpoint;
 use super::model::AttestationPage;
 use super::{Blob, GitHub, http_status, without_query};
@@ -62,10 +63,17 @@ impl GitHub {
             };
             let status = response.status();
             if status.is_success() {
-                let bytes = response
-                    .bytes()
+                // A bundle is a few KiB; an endless answer is cut at the JSON bound.
+                let bytes = match read_capped(response, MAX_JSON)
                     .await
-                    .with_context(|| format!("reading {shown}"))?;
+                    .with_context(|| format!("reading {shown}"))?
+                {
+                    Capped::All(bytes) => bytes,
+                    Capped::Over => bail!(
+                        "the attestation bundle at {shown} is larger than {} MiB; refusing it",
+                        MAX_JSON >> 20
+                    ),
+                };
                 return decode_bundle(&bytes)
                     .with_context(|| format!("attestation bundle at {shown}"));
             }
