@@ -50,16 +50,24 @@ impl BodyReader {
         }
     }
 
-    /// The next chunk (`None` at the end of the body), or an error once the cap is passed.
+    /// The next chunk (`None` at the end of the body). A chunk that crosses the cap is cut at
+    /// it; any byte after the cap is an error, and nothing more is read.
     pub(crate) async fn next_chunk(
         &mut self,
     ) -> Result<Option<impl std::ops::Deref<Target = [u8]> + use<>>, BodyError> {
-        let Some(chunk) = self.response.chunk().await.map_err(BodyError::Transport)? else {
-            return Ok(None);
-        };
-        self.read += chunk.len() as u64;
         if self.read > self.cap {
             return Err(BodyError::Over { cap: self.cap });
+        }
+        let Some(mut chunk) = self.response.chunk().await.map_err(BodyError::Transport)? else {
+            return Ok(None);
+        };
+        let room = self.cap - self.read;
+        self.read += chunk.len() as u64;
+        if chunk.len() as u64 > room {
+            if room == 0 {
+                return Err(BodyError::Over { cap: self.cap });
+            }
+            chunk.truncate(room as usize);
         }
         Ok(Some(chunk))
     }
