@@ -437,7 +437,7 @@ impl Downloader {
             let chunk = match body.next_chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
-                Err(BodyError::Over { .. }) => {
+                Err(BodyError::Over) => {
                     return Err(limit.refuse("the server sends more".to_string()));
                 }
                 Err(BodyError::Transport(e)) => bail!(
@@ -651,7 +651,7 @@ impl Downloader {
                 }
                 Ok(None) => break Ok(()),
                 // The whole range came (the reader cuts at its end): the rest is not ours.
-                Err(BodyError::Over { .. }) => break Ok(()),
+                Err(BodyError::Over) => break Ok(()),
                 Err(BodyError::Transport(e)) => {
                     break Err(anyhow::anyhow!("{}", self.read_failure(&e)));
                 }

@@ -316,7 +316,7 @@ impl Source<'_> {
             let chunk = match body.next_chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
-                Err(BodyError::Over { .. }) => {
+                Err(BodyError::Over) => {
                     bail!("the server sent more than bytes {start}-{}", end - 1)
                 }
                 Err(BodyError::Transport(e)) => return Err(e).context("connection cut"),

@@ -36,7 +36,7 @@ pub(crate) struct BodyReader {
 #[derive(Debug)]
 pub(crate) enum BodyError {
     /// The server sent more than the cap; what came past it was not kept.
-    Over { cap: u64 },
+    Over,
     /// The connection failed mid-body.
     Transport(reqwest::Error),
 }
@@ -56,7 +56,7 @@ impl BodyReader {
         &mut self,
     ) -> Result<Option<impl std::ops::Deref<Target = [u8]> + use<>>, BodyError> {
         if self.read > self.cap {
-            return Err(BodyError::Over { cap: self.cap });
+            return Err(BodyError::Over);
         }
         let Some(mut chunk) = self.response.chunk().await.map_err(BodyError::Transport)? else {
             return Ok(None);
@@ -65,7 +65,7 @@ impl BodyReader {
         self.read += chunk.len() as u64;
         if chunk.len() as u64 > room {
             if room == 0 {
-                return Err(BodyError::Over { cap: self.cap });
+                return Err(BodyError::Over);
             }
             chunk.truncate(room as usize);
         }
@@ -83,7 +83,7 @@ pub(crate) async fn read_capped(response: Response, cap: usize) -> reqwest::Resu
         match reader.next_chunk().await {
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => return Ok(Capped::All(body)),
-            Err(BodyError::Over { .. }) => return Ok(Capped::Over),
+            Err(BodyError::Over) => return Ok(Capped::Over),
             Err(BodyError::Transport(e)) => return Err(e),
         }
     }
