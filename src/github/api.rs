@@ -444,7 +444,8 @@ impl GitHub {
         Ok(target)
     }
 
-    /// How long one API call may take with all its attempts and backoff.
+    /// How long one API call may take with all its attempts and backoff: never less than one
+    /// attempt's deadline (a `stall-timeout` raised past 300 s raises both).
     fn request_budget(&self) -> Duration {
         Duration::from_secs_f64(REQUEST_BUDGET_SECS * self.timing.backoff.as_secs_f64())
             .max(self.deadline())
