@@ -323,8 +323,15 @@ pub struct EntryShape {
     #[generator(bolero::produce::<Vec<Component>>().with().len(1usize..4))]
     pub name: Vec<Component>,
     pub absolute: bool,
+    /// Below [`ODD`], the odd components (`..`, `.git`, `.`, empty), the leading `/` and the
+    /// link target are used as drawn; otherwise each odd component becomes a plain one, so
+    /// most entries are ordinary and a whole archive is often accepted (and its files checked).
+    pub odd: u8,
     pub kind: EntryKind,
 }
+
+/// One entry in about five keeps its odd parts.
+const ODD: u8 = 52;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, TypeGenerator)]
 pub enum Component {
@@ -364,6 +371,17 @@ impl Component {
         }
     }
 
+    /// The component, or a plain one in its place.
+    fn plain(self) -> Component {
+        match self {
+            Component::Dot | Component::GitUpper => Component::A,
+            Component::DotDot => Component::B,
+            Component::Empty => Component::Spaced,
+            Component::Git => Component::Unicode,
+            plain => plain,
+        }
+    }
+
     fn is_plain(self) -> bool {
         matches!(
             self,
@@ -382,9 +400,31 @@ fn join(parts: &[Component]) -> String {
 }
 
 impl EntryShape {
+    fn keeps_odd_parts(&self) -> bool {
+        self.odd < ODD
+    }
+
+    fn is_absolute(&self) -> bool {
+        self.absolute && self.keeps_odd_parts()
+    }
+
+    /// The name's components as used (see [`EntryShape::odd`]).
+    fn parts(&self) -> Vec<Component> {
+        self.name
+            .iter()
+            .map(|c| {
+                if self.keeps_odd_parts() {
+                    *c
+                } else {
+                    c.plain()
+                }
+            })
+            .collect()
+    }
+
     pub fn name(&self) -> String {
-        let name = join(&self.name);
-        if self.absolute {
+        let name = join(&self.parts());
+        if self.is_absolute() {
             format!("/{name}")
         } else {
             name
@@ -406,15 +446,23 @@ impl EntryShape {
         match &self.kind {
             EntryKind::File(data) | EntryKind::Stored(data) => small(data).to_vec(),
             EntryKind::Dir => Vec::new(),
-            EntryKind::Link(target) => join(&target[..target.len().min(3)]).into_bytes(),
+            EntryKind::Link(target) => {
+                let target = target.iter().take(3);
+                let target: Vec<Component> = if self.keeps_odd_parts() {
+                    target.copied().collect()
+                } else {
+                    target.map(|c| c.plain()).collect()
+                };
+                join(&target).into_bytes()
+            }
         }
     }
 
     /// A name no extraction may write: `..`, absolute, or a `.git` component.
     pub fn is_hostile(&self) -> bool {
-        self.absolute
+        self.is_absolute()
             || self
-                .name
+                .parts()
                 .iter()
                 .any(|c| matches!(c, Component::DotDot | Component::Git | Component::GitUpper))
     }
@@ -422,10 +470,11 @@ impl EntryShape {
     /// A plain file (every component an ordinary name) and its bytes: if the archive is
     /// accepted, exactly these bytes are at exactly this path.
     pub fn plain_file(&self) -> Option<(String, &[u8])> {
-        let plain = !self.absolute && self.name.iter().all(|c| c.is_plain());
+        let parts = self.parts();
+        let plain = !self.is_absolute() && parts.iter().all(|c| c.is_plain());
         match &self.kind {
             EntryKind::File(data) | EntryKind::Stored(data) if plain => {
-                Some((join(&self.name), small(data)))
+                Some((join(&parts), small(data)))
             }
             _ => None,
         }
