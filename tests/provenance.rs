@@ -331,3 +331,25 @@ fn refresh_trusted_root_without_githubs_root_changes_nothing() {
         2
     );
 }
+
+/// A `bundle_url` whose answer never ends is cut at the JSON bound (8 MiB), not read whole:
+/// attestation bundles go through the same bounded reader as every other body.
+#[test]
+fn an_endless_bundle_is_cut_at_the_bound() {
+    let s = setup();
+    s.attest(build(), None, true);
+    s.w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/attestations/",
+        FaultKind::Endless {
+            code: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            prefix: "{\"mediaType\":\"".into(),
+            repeat: "x".repeat(4096),
+        },
+    ));
+    let out = s.run(&[]);
+    out.failed().one_error(&["attestation bundle", "larger than 8 MiB"]);
+    assert!(tree(&s.w.workspace()).is_empty());
+    s.w.assert_temp_clean();
+}
