@@ -349,7 +349,8 @@ fn an_endless_bundle_is_cut_at_the_bound() {
         },
     ));
     let out = s.run(&[]);
-    out.failed().one_error(&["attestation bundle", "larger than 8 MiB"]);
+    out.failed()
+        .one_error(&["attestation bundle", "larger than 8 MiB"]);
     assert!(tree(&s.w.workspace()).is_empty());
     s.w.assert_temp_clean();
 }
