@@ -196,6 +196,7 @@ fn cpu(s: &Sample) -> Duration {
 pub(super) fn compare(cfg: &Config, rev: &Rev) -> Result<()> {
     let baseline = baseline_binary(rev)?;
     let current = cfg.current_binary()?;
+    check_distinct(&current, &baseline)?;
     let (_scratch, p) = scratch(cfg.keep)?;
     eprintln!(
         "bench --baseline: {} (current) against {} ({} at {}), {} round(s)",
@@ -233,6 +234,31 @@ pub(super) fn compare(cfg: &Config, rev: &Rev) -> Result<()> {
             "slower than {} by more than 5% in medians: {} (a regression to fix or explain)",
             rev.given,
             slower.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The current build must not come out of the baselines' target directory: cargo judges a path
+/// package fresh by its sources' mtimes against the last build there, so a checkout whose files
+/// are older than the last baseline build gets that baseline's binary as its own (this happened:
+/// `CARGO_TARGET_DIR=target/bench-baseline/target cargo xtask bench --baseline ...` compared
+/// b94bf57 with itself). Two identical binaries are worth a warning whatever the cause.
+fn check_distinct(current: &Path, baseline: &Path) -> Result<()> {
+    let shared = cache_root().join("target");
+    if std::path::absolute(current)?.starts_with(&shared) {
+        bail!(
+            "the current build comes from {}, the baselines' target directory, where cargo may take a baseline's binary for it; build it elsewhere (unset CARGO_TARGET_DIR, or --bin)",
+            shared.display()
+        );
+    }
+    if let (Ok(a), Ok(b)) = (std::fs::read(current), std::fs::read(baseline))
+        && a == b
+    {
+        eprintln!(
+            "warning: {} and {} are the same bytes: the comparison measures noise only",
+            current.display(),
+            baseline.display()
         );
     }
     Ok(())
@@ -320,4 +346,22 @@ fn render(cfg: &Config, rev: &Rev, all: &[Compared]) -> String {
         );
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_current_build_from_the_baselines_target_directory_is_refused() {
+        let current = cache_root().join("target/release/artifetch");
+        let e = check_distinct(&current, Path::new("/nonexistent/baseline")).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("the baselines' target directory"),
+            "{e:#}"
+        );
+        // Anywhere else it is fine (a missing file is for the run to report, not this check).
+        let elsewhere = workspace_root().join("target/release/artifetch");
+        assert!(check_distinct(&elsewhere, Path::new("/nonexistent/baseline")).is_ok());
+    }
 }
