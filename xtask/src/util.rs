@@ -37,8 +37,10 @@ fn is_cargo_run_variable(key: &str) -> bool {
 pub fn release_binary() -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(&cargo);
+    // Not --quiet: a first release build takes minutes, and cargo's own progress shows it is
+    // working; an up-to-date build prints one "Finished" line.
     build
-        .args(["build", "--release", "--quiet", "-p", "artifetch"])
+        .args(["build", "--release", "-p", "artifetch"])
         .current_dir(workspace_root());
     // `cargo run` hands us the variables it sets for the xtask package (CARGO_MANIFEST_DIR,
     // CARGO_PKG_*, ...). Passed on, they reach build scripts that watch them (ring's does), which
@@ -48,12 +50,20 @@ pub fn release_binary() -> Result<PathBuf> {
             build.env_remove(key);
         }
     }
+    eprintln!(
+        "building artifetch (cargo build --release -p artifetch): the first build takes a few minutes, later ones a moment"
+    );
+    let started = std::time::Instant::now();
     let status = build
         .status()
         .context("cannot run cargo to build artifetch")?;
     if !status.success() {
         bail!("cargo build --release -p artifetch failed ({status})");
     }
+    eprintln!(
+        "artifetch is built ({:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
     let name = format!("artifetch{}", std::env::consts::EXE_SUFFIX);
     let mut candidates = Vec::new();
     if let Some(dir) = std::env::current_exe()
