@@ -761,8 +761,9 @@ fn version_tags_and_the_commits_they_name_run_that_releases_binary() {
                 "@{rev}: no {line} in\n{env}"
             );
         }
-        // The install step ran without the job's BASH_ENV; the run step (shell: bash) with it.
-        assert_eq!(runner.bash_env_log().trim(), "sourced", "@{rev}");
+        // Neither the install step nor the run step sourced the job's BASH_ENV (both `sh`,
+        // BASH_ENV unset before bash or the binary runs).
+        assert_eq!(runner.bash_env_log().trim(), "", "@{rev}");
 
         // The next job on the same runner: the tool cache, re-hashed, no download.
         let again = runner.run(&action, &[("name", "dist")]);
@@ -1250,7 +1251,10 @@ fn an_unwritable_tool_cache_falls_back_to_runner_temp() {
 fn curl_missing_is_a_clear_error_or_a_source_build() {
     let (p, action) = at_tag();
     let mut runner = p.runner("no-curl");
-    let tools = path_without(&runner.dir.join("tools-no-curl"), &["curl", "cargo"]);
+    let tools = path_without(
+        &runner.dir.join("tools-no-curl"),
+        &["curl", "wget", "cargo"],
+    );
     runner.env.insert(
         "PATH".into(),
         format!(
@@ -1261,12 +1265,31 @@ fn curl_missing_is_a_clear_error_or_a_source_build() {
     );
     runner
         .run(&action, &[])
-        .failed(&["curl not on PATH", "Install curl"]);
+        .failed(&["curl (or wget) not on PATH", "Install curl (or wget)"]);
     runner.with_cargo();
     let run = runner.run(&action, &[]);
     run.ok();
-    run.only_warning(&["curl not on PATH", "building artifetch from source"]);
+    run.only_warning(&[
+        "curl (or wget) not on PATH",
+        "building artifetch from source",
+    ]);
     assert!(p.server.requests().is_empty());
+
+    // wget alone: the release binary, downloaded with wget and verified.
+    let mut runner = p.runner("wget-only");
+    let tools = path_without(&runner.dir.join("tools-wget-only"), &["curl", "cargo"]);
+    runner.env.insert(
+        "PATH".into(),
+        format!(
+            "{}:{}",
+            runner.dir.join("fakebin").display(),
+            tools.display()
+        ),
+    );
+    let run = runner.run(&action, &[]);
+    run.ok();
+    assert!(run.log.contains("sha256 verified"), "{}", run.log);
+    assert!(runner.ran().contains("release v1.0.0"), "{}", runner.ran());
 }
 
 #[test]
