@@ -568,12 +568,17 @@ fn refuse_legacy(env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
         })
         .map(|(old, new)| legacy_advice(old, new))
         .collect();
-    if given.is_empty() {
+    refuse_dawidd6(&given)
+}
+
+/// One error naming every dawidd6 input given (`advice`: what to write instead of each).
+fn refuse_dawidd6(advice: &[String]) -> Result<()> {
+    if advice.is_empty() {
         return Ok(());
     }
     bail!(
         "dawidd6/action-download-artifact's input names, which artifetch does not read (see README, migrating from dawidd6): {}",
-        given.join("; ")
+        advice.join("; ")
     )
 }
 
@@ -617,12 +622,7 @@ pub fn check_input_variables(
             "{name} is set, but no input of that name exists: ignored{near}"
         ));
     }
-    if !legacy.is_empty() {
-        bail!(
-            "dawidd6/action-download-artifact's input names, which artifetch does not read (see README, migrating from dawidd6): {}",
-            legacy.join("; ")
-        );
-    }
+    refuse_dawidd6(&legacy)?;
     Ok(warnings)
 }
 
