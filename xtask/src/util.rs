@@ -29,6 +29,10 @@ fn is_cargo_run_variable(key: &str) -> bool {
         )
 }
 
+/// The release build of artifetch. Not `--quiet`: a first build takes minutes, and cargo's own
+/// progress shows it is working; an up-to-date build prints one "Finished" line.
+const BUILD_ARGS: [&str; 4] = ["build", "--release", "-p", "artifetch"];
+
 /// Builds `artifetch` in release mode (a no-op when it is up to date) and returns its path.
 ///
 /// `cargo xtask` runs the release xtask binary from the same target directory, so the
@@ -37,11 +41,7 @@ fn is_cargo_run_variable(key: &str) -> bool {
 pub fn release_binary() -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(&cargo);
-    // Not --quiet: a first release build takes minutes, and cargo's own progress shows it is
-    // working; an up-to-date build prints one "Finished" line.
-    build
-        .args(["build", "--release", "-p", "artifetch"])
-        .current_dir(workspace_root());
+    build.args(BUILD_ARGS).current_dir(workspace_root());
     // `cargo run` hands us the variables it sets for the xtask package (CARGO_MANIFEST_DIR,
     // CARGO_PKG_*, ...). Passed on, they reach build scripts that watch them (ring's does), which
     // then rerun, and the two builds invalidate each other on every call.
@@ -208,7 +208,23 @@ pub fn list_files(dir: &Path) -> Vec<(String, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_cargo_run_variable;
+    use super::{BUILD_ARGS, is_cargo_run_variable, workspace_root};
+
+    /// A first `cargo xtask demo` builds xtask, then artifetch, in release mode: minutes on a
+    /// fresh clone. Neither build may be silenced (it was 4 min 39 s of silence).
+    #[test]
+    fn the_demos_builds_are_not_silent() {
+        assert!(!BUILD_ARGS.contains(&"--quiet") && !BUILD_ARGS.contains(&"-q"));
+        let config = std::fs::read_to_string(workspace_root().join(".cargo/config.toml")).unwrap();
+        let alias = config
+            .lines()
+            .find(|l| l.starts_with("xtask ="))
+            .expect("the xtask alias");
+        assert!(
+            !alias.contains("--quiet") && !alias.contains(" -q"),
+            "{alias}"
+        );
+    }
 
     #[test]
     fn the_nested_build_drops_what_cargo_run_set_and_keeps_the_users_configuration() {
