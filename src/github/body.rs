@@ -18,7 +18,6 @@ pub const MAX_JSON: usize = 8 << 20;
 /// Of an error answer only the start is read: it is a message, not a document.
 const MAX_ERROR_BODY: usize = 64 << 10;
 
-
 /// A body read up to a cap.
 pub(crate) enum Capped {
     All(Vec<u8>),
