@@ -1,6 +1,8 @@
 //! The Fulcio certificate: its chain to a CA of the trusted root, its validity, and the identity
 //! GitHub Actions put into it (Fulcio's extensions under 1.3.6.1.4.1.57264.1).
 
+mod path;
+
 use der::{Decode as _, Encode as _};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectAltName;
@@ -95,20 +97,40 @@ pub(super) fn parse_chain(chain: &super::bundle::CertChain) -> Option<Vec<Certif
 }
 
 /// The CA of the trusted root whose chain issued `leaf`, checked at signing time `t`.
+///
+/// The path is built and checked by `rustls-webpki` ([`path::validate`]): signatures, validity,
+/// basic constraints and path length, name constraints, unknown critical extensions, a CA
+/// refused as the leaf, no EKU other than codeSigning. webpki takes the anchor (the chain's last
+/// certificate) as timeless, so its validity and the root's `validFor` stay checked here.
 pub(super) fn chain_to_ca<'r>(
     leaf: &Certificate,
     root: &'r TrustedRoot,
     t: i64,
 ) -> Result<&'r CertificateAuthority, String> {
+    let leaf_der = leaf
+        .to_der()
+        .map_err(|e| format!("signing certificate: {e}"))?;
+    let at = path_time(leaf, t);
     let mut outside_validity = None;
     for ca in &root.certificate_authorities {
-        let Some(chain) = parse_chain(&ca.cert_chain) else {
-            continue;
-        };
-        let Some(path) = issuing_path(leaf, &chain) else {
-            continue;
-        };
-        if ca.valid_for.contains(t) && path.iter().all(|c| valid_at(c, t)) {
+        let ders: Vec<&[u8]> = ca
+            .cert_chain
+            .certificates
+            .iter()
+            .map(|c| &c.raw_bytes[..])
+            .collect();
+        match path::validate(&leaf_der, &ders, at) {
+            Ok(()) => {}
+            Err(path::Failure::OutsideValidity) => {
+                outside_validity = Some(ca.uri.clone());
+                continue;
+            }
+            Err(path::Failure::NoPath) => continue,
+        }
+        let anchor_valid = parse_chain(&ca.cert_chain)
+            .and_then(|chain| chain.last().map(|anchor| valid_at(anchor, t)))
+            .unwrap_or(false);
+        if ca.valid_for.contains(t) && anchor_valid {
             return Ok(ca);
         }
         outside_validity = Some(ca.uri.clone());
@@ -121,6 +143,18 @@ pub(super) fn chain_to_ca<'r>(
             "certificate not trusted: it does not chain to a Fulcio CA of the trusted root".into()
         }
     })
+}
+
+/// The instant the path is judged at: `t`, or the leaf's nearest valid instant when `t` falls
+/// outside the leaf's own validity. That case always fails in `verify::check_validity` right
+/// after, with the leaf's dates in the message; the CA's validity is still judged near `t`.
+fn path_time(leaf: &Certificate, t: i64) -> i64 {
+    let v = leaf.tbs_certificate().validity();
+    let secs = |t: x509_cert::time::Time| t.to_unix_duration().as_secs() as i64;
+    t.clamp(
+        secs(v.not_before),
+        secs(v.not_after).max(secs(v.not_before)),
+    )
 }
 
 /// `cert`'s validity period contains `t` (Unix seconds).
