@@ -9,7 +9,7 @@
 //! and the archive downloaded. Eviction is least recently used: a hit touches the entry's mtime.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -17,12 +17,16 @@ use anyhow::{Context, Result, bail};
 // The same hash the download computes: an entry's name is the SHA-256 of its bytes.
 use sha2::{Digest, Sha256};
 
+use crate::fsx::{read_exact_at, write_all_at};
 use crate::util::random_hex;
 
 /// Temp files of a writer killed mid-store are removed once this old.
 const STALE_TEMP: Duration = Duration::from_secs(60 * 60);
 const TEMP_PREFIX: &str = ".tmp-";
 const BUF_SIZE: usize = 256 * 1024;
+/// A hit copies this much of the entry's end first: the end record and, in all but huge
+/// archives, the central directory, which an extractor reads before any entry.
+const TAIL_FIRST: u64 = 4 << 20;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Cache {
@@ -31,6 +35,14 @@ pub(crate) struct Cache {
     /// Tests only (`ARTIFETCH_TEST_BARRIER_DIR`): where a hit announces that its bytes are
     /// hashed and waits to be let go, so a test can change the entry at exactly that moment.
     barrier: Option<PathBuf>,
+}
+
+/// What a hit's copy reports as it goes, so the archive can be extracted while it is copied:
+/// the copy's length first, then each range of the copy written (and never rewritten).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Copied {
+    Began { total: u64 },
+    Range { start: u64, end: u64 },
 }
 
 /// What a lookup found.
@@ -113,10 +125,16 @@ impl Cache {
 
     /// Copies the entry for `sha256` to `to` (a new file, owner-only), hashing each block as it
     /// is copied, so the bytes the fetch goes on to use are exactly the bytes hashed: a process
-    /// that rewrites the entry in place afterwards changes nothing of `to`. A mismatch removes
-    /// the entry and `to`. Never a hard link: nothing handed to the user may share the cache's
-    /// inode. Blocking.
-    pub(crate) fn take(&self, sha256: &str, to: &Path) -> Result<Lookup> {
+    /// that rewrites the entry in place afterwards changes nothing of `to`. `copied` hears of
+    /// each range of `to` written, so `to` can be extracted while the copy goes on (its result
+    /// kept only for a hit). A mismatch removes the entry and `to`. Never a hard link: nothing
+    /// handed to the user may share the cache's inode. Blocking.
+    pub(crate) fn take(
+        &self,
+        sha256: &str,
+        to: &Path,
+        copied: &mut dyn FnMut(Copied),
+    ) -> Result<Lookup> {
         let Some(entry) = self.entry(sha256) else {
             return Ok(Lookup::Miss);
         };
@@ -131,7 +149,7 @@ impl Cache {
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", entry.display())),
         };
         let _ = fs::remove_file(to);
-        let found = copy_hashing(src, to)
+        let found = copy_hashing(&src, to, copied)
             .with_context(|| format!("cannot copy {} to {}", entry.display(), to.display()))?;
         self.pause("cache-hashed");
         if !found.0.eq_ignore_ascii_case(sha256) {
@@ -228,17 +246,37 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// On a shared self-hosted runner another local user must not be able to plant or rewrite an
-/// entry, as ssh will not read keys another user could have written: `dir` must be owned by
-/// this process's user and writable by nobody else; every directory above it must be a real
-/// directory (no symlink, which could be pointed elsewhere later), owned by this user or root,
-/// and writable by nobody else unless sticky (`/tmp`: others cannot rename what is ours there).
+/// entry, as ssh will not read keys another user could have written. On the way to `dir`, a
+/// symlink is refused unless root made it (the system's own, such as macOS's `/var`): anyone
+/// else's could be pointed elsewhere later. On the real path, `dir` must be owned by this
+/// process's user and writable by nobody else; every directory above it owned by this user or
+/// root, and writable by nobody else unless sticky (`/tmp`: others cannot rename what is ours).
 #[cfg(unix)]
 fn check_private(dir: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
-    let meta = fs::symlink_metadata(dir)
+    let lstat = |p: &Path| {
+        fs::symlink_metadata(p).with_context(|| format!("cache-dir: cannot read {}", p.display()))
+    };
+    for above in dir
+        .ancestors()
+        .skip(1)
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        let meta = lstat(above)?;
+        if meta.file_type().is_symlink() && meta.uid() != 0 {
+            bail!(
+                "cache-dir: {}, above {}, is a symlink (of uid {}), which could be pointed elsewhere later; give the real path",
+                above.display(),
+                dir.display(),
+                meta.uid()
+            );
+        }
+    }
+    let real = fs::canonicalize(dir)
         .with_context(|| format!("cache-dir: cannot read {}", dir.display()))?;
+    let meta = lstat(&real)?;
     let shown = dir.display();
     if meta.uid() != me {
         bail!(
@@ -252,35 +290,33 @@ fn check_private(dir: &Path) -> Result<()> {
             meta.mode() & 0o7777
         );
     }
-    for above in dir
-        .ancestors()
-        .skip(1)
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        let meta = fs::symlink_metadata(above)
-            .with_context(|| format!("cache-dir: cannot read {}", above.display()))?;
-        let shown = above.display();
-        if meta.file_type().is_symlink() {
-            bail!(
-                "cache-dir: {shown}, above {}, is a symlink, which could be pointed elsewhere later; give the real path",
-                dir.display()
-            );
-        }
-        if meta.uid() != me && meta.uid() != 0 {
-            bail!(
-                "cache-dir: {shown}, above {}, is owned by uid {}, who could replace the cache; use a directory under one of your own",
-                dir.display(),
-                meta.uid()
-            );
-        }
-        let sticky = meta.mode() & 0o1000 != 0;
-        if meta.mode() & 0o022 != 0 && !sticky {
-            bail!(
-                "cache-dir: {shown}, above {}, can be written by other users (mode {:o}), who could replace the cache; use a directory under one of your own",
-                dir.display(),
-                meta.mode() & 0o7777
-            );
-        }
+    for above in real.ancestors().skip(1) {
+        check_above(above, dir, me, &lstat(above)?)?;
+    }
+    Ok(())
+}
+
+/// A directory above the cache: only this user or root may own it, and nobody else may write
+/// into it unless it is sticky, or they could swap the cache for a directory of theirs.
+#[cfg(unix)]
+fn check_above(above: &Path, dir: &Path, me: u32, meta: &fs::Metadata) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if meta.uid() != me && meta.uid() != 0 {
+        bail!(
+            "cache-dir: {}, above {}, is owned by uid {}, who could replace the cache; use a directory under one of your own",
+            above.display(),
+            dir.display(),
+            meta.uid()
+        );
+    }
+    let sticky = meta.mode() & 0o1000 != 0;
+    if meta.mode() & 0o022 != 0 && !sticky {
+        bail!(
+            "cache-dir: {}, above {}, can be written by other users (mode {:o}), who could replace the cache; use a directory under one of your own",
+            above.display(),
+            dir.display(),
+            meta.mode() & 0o7777
+        );
     }
     Ok(())
 }
@@ -323,22 +359,42 @@ fn create_private_file(path: &Path) -> io::Result<File> {
 }
 
 /// Copies `src` to a new file `to`, hashing each block as it is written: SHA-256 (hex) and
-/// length of exactly the bytes `to` holds.
-fn copy_hashing(mut src: File, to: &Path) -> io::Result<(String, u64)> {
-    let mut out = create_private_file(to)?;
+/// length of exactly the bytes `to` holds. Each block of `src` is read once, for both. The end
+/// goes first (held in memory, hashed last), so an extractor starting from the central
+/// directory at the end can work while the rest is copied.
+fn copy_hashing(
+    src: &File,
+    to: &Path,
+    copied: &mut dyn FnMut(Copied),
+) -> io::Result<(String, u64)> {
+    let total = src.metadata()?.len();
+    let out = create_private_file(to)?;
+    out.set_len(total)?;
+    copied(Copied::Began { total });
+    let tail_start = total.saturating_sub(TAIL_FIRST);
+    let mut tail = vec![0u8; (total - tail_start) as usize];
+    read_exact_at(src, &mut tail, tail_start)?;
+    write_all_at(&out, &tail, tail_start)?;
+    copied(Copied::Range {
+        start: tail_start,
+        end: total,
+    });
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; BUF_SIZE];
-    let mut len = 0u64;
-    loop {
-        let n = src.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
+    let mut pos = 0u64;
+    while pos < tail_start {
+        let n = BUF_SIZE.min((tail_start - pos) as usize);
+        read_exact_at(src, &mut buf[..n], pos)?;
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])?;
-        len += n as u64;
+        write_all_at(&out, &buf[..n], pos)?;
+        copied(Copied::Range {
+            start: pos,
+            end: pos + n as u64,
+        });
+        pos += n as u64;
     }
-    Ok((hex(&hasher.finalize()), len))
+    hasher.update(&tail);
+    Ok((hex(&hasher.finalize()), total))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -362,7 +418,10 @@ mod tests {
         let digest = sha(b"archive bytes");
         assert!(cache.store(&digest, &src).unwrap());
         let to = dir.path().join("got");
-        assert_eq!(cache.take(&digest, &to).unwrap(), Lookup::Hit { bytes: 13 });
+        assert_eq!(
+            cache.take(&digest, &to, &mut |_| ()).unwrap(),
+            Lookup::Hit { bytes: 13 }
+        );
         assert_eq!(fs::read(&to).unwrap(), b"archive bytes");
         // Tampered in place (a fresh inode, so `to` keeps its own copy).
         let entry = dir.path().join("c").join(&digest);
@@ -370,13 +429,19 @@ mod tests {
         fs::write(&entry, b"other bytes").unwrap();
         let to2 = dir.path().join("got2");
         assert!(matches!(
-            cache.take(&digest, &to2).unwrap(),
+            cache.take(&digest, &to2, &mut |_| ()).unwrap(),
             Lookup::Corrupt { .. }
         ));
         assert!(!entry.exists() && !to2.exists());
-        assert_eq!(cache.take(&digest, &to2).unwrap(), Lookup::Miss);
+        assert_eq!(
+            cache.take(&digest, &to2, &mut |_| ()).unwrap(),
+            Lookup::Miss
+        );
         // Names that are not a SHA-256 are never looked up.
-        assert_eq!(cache.take("../a.zip", &to2).unwrap(), Lookup::Miss);
+        assert_eq!(
+            cache.take("../a.zip", &to2, &mut |_| ()).unwrap(),
+            Lookup::Miss
+        );
     }
 
     #[cfg(unix)]
@@ -391,7 +456,10 @@ mod tests {
         let digest = sha(b"archive bytes");
         cache.store(&digest, &src).unwrap();
         let to = dir.path().join("got");
-        assert_eq!(cache.take(&digest, &to).unwrap(), Lookup::Hit { bytes: 13 });
+        assert_eq!(
+            cache.take(&digest, &to, &mut |_| ()).unwrap(),
+            Lookup::Hit { bytes: 13 }
+        );
         let entry = dir.path().join("c").join(&digest);
         let inode = |p: &Path| fs::metadata(p).map(|m| (m.dev(), m.ino())).unwrap();
         assert_ne!(inode(&entry), inode(&src));

@@ -51,6 +51,8 @@ const INLINE_WRITE: usize = 64 << 10;
 /// One range request. Large enough that request overhead vanishes, small enough that the hashed
 /// prefix keeps up with the connections and a retry repeats little.
 pub(crate) const SEGMENT: u64 = 8 << 20;
+/// Of an unwanted answer's body, only this much is read: enough for a 120-character snippet.
+const SNIPPET_BYTES: usize = 1024;
 /// Connections one archive may use at once (the fetcher's slots bound the total).
 pub(crate) const CONNECTIONS: usize = 8;
 /// Room above `size_in_bytes` for an artifact without a digest. Those are v3 uploads (GHES,
@@ -746,40 +748,8 @@ impl Ranged<'_> {
     }
 }
 
-#[cfg(unix)]
-pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
-}
-
-#[cfg(unix)]
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-pub(crate) fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        let n = file.seek_write(buf, offset)?;
-        buf = &buf[n..];
-        offset += n as u64;
-    }
-    Ok(())
-}
-
-#[cfg(windows)]
-fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        let n = file.seek_read(buf, offset)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        buf = &mut buf[n..];
-        offset += n as u64;
-    }
-    Ok(())
-}
+// Positional reads and writes, shared with the cache's copy.
+pub(crate) use crate::fsx::{read_exact_at, write_all_at};
 
 /// Where a (re)sent GET's body goes: a 200 starts the file over (a server that ignored the
 /// `Range`), a 206 must start exactly where the file ends; anything else is an error.
@@ -832,8 +802,18 @@ pub(crate) fn sparse_file(part: &Path, total: u64) -> Result<File> {
         .map_err(|e| local(e, "create", part))
 }
 
-pub(crate) async fn body_snippet(response: Response) -> String {
-    let body = response.text().await.unwrap_or_default();
+/// The start of an unwanted answer's body, for its error: at most [`SNIPPET_BYTES`] are read
+/// (an error body may never end), then the response is dropped, which hangs up.
+pub(crate) async fn body_snippet(mut response: Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < SNIPPET_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(SNIPPET_BYTES);
+    let body = String::from_utf8_lossy(&bytes);
     let snippet: String = body.chars().take(120).collect();
     if snippet.trim().is_empty() {
         String::new()

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::StreamExt;
 
-use crate::cache::{Cache, Lookup};
+use crate::cache::{Cache, Copied, Lookup};
 use crate::download::{Download, Downloader};
 use crate::extract::{
     self, FileHashes, Landing, Limits, Source, Staged, quoted_head, starts_like_zip,
@@ -282,7 +282,13 @@ impl Fetcher {
                 .map_err(|e| classify(e, Phase::Download))?,
         };
         let staged_early = early.as_ref().and_then(|e| e.as_ref().ok());
-        lines.extend(staged_early.and_then(Staged::overlap_note));
+        if verified.from_cache {
+            lines.extend(staged_early.map(|_| {
+                "Extracted into staging while copied from the cache and hashed".to_string()
+            }));
+        } else {
+            lines.extend(staged_early.and_then(Staged::overlap_note));
+        }
         let downloaded_after = started.elapsed();
         // Provenance before placing: nothing of an unattested artifact reaches `path`.
         let attestation = self
@@ -597,12 +603,15 @@ impl Fetcher {
             (None, Published::Sha256(hex)) => hex.to_ascii_lowercase(),
             _ => return Ok(None),
         };
-        let (key, to) = (wanted.clone(), part.to_path_buf());
-        // A private copy, hashed as it is made: what is extracted (or kept) is what was hashed.
-        let found = tokio::task::spawn_blocking(move || cache.take(&key, &to))
-            .await
-            .map_err(|e| anyhow!("cache task failed: {e}"))?;
-        let bytes = match found {
+        // A private copy, hashed as it is made, and extracted into staging as it lands: what is
+        // extracted (or kept) is what was hashed; the tree is placed only for a hit.
+        let landing = Arc::new(Landing::new());
+        let (found, early) = tokio::join!(
+            releasing(&landing, copy_from_cache(cache, &wanted, part, &landing)),
+            self.stage_early(item, part, &landing, false),
+        );
+        let early = settle_early(early, &landing).await;
+        let bytes = match found? {
             Ok(Lookup::Hit { bytes }) => bytes,
             Ok(Lookup::Miss) => return Ok(None),
             Ok(Lookup::Corrupt { found }) => {
@@ -633,7 +642,7 @@ impl Fetcher {
             digest_pinned,
             from_cache: true,
         };
-        Ok(Some((verified, None)))
+        Ok(Some((verified, early)))
     }
 
     /// Keeps a verified zip in `cache-dir`: only when its SHA-256 matched the API's digest or a
@@ -931,6 +940,29 @@ async fn releasing<T>(landing: &Landing, writing: impl Future<Output = Result<T>
     written
 }
 
+/// [`Cache::take`] on a blocking thread, telling `landing` of each range of `part` as it is
+/// copied; anything but a hit poisons `landing`, so nothing extracted from it is kept.
+async fn copy_from_cache(
+    cache: Cache,
+    sha256: &str,
+    part: &Path,
+    landing: &Arc<Landing>,
+) -> Result<Result<Lookup>> {
+    let (key, to, l) = (sha256.to_owned(), part.to_path_buf(), Arc::clone(landing));
+    let found = tokio::task::spawn_blocking(move || {
+        cache.take(&key, &to, &mut |copied| match copied {
+            Copied::Began { total } => l.begin(total),
+            Copied::Range { start, end } => l.landed(start, end),
+        })
+    })
+    .await
+    .map_err(|e| anyhow!("cache task failed: {e}"))?;
+    if !matches!(found, Ok(Lookup::Hit { .. })) {
+        landing.poison("the cache entry was not used");
+    }
+    Ok(found)
+}
+
 /// The early extraction's outcome, once the download is over: kept only if it read nothing that
 /// could have changed since (no restart, no second download). Waits for its thread, so nothing
 /// is left writing into staging.
@@ -955,7 +987,7 @@ fn check_and_tidy(job: &StageJob) -> Result<Vec<String>> {
 }
 
 /// [`check_and_tidy`], then [`stage`]: the extraction that runs before the archive is verified
-/// (while it lands), its tree placed only once it is.
+/// (while it lands, or while a cache entry is copied and hashed), its tree placed only once it is.
 fn stage_checked(job: &StageJob, source: &Source) -> Result<Staged> {
     let stale = check_and_tidy(job)?;
     let mut staged = stage(job, source)?;

@@ -91,6 +91,14 @@ pub(crate) fn confined(root: &Path, name: &str) -> Result<PathBuf> {
     let root = fs::canonicalize(root)
         .with_context(|| format!("cannot read the workspace {}", root.display()))?;
     let joined = root.join(name);
+    // Outside by its very spelling (an absolute path elsewhere, `..` climbing out): refused
+    // without a look at it, so not even its existence is told.
+    if !lexically(&joined).starts_with(&root) {
+        anyhow::bail!(
+            "{name} is outside the workspace ({}); give a file in the checkout",
+            root.display()
+        );
+    }
     let real =
         fs::canonicalize(&joined).with_context(|| format!("cannot read {}", joined.display()))?;
     if !real.starts_with(&root) {
@@ -101,6 +109,22 @@ pub(crate) fn confined(root: &Path, name: &str) -> Result<PathBuf> {
         );
     }
     Ok(real)
+}
+
+/// `path` with `.` and `..` applied to its spelling alone (no symlink is looked at).
+fn lexically(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A file a user named, as text: only a regular file (a FIFO or a device is refused without
@@ -142,4 +166,45 @@ fn open_nonblocking(path: &Path) -> std::io::Result<File> {
 #[cfg(not(unix))]
 fn open_nonblocking(path: &Path) -> std::io::Result<File> {
     File::open(path)
+}
+
+/// Writes all of `buf` at `offset`, without moving a shared cursor (ranges land out of order).
+#[cfg(unix)]
+pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}
+
+/// Fills `buf` from `offset`; a file that ends first is an `UnexpectedEof`.
+#[cfg(unix)]
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+pub(crate) fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_write(buf, offset)?;
+        buf = &buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+pub(crate) fn read_exact_at(
+    file: &File,
+    mut buf: &mut [u8],
+    mut offset: u64,
+) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_read(buf, offset)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
 }

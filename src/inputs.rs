@@ -507,6 +507,8 @@ pub enum Command {
     Run(RawInputs),
     /// `artifetch manifest DIR`: print DIR's canonical manifest (the producer's side).
     Manifest(std::path::PathBuf),
+    /// `artifetch attestation verify ...`: one bundle, offline (the arguments after `attestation`).
+    Attestation(Vec<OsString>),
     Help,
     Version,
 }
@@ -609,6 +611,9 @@ pub fn parse(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Result<
         }
     }
 
+    if args.first().is_some_and(|a| a == "attestation") {
+        return Ok(Command::Attestation(args[1..].to_vec()));
+    }
     if args.first().is_some_and(|a| a == "manifest") {
         return match &args[1..] {
             [dir] if dir != "--help" && dir != "-h" => Ok(Command::Manifest(dir.into())),
@@ -736,7 +741,9 @@ pub fn help() -> String {
     let mut out = format!(
         "artifetch {}\nFetch GitHub Actions workflow artifacts: streamed, verified, safely extracted.\n\n\
          USAGE:\n  artifetch [--<input> <value>]...\n  \
-         artifetch manifest <DIR>   print DIR's canonical manifest (its files-digest on stderr)\n\n\
+         artifetch manifest <DIR>   print DIR's canonical manifest (its files-digest on stderr)\n  \
+         artifetch attestation verify --bundle <FILE> (--file <FILE> | --digest sha256:<HEX>) [...]\n  \
+         \x20                          verify one Sigstore bundle offline (--help for its flags)\n\n\
          Every input is also read from INPUT_<NAME> (as GitHub Actions sets it); flags win.\n\
          A flag alone means true (--dry-run); --dry-run=false turns it off.\n\
          <... lines>: one value holding several lines (in bash: $'a\\nb').\n",

@@ -29,6 +29,7 @@ mod handoff;
 pub mod inputs;
 mod log;
 mod manifest;
+mod offline;
 mod partial;
 mod pasted;
 pub mod pattern;

@@ -42,6 +42,15 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
                 Err(e) => fail(&log, &e),
             };
         }
+        Ok(Command::Attestation(args)) => {
+            return match crate::offline::run(&args) {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&log, &e),
+            };
+        }
         Ok(Command::Help) => {
             print!("{}", inputs::help());
             return ExitCode::SUCCESS;

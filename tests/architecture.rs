@@ -24,6 +24,8 @@ const LAYERS: &[&[&str]] = &[
     &["resolve"],
     &["plan"],
     &["download", "provenance"],
+    // `artifetch attestation verify`: the attestation verifier, offline, on one bundle.
+    &["offline"],
     // Partial fetch: the selected entries' bytes by range, over the download's machinery.
     &["partial"],
     &["fetch"],

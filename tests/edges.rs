@@ -5,6 +5,7 @@
 
 mod support;
 
+use sha2::Digest as _;
 use support::proxy::Proxy;
 use support::*;
 
@@ -42,7 +43,6 @@ fn manifest_defuses_file_names_that_are_legacy_workflow_commands() {
     assert!(String::from_utf8_lossy(&text).contains(" ##[error]planted\n"));
     let digest = parse_outputs(&w.root.path().join("output"))["files-digest"].clone();
     assert_eq!(digest, out.outputs["files-digest"]);
-    use sha2::Digest as _;
     let hex: String = sha2::Sha256::digest(&text)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -70,6 +70,13 @@ fn a_proxy_password_is_never_printed() {
     assert!(w.gh.requests().is_empty());
 }
 
+/// A FIFO at `path` (opening one for reading blocks until a writer comes).
+#[cfg(unix)]
+fn mkfifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.unwrap().success(), "mkfifo {}", path.display());
+}
+
 /// Issue 24, bug 5: `expected-files: @path` reads only a regular file inside the checkout
 /// (after resolving symlinks), at most 64 MiB, and no error echoes what the file holds. Each
 /// refusal is one error naming the input, before any request; a FIFO does not block the step.
@@ -83,14 +90,7 @@ fn expected_files_at_path_reads_only_a_bounded_regular_file_inside_the_workspace
     let ws = w.workspace();
     std::os::unix::fs::symlink(&outside, ws.join("link.sha256")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", ws.join("zero.sha256")).unwrap();
-    let fifo = ws.join("fifo.sha256");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&ws.join("fifo.sha256"));
     std::fs::File::create(ws.join("huge.sha256"))
         .unwrap()
         .set_len(64 * 1024 * 1024 + 1)
@@ -130,13 +130,7 @@ fn trusted_root_reads_only_a_bounded_regular_file() {
     let w = World::new();
     w.add("dist", zipbuild::sample_zip());
     let fifo = w.root.path().join("root.fifo");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let huge = w.root.path().join("huge.json");
     std::fs::File::create(&huge)
         .unwrap()
@@ -236,4 +230,117 @@ fn a_run_id_still_in_progress_is_waited_for_and_its_conclusion_is_a_conclusion()
     out.failed()
         .one_error(&[&format!("run {running} is in_progress")]);
     assert!(tree(&w.workspace()).is_empty());
+}
+
+fn endless(code: u16, content_type: &str) -> FaultKind {
+    FaultKind::Endless {
+        code,
+        headers: vec![("Content-Type".into(), content_type.into())],
+        prefix: "<Error><Code>InternalError</Code><Message>".into(),
+        repeat: "x".repeat(1000),
+    }
+}
+
+/// Issue 24, bug 4: an error answer from the blob host with an endless body is read only as far
+/// as its message needs (then the connection is dropped), on every attempt; the fake GitHub
+/// counts a body read on to its 64 MiB cap, which an unbounded reader would do.
+#[test]
+fn an_endless_error_body_from_the_blob_host_is_not_read_whole() {
+    let w = World::new();
+    w.add("dist", zipbuild::sample_zip());
+    w.gh.inject(Fault::new(Origin::Blob, "/blob/", endless(500, "application/xml")).times(100));
+    let out = w.run(&[("name", "dist")], &[]);
+    out.failed().one_error(&["'dist'", "500", "InternalError"]);
+    assert!(w.blob_requests().len() > 1, "retried");
+    assert_eq!(w.gh.endless_bodies_read_to_the_cap(), 0);
+    w.assert_temp_clean();
+}
+
+/// Issue 24, bug 4: a 200 with an endless body where a range was asked for (a segment of a
+/// large archive) is refused after reading only the start of it; the download then recovers.
+#[test]
+fn an_endless_200_to_a_range_request_is_not_read_whole() {
+    let w = World::new();
+    let zip = zipbuild::ZipBuilder::new()
+        .stored("blob.bin", &zipbuild::random_payload(20 << 20, 4))
+        .build();
+    w.add("big", zip);
+    let second = format!("bytes={}-", 8 << 20);
+    w.gh.inject(
+        Fault::new(Origin::Blob, "/blob/", endless(200, "application/zip"))
+            .range(&second)
+            .times(2),
+    );
+    let out = w.run(&[("name", "big"), ("stall-timeout", "1000")], &[]);
+    out.ok();
+    assert!(
+        out.stdout.contains("range request answered 200"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(w.gh.endless_bodies_read_to_the_cap(), 0);
+    assert_eq!(
+        tree(&w.workspace())["blob.bin"],
+        zipbuild::random_payload(20 << 20, 4)
+    );
+}
+
+/// A valid zip whose end record's comment hides a second end record (its central directory
+/// said to be 1 MiB into `big.bin`, bytes a partial fetch of `small.txt` never asks for), with
+/// two bytes after it, so a reader that accepts a comment ending before the file's end takes the
+/// hidden one, and one that wants it to reach the end takes the real one.
+fn two_end_records(small: &[u8]) -> Vec<u8> {
+    let mut zip = zipbuild::ZipBuilder::new()
+        .stored("big.bin", &zipbuild::random_payload(12 << 20, 5))
+        .file("small.txt", small)
+        .build();
+    let eocd = zip.len() - 22;
+    assert_eq!(&zip[eocd..eocd + 4], b"PK\x05\x06");
+    let mut hidden = b"PK\x05\x06".to_vec();
+    hidden.extend_from_slice(&[0, 0, 0, 0]); // disk numbers
+    hidden.extend_from_slice(&1u16.to_le_bytes()); // entries on this disk
+    hidden.extend_from_slice(&1u16.to_le_bytes()); // entries
+    hidden.extend_from_slice(&100u32.to_le_bytes()); // central directory size
+    hidden.extend_from_slice(&(1u32 << 20).to_le_bytes()); // central directory offset
+    hidden.extend_from_slice(&0u16.to_le_bytes()); // comment length
+    hidden.extend_from_slice(b"zz");
+    zip.truncate(zip.len() - 2);
+    zip.extend_from_slice(&(hidden.len() as u16).to_le_bytes());
+    zip.extend_from_slice(&hidden);
+    zip
+}
+
+/// Issue 24, bug 3: the README's recommended setup (`partial-download: auto`, `files`,
+/// `expected-files`) against an archive with two end records: refused at once, naming the
+/// artifact, instead of an extractor waiting for ever on bytes nobody fetches.
+#[test]
+fn a_partial_fetch_of_an_archive_with_two_end_records_is_refused_not_hung() {
+    let w = World::new();
+    let small = b"the selected file\n";
+    w.add("dist", two_end_records(small));
+    let pin = format!(
+        "{}  small.txt",
+        sha2::Sha256::digest(small)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let out = w.run(
+        &[
+            ("name", "dist"),
+            ("files", "small.txt"),
+            ("expected-files", &pin),
+        ],
+        &[],
+    );
+    out.failed()
+        .one_error(&["'dist'", "two end of central directory records"]);
+    assert!(tree(&w.workspace()).is_empty());
+    w.assert_temp_clean();
+    // Fetched whole, the extractor refuses it the same way: one parse of the end record.
+    let out = w.run(&[("name", "dist"), ("stall-timeout", "1000")], &[]);
+    out.failed()
+        .one_error(&["'dist'", "two end of central directory records"]);
+    assert!(tree(&w.workspace()).is_empty());
+    w.assert_temp_clean();
 }

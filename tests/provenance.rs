@@ -658,3 +658,13 @@ fn a_40_mib_bundle_behind_bundle_url_is_not_read_whole() {
         .one_error(&["larger than 8 MiB, more than a bundle can be"]);
     assert!(tree(&s.w.workspace()).is_empty());
 }
+
+#[test]
+fn a_timestamp_with_a_multibyte_gen_time_fails_the_artifact_not_the_process() {
+    let s = setup();
+    s.attest_timestamped(Some(Flaw::MultibyteGenTime));
+    s.run(&[])
+        .failed()
+        .one_error(&["TSTInfo: genTime is not YYYYMMDDHHMMSS[.f]Z"]);
+    assert!(tree(&s.w.workspace()).is_empty());
+}

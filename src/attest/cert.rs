@@ -1,8 +1,6 @@
 //! The Fulcio certificate: its chain to a CA of the trusted root, its validity, and the identity
 //! GitHub Actions put into it (Fulcio's extensions under 1.3.6.1.4.1.57264.1).
 
-mod path;
-
 use der::{Decode as _, Encode as _};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectAltName;
@@ -96,65 +94,84 @@ pub(super) fn parse_chain(chain: &super::bundle::CertChain) -> Option<Vec<Certif
         .collect()
 }
 
-/// The CA of the trusted root whose chain issued `leaf`, checked at signing time `t`.
-///
-/// The path is built and checked by `rustls-webpki` ([`path::validate`]): signatures, validity,
-/// basic constraints and path length, name constraints, unknown critical extensions, a CA
-/// refused as the leaf, no EKU other than codeSigning. webpki takes the anchor (the chain's last
-/// certificate) as timeless, so its validity and the root's `validFor` stay checked here.
+/// The CA of the trusted root whose chain issued `leaf`, checked at signing time `t`: path
+/// validation by rustls-webpki (signatures, validity of each certificate at `t`, CA basic
+/// constraints and key usage, name constraints, extended key usage codeSigning where present), with
+/// the chain's last certificate as the anchor, which must itself be valid then, as must the CA's
+/// `validFor` in the trusted root.
 pub(super) fn chain_to_ca<'r>(
-    leaf: &Certificate,
+    leaf_der: &[u8],
     root: &'r TrustedRoot,
     t: i64,
 ) -> Result<&'r CertificateAuthority, String> {
-    let leaf_der = leaf
-        .to_der()
-        .map_err(|e| format!("signing certificate: {e}"))?;
-    let at = path_time(leaf, t);
     let mut outside_validity = None;
+    let mut refused = None;
     for ca in &root.certificate_authorities {
-        let ders: Vec<&[u8]> = ca
-            .cert_chain
-            .certificates
-            .iter()
-            .map(|c| &c.raw_bytes[..])
-            .collect();
-        match path::validate(&leaf_der, &ders, at) {
-            Ok(()) => {}
-            Err(path::Failure::OutsideValidity) => {
-                outside_validity = Some(ca.uri.clone());
-                continue;
-            }
-            Err(path::Failure::NoPath) => continue,
+        match webpki_path(leaf_der, &ca.cert_chain, t) {
+            Ok(()) if ca.valid_for.contains(t) => return Ok(ca),
+            Ok(()) => outside_validity = Some(ca.uri.clone()),
+            Err(PathError::NotIssued) => {}
+            Err(PathError::Refused(why)) => refused = Some(why),
         }
-        let anchor_valid = parse_chain(&ca.cert_chain)
-            .and_then(|chain| chain.last().map(|anchor| valid_at(anchor, t)))
-            .unwrap_or(false);
-        if ca.valid_for.contains(t) && anchor_valid {
-            return Ok(ca);
-        }
-        outside_validity = Some(ca.uri.clone());
     }
-    Err(match outside_validity {
-        Some(uri) => {
+    Err(match (outside_validity, refused) {
+        (Some(uri), _) => {
             format!("certificate not trusted: its CA ({uri}) was not valid at the signing time")
         }
-        None => {
+        (None, Some(why)) => format!("certificate not trusted: path validation failed: {why}"),
+        (None, None) => {
             "certificate not trusted: it does not chain to a Fulcio CA of the trusted root".into()
         }
     })
 }
 
-/// The instant the path is judged at: `t`, or the leaf's nearest valid instant when `t` falls
-/// outside the leaf's own validity. That case always fails in `verify::check_validity` right
-/// after, with the leaf's dates in the message; the CA's validity is still judged near `t`.
-fn path_time(leaf: &Certificate, t: i64) -> i64 {
-    let v = leaf.tbs_certificate().validity();
-    let secs = |t: x509_cert::time::Time| t.to_unix_duration().as_secs() as i64;
-    t.clamp(
-        secs(v.not_before),
-        secs(v.not_after).max(secs(v.not_before)),
-    )
+enum PathError {
+    /// No certificate of this chain issued the leaf (another CA's).
+    NotIssued,
+    /// This chain issued it, but the path is not valid.
+    Refused(String),
+}
+
+/// Code signing, 1.3.6.1.5.5.7.3.3, as the OID's value bytes.
+const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
+
+fn webpki_path(leaf_der: &[u8], chain: &super::bundle::CertChain, t: i64) -> Result<(), PathError> {
+    use rustls::pki_types::{CertificateDer, UnixTime};
+    let ders: Vec<CertificateDer<'_>> = chain
+        .certificates
+        .iter()
+        .map(|c| CertificateDer::from(c.raw_bytes.as_slice()))
+        .collect();
+    let Some((anchor_der, intermediates)) = ders.split_last() else {
+        return Err(PathError::NotIssued);
+    };
+    let leaf_der = CertificateDer::from(leaf_der);
+    let refused = |e: webpki::Error| PathError::Refused(format!("{e:?}"));
+    let leaf = webpki::EndEntityCert::try_from(&leaf_der).map_err(refused)?;
+    let anchors = [webpki::anchor_from_trusted_cert(anchor_der).map_err(refused)?];
+    let anchor_cert = Certificate::from_der(anchor_der).map_err(|_| PathError::NotIssued)?;
+    let secs = u64::try_from(t).map_err(|_| PathError::Refused("a time before 1970".into()))?;
+    let verified = leaf.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &anchors,
+        intermediates,
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs)),
+        // If present: a CA without the extension may issue (the leaf's own is required by usage.rs).
+        webpki::KeyUsage::required_if_present(EKU_CODE_SIGNING),
+        None,
+        None,
+    );
+    match verified {
+        Ok(_) if valid_at(&anchor_cert, t) => Ok(()),
+        Ok(_) => Err(PathError::Refused(
+            "the root certificate was not valid then".into(),
+        )),
+        // No certificate of this chain, or one of its name but another key: not this CA's.
+        Err(webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey) => {
+            Err(PathError::NotIssued)
+        }
+        Err(e) => Err(refused(e)),
+    }
 }
 
 /// `cert`'s validity period contains `t` (Unix seconds).

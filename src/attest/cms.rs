@@ -1,10 +1,11 @@
 //! The RFC 3161 TimeStampToken (a CMS SignedData over a TSTInfo), parsed as far as verification
 //! reads it. Sigstore bundles carry either the token or the whole TimeStampResp around it.
 //!
-//! A small DER walker rather than the `cms` crate: verification reads eight fields and needs the
-//! exact bytes of two of them (the signed attributes and the TSTInfo), which a typed decoder
-//! would re-encode; this keeps one dependency out and the parser short enough to fuzz whole.
+//! A small walker over `der`'s reader rather than the `cms` crate: verification reads eight fields
+//! and needs the exact bytes of two of them (the signed attributes and the TSTInfo), which a
+//! typed decoder would re-encode; `der` reads each element's header strictly and keeps its bytes.
 
+use der::{Decode as _, Header, Reader as _, SliceReader};
 use x509_cert::spki::ObjectIdentifier;
 
 const SEQUENCE: u8 = 0x30;
@@ -54,28 +55,21 @@ struct Tlv<'a> {
     raw: &'a [u8],
 }
 
-/// Reads one element off the front of `input` (definite lengths only, as DER requires).
+/// Reads one element off the front of `input` through `der`'s reader, which keeps the exact bytes
+/// and refuses what DER forbids (indefinite or non-minimal lengths, truncation).
 fn next(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), String> {
-    let short = || "truncated DER".to_string();
-    let (&tag, rest) = input.split_first().ok_or_else(short)?;
+    let fail = |e: der::Error| format!("DER: {e}");
+    let (&tag, _) = input.split_first().ok_or("truncated DER")?;
     if tag & 0x1f == 0x1f {
         return Err("multi-byte DER tags are not used here".into());
     }
-    let (&first, rest) = rest.split_first().ok_or_else(short)?;
-    let (len, rest) = match first {
-        n if n < 0x80 => (n as usize, rest),
-        0x81..=0x84 => {
-            let k = (first & 0x7f) as usize;
-            let bytes = rest.get(..k).ok_or_else(short)?;
-            let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
-            (len, &rest[k..])
-        }
-        _ => return Err("indefinite or oversized DER length".into()),
-    };
-    let content = rest.get(..len).ok_or_else(short)?;
-    let header = input.len() - rest.len();
-    let raw = &input[..header + len];
-    Ok((Tlv { tag, content, raw }, &rest[len..]))
+    let raw = SliceReader::new(input)
+        .and_then(|mut r| r.tlv_bytes())
+        .map_err(fail)?;
+    let mut reader = SliceReader::new(raw).map_err(fail)?;
+    let header = Header::decode(&mut reader).map_err(fail)?;
+    let content = reader.read_slice(header.length()).map_err(fail)?;
+    Ok((Tlv { tag, content, raw }, &input[raw.len()..]))
 }
 
 /// Reads an element that must carry `tag`, naming `what` otherwise.
@@ -296,6 +290,14 @@ mod tests {
         assert_eq!(generalized_time(b"20260302095215.123Z"), Some(1772445135));
         assert_eq!(generalized_time(b"20260302095215"), None);
         assert_eq!(generalized_time(b"2026030209521Z"), None);
+    }
+
+    #[test]
+    fn non_minimal_lengths_are_refused() {
+        // 0x81 0x03: a long-form length for a value that fits the short form.
+        assert!(next(&[0x02, 0x81, 0x01, 0x05]).is_err());
+        assert!(next(&[0x02, 0x82, 0x00, 0x01, 0x05]).is_err());
+        assert!(next(&[0x02, 0x01, 0x05]).is_ok());
     }
 
     #[test]

@@ -497,3 +497,32 @@ fn a_statement_with_more_than_1024_subjects_is_refused() {
         "malformed attestation bundle: 1025 subjects in the statement, more than the limit of 1024"
     );
 }
+
+#[test]
+fn a_leaf_without_an_sct_is_refused_when_the_root_names_ct_logs() {
+    assert_eq!(
+        flawed(Flaw::NoSct).to_string(),
+        "certificate not trusted: the certificate carries no signed certificate timestamp (SCT) from a CT log of the trusted root"
+    );
+}
+
+#[test]
+fn an_sct_from_a_ct_log_outside_the_root_is_refused() {
+    let s = FakeSigstore::new();
+    let mut root: serde_json::Value = serde_json::from_str(&s.trusted_root()).unwrap();
+    let other: serde_json::Value =
+        serde_json::from_str(&FakeSigstore::new().trusted_root()).unwrap();
+    root["ctlogs"] = other["ctlogs"].clone();
+    let root = TrustedRoot::parse(&root.to_string()).unwrap();
+    let err = verify(
+        s.bundle(&attestation()).as_bytes(),
+        DIGEST,
+        &root,
+        &policy(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "certificate not trusted: none of the certificate's 1 SCTs verifies with a CT log of the trusted root"
+    );
+}

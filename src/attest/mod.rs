@@ -13,6 +13,7 @@ pub mod cms;
 mod crypto;
 mod policy;
 mod rekor;
+mod sct;
 pub mod shape;
 pub mod time;
 pub mod trusted_root;
@@ -23,7 +24,7 @@ mod verify;
 pub use cert::Identity;
 pub use policy::{Binding, RunRef, run_id_of};
 pub use trusted_root::TrustedRoot;
-pub use verify::verify;
+pub use verify::{verify, verify_unbound};
 
 /// Whose signature is acceptable, and for what.
 #[derive(Debug, Clone)]
@@ -190,6 +191,8 @@ impl std::fmt::Display for AttestError {
 
 impl std::error::Error for AttestError {}
 
+#[cfg(test)]
+mod conformance_log_tests;
 #[cfg(test)]
 mod fake_tests;
 #[cfg(test)]

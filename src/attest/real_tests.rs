@@ -180,7 +180,7 @@ fn real_bundle_with_a_forged_log_proof_is_rejected() {
     });
     assert!(
         err.to_string()
-            .contains("checkpoint signature does not verify"),
+            .contains("the checkpoint has no signature by the log rekor.sigstore.dev with its key"),
         "{err}"
     );
 }

@@ -28,7 +28,11 @@ pub(super) fn verify_set(entry: &TlogEntry, key: &PublicKey) -> Result<(), Strin
 }
 
 /// Verifies the Merkle inclusion proof of the entry's body and the checkpoint that signs its root.
-pub(super) fn verify_inclusion(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {
+pub(super) fn verify_inclusion(
+    entry: &TlogEntry,
+    key: &PublicKey,
+    base_url: &str,
+) -> Result<(), String> {
     let proof = entry
         .inclusion_proof
         .as_ref()
@@ -44,7 +48,7 @@ pub(super) fn verify_inclusion(entry: &TlogEntry, key: &PublicKey) -> Result<(),
         .checkpoint
         .as_ref()
         .ok_or("the inclusion proof has no signed checkpoint")?;
-    verify_checkpoint(&checkpoint.envelope, key, proof)
+    verify_checkpoint(&checkpoint.envelope, key, entry, base_url)
 }
 
 /// RFC 9162 section 2.1.3.2.
@@ -85,21 +89,41 @@ fn root_from_proof(proof: &InclusionProof, leaf_hash: [u8; 32]) -> Option<[u8; 3
 }
 
 /// A checkpoint is a signed note: `origin\nsize\nbase64 root\n[other lines]\n\n— name sig\n`.
-fn verify_checkpoint(note: &str, key: &PublicKey, proof: &InclusionProof) -> Result<(), String> {
+/// The log's own line must be there: signed by its name (Rekor v1: the origin before ` - treeID`;
+/// Rekor v2: the origin, which is the log's host), with its key hint (the log id's first four
+/// bytes) and its key. Witnesses' cosignatures may follow in any order and are not needed.
+fn verify_checkpoint(
+    note: &str,
+    key: &PublicKey,
+    entry: &TlogEntry,
+    base_url: &str,
+) -> Result<(), String> {
+    let proof = entry
+        .inclusion_proof
+        .as_ref()
+        .ok_or("the log entry has no inclusion proof")?;
     let (text, sigs) = note
         .split_once("\n\n")
         .ok_or("the checkpoint is not a signed note")?;
+    let origin = text.lines().next().unwrap_or_default();
+    let name = log_name(origin, base_url)?;
+    let hint = entry
+        .log_id
+        .key_id
+        .get(..4)
+        .ok_or("the log id is too short")?;
     let signed = format!("{text}\n");
     let verified = sigs
         .lines()
         .filter_map(|l| l.strip_prefix("\u{2014} "))
-        .any(|l| {
-            let sig = l.rsplit(' ').next().and_then(|s| b64::decode(s).ok());
-            // 4 bytes of key hint, then the signature.
-            sig.is_some_and(|s| s.len() > 4 && key.verify(signed.as_bytes(), &s[4..]))
-        });
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(signer, _)| *signer == name)
+        .filter_map(|(_, sig)| b64::decode(sig).ok())
+        .any(|s| s.len() > 4 && &s[..4] == hint && key.verify(signed.as_bytes(), &s[4..]));
     if !verified {
-        return Err("the checkpoint signature does not verify with the log's key".into());
+        return Err(format!(
+            "the checkpoint has no signature by the log {name} with its key"
+        ));
     }
     let mut lines = text.lines().skip(1);
     let size = lines.next().and_then(|l| l.parse::<i64>().ok());
@@ -108,4 +132,27 @@ fn verify_checkpoint(note: &str, key: &PublicKey, proof: &InclusionProof) -> Res
         return Err("the checkpoint names another tree than the inclusion proof".into());
     }
     Ok(())
+}
+
+/// The name the log signs its checkpoints with: Rekor v1's origin is `name - treeID`; Rekor v2's
+/// is the host of the log's URL in the trusted root, as sigstore-go requires.
+fn log_name<'a>(origin: &'a str, base_url: &str) -> Result<&'a str, String> {
+    if let Some((name, tree)) = origin.split_once(" - ")
+        && !tree.is_empty()
+        && tree.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Ok(name);
+    }
+    let host = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    if origin.is_empty() || origin != host {
+        return Err(format!(
+            "the checkpoint's origin {origin:?} is not the log's host {host:?}"
+        ));
+    }
+    Ok(origin)
 }

@@ -12,6 +12,9 @@ use super::time::rfc3339;
 pub struct TrustedRoot {
     #[serde(default)]
     pub tlogs: Vec<TransparencyLog>,
+    /// Certificate Transparency logs: the keys that sign the SCTs in Fulcio leaves.
+    #[serde(default)]
+    pub ctlogs: Vec<TransparencyLog>,
     #[serde(default)]
     pub certificate_authorities: Vec<CertificateAuthority>,
     #[serde(default)]
@@ -81,6 +84,7 @@ impl TrustedRoot {
             let root: TrustedRoot = serde_json::from_str(line)
                 .map_err(|e| format!("not a Sigstore trusted root (line {}): {e}", n + 1))?;
             merged.tlogs.extend(root.tlogs);
+            merged.ctlogs.extend(root.ctlogs);
             merged
                 .certificate_authorities
                 .extend(root.certificate_authorities);

@@ -12,7 +12,7 @@ use super::rekor;
 use super::trusted_root::TrustedRoot;
 use super::tsa;
 use super::{AttestError, Policy, Verified};
-use super::{body, shape, usage};
+use super::{body, sct, shape, usage};
 
 const IN_TOTO: &str = "application/vnd.in-toto+json";
 
@@ -22,6 +22,20 @@ pub fn verify(
     sha256_hex: &str,
     root: &TrustedRoot,
     policy: &Policy,
+) -> Result<Verified, AttestError> {
+    let verified = verify_unbound(bundle_json, sha256_hex, root, &policy.predicate_type)?;
+    check_identity(&verified.identity, policy)?;
+    Ok(verified)
+}
+
+/// Every check but the identity policy: the bundle is sound, trusted, signed and about this
+/// digest and predicate. Its identity is for the caller to judge (the offline subcommand
+/// compares a certificate identity given on the command line).
+pub fn verify_unbound(
+    bundle_json: &[u8],
+    sha256_hex: &str,
+    root: &TrustedRoot,
+    predicate_type: &str,
 ) -> Result<Verified, AttestError> {
     let malformed = |why: String| AttestError::Malformed(why);
     let bundle = Bundle::parse(bundle_json).map_err(|e| malformed(e.to_string()))?;
@@ -51,21 +65,29 @@ pub fn verify(
     };
     let proofs = signing_times(&bundle, &logged, root)?;
     proofs.meet(usage::instance(&leaf.cert))?;
+    let mut issuer = None;
     for &(t, _) in &proofs.times {
-        cert::chain_to_ca(&leaf.cert, root, t).map_err(AttestError::CertificateNotTrusted)?;
         check_validity(&leaf, t)?;
+        let ca =
+            cert::chain_to_ca(leaf_der, root, t).map_err(AttestError::CertificateNotTrusted)?;
+        issuer = cert::parse_chain(&ca.cert_chain)
+            .and_then(|chain| Some(cert::issuing_path(&leaf.cert, &chain)?.first()?.clone()));
     }
+    let issuer = issuer.ok_or_else(|| {
+        AttestError::CertificateNotTrusted("certificate not trusted: no issuing CA".into())
+    })?;
+    sct::check(&leaf.cert, &issuer, root).map_err(|why| {
+        AttestError::CertificateNotTrusted(format!("certificate not trusted: {why}"))
+    })?;
     if !leaf.key.verify(&pae, &signature.sig) {
         return Err(AttestError::Signature(
             "the DSSE envelope's signature does not verify with the certificate's key".into(),
         ));
     }
-    check_statement(env, sha256_hex, &policy.predicate_type)?;
-    let identity = cert::identity(&leaf.cert);
-    check_identity(&identity, policy)?;
+    check_statement(env, sha256_hex, predicate_type)?;
     let (signed_at, log_index) = proofs.times[0];
     Ok(Verified {
-        identity,
+        identity: cert::identity(&leaf.cert),
         signed_at,
         log_index,
     })
@@ -148,7 +170,7 @@ fn signing_times(
             ));
         }
         if entry.inclusion_proof.is_some() {
-            rekor::verify_inclusion(entry, &key).map_err(fail)?;
+            rekor::verify_inclusion(entry, &key, &log.base_url).map_err(fail)?;
             proofs.included += 1;
         }
         if entry.inclusion_promise.is_some() {

@@ -58,6 +58,27 @@ fn unsupported(why: &str) -> anyhow::Error {
     anyhow::Error::new(Unsupported(why.to_owned()))
 }
 
+/// An archive readers would read differently: a second end record inside the first's comment.
+/// A reader that scans back from the end and accepts a comment that stops short of it (the zip
+/// crate) takes the hidden one; this parser takes the other. Refused, never guessed at.
+#[derive(Debug)]
+pub struct Ambiguous {
+    /// Where the hidden record starts.
+    pub at: u64,
+}
+
+impl std::fmt::Display for Ambiguous {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "refusing the archive: it has two end of central directory records (a second at byte {}, inside the first's comment), so readers disagree on which files it holds",
+            self.at
+        )
+    }
+}
+
+impl std::error::Error for Ambiguous {}
+
 fn u16_at(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from(u16::from_le_bytes(
         b.get(at..at + 2)?.try_into().ok()?,
@@ -71,7 +92,9 @@ fn u32_at(b: &[u8], at: usize) -> Option<u64> {
 }
 
 /// Finds the EOCD record in `tail`, the last bytes of an archive `total` bytes long: the last
-/// signature whose comment length reaches exactly the end.
+/// signature whose comment length reaches exactly the end. Another signature inside its comment
+/// makes the archive [`Ambiguous`]. The one parse of the end record: the partial fetch asks for
+/// what it says, and the extractor checks that the zip reader found the same (`scan.rs`).
 pub fn find_eocd(tail: &[u8], total: u64) -> Result<Eocd> {
     let Some(last) = tail.len().checked_sub(EOCD_LEN) else {
         bail!(
@@ -86,6 +109,11 @@ pub fn find_eocd(tail: &[u8], total: u64) -> Result<Eocd> {
                 && u16_at(tail, i + 20).is_some_and(|c| i + EOCD_LEN + c as usize == tail.len())
         })
         .ok_or_else(|| unsupported("no end of central directory record in the archive's tail"))?;
+    let tail_at = total - tail.len() as u64;
+    if let Some(i) = tail[at + 4..].windows(4).position(|w| w == b"PK\x05\x06") {
+        let hidden = tail_at + (at + 4 + i) as u64;
+        return Err(anyhow::Error::new(Ambiguous { at: hidden }));
+    }
     let field16 = |o| u16_at(tail, at + o).unwrap_or(0);
     let field32 = |o| u32_at(tail, at + o).unwrap_or(0);
     if field16(4) != 0 || field16(6) != 0 {
@@ -260,5 +288,25 @@ mod tests {
         let e = find_eocd(&[0u8; 100], 100).unwrap_err();
         assert!(e.is::<Unsupported>());
         assert!(find_eocd(b"PK", 2).is_err());
+    }
+
+    /// A second end record in the comment of the one that reaches the end: whichever a reader
+    /// takes, another takes the other, so neither is taken.
+    #[test]
+    fn an_end_record_hidden_in_the_comment_makes_the_archive_ambiguous() {
+        let mut bytes = Zip::new().file("a", b"hello").bytes();
+        let eocd_at = bytes.len() - EOCD_LEN;
+        let mut hidden = bytes[eocd_at..].to_vec();
+        hidden.extend_from_slice(b"zz");
+        bytes.truncate(bytes.len() - 2);
+        bytes.extend_from_slice(&(hidden.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(&hidden);
+        let e = find_eocd(&bytes, bytes.len() as u64).unwrap_err();
+        let ambiguous = e.downcast_ref::<Ambiguous>().expect("ambiguous");
+        assert_eq!(ambiguous.at, (eocd_at + EOCD_LEN) as u64);
+        assert!(
+            e.to_string()
+                .contains("two end of central directory records")
+        );
     }
 }

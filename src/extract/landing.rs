@@ -35,6 +35,8 @@ struct State {
     landed: BTreeMap<u64, u64>,
     /// Why reads must fail: the bytes on disk may change, or the download failed.
     poisoned: Option<String>,
+    /// The download is over: what has not landed never will (a partial fetch's holes).
+    closed: bool,
 }
 
 /// The shared record of one download's landed bytes.
@@ -113,8 +115,11 @@ impl Landing {
         self.changed.notify_all();
     }
 
-    /// The download is over: if it never began in ranges, nobody should wait for it to.
+    /// The download is over: if it never began in ranges, nobody should wait for it to; and a
+    /// read of bytes that never landed fails at once instead of waiting for ever.
     pub fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_all();
         self.phase.send_if_modified(|p| {
             let waiting = *p == Phase::Waiting;
             if waiting {
@@ -171,6 +176,11 @@ impl Landing {
                 && end > pos
             {
                 return Ok(end);
+            }
+            if state.closed {
+                return Err(io::Error::other(format!(
+                    "byte {pos} of the archive was never fetched: its records point outside what its central directory selected"
+                )));
             }
             state = self
                 .changed
@@ -342,6 +352,28 @@ mod tests {
         assert_eq!(l.lock().landed.iter().collect::<Vec<_>>(), [(&0, &40)]);
         assert_eq!(l.landed_bytes(), 40);
         assert_eq!(l.wait_for(39).unwrap(), 40);
+    }
+
+    /// Issue 24, bug 3: a partial fetch leaves holes; once it is over, a reader that asks for
+    /// a hole (an archive whose records point there) fails instead of waiting for ever, whether
+    /// it was already waiting or asks afterwards.
+    #[test]
+    fn a_read_of_bytes_that_never_landed_fails_once_the_download_is_over() {
+        let l = Arc::new(Landing::new());
+        l.begin(100);
+        l.landed(90, 100);
+        let waiting = {
+            let l = Arc::clone(&l);
+            std::thread::spawn(move || l.wait_for(10))
+        };
+        l.close();
+        let err = waiting.join().unwrap().unwrap_err().to_string();
+        assert!(
+            err.contains("byte 10") && err.contains("never fetched"),
+            "{err}"
+        );
+        assert!(l.wait_for(50).is_err());
+        assert_eq!(l.wait_for(95).unwrap(), 100);
     }
 
     #[test]

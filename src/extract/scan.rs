@@ -11,6 +11,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 // on every entry (deflated or stored) cannot derail it, as it does naive streaming readers.
 use zip::{CompressionMethod, ZipArchive};
 
+use super::central;
 use super::landing::{Reader, Source};
 use super::names::{git_component, normalize_entry_name, normalize_link_target, show};
 use super::{Limits, RATIO_FLOOR, Select};
@@ -86,12 +87,35 @@ pub(super) fn open_archive(source: &Source) -> Result<Archive> {
         .open()
         .with_context(|| format!("failed to open {}", source.path().display()))?;
     // Small buffer: it serves header reads; bulk reads bypass it, and every seek discards it.
-    ZipArchive::new(BufReader::with_capacity(16 * 1024, file)).map_err(|err| {
+    let zip = ZipArchive::new(BufReader::with_capacity(16 * 1024, file)).map_err(|err| {
         anyhow!(
             "the downloaded file ({} bytes) is not a valid zip archive: {err}",
             source.len()
         )
-    })
+    })?;
+    same_end_record(&zip, source)?;
+    Ok(zip)
+}
+
+/// The zip reader must have found the central directory that [`central::find_eocd`] finds (the
+/// parse a partial fetch goes by): an archive they read differently is refused. What that parser
+/// does not handle (zip64, junk before the archive) is left to the zip reader, as before.
+fn same_end_record(zip: &Archive, source: &Source) -> Result<()> {
+    let len = source.len();
+    let tail_len = len.min(central::EOCD_MAX as u64);
+    let mut tail = vec![0u8; tail_len as usize];
+    let mut file = source.open()?;
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    file.read_exact(&mut tail)?;
+    match central::find_eocd(&tail, len) {
+        Ok(eocd) if zip.offset() == 0 && zip.central_directory_start() != eocd.cd_offset => bail!(
+            "refusing the archive: its end records disagree on where the central directory is ({} or {})",
+            zip.central_directory_start(),
+            eocd.cd_offset
+        ),
+        Err(e) if e.is::<central::Ambiguous>() => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// The first name that occurs twice in the central directory, read by hand: the zip crate keys
@@ -100,21 +124,15 @@ pub(super) fn open_archive(source: &Source) -> Result<Archive> {
 fn duplicate_name(source: &Source) -> Option<Vec<u8>> {
     let mut file = source.open().ok()?;
     let len = source.len();
-    let tail_len = len.min(65_557 + 22);
+    let tail_len = len.min(central::EOCD_MAX as u64);
     file.seek(SeekFrom::Start(len - tail_len)).ok()?;
     let mut tail = vec![0u8; tail_len as usize];
     file.read_exact(&mut tail).ok()?;
-    let eocd = (0..=tail.len().checked_sub(22)?)
-        .rev()
-        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
+    // The one parse of the end record (it checks the directory's bounds too).
+    let eocd = central::find_eocd(&tail, len).ok()?;
     let rd16 = |b: &[u8], at: usize| Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?));
     let rd32 = |b: &[u8], at: usize| Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?));
-    let count = rd16(&tail, eocd + 10)?;
-    let cd_size = u64::from(rd32(&tail, eocd + 12)?);
-    let cd_offset = u64::from(rd32(&tail, eocd + 16)?);
-    if cd_offset.checked_add(cd_size)? > len {
-        return None;
-    }
+    let (count, cd_size, cd_offset) = (eocd.entries, eocd.cd_size, eocd.cd_offset);
     file.seek(SeekFrom::Start(cd_offset)).ok()?;
     let mut cd = vec![0u8; cd_size as usize];
     file.read_exact(&mut cd).ok()?;

@@ -319,4 +319,12 @@ impl FakeGitHub {
     pub fn barriers_missed(&self) -> u64 {
         self.shared().lock().barriers_missed
     }
+
+    /// How many endless bodies ([`FaultKind::Endless`]) were written up to their 64 MiB cap,
+    /// that is, read on by a client that should have hung up long before.
+    pub fn endless_bodies_read_to_the_cap(&self) -> usize {
+        self.shared()
+            .endless_to_the_cap
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
 }

@@ -32,6 +32,9 @@ pub(crate) struct Shared {
     /// With [`Options::tls`]: the test CA (PEM) and the file holding it.
     pub ca_pem: Option<String>,
     pub ca_file: Option<PathBuf>,
+    /// Endless bodies written all the way to [`crate::http::ENDLESS_CAP`]: the client read on
+    /// instead of hanging up (a reader without a bound).
+    pub endless_to_the_cap: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -113,6 +116,7 @@ pub(crate) fn start(opts: Options) -> std::io::Result<Running> {
         tls,
         ca_pem,
         ca_file,
+        endless_to_the_cap: Default::default(),
         opts,
     });
     let (tx, rx) = oneshot::channel();
@@ -242,12 +246,20 @@ async fn serve_connection(sh: Arc<Shared>, stream: TcpStream, kind: Listener) {
             return; // Disconnect fault: drop the socket without a word.
         };
         let head_only = req.method == "HEAD";
+        let endless = matches!(resp.body, crate::http::Body::Endless { .. }) && !head_only;
         match conn
             .write_response(&resp, req.keep_alive, head_only, wire)
             .await
         {
             Ok(true) => {}
-            Ok(false) | Err(_) => return,
+            Ok(false) => {
+                if endless {
+                    sh.endless_to_the_cap
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                return;
+            }
+            Err(_) => return,
         }
     }
 }

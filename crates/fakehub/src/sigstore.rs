@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::util::base64 as b64;
 
+pub mod ct;
 pub mod tsa;
 
 pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -111,6 +112,8 @@ pub enum Flaw {
     CaLeaf,
     /// The leaf's key usage lacks digitalSignature.
     NoDigitalSignature,
+    /// The leaf carries no signed certificate timestamp.
+    NoSct,
 }
 
 /// What to attest.
@@ -144,6 +147,10 @@ impl Attestation {
 pub struct FakeSigstore {
     ca: Issuer<'static, KeyPair>,
     ca_der: Vec<u8>,
+    /// SHA-256 of the CA's SubjectPublicKeyInfo: the issuer key hash SCTs sign.
+    ca_key_hash: [u8; 32],
+    ct_key: KeyPair,
+    ct_log_id: [u8; 32],
     rogue_ca: Issuer<'static, KeyPair>,
     log_key: KeyPair,
     log_id: [u8; 32],
@@ -179,11 +186,14 @@ impl Tsa {
 }
 
 fn new_ca(name: &str) -> (Issuer<'static, KeyPair>, Vec<u8>) {
-    new_ca_of("fakehub", name)
+    let (issuer, der, _) = new_ca_of("fakehub", name);
+    (issuer, der)
 }
 
-fn new_ca_of(organization: &str, name: &str) -> (Issuer<'static, KeyPair>, Vec<u8>) {
+/// A CA: its issuer, its certificate, and the SHA-256 of its SubjectPublicKeyInfo.
+fn new_ca_of(organization: &str, name: &str) -> (Issuer<'static, KeyPair>, Vec<u8>, [u8; 32]) {
     let key = KeyPair::generate().expect("key");
+    let key_hash = sha256(&key.subject_public_key_info());
     let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.distinguished_name
@@ -193,7 +203,7 @@ fn new_ca_of(organization: &str, name: &str) -> (Issuer<'static, KeyPair>, Vec<u
     p.not_before = rcgen::date_time_ymd(2020, 1, 1);
     p.not_after = rcgen::date_time_ymd(2100, 1, 1);
     let cert = p.self_signed(&key).expect("CA certificate");
-    (Issuer::new(p, key), cert.der().to_vec())
+    (Issuer::new(p, key), cert.der().to_vec(), key_hash)
 }
 
 fn sha256(data: &[u8]) -> [u8; 32] {
@@ -251,13 +261,18 @@ impl FakeSigstore {
     /// A fake whose Fulcio CA is named as a real instance's (`sigstore.dev` for public-good,
     /// `GitHub, Inc.` for GitHub's), so that instance's requirements apply to its bundles.
     pub fn of(organization: &str) -> FakeSigstore {
-        let (ca, ca_der) = new_ca_of(organization, "fakehub fulcio");
+        let (ca, ca_der, ca_key_hash) = new_ca_of(organization, "fakehub fulcio");
         let (rogue_ca, _) = new_ca("fakehub fulcio");
         let log_key = KeyPair::generate().expect("log key");
         let log_id = sha256(log_key.subject_public_key_info().as_slice());
+        let ct_key = KeyPair::generate().expect("CT log key");
+        let ct_log_id = sha256(&ct_key.subject_public_key_info());
         FakeSigstore {
             ca,
             ca_der,
+            ca_key_hash,
+            ct_key,
+            ct_log_id,
             rogue_ca,
             log_key,
             log_id,
@@ -286,7 +301,16 @@ impl FakeSigstore {
                 "certChain": {"certificates": [{"rawBytes": b64(&self.ca_der)}]},
                 "validFor": {"start": "2020-01-01T00:00:00Z"}
             }],
-            "ctlogs": [],
+            "ctlogs": [{
+                "baseUrl": "https://ctfe.fakehub.invalid",
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": b64(&self.ct_key.subject_public_key_info()),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": {"start": "2020-01-01T00:00:00Z"}
+                },
+                "logId": {"keyId": b64(&self.ct_log_id)}
+            }],
             "timestampAuthorities": [{
                 "subject": {"organization": "fakehub", "commonName": "fakehub tsa"},
                 "uri": "https://timestamp.fakehub.invalid",
@@ -346,6 +370,22 @@ impl FakeSigstore {
         } else {
             &self.ca
         };
+        // The SCT signs the precertificate: the same TBS without the SCT list, which goes
+        // last (rcgen writes custom extensions in order, after its own).
+        p.serial_number = Some(vec![0x42; 8].into());
+        let precert = p.signed_by(&key, issuer).expect("precertificate");
+        if flaw != Some(Flaw::NoSct) {
+            let tbs = ct::tbs_of(precert.der());
+            let value = ct::sct_extension(
+                &self.ct_key,
+                &self.ct_log_id,
+                &self.ca_key_hash,
+                &tbs,
+                from as u64 * 1000,
+            );
+            p.custom_extensions
+                .push(CustomExtension::from_oid_content(ct::SCT_LIST_OID, value));
+        }
         let cert = p.signed_by(&key, issuer).expect("leaf certificate");
         (cert.der().to_vec(), key)
     }
