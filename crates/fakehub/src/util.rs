@@ -35,6 +35,21 @@ pub fn rfc3339(secs: i64) -> String {
     )
 }
 
+/// RFC 7231 IMF-fixdate for the `Date` header: `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn http_date(secs: i64) -> String {
+    let d = time::OffsetDateTime::from_unix_timestamp(secs).expect("a time within 9999 years");
+    let weekday = &d.weekday().to_string()[..3];
+    let month = &d.month().to_string()[..3];
+    format!(
+        "{weekday}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
+        d.day(),
+        d.year(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
+}
+
 /// `2020-01-24T18:10:31.0000000Z` (the pipelines service's 7-digit fraction form).
 pub fn iso_7frac(secs: i64) -> String {
     let base = rfc3339(secs);
