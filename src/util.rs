@@ -1,4 +1,6 @@
-//! Small helpers shared by several stages: randomness without a dependency, human sizes.
+//! Small helpers shared by several stages: randomness without a dependency, human sizes, dates.
+
+pub(crate) mod date;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -56,20 +58,6 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
 pub(crate) fn rate(bytes: u64, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-6);
     format!("{}/s", human_bytes((bytes as f64 / secs) as u64))
-}
-
-/// Days since 1970-01-01 -> (year, month, day), proleptic Gregorian (Howard Hinnant's
-/// civil-from-days; no date crate for two formatters).
-pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// The name closest to `wanted` by edit distance, if it is close enough to be a typo.

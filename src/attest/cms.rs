@@ -275,28 +275,9 @@ fn parse_tst_info(der: &[u8]) -> Result<(ObjectIdentifier, &[u8], i64), String> 
     Ok((algorithm(&alg, "messageImprint")?, hashed.content, when))
 }
 
-/// `YYYYMMDDHHMMSS[.fff]Z` to Unix seconds. RFC 3161 allows fractions, which X.509 DER forbids,
-/// so der's own GeneralizedTime (strict DER) would refuse real tokens.
+/// `YYYYMMDDHHMMSS[.fff]Z` to Unix seconds (the crate's date module reads it).
 fn generalized_time(text: &[u8]) -> Option<i64> {
-    let text = std::str::from_utf8(text).ok()?;
-    let body = text.strip_suffix('Z')?;
-    let (whole, frac) = body.split_once('.').unwrap_or((body, "0"));
-    // All ASCII digits before slicing: a multi-byte character would put a slice boundary
-    // inside it (a panic, not a refusal).
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.len() != 14 || !digits(whole) || !digits(frac) {
-        return None;
-    }
-    let iso = format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &whole[0..4],
-        &whole[4..6],
-        &whole[6..8],
-        &whole[8..10],
-        &whole[10..12],
-        &whole[12..14]
-    );
-    super::time::parse_rfc3339(&iso)
+    crate::util::date::parse_generalized_time(text)
 }
 
 #[cfg(test)]

@@ -144,4 +144,34 @@ mod tests {
         let err = decode_bundle(&src).unwrap_err().to_string();
         assert!(err.contains("larger than 8 MiB"), "{err}");
     }
+
+    /// Any bytes behind `bundle_url`: `decode_bundle` never panics, and what it returns is the
+    /// JSON as given or exactly the declared length of snappy, within the bundle bound.
+    #[test]
+    fn fuzz_decode_bundle_stays_within_the_bound() {
+        bolero::check!()
+            .with_test_time(std::time::Duration::from_secs(2))
+            .for_each(|bytes: &[u8]| match decode_bundle(bytes) {
+                Ok(out) if bytes.first() == Some(&b'{') => assert_eq!(out, bytes),
+                Ok(out) => {
+                    assert!(out.len() <= MAX_BUNDLE);
+                    assert_eq!(Some(out.len()), snap::raw::decompress_len(bytes).ok());
+                }
+                Err(_) => {}
+            });
+    }
+
+    /// Whatever snappy compresses comes back as it was. Compressed data of exactly 123 bytes
+    /// starts with the varint 0x7b, `{`, and is taken as JSON: no real bundle is that short.
+    #[test]
+    fn fuzz_snappy_round_trips() {
+        bolero::check!()
+            .with_test_time(std::time::Duration::from_secs(2))
+            .for_each(|data: &[u8]| {
+                let packed = snap::raw::Encoder::new().compress_vec(data).unwrap();
+                if data.len() != 123 {
+                    assert_eq!(decode_bundle(&packed).unwrap(), data);
+                }
+            });
+    }
 }

@@ -7,6 +7,9 @@ use anyhow::Result;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
+/// The reset time as the messages spell it (the crate's date module).
+pub(crate) use crate::util::date::utc;
+
 /// A primary rate limit that resets further away than this is an error, not a wait.
 pub(crate) const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(15 * 60);
 
@@ -65,19 +68,6 @@ pub(crate) fn rate_limit_wait(
         return Some(Ok(Duration::from_secs(after)));
     }
     None
-}
-
-/// `2024-01-01 12:00:00 UTC` for a Unix time (days-from-civil, inverted; no date crate).
-pub(crate) fn utc(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let rem = unix % 86_400;
-    let (year, month, day) = crate::util::civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 #[cfg(test)]

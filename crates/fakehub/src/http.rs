@@ -4,6 +4,7 @@
 //! (truncate, reset, stall, throttle) for fault injection.
 
 use crate::tls::Stream;
+use crate::util::http_date;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -356,24 +357,6 @@ pub fn reason(status: u16) -> &'static str {
         504 => "Gateway Timeout",
         _ => "Status",
     }
-}
-
-/// RFC 7231 IMF-fixdate for the `Date` header.
-fn http_date(secs: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let iso = crate::util::rfc3339(secs);
-    let wd = DAYS[secs.div_euclid(86_400).rem_euclid(7) as usize];
-    let month: usize = iso[5..7].parse().unwrap_or(1);
-    format!(
-        "{wd}, {} {} {} {} GMT",
-        &iso[8..10],
-        MONTHS[month.clamp(1, 12) - 1],
-        &iso[0..4],
-        &iso[11..19]
-    )
 }
 
 fn render_head(resp: &Response, keep: bool) -> String {

@@ -1,5 +1,5 @@
-//! Small self-contained helpers: clock and RFC 3339 formatting, base64, hex,
-//! percent-encoding and SHA-256. Kept here so the server needs no extra crates.
+//! Small self-contained helpers: clock and RFC 3339 formatting (on `time`), base64, hex,
+//! percent-encoding and SHA-256.
 
 use sha2::{Digest, Sha256};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,40 +21,32 @@ pub fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
-/// Days since 1970-01-01 to (year, month, day); Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// (year, month, day) to days since 1970-01-01.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `2020-01-10T14:59:22Z` for a Unix time.
+/// `2020-01-10T14:59:22Z` for a Unix time (the calendar is the `time` crate's).
 pub fn rfc3339(secs: i64) -> String {
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
+    let d = time::OffsetDateTime::from_unix_timestamp(secs).expect("a time within 9999 years");
     format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        d.year(),
+        d.month() as u8,
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
+}
+
+/// RFC 7231 IMF-fixdate for the `Date` header: `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn http_date(secs: i64) -> String {
+    let d = time::OffsetDateTime::from_unix_timestamp(secs).expect("a time within 9999 years");
+    let weekday = &d.weekday().to_string()[..3];
+    let month = &d.month().to_string()[..3];
+    format!(
+        "{weekday}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
+        d.day(),
+        d.year(),
+        d.hour(),
+        d.minute(),
+        d.second()
     )
 }
 
@@ -64,19 +56,21 @@ pub fn iso_7frac(secs: i64) -> String {
     format!("{}.0000000Z", &base[..base.len() - 1])
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (or `+00:00`) to Unix seconds.
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (or `+00:00`) to Unix seconds; an impossible date
+/// (month 13, 30 February) is `None`.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
-        return None;
-    }
-    Some(days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + se)
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u8>().ok();
+    let year = s.get(0..4)?.parse::<i32>().ok()?;
+    let month = time::Month::try_from(num(5..7)?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, num(8..10)?).ok()?;
+    let at = date
+        .with_hms(num(11..13)?, num(14..16)?, num(17..19)?)
+        .ok()?;
+    Some(at.assume_utc().unix_timestamp())
 }
 
 /// Standard base64 with padding.
