@@ -94,33 +94,84 @@ pub(super) fn parse_chain(chain: &super::bundle::CertChain) -> Option<Vec<Certif
         .collect()
 }
 
-/// The CA of the trusted root whose chain issued `leaf`, checked at signing time `t`.
+/// The CA of the trusted root whose chain issued `leaf`, checked at signing time `t`: path
+/// validation by rustls-webpki (signatures, validity of each certificate at `t`, CA basic
+/// constraints and key usage, name constraints, extended key usage codeSigning where present), with
+/// the chain's last certificate as the anchor, which must itself be valid then, as must the CA's
+/// `validFor` in the trusted root.
 pub(super) fn chain_to_ca<'r>(
-    leaf: &Certificate,
+    leaf_der: &[u8],
     root: &'r TrustedRoot,
     t: i64,
 ) -> Result<&'r CertificateAuthority, String> {
     let mut outside_validity = None;
+    let mut refused = None;
     for ca in &root.certificate_authorities {
-        let Some(chain) = parse_chain(&ca.cert_chain) else {
-            continue;
-        };
-        let Some(path) = issuing_path(leaf, &chain) else {
-            continue;
-        };
-        if ca.valid_for.contains(t) && path.iter().all(|c| valid_at(c, t)) {
-            return Ok(ca);
+        match webpki_path(leaf_der, &ca.cert_chain, t) {
+            Ok(()) if ca.valid_for.contains(t) => return Ok(ca),
+            Ok(()) => outside_validity = Some(ca.uri.clone()),
+            Err(PathError::NotIssued) => {}
+            Err(PathError::Refused(why)) => refused = Some(why),
         }
-        outside_validity = Some(ca.uri.clone());
     }
-    Err(match outside_validity {
-        Some(uri) => {
+    Err(match (outside_validity, refused) {
+        (Some(uri), _) => {
             format!("certificate not trusted: its CA ({uri}) was not valid at the signing time")
         }
-        None => {
+        (None, Some(why)) => format!("certificate not trusted: path validation failed: {why}"),
+        (None, None) => {
             "certificate not trusted: it does not chain to a Fulcio CA of the trusted root".into()
         }
     })
+}
+
+enum PathError {
+    /// No certificate of this chain issued the leaf (another CA's).
+    NotIssued,
+    /// This chain issued it, but the path is not valid.
+    Refused(String),
+}
+
+/// Code signing, 1.3.6.1.5.5.7.3.3, as the OID's value bytes.
+const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
+
+fn webpki_path(leaf_der: &[u8], chain: &super::bundle::CertChain, t: i64) -> Result<(), PathError> {
+    use rustls::pki_types::{CertificateDer, UnixTime};
+    let ders: Vec<CertificateDer<'_>> = chain
+        .certificates
+        .iter()
+        .map(|c| CertificateDer::from(c.raw_bytes.as_slice()))
+        .collect();
+    let Some((anchor_der, intermediates)) = ders.split_last() else {
+        return Err(PathError::NotIssued);
+    };
+    let leaf_der = CertificateDer::from(leaf_der);
+    let refused = |e: webpki::Error| PathError::Refused(format!("{e:?}"));
+    let leaf = webpki::EndEntityCert::try_from(&leaf_der).map_err(refused)?;
+    let anchors = [webpki::anchor_from_trusted_cert(anchor_der).map_err(refused)?];
+    let anchor_cert = Certificate::from_der(anchor_der).map_err(|_| PathError::NotIssued)?;
+    let secs = u64::try_from(t).map_err(|_| PathError::Refused("a time before 1970".into()))?;
+    let verified = leaf.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &anchors,
+        intermediates,
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs)),
+        // If present: a CA without the extension may issue (the leaf's own is required by usage.rs).
+        webpki::KeyUsage::required_if_present(EKU_CODE_SIGNING),
+        None,
+        None,
+    );
+    match verified {
+        Ok(_) if valid_at(&anchor_cert, t) => Ok(()),
+        Ok(_) => Err(PathError::Refused(
+            "the root certificate was not valid then".into(),
+        )),
+        // No certificate of this chain, or one of its name but another key: not this CA's.
+        Err(webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey) => {
+            Err(PathError::NotIssued)
+        }
+        Err(e) => Err(refused(e)),
+    }
 }
 
 /// `cert`'s validity period contains `t` (Unix seconds).

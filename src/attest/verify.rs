@@ -67,9 +67,9 @@ pub fn verify_unbound(
     proofs.meet(usage::instance(&leaf.cert))?;
     let mut issuer = None;
     for &(t, _) in &proofs.times {
-        let ca =
-            cert::chain_to_ca(&leaf.cert, root, t).map_err(AttestError::CertificateNotTrusted)?;
         check_validity(&leaf, t)?;
+        let ca =
+            cert::chain_to_ca(leaf_der, root, t).map_err(AttestError::CertificateNotTrusted)?;
         issuer = cert::parse_chain(&ca.cert_chain)
             .and_then(|chain| Some(cert::issuing_path(&leaf.cert, &chain)?.first()?.clone()));
     }
