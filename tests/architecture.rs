@@ -466,11 +466,12 @@ fn only_the_bounded_reader_consumes_a_network_body() {
     );
 }
 
-/// The modules that may read a file's content with `std::fs::read*`, and why: the files a user
-/// names are read there, and nowhere else may start doing so unseen. `pin.rs` (`expected-files:
-/// @path`) and `settings.rs` (`trusted-root`) are where the confined, bounded reader of issue 24
-/// goes; `github/tls.rs` reads the CA bundle the runner's environment names.
-const FILE_READERS: &[&str] = &["pin.rs", "settings.rs", "github/tls.rs"];
+/// The modules that may read a file's content with `std::fs::read*`, and why: `fsx.rs` holds the
+/// one reader of files a user names (`read_user_file`: regular files only, at most 64 MiB, never
+/// echoed; `confined` keeps `expected-files: @path` inside the workspace), which `pin.rs`,
+/// `settings.rs` (`trusted-root`), `github/tls.rs` (`SSL_CERT_FILE`) and the offline verifier
+/// call; nowhere else may start reading files unseen.
+const FILE_READERS: &[&str] = &["fsx.rs"];
 
 /// The files of modules declared under `#[cfg(test)]` (`mod props;`): unit tests, whole.
 fn test_only_files(src: &Path) -> BTreeSet<PathBuf> {
@@ -528,7 +529,7 @@ fn only_the_named_modules_read_files_with_std_fs() {
         found.join("\n")
     );
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("pin.rs"), "fn a() { std::fs::read(p) }\n").unwrap();
+    std::fs::write(dir.path().join("fsx.rs"), "fn a() { std::fs::read(p) }\n").unwrap();
     std::fs::write(
         dir.path().join("fetch.rs"),
         "// fs::read(p)\nfn b() { std::fs::read_to_string(p) }\n#[cfg(test)]\nmod props;\n",

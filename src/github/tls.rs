@@ -15,9 +15,9 @@ pub fn extra_roots(extra_ca: Option<&Path>) -> Result<Vec<Certificate>> {
     let Some(path) = extra_ca else {
         return Ok(Vec::new());
     };
-    let pem = std::fs::read(path)
-        .with_context(|| format!("SSL_CERT_FILE: cannot read {}", path.display()))?;
-    let certs = Certificate::from_pem_bundle(&pem).with_context(|| {
+    // The one reader of user-named files: a regular file only, bounded, never echoed.
+    let pem = crate::fsx::read_user_file(path).context("SSL_CERT_FILE")?;
+    let certs = Certificate::from_pem_bundle(pem.as_bytes()).with_context(|| {
         format!(
             "SSL_CERT_FILE: {} is not a PEM certificate bundle",
             path.display()
