@@ -11,21 +11,23 @@ $ProgressPreference = 'SilentlyContinue' # the progress bar slows Invoke-WebRequ
 Set-StrictMode -Version 3.0
 
 function Log([string]$msg) { [Console]::Error.WriteLine("artifetch install: $msg") }
-# A workflow command on stdout: one line, `%` escaped, so nothing in it starts another command.
-function Annotate([string]$level, [string]$msg) {
+# A warning or an error, said once: in Actions a workflow command on stdout (the runner shows it
+# in the log and as an annotation; one line, `%` escaped, so nothing in it starts another
+# command), elsewhere on stderr.
+function Say([string]$level, [string]$msg) {
     if ($env:GITHUB_ACTIONS -eq 'true') {
         $m = $msg.Replace('%', '%25').Replace("`r", '%0D').Replace("`n", '%0A')
         [Console]::Out.WriteLine("::$level title=artifetch install::$m")
+    } else {
+        Log "${level}: $msg"
     }
 }
 function Die([string]$msg) {
-    Annotate 'error' $msg
-    Log "error: $msg"
+    Say 'error' $msg
     exit 1
 }
 function Warn([string]$msg) {
-    Annotate 'warning' $msg
-    Log "warning: $msg"
+    Say 'warning' $msg
 }
 # An exception's message on one line, cut to 300 characters.
 function OneLine([string]$text) {
@@ -41,6 +43,11 @@ $mirror = if ($env:INPUT_BINARY_URL) { $env:INPUT_BINARY_URL.Trim().TrimEnd('/')
 $attempts = if ($env:ARTIFETCH_DOWNLOAD_ATTEMPTS) { [int]$env:ARTIFETCH_DOWNLOAD_ATTEMPTS } else { 4 }
 $firstDelay = if ($env:ARTIFETCH_RETRY_DELAY) { [int]$env:ARTIFETCH_RETRY_DELAY } else { 2 }
 $temp = if ($env:RUNNER_TEMP) { $env:RUNNER_TEMP } else { [IO.Path]::GetTempPath() }
+# ARTIFETCH_INSTALL=prebuilt-only: no source build; its fallbacks become errors.
+$policy = if ($env:ARTIFETCH_INSTALL) { $env:ARTIFETCH_INSTALL } else { 'auto' }
+if ($policy -ne 'auto' -and $policy -ne 'prebuilt-only') {
+    Die "ARTIFETCH_INSTALL='$policy': expected prebuilt-only (no source build) or auto (the default)"
+}
 
 $os = "$env:RUNNER_OS"
 $arch = "$env:RUNNER_ARCH"
@@ -75,8 +82,9 @@ if (Test-Path -LiteralPath $checksums -PathType Leaf) {
         }
     }
 }
-if ($env:ARTIFETCH_RELEASE_SERVER) { $server = $env:ARTIFETCH_RELEASE_SERVER }
 if (-not $server) { $server = 'https://github.com' }
+$recordedServer = $server.TrimEnd('/')
+if ($env:ARTIFETCH_RELEASE_SERVER) { $server = $env:ARTIFETCH_RELEASE_SERVER }
 $server = $server.TrimEnd('/')
 # [package] version in Cargo.toml at the same ref.
 $cargoVersion = ''
@@ -145,6 +153,11 @@ function Emit([string]$bin) {
 
 # Builds this ref of the action from source, or fails naming what was tried.
 function BuildFromSource([string]$why, [string]$tried, [string]$hint) {
+    if ($policy -eq 'prebuilt-only') {
+        $triedNote = if ($tried) { " (tried: $tried)" } else { '' }
+        $for = if ($target) { " ($target)" } else { '' }
+        Die "cannot install the prebuilt artifetch${for}: $why$triedNote. ARTIFETCH_INSTALL=prebuilt-only turns the source build off: use a release of the action (uses: <owner>/artifetch@vX.Y.Z), set binary-url to a mirror of its assets, or pre-seed the tool cache"
+    }
     if (-not (Get-Command cargo -ErrorAction SilentlyContinue)) {
         $t = if ($tried) { "$tried; " } else { '' }
         $for = if ($target) { " ($target)" } else { '' }
@@ -285,8 +298,17 @@ function FetchVerified([string]$what, [string]$url, [int]$max, [string]$where) {
 
 $releaseUrl = "$server/$repository/releases/download/$version/$asset"
 $tried = @()
-# With a mirror configured the release gets one attempt: that runner likely cannot reach it.
-$releaseAttempts = if ($mirror) { 1 } else { $attempts }
+# With a mirror configured, or on a runner of another server (GHES) than the release's, the
+# release gets one attempt: that runner likely cannot reach it, and retries would cost every job
+# a minute.
+$runnerServer = if ($env:GITHUB_SERVER_URL) { $env:GITHUB_SERVER_URL.TrimEnd('/') } else { '' }
+$releaseAttempts = $attempts
+if ($mirror) {
+    $releaseAttempts = 1
+} elseif ($runnerServer -and $runnerServer -ne $recordedServer) {
+    $releaseAttempts = 1
+    Log "this runner's server is $runnerServer, the release is on ${recordedServer}: one try (set binary-url to a mirror, or pre-seed the tool cache, on runners that cannot reach it)"
+}
 if (-not (FetchVerified 'the release' $releaseUrl $releaseAttempts "in the release $version of $repository")) {
     $tried += "release: $script:dlFailure"
 }

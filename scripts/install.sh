@@ -19,7 +19,8 @@
 # A checksum mismatch is fatal: no fallback hides it.
 #
 # Environment: RUNNER_OS, RUNNER_ARCH (required); RUNNER_TOOL_CACHE, RUNNER_TEMP, GITHUB_OUTPUT,
-# GITHUB_ACTION_PATH, GITHUB_ACTIONS, INPUT_BINARY_URL; for tests: ARTIFETCH_CHECKSUMS (path of
+# GITHUB_ACTION_PATH, GITHUB_ACTIONS, GITHUB_SERVER_URL, INPUT_BINARY_URL; ARTIFETCH_INSTALL
+# (`prebuilt-only`: no source build, its fallbacks become errors); for tests: ARTIFETCH_CHECKSUMS (path of
 # the checksums file), ARTIFETCH_RELEASE_SERVER (overrides the recorded server),
 # ARTIFETCH_DOWNLOAD_ATTEMPTS (default 4), ARTIFETCH_RETRY_DELAY (first backoff in seconds,
 # doubled each retry; default 2).
@@ -30,24 +31,26 @@ set -euo pipefail
 unset BASH_ENV ENV
 
 log() { printf 'artifetch install: %s\n' "$*" >&2; }
-# Text for a workflow command: one line, `%` escaped, so nothing in it starts another command.
-annotate() {
+# A warning or an error, said once: in Actions as a workflow command (the runner shows it in the
+# log and as an annotation: one line, `%` escaped, so nothing in it starts another command),
+# elsewhere on stderr.
+say() {
   if [[ "${GITHUB_ACTIONS:-}" == "true" ]]; then
     local m="$2" pct='%' # through a variable: bash 3.2 (macOS) keeps quotes in the pattern
     m="${m//$pct/%25}"
     m="${m//$'\r'/%0D}"
     m="${m//$'\n'/%0A}"
     printf '::%s title=artifetch install::%s\n' "$1" "$m"
+  else
+    log "$1: $2"
   fi
 }
 die() {
-  annotate error "$*"
-  log "error: $*"
+  say error "$*"
   exit 1
 }
 warn() {
-  annotate warning "$*"
-  log "warning: $*"
+  say warning "$*"
 }
 # The last line of a tool's stderr, printable characters only, cut to 300.
 last_line() {
@@ -68,6 +71,11 @@ checksums="$(to_unix "${ARTIFETCH_CHECKSUMS:-$action_path/checksums.txt}")"
 mirror="${INPUT_BINARY_URL:-}"
 mirror="${mirror%/}"
 attempts="${ARTIFETCH_DOWNLOAD_ATTEMPTS:-4}"
+policy="${ARTIFETCH_INSTALL:-auto}"
+case "$policy" in
+  auto | prebuilt-only) ;;
+  *) die "ARTIFETCH_INSTALL='$policy': expected prebuilt-only (no source build) or auto (the default)" ;;
+esac
 first_delay="${ARTIFETCH_RETRY_DELAY:-2}"
 temp_root="$(to_unix "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")"
 
@@ -107,7 +115,9 @@ if [[ -s "$checksums" ]]; then
     binary_sum="$(sum_of "$binary_entry")" || die "cannot read $checksums"
   fi
 fi
-server="${ARTIFETCH_RELEASE_SERVER:-${server:-https://github.com}}"
+recorded_server="${server:-https://github.com}"
+recorded_server="${recorded_server%/}"
+server="${ARTIFETCH_RELEASE_SERVER:-$recorded_server}"
 server="${server%/}"
 # [package] version in Cargo.toml at the same ref.
 cargo_version=""
@@ -169,6 +179,9 @@ emit() {
 # Builds this ref of the action from source, or fails naming what was tried.
 build_from_source() {
   local why="$1" tried="$2" hint="$3" root rc=0
+  if [[ "$policy" == prebuilt-only ]]; then
+    die "cannot install the prebuilt artifetch${target:+ ($target)}: $why${tried:+ (tried: $tried)}. ARTIFETCH_INSTALL=prebuilt-only turns the source build off: use a release of the action (uses: <owner>/artifetch@vX.Y.Z), set binary-url to a mirror of its assets, or pre-seed the tool cache"
+  fi
   if ! command -v cargo >/dev/null 2>&1; then
     die "cannot install artifetch${target:+ ($target)}: $why. Tried: ${tried:+$tried; }cargo (not on PATH). $hint"
   fi
@@ -203,10 +216,17 @@ if [[ -n "${RUNNER_TOOL_CACHE:-}" ]]; then
 fi
 
 # --- download ------------------------------------------------------------------------------------
-missing_tools=()
-for tool in curl tar; do
-  command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")
+# curl, else wget (images such as debian:slim variants and busybox-based ones ship only wget).
+downloader=""
+for tool in curl wget; do
+  if command -v "$tool" >/dev/null 2>&1; then
+    downloader="$tool"
+    break
+  fi
 done
+missing_tools=()
+[[ -n "$downloader" ]] || missing_tools+=("curl (or wget)")
+command -v tar >/dev/null 2>&1 || missing_tools+=(tar)
 if ((${#missing_tools[@]})); then
   build_from_source "${missing_tools[*]} not on PATH: cannot download the release binary (in a container job, install them in the image: apt-get install -y curl tar, apk add curl tar)" "" \
     "Install ${missing_tools[*]} on the runner or in the job's container, or put Rust's cargo on PATH."
@@ -217,6 +237,24 @@ work="$(mktemp -d "$temp_root/artifetch-install.XXXXXX" 2>/dev/null)" ||
   die "cannot create a temporary directory in $temp_root (RUNNER_TEMP): not writable?"
 trap 'rm -rf -- "$work"' EXIT
 
+# get URL FILE ERRFILE -> prints the HTTP status of the (last) answer; returns 0 on an answer,
+# 23 on a local write error, another non-zero code when there was no answer (ERRFILE says why).
+get() {
+  local rc=0 code
+  if [[ "$downloader" == curl ]]; then
+    curl -sSL --connect-timeout 10 --max-time 300 -o "$2" -w '%{http_code}' -- "$1" 2>"$3" || return $?
+    return 0
+  fi
+  # wget: -S writes each answer's status line to stderr (after redirects: the last one counts);
+  # an error status is exit 8 (GNU) or 1 (busybox), a write error exit 3.
+  wget -nv -S -T 10 -t 1 -O "$2" -- "$1" 2>"$3" || rc=$?
+  code="$(awk '$1 ~ /^HTTP\// { code = $2 } END { print code + 0 }' "$3")"
+  printf '%s' "$code"
+  ((rc != 3)) || return 23
+  ((rc == 0 || code >= 400)) || return "$rc"
+  return 0
+}
+
 # download URL FILE MAX_ATTEMPTS WHERE -> 0 on success; 1 when not there or unreachable, with
 # `dl_failure` saying which. Exits on a local fault.
 dl_failure=""
@@ -224,8 +262,8 @@ download() {
   local url="$1" out="$2" max="$3" where="$4" try=1 delay="$first_delay" code rc err
   while :; do
     rc=0
-    code="$(curl -sSL --connect-timeout 10 --max-time 300 -o "$out" -w '%{http_code}' -- "$url" 2>"$work/curl.err")" || rc=$?
-    err="$(last_line "$work/curl.err")"
+    code="$(get "$url" "$out" "$work/get.err")" || rc=$?
+    err="$(last_line "$work/get.err")"
     case "$rc" in
       23) die "cannot write the download to $out: $err" ;; # curl: write error, a local fault
       0)
@@ -271,8 +309,9 @@ place() {
   fi
   dest="$(mktemp -d "$temp_root/artifetch-bin.XXXXXX" 2>"$work/place.err")" ||
     die "cannot create a directory in $temp_root (RUNNER_TEMP): $(last_line "$work/place.err")"
-  cp -- "$bin" "$dest/artifetch$exe" 2>"$work/place.err" && chmod +x -- "$dest/artifetch$exe" 2>"$work/place.err" ||
+  if ! { cp -- "$bin" "$dest/artifetch$exe" && chmod +x -- "$dest/artifetch$exe"; } 2>"$work/place.err"; then
     die "cannot write $dest/artifetch$exe: $(last_line "$work/place.err")"
+  fi
   emit "$dest/artifetch$exe"
 }
 
@@ -281,7 +320,7 @@ place() {
 fetch_verified() {
   local what="$1" url="$2" max="$3" where="$4" actual x="$work/x"
   log "downloading $asset from $what: $url"
-  rm -rf -- "$work/$asset" "$x"
+  rm -rf -- "${work:?}/$asset" "$x"
   download "$url" "$work/$asset" "$max" "$where" || return 1
   actual="$(sha256_of "$work/$asset")" || die "cannot hash $work/$asset"
   if [[ "$actual" != "$archive_sum" ]]; then
@@ -300,9 +339,18 @@ fetch_verified() {
 
 release_url="$server/$repository/releases/download/$version/$asset"
 tried=()
-# With a mirror configured the release gets one attempt: that runner likely cannot reach it.
+# With a mirror configured, or on a runner of another server (GHES) than the release's, the
+# release gets one attempt: that runner likely cannot reach it, and retries would cost every job
+# a minute.
 release_attempts="$attempts"
-[[ -n "$mirror" ]] && release_attempts=1
+runner_server="${GITHUB_SERVER_URL:-}"
+runner_server="${runner_server%/}"
+if [[ -n "$mirror" ]]; then
+  release_attempts=1
+elif [[ -n "$runner_server" && "$runner_server" != "$recorded_server" ]]; then
+  release_attempts=1
+  log "this runner's server is $runner_server, the release is on $recorded_server: one try (set binary-url to a mirror, or pre-seed the tool cache, on runners that cannot reach it)"
+fi
 fetch_verified "the release" "$release_url" "$release_attempts" "in the release $version of $repository" ||
   tried+=("release: $dl_failure")
 if [[ -n "$mirror" ]]; then

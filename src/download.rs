@@ -29,6 +29,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::extract::{self, ArchiveKind, Landing, archive_kind, is_safe_component};
 use crate::failure::{FailureKind, Kinded};
+use crate::github::body::{BodyError, BodyReader};
 use crate::github::model::{Artifact, Published};
 use crate::github::served::{self, Served};
 use crate::github::{Blob, GitHub};
@@ -51,8 +52,6 @@ const INLINE_WRITE: usize = 64 << 10;
 /// One range request. Large enough that request overhead vanishes, small enough that the hashed
 /// prefix keeps up with the connections and a retry repeats little.
 pub(crate) const SEGMENT: u64 = 8 << 20;
-/// Of an unwanted answer's body, only this much is read: enough for a 120-character snippet.
-const SNIPPET_BYTES: usize = 1024;
 /// Connections one archive may use at once (the fetcher's slots bound the total).
 pub(crate) const CONNECTIONS: usize = 8;
 /// Room above `size_in_bytes` for an artifact without a digest. Those are v3 uploads (GHES,
@@ -424,7 +423,7 @@ impl Downloader {
         limit: &Limit,
         notes: &mut Vec<String>,
     ) -> Result<Meta> {
-        let mut response = resume_or_restart(response, shown, sink, notes).await?;
+        let response = resume_or_restart(response, shown, sink, notes).await?;
         let meta = Meta::of(&response);
         let expected = served::content_length(&response).map(|n| n + sink.len);
         if let Some(expected) = expected.filter(|n| *n > limit.bytes) {
@@ -433,20 +432,21 @@ impl Downloader {
         let started = Instant::now();
         let mut last_progress = Instant::now();
         let mut window = Window::new(self.settings.timing.stall * 2);
+        let mut body = BodyReader::new(response, limit.bytes.saturating_sub(sink.len));
         loop {
-            let chunk = match response.chunk().await {
+            let chunk = match body.next_chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
-                Err(e) => bail!(
+                Err(BodyError::Over) => {
+                    return Err(limit.refuse("the server sends more".to_string()));
+                }
+                Err(BodyError::Transport(e)) => bail!(
                     "{} after {} of {}",
                     self.read_failure(&e),
                     human_bytes(sink.len),
                     expected.map(human_bytes).unwrap_or_else(|| "?".into())
                 ),
             };
-            if sink.len + chunk.len() as u64 > limit.bytes {
-                return Err(limit.refuse("the server sends more".to_string()));
-            }
             sink.write(&chunk)?;
             window.check(chunk.len())?;
             if last_progress.elapsed() >= self.settings.timing.progress {
@@ -612,7 +612,7 @@ impl Downloader {
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .filter(|_| *pos == 0);
-        let (mut response, _permit) = match taken {
+        let (response, _permit) = match taken {
             Some(first) => first,
             None => {
                 let permit = self.slot().await;
@@ -628,8 +628,11 @@ impl Downloader {
             );
         }
         let mut window = Window::new(self.settings.timing.stall * 2);
+        // Never more than the range asked for: a server that goes on past it is not read
+        // further (the old loop read and dropped whatever came, without end).
+        let mut body = BodyReader::new(response, end + 1 - *pos);
         let result = loop {
-            match response.chunk().await {
+            match body.next_chunk().await {
                 Ok(Some(chunk)) => {
                     if let Err(e) = window.check(chunk.len()) {
                         break Err(e);
@@ -647,7 +650,11 @@ impl Downloader {
                         .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 }
                 Ok(None) => break Ok(()),
-                Err(e) => break Err(anyhow::anyhow!("{}", self.read_failure(&e))),
+                // The whole range came (the reader cuts at its end): the rest is not ours.
+                Err(BodyError::Over) => break Ok(()),
+                Err(BodyError::Transport(e)) => {
+                    break Err(anyhow::anyhow!("{}", self.read_failure(&e)));
+                }
             }
         };
         job.write(pos, buffer)?;
@@ -802,23 +809,13 @@ pub(crate) fn sparse_file(part: &Path, total: u64) -> Result<File> {
         .map_err(|e| local(e, "create", part))
 }
 
-/// The start of an unwanted answer's body, for its error: at most [`SNIPPET_BYTES`] are read
-/// (an error body may never end), then the response is dropped, which hangs up.
-pub(crate) async fn body_snippet(mut response: Response) -> String {
-    let mut bytes = Vec::new();
-    while bytes.len() < SNIPPET_BYTES {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    bytes.truncate(SNIPPET_BYTES);
-    let body = String::from_utf8_lossy(&bytes);
-    let snippet: String = body.chars().take(120).collect();
-    if snippet.trim().is_empty() {
+/// The start of an error answer, for a message (read within a bound by `github::body`).
+pub(crate) async fn body_snippet(response: Response) -> String {
+    let snippet = crate::github::body::snippet(response).await;
+    if snippet.is_empty() {
         String::new()
     } else {
-        format!(": {}", snippet.trim())
+        format!(": {snippet}")
     }
 }
 

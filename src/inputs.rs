@@ -577,24 +577,81 @@ pub const LEGACY: &[(&str, &str)] = &[
     ("use_unzip", ""),
 ];
 
-/// The first dawidd6-style input that was given, as an error naming what to write instead.
+/// What to write instead of a dawidd6 input: `repo: artifetch reads `repository``.
+fn legacy_advice(old: &str, new: &str) -> String {
+    match new {
+        "" => format!("{old}: artifetch has no use for it; remove it"),
+        new => format!("{old}: artifetch reads `{new}`"),
+    }
+}
+
+/// The dawidd6-style inputs that were given (through action.yml's `LEGACY_INPUT_*`), all in one
+/// error naming what to write instead.
 fn refuse_legacy(env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
-    for (old, new) in LEGACY {
-        let given = env(&format!("LEGACY_INPUT_{}", old.to_uppercase()))
-            .is_some_and(|v| !v.trim().is_empty());
-        if !given {
+    let given: Vec<String> = LEGACY
+        .iter()
+        .filter(|(old, _)| {
+            env(&format!("LEGACY_INPUT_{}", old.to_uppercase()))
+                .is_some_and(|v| !v.trim().is_empty())
+        })
+        .map(|(old, new)| legacy_advice(old, new))
+        .collect();
+    refuse_dawidd6(&given)
+}
+
+/// One error naming every dawidd6 input given (`advice`: what to write instead of each).
+fn refuse_dawidd6(advice: &[String]) -> Result<()> {
+    if advice.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "dawidd6/action-download-artifact's input names, which artifetch does not read (see README, migrating from dawidd6): {}",
+        advice.join("; ")
+    )
+}
+
+/// The input an `INPUT_<NAME>` variable names, in either spelling (`RUN-ID`, `RUN_ID`).
+fn input_of_variable(suffix: &str) -> Option<&'static Input> {
+    let wanted = suffix.to_lowercase().replace('_', "-");
+    INPUTS.iter().find(|i| i.name == wanted)
+}
+
+/// Inputs `action.yml` reads for the install step only; the binary leaves them alone.
+const INSTALL_ONLY: &[&str] = &["BINARY_URL", "BINARY-URL"];
+
+/// The `INPUT_*` variables set (`names`, values read from `env`) that no input reads: a warning
+/// each naming the nearest input, or, for dawidd6's names (`INPUT_REPO`), one error naming every
+/// one and what artifetch reads instead, since the step would otherwise quietly fetch from the
+/// defaults. Empty variables are ignored (the runner sets declared, unset inputs empty).
+pub fn check_input_variables(
+    names: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<String>> {
+    let mut legacy = Vec::new();
+    let mut warnings = Vec::new();
+    for name in names {
+        let Some(suffix) = name.strip_prefix("INPUT_") else {
+            continue;
+        };
+        let given = env(name).is_some_and(|v| !v.trim().is_empty());
+        if !given || input_of_variable(suffix).is_some() || INSTALL_ONLY.contains(&suffix) {
             continue;
         }
-        match *new {
-            "" => bail!(
-                "{old}: an input of dawidd6/action-download-artifact that artifetch has no use for; remove it"
-            ),
-            new => bail!(
-                "{old}: dawidd6/action-download-artifact's name for this input; artifetch reads `{new}` (see README, migrating from dawidd6)"
-            ),
+        let lower = suffix.to_lowercase();
+        if let Some((old, new)) = LEGACY.iter().find(|(old, _)| *old == lower) {
+            legacy.push(format!("{name} ({})", legacy_advice(old, new)));
+            continue;
         }
+        let names: Vec<&str> = INPUTS.iter().map(|i| i.name).collect();
+        let near = crate::util::nearest(&lower.replace('_', "-"), &names)
+            .map(|n| format!("; did you mean {n} (INPUT_{})?", n.to_uppercase()))
+            .unwrap_or_else(|| " (see --help for the inputs)".into());
+        warnings.push(format!(
+            "{name} is set, but no input of that name exists: ignored{near}"
+        ));
     }
-    Ok(())
+    refuse_dawidd6(&legacy)?;
+    Ok(warnings)
 }
 
 /// Reads the command line (without the program name) and the `INPUT_*` variables from `env`.
@@ -639,11 +696,20 @@ pub fn parse(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Result<
             Some((name, value)) => (name, Some(value)),
             None => (flag, None),
         };
-        let input = lookup(name)
-            .with_context(|| format!("unknown flag '--{name}' (see --help for the inputs)"))?;
+        let input = lookup(name).with_context(|| unknown_flag(name))?;
         let value = match (inline, input.kind) {
             (Some(value), _) => value.to_string(),
-            (None, Kind::Bool) => "true".to_string(),
+            (None, Kind::Bool) => {
+                // Nothing but flags is read: a word after a switch is meant as its value.
+                if let Some(word) = args.clone().next().and_then(|a| a.to_str())
+                    && !word.starts_with("--")
+                {
+                    bail!(
+                        "'--{name}' is a switch and takes no separate value, so '{word}' is not read as one: write --{name} or --{name}=true to turn it on, --{name}=false to turn it off"
+                    );
+                }
+                "true".to_string()
+            }
             (None, Kind::Text) => args
                 .next()
                 .and_then(|v| v.to_str())
@@ -655,12 +721,21 @@ pub fn parse(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Result<
     Ok(Command::Run(raw))
 }
 
+/// `unknown flag '--nmae'; did you mean '--name'?`
+fn unknown_flag(name: &str) -> String {
+    let names: Vec<&str> = INPUTS.iter().map(|i| i.name).collect();
+    match crate::util::nearest(&name.replace('_', "-"), &names) {
+        Some(near) => format!("unknown flag '--{name}'; did you mean '--{near}'? (see --help)"),
+        None => format!("unknown flag '--{name}' (see --help for the inputs)"),
+    }
+}
+
 /// The environment variables artifetch reads besides `INPUT_<NAME>`, as `--help` lists them:
 /// the names, and what each is for. tests/help.rs checks that the code reads every one.
 pub const ENVIRONMENT: &[(&[&str], &str)] = &[
     (
-        &["GITHUB_TOKEN"],
-        "the token when github-token is not given",
+        &["GITHUB_TOKEN", "GH_TOKEN"],
+        "the token when github-token is not given (GH_TOKEN, as gh reads it, when GITHUB_TOKEN is not set)",
     ),
     (
         &["GITHUB_REPOSITORY"],

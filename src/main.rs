@@ -11,8 +11,14 @@ fn main() -> ExitCode {
         unsafe { std::env::remove_var("SSL_CERT_FILE") };
     }
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    artifetch::run::main_with(&args, &|key| match key {
+    // The names of the INPUT_* variables, so that one no input reads is said (not ignored).
+    let input_vars: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("INPUT_"))
+        .collect();
+    let env = |key: &str| match key {
         "SSL_CERT_FILE" => ssl_cert_file.clone(),
         _ => std::env::var(key).ok(),
-    })
+    };
+    artifetch::run::main_with(&args, &env, &input_vars)
 }

@@ -397,7 +397,7 @@ fn hash_all(files: &[&WalkedFile]) -> Result<Vec<(u64, String)>> {
     Ok(out)
 }
 
-fn hash_file(path: &Path) -> Result<(u64, String)> {
+pub(crate) fn hash_file(path: &Path) -> Result<(u64, String)> {
     let mut f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];

@@ -7,7 +7,6 @@ use std::io::Read as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
-use sha2::Digest as _;
 
 use crate::attest::{
     self, GITHUB_ACTIONS_ISSUER, Policy, SLSA_PROVENANCE_V1, TrustedRoot, Verified,
@@ -127,26 +126,9 @@ fn read_capped(path: &PathBuf, flag: &str) -> Result<Vec<u8>> {
 /// The SHA-256 (lowercase hex) the attestation must name: of `--file`, or `--digest`.
 fn subject_digest(r: &Request) -> Result<String> {
     match (&r.file, &r.digest) {
-        (Some(path), None) => {
-            let mut file =
-                std::fs::File::open(path).with_context(|| format!("--file {}", path.display()))?;
-            let mut hasher = sha2::Sha256::new();
-            let mut buf = vec![0u8; 64 << 10];
-            loop {
-                let n = file
-                    .read(&mut buf)
-                    .with_context(|| format!("--file {}", path.display()))?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-            }
-            Ok(hasher
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect())
-        }
+        (Some(path), None) => crate::manifest::hash_file(path)
+            .map(|(_, hex)| hex)
+            .with_context(|| format!("--file {}", path.display())),
         (None, Some(digest)) => {
             let hex = digest.strip_prefix("sha256:").unwrap_or_default();
             if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -19,11 +19,13 @@ use futures_util::{StreamExt, TryStreamExt};
 use reqwest::{Response, Url};
 
 use crate::download::{
-    CONNECTIONS, Downloader, SEGMENT, body_snippet, local, seconds, sparse_file, write_all_at,
+    CONNECTIONS, Downloader, Final, SEGMENT, body_snippet, local, seconds, sparse_file,
+    write_all_at,
 };
 use crate::extract::Landing;
 use crate::extract::central::{self, EOCD_MAX, Unsupported};
 use crate::github::Target;
+use crate::github::body::{BodyError, BodyReader};
 use crate::github::served::Served;
 use crate::pattern::PathGlobs;
 use crate::plan::Item;
@@ -133,6 +135,7 @@ pub(crate) async fn fetch(
         Err(e) => return Err(e.context(format!("artifact '{}'", item.artifact.name))),
     };
     let spans = central::selected_spans(&entries, eocd.cd_offset, select);
+    over_max_size(&entries, &spans, downloader.settings.max_size)?;
     let ranges = coalesce(spans.iter().map(|&(_, s, e)| (s, e)).collect());
     let wanted: u64 = ranges.iter().map(|(s, e)| e - s).sum::<u64>() + tail.len() as u64;
     if auto && wanted.saturating_mul(AUTO_MAX_SHARE) > total {
@@ -193,6 +196,31 @@ async fn central_directory(
     };
     let entries = central::parse_central(&cd, &eocd)?;
     Ok((eocd, entries, cd))
+}
+
+/// The selected entries' sizes as the central directory declares them, against `max-size`:
+/// refused before their bytes are fetched (extraction would refuse them after). Final: no
+/// other attempt changes what the directory declares.
+fn over_max_size(
+    entries: &[central::CentralEntry],
+    spans: &[(usize, u64, u64)],
+    max_size: u64,
+) -> Result<()> {
+    let selected = spans.iter().map(|&(i, _, _)| &entries[i]);
+    let declared = selected
+        .clone()
+        .fold(0u64, |sum, e| sum.saturating_add(e.uncompressed));
+    if declared <= max_size {
+        return Ok(());
+    }
+    let largest = selected
+        .max_by_key(|e| e.uncompressed)
+        .expect("over 0 bytes");
+    Err(anyhow::Error::new(Final(format!(
+        "refusing the archive: its selected entries declare {declared} uncompressed bytes (the largest, entry {:?}, {} bytes), more than the limit of {max_size} bytes (max-size); refused before fetching them",
+        String::from_utf8_lossy(&largest.name),
+        largest.uncompressed
+    ))))
 }
 
 /// Sorted spans, near ones merged.
@@ -292,7 +320,7 @@ impl Source<'_> {
     }
 
     /// The body of a 206 for exactly `start..end`; anything else is an error to retry.
-    async fn read(&self, mut response: Response, start: u64, end: u64) -> Result<Vec<u8>> {
+    async fn read(&self, response: Response, start: u64, end: u64) -> Result<Vec<u8>> {
         let answer = Served::of(&response);
         if !matches!(answer, Served::Part { .. }) {
             bail!(
@@ -310,12 +338,18 @@ impl Source<'_> {
         }
         let want = (end - start) as usize;
         let mut bytes = Vec::with_capacity(want);
-        while let Some(chunk) = response.chunk().await.context("connection cut")? {
+        let mut body = BodyReader::new(response, want as u64);
+        loop {
+            let chunk = match body.next_chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(BodyError::Over) => {
+                    bail!("the server sent more than bytes {start}-{}", end - 1)
+                }
+                Err(BodyError::Transport(e)) => return Err(e).context("connection cut"),
+            };
             self.transferred
                 .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            if bytes.len() + chunk.len() > want {
-                bail!("the server sent more than bytes {start}-{}", end - 1);
-            }
             bytes.extend_from_slice(&chunk);
         }
         if bytes.len() != want {

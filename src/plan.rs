@@ -204,37 +204,10 @@ fn name_hint(listed: &[Artifact], run: u64, name: &str) -> String {
         _ => String::new(),
     };
     let mut hint = format!("; run {run} has {}{more}", shown.join(", "));
-    if let Some(near) = nearest(name, &names) {
+    if let Some(near) = crate::util::nearest(name, &names) {
         hint.push_str(&format!("; did you mean '{near}'?"));
     }
     hint
-}
-
-/// The name closest to `wanted` by edit distance, if it is close enough to be a typo.
-fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Option<&'a str> {
-    let bound = (wanted.chars().count() / 3).max(2);
-    names
-        .iter()
-        .map(|n| (edit_distance(wanted, n), *n))
-        .filter(|(d, _)| *d <= bound)
-        .min()
-        .map(|(_, n)| n)
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// Picks the artifacts the selection asks for, newest per name, skipping expired ones; also
@@ -467,7 +440,7 @@ mod tests {
 
     #[test]
     fn the_nearest_name_is_a_likely_typo_or_none() {
-        use super::{edit_distance, nearest};
+        use crate::util::{edit_distance, nearest};
         assert_eq!(edit_distance("pkg-linx", "pkg-linux"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         let names = ["pkg-linux", "pkg-macos", "docs"];

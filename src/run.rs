@@ -29,8 +29,14 @@ use crate::resolve::{self, ChosenRun, Level, Resolution, Trace, WaitReport};
 use crate::settings::{self, NotFound, RunMode, Selection, Settings, SummaryMode, WaitFor};
 use crate::util::random_hex;
 
-/// Runs artifetch with these arguments (without the program name) and this environment.
-pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> ExitCode {
+/// Runs artifetch with these arguments (without the program name) and this environment;
+/// `input_vars` names the `INPUT_*` variables set (the lookup cannot list them), checked for
+/// names no input reads.
+pub fn main_with(
+    args: &[OsString],
+    env: &dyn Fn(&str) -> Option<String>,
+    input_vars: &[String],
+) -> ExitCode {
     let log = Log::from_env(env);
     // `--help` and `--version` print only what they are for: an `::add-mask::` line before the
     // version would put the token in clear text in any log that quotes the output (an installer's
@@ -68,6 +74,10 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
         Ok(raw) => raw,
         Err(e) => return fail(&log, &e),
     };
+    match inputs::check_input_variables(input_vars, env) {
+        Ok(warnings) => warnings.iter().for_each(|w| log.warning(w)),
+        Err(e) => return fail(&log, &e),
+    }
     let settings = match settings::resolve(&raw, env) {
         Ok(s) => s,
         Err(e) => return fail(&log, &e),
@@ -84,10 +94,15 @@ pub fn main_with(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Exi
 fn mask_tokens(log: &Log, raw: Option<&inputs::RawInputs>, env: &dyn Fn(&str) -> Option<String>) {
     let from_input = raw.and_then(|raw| raw.get(input!("github-token")).map(str::to_string));
     let mut masked: Vec<String> = Vec::new();
-    let tokens = ["INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN"]
-        .into_iter()
-        .filter_map(|key| env(key).map(|t| t.trim().to_string()))
-        .chain(from_input);
+    let tokens = [
+        "INPUT_GITHUB-TOKEN",
+        "INPUT_GITHUB_TOKEN",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+    ]
+    .into_iter()
+    .filter_map(|key| env(key).map(|t| t.trim().to_string()))
+    .chain(from_input);
     for token in tokens {
         if !masked.contains(&token) {
             log.mask(&token);

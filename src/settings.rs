@@ -462,13 +462,16 @@ pub(crate) fn resolve(raw: &RawInputs, env: &dyn Fn(&str) -> Option<String>) -> 
     })
 }
 
-/// `github-token`, else `GITHUB_TOKEN`.
+/// `github-token`, else `GITHUB_TOKEN`, else `GH_TOKEN` (what `gh` reads, set by people who
+/// run the binary by hand after `gh auth login`).
 fn token(raw: &RawInputs, var: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
     let token = raw
         .get(input!("github-token"))
         .map(str::to_string)
-        .or_else(|| var("GITHUB_TOKEN"))
-        .context("github-token: not set; expected a token (input github-token or GITHUB_TOKEN)")?;
+        .or_else(|| set("GITHUB_TOKEN"))
+        .or_else(|| set("GH_TOKEN"))
+        .context("github-token: not set; expected a token (input github-token, GITHUB_TOKEN or GH_TOKEN)")?;
     // It goes into a header: a line break would only fail there, after five retries. The value
     // itself is never repeated.
     if token.chars().any(char::is_control) {

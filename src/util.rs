@@ -60,6 +60,33 @@ pub(crate) fn rate(bytes: u64, elapsed: Duration) -> String {
     format!("{}/s", human_bytes((bytes as f64 / secs) as u64))
 }
 
+/// The name closest to `wanted` by edit distance, if it is close enough to be a typo.
+pub(crate) fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Option<&'a str> {
+    let bound = (wanted.chars().count() / 3).max(2);
+    names
+        .iter()
+        .map(|n| (edit_distance(wanted, n), *n))
+        .filter(|(d, _)| *d <= bound)
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance over characters.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -397,3 +397,145 @@ fn only_github_reads_http_statuses_and_headers() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("download.rs:2:"), "{found:?}");
 }
+
+/// What consumes a `reqwest` body, in code with its whitespace removed (a chain may span lines).
+const BODY_READS: &[&str] = &[
+    ".chunk().await",
+    ".bytes().await",
+    ".text().await",
+    ".text_with_charset(",
+    ".json().await",
+    ".json::<",
+    "bytes_stream(",
+];
+
+/// Files of `src/` that consume a network body anywhere but `github/body.rs`, the one bounded
+/// reader, with what they call. Comments and unit tests do not count.
+fn bodies_read_outside_the_reader(src: &Path) -> Vec<String> {
+    let reader = src.join("github").join("body.rs");
+    let mut found = Vec::new();
+    for path in rust_files(src) {
+        if path == reader {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code: String = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+            .collect();
+        for read in BODY_READS.iter().filter(|r| code.contains(*r)) {
+            found.push(format!("{}: {read}", path.display()));
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn only_the_bounded_reader_consumes_a_network_body() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    assert!(src.join("github/body.rs").is_file());
+    let found = bodies_read_outside_the_reader(&src);
+    assert!(
+        found.is_empty(),
+        "read these through github::body (BodyReader, read_capped, snippet), which bounds every body:\n{}",
+        found.join("\n")
+    );
+    // The check itself sees a read split over lines, and not one in a comment or a unit test.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("github")).unwrap();
+    std::fs::write(
+        dir.path().join("github/body.rs"),
+        "async fn a(r: R) { r.chunk().await }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("download.rs"),
+        "// r.text().await\nasync fn b(r: R) { r\n    .bytes()\n    .await }\n#[cfg(test)]\nmod t { r.json::<T>() }\n",
+    )
+    .unwrap();
+    let found = bodies_read_outside_the_reader(dir.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].ends_with("download.rs: .bytes().await"),
+        "{found:?}"
+    );
+}
+
+/// The modules that may read a file's content with `std::fs::read*`, and why: the files a user
+/// names are read there, and nowhere else may start doing so unseen. `pin.rs` (`expected-files:
+/// @path`) and `settings.rs` (`trusted-root`) are where the confined, bounded reader of issue 24
+/// goes; `github/tls.rs` reads the CA bundle the runner's environment names.
+const FILE_READERS: &[&str] = &["pin.rs", "settings.rs", "github/tls.rs"];
+
+/// The files of modules declared under `#[cfg(test)]` (`mod props;`): unit tests, whole.
+fn test_only_files(src: &Path) -> BTreeSet<PathBuf> {
+    let mut files = BTreeSet::new();
+    for path in rust_files(src) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let dir = path.parent().unwrap();
+        for after in text.split("#[cfg(test)]").skip(1) {
+            let declared = after.trim_start().strip_prefix("mod ");
+            if let Some((name, _)) = declared.and_then(|d| d.split_once(';')) {
+                files.insert(dir.join(format!("{}.rs", name.trim())));
+            }
+        }
+    }
+    files
+}
+
+/// Lines of code in `src/` outside [`FILE_READERS`] that read a whole file with `std::fs`.
+/// Comments and unit tests do not count.
+fn file_reads_outside_the_readers(src: &Path) -> Vec<String> {
+    let tests = test_only_files(src);
+    let mut found = Vec::new();
+    for path in rust_files(src) {
+        if tests.contains(&path) {
+            continue;
+        }
+        let module = path
+            .strip_prefix(src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if FILE_READERS.contains(&module.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for (i, line) in code.lines().enumerate() {
+            let reads = line.contains("fs::read(") || line.contains("fs::read_to_string(");
+            if !line.trim_start().starts_with("//") && reads {
+                found.push(format!("{module}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn only_the_named_modules_read_files_with_std_fs() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = file_reads_outside_the_readers(&src);
+    assert!(
+        found.is_empty(),
+        "a file a user names is read by one confined, bounded reader; read these there (or add the module to FILE_READERS with its reason):\n{}",
+        found.join("\n")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pin.rs"), "fn a() { std::fs::read(p) }\n").unwrap();
+    std::fs::write(
+        dir.path().join("fetch.rs"),
+        "// fs::read(p)\nfn b() { std::fs::read_to_string(p) }\n#[cfg(test)]\nmod props;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("props.rs"), "fn c() { fs::read(p) }\n").unwrap();
+    let found = file_reads_outside_the_readers(dir.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("fetch.rs:2:"), "{found:?}");
+}

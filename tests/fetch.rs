@@ -145,18 +145,27 @@ fn merge_multiple_places_in_name_order_and_warns_about_files_in_several_artifact
         names(&t),
         vec!["b.txt", "dir/x", "only-alpha", "only-gamma", "same.txt"]
     );
+    one_merge_warning(
+        &out,
+        &[
+            "'gamma' replaced 2",
+            "2 file(s)",
+            "dir/x (from 'alpha')",
+            "same.txt (from 'alpha')",
+        ],
+    );
+}
+
+/// The one `merge-multiple` warning of the step, holding each of `needles`.
+#[track_caller]
+fn one_merge_warning(out: &Outcome, needles: &[&str]) {
     let warnings: Vec<&str> = out
         .warnings()
         .into_iter()
         .filter(|l| l.contains("merge-multiple"))
         .collect();
     assert_eq!(warnings.len(), 1, "{}", out.stdout);
-    for needle in [
-        "'gamma' replaced 2",
-        "2 file(s)",
-        "dir/x (from 'alpha')",
-        "same.txt (from 'alpha')",
-    ] {
+    for needle in needles {
         assert!(
             warnings[0].contains(needle),
             "{} lacks {needle}",
@@ -189,26 +198,17 @@ fn merge_multiple_collisions_are_one_warning_with_counts() {
     );
     out.ok();
     assert_eq!(tree(&merged)["same.txt"], b"gamma");
-    let warnings: Vec<&str> = out
-        .warnings()
-        .into_iter()
-        .filter(|l| l.contains("merge-multiple"))
-        .collect();
-    assert_eq!(warnings.len(), 1, "{}", out.stdout);
-    for needle in [
-        "2 file(s) in more than one artifact",
-        "6 replaced",
-        "'beta' replaced 2",
-        "'delta' replaced 2",
-        "'gamma' replaced 2",
-        "same.txt (from 'alpha')",
-    ] {
-        assert!(
-            warnings[0].contains(needle),
-            "{} lacks {needle}",
-            warnings[0]
-        );
-    }
+    one_merge_warning(
+        &out,
+        &[
+            "2 file(s) in more than one artifact",
+            "6 replaced",
+            "'beta' replaced 2",
+            "'delta' replaced 2",
+            "'gamma' replaced 2",
+            "same.txt (from 'alpha')",
+        ],
+    );
 }
 
 #[test]

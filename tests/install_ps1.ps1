@@ -69,7 +69,7 @@ $cleanPath = "$fakeBin;$env:SystemRoot\System32;$env:SystemRoot;$env:SystemRoot\
 function Install([hashtable]$vars) {
     $names = 'RUNNER_OS', 'RUNNER_ARCH', 'RUNNER_TOOL_CACHE', 'RUNNER_TEMP', 'GITHUB_OUTPUT', 'GITHUB_ACTION_PATH',
     'GITHUB_ACTIONS', 'INPUT_BINARY_URL', 'ARTIFETCH_RELEASE_SERVER', 'ARTIFETCH_RETRY_DELAY',
-    'ARTIFETCH_DOWNLOAD_ATTEMPTS', 'GITHUB_TOKEN', 'PATH'
+    'ARTIFETCH_DOWNLOAD_ATTEMPTS', 'GITHUB_TOKEN', 'PATH', 'ARTIFETCH_INSTALL', 'GITHUB_SERVER_URL'
     $saved = @{}
     foreach ($n in $names) { $saved[$n] = [Environment]::GetEnvironmentVariable($n) }
     $run = Join-Path $scratch ('run-' + [guid]::NewGuid().ToString('N'))
@@ -79,6 +79,7 @@ function Install([hashtable]$vars) {
         GITHUB_OUTPUT = "$run/output"; GITHUB_ACTION_PATH = $action; GITHUB_ACTIONS = 'true'
         INPUT_BINARY_URL = ''; ARTIFETCH_RELEASE_SERVER = ''; ARTIFETCH_RETRY_DELAY = '0'
         ARTIFETCH_DOWNLOAD_ATTEMPTS = '2'; GITHUB_TOKEN = ''; PATH = $cleanPath
+        ARTIFETCH_INSTALL = ''; GITHUB_SERVER_URL = ''
     }
     foreach ($k in $vars.Keys) { $defaults[$k] = $vars[$k] }
     try {
@@ -92,7 +93,10 @@ function Install([hashtable]$vars) {
     if (Test-Path -LiteralPath "$run/output") {
         foreach ($line in Get-Content -LiteralPath "$run/output") { if ($line -like 'path=*') { $path = $line.Substring(5) } }
     }
-    return [pscustomobject]@{ Code = $code; Path = $path; Out = $stdout; Err = (Get-Content -Raw -LiteralPath "$run/stderr"); Run = $run }
+    # Err: everything the installer said, stdout's annotations (each message is said once, in
+    # Actions as an annotation) and stderr's log lines.
+    $stderr = Get-Content -Raw -LiteralPath "$run/stderr"
+    return [pscustomobject]@{ Code = $code; Path = $path; Out = $stdout; Err = "$stdout$stderr"; Run = $run }
 }
 
 try {
@@ -153,6 +157,19 @@ try {
     Set-Content -LiteralPath (Join-Path $action 'Cargo.toml') -Value "[package]`nversion = `"9.10.0`"`n"
     $other = Install @{}
     Check ($other.Code -eq 1 -and $other.Err -match 'checksums.txt is for v9.9.9 but Cargo.toml at this ref says v9.10.0') "version mismatch: $($other.Err)"
+
+    Write-Host 'ARTIFETCH_INSTALL=prebuilt-only: the source fallback is an error naming the policy'
+    $strict = Install @{ ARTIFETCH_INSTALL = 'prebuilt-only'; ARTIFETCH_RELEASE_SERVER = 'http://127.0.0.1:9' }
+    Check ($strict.Code -eq 1 -and $strict.Err -match 'ARTIFETCH_INSTALL=prebuilt-only turns the source build off' -and -not ($strict.Err -match 'cargo \(not on PATH\)')) "prebuilt-only: $($strict.Err)"
+    $unknown = Install @{ ARTIFETCH_INSTALL = 'source' }
+    Check ($unknown.Code -eq 1 -and $unknown.Err -match "ARTIFETCH_INSTALL='source'") "unknown policy: $($unknown.Err)"
+
+    Write-Host 'a runner of another server (GHES): one try at the release'
+    $ghes = Install @{ GITHUB_SERVER_URL = 'https://ghes.example.com'; ARTIFETCH_RELEASE_SERVER = 'http://127.0.0.1:9' }
+    Check ($ghes.Code -eq 1 -and $ghes.Err -match 'one try' -and $ghes.Err -match 'after 1 attempt') "ghes: $($ghes.Err)"
+
+    Write-Host 'each message once: the error is not repeated on stderr'
+    Check (([regex]::Matches($ghes.Err, 'cannot install artifetch')).Count -eq 1) "said twice: $($ghes.Err)"
 } finally {
     Stop-Process -Id $server.Id -ErrorAction SilentlyContinue
     Remove-Item -Recurse -Force -LiteralPath $scratch -ErrorAction SilentlyContinue

@@ -203,18 +203,27 @@ impl Outcome {
     fn failed(&self, needles: &[&str]) {
         assert_eq!(self.code, 1, "expected failure:\n{}", self.stderr);
         assert!(self.path.is_none(), "no path on failure");
-        assert!(
-            self.stdout.starts_with("::error title=artifetch install::"),
-            "one error annotation:\n{}",
-            self.stdout
-        );
+        let errors: Vec<&str> = self
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("::error title=artifetch install::"))
+            .collect();
+        assert_eq!(errors.len(), 1, "one error annotation:\n{}", self.stdout);
         for n in needles {
             assert!(
-                self.stderr.contains(n),
-                "stderr lacks {n:?}:\n{}",
-                self.stderr
+                errors[0].contains(n),
+                "the error lacks {n:?}:\n{}",
+                errors[0]
             );
         }
+        // Said once: the annotation is the message, not repeated on stderr.
+        assert!(
+            !self
+                .stderr
+                .contains(&errors[0]["::error title=artifetch install::".len()..]),
+            "the error is on stderr too:\n{}",
+            self.stderr
+        );
     }
 
     /// The `::warning` annotations printed.
@@ -402,13 +411,7 @@ fn unwritable_runner_temp_and_output_are_errors() {
     let mut r = Runner::new();
     std::fs::create_dir(r.path("output-dir")).unwrap();
     r.set("GITHUB_OUTPUT", r.path("output-dir").to_str().unwrap());
-    let o = r.install();
-    assert_eq!(o.code, 1, "{}", o.stderr);
-    assert!(
-        o.stderr.contains("cannot write the step output"),
-        "{}",
-        o.stderr
-    );
+    r.install().failed(&["cannot write the step output"]);
 }
 
 #[test]
@@ -571,8 +574,13 @@ fn unreachable_release_shows_curls_error_and_falls_back_to_cargo_with_a_warning(
 #[test]
 fn curl_or_tar_missing_is_named() {
     let mut r = Runner::new();
-    for tool in ["curl", "tar"] {
-        let bin = path_without(&r.path(&format!("no-{tool}")), &[tool, "cargo"]);
+    for (tool, missing) in [
+        ("curl (or wget)", &["curl", "wget"][..]),
+        ("tar", &["tar"][..]),
+    ] {
+        let mut without = missing.to_vec();
+        without.push("cargo");
+        let bin = path_without(&r.path(&format!("no-{}", missing[0])), &without);
         r.set("PATH", bin.to_str().unwrap());
         r.install().failed(&[
             &format!("{tool} not on PATH: cannot download the release binary"),
@@ -580,6 +588,105 @@ fn curl_or_tar_missing_is_named() {
         ]);
     }
     assert!(r.server.requests().is_empty());
+}
+
+/// A runner with wget and no curl (slim and busybox-based images): the release is downloaded
+/// with wget, verified the same way; wget's 404 and its unreachable host read as curl's do.
+#[test]
+fn wget_downloads_when_curl_is_missing() {
+    let mut r = Runner::new();
+    let bin = path_without(&r.path("no-curl"), &["curl", "cargo"]);
+    r.set("PATH", bin.to_str().unwrap());
+    let o = r.install();
+    let path = o.ok();
+    assert!(run_binary(path).contains("fake x86_64-unknown-linux-musl"));
+    assert!(o.stderr.contains("sha256 verified"), "{}", o.stderr);
+    assert_eq!(r.server.requests(), [release_path(REPO, PLATFORMS[0].2)]);
+
+    std::fs::remove_dir_all(r.path("toolcache/artifetch")).unwrap();
+    r.server.route(
+        &release_path(REPO, PLATFORMS[0].2),
+        vec![(404, b"Not Found".to_vec())],
+    );
+    r.install()
+        .failed(&["is not in the release v9.9.9 of owner/artifetch (HTTP 404"]);
+
+    let port = closed_port();
+    r.set(
+        "ARTIFETCH_RELEASE_SERVER",
+        &format!("http://127.0.0.1:{port}"),
+    );
+    r.install().failed(&[
+        "unreachable after 3 attempt(s)",
+        "failed: Connection refused",
+    ]);
+}
+
+/// ARTIFETCH_INSTALL=prebuilt-only: every way to the source build is an error instead, cargo
+/// on PATH or not; a value it does not know is refused.
+#[test]
+fn prebuilt_only_turns_the_source_build_into_an_error() {
+    let mut r = Runner::new();
+    r.fake_cargo();
+    r.set("ARTIFETCH_INSTALL", "prebuilt-only");
+    let port = closed_port();
+    r.set(
+        "ARTIFETCH_RELEASE_SERVER",
+        &format!("http://127.0.0.1:{port}"),
+    );
+    r.install().failed(&[
+        "cannot install the prebuilt artifetch",
+        "could not be downloaded",
+        "ARTIFETCH_INSTALL=prebuilt-only turns the source build off",
+    ]);
+    r.checksums("");
+    r.install()
+        .failed(&["no release checksums", "prebuilt-only"]);
+    assert!(r.cargo_calls().is_empty(), "cargo ran: {}", r.cargo_calls());
+    r.set("ARTIFETCH_INSTALL", "source");
+    r.install()
+        .failed(&["ARTIFETCH_INSTALL='source'", "prebuilt-only"]);
+    // The default builds from source, as before.
+    r.env.remove("ARTIFETCH_INSTALL");
+    assert!(run_binary(r.install().ok()).contains("built from source"));
+}
+
+/// On a runner of another server (GHES) the release on github.com gets one try, not four with
+/// backoff: such runners often cannot reach it, and every job would wait for the retries.
+#[test]
+fn a_runner_of_another_server_tries_the_release_once() {
+    let mut r = Runner::new();
+    let target = PLATFORMS[0].2;
+    let flaky = vec![(503, b"down".to_vec()), (200, r.assets[target].0.clone())];
+    r.server.route(&release_path(REPO, target), flaky.clone());
+    r.set("GITHUB_SERVER_URL", "https://ghes.example.com");
+    let o = r.install();
+    o.failed(&["after 1 attempt(s)"]);
+    assert!(o.stderr.contains("one try"), "{}", o.stderr);
+    assert_eq!(r.server.requests().len(), 1);
+    // The release's own server: retried as usual.
+    r.server.route(&release_path(REPO, target), flaky);
+    let url = r.server.url("");
+    r.set("GITHUB_SERVER_URL", url.trim_end_matches('/'));
+    r.install().ok();
+    assert_eq!(r.server.requests().len(), 1 + 2);
+}
+
+/// Outside Actions a message goes to stderr, and no workflow command is printed.
+#[test]
+fn outside_actions_messages_go_to_stderr_only() {
+    let mut r = Runner::new();
+    r.env.remove("GITHUB_ACTIONS");
+    r.checksums("");
+    let o = r.install();
+    assert_eq!(o.code, 1);
+    assert!(!o.stdout.contains("::"), "{}", o.stdout);
+    assert!(
+        o.stderr
+            .contains("artifetch install: error: cannot install artifetch"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]

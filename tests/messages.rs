@@ -138,6 +138,10 @@ fn a_typo_in_repository_with_the_default_run_id_blames_repository() {
         "the input the user never set is not blamed: {:?}",
         out.errors()
     );
+    // Short, and the token caveat said once (it was 510 characters, the caveat twice).
+    let error = out.errors()[0];
+    assert_eq!(error.matches("the token").count(), 1, "{error}");
+    assert!(error.len() < 420, "{} characters: {error}", error.len());
 }
 
 #[test]

@@ -341,3 +341,31 @@ fn a_hostile_central_directory_is_refused_and_nothing_is_written() {
     z[at] ^= 0x20;
     refused(z, "bin/tool", &["\"bin/tool\""]);
 }
+
+/// The central directory declares each entry's size: a selection larger than `max-size` is
+/// refused before its bytes are fetched, not after.
+#[test]
+fn a_selection_over_max_size_is_refused_before_its_bytes_are_fetched() {
+    let w = World::new();
+    let zip = build();
+    let len = zip.len() as u64;
+    w.add("build", zip);
+    let out = w.run(
+        &[
+            ("name", "build"),
+            ("path", &dest(&w).display().to_string()),
+            ("files", "data/a.bin"),
+            ("partial-download", "true"),
+            ("digest-mismatch", "warn"),
+            ("max-size", "1m"),
+        ],
+        &[],
+    );
+    out.failed()
+        .one_error(&["max-size", "data/a.bin", "before fetching"]);
+    // The tail and the central directory only: not the 3 MiB entry.
+    let asked = asked(&w, len);
+    assert!(asked < 100_000, "asked for {asked} of {len} bytes");
+    assert!(!dest(&w).exists());
+    w.assert_temp_clean();
+}

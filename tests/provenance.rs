@@ -668,3 +668,26 @@ fn a_timestamp_with_a_multibyte_gen_time_fails_the_artifact_not_the_process() {
         .one_error(&["TSTInfo: genTime is not YYYYMMDDHHMMSS[.f]Z"]);
     assert!(tree(&s.w.workspace()).is_empty());
 }
+
+/// A `bundle_url` whose answer never ends is cut at the JSON bound (8 MiB), not read whole:
+/// attestation bundles go through the same bounded reader as every other body.
+#[test]
+fn an_endless_bundle_is_cut_at_the_bound() {
+    let s = setup();
+    s.attest(s.build(), None, true);
+    s.w.gh.inject(Fault::new(
+        Origin::Blob,
+        "/attestations/",
+        FaultKind::Endless {
+            code: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            prefix: "{\"mediaType\":\"".into(),
+            repeat: "x".repeat(4096),
+        },
+    ));
+    let out = s.run(&[]);
+    out.failed()
+        .one_error(&["attestation bundle", "larger than 8 MiB"]);
+    assert!(tree(&s.w.workspace()).is_empty());
+    s.w.assert_temp_clean();
+}

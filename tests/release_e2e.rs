@@ -312,6 +312,18 @@ impl Project {
         Runner::new(&self.path(&format!("runners/{name}")))
     }
 
+    /// A runner whose PATH (after its fake tools) lacks `tools`.
+    fn runner_without(&self, name: &str, tools: &[&str]) -> Runner {
+        let mut runner = self.runner(name);
+        let dir = path_without(&runner.dir.join(format!("tools-{name}")), tools);
+        let fakebin = runner.dir.join("fakebin");
+        runner.env.insert(
+            "PATH".into(),
+            format!("{}:{}", fakebin.display(), dir.display()),
+        );
+        runner
+    }
+
     fn asset(&self, repo: &str, version: &str, target: &str) -> PathBuf {
         self.releases
             .join(repo)
@@ -761,8 +773,9 @@ fn version_tags_and_the_commits_they_name_run_that_releases_binary() {
                 "@{rev}: no {line} in\n{env}"
             );
         }
-        // The install step ran without the job's BASH_ENV; the run step (shell: bash) with it.
-        assert_eq!(runner.bash_env_log().trim(), "sourced", "@{rev}");
+        // Neither the install step nor the run step sourced the job's BASH_ENV (both `sh`,
+        // BASH_ENV unset before bash or the binary runs).
+        assert_eq!(runner.bash_env_log().trim(), "", "@{rev}");
 
         // The next job on the same runner: the tool cache, re-hashed, no download.
         let again = runner.run(&action, &[("name", "dist")]);
@@ -1123,24 +1136,19 @@ fn release_checks_the_version_the_major_tag_and_the_archives() {
     let p = Project::new("v1.0.0");
     let dist = p.path("dist");
     p.build("v1.0.0", UPSTREAM, &dist);
-    let out = p.publish("v1.0.1", UPSTREAM, &dist, "");
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("does not match Cargo.toml's version (1.0.0)"),
-        "{out:?}"
-    );
-    assert!(!p.releases.join(UPSTREAM).exists(), "a release was made");
+    let refused = |version: &str, why: &str| {
+        let out = p.publish(version, UPSTREAM, &dist, "");
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(why),
+            "{out:?}"
+        );
+        assert!(!p.releases.join(UPSTREAM).exists(), "a release was made");
+    };
+    refused("v1.0.1", "does not match Cargo.toml's version (1.0.0)");
     // A major version README's snippets do not name: refused before anything is made.
     p.set_version("v2.0.0");
-    let out = p.publish("v2.0.0", UPSTREAM, &dist, "");
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("README.md's snippets name v1 but v2.0.0 moves v2"),
-        "{out:?}"
-    );
-    assert!(!p.releases.join(UPSTREAM).exists(), "a release was made");
+    refused("v2.0.0", "README.md's snippets name v1 but v2.0.0 moves v2");
 
     let v100 = p.release("v1.0.0", UPSTREAM);
     let v110 = p.release("v1.1.0", UPSTREAM);
@@ -1249,24 +1257,25 @@ fn an_unwritable_tool_cache_falls_back_to_runner_temp() {
 #[test]
 fn curl_missing_is_a_clear_error_or_a_source_build() {
     let (p, action) = at_tag();
-    let mut runner = p.runner("no-curl");
-    let tools = path_without(&runner.dir.join("tools-no-curl"), &["curl", "cargo"]);
-    runner.env.insert(
-        "PATH".into(),
-        format!(
-            "{}:{}",
-            runner.dir.join("fakebin").display(),
-            tools.display()
-        ),
-    );
+    let runner = p.runner_without("no-curl", &["curl", "wget", "cargo"]);
     runner
         .run(&action, &[])
-        .failed(&["curl not on PATH", "Install curl"]);
+        .failed(&["curl (or wget) not on PATH", "Install curl (or wget)"]);
     runner.with_cargo();
     let run = runner.run(&action, &[]);
     run.ok();
-    run.only_warning(&["curl not on PATH", "building artifetch from source"]);
+    run.only_warning(&[
+        "curl (or wget) not on PATH",
+        "building artifetch from source",
+    ]);
     assert!(p.server.requests().is_empty());
+
+    // wget alone: the release binary, downloaded with wget and verified.
+    let runner = p.runner_without("wget-only", &["curl", "cargo"]);
+    let run = runner.run(&action, &[]);
+    run.ok();
+    assert!(run.log.contains("sha256 verified"), "{}", run.log);
+    assert!(runner.ran().contains("release v1.0.0"), "{}", runner.ran());
 }
 
 #[test]

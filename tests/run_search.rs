@@ -74,14 +74,7 @@ fn latest_successful_run_of_a_workflow_on_a_branch_that_still_has_the_artifact()
     assert_eq!(out.outputs["head-sha"], SHA_A);
     assert_eq!(out.outputs["head-branch"], "main");
     assert_eq!(out.outputs["workflow-conclusion"], "success");
-    assert_eq!(
-        out.outputs["run-url"],
-        format!(
-            "{}/{}/actions/runs/{wanted}",
-            w.gh.server_url(),
-            w.gh.repo()
-        )
-    );
+    assert_eq!(out.outputs["run-url"], web_page(&w, wanted));
     assert!(
         out.stdout.contains("from the fork evil/hello"),
         "fork skipped with a reason:\n{}",
@@ -465,16 +458,9 @@ fn ghes_search_works_under_api_v3() {
     out.ok();
     assert_eq!(marker(&w), "ghes");
     assert_eq!(out.outputs["run-id"], wanted.to_string());
-    // The web page, from GITHUB_SERVER_URL: a URL built from the API URL (which starts with
-    // the server URL on GHES, then `/api/v3/repos/`) would not be this one.
-    assert_eq!(
-        out.outputs["run-url"],
-        format!(
-            "{}/{}/actions/runs/{wanted}",
-            w.gh.server_url(),
-            w.gh.repo()
-        )
-    );
+    // From GITHUB_SERVER_URL: one built from the API URL (which on GHES starts with the
+    // server URL, then `/api/v3/repos/`) would not be this one.
+    assert_eq!(out.outputs["run-url"], web_page(&w, wanted));
     assert!(
         w.gh.requests()
             .iter()
@@ -493,4 +479,9 @@ fn ghes_current_run_without_artifacts_explains_why() {
     let out = w.run(&[("name", "dist")], &[]);
     out.failed()
         .one_error(&["only after the run has completed"]);
+}
+
+/// A run's web page, as GitHub links it: `GITHUB_SERVER_URL/OWNER/REPO/actions/runs/ID`.
+fn web_page(w: &World, run: u64) -> String {
+    format!("{}/{}/actions/runs/{run}", w.gh.server_url(), w.gh.repo())
 }

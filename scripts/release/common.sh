@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034,SC2154 # sourced: `version` comes from, and `major` goes to, the script
 # common.sh: sourced by publish.sh and promote.sh (with `version` set): messages, the push
 # credentials in Actions, and what the remote's tags and branches name.
 remote="${RELEASE_REMOTE:-origin}"

@@ -48,7 +48,13 @@ pub(super) fn verify_inclusion(
         .checkpoint
         .as_ref()
         .ok_or("the inclusion proof has no signed checkpoint")?;
-    verify_checkpoint(&checkpoint.envelope, key, entry, base_url)
+    verify_checkpoint(
+        &checkpoint.envelope,
+        key,
+        proof,
+        &entry.log_id.key_id,
+        base_url,
+    )
 }
 
 /// RFC 9162 section 2.1.3.2.
@@ -95,23 +101,16 @@ fn root_from_proof(proof: &InclusionProof, leaf_hash: [u8; 32]) -> Option<[u8; 3
 fn verify_checkpoint(
     note: &str,
     key: &PublicKey,
-    entry: &TlogEntry,
+    proof: &InclusionProof,
+    log_id: &[u8],
     base_url: &str,
 ) -> Result<(), String> {
-    let proof = entry
-        .inclusion_proof
-        .as_ref()
-        .ok_or("the log entry has no inclusion proof")?;
     let (text, sigs) = note
         .split_once("\n\n")
         .ok_or("the checkpoint is not a signed note")?;
     let origin = text.lines().next().unwrap_or_default();
     let name = log_name(origin, base_url)?;
-    let hint = entry
-        .log_id
-        .key_id
-        .get(..4)
-        .ok_or("the log id is too short")?;
+    let hint = log_id.get(..4).ok_or("the log id is too short")?;
     let signed = format!("{text}\n");
     let verified = sigs
         .lines()

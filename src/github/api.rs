@@ -444,7 +444,8 @@ impl GitHub {
         Ok(target)
     }
 
-    /// How long one API call may take with all its attempts and backoff.
+    /// How long one API call may take with all its attempts and backoff: never less than one
+    /// attempt's deadline (a `stall-timeout` raised past 300 s raises both).
     fn request_budget(&self) -> Duration {
         Duration::from_secs_f64(REQUEST_BUDGET_SECS * self.timing.backoff.as_secs_f64())
             .max(self.deadline())
@@ -626,10 +627,11 @@ impl GitHub {
     /// rather than a wait that ends in one.
     fn hold_for_limit(&self, wait: Duration, message: &str) -> Result<()> {
         let scaled = self.gate.scaled(wait);
+        let added = self.gate.extension(scaled);
         let mut waited = self.limit_waited.lock().unwrap_or_else(|e| e.into_inner());
         let budget =
             Duration::from_secs_f64(LIMIT_WAIT_BUDGET_SECS * self.timing.backoff.as_secs_f64());
-        if *waited + scaled > budget {
+        if *waited + added > budget {
             bail!(
                 "GitHub rate limit reached ({message}) and it asks for {} more; the step has already waited {} of its budget of {} for rate limits, so it stops here",
                 secs(scaled),
@@ -647,7 +649,7 @@ impl GitHub {
                 secs(overall.saturating_sub(self.started.elapsed()))
             );
         }
-        *waited += scaled;
+        *waited += added;
         self.log.warning(&format!(
             "GitHub rate limit reached ({message}); waiting {}s before the next request",
             wait.as_secs()

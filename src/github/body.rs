@@ -1,4 +1,8 @@
-//! Reading an answer's body within a bound: JSON pages, and the start of an error answer.
+//! Reading an answer's body within a bound: the one place a body from the network is consumed
+//! (API pages, blob downloads and ranges, attestation bundles, error answers), so none is read
+//! without one (`tests/architecture.rs` fails on a body read anywhere else). [`BodyReader`]
+//! streams a body chunk by chunk up to a cap; [`read_capped`] reads a whole one; [`snippet`]
+//! reads the start of an error answer for a message.
 
 use anyhow::{Context, Result, bail};
 use reqwest::Response;
@@ -21,18 +25,89 @@ pub(crate) enum Capped {
     Over,
 }
 
-pub(crate) async fn read_capped(mut response: Response, cap: usize) -> reqwest::Result<Capped> {
+/// A response's body, streamed chunk by chunk, never past `cap` bytes in all.
+pub(crate) struct BodyReader {
+    response: Response,
+    cap: u64,
+    read: u64,
+}
+
+/// Why a [`BodyReader`] stopped.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// The server sent more than the cap; what came past it was not kept.
+    Over,
+    /// The connection failed mid-body.
+    Transport(reqwest::Error),
+}
+
+impl BodyReader {
+    pub(crate) fn new(response: Response, cap: u64) -> BodyReader {
+        BodyReader {
+            response,
+            cap,
+            read: 0,
+        }
+    }
+
+    /// The next chunk (`None` at the end of the body). A chunk that crosses the cap is cut at
+    /// it; any byte after the cap is an error, and nothing more is read.
+    pub(crate) async fn next_chunk(
+        &mut self,
+    ) -> Result<Option<impl std::ops::Deref<Target = [u8]> + use<>>, BodyError> {
+        if self.read > self.cap {
+            return Err(BodyError::Over);
+        }
+        let Some(mut chunk) = self.response.chunk().await.map_err(BodyError::Transport)? else {
+            return Ok(None);
+        };
+        let room = self.cap - self.read;
+        self.read += chunk.len() as u64;
+        if chunk.len() as u64 > room {
+            if room == 0 {
+                return Err(BodyError::Over);
+            }
+            chunk.truncate(room as usize);
+        }
+        Ok(Some(chunk))
+    }
+}
+
+pub(crate) async fn read_capped(response: Response, cap: usize) -> reqwest::Result<Capped> {
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Ok(Capped::Over);
     }
+    let mut reader = BodyReader::new(response, cap as u64);
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > cap {
-            return Ok(Capped::Over);
+    loop {
+        match reader.next_chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Ok(Capped::All(body)),
+            Err(BodyError::Over) => return Ok(Capped::Over),
+            Err(BodyError::Transport(e)) => return Err(e),
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok(Capped::All(body))
+}
+
+/// The start of an error answer's body for a message: at most [`MAX_ERROR_BODY`] is read (an
+/// error body may never end; dropping the response then hangs up), the first 120 characters
+/// shown; empty when there is none, "N bytes of binary data" when it is not text (N counted
+/// within the bound).
+pub(crate) async fn snippet(response: Response) -> String {
+    let mut reader = BodyReader::new(response, MAX_ERROR_BODY as u64);
+    let mut bytes = Vec::new();
+    loop {
+        match reader.next_chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(BodyError::Over) => break,
+            Err(BodyError::Transport(_)) if !bytes.is_empty() => break,
+            Err(BodyError::Transport(_)) => return String::new(),
+        }
+    }
+    match shown_text(&bytes, 480) {
+        Some(text) => text.trim().chars().take(120).collect(),
+        None => format!("{} bytes of binary data", bytes.len()),
+    }
 }
 
 /// The JSON value in an answer, or an error that says what came instead.
@@ -77,8 +152,9 @@ pub(crate) async fn read_error_message(response: Response) -> String {
 }
 
 /// The start of a body as text for a message (at most `max` bytes), or `None` when it is not
-/// text: bytes that are not UTF-8, or control characters other than line breaks and tabs, would
-/// fill an annotation with escapes that say nothing.
+/// text: bytes that are not UTF-8, a NUL, or control characters (other than line breaks and
+/// tabs) in more than one character of eight would fill an annotation with escapes that say
+/// nothing. A few controls in text stay: the log shows them escaped.
 fn shown_text(body: &[u8], max: usize) -> Option<String> {
     let head = &body[..body.len().min(max)];
     // A cut may split the last character: only a bad sequence before the end counts.
@@ -87,9 +163,11 @@ fn shown_text(body: &[u8], max: usize) -> Option<String> {
         Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
         Err(_) => return None,
     };
-    let binary = text
+    let controls = text
         .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .count();
+    let binary = text.contains('\0') || controls * 8 > text.chars().count();
     (!binary).then(|| text.to_string())
 }
 
@@ -105,6 +183,10 @@ mod tests {
         );
         assert_eq!(shown_text(b"PK\x03\x04zip", 200), None);
         assert_eq!(shown_text(&[0xff, 0xfe, b'a'], 200), None);
+        assert_eq!(shown_text(b"a\0b", 200), None);
+        // A stray control character in text is still text (the log escapes it).
+        let stray = "gone\r::warning::x\u{85}y";
+        assert_eq!(shown_text(stray.as_bytes(), 200).as_deref(), Some(stray));
         // "é" cut in half at the bound is still text.
         assert_eq!(shown_text("aé".as_bytes(), 2).as_deref(), Some("a"));
     }

@@ -9,8 +9,11 @@ pub struct ContentRange {
 }
 
 /// `bytes START-END/TOTAL` (or `/*`), with `START <= END < TOTAL`; anything else is `None`.
+/// The unit is read in any case: range units are case-insensitive (RFC 9110 §14.1).
 pub fn parse(value: &str) -> Option<ContentRange> {
-    let rest = value.trim().strip_prefix("bytes ")?;
+    let value = value.trim();
+    let unit = value.get(..6)?;
+    let rest = unit.eq_ignore_ascii_case("bytes ").then(|| &value[6..])?;
     let (span, total) = rest.split_once('/')?;
     let (start, end) = span.split_once('-')?;
     let number = |s: &str| -> Option<u64> {
@@ -29,6 +32,17 @@ pub fn parse(value: &str) -> Option<ContentRange> {
 #[cfg(test)]
 mod tests {
     use super::{ContentRange, parse};
+
+    #[test]
+    fn the_unit_is_read_in_any_case() {
+        let want = Some(ContentRange {
+            start: 0,
+            end: 0,
+            total: None,
+        });
+        assert_eq!(parse("BYTES 0-0/*"), want);
+        assert_eq!(parse("Bytes 0-0/*"), want);
+    }
 
     #[test]
     fn ranges() {

@@ -67,6 +67,16 @@ impl Gate {
         }
     }
 
+    /// How much holding for `wait` (already scaled) from now would add to the hold already in
+    /// place: several tasks told of one limit at once wait once, and count it once.
+    pub fn extension(&self, wait: Duration) -> Duration {
+        let now = Instant::now();
+        match *lock(&self.not_before) {
+            Some(held) if held > now => (now + wait).saturating_duration_since(held),
+            _ => wait,
+        }
+    }
+
     /// GitHub's seconds as waited here.
     pub fn scaled(&self, wait: Duration) -> Duration {
         Duration::from_secs_f64(wait.as_secs_f64() * self.scale)

@@ -199,6 +199,7 @@ const TOOLS: &[&str] = &[
     "touch",
     "grep",
     "curl",
+    "wget",
     "tar",
     "gzip",
     "ls",

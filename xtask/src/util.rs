@@ -29,6 +29,10 @@ fn is_cargo_run_variable(key: &str) -> bool {
         )
 }
 
+/// The release build of artifetch. Not `--quiet`: a first build takes minutes, and cargo's own
+/// progress shows it is working; an up-to-date build prints one "Finished" line.
+const BUILD_ARGS: [&str; 4] = ["build", "--release", "-p", "artifetch"];
+
 /// Builds `artifetch` in release mode (a no-op when it is up to date) and returns its path.
 ///
 /// `cargo xtask` runs the release xtask binary from the same target directory, so the
@@ -36,15 +40,21 @@ fn is_cargo_run_variable(key: &str) -> bool {
 /// `<root>/target/release` are the fallbacks.
 pub fn release_binary() -> Result<PathBuf> {
     let mut build = cargo();
-    build
-        .args(["build", "--release", "--quiet", "-p", "artifetch"])
-        .current_dir(workspace_root());
+    build.args(BUILD_ARGS).current_dir(workspace_root());
+    eprintln!(
+        "building artifetch (cargo build --release -p artifetch): the first build takes a few minutes, later ones a moment"
+    );
+    let started = std::time::Instant::now();
     let status = build
         .status()
         .context("cannot run cargo to build artifetch")?;
     if !status.success() {
         bail!("cargo build --release -p artifetch failed ({status})");
     }
+    eprintln!(
+        "artifetch is built ({:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
     let name = format!("artifetch{}", std::env::consts::EXE_SUFFIX);
     let mut candidates = Vec::new();
     if let Some(dir) = std::env::current_exe()
@@ -203,7 +213,23 @@ pub fn list_files(dir: &Path) -> Vec<(String, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_cargo_run_variable;
+    use super::{BUILD_ARGS, is_cargo_run_variable, workspace_root};
+
+    /// A first `cargo xtask demo` builds xtask, then artifetch, in release mode: minutes on a
+    /// fresh clone. Neither build may be silenced (it was 4 min 39 s of silence).
+    #[test]
+    fn the_demos_builds_are_not_silent() {
+        assert!(!BUILD_ARGS.contains(&"--quiet") && !BUILD_ARGS.contains(&"-q"));
+        let config = std::fs::read_to_string(workspace_root().join(".cargo/config.toml")).unwrap();
+        let alias = config
+            .lines()
+            .find(|l| l.starts_with("xtask ="))
+            .expect("the xtask alias");
+        assert!(
+            !alias.contains("--quiet") && !alias.contains(" -q"),
+            "{alias}"
+        );
+    }
 
     #[test]
     fn the_nested_build_drops_what_cargo_run_set_and_keeps_the_users_configuration() {

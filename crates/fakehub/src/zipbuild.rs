@@ -457,16 +457,12 @@ mod tests {
         if std::path::Path::new("/usr/bin/unzip").exists() {
             return Some(vec!["/usr/bin/unzip".into(), "-t".into()]);
         }
-        let py = Command::new("python3").arg("--version").output();
-        if py.map(|o| o.status.success()).unwrap_or(false) {
-            return Some(vec![
-                "python3".into(),
-                "-m".into(),
-                "zipfile".into(),
-                "-t".into(),
-            ]);
-        }
-        None
+        // `python` too: Windows runners have no `python3` command.
+        ["python3", "python"].into_iter().find_map(|py| {
+            let out = Command::new(py).arg("--version").output();
+            out.is_ok_and(|o| o.status.success())
+                .then(|| vec![py.into(), "-m".into(), "zipfile".into(), "-t".into()])
+        })
     }
 
     fn check_with_tool(zip: &[u8], tag: &str) -> Option<bool> {

@@ -21,6 +21,7 @@ use fakehub::Options;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 /// A median more than this much slower than the baseline's is a regression.
 const SLOWER: f64 = 1.05;
@@ -157,24 +158,37 @@ impl Drop for Worktree {
     }
 }
 
-/// One workload's runs: wall seconds of each build, round by round.
+/// One workload's runs, round by round: each build's wall and CPU seconds.
 struct Compared {
     name: &'static str,
-    current: Vec<f64>,
-    baseline: Vec<f64>,
+    current: Vec<Sample>,
+    baseline: Vec<Sample>,
 }
 
 impl Compared {
-    /// current / baseline, round by round.
-    fn ratio(&self) -> Spread {
+    /// current / baseline of one figure, round by round.
+    fn ratio(&self, of: fn(&Sample) -> Duration) -> Spread {
+        let secs = |s: &Sample| of(s).as_secs_f64();
         Spread::of(
             self.current
                 .iter()
                 .zip(&self.baseline)
-                .map(|(c, b)| c / b.max(1e-9))
+                .map(|(c, b)| secs(c) / secs(b).max(1e-9))
                 .collect(),
         )
     }
+
+    fn each(samples: &[Sample], of: fn(&Sample) -> Duration) -> Spread {
+        Spread::of(samples.iter().map(|s| of(s).as_secs_f64()).collect())
+    }
+}
+
+fn wall(s: &Sample) -> Duration {
+    s.wall
+}
+
+fn cpu(s: &Sample) -> Duration {
+    s.cpu
 }
 
 /// `--baseline`: every workload, both builds alternately; the report, and an error when a
@@ -182,6 +196,7 @@ impl Compared {
 pub(super) fn compare(cfg: &Config, rev: &Rev) -> Result<()> {
     let baseline = baseline_binary(rev)?;
     let current = cfg.current_binary()?;
+    check_distinct(&current, &baseline)?;
     let (_scratch, p) = scratch(cfg.keep)?;
     eprintln!(
         "bench --baseline: {} (current) against {} ({} at {}), {} round(s)",
@@ -211,7 +226,7 @@ pub(super) fn compare(cfg: &Config, rev: &Rev) -> Result<()> {
     eprintln!("report written to {}", file.display());
     let slower: Vec<&str> = all
         .iter()
-        .filter(|c| regressed(cfg.runs, &c.ratio()))
+        .filter(|c| regressed(cfg.runs, &c.ratio(wall)))
         .map(|c| c.name)
         .collect();
     if !slower.is_empty() {
@@ -219,6 +234,31 @@ pub(super) fn compare(cfg: &Config, rev: &Rev) -> Result<()> {
             "slower than {} by more than 5% in medians: {} (a regression to fix or explain)",
             rev.given,
             slower.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The current build must not come out of the baselines' target directory: cargo judges a path
+/// package fresh by its sources' mtimes against the last build there, so a checkout whose files
+/// are older than the last baseline build gets that baseline's binary as its own (this happened:
+/// `CARGO_TARGET_DIR=target/bench-baseline/target cargo xtask bench --baseline ...` compared
+/// b94bf57 with itself). Two identical binaries are worth a warning whatever the cause.
+fn check_distinct(current: &Path, baseline: &Path) -> Result<()> {
+    let shared = cache_root().join("target");
+    if std::path::absolute(current)?.starts_with(&shared) {
+        bail!(
+            "the current build comes from {}, the baselines' target directory, where cargo may take a baseline's binary for it; build it elsewhere (unset CARGO_TARGET_DIR, or --bin)",
+            shared.display()
+        );
+    }
+    if let (Ok(a), Ok(b)) = (std::fs::read(current), std::fs::read(baseline))
+        && a == b
+    {
+        eprintln!(
+            "warning: {} and {} are the same bytes: the comparison measures noise only",
+            current.display(),
+            baseline.display()
         );
     }
     Ok(())
@@ -253,8 +293,8 @@ fn rounds(
             let b = one("baseline", baseline)?;
             (one("current", current)?, b)
         };
-        got.current.push(c.wall.as_secs_f64());
-        got.baseline.push(b.wall.as_secs_f64());
+        got.current.push(c);
+        got.baseline.push(b);
     }
     Ok(got)
 }
@@ -271,7 +311,7 @@ fn render(cfg: &Config, rev: &Rev, all: &[Compared]) -> String {
         .unwrap_or_default();
     let _ = writeln!(
         o,
-        "\n## artifetch against {} ({})\n\n- current: commit {commit}{}; baseline: {}; {} round(s), the two builds alternating which goes first; ratio = current / baseline of the same round, median (min–max){}\n",
+        "\n## artifetch against {} ({})\n\n- current: commit {commit}{}; baseline: {}; {} round(s), the two builds alternating which goes first; ratio = current / baseline of the same round, median (min–max); CPU = user + system seconds (wait4); the verdict is on wall time{}\n",
         rev.given,
         rev.short(),
         if cfg.bin.is_some() { " (--bin)" } else { "" },
@@ -281,11 +321,11 @@ fn render(cfg: &Config, rev: &Rev, all: &[Compared]) -> String {
     );
     let _ = writeln!(
         o,
-        "| workload | current | baseline | current / baseline | verdict |"
+        "| workload | current | baseline | current / baseline | CPU current | CPU baseline | CPU current / baseline | verdict |"
     );
-    let _ = writeln!(o, "|---|---:|---:|---:|---|");
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---|");
     for c in all {
-        let ratio = c.ratio();
+        let ratio = c.ratio(wall);
         let verdict = if cfg.runs < JUDGED_FROM {
             format!("not judged (fewer than {JUDGED_FROM} runs)")
         } else if regressed(cfg.runs, &ratio) {
@@ -295,12 +335,33 @@ fn render(cfg: &Config, rev: &Rev, all: &[Compared]) -> String {
         };
         let _ = writeln!(
             o,
-            "| {} | {}s | {}s | {} | {verdict} |",
+            "| {} | {}s | {}s | {} | {}s | {}s | {} | {verdict} |",
             c.name,
-            spread(&Spread::of(c.current.clone()), 2),
-            spread(&Spread::of(c.baseline.clone()), 2),
+            spread(&Compared::each(&c.current, wall), 2),
+            spread(&Compared::each(&c.baseline, wall), 2),
             spread(&ratio, 2),
+            spread(&Compared::each(&c.current, cpu), 2),
+            spread(&Compared::each(&c.baseline, cpu), 2),
+            spread(&c.ratio(cpu), 2),
         );
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_current_build_from_the_baselines_target_directory_is_refused() {
+        let current = cache_root().join("target/release/artifetch");
+        let e = check_distinct(&current, Path::new("/nonexistent/baseline")).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("the baselines' target directory"),
+            "{e:#}"
+        );
+        // Anywhere else it is fine (a missing file is for the run to report, not this check).
+        let elsewhere = workspace_root().join("target/release/artifetch");
+        assert!(check_distinct(&elsewhere, Path::new("/nonexistent/baseline")).is_ok());
+    }
 }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub(super) struct Sample {
     pub(super) wall: Duration,
     pub(super) rss_kib: u64,
+    /// User plus system CPU time: on a busy machine it moves far less than the wall time.
+    pub(super) cpu: Duration,
 }
 
 /// Runs `cmd` (built with `env_clear`) with stdout/stderr to `log` and returns its wall time
@@ -50,7 +52,7 @@ pub(super) fn measure(cmd: &mut Command, log: &Path) -> Result<Sample> {
         .split_whitespace()
         .filter_map(|f| f.parse().ok())
         .collect();
-    if !status.success() || fields.len() != 2 {
+    if !status.success() || fields.len() != 3 {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         let tail: Vec<&str> = text.lines().rev().take(15).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
@@ -64,11 +66,13 @@ pub(super) fn measure(cmd: &mut Command, log: &Path) -> Result<Sample> {
     Ok(Sample {
         wall: Duration::from_nanos(fields[0]),
         rss_kib: fields[1],
+        cpu: Duration::from_nanos(fields[2]),
     })
 }
 
 /// `xtask __measure RESULT PROGRAM ARGS...`: spawns the program (inheriting environment, cwd
-/// and stdio), waits for it with `wait4(2)` and writes `<wall ns> <ru_maxrss KiB>` to RESULT.
+/// and stdio), waits for it with `wait4(2)` and writes `<wall ns> <ru_maxrss KiB> <CPU ns>` (user
+/// plus system) to RESULT.
 /// Exits with the child's status.
 pub fn measure_child(args: &[String]) -> Result<()> {
     let [result, program, rest @ ..] = args else {
@@ -100,9 +104,18 @@ pub fn measure_child(args: &[String]) -> Result<()> {
     if !status.success() {
         bail!("{program} failed ({status})");
     }
+    let cpu = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    let cpu = cpu(usage.ru_utime) + cpu(usage.ru_stime);
     std::fs::write(
         result,
-        format!("{} {}\n", wall.as_nanos(), usage.ru_maxrss.max(0)),
+        format!(
+            "{} {} {}\n",
+            wall.as_nanos(),
+            usage.ru_maxrss.max(0),
+            cpu.as_nanos()
+        ),
     )?;
     Ok(())
 }
