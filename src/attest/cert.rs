@@ -96,7 +96,7 @@ pub(super) fn parse_chain(chain: &super::bundle::CertChain) -> Option<Vec<Certif
 
 /// The CA of the trusted root whose chain issued `leaf`, checked at signing time `t`: path
 /// validation by rustls-webpki (signatures, validity of each certificate at `t`, CA basic
-/// constraints and key usage, name constraints, extended key usage codeSigning where present), with
+/// constraints, name constraints, extended key usage codeSigning where present), with
 /// the chain's last certificate as the anchor, which must itself be valid then, as must the CA's
 /// `validFor` in the trusted root.
 pub(super) fn chain_to_ca<'r>(

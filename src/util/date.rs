@@ -35,8 +35,8 @@ impl Fields {
     }
 }
 
-/// `n` ASCII digits at `at` of `text` (all digits checked before slicing: a multi-byte character
-/// would put a slice boundary inside it, a panic rather than a refusal).
+/// `n` ASCII digits at `at` of `text`; anything else, a sign or a multi-byte character included,
+/// is `None` (`get`, not indexing: a slice boundary inside a character refuses, never panics).
 fn digits<T: std::str::FromStr>(text: &str, at: usize, n: usize) -> Option<T> {
     let s = text.get(at..at + n)?;
     s.bytes()
