@@ -731,7 +731,7 @@ fn unknown_flag(name: &str) -> String {
 }
 
 /// The environment variables artifetch reads besides `INPUT_<NAME>`, as `--help` lists them:
-/// the names, and what each is for. tests/help.rs checks that the code reads every one.
+/// the names, and what each is for. tests/it/help.rs checks that the code reads every one.
 pub const ENVIRONMENT: &[(&[&str], &str)] = &[
     (
         &["GITHUB_TOKEN", "GH_TOKEN"],
@@ -797,7 +797,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
 ];
 
-/// The worked examples of `--help`: what it does, and the command line. tests/help.rs runs each
+/// The worked examples of `--help`: what it does, and the command line. tests/it/help.rs runs each
 /// against the fake GitHub (with its repository and run id for `octo/hello` and `1234567890`).
 pub const EXAMPLES: &[(&str, &str)] = &[
     (

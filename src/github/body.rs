@@ -1,6 +1,6 @@
 //! Reading an answer's body within a bound: the one place a body from the network is consumed
 //! (API pages, blob downloads and ranges, attestation bundles, error answers), so none is read
-//! without one (`tests/architecture.rs` fails on a body read anywhere else). [`BodyReader`]
+//! without one (`tests/it/architecture.rs` fails on a body read anywhere else). [`BodyReader`]
 //! streams a body chunk by chunk up to a cap; [`read_capped`] reads a whole one; [`snippet`]
 //! reads the start of an error answer for a message.
 

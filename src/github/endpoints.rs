@@ -1,7 +1,7 @@
 //! Every REST endpoint artifetch calls, in one place: each path as GitHub's REST reference writes
 //! it, and the query it is always sent with (100 a page on every list). The clients turn an
 //! [`Endpoint`] into a URL under the API base with [`Endpoint::url`]; nothing else in `github/`
-//! spells a path (tests/architecture.rs checks).
+//! spells a path (tests/it/architecture.rs checks).
 
 use anyhow::{Context, Result};
 use reqwest::Url;

@@ -1,7 +1,7 @@
 //! Issue 24's bugs outside the cache, each through the real binary against the fake GitHub: a
 //! file name that is a legacy workflow command, a proxy password, a pin file outside the
 //! checkout, endless error bodies, an ambiguous archive fetched in part, and a run still in
-//! progress named by `run-id`. (The cache's are in `tests/cache.rs`.)
+//! progress named by `run-id`. (The cache's are in `tests/it/cache.rs`.)
 
 use crate::support::proxy::Proxy;
 use crate::support::*;

@@ -24,7 +24,7 @@ use artifetch::pattern::PathGlobs;
 const TIME_BOX: Duration = Duration::from_secs(3);
 
 /// A renamed target replays an empty corpus without a word: every `fn fuzz_NAME` here must have
-/// a committed `tests/__fuzz__/NAME/corpus` holding at least one input.
+/// a committed `tests/it/__fuzz__/fuzz__NAME/corpus` holding at least one input.
 #[test]
 fn every_fuzz_target_replays_a_committed_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");

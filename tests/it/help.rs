@@ -85,7 +85,8 @@ fn help_groups_the_inputs_and_shows_examples_exit_codes_and_environment() {
 }
 
 /// The whole text, so a change to it is seen in review (`.config/insta.yaml`: never written on
-/// its own; accept on purpose with `INSTA_UPDATE=always cargo nextest run --test help`).
+/// its own; accept on purpose with
+/// `INSTA_UPDATE=always cargo nextest run --test it -E 'test(/^help::/)'`).
 #[test]
 fn help_snapshot() {
     let h = help(&World::new());
@@ -150,7 +151,7 @@ fn every_environment_variable_listed_is_read_and_every_one_read_is_listed() {
             .iter()
             .any(|(file, text)| file != "inputs.rs" && text.contains(&quoted))
     };
-    // The HTTP client reads the https proxy itself; tests/tls_proxy.rs runs the binary with it.
+    // The HTTP client reads the https proxy itself; tests/it/tls_proxy.rs runs the binary with it.
     let tls_proxy = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/tls_proxy.rs"),
     )

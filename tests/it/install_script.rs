@@ -7,7 +7,7 @@
 //! "Built from source" means a fake `cargo` was called (install_support::fake_cargo): the real
 //! build is what `cargo install --locked --path` does. Unix only: on Windows `bash` may be WSL's;
 //! install.ps1 has its own test (tests/install_ps1.ps1, run by CI's Windows job).
-//! action.yml around this script, with real release tags, is tests/release_e2e.rs.
+//! action.yml around this script, with real release tags, is tests/it/release_e2e.rs.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;

@@ -1,5 +1,5 @@
 //! `cargo xtask summaries`: every job-summary snapshot (`tests/snapshots/*.snap`, written by
-//! `tests/summary_snapshots.rs`) rendered to one HTML page with GitHub-flavoured tables,
+//! `tests/it/summary_snapshots.rs`) rendered to one HTML page with GitHub-flavoured tables,
 //! strikethrough and raw `<details>`, so a person can look at them without a workflow run.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! Structure-aware inputs for `tests/fuzz.rs`: typed values bolero generates (or decodes from a
+//! Structure-aware inputs for `tests/it/fuzz.rs`: typed values bolero generates (or decodes from a
 //! corpus file) and renders into what a server or an archive would send, so that every input
 //! gets past the first parse step, and each target compares the parser's answer with the value
 //! the input was made from (an oracle written here, not a restatement of the parser).

@@ -1,5 +1,5 @@
-//! Shared by tests/install_script.rs and tests/release_e2e.rs: a tiny HTTP/1.1 release host on
-//! loopback (fixed routes, and a directory served as a GitHub release host would), fake tools,
+//! Shared by tests/it/install_script.rs and tests/it/release_e2e.rs: a tiny HTTP/1.1 release host
+//! on loopback (fixed routes, and a directory served as a GitHub release host would), fake tools,
 //! tarballs and hashes. Unix only, like the tests that use it.
 #![allow(dead_code)] // each test crate uses part of it
 
