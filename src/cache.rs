@@ -18,6 +18,7 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 use crate::fsx::{read_exact_at, write_all_at};
+use crate::manifest::hex;
 use crate::util::random_hex;
 
 /// Temp files of a writer killed mid-store are removed once this old.
@@ -395,10 +396,6 @@ fn copy_hashing(
     }
     hasher.update(&tail);
     Ok((hex(&hasher.finalize()), total))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

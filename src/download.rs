@@ -35,6 +35,7 @@ use crate::github::served::{self, Served};
 use crate::github::{Blob, GitHub};
 use crate::github::{Target, http_status, without_query};
 use crate::log::Log;
+use crate::manifest::hex;
 use crate::plan::Item;
 use crate::settings::Settings;
 use crate::util::{human_bytes, rate};
@@ -560,7 +561,13 @@ impl Downloader {
             bail!("internal error: hashed {} of {total} bytes", front.next);
         }
         let retried = job.retried.load(Ordering::Relaxed);
-        Ok((total, hex(front.hasher), meta, connections, retried))
+        Ok((
+            total,
+            hex(&front.hasher.finalize()),
+            meta,
+            connections,
+            retried,
+        ))
     }
 
     /// Bytes `start..=end` into place, retried from where a failure left off.
@@ -819,14 +826,6 @@ pub(crate) async fn body_snippet(response: Response) -> String {
     }
 }
 
-fn hex(hasher: Sha256) -> String {
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// `30s`, or `0.3s` when the test time scale shrinks it.
 pub(crate) fn seconds(d: Duration) -> String {
     let secs = d.as_secs_f64();
@@ -1068,14 +1067,7 @@ impl Sink {
             self.hasher = hasher;
         }
         self.flush()?;
-        let hex: String = self
-            .hasher
-            .clone()
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Ok((self.len, hex))
+        Ok((self.len, hex(&self.hasher.clone().finalize())))
     }
 }
 
@@ -1084,10 +1076,7 @@ mod tests {
     use super::*;
 
     fn sha256_hex(bytes: &[u8]) -> String {
-        Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&Sha256::digest(bytes))
     }
 
     #[tokio::test(flavor = "multi_thread")]

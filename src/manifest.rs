@@ -245,6 +245,9 @@ pub(crate) fn unescape_path(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Lower-case hex of `bytes`, two digits a byte (a digest as `sha256:<hex>` writes it): the
+/// crate's one hex encoder. It lives in this leaf (not `util`, a peer of it in the layer test)
+/// so that the manifest and every stage above may call it.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -418,6 +421,12 @@ pub(crate) fn hash_file(path: &Path) -> Result<(u64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_writes_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex(&[]), "");
+    }
 
     #[test]
     fn hashes_taken_while_writing_are_used_only_at_the_size_found() {

@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::b64;
 use super::bundle::{Envelope, KindVersion};
-use super::crypto::{hex, sha256};
+use super::crypto::sha256;
+use crate::manifest::hex;
 
 /// What the envelope under verification is: the log body must name exactly this.
 pub(super) struct Logged<'a> {

@@ -4,7 +4,8 @@
 
 use super::b64;
 use super::bundle::{InclusionProof, TlogEntry};
-use super::crypto::{PublicKey, hex, sha256};
+use super::crypto::{PublicKey, sha256};
+use crate::manifest::hex;
 
 /// Verifies the SET: the log's signature over the canonical JSON of body, time, log id and index.
 pub(super) fn verify_set(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {

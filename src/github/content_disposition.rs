@@ -27,25 +27,21 @@ pub fn file_name(header: &str) -> Option<String> {
 }
 
 /// `%XX` escapes of `filename*` (RFC 5987); `None` for a malformed escape or invalid UTF-8.
+///
+/// The decoding is the `percent-encoding` crate's (already in the tree through `url`, so no build
+/// time). It passes a `%` not followed by two hex digits through as text; this parser refuses
+/// such a name instead (a server that garbles one escape may garble others), so the check comes
+/// first. A `%` among the last two bytes has no room for an escape and stays text, as there.
 fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = &bytes[i + 1..i + 3];
-            // Two hex digits exactly (`from_str_radix` would also take a sign).
-            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                return None;
-            }
-            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let malformed = s
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && !(w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit()));
+    if malformed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let decoded = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
+    Some(decoded.into_owned())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use crate::blob;
 use crate::http::{Body, Request, Response};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::{DigestMode, State, StoredArtifact, StoredRun};
 use crate::util::{Query, base64, pct_decode, pct_encode, rfc3339};
 use crate::zipbuild::declared_total_size;

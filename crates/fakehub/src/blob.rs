@@ -4,7 +4,7 @@
 //! Like Azure, it refuses any request that carries `Authorization`.
 
 use crate::http::{Body, Request, Response};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::{State, StoredArtifact};
 use crate::util::{Query, base64, iso_7frac, now_unix, parse_rfc3339, pct_encode, sha256_hex};
 use sha2::{Digest, Sha256};

@@ -3,8 +3,9 @@
 //! matching fault is applied. Each applied fault decrements its `times`.
 
 use crate::http::{Body, Response, WireMode};
-use crate::state::{Origin, State};
+use crate::origin::Origin;
 use crate::util::now_unix;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// What goes wrong.
@@ -145,16 +146,18 @@ pub(crate) enum Replacement {
     Disconnect,
 }
 
-/// Consumes matching faults for this request.
+/// Consumes matching faults for this request and counts it at any barrier it reaches
+/// (`arrivals`, by the barrier's path).
 pub(crate) fn decide(
-    state: &mut State,
+    faults: &mut [Fault],
+    arrivals: &mut HashMap<String, usize>,
     origin: Origin,
     method: &str,
     target: &str,
     range: Option<&str>,
 ) -> Decision {
     let mut d = Decision::default();
-    for f in state.faults.iter_mut() {
+    for f in faults.iter_mut() {
         if !f.matches(origin, method, target, range) {
             continue;
         }
@@ -164,10 +167,7 @@ pub(crate) fn decide(
             continue;
         }
         if let FaultKind::Barrier { parties } = f.kind {
-            *state
-                .barrier_arrivals
-                .entry(f.path_contains.clone())
-                .or_default() += 1;
+            *arrivals.entry(f.path_contains.clone()).or_default() += 1;
             d.barrier = Some((f.path_contains.clone(), parties));
             continue;
         }

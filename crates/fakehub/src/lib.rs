@@ -50,7 +50,9 @@ mod api;
 mod blob;
 mod faults;
 mod http;
+mod origin;
 mod server;
+mod shared;
 pub mod sigstore;
 mod state;
 mod tls;
@@ -58,7 +60,8 @@ mod util;
 pub mod zipbuild;
 
 pub use faults::{Fault, FaultKind};
-pub use state::{ArtifactInfo, ArtifactSpec, DigestMode, Job, LoggedRequest, Origin, Run};
+pub use origin::Origin;
+pub use state::{ArtifactInfo, ArtifactSpec, DigestMode, Job, LoggedRequest, Run};
 
 use server::Running;
 use state::Pull;
@@ -127,7 +130,7 @@ impl FakeGitHub {
         }
     }
 
-    fn shared(&self) -> &server::Shared {
+    fn shared(&self) -> &shared::Shared {
         &self.running.shared
     }
 

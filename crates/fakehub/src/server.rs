@@ -5,44 +5,16 @@
 
 use crate::faults::{self, Decision, Replacement};
 use crate::http::{Conn, ReadError, Request, Response, WireMode};
-use crate::state::{LoggedRequest, Origin, State};
+use crate::origin::Origin;
+use crate::shared::Shared;
+use crate::state::{LoggedRequest, State};
 use crate::tls::Stream;
 use crate::{Options, api, blob};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
-
-/// Configuration and state shared by the handle and all connections.
-pub(crate) struct Shared {
-    pub opts: Options,
-    pub api_url: String,
-    pub server_url: String,
-    pub blob_origin: String,
-    /// Signs download URLs.
-    pub secret: String,
-    /// Opaque first path segment of GHES pipelines URLs.
-    pub pipelines_token: String,
-    pub started_at: i64,
-    pub state: Mutex<State>,
-    /// With [`Options::tls`]: the acceptor for both listeners.
-    pub tls: Option<tokio_rustls::TlsAcceptor>,
-    /// With [`Options::tls`]: the test CA (PEM) and the file holding it.
-    pub ca_pem: Option<String>,
-    pub ca_file: Option<PathBuf>,
-    /// Endless bodies written all the way to [`crate::http::ENDLESS_CAP`]: the client read on
-    /// instead of hanging up (a reader without a bound).
-    pub endless_to_the_cap: std::sync::atomic::AtomicUsize,
-}
-
-impl Shared {
-    /// Locks the state, ignoring poisoning (a panicked test thread must not wedge the server).
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// Which socket a connection arrived on.
 #[derive(Debug, Clone, Copy)]
@@ -229,13 +201,19 @@ async fn serve_connection(sh: Arc<Shared>, stream: TcpStream, kind: Listener) {
         };
         let origin = origin_of(&sh, kind, &req);
         let target = format!("{}?{}", req.path, req.query);
-        let decision = faults::decide(
-            &mut sh.lock(),
-            origin,
-            &req.method,
-            &target,
-            req.header("range"),
-        );
+        // The lock ends with this statement: the waits below must not hold it.
+        let decision = {
+            let mut st = sh.lock();
+            let st = &mut *st;
+            faults::decide(
+                &mut st.faults,
+                &mut st.barrier_arrivals,
+                origin,
+                &req.method,
+                &target,
+                req.header("range"),
+            )
+        };
         if !decision.delay.is_zero() {
             tokio::time::sleep(decision.delay).await;
         }

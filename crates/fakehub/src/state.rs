@@ -3,18 +3,9 @@
 //! Public value types used to seed the server live here too.
 
 use crate::faults::Fault;
+use crate::origin::Origin;
 use crate::util::{now_unix, rfc3339, sha256_hex};
 use std::sync::Arc;
-
-/// Which listener (or role) served a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// The REST API.
-    Api,
-    /// Blob downloads: the blob listener, and in GHES mode the
-    /// `/_services/pipelines/...` path on the API listener.
-    Blob,
-}
 
 /// One request as the server saw it, with the status it answered.
 #[derive(Debug, Clone)]

@@ -10,10 +10,9 @@
 //! it is doing, within seconds of each other.
 
 use super::Config;
+use super::figures::{Spread, spread};
 use super::measure::Sample;
-use super::render::spread;
-use super::run::{BENCH_RATE_LIMIT, Spread};
-use super::server::{Paths, Server, artifetch_cmd, repeat, scratch, serve};
+use super::server::{BENCH_RATE_LIMIT, Paths, Server, artifetch_cmd, repeat, scratch, serve};
 use super::workload::{Data, generate};
 use crate::util::{cargo, workspace_root};
 use anyhow::{Context, Result, bail};

@@ -20,6 +20,7 @@
 //! Benchmarks are not tests: nothing here runs under `cargo test` (only the flags' parsing).
 
 mod baseline;
+mod figures;
 mod limits;
 mod machine;
 mod measure;
@@ -175,7 +176,7 @@ pub use measure::measure_child;
 #[cfg(test)]
 mod tests {
     use super::baseline::regressed;
-    use super::run::Spread;
+    use super::figures::Spread;
     use super::*;
 
     fn config_of(args: &[&str]) -> Result<Option<Config>> {

@@ -1,9 +1,9 @@
 //! The Markdown report: machine, date, commit, and one table row per workload and tool.
 
 use super::Config;
+use super::figures::{Row, Spread, TlsRow, mbps, secs, spread};
 use super::limits::Downloader;
 use super::machine::cores;
-use super::run::{Row, Spread, TlsRow, mbps, secs};
 use crate::util::human;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -21,14 +21,6 @@ pub(super) struct Header {
     /// Milliseconds from spawn to the first byte sent to the API host.
     pub(super) first_request: Spread,
     pub(super) date: String,
-}
-
-/// `1.10 (1.02–1.25)`.
-pub(super) fn spread(s: &Spread, digits: usize) -> String {
-    format!(
-        "{:.digits$} ({:.digits$}–{:.digits$})",
-        s.median, s.min, s.max
-    )
 }
 
 pub(super) fn render(cfg: &Config, rows: &[Row], tls: &[TlsRow], h: &Header) -> String {

@@ -1,11 +1,14 @@
 //! The benchmark itself: every workload, every tool, runs interleaved, into table rows.
 
 use super::Config;
+use super::figures::{Row, Spread, TlsRow, secs};
 use super::limits::{Downloader, Limits, download_limit, extract_limits};
 use super::machine::{load_average, machine, tool_version};
-use super::measure::{Sample, Stat, fresh_dir, median, stat};
+use super::measure::{Sample, fresh_dir, median, stat};
 use super::render::{Header, render, render_json};
-use super::server::{Paths, Server, artifetch_cmd, gh_cmd, repeat, scratch, serve};
+use super::server::{
+    BENCH_RATE_LIMIT, Paths, Server, artifetch_cmd, gh_cmd, repeat, scratch, serve,
+};
 use super::startup::first_request;
 use super::targeted::targeted;
 use super::workload::{Data, generate};
@@ -15,45 +18,6 @@ use fakehub::Options;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// One fake server serves every run of a workload, so the 1,000 requests an hour of a
-/// `GITHUB_TOKEN` would run out after three runs of `many` and artifetch would (rightly) pace
-/// itself to the reset: the benchmark measures transfer, not waiting, so its limit is generous.
-pub(super) const BENCH_RATE_LIMIT: u64 = 1_000_000;
-
-/// One row of the loopback table.
-pub(super) struct Row {
-    pub(super) name: String,
-    pub(super) archive: u64,
-    pub(super) extracted: u64,
-    pub(super) files: u64,
-    pub(super) artifetch: Stat,
-    /// artifetch's wall times (seconds) over the runs.
-    pub(super) wall_spread: Spread,
-    /// artifetch time / max(download limit, extraction limit), round by round.
-    pub(super) ratio: Spread,
-    pub(super) api: usize,
-    pub(super) blob: usize,
-    pub(super) limits: Limits,
-    pub(super) throttle: Option<u64>,
-}
-
-/// One row of the HTTPS table.
-pub(super) struct TlsRow {
-    pub(super) name: String,
-    pub(super) artifetch: Stat,
-    pub(super) gh: Option<Result<Stat, String>>,
-    pub(super) api: usize,
-    pub(super) gh_api: Option<usize>,
-}
-
-pub(super) fn secs(d: Duration) -> String {
-    format!("{:.2}s", d.as_secs_f64())
-}
-
-pub(super) fn mbps(bytes: u64, d: Duration) -> String {
-    format!("{:.0}", bytes as f64 / 1e6 / d.as_secs_f64().max(1e-9))
-}
 
 pub(super) fn run(cfg: &Config) -> Result<()> {
     let bin = cfg.current_binary()?;
@@ -293,34 +257,6 @@ fn interleaved(
             throttle: v.throttle,
         })
         .collect())
-}
-
-/// The median of some figures, and their range.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Spread {
-    pub(super) median: f64,
-    pub(super) min: f64,
-    pub(super) max: f64,
-}
-
-impl Spread {
-    pub(super) fn of(mut v: Vec<f64>) -> Spread {
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n == 0 {
-            return Spread::default();
-        }
-        let median = if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
-        };
-        Spread {
-            median,
-            min: v[0],
-            max: v[n - 1],
-        }
-    }
 }
 
 /// artifetch and `gh run download` over HTTPS (TLS, GHES mode), runs interleaved.

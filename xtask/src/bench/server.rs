@@ -8,6 +8,11 @@ use fakehub::{ArtifactSpec, FakeGitHub, Options, Origin, Run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// One fake server serves every run of a workload, so the 1,000 requests an hour of a
+/// `GITHUB_TOKEN` would run out after three runs of `many` and artifetch would (rightly) pace
+/// itself to the reset: the benchmark measures transfer, not waiting, so its limit is generous.
+pub(super) const BENCH_RATE_LIMIT: u64 = 1_000_000;
+
 /// A fake GitHub holding one workload's artifacts in one run.
 pub(super) struct Server {
     pub(super) gh: FakeGitHub,

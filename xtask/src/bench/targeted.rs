@@ -3,11 +3,10 @@
 //! that sets `partial-download: auto`'s threshold. Each prints
 //! one line for the report: what was transferred and how long it took, against its target.
 
+use super::figures::{Row, Spread, spread};
 use super::limits::extract_limits;
 use super::measure::{Stat, fresh_dir, stat};
-use super::render::spread;
-use super::run::{BENCH_RATE_LIMIT, Row, Spread};
-use super::server::{Paths, Server, artifetch_cmd, repeat, serve};
+use super::server::{BENCH_RATE_LIMIT, Paths, Server, artifetch_cmd, repeat, serve};
 use super::workload::{Data, Kind};
 use crate::util::human;
 use anyhow::{Context, Result};
