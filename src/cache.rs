@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 use crate::fsx::{read_exact_at, write_all_at};
-use crate::manifest::hex;
+use crate::util::hex;
 use crate::util::random_hex;
 
 /// Temp files of a writer killed mid-store are removed once this old.

@@ -35,9 +35,9 @@ use crate::github::served::{self, Served};
 use crate::github::{Blob, GitHub};
 use crate::github::{Target, http_status, without_query};
 use crate::log::Log;
-use crate::manifest::hex;
 use crate::plan::Item;
 use crate::settings::Settings;
+use crate::util::hex;
 use crate::util::{human_bytes, rate};
 
 /// Bytes gathered before one write (and hash): large enough to amortise the syscall and the hop

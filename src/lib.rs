@@ -16,9 +16,11 @@
 
 #![warn(unreachable_pub)]
 
+// The leaves live in crates/util; re-exported so `crate::log`, `crate::cancel` read as before.
+pub use util;
+pub use util::{cancel, log};
 pub mod attest;
 mod cache;
-mod cancel;
 mod download;
 pub mod extract;
 mod failure;
@@ -27,7 +29,6 @@ mod fsx;
 pub mod github;
 mod handoff;
 pub mod inputs;
-mod log;
 mod manifest;
 mod offline;
 mod partial;
@@ -40,4 +41,3 @@ pub mod report;
 mod resolve;
 pub mod run;
 mod settings;
-mod util;

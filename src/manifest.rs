@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::util::hex;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
@@ -245,17 +246,6 @@ pub(crate) fn unescape_path(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Lower-case hex of `bytes`, two digits a byte (a digest as `sha256:<hex>` writes it): the
-/// crate's one hex encoder. It lives in this leaf (not `util`, a peer of it in the layer test)
-/// so that the manifest and every stage above may call it.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
 /// Collects symlinks and empty directories into `entries` and regular files into `files`.
 /// A regular file met by [`walk`], to be hashed.
 struct WalkedFile {
@@ -421,12 +411,6 @@ pub(crate) fn hash_file(path: &Path) -> Result<(u64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hex_writes_two_lower_case_digits_a_byte() {
-        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
-        assert_eq!(hex(&[]), "");
-    }
 
     #[test]
     fn hashes_taken_while_writing_are_used_only_at_the_size_found() {

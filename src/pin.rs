@@ -14,7 +14,8 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 use crate::inputs::{Name, RawInputs, input};
-use crate::manifest::{Kind, Manifest, hex, unescape_path};
+use crate::manifest::{Kind, Manifest, unescape_path};
+use crate::util::hex;
 
 /// Everything the consumer was told to expect, parsed from the inputs.
 #[derive(Debug, Clone, Default)]

@@ -10,7 +10,7 @@ const BUNDLE_V01: &[u8] =
     include_bytes!("../../tests/data/sigstore/sigstore-js-2.1.0-bundle-v0.1.json");
 
 fn artifact_sha256() -> String {
-    crate::manifest::hex(&crypto::sha256(ARTIFACT))
+    crate::util::hex(&crypto::sha256(ARTIFACT))
 }
 
 /// The identity the real bundle carries: a reusable workflow of github/artifact-attestations-

@@ -17,17 +17,17 @@ static CANCELLED: AtomicBool = AtomicBool::new(false);
 static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Asks long-running file work (extraction) to stop at its next check.
-pub(crate) fn cancel() {
+pub fn cancel() {
     CANCELLED.store(true, Ordering::SeqCst);
 }
 
-pub(crate) fn cancelled() -> bool {
+pub fn cancelled() -> bool {
     CANCELLED.load(Ordering::Relaxed)
 }
 
 /// Records a temporary directory that lives outside the work directory, so that
 /// [`remove_registered`] removes it even if its owner never gets to.
-pub(crate) fn register_temp(path: &Path) {
+pub fn register_temp(path: &Path) {
     REGISTERED
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -35,7 +35,7 @@ pub(crate) fn register_temp(path: &Path) {
 }
 
 /// Its owner removed it (or moved it into place).
-pub(crate) fn unregister_temp(path: &Path) {
+pub fn unregister_temp(path: &Path) {
     REGISTERED
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -43,7 +43,7 @@ pub(crate) fn unregister_temp(path: &Path) {
 }
 
 /// Removes every registered temporary directory; called once at exit.
-pub(crate) fn remove_registered() {
+pub fn remove_registered() {
     let paths = std::mem::take(&mut *REGISTERED.lock().unwrap_or_else(|e| e.into_inner()));
     for p in paths {
         let _ = fs::remove_dir_all(&p);
@@ -60,7 +60,7 @@ static ABORTED: AtomicBool = AtomicBool::new(false);
 static NOTES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Held while files are moved into a destination.
-pub(crate) struct Placing(());
+pub struct Placing(());
 
 impl Drop for Placing {
     fn drop(&mut self) {
@@ -70,31 +70,31 @@ impl Drop for Placing {
 
 /// Announces a move into a destination. Check [`cancelled`] after this, not before: a canceller
 /// that saw no move in progress has already set the flag by then.
-pub(crate) fn placing() -> Placing {
+pub fn placing() -> Placing {
     PLACING.fetch_add(1, Ordering::SeqCst);
     Placing(())
 }
 
 /// Moves into destinations still in progress (or being undone).
-pub(crate) fn placements_active() -> usize {
+pub fn placements_active() -> usize {
     PLACING.load(Ordering::SeqCst)
 }
 
 /// A second cancellation: stop undoing too.
-pub(crate) fn abort() {
+pub fn abort() {
     cancel();
     ABORTED.store(true, Ordering::SeqCst);
 }
 
-pub(crate) fn aborted() -> bool {
+pub fn aborted() -> bool {
     ABORTED.load(Ordering::Relaxed)
 }
 
 /// Records what became of a destination when a move was interrupted.
-pub(crate) fn note(what: String) {
+pub fn note(what: String) {
     NOTES.lock().unwrap_or_else(|e| e.into_inner()).push(what);
 }
 
-pub(crate) fn take_notes() -> Vec<String> {
+pub fn take_notes() -> Vec<String> {
     std::mem::take(&mut *NOTES.lock().unwrap_or_else(|e| e.into_inner()))
 }

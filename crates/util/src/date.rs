@@ -84,7 +84,7 @@ fn utc_offset(text: &str) -> Option<i64> {
 
 /// GeneralizedTime `YYYYMMDDHHMMSS[.fff]Z` to Unix seconds. RFC 3161 allows fractions, which
 /// X.509 DER forbids, so der's own GeneralizedTime (strict DER) would refuse real tokens.
-pub(crate) fn parse_generalized_time(text: &[u8]) -> Option<i64> {
+pub fn parse_generalized_time(text: &[u8]) -> Option<i64> {
     let text = std::str::from_utf8(text).ok()?;
     let body = text.strip_suffix('Z')?;
     let (whole, frac) = body.split_once('.').unwrap_or((body, "0"));
@@ -126,7 +126,7 @@ pub fn format(t: i64) -> String {
 
 /// `2024-01-01 12:00:00 UTC` for a Unix time (the rate-limit message); a reset a server dates past
 /// 9999 as its Unix seconds.
-pub(crate) fn utc(unix: u64) -> String {
+pub fn utc(unix: u64) -> String {
     match i64::try_from(unix).ok().and_then(calendar) {
         Some(d) => format!(
             "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",

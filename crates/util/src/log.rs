@@ -177,7 +177,7 @@ impl Log {
 /// A document (the manifest's canonical text) for stdout. In Actions, unless stdout is a regular
 /// file (`> manifest.txt` is never the log), every line is [`neutralise`]d as a log line is: a
 /// file named `##[error]x` must not become a workflow command. Elsewhere, the text as is.
-pub(crate) fn document_for_stdout(log: &Log, text: &str) -> String {
+pub fn document_for_stdout(log: &Log, text: &str) -> String {
     if !log.in_actions() || stdout_is_regular_file() {
         return text.to_string();
     }
@@ -217,7 +217,7 @@ fn stdout_is_regular_file() -> bool {
 /// can end the line or disguise it. A line that would still read as a workflow command (`::`
 /// after leading blanks, which the runner skips) gets a leading `\`, and the legacy `##[`
 /// command prefix, recognised anywhere in a line, is broken up.
-pub(crate) fn neutralise(s: &str) -> String {
+pub fn neutralise(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -330,7 +330,7 @@ fn redact_url_credentials(text: &str) -> String {
 }
 
 /// Characters that change how text around them displays without showing themselves.
-pub(crate) fn is_invisible_format(c: char) -> bool {
+pub fn is_invisible_format(c: char) -> bool {
     matches!(c,
         '\u{061C}'                  // Arabic letter mark
         | '\u{200B}'..='\u{200F}'    // zero-width space/joiners, LRM, RLM
@@ -343,7 +343,7 @@ pub(crate) fn is_invisible_format(c: char) -> bool {
 }
 
 /// Workflow-command message escaping (`%`, CR, LF), as `@actions/core` does it.
-pub(crate) fn escape_data(s: &str) -> String {
+pub fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")

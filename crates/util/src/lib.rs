@@ -1,6 +1,11 @@
-//! Small helpers shared by several stages: randomness without a dependency, human sizes, dates.
+//! The leaves every artifetch crate may use and none of which knows a stage: the step log
+//! ([`log`]), cancellation and the temp paths it cleans ([`cancel`]), dates ([`date`]), hex,
+//! randomness without a dependency, human sizes and the nearest name for typos. It depends on no
+//! other crate of the workspace, so nothing here can reach up.
 
-pub(crate) mod date;
+pub mod cancel;
+pub mod date;
+pub mod log;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -10,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// `n` random hex characters. std's `RandomState` is seeded from the OS per process; mixing in
 /// a counter and the clock makes successive calls differ. Good for delimiters, temp names and
 /// jitter, not for keys.
-pub(crate) fn random_hex(n: usize) -> String {
+pub fn random_hex(n: usize) -> String {
     let mut out = String::with_capacity(n + 16);
     while out.len() < n {
         out.push_str(&format!("{:016x}", random_u64()));
@@ -33,13 +38,13 @@ fn random_u64() -> u64 {
 }
 
 /// A random fraction in [0, 1), for backoff jitter.
-pub(crate) fn random_unit() -> f64 {
+pub fn random_unit() -> f64 {
     // The top 53 bits: every such value is exact in an f64.
     (random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// `1.5 MiB`-style sizes for logs and the summary.
-pub(crate) fn human_bytes(bytes: u64) -> String {
+pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -55,13 +60,13 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
 }
 
 /// Throughput as `12.3 MiB/s`.
-pub(crate) fn rate(bytes: u64, elapsed: Duration) -> String {
+pub fn rate(bytes: u64, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-6);
     format!("{}/s", human_bytes((bytes as f64 / secs) as u64))
 }
 
 /// The name closest to `wanted` by edit distance, if it is close enough to be a typo.
-pub(crate) fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Option<&'a str> {
+pub fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Option<&'a str> {
     let bound = (wanted.chars().count() / 3).max(2);
     names
         .iter()
@@ -72,7 +77,7 @@ pub(crate) fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Option<&'a str> {
 }
 
 /// Levenshtein distance over characters.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -87,9 +92,26 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Lower-case hex of `bytes`, two digits a byte (a digest as `sha256:<hex>` writes it): the
+/// workspace's one hex encoder.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_writes_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex(&[]), "");
+    }
 
     #[test]
     fn hex_is_random_and_sized() {
