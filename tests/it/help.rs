@@ -16,17 +16,31 @@ fn help(w: &World) -> String {
 }
 
 /// The Rust sources of `src/`, as (path relative to `src/`, text).
+/// The binary's sources: `src/` (paths relative to it) and the library crates it is built from
+/// (`crates/<name>/src/...`; fakehub is a test server, not part of the binary).
 fn sources() -> Vec<(String, String)> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    walk(&src)
-        .into_iter()
-        .filter_map(|(rel, found)| match found {
-            Found::File(data) if rel.ends_with(".rs") => {
-                Some((rel, String::from_utf8(data).unwrap()))
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut roots = vec![(String::new(), root.join("src"))];
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name != "fakehub" {
+            roots.push((
+                format!("crates/{name}/src/"),
+                root.join("crates").join(&name).join("src"),
+            ));
+        }
+    }
+    let mut files = Vec::new();
+    for (prefix, dir) in roots {
+        for (rel, found) in walk(&dir) {
+            if let Found::File(data) = found
+                && rel.ends_with(".rs")
+            {
+                files.push((format!("{prefix}{rel}"), String::from_utf8(data).unwrap()));
             }
-            _ => None,
-        })
-        .collect()
+        }
+    }
+    files
 }
 
 #[test]
