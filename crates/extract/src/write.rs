@@ -19,9 +19,8 @@ use super::scan::{
     Archive, Entry, Kind, Plan, check_landed_record, check_layout, open_archive, plan,
 };
 use super::{Extracted, FileHashes, Limits, Select};
-use crate::cancel;
-use crate::fsx;
 use crate::manifest::Written;
+use util::cancel;
 
 /// Copy buffer: big reads keep syscalls and decompressor calls per byte low.
 const BUF_SIZE: usize = 256 * 1024;
@@ -39,7 +38,7 @@ pub(super) fn extract_with_threads(
     threads: usize,
 ) -> Result<Extracted> {
     // Only an empty staging directory guarantees that every symlink in it is one we made.
-    if fsx::read_dir(staging)?.next().is_some() {
+    if fs_err::read_dir(staging)?.next().is_some() {
         bail!("staging directory {} is not empty", staging.display());
     }
     // A partial fetch's sparse archive: the unselected records are holes, never read.
@@ -344,7 +343,7 @@ impl<'a> DirCache<'a> {
             match dir_builder().create(&path) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-                    let meta = fsx::symlink_metadata(&path)?;
+                    let meta = fs_err::symlink_metadata(&path)?;
                     if meta.file_type().is_symlink() {
                         bail!(
                             "refusing to extract {rel:?}: file written through a symlink ({} is a symlink)",
@@ -398,7 +397,7 @@ pub(super) fn create_file(path: &Path, exec: bool) -> io::Result<File> {
 pub(super) fn make_symlink(target: &str, link: &Path) -> Result<()> {
     #[cfg(unix)]
     {
-        fsx::symlink(Path::new(target), link)
+        Ok(fs_err::os::unix::fs::symlink(Path::new(target), link)?)
     }
     #[cfg(not(unix))]
     {
@@ -417,7 +416,7 @@ mod tests {
     use zip::write::SimpleFileOptions;
 
     use super::*;
-    use crate::extract::testkit::{Zip, env, mode, refused, replace_all};
+    use crate::testkit::{Zip, env, mode, refused, replace_all};
 
     /// Without a manifest to build, the same tree is written and no file is hashed; with one,
     /// every file's size and SHA-256 are recorded as it is written.
@@ -705,7 +704,7 @@ mod tests {
     /// extracts to the same tree as the finished file, by one thread or several.
     #[test]
     fn a_landing_archive_extracts_as_the_whole_file_does() {
-        use crate::extract::landing::Landing;
+        use crate::landing::Landing;
         use std::sync::Arc;
         let mut zip = Zip::new().dir("d/");
         for i in 0..300 {
@@ -752,7 +751,7 @@ mod tests {
     /// A landing archive whose download is given up fails the extraction instead of waiting.
     #[test]
     fn a_poisoned_landing_fails_the_extraction() {
-        use crate::extract::landing::Landing;
+        use crate::landing::Landing;
         use std::sync::Arc;
         let bytes = Zip::new().file("a", &[b'a'; 5000]).file("b", b"b").bytes();
         let env = env(&bytes);

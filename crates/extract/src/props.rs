@@ -284,7 +284,7 @@ fn extraction_never_touches_anything_outside_the_staging_directory() {
 
 /// The committed seed corpus: hostile and normal archives (see tests/corpus/zip/README.md).
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/zip");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/zip");
     let mut seeds: Vec<(String, Vec<u8>)> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

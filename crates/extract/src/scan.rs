@@ -550,8 +550,8 @@ fn read_link_target(zip: &mut Archive, e: &Entry) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::testkit::{Zip, env, overlapping, refused, replace_all};
-    use crate::extract::{Limits, extract_zip};
+    use crate::testkit::{Zip, env, overlapping, refused, replace_all};
+    use crate::{Limits, extract_zip};
 
     #[test]
     fn file_through_symlink_refused() {
