@@ -493,14 +493,23 @@ fn library_sources(root: &Path) -> Vec<String> {
     dirs
 }
 
-/// The files of modules declared under `#[cfg(test)]` (`mod props;`): unit tests, whole.
+/// How a library crate declares test support that the root crate's tests reach too.
+const TEST_SUPPORT_CFG: &str = "#[cfg(any(test, feature = \"testkit\"))]";
+
+/// The files of modules declared under `#[cfg(test)]` (`mod props;`), or under
+/// [`TEST_SUPPORT_CFG`]: unit tests and their support, whole.
 fn test_only_files(src: &Path) -> BTreeSet<PathBuf> {
     let mut files = BTreeSet::new();
     for path in rust_files(src) {
         let text = std::fs::read_to_string(&path).unwrap();
         let dir = path.parent().unwrap();
+        // Test support a feature also exposes (`oracle`, for the fuzz targets) is test code too.
+        let text = text.replace(TEST_SUPPORT_CFG, "#[cfg(test)]");
         for after in text.split("#[cfg(test)]").skip(1) {
-            let declared = after.trim_start().strip_prefix("mod ");
+            let after = after.trim_start();
+            let declared = after
+                .strip_prefix("mod ")
+                .or(after.strip_prefix("pub mod "));
             if let Some((name, _)) = declared.and_then(|d| d.split_once(';')) {
                 files.insert(dir.join(format!("{}.rs", name.trim())));
             }

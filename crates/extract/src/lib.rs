@@ -33,6 +33,10 @@ pub mod tracked_dirs;
 pub mod user_file;
 mod write;
 
+// Test support: the oracles of the property tests, which tests/it/fuzz.rs shares.
+#[doc(hidden)]
+#[cfg(any(test, feature = "testkit"))]
+pub mod oracle;
 #[cfg(test)]
 mod props;
 #[cfg(test)]
