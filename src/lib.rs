@@ -19,7 +19,8 @@
 // The leaves live in crates/util; re-exported so `crate::log`, `crate::cancel` read as before.
 pub use util;
 pub use util::{cancel, log};
-pub mod attest;
+// The Sigstore verifier lives in crates/attest; re-exported so `crate::attest` reads as before.
+pub use attest;
 mod cache;
 mod download;
 pub mod extract;

@@ -581,7 +581,7 @@ fn refresh_roots(lines: &str) -> (std::process::Output, tempfile::TempDir) {
 #[cfg(unix)]
 fn embedded_root_line(name: &str) -> String {
     let path = format!(
-        "{}/src/attest/{name}.trusted_root.json",
+        "{}/crates/attest/src/{name}.trusted_root.json",
         env!("CARGO_MANIFEST_DIR")
     );
     let value: serde_json::Value =
