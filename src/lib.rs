@@ -25,7 +25,8 @@ pub use util::{cancel, log};
 pub use extract;
 use extract::manifest;
 pub use extract::pattern;
-pub mod attest;
+// The Sigstore verifier lives in crates/attest; re-exported so `crate::attest` reads as before.
+pub use attest;
 mod cache;
 mod download;
 mod failure;

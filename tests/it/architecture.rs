@@ -21,9 +21,8 @@ const LAYERS: &[&[&str]] = &[
     &["inputs"],
     &["pin"],
     &["settings"],
-    // The libraries the stages use: HTTP, writing the user's files, verifying attestations,
-    // the verified-archive cache.
-    &["github", "attest", "cache"],
+    // The libraries the stages use: HTTP, the verified-archive cache.
+    &["github", "cache"],
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],
@@ -38,6 +37,11 @@ const LAYERS: &[&[&str]] = &[
     &["handoff"],
     &["run"],
 ];
+
+/// Workspace crates re-exported at the root and placed in no layer: `crate::attest` reaches
+/// crates/attest, which the compiler keeps from importing anything of `src/` (it depends on
+/// crates/util alone), so any stage may use it.
+const CRATES: &[&str] = &["attest"];
 
 fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))
@@ -79,28 +83,13 @@ fn imports(src: &Path) -> BTreeSet<(String, String)> {
         let text = std::fs::read_to_string(&path).unwrap();
         for line in text.lines() {
             let code = line.split("//").next().unwrap();
-            for (i, _) in code.match_indices("crate::") {
-                let rest = &code[i + "crate::".len()..];
-                let mut names: Vec<String> = Vec::new();
-                if let Some(group) = rest.strip_prefix('{') {
-                    // `use crate::{a, b::c}`
-                    let group = group.split('}').next().unwrap_or("");
-                    names.extend(
-                        group
-                            .split(',')
-                            .map(|p| p.trim().split("::").next().unwrap().trim().to_string()),
-                    );
-                } else {
-                    let name: String = rest
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    names.push(name);
+            for written in use_paths(code) {
+                if written.anchor != Anchor::Crate {
+                    continue;
                 }
-                for to in names.into_iter().filter(|n| !n.is_empty()) {
-                    if to != from {
-                        edges.insert((from.clone(), to));
-                    }
+                let to = &written.segments[0];
+                if *to != from {
+                    edges.insert((from.clone(), to.clone()));
                 }
             }
         }
@@ -108,10 +97,113 @@ fn imports(src: &Path) -> BTreeSet<(String, String)> {
     edges
 }
 
+/// Where a written module path starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anchor {
+    /// `crate::`
+    Crate,
+    /// `super::`, this many times.
+    Super(usize),
+    /// `self::`
+    SelfModule,
+}
+
+/// One module path written in code: `super::figures::Row` is `Super(1)`, `[figures, Row]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct UsePath {
+    anchor: Anchor,
+    segments: Vec<String>,
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Every `crate::`, `super::` and `self::` path in one line of code (its comment cut off);
+/// a group is one path per entry: `crate::{log::Log, report}` is `[log, Log]` and `[report]`.
+fn use_paths(code: &str) -> Vec<UsePath> {
+    let mut found = Vec::new();
+    for (prefix, anchor) in [
+        ("crate::", Anchor::Crate),
+        ("super::", Anchor::Super(1)),
+        ("self::", Anchor::SelfModule),
+    ] {
+        for (i, _) in code.match_indices(prefix) {
+            let before = &code[..i];
+            // `$crate::` is a macro's; a `super::` after another is counted with the first.
+            if before.ends_with(is_ident) || before.ends_with('$') || before.ends_with("super::") {
+                continue;
+            }
+            let mut rest = &code[i + prefix.len()..];
+            let mut anchor = anchor;
+            while let (Anchor::Super(n), Some(r)) = (anchor, rest.strip_prefix("super::")) {
+                anchor = Anchor::Super(n + 1);
+                rest = r;
+            }
+            for segments in path_tree(rest) {
+                found.push(UsePath { anchor, segments });
+            }
+        }
+    }
+    found
+}
+
+/// The paths a `use` tree spells, from just after its anchor: `a::{b, c::d}` is `[a, b]`,
+/// `[a, c, d]` and `[a]`; nested groups are read to their matching brace.
+fn path_tree(mut rest: &str) -> Vec<Vec<String>> {
+    let mut head: Vec<String> = Vec::new();
+    loop {
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0;
+            let mut entries = vec![String::new()];
+            for c in group.chars() {
+                match c {
+                    '}' if depth == 0 => break,
+                    ',' if depth == 0 => entries.push(String::new()),
+                    _ => {
+                        depth += usize::from(c == '{');
+                        depth -= usize::from(c == '}');
+                        entries.last_mut().unwrap().push(c);
+                    }
+                }
+            }
+            // The group's head counts too: a group whose entries run on to the next lines
+            // still names its module.
+            let mut paths: Vec<Vec<String>> = entries
+                .iter()
+                .flat_map(|entry| path_tree(entry.trim()))
+                .map(|tail| [head.clone(), tail].concat())
+                .collect();
+            if !head.is_empty() {
+                paths.push(head);
+            }
+            return paths;
+        }
+        let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+        if name.is_empty() {
+            break;
+        }
+        rest = &rest[name.len()..];
+        head.push(name);
+        match rest.strip_prefix("::") {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    if head.is_empty() {
+        Vec::new()
+    } else {
+        vec![head]
+    }
+}
+
 /// Every edge that breaks the layering, as readable lines.
 fn violations(edges: &BTreeSet<(String, String)>) -> Vec<String> {
     let mut bad = Vec::new();
     for (from, to) in edges {
+        if CRATES.contains(&to.as_str()) {
+            continue;
+        }
         match (layer(from), layer(to)) {
             (None, _) => bad.push(format!("{from}: not placed in LAYERS")),
             (_, None) => bad.push(format!("{to}: not placed in LAYERS (used by {from})")),
@@ -625,4 +717,278 @@ fn the_extract_crate_links_no_http_client_and_no_workspace_crate_but_util() {
         "[dependencies]\nreqwest = \"1\"\n[dev-dependencies]\nfakehub = { path = \"x\" }\n",
     );
     assert_eq!(found, ["reqwest = \"1\""]);
+}
+
+/// A file's text without its in-file test module (a top-level `#[cfg(test)]` before a `mod`):
+/// tests reach into their parent by design, which is no import of the module's own.
+fn without_tests(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let end = (0..lines.len())
+        .find(|&i| {
+            lines[i] == "#[cfg(test)]"
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|l| l.starts_with("mod ") || l.starts_with("pub mod "))
+        })
+        .unwrap_or(lines.len());
+    lines[..end].join("\n")
+}
+
+/// A module's name from its file below `src`: `bench/run.rs` is `bench::run`, `bench/mod.rs` is
+/// `bench`, the crate root (`lib.rs`, `main.rs`) is the empty name.
+fn module_name(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_str().unwrap().to_string())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+/// The module graph of the crate whose sources are under `src`: `(from, to)` for every
+/// `crate::`, `super::` and `self::` path, `to` the deepest module of that path that has a file.
+/// A module's use of its own submodules is left out: a parent declares and drives its children
+/// while they use its items, which is nesting, not a circle.
+fn module_graph(src: &Path) -> BTreeSet<(String, String)> {
+    let files = rust_files(src);
+    let known: BTreeSet<String> = files.iter().map(|f| module_name(src, f)).collect();
+    let mut edges = BTreeSet::new();
+    for file in &files {
+        let from = module_name(src, file);
+        let own: Vec<&str> = from.split("::").filter(|s| !s.is_empty()).collect();
+        let text = without_tests(&std::fs::read_to_string(file).unwrap());
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap();
+            for written in use_paths(code) {
+                let base = match written.anchor {
+                    Anchor::Crate => &own[..0],
+                    Anchor::SelfModule => &own[..],
+                    Anchor::Super(n) if n <= own.len() => &own[..own.len() - n],
+                    Anchor::Super(_) => continue,
+                };
+                let full: Vec<&str> = base
+                    .iter()
+                    .copied()
+                    .chain(written.segments.iter().map(String::as_str))
+                    .collect();
+                let to = (0..=full.len())
+                    .rev()
+                    .map(|n| full[..n].join("::"))
+                    .find(|m| known.contains(m))
+                    .unwrap_or_default();
+                let inside = from.is_empty() || to.starts_with(&format!("{from}::"));
+                if to != from && !inside {
+                    edges.insert((from.clone(), to));
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// Every import circle in `edges`: each group of modules that reach one another, sorted.
+fn circles(edges: &BTreeSet<(String, String)>) -> Vec<Vec<String>> {
+    let reach = |start: &str| {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut todo = vec![start];
+        while let Some(at) = todo.pop() {
+            for (_, to) in edges.iter().filter(|(from, _)| from == at) {
+                if seen.insert(to) {
+                    todo.push(to);
+                }
+            }
+        }
+        seen
+    };
+    let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
+    for (module, _) in edges {
+        let ahead = reach(module);
+        let circle: Vec<String> = ahead
+            .iter()
+            .filter(|other| reach(other).contains(module.as_str()))
+            .map(|m| m.to_string())
+            .collect();
+        if circle.len() > 1 {
+            found.insert(circle);
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// The crates outside `src/` whose module imports must run one way (`src/` has its layers).
+fn other_crate_sources() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut roots = vec![root.join("xtask/src")];
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        roots.push(entry.unwrap().path().join("src"));
+    }
+    roots.sort();
+    roots
+}
+
+#[test]
+fn fakehub_xtask_and_the_library_crates_have_no_import_circle() {
+    for src in other_crate_sources() {
+        let edges = module_graph(&src);
+        let name = src.display();
+        if src.ends_with("crates/fakehub/src") || src.ends_with("xtask/src") {
+            assert!(
+                edges.len() > 10,
+                "{name}: the scan found too little: {edges:?}"
+            );
+        }
+        let found = circles(&edges);
+        assert!(
+            found.is_empty(),
+            "{name}: modules that import one another (move what they share below both):\n{}",
+            found
+                .iter()
+                .map(|c| c.join(" <-> "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+#[test]
+fn the_circle_check_catches_a_planted_circle_and_passes_nesting() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "main.rs",
+        "mod bench;\nmod util;\nfn main() { bench::go() }\n",
+    );
+    write(
+        "util.rs",
+        "pub fn human() {}\n#[cfg(test)]\nmod tests {\n    use crate::bench::run;\n}\n",
+    );
+    // bench drives its children, which use its Config: nesting, no circle.
+    write(
+        "bench/mod.rs",
+        "mod run;\nmod render;\nuse self::run::run;\npub struct Config;\n",
+    );
+    write("bench/figures.rs", "use crate::util::human;\n");
+    write(
+        "bench/render.rs",
+        "use super::Config;\nuse super::figures::Row;\n",
+    );
+    write(
+        "bench/run.rs",
+        "use super::Config;\nuse super::render::{\n    render,\n};\n",
+    );
+    let edges = module_graph(dir.path());
+    assert!(circles(&edges).is_empty(), "{edges:?}");
+    assert!(
+        edges.contains(&("bench::run".into(), "bench::render".into())),
+        "{edges:?}"
+    );
+    assert!(
+        edges.contains(&("bench::figures".into(), "util".into())),
+        "{edges:?}"
+    );
+    // figures reaches back to run, which uses render, which uses figures: a circle of three.
+    write(
+        "bench/figures.rs",
+        "fn f() { crate::bench::run::secs(); }\n",
+    );
+    let found = circles(&module_graph(dir.path()));
+    assert_eq!(
+        found,
+        vec![vec!["bench::figures", "bench::render", "bench::run"]],
+        "{found:?}"
+    );
+}
+
+/// Crates that speak HTTP (clients, servers, their protocol layers).
+const HTTP_CRATES: &[&str] = &[
+    "reqwest",
+    "hyper",
+    "hyper-util",
+    "http",
+    "http-body",
+    "h2",
+    "ureq",
+    "curl",
+    "isahc",
+    "surf",
+    "attohttpc",
+    "tokio",
+    "fakehub",
+    "artifetch-github",
+];
+
+/// The dependencies a manifest builds into its library (`[dependencies]`, target-specific ones
+/// too; not dev-dependencies), by package name, with those of its path dependencies.
+fn built_dependencies(manifest: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let mut found = BTreeSet::new();
+    let mut section = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.to_string();
+            continue;
+        }
+        let built = section == "[dependencies]"
+            || (section.starts_with("[target.") && section.ends_with(".dependencies]"));
+        let Some((name, spec)) = line.split_once('=').filter(|_| built) else {
+            continue;
+        };
+        let quoted = |key: &str| {
+            let rest = spec.split(&format!("{key} = \"")).nth(1)?;
+            rest.split('"').next().map(str::to_string)
+        };
+        found.insert(quoted("package").unwrap_or_else(|| name.trim().to_string()));
+        if let Some(path) = quoted("path") {
+            let below = manifest.parent().unwrap().join(path).join("Cargo.toml");
+            found.extend(built_dependencies(&below));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_attest_crate_depends_on_no_http_crate() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/attest/Cargo.toml");
+    let deps = built_dependencies(&manifest);
+    assert!(
+        deps.contains("x509-cert") && deps.contains("der"),
+        "{deps:?}"
+    );
+    let http: Vec<&String> = deps
+        .iter()
+        .filter(|d| HTTP_CRATES.contains(&d.as_str()))
+        .collect();
+    assert!(
+        http.is_empty(),
+        "crates/attest verifies bytes it is handed: {http:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("inner")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"x\"\n[dependencies]\nder = \"0.8\"\ninner = { package = \"y\", path = \"inner\" }\n[dev-dependencies]\nreqwest = \"0.13\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("inner/Cargo.toml"),
+        "[package]\nname = \"y\"\n[target.'cfg(unix)'.dependencies]\nhyper = { version = \"1\" }\n",
+    )
+    .unwrap();
+    let planted = built_dependencies(&dir.path().join("Cargo.toml"));
+    let want: BTreeSet<String> = ["der", "y", "hyper"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(planted, want);
 }

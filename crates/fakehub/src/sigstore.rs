@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::util::base64 as b64;
+use crate::util::hex;
 
 pub mod ct;
 pub mod tsa;
@@ -208,10 +209,6 @@ fn new_ca_of(organization: &str, name: &str) -> (Issuer<'static, KeyPair>, Vec<u
 
 fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// DER UTF8String, as Fulcio writes its newer extensions.

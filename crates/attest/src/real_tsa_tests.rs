@@ -6,17 +6,17 @@
 use super::*;
 
 const GITHUB_RELEASE: &[u8] =
-    include_bytes!("../../tests/data/sigstore/github-release-attestation.sigstore.json");
+    include_bytes!("../../../tests/data/sigstore/github-release-attestation.sigstore.json");
 /// One of the archives the release attestation names.
 const GITHUB_RELEASE_SUBJECT: &str =
     "76f1fe8593bf227cca2c089e3c16dc95014a8d3e89c5dd220530469ca043c428";
 const RELEASE_PREDICATE: &str = "https://in-toto.io/attestation/release/v0.2";
 const STAGING_BUNDLE: &[u8] =
-    include_bytes!("../../tests/data/sigstore/github-staging-bundle.sigstore.json");
+    include_bytes!("../../../tests/data/sigstore/github-staging-bundle.sigstore.json");
 const STAGING_ROOT: &str =
-    include_str!("../../tests/data/sigstore/github-staging.trusted_root.json");
-const REKOR_V2: &[u8] = include_bytes!("../../tests/data/sigstore/conda-rekor2.sigstore.json");
-const SIGSTAGE_ROOT: &str = include_str!("../../tests/data/sigstore/sigstage.trusted_root.json");
+    include_str!("../../../tests/data/sigstore/github-staging.trusted_root.json");
+const REKOR_V2: &[u8] = include_bytes!("../../../tests/data/sigstore/conda-rekor2.sigstore.json");
+const SIGSTAGE_ROOT: &str = include_str!("../../../tests/data/sigstore/sigstage.trusted_root.json");
 
 fn release_policy() -> Policy {
     Policy {
@@ -68,7 +68,7 @@ fn embedded_github_root_names_githubs_fulcio_and_timestamp_authority() {
 fn real_github_timestamp_proves_its_gen_time() {
     let (token, sig) = token_and_signature(GITHUB_RELEASE);
     let t = tsa::verify(&token, &sig, &github_root()).unwrap();
-    assert_eq!(time::format(t), "2026-03-02T09:52:15Z");
+    assert_eq!(util::date::format(t), "2026-03-02T09:52:15Z");
 }
 
 /// GitHub's release attestation (SAN `https://dotcom.releases.github.com`, issued by GitHub's
@@ -114,7 +114,7 @@ fn real_github_staging_bundle_passes_the_timestamp_and_crypto_checks() {
     let root = TrustedRoot::parse(STAGING_ROOT).unwrap();
     let (token, sig) = token_and_signature(STAGING_BUNDLE);
     let t = tsa::verify(&token, &sig, &root).unwrap();
-    assert_eq!(time::format(t), "2023-05-16T19:58:49Z");
+    assert_eq!(util::date::format(t), "2023-05-16T19:58:49Z");
     let err = verify(STAGING_BUNDLE, &"00".repeat(32), &root, &release_policy()).unwrap_err();
     assert!(
         matches!(err, AttestError::SubjectDigest { ref found, .. } if found.is_empty()),
@@ -129,7 +129,7 @@ fn real_sigstage_timestamp_with_a_carried_certificate_proves_its_gen_time() {
     let (token, sig) = token_and_signature(REKOR_V2);
     let root = TrustedRoot::parse(SIGSTAGE_ROOT).unwrap();
     let t = tsa::verify(&token, &sig, &root).unwrap();
-    assert_eq!(time::format(t), "2026-05-26T07:42:21Z");
+    assert_eq!(util::date::format(t), "2026-05-26T07:42:21Z");
     // Not public-good's authority.
     assert_eq!(
         refused(&token, &sig, &TrustedRoot::embedded()),
@@ -182,7 +182,7 @@ fn a_real_timestamp_outside_its_authoritys_validity_is_refused() {
     let (token, sig) = token_and_signature(GITHUB_RELEASE);
     let mut root = github_root();
     for tsa in &mut root.timestamp_authorities {
-        tsa.valid_for.end = time::parse_rfc3339("2026-03-01T00:00:00Z");
+        tsa.valid_for.end = util::date::parse_rfc3339("2026-03-01T00:00:00Z");
     }
     assert_eq!(
         refused(&token, &sig, &root),

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::b64;
-use super::time::rfc3339;
+use util::date::rfc3339;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -136,3 +136,16 @@ impl TrustedRoot {
 
 const EMBEDDED_PUBLIC_GOOD: &str = include_str!("public-good.trusted_root.json");
 const EMBEDDED_GITHUB: &str = include_str!("github.trusted_root.json");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_trusted_root_with_an_overflowing_offset_is_refused() {
+        let root = concat!(
+            r#"{"certificateAuthorities": [{"certChain": {"certificates": []}, "#,
+            r#""validFor": {"start": "2020-01-01T00:00:00+9999999999999999:00"}}]}"#
+        );
+        let err = crate::TrustedRoot::parse(root).unwrap_err();
+        assert!(err.contains("not an RFC 3339 time"), "{err}");
+    }
+}

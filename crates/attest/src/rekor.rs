@@ -5,7 +5,7 @@
 use super::b64;
 use super::bundle::{InclusionProof, TlogEntry};
 use super::crypto::{PublicKey, sha256};
-use crate::util::hex;
+use util::hex;
 
 /// Verifies the SET: the log's signature over the canonical JSON of body, time, log id and index.
 pub(super) fn verify_set(entry: &TlogEntry, key: &PublicKey) -> Result<(), String> {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::b64;
 use super::bundle::{Envelope, KindVersion};
 use super::crypto::sha256;
-use crate::util::hex;
+use util::hex;
 
 /// What the envelope under verification is: the log body must name exactly this.
 pub(super) struct Logged<'a> {

@@ -136,7 +136,7 @@ enum PathError {
 const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
 
 fn webpki_path(leaf_der: &[u8], chain: &super::bundle::CertChain, t: i64) -> Result<(), PathError> {
-    use rustls::pki_types::{CertificateDer, UnixTime};
+    use rustls_pki_types::{CertificateDer, UnixTime};
     let ders: Vec<CertificateDer<'_>> = chain
         .certificates
         .iter()

@@ -4,13 +4,13 @@
 use super::*;
 
 const BUNDLE: &[u8] =
-    include_bytes!("../../tests/data/sigstore/reusable-workflow-attestation.sigstore.json");
-const ARTIFACT: &[u8] = include_bytes!("../../tests/data/sigstore/reusable-workflow-artifact");
+    include_bytes!("../../../tests/data/sigstore/reusable-workflow-attestation.sigstore.json");
+const ARTIFACT: &[u8] = include_bytes!("../../../tests/data/sigstore/reusable-workflow-artifact");
 const BUNDLE_V01: &[u8] =
-    include_bytes!("../../tests/data/sigstore/sigstore-js-2.1.0-bundle-v0.1.json");
+    include_bytes!("../../../tests/data/sigstore/sigstore-js-2.1.0-bundle-v0.1.json");
 
 fn artifact_sha256() -> String {
-    crate::util::hex(&crypto::sha256(ARTIFACT))
+    util::hex(&crypto::sha256(ARTIFACT))
 }
 
 /// The identity the real bundle carries: a reusable workflow of github/artifact-attestations-

@@ -277,7 +277,7 @@ fn parse_tst_info(der: &[u8]) -> Result<(ObjectIdentifier, &[u8], i64), String> 
 
 /// `YYYYMMDDHHMMSS[.fff]Z` to Unix seconds (the crate's date module reads it).
 fn generalized_time(text: &[u8]) -> Option<i64> {
-    crate::util::date::parse_generalized_time(text)
+    util::date::parse_generalized_time(text)
 }
 
 #[cfg(test)]
