@@ -19,6 +19,8 @@
 // The leaves live in crates/util; re-exported so `crate::log`, `crate::cancel` read as before.
 pub use util;
 pub use util::{cancel, log};
+// The REST and blob clients live in crates/github; re-exported so `crate::github` reads as before.
+pub use github;
 pub mod attest;
 mod cache;
 mod download;
@@ -26,7 +28,6 @@ pub mod extract;
 mod failure;
 mod fetch;
 mod fsx;
-pub mod github;
 mod handoff;
 pub mod inputs;
 mod manifest;
