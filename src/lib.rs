@@ -27,11 +27,12 @@ use extract::manifest;
 pub use extract::pattern;
 // The Sigstore verifier lives in crates/attest; re-exported so `crate::attest` reads as before.
 pub use attest;
+// The REST and blob clients live in crates/github; re-exported so `crate::github` reads as before.
+pub use github;
 mod cache;
 mod download;
 mod failure;
 mod fetch;
-pub mod github;
 mod handoff;
 pub mod inputs;
 mod offline;

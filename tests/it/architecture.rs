@@ -21,8 +21,9 @@ const LAYERS: &[&[&str]] = &[
     &["inputs"],
     &["pin"],
     &["settings"],
-    // The libraries the stages use: HTTP, the verified-archive cache.
-    &["github", "cache"],
+    // The verified-archive cache. (HTTP is crates/github, attestations crates/attest: see
+    // [`CRATES`].)
+    &["cache"],
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],
@@ -38,10 +39,10 @@ const LAYERS: &[&[&str]] = &[
     &["run"],
 ];
 
-/// Workspace crates re-exported at the root and placed in no layer: `crate::attest` reaches
-/// crates/attest, which the compiler keeps from importing anything of `src/` (it depends on
-/// crates/util alone), so any stage may use it.
-const CRATES: &[&str] = &["attest"];
+/// Workspace library crates re-exported at the root (`pub use github;`) and placed in no layer:
+/// any module may use them, and the compiler keeps them from reaching up (they cannot name the
+/// binary). Which of them may speak HTTP is [`http_clients_outside_github`]'s check.
+const CRATES: &[&str] = &["attest", "github"];
 
 fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))
@@ -255,7 +256,7 @@ fn the_check_catches_a_cycle_and_an_upward_import() {
     let old: BTreeSet<(String, String)> = [
         ("fetch", "report"),
         ("report", "fetch"),
-        ("github", "report"),
+        ("settings", "report"),
         ("fetch", "download"),
         ("download", "fetch"),
     ]
@@ -276,7 +277,7 @@ fn the_check_catches_a_cycle_and_an_upward_import() {
         "{bad:?}"
     );
     assert!(
-        bad.iter().any(|l| *l == edge("github", "report")),
+        bad.iter().any(|l| *l == edge("settings", "report")),
         "{bad:?}"
     );
     assert_eq!(bad.len(), 3, "{bad:?}");
@@ -396,7 +397,7 @@ fn the_length_check_measures_and_accepts_phases() {
     assert!(functions("fn short() {\n    x();\n}\n").is_empty());
 }
 
-/// Lines of `github/` code outside `endpoints.rs` that spell a REST path: every endpoint is built
+/// Lines of crates/github code outside `endpoints.rs` that spell a REST path: every endpoint is built
 /// in one file. Comments and unit tests (which quote paths in messages) do not count.
 fn paths_outside_endpoints(github: &Path) -> Vec<String> {
     let mut found = Vec::new();
@@ -418,7 +419,7 @@ fn paths_outside_endpoints(github: &Path) -> Vec<String> {
 
 #[test]
 fn only_endpoints_rs_spells_a_rest_path() {
-    let github = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/github");
+    let github = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/github/src");
     assert!(github.join("endpoints.rs").is_file());
     let found = paths_outside_endpoints(&github);
     assert!(
@@ -445,21 +446,106 @@ fn the_path_check_finds_a_path_in_code_only() {
     );
 }
 
-/// Lines of code outside `src/github/` that read HTTP: a status code or a header map. The
-/// download branches on `github::served::Served` instead. Comments and unit tests do not count.
-fn http_outside_github(src: &Path) -> Vec<String> {
-    let github = src.join("github");
-    let mut found = Vec::new();
-    for path in rust_files(src) {
-        if path.starts_with(&github) {
+/// The HTTP clients of the ecosystem, by crate name: a shipped crate that depends on one of these
+/// can speak HTTP.
+const HTTP_CLIENTS: &[&str] = &["reqwest", "hyper", "hyper-util", "ureq"];
+
+/// One dependency a manifest declares: its key, the package it renames, the path it points at.
+#[derive(Debug)]
+struct Dependency {
+    key: String,
+    package: Option<String>,
+    path: Option<String>,
+}
+
+/// Sections whose dependencies ship in the binary (not `dev-dependencies`).
+fn ships(section: &str) -> bool {
+    let kind = section.rsplit('.').next().unwrap_or("");
+    let target = section.starts_with("target.") || !section.contains('.');
+    target && (kind == "dependencies" || kind == "build-dependencies")
+}
+
+/// The value of `name = "..."` inside an inline table or a dependency's own table.
+fn quoted(text: &str, name: &str) -> Option<String> {
+    let at = text.find(&format!("{name} = \""))? + name.len() + 4;
+    Some(text[at..].split('"').next()?.to_string())
+}
+
+/// The shipped dependencies of a Cargo.toml: `key = ...` lines (an inline table may span lines)
+/// in [`ships`] sections, and `[dependencies.key]` tables.
+fn dependencies(manifest: &str) -> Vec<Dependency> {
+    let mut found: Vec<Dependency> = Vec::new();
+    let (mut section, mut in_table, mut open) = (String::new(), false, 0i32);
+    for line in manifest.lines() {
+        let line = line.split(" #").next().unwrap().trim();
+        if line.starts_with('#') {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let code = text.split("#[cfg(test)]").next().unwrap();
-        for (i, line) in code.lines().enumerate() {
-            let reads_http = line.contains("StatusCode") || line.contains(".headers()");
-            if !line.trim_start().starts_with("//") && reads_http {
-                found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+        if open > 0 || in_table {
+            let last = found.last_mut().unwrap();
+            last.package = last.package.take().or_else(|| quoted(line, "package"));
+            last.path = last.path.take().or_else(|| quoted(line, "path"));
+            open +=
+                line.matches(['{', '[']).count() as i32 - line.matches(['}', ']']).count() as i32;
+            if open > 0 || !line.starts_with('[') {
+                continue;
+            }
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            section = header.trim().to_string();
+            in_table = section
+                .rsplit_once('.')
+                .is_some_and(|(deps, key)| ships(deps) && !key.contains('\''));
+            if in_table {
+                let key = section.rsplit('.').next().unwrap().to_string();
+                found.push(Dependency {
+                    key,
+                    package: None,
+                    path: None,
+                });
+            }
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=').filter(|_| ships(&section)) else {
+            continue;
+        };
+        found.push(Dependency {
+            key: key
+                .trim()
+                .split('.')
+                .next()
+                .unwrap()
+                .trim_matches('"')
+                .to_string(),
+            package: quoted(value, "package"),
+            path: quoted(value, "path"),
+        });
+        open = value.matches(['{', '[']).count() as i32 - value.matches(['}', ']']).count() as i32;
+    }
+    found
+}
+
+/// Shipped crates other than crates/github that depend on an HTTP client: every crate the root
+/// package links (it and its path dependencies, at any depth), with the client it names. Dev
+/// crates (fakehub, xtask, test-only dependencies) do not ship and may.
+fn http_clients_outside_github(workspace: &Path) -> Vec<String> {
+    let github = workspace.join("crates/github");
+    let mut found = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![workspace.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        for dep in dependencies(&manifest) {
+            if let Some(path) = &dep.path {
+                todo.push(dir.join(path));
+            }
+            let name = dep.package.as_deref().unwrap_or(&dep.key);
+            if HTTP_CLIENTS.contains(&name) && dir != github {
+                let shown = dir.strip_prefix(workspace).unwrap().join("Cargo.toml");
+                found.push(format!("{}: {name}", shown.display()));
             }
         }
     }
@@ -468,30 +554,55 @@ fn http_outside_github(src: &Path) -> Vec<String> {
 }
 
 #[test]
-fn only_github_reads_http_statuses_and_headers() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let found = http_outside_github(&src);
+fn only_crates_github_depends_on_an_http_client() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = http_clients_outside_github(workspace);
     assert!(
         found.is_empty(),
-        "read these through github::served::Served (or another github/ type):\n{}",
+        "only crates/github speaks HTTP; call it instead of depending on a client:\n{}",
         found.join("\n")
     );
-    // The check itself sees such a line.
+    // The walk reached crates/github (through the root's path dependency) and saw its client.
+    let github = std::fs::read_to_string(workspace.join("crates/github/Cargo.toml")).unwrap();
+    assert!(dependencies(&github).iter().any(|d| d.key == "reqwest"));
+}
+
+#[test]
+fn the_http_check_catches_a_planted_client() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("github")).unwrap();
-    std::fs::write(
-        dir.path().join("github/blob.rs"),
-        "fn a() { StatusCode::OK }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("download.rs"),
-        "// StatusCode in a comment\nfn b(r: R) { r.status() == StatusCode::OK }\n",
-    )
-    .unwrap();
-    let found = http_outside_github(dir.path());
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("download.rs:2:"), "{found:?}");
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[package]\nname = \"artifetch\"\n\n[dependencies]\n# reqwest = \"0.13\" (gone)\n\
+         github = { package = \"artifetch-github\", path = \"crates/github\" }\n\
+         extract = { package = \"artifetch-extract\", path = \"crates/extract\" }\n\
+         tokio = { version = \"1\", features = [\n    \"rt\",\n    \"time\",\n] }\n\n\
+         [dev-dependencies]\nfakehub = { path = \"crates/fakehub\" }\nreqwest = \"0.13\"\n\n\
+         [target.'cfg(unix)'.dependencies]\nhttp = { package = \"ureq\", version = \"3\" }\n",
+    );
+    write(
+        "crates/github/Cargo.toml",
+        "[package]\nname = \"artifetch-github\"\n\n[dependencies]\nreqwest = \"0.13\"\n",
+    );
+    write(
+        "crates/extract/Cargo.toml",
+        "[package]\nname = \"artifetch-extract\"\n\n[dependencies.hyper]\nversion = \"1\"\n\n\
+         [dev-dependencies]\nreqwest = \"0.13\"\n",
+    );
+    write(
+        "crates/fakehub/Cargo.toml",
+        "[package]\nname = \"fakehub\"\n\n[dependencies]\nhyper = \"1\"\n",
+    );
+    let found = http_clients_outside_github(dir.path());
+    assert_eq!(
+        found,
+        ["Cargo.toml: ureq", "crates/extract/Cargo.toml: hyper"],
+        "{found:?}"
+    );
 }
 
 /// What consumes a `reqwest` body, in code with its whitespace removed (a chain may span lines).
@@ -505,10 +616,11 @@ const BODY_READS: &[&str] = &[
     "bytes_stream(",
 ];
 
-/// Files of `src/` that consume a network body anywhere but `github/body.rs`, the one bounded
-/// reader, with what they call. Comments and unit tests do not count.
+/// Files of crates/github (`src`) that consume a network body anywhere but `body.rs`, the one
+/// bounded reader, with what they call. Comments and unit tests do not count. (No other crate has
+/// an HTTP client to read a body from: [`http_clients_outside_github`].)
 fn bodies_read_outside_the_reader(src: &Path) -> Vec<String> {
-    let reader = src.join("github").join("body.rs");
+    let reader = src.join("body.rs");
     let mut found = Vec::new();
     for path in rust_files(src) {
         if path == reader {
@@ -533,8 +645,8 @@ fn bodies_read_outside_the_reader(src: &Path) -> Vec<String> {
 
 #[test]
 fn only_the_bounded_reader_consumes_a_network_body() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    assert!(src.join("github/body.rs").is_file());
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/github/src");
+    assert!(src.join("body.rs").is_file());
     let found = bodies_read_outside_the_reader(&src);
     assert!(
         found.is_empty(),
@@ -543,30 +655,26 @@ fn only_the_bounded_reader_consumes_a_network_body() {
     );
     // The check itself sees a read split over lines, and not one in a comment or a unit test.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("github")).unwrap();
     std::fs::write(
-        dir.path().join("github/body.rs"),
+        dir.path().join("body.rs"),
         "async fn a(r: R) { r.chunk().await }\n",
     )
     .unwrap();
     std::fs::write(
-        dir.path().join("download.rs"),
+        dir.path().join("blob.rs"),
         "// r.text().await\nasync fn b(r: R) { r\n    .bytes()\n    .await }\n#[cfg(test)]\nmod t { r.json::<T>() }\n",
     )
     .unwrap();
     let found = bodies_read_outside_the_reader(dir.path());
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(
-        found[0].ends_with("download.rs: .bytes().await"),
-        "{found:?}"
-    );
+    assert!(found[0].ends_with("blob.rs: .bytes().await"), "{found:?}");
 }
 
 /// The files that may read a file's content with `std::fs::read*` (or `fs_err::read*`), and
 /// why: `crates/extract/src/user_file.rs` holds the one reader of files a user names
 /// (`read_user_file`: regular files only, at most 64 MiB, never echoed; `confined` keeps
 /// `expected-files: @path` inside the workspace), which `pin.rs`, `settings.rs` (`trusted-root`),
-/// `github/tls.rs` (`SSL_CERT_FILE`) and the offline verifier call; nowhere else may start
+/// `run.rs` (`SSL_CERT_FILE`) and the offline verifier call; nowhere else may start
 /// reading files unseen.
 const FILE_READERS: &[&str] = &["crates/extract/src/user_file.rs"];
 

@@ -26,7 +26,7 @@ pub(crate) enum Capped {
 }
 
 /// A response's body, streamed chunk by chunk, never past `cap` bytes in all.
-pub(crate) struct BodyReader {
+pub struct BodyReader {
     response: Response,
     cap: u64,
     read: u64,
@@ -34,7 +34,7 @@ pub(crate) struct BodyReader {
 
 /// Why a [`BodyReader`] stopped.
 #[derive(Debug)]
-pub(crate) enum BodyError {
+pub enum BodyError {
     /// The server sent more than the cap; what came past it was not kept.
     Over,
     /// The connection failed mid-body.
@@ -44,11 +44,11 @@ pub(crate) enum BodyError {
 /// A connection that failed mid-body. It reads as the HTTP client's error (its text and its
 /// causes, for the message), without handing that error out of `github/`.
 #[derive(Debug)]
-pub(crate) struct Transport(reqwest::Error);
+pub struct Transport(reqwest::Error);
 
 impl Transport {
     /// No bytes for the client's read timeout (a stall), rather than a connection cut.
-    pub(crate) fn is_timeout(&self) -> bool {
+    pub fn is_timeout(&self) -> bool {
         self.0.is_timeout()
     }
 }
@@ -76,7 +76,7 @@ impl BodyReader {
 
     /// The next chunk (`None` at the end of the body). A chunk that crosses the cap is cut at
     /// it; any byte after the cap is an error, and nothing more is read.
-    pub(crate) async fn next_chunk(
+    pub async fn next_chunk(
         &mut self,
     ) -> Result<Option<impl std::ops::Deref<Target = [u8]> + use<>>, BodyError> {
         if self.read > self.cap {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::util::random_unit;
+use util::random_unit;
 
 /// Wait `n` (1-based) is `first * 2^(n-1)`, capped at `cap`; with jitter, times `[0.5, 1.5)`
 /// before the cap. The base of both is the tests' scaled second.

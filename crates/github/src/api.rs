@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use reqwest::header::{
     ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, IF_NONE_MATCH, LOCATION, USER_AGENT,
 };
-use reqwest::{Certificate, Method, Response, StatusCode, Url, redirect};
+use reqwest::{Method, Response, StatusCode, Url, redirect};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
@@ -32,8 +32,9 @@ use super::model::{Artifact, ArtifactList};
 use super::pages::next_link;
 use super::rate_limit::{MAX_RATE_LIMIT_WAIT, rate_limit_wait, utc};
 use super::served::Reply;
-use crate::log::Log;
-use crate::settings::Timing;
+use super::timing::Timing;
+use super::tls::Roots;
+use util::log::Log;
 
 /// A run with more artifacts than this is not a run we should page through blindly.
 const MAX_PAGES: usize = 100;
@@ -96,9 +97,9 @@ struct Polled {
 }
 
 impl GitHub {
-    /// `roots`: the extra trusted certificates ([`super::tls::extra_roots`]), read once for
+    /// `roots`: the extra trusted certificates ([`super::tls::Roots`]), read once for
     /// both clients.
-    pub fn new(config: ApiConfig<'_>, roots: &[Certificate], log: Log) -> Result<GitHub> {
+    pub fn new(config: ApiConfig<'_>, roots: &Roots, log: Log) -> Result<GitHub> {
         install_crypto();
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token)).map_err(|_| {
             anyhow::anyhow!(
@@ -117,7 +118,7 @@ impl GitHub {
         );
         headers.insert(USER_AGENT, user_agent());
         let http = reqwest::Client::builder()
-            .tls_certs_merge(roots.to_vec())
+            .tls_certs_merge(roots.certs.clone())
             .default_headers(headers)
             .redirect(redirect::Policy::none())
             .connect_timeout(Duration::from_secs(30))

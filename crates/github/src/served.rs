@@ -11,7 +11,7 @@ use super::{content_disposition, content_range};
 
 /// How a blob GET was answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Served {
+pub enum Served {
     /// 200: the whole body, from byte 0 (what a server that ignores `Range` sends too).
     Whole,
     /// 206: a range; `start` and `total` from its `Content-Range`, when that can be read.
@@ -27,12 +27,12 @@ pub(crate) enum Served {
 
 impl Served {
     /// A 206 whose range starts at `start`.
-    pub(crate) fn is_part_from(self, start: u64) -> bool {
+    pub fn is_part_from(self, start: u64) -> bool {
         matches!(self, Served::Part { start: Some(s), .. } if s == start)
     }
 
     /// A 206's total length, when it says one.
-    pub(crate) fn total(self) -> Option<u64> {
+    pub fn total(self) -> Option<u64> {
         match self {
             Served::Part { total, .. } => total,
             _ => None,
@@ -53,7 +53,7 @@ impl Reply {
     }
 
     /// What the status (and a 206's `Content-Range`) says was served.
-    pub(crate) fn served(&self) -> Served {
+    pub fn served(&self) -> Served {
         match self.response.status() {
             StatusCode::OK => Served::Whole,
             StatusCode::PARTIAL_CONTENT => {
@@ -70,22 +70,22 @@ impl Reply {
     }
 
     /// `Content-Length`, when it is a number.
-    pub(crate) fn content_length(&self) -> Option<u64> {
+    pub fn content_length(&self) -> Option<u64> {
         self.header(CONTENT_LENGTH)?.parse().ok()
     }
 
     /// `Content-Type`, as sent.
-    pub(crate) fn content_type(&self) -> Option<String> {
+    pub fn content_type(&self) -> Option<String> {
         self.header(CONTENT_TYPE)
     }
 
     /// The file name `Content-Disposition` gives, not yet checked as a path component.
-    pub(crate) fn file_name(&self) -> Option<String> {
+    pub fn file_name(&self) -> Option<String> {
         content_disposition::file_name(&self.header(CONTENT_DISPOSITION)?)
     }
 
     /// The path of the URL that answered, for messages (never its signed query).
-    pub(crate) fn path(&self) -> &str {
+    pub fn path(&self) -> &str {
         self.response.url().path()
     }
 
@@ -95,13 +95,13 @@ impl Reply {
     }
 
     /// The body, streamed, never past `cap` bytes.
-    pub(crate) fn body(self, cap: u64) -> BodyReader {
+    pub fn body(self, cap: u64) -> BodyReader {
         BodyReader::new(self.response, cap)
     }
 
     /// What an unwanted answer was, for a message: its status and the start of its body
     /// (`404 Not Found: BlobNotFound`), the body read within a bound.
-    pub(crate) async fn answered(self) -> String {
+    pub async fn answered(self) -> String {
         let status = self.response.status();
         let snippet = body::snippet(self.response).await;
         if snippet.is_empty() {

@@ -83,7 +83,7 @@ impl Gate {
     }
 
     /// Keeps the `x-ratelimit-*` values of an API answer (GHES without limits sends none).
-    pub fn observe(&self, headers: &HeaderMap) {
+    pub(crate) fn observe(&self, headers: &HeaderMap) {
         let get = |name: &str| {
             headers
                 .get(name)

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 /// The reset time as the messages spell it (the crate's date module).
-pub(crate) use crate::util::date::utc;
+pub(crate) use util::date::utc;
 
 /// A primary rate limit that resets further away than this is an error, not a wait.
 pub(crate) const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(15 * 60);

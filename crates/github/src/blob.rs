@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use reqwest::header::{HeaderMap, RANGE, USER_AGENT};
-use reqwest::{Certificate, Url, redirect};
+use reqwest::{Url, redirect};
 
 use super::error::transport_reason;
 use super::gate::Gate;
 use super::http::{install_crypto, user_agent};
 use super::served::Reply;
-use crate::log::Log;
+use super::tls::Roots;
+use util::log::Log;
 
 /// The blob client: no token, ever. The signed URL's query string is never logged.
 pub struct Blob {
@@ -24,12 +25,12 @@ pub struct Blob {
 }
 
 impl Blob {
-    pub fn new(stall: Duration, roots: &[Certificate], log: Log, gate: Arc<Gate>) -> Result<Blob> {
+    pub fn new(stall: Duration, roots: &Roots, log: Log, gate: Arc<Gate>) -> Result<Blob> {
         install_crypto();
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, user_agent());
         let http = reqwest::Client::builder()
-            .tls_certs_merge(roots.to_vec())
+            .tls_certs_merge(roots.certs.clone())
             .default_headers(headers)
             // Blob storage does not redirect; if something does, a few hops at most. reqwest
             // would strip credentials on a host change, and we send none anyway.
@@ -45,7 +46,7 @@ impl Blob {
 
     /// GETs a signed URL; bytes `start..=end` (`end` `None`: to the end) when a range is asked
     /// for, the whole body for `(0, None)`. Any status is returned to the caller.
-    pub(crate) async fn get(&self, url: &Url, start: u64, end: Option<u64>) -> Result<Reply> {
+    pub async fn get(&self, url: &Url, start: u64, end: Option<u64>) -> Result<Reply> {
         let shown = without_query(url);
         let mut request = self.http.get(url.clone());
         match end {
