@@ -48,6 +48,8 @@
 //! `files-digest`), `pattern.rs` (the `files` globs), `positioned.rs` (reads and writes at an
 //! offset), `tracked_dirs.rs` and `user_file.rs`.
 
+#![warn(unreachable_pub)]
+
 pub mod central;
 mod kind;
 mod landing;
