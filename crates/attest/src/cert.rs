@@ -12,7 +12,7 @@ use super::trusted_root::{CertificateAuthority, TrustedRoot};
 
 const SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 
-/// Fulcio's OIDs (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md). The first four
+/// Fulcio's OIDs (<https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md>). The first four
 /// hold raw UTF-8, the later ones a DER UTF8String.
 mod oid {
     use super::ObjectIdentifier;

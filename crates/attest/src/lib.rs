@@ -32,8 +32,8 @@
 //!    (and its ref when pinned), source ref, a pull request's ref only when named (`policy.rs`).
 //!
 //! [`verify_unbound`] stops before step 7, for a caller that judges the identity itself. What
-//! ties an accepted attestation to one run, [`Binding::check`], is a separate step the caller
-//! applies to [`Verified::identity`].
+//! ties an accepted attestation to the artifact's run and to a kind of runner,
+//! [`Binding::check`], is a separate step the caller applies to [`Verified::identity`].
 //!
 //! Backed by `fake_tests.rs` (each check against fakehub's fake Sigstore, one test per rule),
 //! `real_tests.rs` (real public-good bundles), `real_tsa_tests.rs` (real bundles from GitHub's
