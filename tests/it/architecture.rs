@@ -654,3 +654,16 @@ fn only_the_named_modules_read_files_with_std_fs() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].starts_with("fetch.rs:2:"), "{found:?}");
 }
+
+/// crates/github parses the roots of `SSL_CERT_FILE` from the PEM the binary read: it opens no
+/// file a user names (it has no bounded, confined reader of its own).
+#[test]
+fn crates_github_reads_no_file() {
+    let github = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/github/src");
+    let found = file_reads_outside_the_readers(&github);
+    assert!(
+        found.is_empty(),
+        "read the file in the binary (fsx.rs) and hand crates/github its bytes:\n{}",
+        found.join("\n")
+    );
+}
