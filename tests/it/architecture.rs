@@ -1100,16 +1100,3 @@ fn the_attest_crate_depends_on_no_http_crate() {
         .collect();
     assert_eq!(planted, want);
 }
-
-/// crates/github parses the roots of `SSL_CERT_FILE` from the PEM the binary read: it opens no
-/// file a user names (it has no bounded, confined reader of its own).
-#[test]
-fn crates_github_reads_no_file() {
-    let github = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/github/src");
-    let found = file_reads_outside_the_readers(&github);
-    assert!(
-        found.is_empty(),
-        "read the file in the binary (fsx.rs) and hand crates/github its bytes:\n{}",
-        found.join("\n")
-    );
-}
