@@ -518,7 +518,7 @@ fn fetcher(
     std::fs::create_dir(workdir)
         .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
     Ok(Arc::new(Fetcher {
-        settings: Arc::clone(settings),
+        config: Arc::new(crate::fetch::Config::from(&**settings)),
         downloader: Downloader {
             settings: Arc::clone(settings),
             github: Arc::clone(github),

@@ -1,0 +1,252 @@
+//! Place: a [`Verified`] archive's files into the destination. Takes only a `Verified` (see
+//! `verify.rs` for why that means the digest, the pins and the attestation passed); the tree
+//! staged while the archive landed is placed, or the archive is extracted now (or the raw file
+//! saved), compared with the producer's file pins in staging, then moved. A failure leaves the
+//! destination as it was.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+
+use super::DigestCheck;
+use super::config::PlaceConfig;
+use super::merge::MergeSlot;
+use super::stage::{self, StageJob};
+use super::verify::Verified;
+use crate::extract::{self, Source, Staged, quoted_head, starts_like_zip};
+use crate::manifest::{Entry, Kind, Manifest};
+use crate::settings::NotFound;
+use crate::util::human_bytes;
+
+/// Everything the blocking unpack step needs, owned, so it can run on another thread.
+pub(super) struct Unpack {
+    pub config: Arc<PlaceConfig>,
+    /// Where the files go, and how to stage them if nothing was staged early.
+    pub stage: StageJob,
+    pub verified: Verified,
+    /// With `merge-multiple`: where to record which artifact wrote which file.
+    pub merge: Option<MergeSlot>,
+}
+
+/// What the unpack step hands back.
+#[derive(Debug)]
+pub(super) struct Placed {
+    /// The directory extracted into, or the file written.
+    pub path: PathBuf,
+    pub files: u64,
+    /// With `files`: what was not taken.
+    pub left: Option<u64>,
+    pub extracted: u64,
+    pub warnings: Vec<String>,
+    pub manifest: Option<Manifest>,
+    /// Files that matched the producer's pins, if pinned.
+    pub files_pinned: Option<usize>,
+}
+
+/// Writes a verified archive into its destination: the destination is checked right before
+/// (see [`stage::check_and_tidy`]); then the tree extracted while downloading is placed, or the
+/// archive is extracted now (or the raw file saved) and placed.
+pub(super) fn unpack(job: Unpack) -> Result<Placed> {
+    let name = &job.stage.name;
+    let stale = stage::check_and_tidy(&job.stage)?;
+    let archive = job.verified.archive();
+    let skip = job.config.skip_decompress;
+    if archive.is_zip && archive.bytes == 0 {
+        bail!(
+            "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
+        );
+    }
+    // A partial fetch's first bytes are a hole unless the first entry was selected.
+    if archive.is_zip && job.verified.digest() != DigestCheck::Partial && !skip {
+        let head: std::borrow::Cow<[u8]> = match &archive.body {
+            Some(body) => (&body[..]).into(),
+            None => extract::head(job.verified.part()).into(),
+        };
+        if !starts_like_zip(&head) {
+            bail!(
+                "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
+                human_bytes(archive.bytes),
+                quoted_head(&head)
+            );
+        }
+    }
+    let mut placed = if skip || !archive.is_zip {
+        if let Some(body) = &archive.body {
+            // Saved as a file: it has to be one first.
+            stage::write_body(job.verified.part(), body)?;
+        }
+        save_file(job)?
+    } else {
+        extract_and_place(job)?
+    };
+    placed.warnings.splice(0..0, stale);
+    Ok(placed)
+}
+
+/// An unzipped artifact, or a zip kept with `skip-decompress`: one file, whose SHA-256 is the
+/// download's, so nothing is read again.
+fn save_file(job: Unpack) -> Result<Placed> {
+    let (name, config, verified) = (&job.stage.name, &job.config, &job.verified);
+    let archive = verified.archive();
+    let file_name = if archive.is_zip {
+        format!("{name}.zip")
+    } else {
+        archive.filename.clone().unwrap_or_else(|| name.clone())
+    };
+    if !config.allow_git_paths && extract::is_git_name(&file_name) {
+        bail!(
+            "artifact '{name}': refusing to save it as {file_name:?}, a name git treats as its metadata (.git); set allow-git-paths: true to allow it"
+        );
+    }
+    // `files` over a raw artifact: its one file, by the name it is saved under.
+    if let Some(select) = &config.files
+        && !select.takes(&file_name)
+    {
+        return not_taken(&job, &file_name);
+    }
+    let left = config.files.as_ref().map(|_| 0);
+    let target = job.stage.dest.join(&file_name);
+    let size = std::fs::metadata(verified.part())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let manifest = Manifest::new(vec![Entry {
+        path: file_name.clone().into_bytes(),
+        kind: Kind::File {
+            size,
+            sha256: archive.sha256.clone(),
+            executable: false,
+        },
+    }]);
+    let files_pinned = verified.check_files(name, &manifest)?;
+    let manifest = config.manifest.then_some(manifest);
+    extract::place_file(verified.part(), &target)?;
+    if let Some(slot) = &job.merge {
+        slot.order.record(&slot.name, vec![file_name]);
+    }
+    let warnings = Vec::new();
+    Ok(Placed {
+        path: target,
+        files: 1,
+        left,
+        extracted: size,
+        warnings,
+        manifest,
+        files_pinned,
+    })
+}
+
+/// A raw artifact whose one file `files` does not take: nothing placed, the glob's miss decided
+/// by `if-no-artifact-found`.
+fn not_taken(job: &Unpack, file_name: &str) -> Result<Placed> {
+    let (name, config) = (&job.stage.name, &job.config);
+    let select = config.files.as_ref().expect("only called with files");
+    let missed = select.unmatched(std::iter::once(file_name));
+    let warnings = files_missed(config, name, &missed, 1)?
+        .into_iter()
+        .collect();
+    let _ = std::fs::remove_file(job.verified.part());
+    Ok(Placed {
+        path: job.stage.dest.clone(),
+        files: 0,
+        left: Some(1),
+        extracted: 0,
+        warnings,
+        manifest: config.manifest.then(|| Manifest::new(Vec::new())),
+        files_pinned: job.verified.check_files(name, &Manifest::new(Vec::new()))?,
+    })
+}
+
+/// The tree staged while downloading, or (when there is none, or it failed: the archive is
+/// extracted again, so errors read as they always have) one extracted now from the verified
+/// archive; compared with the producer's pins in staging, then moved into place. A failure
+/// leaves the destination as it was.
+fn extract_and_place(mut job: Unpack) -> Result<Placed> {
+    let staged = match job.verified.take_early() {
+        Some(staged) => Ok(staged),
+        None => {
+            let part = job.verified.part();
+            let source = match &job.verified.archive().body {
+                Some(body) => Ok(Source::memory(part, Arc::clone(body))),
+                None => {
+                    Source::file(part).with_context(|| format!("cannot open {}", part.display()))
+                }
+            };
+            source.and_then(|source| stage::stage(&job.stage, &source))
+        }
+    };
+    let placed = staged.and_then(|staged| place_staged(&job, staged));
+    let _ = std::fs::remove_file(job.verified.part());
+    placed
+}
+
+/// Describes the staged tree (and compares it with the producer's pins) before the move: the
+/// destination only ever gets files that passed.
+fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
+    let (name, dest, config) = (&job.stage.name, &job.stage.dest, &job.config);
+    let all = staged.extracted.files + staged.extracted.left;
+    let missed = files_missed(config, name, &staged.extracted.unmatched, all)?;
+    staged.extracted.warnings.extend(missed);
+    let tree = staged.tree();
+    // Without a manifest to give or pins to compare, the tree is not walked at all.
+    let manifest = config
+        .manifest
+        .then(|| Manifest::of_written(tree, &staged.extracted.written))
+        .transpose()
+        .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
+    let files_pinned = match &manifest {
+        Some(m) => job.verified.check_files(name, m)?,
+        None => None,
+    };
+    let files = match &job.merge {
+        Some(_) => extract::relative_files(tree)?,
+        None => Vec::new(),
+    };
+    staged.place(dest).with_context(|| {
+        format!(
+            "artifact '{name}': cannot move files into {}",
+            dest.display()
+        )
+    })?;
+    let x = std::mem::take(&mut staged.extracted);
+    if let Some(slot) = &job.merge {
+        slot.order.record(&slot.name, files);
+    }
+    Ok(Placed {
+        path: dest.clone(),
+        files: x.files,
+        left: config.files.as_ref().map(|_| x.left),
+        extracted: x.bytes,
+        warnings: x.warnings,
+        manifest,
+        files_pinned,
+    })
+}
+
+/// `files` globs that took nothing in artifact `name` (of `all` files): `if-no-artifact-found`
+/// decides, per artifact, as it does for a selection that matches no artifact. Fails the artifact
+/// (before anything is placed), or returns the warning to log.
+fn files_missed(
+    config: &PlaceConfig,
+    name: &str,
+    unmatched: &[String],
+    all: u64,
+) -> Result<Option<String>> {
+    if unmatched.is_empty() {
+        return Ok(None);
+    }
+    let globs = unmatched
+        .iter()
+        .map(|g| format!("'{g}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Warnings are logged as "artifact 'name': ..." already.
+    let msg = format!("files: {globs} matched nothing among the {all} files");
+    match config.if_no_artifact_found {
+        NotFound::Fail => bail!(
+            "artifact '{name}': {msg}; nothing of it was extracted (if-no-artifact-found: warn or ignore takes what the other globs match)"
+        ),
+        NotFound::Warn => Ok(Some(msg)),
+        NotFound::Ignore => Ok(None),
+    }
+}
