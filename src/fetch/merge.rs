@@ -138,3 +138,62 @@ pub(super) struct MergeSlot {
     pub order: Arc<MergeOrder>,
     pub name: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turns_end_in_plan_order_whatever_order_artifacts_finish_in() {
+        let order = Arc::new(MergeOrder::new(3));
+        let turns: Vec<Turn> = (0..3).map(|i| order.turn(i)).collect();
+        let mut turns = turns.into_iter();
+        let (first, second, third) = (turns.next(), turns.next(), turns.next());
+        drop(third);
+        assert_eq!(
+            *order.next.borrow(),
+            0,
+            "the last finished first: the first still goes first"
+        );
+        drop(first);
+        assert_eq!(*order.next.borrow(), 1);
+        drop(second);
+        assert_eq!(*order.next.borrow(), 3, "all done");
+    }
+
+    #[tokio::test]
+    async fn a_turn_waits_only_for_the_ones_before_it() {
+        let order = Arc::new(MergeOrder::new(2));
+        let first = order.turn(0);
+        first.wait().await;
+        let second = order.turn(1);
+        drop(first);
+        second.wait().await;
+    }
+
+    #[test]
+    fn a_file_in_several_artifacts_is_one_warning_naming_who_replaced_what() {
+        let order = MergeOrder::new(3);
+        assert_eq!(order.warning(), None);
+        order.record("a", vec!["x".into(), "y".into(), "only-a".into()]);
+        order.record("b", vec!["x".into()]);
+        order.record("c", vec!["x".into(), "y".into()]);
+        assert_eq!(
+            order.warning().unwrap(),
+            "merge-multiple: 2 file(s) in more than one artifact, 3 replaced (artifacts are placed in name order, then id; the last wins): 'b' replaced 1, 'c' replaced 2; x (from 'a'), y (from 'a')"
+        );
+    }
+
+    #[test]
+    fn the_warning_lists_the_first_files_and_counts_the_rest() {
+        let order = MergeOrder::new(2);
+        let files: Vec<String> = (0..COLLISIONS_SHOWN + 5)
+            .map(|i| format!("f{i:02}"))
+            .collect();
+        order.record("a", files.clone());
+        order.record("b", files);
+        let warning = order.warning().unwrap();
+        assert!(warning.ends_with(" and 5 more"), "{warning}");
+        assert_eq!(warning.matches(" (from 'a')").count(), COLLISIONS_SHOWN);
+    }
+}

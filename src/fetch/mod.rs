@@ -26,6 +26,8 @@ mod merge;
 mod obtain;
 mod place;
 mod stage;
+#[cfg(test)]
+mod testkit;
 mod verify;
 
 use std::path::PathBuf;

@@ -399,3 +399,98 @@ async fn copy_from_cache(
     }
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::testkit::{artifact, pins, sha256, verify_config};
+    use crate::pin::Pins;
+    use crate::settings::Severity;
+
+    const BIG: u64 = partial::AUTO_MIN_ARCHIVE;
+
+    fn obtain_config(partial: Mode) -> ObtainConfig {
+        ObtainConfig {
+            files: PathGlobs::parse("*.txt").unwrap(),
+            partial,
+        }
+    }
+
+    /// The route, as the reason it gives (`Partial` for a partial fetch).
+    fn why(obtain: &ObtainConfig, verify: &VerifyConfig, a: &Artifact) -> Option<&'static str> {
+        match route(obtain, verify, a) {
+            Route::Partial(_) => Some("Partial"),
+            Route::Whole(why) => why,
+        }
+    }
+
+    #[test]
+    fn a_partial_fetch_only_with_files_and_only_when_nothing_needs_the_whole_archive() {
+        let digest = format!("sha256:{}", sha256(b"z"));
+        let a = artifact("dist", Some(&digest), BIG);
+        let warn = verify_config(Severity::Warn, Pins::default());
+        assert_eq!(why(&obtain_config(Mode::Auto), &warn, &a), Some("Partial"));
+        let no_files = ObtainConfig {
+            files: None,
+            partial: Mode::Always,
+        };
+        assert_eq!(why(&no_files, &warn, &a), None);
+        assert_eq!(why(&obtain_config(Mode::Never), &warn, &a), None);
+        let small = artifact("dist", Some(&digest), BIG - 1);
+        assert_eq!(why(&obtain_config(Mode::Auto), &warn, &small), None);
+        assert_eq!(
+            why(&obtain_config(Mode::Always), &warn, &small),
+            Some("Partial")
+        );
+    }
+
+    #[test]
+    fn whatever_checks_the_whole_archive_says_why_it_is_fetched_whole() {
+        let digest = format!("sha256:{}", sha256(b"z"));
+        let a = artifact("dist", Some(&digest), BIG);
+        let always = obtain_config(Mode::Always);
+        let warn = verify_config(Severity::Warn, Pins::default());
+        let reason = why(&always, &warn, &artifact("dist", None, BIG)).unwrap();
+        assert!(reason.starts_with("the artifact has no digest"), "{reason}");
+        let pinned = verify_config(Severity::Warn, pins(Some(&sha256(b"z")), None));
+        assert!(
+            why(&always, &pinned, &a)
+                .unwrap()
+                .starts_with("expected-digest pins")
+        );
+        let strict = verify_config(Severity::Error, Pins::default());
+        assert!(
+            why(&always, &strict, &a)
+                .unwrap()
+                .starts_with("only the whole archive")
+        );
+        let files = format!("{}  a.txt", sha256(b"a"));
+        let strict_but_pinned = verify_config(Severity::Error, pins(None, Some(&files)));
+        assert_eq!(why(&always, &strict_but_pinned, &a), Some("Partial"));
+    }
+
+    #[test]
+    fn the_cache_is_looked_up_by_the_pin_else_the_published_digest_else_not_at_all() {
+        let (pin, published) = (sha256(b"pinned").to_uppercase(), sha256(b"published"));
+        let a = artifact("dist", Some(&format!("sha256:{published}")), 1);
+        let none = verify_config(Severity::Error, Pins::default());
+        assert_eq!(cache_key(&none, &a), Some(published));
+        let pinned = verify_config(Severity::Error, pins(Some(&pin), None));
+        assert_eq!(cache_key(&pinned, &a), Some(pin.to_ascii_lowercase()));
+        assert_eq!(cache_key(&none, &artifact("dist", None, 1)), None);
+        assert_eq!(
+            cache_key(&none, &artifact("dist", Some("md5:abc"), 1)),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_landing_released_by_a_failed_write_is_poisoned_and_a_done_one_closed() {
+        let failed = Landing::new();
+        let r: Result<()> = releasing(&failed, async { Err(anyhow!("cut")) }).await;
+        assert!(r.is_err() && failed.is_poisoned());
+        let done = Landing::new();
+        releasing(&done, async { Ok(()) }).await.unwrap();
+        assert!(!done.is_poisoned());
+    }
+}

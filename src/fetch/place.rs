@@ -250,3 +250,160 @@ fn files_missed(
         NotFound::Ignore => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::{FailureKind, kind_of};
+    use crate::fetch::config::{PlaceConfig, StageConfig};
+    use crate::fetch::testkit::{
+        obtained, pins, place_config, sha256, stage_config, stage_job, verify_config, zip,
+    };
+    use crate::fetch::verify::{self, unattested};
+    use crate::github::model::Artifact;
+    use crate::log::Log;
+    use crate::pin::Pins;
+    use crate::settings::Severity;
+
+    /// A temp dir with `path` (`root`) inside it, and where each test puts its download.
+    struct Scene {
+        dir: tempfile::TempDir,
+    }
+
+    impl Scene {
+        fn new() -> Scene {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join("root")).unwrap();
+            Scene { dir }
+        }
+
+        fn root(&self) -> PathBuf {
+            self.dir.path().join("root")
+        }
+
+        /// `bytes` obtained and verified (no published digest, these pins), ready to unpack
+        /// into `root/dist`.
+        fn unpack(&self, bytes: &[u8], is_zip: bool, pins: Pins, place: PlaceConfig) -> Unpack {
+            self.unpack_with(
+                bytes,
+                is_zip,
+                pins,
+                stage_config(&self.root(), place.manifest),
+                place,
+            )
+        }
+
+        fn unpack_with(
+            &self,
+            bytes: &[u8],
+            is_zip: bool,
+            pins: Pins,
+            stage: StageConfig,
+            place: PlaceConfig,
+        ) -> Unpack {
+            let cfg = verify_config(Severity::Error, pins);
+            let a: Artifact = crate::fetch::testkit::artifact("dist", None, bytes.len() as u64);
+            let log = Log::new(false, false);
+            let checked = verify::archive(&cfg, &log, &a, &sha256(bytes), &mut Vec::new()).unwrap();
+            let part = self.dir.path().join("7.download");
+            Unpack {
+                config: Arc::new(place),
+                stage: stage_job(&self.root(), "dist", stage),
+                verified: unattested(&cfg, obtained(part, bytes, is_zip, checked)),
+                merge: None,
+            }
+        }
+    }
+
+    #[test]
+    fn a_verified_zip_is_extracted_and_placed_and_its_download_removed() {
+        let scene = Scene::new();
+        let bytes = zip(&[("a.txt", b"a"), ("d/b.txt", b"bb")]);
+        let placed =
+            unpack(scene.unpack(&bytes, true, Pins::default(), place_config(true))).unwrap();
+        assert_eq!((placed.files, placed.extracted), (2, 3));
+        assert_eq!(placed.path, scene.root().join("dist"));
+        assert_eq!(
+            std::fs::read(scene.root().join("dist/d/b.txt")).unwrap(),
+            b"bb"
+        );
+        assert_eq!(placed.manifest.unwrap().entries.len(), 2);
+        assert!(!scene.dir.path().join("7.download").exists());
+    }
+
+    #[test]
+    fn files_that_differ_from_the_pins_never_reach_the_destination() {
+        let scene = Scene::new();
+        let bytes = zip(&[("a.txt", b"a")]);
+        let pinned = pins(None, Some(&format!("{}  a.txt", sha256(b"not a"))));
+        let e = unpack(scene.unpack(&bytes, true, pinned, place_config(true))).unwrap_err();
+        assert_eq!(kind_of(&e), Some(FailureKind::PinMismatch));
+        assert!(!scene.root().join("dist").exists());
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_zip_or_is_empty_is_refused_before_any_write() {
+        let scene = Scene::new();
+        let e = unpack(scene.unpack(b"<html>", true, Pins::default(), place_config(false)))
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("served as a zip archive but the body is not one"));
+        let e = unpack(scene.unpack(b"", true, Pins::default(), place_config(false))).unwrap_err();
+        assert!(format!("{e:#}").contains("the download is empty (0 bytes)"));
+        assert!(!scene.root().join("dist").exists());
+    }
+
+    #[test]
+    fn a_raw_file_is_saved_under_its_name_but_never_as_git_metadata() {
+        let scene = Scene::new();
+        let mut job = scene.unpack(b"plain text", false, Pins::default(), place_config(false));
+        let placed = unpack(job).unwrap();
+        assert_eq!(placed.path, scene.root().join("dist/dist"));
+        assert_eq!(std::fs::read(&placed.path).unwrap(), b"plain text");
+        job = scene.unpack(b"x", false, Pins::default(), place_config(false));
+        job.stage.name = ".git".into();
+        let e = unpack(job).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("a name git treats as its metadata"),
+            "{e:#}"
+        );
+    }
+
+    #[test]
+    fn a_glob_that_takes_nothing_fails_the_artifact_or_warns_as_if_no_artifact_found_says() {
+        let scene = Scene::new();
+        let bytes = zip(&[("a.txt", b"a")]);
+        let globs = crate::pattern::PathGlobs::parse("*.md").unwrap();
+        let mut stage = stage_config(&scene.root(), false);
+        stage.files = globs.clone();
+        let mut place = place_config(false);
+        place.files = globs;
+        let job = scene.unpack_with(&bytes, true, Pins::default(), stage, place);
+        let e = unpack(job).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("'*.md' matched nothing among the 1 files"),
+            "{e:#}"
+        );
+        assert!(!scene.root().join("dist").exists());
+        let config = PlaceConfig {
+            if_no_artifact_found: NotFound::Warn,
+            ..place_config(false)
+        };
+        let missed = files_missed(&config, "dist", &["*.md".into()], 1).unwrap();
+        assert_eq!(
+            missed.as_deref(),
+            Some("files: '*.md' matched nothing among the 1 files")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_at_the_destination_is_refused() {
+        let scene = Scene::new();
+        let elsewhere = scene.dir.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, scene.root().join("dist")).unwrap();
+        let bytes = zip(&[("a.txt", b"a")]);
+        assert!(unpack(scene.unpack(&bytes, true, Pins::default(), place_config(false))).is_err());
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    }
+}

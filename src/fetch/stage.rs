@@ -102,3 +102,85 @@ pub(super) fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
 pub(super) fn write_body(path: &Path, body: &[u8]) -> Result<()> {
     std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::testkit::{stage_config, stage_job, zip};
+
+    fn scene() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        (dir, root)
+    }
+
+    fn staged(job: &StageJob, bytes: Vec<u8>) -> Result<Staged> {
+        let part = job.workdir.join("7.download");
+        stage(job, &Source::memory(&part, Arc::from(bytes)))
+    }
+
+    #[test]
+    fn an_archive_is_extracted_into_staging_never_into_the_destination() {
+        let (_dir, root) = scene();
+        let job = stage_job(&root, "dist", stage_config(&root, true));
+        let staged = staged(&job, zip(&[("a.txt", b"a"), ("d/b.txt", b"bb")])).unwrap();
+        assert_eq!(std::fs::read(staged.tree().join("d/b.txt")).unwrap(), b"bb");
+        assert_eq!(staged.extracted.files, 2);
+        assert!(!job.dest.exists());
+        let tree = staged.tree().to_path_buf();
+        drop(staged);
+        assert!(!tree.exists(), "an unplaced staging tree is removed");
+    }
+
+    #[test]
+    fn the_bounds_are_the_stage_configs() {
+        let (_dir, root) = scene();
+        let mut config = stage_config(&root, false);
+        config.max_files = 1;
+        let job = stage_job(&root, "dist", config);
+        let e = staged(&job, zip(&[("a.txt", b"a"), ("b.txt", b"b")]))
+            .err()
+            .unwrap();
+        assert!(format!("{e:#}").starts_with("artifact 'dist': "), "{e:#}");
+        assert!(!job.dest.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_destination_that_is_a_planted_symlink_is_refused_before_staging() {
+        let (dir, root) = scene();
+        let job = stage_job(&root, "dist", stage_config(&root, false));
+        std::os::unix::fs::symlink(dir.path(), &job.dest).unwrap();
+        let source = Source::memory(&job.workdir.join("p"), Arc::from(zip(&[("a", b"a")])));
+        let e = stage_checked(&job, &source).err().unwrap();
+        assert!(format!("{e:#}").starts_with("artifact 'dist': "), "{e:#}");
+    }
+
+    #[tokio::test]
+    async fn an_early_tree_is_kept_only_if_its_landing_was_not_poisoned() {
+        let (_dir, root) = scene();
+        let job = Arc::new(stage_job(&root, "dist", stage_config(&root, false)));
+        let early = |job: Arc<StageJob>| {
+            Some(tokio::task::spawn_blocking(move || {
+                staged(&job, zip(&[("a.txt", b"a")]))
+            }))
+        };
+        let landing = Landing::new();
+        assert!(settle(early(Arc::clone(&job)), &landing).await.is_some());
+        landing.poison("downloaded again from the start");
+        assert!(settle(early(Arc::clone(&job)), &landing).await.is_none());
+        assert!(settle(None, &landing).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn nothing_is_staged_early_with_skip_decompress() {
+        let (_dir, root) = scene();
+        let mut config = stage_config(&root, false);
+        config.skip_decompress = true;
+        let landing = Arc::new(Landing::new());
+        landing.begin(10);
+        let job = stage_job(&root, "dist", config);
+        assert!(early(job, &root.join("p"), &landing).await.is_none());
+    }
+}

@@ -118,11 +118,24 @@ pub(super) async fn attest(
             let _ = std::fs::remove_file(&obtained.part);
         })?,
     };
-    Ok(Verified {
+    Ok(verified(cfg, obtained, attestation))
+}
+
+/// The one constructor: after [`attest`] (or, in unit tests, with no attestation asked for).
+fn verified(cfg: &VerifyConfig, obtained: Obtained, attestation: Option<Proven>) -> Verified {
+    Verified {
         obtained,
         attestation,
         pins: Arc::clone(&cfg.pins),
-    })
+    }
+}
+
+/// For the other stages' unit tests: [`attest`] when `verify-attestation` is off, without the
+/// clients it would need (the attestation is covered by tests/it/provenance.rs).
+#[cfg(test)]
+pub(super) fn unattested(cfg: &VerifyConfig, obtained: Obtained) -> Verified {
+    assert!(cfg.attestation.is_none(), "an attestation is asked for");
+    verified(cfg, obtained, None)
 }
 
 impl Verified {
@@ -236,4 +249,128 @@ fn check_digest(
         Severity::Ignore => {}
     }
     Ok(DigestCheck::Mismatch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::kind_of;
+    use crate::fetch::testkit::{artifact, obtained, pins, sha256, verify_config};
+
+    const BYTES: &[u8] = b"the archive";
+
+    fn check(cfg: &VerifyConfig, digest: Option<&str>) -> (Result<Checked>, Vec<String>) {
+        let a = artifact("dist", digest, BYTES.len() as u64);
+        let mut lines = Vec::new();
+        let checked = archive(cfg, &Log::new(false, false), &a, &sha256(BYTES), &mut lines);
+        (checked, lines)
+    }
+
+    #[test]
+    fn a_matching_digest_is_verified_and_trusted() {
+        let cfg = verify_config(Severity::Error, Pins::default());
+        let published = format!("sha256:{}", sha256(BYTES).to_uppercase());
+        let (checked, lines) = check(&cfg, Some(&published));
+        let checked = checked.unwrap();
+        assert_eq!(checked.digest, DigestCheck::Verified);
+        assert!(checked.trusted());
+        assert_eq!(
+            lines,
+            [format!("Digest verified: sha256:{}", sha256(BYTES))]
+        );
+    }
+
+    #[test]
+    fn a_digest_mismatch_is_refused_unless_accepted_and_then_not_trusted() {
+        let other = format!("sha256:{}", sha256(b"other bytes"));
+        let refused = check(
+            &verify_config(Severity::Error, Pins::default()),
+            Some(&other),
+        )
+        .0;
+        let e = refused.unwrap_err();
+        assert_eq!(kind_of(&e), Some(FailureKind::DigestMismatch));
+        assert!(format!("{e:#}").contains("digest mismatch"), "{e:#}");
+        let (accepted, lines) = check(
+            &verify_config(Severity::Info, Pins::default()),
+            Some(&other),
+        );
+        let accepted = accepted.unwrap();
+        assert_eq!(accepted.digest, DigestCheck::Mismatch);
+        assert!(!accepted.trusted());
+        assert!(lines[0].contains("digest mismatch"), "{lines:?}");
+    }
+
+    #[test]
+    fn a_pin_mismatch_is_refused_whatever_digest_mismatch_says() {
+        let pinned = pins(Some(&sha256(b"what the producer made")), None);
+        let e = check(&verify_config(Severity::Ignore, pinned), None)
+            .0
+            .unwrap_err();
+        assert_eq!(kind_of(&e), Some(FailureKind::PinMismatch));
+        assert!(format!("{e:#}").contains("expected-digest pins"), "{e:#}");
+    }
+
+    #[test]
+    fn a_matching_pin_is_trusted_without_a_published_digest() {
+        let cfg = verify_config(Severity::Error, pins(Some(&sha256(BYTES)), None));
+        let (checked, lines) = check(&cfg, None);
+        let checked = checked.unwrap();
+        assert_eq!(
+            (checked.digest, checked.pinned),
+            (DigestCheck::Missing, true)
+        );
+        assert!(checked.trusted());
+        assert!(
+            lines[1].starts_with("Digest pinned: matches expected-digest"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn a_partial_fetch_says_crc_only_unless_the_files_are_pinned() {
+        let mut lines = Vec::new();
+        let checked = partial(&verify_config(Severity::Warn, Pins::default()), &mut lines);
+        assert_eq!(checked.digest, DigestCheck::Partial);
+        assert!(!checked.trusted());
+        assert_eq!(lines, ["CRC-32 only, archive digest not verified"]);
+        let files = format!("{}  a.txt", sha256(b"a"));
+        let mut lines = Vec::new();
+        partial(
+            &verify_config(Severity::Warn, pins(None, Some(&files))),
+            &mut lines,
+        );
+        assert!(lines.is_empty());
+    }
+
+    #[test]
+    fn the_verified_value_carries_its_checks_and_compares_the_file_pins() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = format!("{}  a.txt", sha256(b"a"));
+        let cfg = verify_config(Severity::Error, pins(Some(&sha256(BYTES)), Some(&files)));
+        let checked = check(&cfg, None).0.unwrap();
+        let v = unattested(&cfg, obtained(dir.path().join("p"), BYTES, true, checked));
+        let proof = v.proof();
+        assert_eq!(
+            (proof.digest, proof.digest_pinned),
+            (DigestCheck::Missing, true)
+        );
+        assert_eq!(
+            (proof.sha256, proof.bytes),
+            (sha256(BYTES), BYTES.len() as u64)
+        );
+        let entry = |data: &[u8]| {
+            Manifest::new(vec![crate::manifest::Entry {
+                path: b"a.txt".to_vec(),
+                kind: crate::manifest::Kind::File {
+                    size: data.len() as u64,
+                    sha256: sha256(data),
+                    executable: false,
+                },
+            }])
+        };
+        assert_eq!(v.check_files("dist", &entry(b"a")).unwrap(), Some(1));
+        let e = v.check_files("dist", &entry(b"b")).unwrap_err();
+        assert_eq!(kind_of(&e), Some(FailureKind::PinMismatch));
+    }
 }
