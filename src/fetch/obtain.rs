@@ -18,6 +18,7 @@ use crate::cache::{Cache, Copied, Lookup};
 pub(super) use crate::download::{Download, Downloader};
 use crate::extract::{Landing, Staged};
 use crate::github::model::{Artifact, Published};
+use crate::github::served::Reply;
 use crate::partial::{self, Partial};
 use crate::pattern::PathGlobs;
 use crate::plan::Item;
@@ -54,7 +55,7 @@ enum Tried {
     /// received, to be read rather than asked for again.
     Whole {
         reason: String,
-        first: Option<reqwest::Response>,
+        first: Option<Reply>,
     },
 }
 
@@ -215,7 +216,7 @@ impl Fetcher {
         part: &Path,
         lines: &mut Vec<String>,
         landing: &Arc<Landing>,
-        first: Option<reqwest::Response>,
+        first: Option<Reply>,
     ) -> Result<Obtained> {
         let started = Instant::now();
         let mut download = match first {
