@@ -3,7 +3,7 @@
 //! The data flows one way: [`inputs`] and [`settings`] turn the environment and flags into a
 //! validated [`settings::Settings`]; [`resolve`] picks the run (current, given, or searched);
 //! [`plan`] asks the API which of its artifacts to fetch and where each goes (and reads the run's
-//! commit and branch from them); [`fetch`] runs them concurrently, [`download`] bringing each to
+//! commit and branch from them); [`fetch`] runs them concurrently, its obtain stage bringing each to
 //! a verified temp file and [`extract`] unpacking it safely; [`report`] writes step outputs and
 //! the job summary; [`run`] ties the stages together. Only `github` sends HTTP requests, only
 //! [`log`] prints log lines and workflow commands. [`attest`] verifies an artifact's Sigstore
@@ -20,8 +20,6 @@
 pub use util;
 pub use util::{cancel, log};
 pub mod attest;
-mod cache;
-mod download;
 pub mod extract;
 mod failure;
 mod fetch;
@@ -31,7 +29,6 @@ mod handoff;
 pub mod inputs;
 mod manifest;
 mod offline;
-mod partial;
 mod pasted;
 pub mod pattern;
 mod pin;

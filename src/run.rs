@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use reqwest::Certificate;
 
-use crate::download::Downloader;
+use crate::fetch::Downloader;
 use crate::fetch::Fetcher;
 use crate::github::backoff::Backoff;
 use crate::github::model::Job;
@@ -511,7 +511,7 @@ fn fetcher(
 ) -> Result<Arc<Fetcher>> {
     let cache = match &settings.cache {
         Some(c) => Some(
-            crate::cache::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
+            crate::fetch::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
         ),
         None => None,
     };
@@ -525,7 +525,7 @@ fn fetcher(
             blob: Blob::new(settings.timing.stall, roots, log.clone(), github.gate())?,
             log: log.clone(),
             slots: Arc::new(tokio::sync::Semaphore::new(
-                crate::download::CONNECTIONS.max(settings.concurrency),
+                crate::fetch::CONNECTIONS.max(settings.concurrency),
             )),
         },
         log: log.clone(),

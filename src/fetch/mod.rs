@@ -4,7 +4,7 @@
 //! file each, every boundary a named type:
 //!
 //! 1. [`obtain`](self::obtain) — `Item` → `Obtained`: the archive from `cache-dir`, by a partial
-//!    fetch of the selected entries' ranges, or downloaded whole (`crate::download`), in a temp
+//!    fetch of the selected entries' ranges, or downloaded whole (`obtain/download.rs`), in a temp
 //!    file under the work directory with its SHA-256, its digest and `expected-digest` pin
 //!    checked (`verify::Checked`); while its bytes land, the tree it holds may already be
 //!    extracted into staging.
@@ -38,11 +38,9 @@ use anyhow::{Result, anyhow};
 use futures_util::StreamExt;
 
 use self::merge::{MergeOrder, MergeSlot, Turn};
-use self::obtain::Downloader;
 use self::place::{Placed, Unpack};
 use self::stage::StageJob;
 use self::verify::{Proof, Verified};
-use crate::cache::Cache;
 use crate::failure::{FailureKind, Kinded, kind_of};
 use crate::github::error::BudgetSpent;
 use crate::github::http_status;
@@ -52,6 +50,7 @@ use crate::plan::{Item, Plan};
 use crate::util::{human_bytes, rate};
 
 pub(crate) use self::config::Config;
+pub(crate) use self::obtain::{CONNECTIONS, Cache, Downloader};
 
 /// Everything a download task needs; shared by all of them.
 pub(crate) struct Fetcher {
@@ -154,7 +153,7 @@ fn classify(e: anyhow::Error, phase: Phase) -> anyhow::Error {
             FailureKind::Local
         }
         (_, Phase::Unpack) => FailureKind::Refused,
-        (_, Phase::Download) if crate::download::is_final(&e) => FailureKind::Refused,
+        (_, Phase::Download) if obtain::download::is_final(&e) => FailureKind::Refused,
         (_, Phase::Download) => FailureKind::Network,
     };
     Kinded::error(kind, format!("{e:#}"))

@@ -10,16 +10,21 @@ use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 
+mod cache;
+pub(super) mod download;
+mod partial;
+
+pub(crate) use self::cache::Cache;
+use self::cache::{Copied, Lookup};
+pub(crate) use self::download::{CONNECTIONS, Download, Downloader};
+use self::partial::Partial;
 use super::Fetcher;
 use super::config::{ObtainConfig, VerifyConfig};
 use super::stage::{self, write_body};
 use super::verify::{self, Checked};
-use crate::cache::{Cache, Copied, Lookup};
-pub(super) use crate::download::{Download, Downloader};
 use crate::extract::{Landing, Staged};
 use crate::github::model::{Artifact, Published};
 use crate::github::served::Reply;
-use crate::partial::{self, Partial};
 use crate::pattern::PathGlobs;
 use crate::plan::Item;
 use crate::settings::Partial as Mode;

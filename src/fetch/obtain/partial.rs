@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 use futures_util::{StreamExt, TryStreamExt};
 
-use crate::download::{
+use super::download::{
     CONNECTIONS, Downloader, Final, SEGMENT, local, seconds, sparse_file, write_all_at,
 };
 use crate::extract::Landing;
@@ -296,7 +296,7 @@ impl Source<'_> {
             };
             let e = match got {
                 Ok(bytes) => return Ok(bytes),
-                Err(e) if crate::download::is_final(&e) || attempt >= attempts => {
+                Err(e) if super::download::is_final(&e) || attempt >= attempts => {
                     bail!(
                         "bytes {start}-{}: {e:#} (after {attempt} attempts)",
                         end - 1
