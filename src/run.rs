@@ -520,7 +520,7 @@ fn fetcher(
     Ok(Arc::new(Fetcher {
         config: Arc::new(crate::fetch::Config::from(&**settings)),
         downloader: Downloader {
-            settings: Arc::clone(settings),
+            config: crate::fetch::DownloadConfig::from(&**settings),
             github: Arc::clone(github),
             blob: Blob::new(settings.timing.stall, roots, log.clone(), github.gate())?,
             log: log.clone(),

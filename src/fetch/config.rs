@@ -1,4 +1,5 @@
-//! What the fetch stages take of the settings, built once by [`Config::from`]: each stage gets
+//! What the fetch stages take of the settings, built here from `Settings` ([`Config::from`], and
+//! [`DownloadConfig::from`] for the download client `run.rs` builds beside it): each stage gets
 //! the inputs it uses and nothing else, so a stage that reads a new input says so here.
 
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use crate::pattern::PathGlobs;
 use crate::pin::Pins;
 use crate::provenance::Repo;
-use crate::settings::{Attestation, NotFound, Partial, Settings, Severity};
+use crate::settings::{Attestation, NotFound, Partial, Settings, Severity, Timing};
 
 /// The fetch stage's configuration: one part per stage, and what the orchestration itself uses.
 pub(crate) struct Config {
@@ -27,6 +28,29 @@ pub(crate) struct ObtainConfig {
     pub files: Option<PathGlobs>,
     /// `partial-download`.
     pub partial: Partial,
+}
+
+/// The download (obtain's HTTP side): where the artifacts are, how long to wait, how much to take.
+#[derive(Debug, Clone)]
+pub(crate) struct DownloadConfig {
+    /// The repository whose artifacts are fetched.
+    pub owner: String,
+    pub repo: String,
+    /// Retries, the stall timeout, progress lines.
+    pub timing: Timing,
+    /// `max-size`: bounds what a download may hold.
+    pub max_size: u64,
+}
+
+impl From<&Settings> for DownloadConfig {
+    fn from(s: &Settings) -> DownloadConfig {
+        DownloadConfig {
+            owner: s.owner.clone(),
+            repo: s.repo.clone(),
+            timing: s.timing,
+            max_size: s.max_size,
+        }
+    }
 }
 
 /// Verify: what the archive's bytes are compared with before anything reaches `path`.

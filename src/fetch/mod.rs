@@ -49,7 +49,7 @@ use crate::manifest::Manifest;
 use crate::plan::{Item, Plan};
 use crate::util::{human_bytes, rate};
 
-pub(crate) use self::config::Config;
+pub(crate) use self::config::{Config, DownloadConfig};
 pub(crate) use self::obtain::{CONNECTIONS, Cache, Downloader};
 
 /// Everything a download task needs; shared by all of them.

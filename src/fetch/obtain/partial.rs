@@ -138,7 +138,7 @@ pub(crate) async fn fetch(
     };
     let (entries, eocd) = (&central.entries, &central.eocd);
     let spans = central::selected_spans(entries, eocd.cd_offset, select);
-    over_max_size(entries, &spans, downloader.settings.max_size)?;
+    over_max_size(entries, &spans, downloader.config.max_size)?;
     let ranges = coalesce(spans.iter().map(|&(_, s, e)| (s, e)).collect());
     if let Some(reason) = too_much(auto, &ranges, tail.len() as u64, total) {
         return Ok(Partial::whole(reason, None));
@@ -323,7 +323,7 @@ impl Source<'_> {
     /// Bytes `start..end`, retried with backoff and a fresh signed URL (an expired one answers
     /// 403), like the segments of a whole download.
     async fn range(&self, start: u64, end: u64) -> Result<Vec<u8>> {
-        let attempts = self.downloader.settings.timing.attempts;
+        let attempts = self.downloader.config.timing.attempts;
         let mut attempt = 0;
         loop {
             attempt += 1;

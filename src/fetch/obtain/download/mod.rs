@@ -26,6 +26,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::extract::{self, ArchiveKind, Landing, archive_kind, is_safe_component};
 use crate::failure::{FailureKind, Kinded};
+use crate::fetch::config::DownloadConfig;
 use crate::github::body::{BodyError, Transport};
 use crate::github::model::{Artifact, Published};
 use crate::github::served::{Reply, Served};
@@ -33,7 +34,6 @@ use crate::github::{Blob, GitHub};
 use crate::github::{Target, Url, http_status, without_query};
 use crate::log::Log;
 use crate::plan::Item;
-use crate::settings::Settings;
 use crate::util::{human_bytes, rate};
 
 use self::bounds::Window;
@@ -107,7 +107,7 @@ impl Download {
 
 /// Brings one artifact's bytes to a file: the HTTP side of a fetch, shared by every artifact.
 pub(crate) struct Downloader {
-    pub settings: Arc<Settings>,
+    pub config: DownloadConfig,
     pub github: Arc<GitHub>,
     pub blob: Blob,
     pub log: Log,
@@ -173,7 +173,7 @@ impl Downloader {
         self.log.warning(&format!(
             "artifact '{name}': {last_error}; retrying in {} (attempt {attempt} of {})",
             seconds(wait),
-            self.settings.timing.attempts
+            self.config.timing.attempts
         ));
         tokio::time::sleep(wait).await;
     }
@@ -186,7 +186,7 @@ impl Downloader {
         mut first: Option<Reply>,
     ) -> Result<Download> {
         let a = &item.artifact;
-        let s = &self.settings;
+        let s = &self.config;
         let small = usize::try_from(a.size_in_bytes).is_ok_and(|n| n <= IN_MEMORY_MAX);
         let mut sink = Sink::create(part, landing.cloned(), small)?;
         let limit = Limit::of(a, s.max_size);
@@ -316,7 +316,7 @@ impl Downloader {
 
     /// A fresh signed URL (or a body served directly): asked for before every attempt.
     pub(crate) async fn fresh_target(&self, item: &Item) -> Result<Target> {
-        let (s, a) = (&self.settings, &item.artifact);
+        let (s, a) = (&self.config, &item.artifact);
         match self.github.download_target(&s.owner, &s.repo, a.id).await {
             Ok(t) => Ok(t),
             Err(e) if http_status(&e) == Some(410) => Err(Kinded::error(
@@ -359,7 +359,7 @@ impl Downloader {
         }
         let started = Instant::now();
         let mut last_progress = Instant::now();
-        let mut window = Window::new(self.settings.timing.stall * 2);
+        let mut window = Window::new(self.config.timing.stall * 2);
         let mut body = response.body(limit.bytes.saturating_sub(sink.len));
         loop {
             let chunk = match body.next_chunk().await {
@@ -377,7 +377,7 @@ impl Downloader {
             };
             sink.write(&chunk)?;
             window.check(chunk.len())?;
-            if last_progress.elapsed() >= self.settings.timing.progress {
+            if last_progress.elapsed() >= self.config.timing.progress {
                 last_progress = Instant::now();
                 self.progress(
                     name,
@@ -399,7 +399,7 @@ impl Downloader {
 
     fn read_failure(&self, e: &Transport) -> String {
         if e.is_timeout() {
-            format!("no data for {}", seconds(self.settings.timing.stall))
+            format!("no data for {}", seconds(self.config.timing.stall))
         } else {
             "connection cut".to_string()
         }

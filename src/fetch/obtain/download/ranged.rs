@@ -110,7 +110,7 @@ impl Downloader {
 
     /// Bytes `start..=end` into place, retried from where a failure left off.
     async fn segment(&self, job: &Ranged<'_>, start: u64, end: u64) -> Result<()> {
-        let attempts = self.settings.timing.attempts;
+        let attempts = self.config.timing.attempts;
         let mut pos = start;
         let mut buffer = Vec::with_capacity(WRITE_BUFFER.min((end - start + 1) as usize));
         let mut attempt = 0;
@@ -174,7 +174,7 @@ impl Downloader {
         if !response.served().is_part_from(*pos) {
             bail!("range request answered {}", response.answered().await);
         }
-        let mut window = Window::new(self.settings.timing.stall * 2);
+        let mut window = Window::new(self.config.timing.stall * 2);
         // Never more than the range asked for: a server that goes on past it is not read
         // further (the old loop read and dropped whatever came, without end).
         let mut body = response.body(end + 1 - *pos);
@@ -214,7 +214,7 @@ impl Downloader {
 
     fn ranged_progress(&self, job: &Ranged<'_>) {
         let mut last = job.last_progress.lock().unwrap_or_else(|e| e.into_inner());
-        if last.elapsed() < self.settings.timing.progress {
+        if last.elapsed() < self.config.timing.progress {
             return;
         }
         *last = Instant::now();
