@@ -30,11 +30,11 @@ mod stage;
 mod testkit;
 mod verify;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use futures_util::StreamExt;
 
 use self::merge::{MergeOrder, MergeSlot, Turn};
@@ -328,4 +328,9 @@ impl Fetcher {
             lines.push(format!("Saved {}", placed.path.display()));
         }
     }
+}
+
+/// Writes an archive held in memory to `path`, for what needs it as a file.
+pub(super) fn write_body(path: &Path, body: &[u8]) -> Result<()> {
+    std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -9,15 +9,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
-use super::DigestCheck;
 use super::config::PlaceConfig;
 use super::merge::MergeSlot;
 use super::stage::{self, StageJob};
 use super::verify::Verified;
-use crate::extract::{self, Source, Staged, quoted_head, starts_like_zip};
+use crate::extract::{self, Staged};
 use crate::manifest::{Entry, Kind, Manifest};
 use crate::settings::NotFound;
-use crate::util::human_bytes;
 
 /// Everything the blocking unpack step needs, owned, so it can run on another thread.
 pub(super) struct Unpack {
@@ -44,43 +42,21 @@ pub(super) struct Placed {
     pub files_pinned: Option<usize>,
 }
 
-/// Writes a verified archive into its destination: the destination is checked right before
-/// (see [`stage::check_and_tidy`]); then the tree extracted while downloading is placed, or the
-/// archive is extracted now (or the raw file saved) and placed.
-pub(super) fn unpack(job: Unpack) -> Result<Placed> {
-    let name = &job.stage.name;
-    let stale = stage::check_and_tidy(&job.stage)?;
-    let archive = job.verified.archive();
+/// Writes a verified archive into its destination: staged (see [`stage::for_place`]: the
+/// destination checked right before, the tree extracted while downloading or now), then
+/// compared with the producer's pins and moved; or the raw file saved.
+pub(super) fn unpack(mut job: Unpack) -> Result<Placed> {
     let skip = job.config.skip_decompress;
-    if archive.is_zip && archive.bytes == 0 {
-        bail!(
-            "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
-        );
-    }
-    // A partial fetch's first bytes are a hole unless the first entry was selected.
-    if archive.is_zip && job.verified.digest() != DigestCheck::Partial && !skip {
-        let head: std::borrow::Cow<[u8]> = match &archive.body {
-            Some(body) => (&body[..]).into(),
-            None => extract::head(job.verified.part()).into(),
-        };
-        if !starts_like_zip(&head) {
-            bail!(
-                "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
-                human_bytes(archive.bytes),
-                quoted_head(&head)
-            );
+    let ready = stage::for_place(&job.stage, &mut job.verified, skip)?;
+    let mut placed = match ready.staged {
+        None => save_file(job)?,
+        Some(staged) => {
+            let placed = place_staged(&job, staged);
+            let _ = std::fs::remove_file(job.verified.part());
+            placed?
         }
-    }
-    let mut placed = if skip || !archive.is_zip {
-        if let Some(body) = &archive.body {
-            // Saved as a file: it has to be one first.
-            stage::write_body(job.verified.part(), body)?;
-        }
-        save_file(job)?
-    } else {
-        extract_and_place(job)?
     };
-    placed.warnings.splice(0..0, stale);
+    placed.warnings.splice(0..0, ready.stale);
     Ok(placed)
 }
 
@@ -155,29 +131,6 @@ fn not_taken(job: &Unpack, file_name: &str) -> Result<Placed> {
         manifest: config.manifest.then(|| Manifest::new(Vec::new())),
         files_pinned: job.verified.check_files(name, &Manifest::new(Vec::new()))?,
     })
-}
-
-/// The tree staged while downloading, or (when there is none, or it failed: the archive is
-/// extracted again, so errors read as they always have) one extracted now from the verified
-/// archive; compared with the producer's pins in staging, then moved into place. A failure
-/// leaves the destination as it was.
-fn extract_and_place(mut job: Unpack) -> Result<Placed> {
-    let staged = match job.verified.take_early() {
-        Some(staged) => Ok(staged),
-        None => {
-            let part = job.verified.part();
-            let source = match &job.verified.archive().body {
-                Some(body) => Ok(Source::memory(part, Arc::clone(body))),
-                None => {
-                    Source::file(part).with_context(|| format!("cannot open {}", part.display()))
-                }
-            };
-            source.and_then(|source| stage::stage(&job.stage, &source))
-        }
-    };
-    let placed = staged.and_then(|staged| place_staged(&job, staged));
-    let _ = std::fs::remove_file(job.verified.part());
-    placed
 }
 
 /// Describes the staged tree (and compares it with the producer's pins) before the move: the

@@ -1,16 +1,23 @@
 //! Stage: the archive extracted into a fresh staging tree on the destination's file system,
-//! never into `path` itself. Early (while its ranges land, or while a cache entry is copied and
-//! hashed: the tree is kept only if nothing it read could have changed since) or, once the
-//! archive is verified, from the whole archive.
+//! never into `path` itself. Entered twice on an artifact's walk: from obtain, [`while_landing`]
+//! extracts while the bytes land (or while a cache entry is copied and hashed; the tree is kept
+//! only if nothing it read could have changed since); from place, [`for_place`] checks the
+//! destination and the verified archive and stages it now if nothing was kept.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use tokio::task::JoinHandle;
 
 use super::config::StageConfig;
-use crate::extract::{self, FileHashes, Landing, Limits, Source, Staged};
+use super::verify::Verified;
+use super::{DigestCheck, write_body};
+use crate::extract::{
+    self, FileHashes, Landing, Limits, Source, Staged, quoted_head, starts_like_zip,
+};
+use crate::util::human_bytes;
 
 /// What staging needs to know of an artifact, owned, for a blocking thread.
 pub(super) struct StageJob {
@@ -23,10 +30,106 @@ pub(super) struct StageJob {
     pub sparse: bool,
 }
 
+/// What a write that lands an archive came to, and the tree extracted while it landed, if kept.
+pub(super) struct Landed<T> {
+    pub written: Result<T>,
+    pub early: Option<Staged>,
+}
+
+/// Runs `writing`, which lands the archive in `part` and tells `landing`, beside an extraction
+/// into staging that reads it as it lands; the tree is kept only if nothing it read could have
+/// changed since.
+pub(super) async fn while_landing<T>(
+    job: StageJob,
+    part: &Path,
+    landing: &Arc<Landing>,
+    writing: impl Future<Output = Result<T>>,
+) -> Landed<T> {
+    let (written, early) = tokio::join!(writing, early(job, part, landing));
+    let early = settle(early, landing).await;
+    Landed { written, early }
+}
+
+/// What place gets of stage: the tree to move (`None`: the archive is one file to save, now in
+/// `part`), and the stale staging removed, for the log.
+pub(super) struct Ready {
+    pub staged: Option<Staged>,
+    pub stale: Vec<String>,
+}
+
+/// Right before anything is written into the destination: it is checked (see
+/// [`check_and_tidy`]), the archive must be what it was served as; then the tree extracted
+/// while it landed, or one extracted now (when there is none, or it failed: extracted again, so
+/// errors read as they always have). A raw file or `skip_decompress` stages nothing: an
+/// archive held in memory is written to `part` to be saved from there.
+pub(super) fn for_place(job: &StageJob, verified: &mut Verified, skip: bool) -> Result<Ready> {
+    let stale = check_and_tidy(job)?;
+    check_archive(&job.name, verified, skip)?;
+    let (archive, part) = (verified.archive(), verified.part());
+    if skip || !archive.is_zip {
+        if let Some(body) = &archive.body {
+            // Saved as a file: it has to be one first.
+            write_body(part, body)?;
+        }
+        return Ok(Ready {
+            staged: None,
+            stale,
+        });
+    }
+    let staged = match verified.take_early() {
+        Some(staged) => Ok(staged),
+        None => {
+            let (archive, part) = (verified.archive(), verified.part());
+            let source = match &archive.body {
+                Some(body) => Ok(Source::memory(part, Arc::clone(body))),
+                None => {
+                    Source::file(part).with_context(|| format!("cannot open {}", part.display()))
+                }
+            };
+            source.and_then(|source| stage(job, &source))
+        }
+    };
+    match staged {
+        Ok(staged) => Ok(Ready {
+            staged: Some(staged),
+            stale,
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(verified.part());
+            Err(e)
+        }
+    }
+}
+
+/// A zip must not be empty, and (whole, to be extracted) must start like one.
+fn check_archive(name: &str, verified: &Verified, skip: bool) -> Result<()> {
+    let archive = verified.archive();
+    if archive.is_zip && archive.bytes == 0 {
+        bail!(
+            "artifact '{name}': the download is empty (0 bytes); a zip archive is at least 22 bytes"
+        );
+    }
+    // A partial fetch's first bytes are a hole unless the first entry was selected.
+    if archive.is_zip && verified.digest() != DigestCheck::Partial && !skip {
+        let head: Cow<[u8]> = match &archive.body {
+            Some(body) => (&body[..]).into(),
+            None => extract::head(verified.part()).into(),
+        };
+        if !starts_like_zip(&head) {
+            bail!(
+                "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
+                human_bytes(archive.bytes),
+                quoted_head(&head)
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Once the archive turns out to come in ranges: the extraction into staging, started on a
 /// blocking thread, reading the archive as it lands. `None` when there is nothing to overlap
 /// (a small archive, one stream, `skip-decompress`).
-pub(super) async fn early(
+async fn early(
     job: StageJob,
     part: &Path,
     landing: &Arc<Landing>,
@@ -45,10 +148,7 @@ pub(super) async fn early(
 /// that could have changed since (no restart, no second download). Waits for its thread, so
 /// nothing is left writing into staging. A failed one is dropped: the archive is extracted
 /// again once verified, so its errors read as they always have.
-pub(super) async fn settle(
-    early: Option<JoinHandle<Result<Staged>>>,
-    landing: &Landing,
-) -> Option<Staged> {
+async fn settle(early: Option<JoinHandle<Result<Staged>>>, landing: &Landing) -> Option<Staged> {
     let staged = early?.await.ok()?;
     if landing.is_poisoned() {
         return None;
@@ -59,7 +159,7 @@ pub(super) async fn settle(
 /// Right before anything is written for an artifact: the destination is checked (a symlink
 /// planted at `path/<name>` is refused) and stale staging an earlier killed run left there is
 /// removed (what was removed, for the log).
-pub(super) fn check_and_tidy(job: &StageJob) -> Result<Vec<String>> {
+fn check_and_tidy(job: &StageJob) -> Result<Vec<String>> {
     extract::check_destination(&job.config.path, &job.dest)
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(extract::remove_stale_staging(&job.dest))
@@ -75,7 +175,7 @@ fn stage_checked(job: &StageJob, source: &Source) -> Result<Staged> {
 }
 
 /// Extracts `source` into a fresh staging tree.
-pub(super) fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
+fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
     let mut staged = Staged::create(&job.workdir, &job.dest, job.id, source.landing_state())?;
     let c = &job.config;
     let limits = Limits {
@@ -96,11 +196,6 @@ pub(super) fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
     staged.extracted = extract::extract_from(source, staged.tree(), &limits, select, hashes)
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(staged)
-}
-
-/// Writes an archive held in memory to `path`, for what needs it as a file.
-pub(super) fn write_body(path: &Path, body: &[u8]) -> Result<()> {
-    std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

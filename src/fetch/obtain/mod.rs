@@ -20,8 +20,9 @@ pub(crate) use self::download::{CONNECTIONS, Download, Downloader};
 use self::partial::Partial;
 use super::Fetcher;
 use super::config::{ObtainConfig, VerifyConfig};
-use super::stage::{self, write_body};
+use super::stage::{self, Landed};
 use super::verify::{self, Checked};
+use super::write_body;
 use crate::extract::{Landing, Staged};
 use crate::github::model::{Artifact, Published};
 use crate::github::served::Reply;
@@ -157,13 +158,10 @@ impl Fetcher {
             return Ok(obtained);
         }
         let download = self.download_verified(item, part, lines, &landing, None);
-        let (obtained, early) = tokio::join!(
-            releasing(&landing, download),
-            stage::early(self.stage_job(item, false), part, &landing),
-        );
-        let early = stage::settle(early, &landing).await;
-        let mut obtained = obtained?;
-        obtained.early = early;
+        let job = self.stage_job(item, false);
+        let landed = stage::while_landing(job, part, &landing, releasing(&landing, download)).await;
+        let mut obtained = landed.written?;
+        obtained.early = landed.early;
         self.store_in_cache(&obtained, lines).await;
         Ok(obtained)
     }
@@ -184,12 +182,9 @@ impl Fetcher {
             &landing,
             partial::fetch(&self.downloader, item, part, globs, auto, &landing),
         );
-        let (fetched, early) = tokio::join!(
-            fetched,
-            stage::early(self.stage_job(item, true), part, &landing)
-        );
-        let early = stage::settle(early, &landing).await;
-        let stats = match fetched? {
+        let job = self.stage_job(item, true);
+        let Landed { written, early } = stage::while_landing(job, part, &landing, fetched).await;
+        let stats = match written? {
             Partial::Done(stats) => stats,
             Partial::Whole { reason, first } => return Ok(Tried::Whole { reason, first }),
         };
@@ -294,12 +289,10 @@ impl Fetcher {
         // A private copy, hashed as it is made, and extracted into staging as it lands: what is
         // extracted (or kept) is what was hashed; the tree is placed only for a hit.
         let landing = Arc::new(Landing::new());
-        let (found, early) = tokio::join!(
-            releasing(&landing, copy_from_cache(cache, &wanted, part, &landing)),
-            stage::early(self.stage_job(item, false), part, &landing),
-        );
-        let early = stage::settle(early, &landing).await;
-        let bytes = match found? {
+        let copied = releasing(&landing, copy_from_cache(cache, &wanted, part, &landing));
+        let job = self.stage_job(item, false);
+        let Landed { written, early } = stage::while_landing(job, part, &landing, copied).await;
+        let bytes = match written? {
             Ok(Lookup::Hit { bytes }) => bytes,
             Ok(Lookup::Miss) => return Ok(None),
             Ok(Lookup::Corrupt { found }) => {
