@@ -29,8 +29,9 @@ use crate::pin::Pins;
 use crate::provenance::Proven;
 use crate::settings::Severity;
 
-/// The archive's digest checks passed (or were accepted with `digest-mismatch`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The archive's digest checks passed (or were accepted with `digest-mismatch`). Neither `Clone`
+/// nor `Copy`: one check, one archive.
+#[derive(Debug, PartialEq, Eq)]
 pub(super) struct Checked {
     digest: DigestCheck,
     /// The archive matched an `expected-digest` pin.
@@ -40,7 +41,7 @@ pub(super) struct Checked {
 impl Checked {
     /// Verified against the API's digest or a pin: only such an archive is kept in the cache (a
     /// mismatch accepted with `digest-mismatch: warn` is not "verified").
-    pub(super) fn trusted(self) -> bool {
+    pub(super) fn trusted(&self) -> bool {
         self.digest == DigestCheck::Verified || self.pinned
     }
 }
