@@ -4,14 +4,15 @@
 //! file each, every boundary a named type:
 //!
 //! 1. [`obtain`](self::obtain) — `Item` → `Obtained`: the archive from `cache-dir`, by a partial
-//!    fetch of the selected entries' ranges, or downloaded whole (`obtain/download.rs`), in a temp
+//!    fetch of the selected entries' ranges, or downloaded whole (`obtain/download/`), in a temp
 //!    file under the work directory with its SHA-256, its digest and `expected-digest` pin
 //!    checked (`verify::Checked`); while its bytes land, the tree it holds may already be
 //!    extracted into staging.
 //! 2. [`verify`](self::verify) — `Obtained` → `Verified`: the attestation
 //!    (`verify-attestation`). `Verified` can only be made there, after all the archive's checks.
 //! 3. [`stage`](self::stage) — a staging tree on the destination's file system (`Staged`), early
-//!    or now, never in `path` itself.
+//!    (`stage::while_landing`, from obtain) or now (`stage::for_place` → `Ready`, from place),
+//!    never in `path` itself.
 //! 4. [`place`](self::place) — `Unpack` (holding the `Verified`) → `Placed`: the staged tree
 //!    compared with the file pins, then moved into `path` (or the raw file saved); a failure
 //!    leaves the destination as it was. With `merge-multiple`, [`merge`](self::merge) orders

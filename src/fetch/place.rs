@@ -1,8 +1,8 @@
 //! Place: a [`Verified`] archive's files into the destination. Takes only a `Verified` (see
-//! `verify.rs` for why that means the digest, the pins and the attestation passed); the tree
-//! staged while the archive landed is placed, or the archive is extracted now (or the raw file
-//! saved), compared with the producer's file pins in staging, then moved. A failure leaves the
-//! destination as it was.
+//! `verify.rs` for why that means the digest, the pins and the attestation passed); stage hands
+//! back the tree (kept from while the archive landed, or extracted now), which is compared with
+//! the producer's file pins in staging, then moved; or the raw file is saved. A failure leaves
+//! the destination as it was.
 
 use std::path::PathBuf;
 use std::sync::Arc;
