@@ -19,18 +19,22 @@
 // The leaves live in crates/util; re-exported so `crate::log`, `crate::cancel` read as before.
 pub use util;
 pub use util::{cancel, log};
-pub mod attest;
-pub mod extract;
+// The zip and filesystem safety core lives in crates/extract, with the manifest of what it wrote
+// and the `files` globs; re-exported so `crate::extract`, `crate::manifest`, `crate::pattern` read
+// as before.
+pub use extract;
+use extract::manifest;
+pub use extract::pattern;
+// The Sigstore verifier lives in crates/attest; re-exported so `crate::attest` reads as before.
+pub use attest;
+// The REST and blob clients live in crates/github; re-exported so `crate::github` reads as before.
+pub use github;
 mod failure;
 mod fetch;
-mod fsx;
-pub mod github;
 mod handoff;
 pub mod inputs;
-mod manifest;
 mod offline;
 mod pasted;
-pub mod pattern;
 mod pin;
 mod plan;
 mod provenance;
@@ -38,3 +42,29 @@ pub mod report;
 mod resolve;
 pub mod run;
 mod settings;
+
+#[cfg(test)]
+mod extract_limits_tests {
+    // extract's `Limits::default()` (its tests' limits) must stay the inputs table's defaults.
+    use crate::extract::Limits;
+    use crate::inputs::{Command, parse};
+
+    #[test]
+    fn the_default_limits_are_the_inputs_tables() {
+        let env = |k: &str| match k {
+            "GITHUB_TOKEN" => Some("t".to_string()),
+            "GITHUB_REPOSITORY" => Some("octo/hello".to_string()),
+            "GITHUB_RUN_ID" => Some("5".to_string()),
+            _ => None,
+        };
+        let Command::Run(raw) = parse(&[], &env).unwrap() else {
+            panic!("no inputs is a run");
+        };
+        let settings = crate::settings::resolve(&raw, &env).unwrap();
+        let limits = Limits::default();
+        assert_eq!(limits.max_total_bytes, settings.max_size);
+        assert_eq!(limits.max_files, settings.max_files);
+        assert_eq!(limits.max_ratio, settings.max_ratio);
+        assert_eq!(limits.allow_git_paths, settings.allow_git_paths);
+    }
+}

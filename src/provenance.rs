@@ -157,7 +157,7 @@ fn log_lines(v: &Verified, bound_to: BoundTo) -> [String; 2] {
     let signed = format!(
         "Provenance verified: signed by {} at {}{}",
         id.signer_uri.as_deref().unwrap_or("?"),
-        attest::time::format(v.signed_at),
+        crate::util::date::format(v.signed_at),
         v.log_index
             .map(|i| format!(", Rekor log index {i}"))
             .unwrap_or_default()

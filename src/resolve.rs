@@ -12,8 +12,8 @@
 
 use std::collections::HashMap;
 
+use crate::github::Url;
 use anyhow::{Context, Result, bail};
-use reqwest::Url;
 
 use crate::github::http_status;
 use crate::github::model::{ArtifactRun, RunList};

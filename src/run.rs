@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use reqwest::Certificate;
 
 use crate::fetch::Downloader;
 use crate::fetch::Fetcher;
 use crate::github::backoff::Backoff;
 use crate::github::model::Job;
+use crate::github::tls::Roots;
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
 use crate::log::Log;
@@ -243,7 +243,7 @@ async fn cancelled() -> &'static str {
 async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Result<ExitCode> {
     let started = Instant::now();
     let settings = Arc::new(settings);
-    let roots = crate::github::tls::extra_roots(settings.extra_ca.as_deref())?;
+    let roots = extra_roots(settings.extra_ca.as_deref())?;
     let github = Arc::new(api_client(&settings, &roots, &log)?);
     log.info(&format!(
         "Artifacts of {}: {}",
@@ -488,12 +488,22 @@ fn now_unix() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The certificates of `SSL_CERT_FILE` (`extra_ca`), none without it.
+fn extra_roots(extra_ca: Option<&Path>) -> Result<Roots> {
+    let Some(path) = extra_ca else {
+        return Ok(Roots::none());
+    };
+    // The one reader of user-named files: a regular file only, bounded, never echoed.
+    let pem = crate::extract::user_file::read_user_file(path).context("SSL_CERT_FILE")?;
+    Roots::from_pem(&pem, path)
+}
+
 /// The API client, with what it needs of the settings.
-fn api_client(settings: &Settings, roots: &[Certificate], log: &Log) -> Result<GitHub> {
+fn api_client(settings: &Settings, roots: &Roots, log: &Log) -> Result<GitHub> {
     let api = ApiConfig {
         base: &settings.api_url,
         token: &settings.token,
-        timing: settings.timing,
+        timing: settings.timing.github(),
         max_requests: settings.max_api_requests,
         polling: settings.search.wait.is_some(),
     };
@@ -505,7 +515,7 @@ fn api_client(settings: &Settings, roots: &[Certificate], log: &Log) -> Result<G
 fn fetcher(
     settings: &Arc<Settings>,
     github: &Arc<GitHub>,
-    roots: &[Certificate],
+    roots: &Roots,
     log: &Log,
     workdir: &Path,
 ) -> Result<Arc<Fetcher>> {

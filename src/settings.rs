@@ -7,8 +7,8 @@ use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::github::Url;
 use anyhow::{Context, Result, bail};
-use reqwest::Url;
 
 use crate::inputs::{Name, RawInputs, input};
 use crate::pasted;
@@ -98,6 +98,18 @@ pub struct Timing {
     pub attempts: u32,
     /// Bound on the whole step (`timeout` input, minutes); not scaled.
     pub overall: Option<Duration>,
+}
+
+impl Timing {
+    /// What the API client keeps of these (crates/github knows nothing of settings).
+    pub fn github(&self) -> crate::github::Timing {
+        crate::github::Timing {
+            backoff: self.backoff,
+            stall: self.stall,
+            attempts: self.attempts,
+            overall: self.overall,
+        }
+    }
 }
 
 /// Which run to fetch from.
@@ -684,7 +696,7 @@ fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
         None => None,
         Some(path) => {
             // Bounded, and a regular file only, as every file a user names.
-            let text = crate::fsx::read_user_file(Path::new(path))
+            let text = crate::extract::user_file::read_user_file(Path::new(path))
                 .with_context(|| format!("trusted-root: cannot read '{path}'"))?;
             if !text.contains("certificateAuthorities") {
                 bail!(

@@ -1,13 +1,10 @@
 //! Test support for the fetch stages' unit tests: real zip bytes, an artifact as the API lists
 //! it, each stage's config, and an obtained archive in a temp directory.
 
-use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use zip::ZipWriter;
-use zip::write::SimpleFileOptions;
 
 use super::config::{PlaceConfig, StageConfig, VerifyConfig};
 use super::obtain::{Download, Obtained};
@@ -18,14 +15,14 @@ use crate::pin::{ExpectedFiles, PerArtifact, Pins};
 use crate::provenance::Repo;
 use crate::settings::{NotFound, Severity};
 
-/// A zip holding these files, as upload-artifact makes them (deflated).
+/// A zip holding these files, deflated (fakehub's builder, which the integration tests serve).
 pub(super) fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, data) in files {
-        w.start_file(*name, SimpleFileOptions::default()).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
+    files
+        .iter()
+        .fold(fakehub::zipbuild::ZipBuilder::new(), |z, (name, data)| {
+            z.file(name, data)
+        })
+        .build()
 }
 
 pub(super) fn sha256(bytes: &[u8]) -> String {

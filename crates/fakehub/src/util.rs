@@ -1,4 +1,4 @@
-//! Small self-contained helpers: clock and RFC 3339 formatting (on `time`), base64, hex,
+//! Small helpers: clock and RFC 3339 formatting (on `time`), base64, hex (crates/util's),
 //! percent-encoding and SHA-256.
 
 use sha2::{Digest, Sha256};
@@ -93,10 +93,8 @@ pub fn base64(data: &[u8]) -> String {
     out
 }
 
-/// Lower-case hex.
-pub fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Lower-case hex: the workspace's one encoder (`::util` is crates/util, not this module).
+pub use ::util::hex;
 
 /// `hex(sha256(data))`.
 pub fn sha256_hex(data: &[u8]) -> String {

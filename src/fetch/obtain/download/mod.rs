@@ -437,7 +437,7 @@ impl Downloader {
 }
 
 // Positional reads and writes, shared with the cache's copy.
-pub(crate) use crate::fsx::{read_exact_at, write_all_at};
+pub(crate) use crate::extract::positioned::{read_exact_at, write_all_at};
 
 /// Where a (re)sent GET's body goes: a 200 starts the file over (a server that ignored the
 /// `Range`), a 206 must start exactly where the file ends; anything else is an error.
