@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::download::Downloader;
+use crate::fetch::Downloader;
 use crate::fetch::Fetcher;
 use crate::github::backoff::Backoff;
 use crate::github::model::Job;
@@ -521,21 +521,21 @@ fn fetcher(
 ) -> Result<Arc<Fetcher>> {
     let cache = match &settings.cache {
         Some(c) => Some(
-            crate::cache::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
+            crate::fetch::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
         ),
         None => None,
     };
     std::fs::create_dir(workdir)
         .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
     Ok(Arc::new(Fetcher {
-        settings: Arc::clone(settings),
+        config: Arc::new(crate::fetch::Config::from(&**settings)),
         downloader: Downloader {
-            settings: Arc::clone(settings),
+            config: crate::fetch::DownloadConfig::from(&**settings),
             github: Arc::clone(github),
             blob: Blob::new(settings.timing.stall, roots, log.clone(), github.gate())?,
             log: log.clone(),
             slots: Arc::new(tokio::sync::Semaphore::new(
-                crate::download::CONNECTIONS.max(settings.concurrency),
+                crate::fetch::CONNECTIONS.max(settings.concurrency),
             )),
         },
         log: log.clone(),

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 use futures_util::{StreamExt, TryStreamExt};
 
-use crate::download::{
+use super::download::{
     CONNECTIONS, Downloader, Final, SEGMENT, local, seconds, sparse_file, write_all_at,
 };
 use crate::extract::Landing;
@@ -53,6 +53,15 @@ pub(crate) enum Partial {
         reason: String,
         first: Option<Reply>,
     },
+}
+
+impl Partial {
+    fn whole(reason: impl Into<String>, first: Option<Reply>) -> Partial {
+        Partial::Whole {
+            reason: reason.into(),
+            first,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -95,11 +104,10 @@ pub(crate) async fn fetch(
     let url = match downloader.fresh_target(item).await? {
         Target::Redirect(url) => url,
         Target::Body(first) => {
-            return Ok(Partial::Whole {
-                reason: "the API serves the archive itself, without a blob URL to ask ranges of"
-                    .into(),
-                first: Some(first),
-            });
+            return Ok(Partial::whole(
+                "the API serves the archive itself, without a blob URL to ask ranges of",
+                Some(first),
+            ));
         }
     };
     let source = Source {
@@ -113,52 +121,30 @@ pub(crate) async fn fetch(
     let tail = match source.first_range(tail_start, total).await? {
         Ok(tail) => tail,
         Err(first) => {
-            return Ok(Partial::Whole {
-                reason: "the blob server ignores Range (it answered 200 with the whole body)"
-                    .into(),
-                first: Some(first),
-            });
+            return Ok(Partial::whole(
+                "the blob server ignores Range (it answered 200 with the whole body)",
+                Some(first),
+            ));
         }
     };
     // The central directory: which bytes the selected entries need, and whether that is little.
     let parsed = central_directory(&source, &tail, tail_start, total).await;
-    let (eocd, entries, cd) = match parsed {
+    let central = match parsed {
         Ok(found) => found,
         Err(e) if e.is::<Unsupported>() => {
-            return Ok(Partial::Whole {
-                reason: format!("{e}"),
-                first: None,
-            });
+            return Ok(Partial::whole(format!("{e}"), None));
         }
         Err(e) => return Err(e.context(format!("artifact '{}'", item.artifact.name))),
     };
-    let spans = central::selected_spans(&entries, eocd.cd_offset, select);
-    over_max_size(&entries, &spans, downloader.settings.max_size)?;
+    let (entries, eocd) = (&central.entries, &central.eocd);
+    let spans = central::selected_spans(entries, eocd.cd_offset, select);
+    over_max_size(entries, &spans, downloader.config.max_size)?;
     let ranges = coalesce(spans.iter().map(|&(_, s, e)| (s, e)).collect());
-    let wanted: u64 = ranges.iter().map(|(s, e)| e - s).sum::<u64>() + tail.len() as u64;
-    if auto && wanted.saturating_mul(AUTO_MAX_SHARE) > total {
-        return Ok(Partial::Whole {
-            reason: format!(
-                "partial-download: auto: the selected entries need {} of the {} archive, more than 1/{AUTO_MAX_SHARE}",
-                human_bytes(wanted),
-                human_bytes(total)
-            ),
-            first: None,
-        });
+    if let Some(reason) = too_much(auto, &ranges, tail.len() as u64, total) {
+        return Ok(Partial::whole(reason, None));
     }
     // Those bytes, into a sparse copy of the archive, a few ranges at a time.
-    let file = sparse_file(part, total)?;
-    write_at(&file, &tail, tail_start, part)?;
-    write_at(&file, &cd, eocd.cd_offset, part)?;
-    landing.begin(total);
-    landing.landed(tail_start, total);
-    landing.landed(eocd.cd_offset, eocd.cd_offset + cd.len() as u64);
-    let pieces = ranges.iter().flat_map(|&(s, e)| split(s, e));
-    futures_util::stream::iter(pieces)
-        .map(|(s, e)| source.piece(&file, part, s, e, landing))
-        .buffer_unordered(CONNECTIONS)
-        .try_collect::<Vec<()>>()
-        .await?;
+    land(&source, part, &tail, tail_start, &central, &ranges, landing).await?;
     Ok(Partial::Done(Stats {
         transferred: source.transferred.into_inner(),
         requests: source.requests.into_inner(),
@@ -169,6 +155,59 @@ pub(crate) async fn fetch(
     }))
 }
 
+/// With `partial-download: auto`: why the selected entries (`ranges`, plus the `tail` already
+/// fetched) are too large a share of the archive to fetch by range; `None` when they are not.
+fn too_much(auto: bool, ranges: &[(u64, u64)], tail: u64, total: u64) -> Option<String> {
+    let wanted: u64 = ranges.iter().map(|(s, e)| e - s).sum::<u64>() + tail;
+    (auto && wanted.saturating_mul(AUTO_MAX_SHARE) > total).then(|| {
+        format!(
+            "partial-download: auto: the selected entries need {} of the {} archive, more than 1/{AUTO_MAX_SHARE}",
+            human_bytes(wanted),
+            human_bytes(total)
+        )
+    })
+}
+
+/// Writes what is already at hand (the tail from `tail_start`, the central directory) into a
+/// sparse file the archive's length, tells `landing`, then fetches `ranges` into it, a few
+/// pieces at a time.
+async fn land(
+    source: &Source<'_>,
+    part: &Path,
+    tail: &[u8],
+    tail_start: u64,
+    central: &Central,
+    ranges: &[(u64, u64)],
+    landing: &Landing,
+) -> Result<()> {
+    let (total, eocd, cd) = (
+        source.item.artifact.size_in_bytes,
+        &central.eocd,
+        &central.cd,
+    );
+    let file = sparse_file(part, total)?;
+    write_at(&file, tail, tail_start, part)?;
+    write_at(&file, cd, eocd.cd_offset, part)?;
+    landing.begin(total);
+    landing.landed(tail_start, total);
+    landing.landed(eocd.cd_offset, eocd.cd_offset + cd.len() as u64);
+    let pieces = ranges.iter().flat_map(|&(s, e)| split(s, e));
+    futures_util::stream::iter(pieces)
+        .map(|(s, e)| source.piece(&file, part, s, e, landing))
+        .buffer_unordered(CONNECTIONS)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
+/// What the archive's end says: its EOCD record, the parsed central entries and the central
+/// directory's bytes.
+struct Central {
+    eocd: central::Eocd,
+    entries: Vec<central::CentralEntry>,
+    cd: Vec<u8>,
+}
+
 /// The EOCD record, the parsed entries and the central directory's bytes: from the tail, or
 /// with one more range request when the directory starts before it.
 async fn central_directory(
@@ -176,7 +215,7 @@ async fn central_directory(
     tail: &[u8],
     tail_start: u64,
     total: u64,
-) -> Result<(central::Eocd, Vec<central::CentralEntry>, Vec<u8>)> {
+) -> Result<Central> {
     let eocd = central::find_eocd(tail, total)?;
     if eocd.cd_size > MAX_CENTRAL {
         return Err(anyhow::Error::new(Unsupported(format!(
@@ -193,7 +232,7 @@ async fn central_directory(
         cd
     };
     let entries = central::parse_central(&cd, &eocd)?;
-    Ok((eocd, entries, cd))
+    Ok(Central { eocd, entries, cd })
 }
 
 /// The selected entries' sizes as the central directory declares them, against `max-size`:
@@ -284,7 +323,7 @@ impl Source<'_> {
     /// Bytes `start..end`, retried with backoff and a fresh signed URL (an expired one answers
     /// 403), like the segments of a whole download.
     async fn range(&self, start: u64, end: u64) -> Result<Vec<u8>> {
-        let attempts = self.downloader.settings.timing.attempts;
+        let attempts = self.downloader.config.timing.attempts;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -296,7 +335,7 @@ impl Source<'_> {
             };
             let e = match got {
                 Ok(bytes) => return Ok(bytes),
-                Err(e) if crate::download::is_final(&e) || attempt >= attempts => {
+                Err(e) if super::download::is_final(&e) || attempt >= attempts => {
                     bail!(
                         "bytes {start}-{}: {e:#} (after {attempt} attempts)",
                         end - 1
