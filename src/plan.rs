@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::extract::{is_git_name, is_safe_component};
-use crate::github::http_status;
 use crate::github::{Artifact, GitHub};
+use crate::github::{Refusal, refusal};
 use crate::log::Log;
 use crate::resolve::ChosenRun;
 use crate::settings::{RunMode, Selection, Settings};
@@ -136,7 +136,7 @@ async fn list(settings: &Settings, github: &GitHub, run: u64) -> Result<Vec<Arti
         .list_run_artifacts(owner, repo, run, server_filter)
         .await
         .map_err(|e| {
-            if http_status(&e) == Some(404) {
+            if refusal(&e) == Some(Refusal::NotFound) {
                 e.context(missing_run(settings, run))
             } else {
                 e.context(format!(

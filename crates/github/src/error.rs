@@ -99,6 +99,28 @@ pub fn http_status(err: &anyhow::Error) -> Option<u16> {
         .map(|e| e.status)
 }
 
+/// What an API refusal means to a caller that branches on it, so callers name the case rather
+/// than a status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// 404: not there, or not visible to the token.
+    NotFound,
+    /// 410: gone for good (an expired artifact).
+    Gone,
+    /// Any other refusal.
+    Other,
+}
+
+/// The [`Refusal`] of an [`HttpError`] anywhere in an error chain; `None` when the API did not
+/// refuse (a transport failure, a bad answer, a local error).
+pub fn refusal(err: &anyhow::Error) -> Option<Refusal> {
+    http_status(err).map(|status| match status {
+        404 => Refusal::NotFound,
+        410 => Refusal::Gone,
+        _ => Refusal::Other,
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct BudgetSpent {
     pub max: u64,
@@ -147,6 +169,24 @@ pub(crate) fn transport_reason(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_named_through_any_context() {
+        let refused = |status: u16| {
+            anyhow::Error::new(HttpError {
+                method: "GET".into(),
+                path: "/repos/o/r/actions/artifacts/1/zip".into(),
+                status,
+                message: String::new(),
+                needs: None,
+            })
+            .context("cannot get a download URL")
+        };
+        assert_eq!(refusal(&refused(410)), Some(Refusal::Gone));
+        assert_eq!(refusal(&refused(404)), Some(Refusal::NotFound));
+        assert_eq!(refusal(&refused(403)), Some(Refusal::Other));
+        assert_eq!(refusal(&anyhow::anyhow!("connection reset")), None);
+    }
 
     #[test]
     fn http_error_reads_well() {

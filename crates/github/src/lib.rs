@@ -30,14 +30,18 @@
 //!   JSON that is not what was asked for is named (`an_html_answer_on_a_list_says_what_came`).
 //! - *Echoing bodies*: an error body is summed up, never dumped
 //!   (`a_binary_error_body_is_summed_up_not_dumped`); a signed URL is shown without its query
-//!   ([`without_query`]).
+//!   ([`without_query`]); a token or signature a server echoes back is redacted by the step log
+//!   (`log_safety.rs`: `a_token_or_signature_echoed_by_a_server_is_redacted_everywhere`).
 //! - *Redirects*: the API client follows only a move back to the API's own origin, with a
 //!   warning, and names any other (`a_moved_repository_is_followed_on_the_api_with_a_warning`,
 //!   `a_redirect_to_another_host_or_of_another_kind_is_an_error_naming_it`).
 //! - *Secrets never reach another host*: the token goes only to the API's origin (a `Link`,
 //!   redirect or download `Location` elsewhere is refused or gets none:
 //!   `a_download_location_back_at_the_api_is_named_and_gets_no_token`), the blob client carries
-//!   no credential at all, and a token with a line break is refused before any request
+//!   no credential at all (`fetch.rs`: `token_goes_to_the_api_only_with_the_expected_headers`;
+//!   `provenance.rs`: `a_bundle_url_is_fetched_without_the_token`), a proxy only tunnels it
+//!   (`tls_proxy.rs`: `https_through_a_proxy_is_tunnelled_and_the_proxy_never_sees_the_token`),
+//!   and a token with a line break is refused before any request
 //!   (`a_token_with_a_line_break_is_refused_at_once`).
 //! - *Rate limits*: one [`gate`] holds every task, API and blob alike
 //!   (`resilience.rs`: `concurrent_downloads_share_the_rate_limit_gate`); waits are bounded by a
@@ -79,7 +83,7 @@ pub mod tls;
 
 pub use api::{ApiConfig, GitHub, Target};
 pub use blob::{Blob, without_query};
-pub use error::{HttpError, http_status};
+pub use error::{HttpError, Refusal, http_status, refusal};
 pub use model::{Artifact, WorkflowRun};
 pub use timing::Timing;
 // The one URL type, so no caller needs the HTTP client's crate for it.

@@ -31,7 +31,7 @@ use crate::github::body::{BodyError, Transport};
 use crate::github::model::{Artifact, Published};
 use crate::github::served::{Reply, Served};
 use crate::github::{Blob, GitHub};
-use crate::github::{Target, Url, http_status, without_query};
+use crate::github::{Refusal, Target, Url, refusal, without_query};
 use crate::log::Log;
 use crate::plan::Item;
 use crate::util::{human_bytes, rate};
@@ -319,7 +319,7 @@ impl Downloader {
         let (s, a) = (&self.config, &item.artifact);
         match self.github.download_target(&s.owner, &s.repo, a.id).await {
             Ok(t) => Ok(t),
-            Err(e) if http_status(&e) == Some(410) => Err(Kinded::error(
+            Err(e) if refusal(&e) == Some(Refusal::Gone) => Err(Kinded::error(
                 FailureKind::Expired,
                 format!(
                     "artifact '{}' has expired (410 Gone); {}",
