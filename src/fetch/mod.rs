@@ -335,3 +335,55 @@ impl Fetcher {
 pub(super) fn write_body(path: &Path, body: &[u8]) -> Result<()> {
     std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error as IoError, ErrorKind};
+
+    fn kind(e: anyhow::Error, phase: Phase) -> Option<FailureKind> {
+        kind_of(&classify(e, phase))
+    }
+
+    #[test]
+    fn an_error_keeps_the_kind_it_was_raised_with() {
+        let pinned = Kinded::error(FailureKind::PinMismatch, "pinned".to_string());
+        assert_eq!(kind(pinned, Phase::Unpack), Some(FailureKind::PinMismatch));
+    }
+
+    #[test]
+    fn a_spent_budget_is_the_budget_whatever_the_phase() {
+        let spent = anyhow::Error::new(BudgetSpent { max: 10 });
+        assert_eq!(kind(spent, Phase::Unpack), Some(FailureKind::Budget));
+    }
+
+    #[test]
+    fn bad_archive_data_is_refused_and_other_io_errors_are_local() {
+        let io = |k: ErrorKind| anyhow::Error::new(IoError::new(k, "x")).context("artifact 'a'");
+        let local = kind(io(ErrorKind::PermissionDenied), Phase::Unpack);
+        assert_eq!(local, Some(FailureKind::Local));
+        let refused = kind(io(ErrorKind::InvalidData), Phase::Unpack);
+        assert_eq!(refused, Some(FailureKind::Refused));
+        let cut = kind(io(ErrorKind::UnexpectedEof), Phase::Unpack);
+        assert_eq!(cut, Some(FailureKind::Refused));
+    }
+
+    #[test]
+    fn the_phase_decides_what_nothing_else_does() {
+        let plain = || anyhow!("something went wrong");
+        assert_eq!(kind(plain(), Phase::Download), Some(FailureKind::Network));
+        assert_eq!(
+            kind(plain(), Phase::Provenance),
+            Some(FailureKind::Provenance)
+        );
+        assert_eq!(kind(plain(), Phase::Unpack), Some(FailureKind::Refused));
+        let bound = anyhow::Error::new(obtain::download::Final("over max-size".into()));
+        assert_eq!(kind(bound, Phase::Download), Some(FailureKind::Refused));
+    }
+
+    #[test]
+    fn the_message_is_the_whole_chain() {
+        let e = classify(anyhow!("inner").context("outer"), Phase::Download);
+        assert_eq!(format!("{e:#}"), "outer: inner");
+    }
+}
