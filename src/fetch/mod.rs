@@ -44,7 +44,7 @@ use self::stage::StageJob;
 use self::verify::{Proof, Verified};
 use crate::failure::{FailureKind, Kinded, kind_of};
 use crate::github::error::BudgetSpent;
-use crate::github::http_status;
+use crate::github::{Refusal, refusal};
 use crate::log::Log;
 use crate::manifest::Manifest;
 use crate::plan::{Item, Plan};
@@ -138,10 +138,10 @@ fn classify(e: anyhow::Error, phase: Phase) -> anyhow::Error {
         return e;
     }
     let io = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>());
-    let kind = match (http_status(&e), phase) {
+    let kind = match (refusal(&e), phase) {
         _ if e.chain().any(|c| c.is::<BudgetSpent>()) => FailureKind::Budget,
-        (Some(401 | 403), _) => FailureKind::Permission,
-        (Some(410), _) => FailureKind::Expired,
+        (Some(Refusal::Denied), _) => FailureKind::Permission,
+        (Some(Refusal::Gone), _) => FailureKind::Expired,
         (_, Phase::Provenance) => FailureKind::Provenance,
         // Bad data read from the archive is the archive's fault; any other I/O error is local.
         _ if io.is_some_and(|io| {
