@@ -25,6 +25,7 @@ mod download;
 pub mod extract;
 mod failure;
 mod fetch;
+mod find;
 mod fsx;
 pub mod github;
 mod handoff;

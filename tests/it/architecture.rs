@@ -24,6 +24,8 @@ const LAYERS: &[&[&str]] = &[
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],
+    // The run and its plan, through the `wait-timeout` polls and the `fallback` levels.
+    &["find"],
     &["download", "provenance"],
     // `artifetch attestation verify`: the attestation verifier, offline, on one bundle.
     &["offline"],
