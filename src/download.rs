@@ -271,7 +271,7 @@ impl Downloader {
         let s = &self.settings;
         let small = usize::try_from(a.size_in_bytes).is_ok_and(|n| n <= IN_MEMORY_MAX);
         let mut sink = Sink::create(part, landing.cloned(), small)?;
-        let limit = Limit::of(a, s.max_size);
+        let limit = Limit::of(a, s.fetch.max_size);
         let mut last_error = String::new();
         let mut notes = Vec::new();
         for attempt in 1..=s.timing.attempts {
@@ -390,7 +390,11 @@ impl Downloader {
     /// A fresh signed URL (or a body served directly): asked for before every attempt.
     pub(crate) async fn fresh_target(&self, item: &Item) -> Result<Target> {
         let (s, a) = (&self.settings, &item.artifact);
-        match self.github.download_target(&s.owner, &s.repo, a.id).await {
+        match self
+            .github
+            .download_target(&s.source.owner, &s.source.repo, a.id)
+            .await
+        {
             Ok(t) => Ok(t),
             Err(e) if http_status(&e) == Some(410) => Err(Kinded::error(
                 FailureKind::Expired,

@@ -189,7 +189,7 @@ impl Fetcher {
     pub(crate) async fn fetch_all(self: &Arc<Self>, plan: &Plan) -> Vec<Fetched> {
         // Several artifacts into one directory: placed one at a time in plan order (name, then
         // id), so a file in more than one of them ends up the same on every run.
-        let merge = (self.settings.merge_multiple && plan.items.len() > 1)
+        let merge = (self.settings.fetch.merge_multiple && plan.items.len() > 1)
             .then(|| Arc::new(MergeOrder::new(plan.items.len())));
         let mut out: Vec<(usize, Fetched)> =
             futures_util::stream::iter(plan.items.iter().cloned().enumerate())
@@ -221,7 +221,7 @@ impl Fetcher {
                         (index, Fetched { item, result })
                     }
                 })
-                .buffer_unordered(self.settings.concurrency)
+                .buffer_unordered(self.settings.fetch.concurrency)
                 .collect()
                 .await;
         // One warning for the step, not one per artifact (GitHub shows 10 annotations a step).
@@ -350,7 +350,7 @@ impl Fetcher {
                 placed.files
             ));
         }
-        if verified.download.is_zip && !self.settings.skip_decompress {
+        if verified.download.is_zip && !self.settings.fetch.skip_decompress {
             lines.push(format!(
                 "Extracted {} files ({}) in {:.2}s ({}) to {}",
                 placed.files,
@@ -375,7 +375,7 @@ impl Fetcher {
         let mut first = None;
         match self.why_not_partial(item) {
             Ok(globs) => {
-                let auto = self.settings.partial == crate::settings::Partial::Auto;
+                let auto = self.settings.fetch.partial == crate::settings::Partial::Auto;
                 let started = Instant::now();
                 // The selected entries are extracted as their ranges land.
                 let landing = Arc::new(Landing::new());
@@ -429,20 +429,30 @@ impl Fetcher {
         use crate::settings::Partial as Mode;
         let s = &self.settings;
         let a = &item.artifact;
-        let Some(globs) = s.files.as_ref().filter(|_| s.partial != Mode::Never) else {
+        let Some(globs) = s
+            .fetch
+            .files
+            .as_ref()
+            .filter(|_| s.fetch.partial != Mode::Never)
+        else {
             return Err(None);
         };
-        if s.partial == Mode::Auto && a.size_in_bytes < partial::AUTO_MIN_ARCHIVE {
+        if s.fetch.partial == Mode::Auto && a.size_in_bytes < partial::AUTO_MIN_ARCHIVE {
             return Err(None);
         }
-        let pinned = s.pins.digest.as_ref().and_then(|p| p.for_artifact(&a.name));
+        let pinned = s
+            .fetch
+            .pins
+            .digest
+            .as_ref()
+            .and_then(|p| p.for_artifact(&a.name));
         let why = if a.published_digest() == Published::None {
             "the artifact has no digest, so its size_in_bytes is not the archive's length"
-        } else if s.attestation.is_some() {
+        } else if s.fetch.attestation.is_some() {
             "verify-attestation checks the whole archive's SHA-256"
         } else if pinned.is_some() {
             "expected-digest pins the whole archive's SHA-256"
-        } else if !s.pins.pins_files() && s.digest_mismatch == Severity::Error {
+        } else if !s.fetch.pins.pins_files() && s.fetch.digest_mismatch == Severity::Error {
             "only the whole archive's SHA-256 verifies it; pin the selected files with expected-files, or accept CRC-32 only with digest-mismatch: warn"
         } else {
             return Ok(globs);
@@ -468,7 +478,7 @@ impl Fetcher {
             took.as_secs_f64(),
             human_bytes(stats.central)
         ));
-        if !self.settings.pins.pins_files() {
+        if !self.settings.fetch.pins.pins_files() {
             lines.push("CRC-32 only, archive digest not verified".into());
         }
         Verified {
@@ -501,7 +511,7 @@ impl Fetcher {
         landing: &Arc<Landing>,
         sparse: bool,
     ) -> Option<tokio::task::JoinHandle<Result<Staged>>> {
-        if self.settings.skip_decompress {
+        if self.settings.fetch.skip_decompress {
             return None;
         }
         let total = landing.began().await?;
@@ -594,7 +604,7 @@ impl Fetcher {
             return Ok(None);
         };
         let a = &item.artifact;
-        let pinned = self.settings.pins.digest.as_ref();
+        let pinned = self.settings.fetch.pins.digest.as_ref();
         let wanted = match (
             pinned.and_then(|p| p.for_artifact(&a.name)),
             a.published_digest(),
@@ -685,7 +695,7 @@ impl Fetcher {
         part: &Path,
         lines: &mut Vec<String>,
     ) -> Result<Option<crate::provenance::Proven>> {
-        let Some(wanted) = &self.settings.attestation else {
+        let Some(wanted) = &self.settings.fetch.attestation else {
             return Ok(None);
         };
         crate::provenance::check(
@@ -716,6 +726,7 @@ impl Fetcher {
         let name = &item.artifact.name;
         let Some(pinned) = self
             .settings
+            .fetch
             .pins
             .digest
             .as_ref()
@@ -765,7 +776,7 @@ impl Fetcher {
                 a.name
             ),
         };
-        match self.settings.digest_mismatch {
+        match self.settings.fetch.digest_mismatch {
             Severity::Error => {
                 return Err(Kinded::error(
                     FailureKind::DigestMismatch,
@@ -981,7 +992,7 @@ async fn settle_early(
 /// planted at `path/<name>` is refused) and stale staging an earlier killed run left there is
 /// removed (what was removed, for the log).
 fn check_and_tidy(job: &StageJob) -> Result<Vec<String>> {
-    extract::check_destination(&job.settings.path, &job.dest)
+    extract::check_destination(&job.settings.fetch.path, &job.dest)
         .with_context(|| format!("artifact '{}'", job.name))?;
     Ok(extract::remove_stale_staging(&job.dest))
 }
@@ -1000,16 +1011,16 @@ fn stage(job: &StageJob, source: &Source) -> Result<Staged> {
     let mut staged = Staged::create(&job.workdir, &job.dest, job.id, source.landing_state())?;
     let s = &job.settings;
     let limits = Limits {
-        max_total_bytes: s.max_size,
-        max_files: s.max_files,
-        max_ratio: s.max_ratio,
-        allow_git_paths: s.allow_git_paths,
+        max_total_bytes: s.fetch.max_size,
+        max_files: s.fetch.max_files,
+        max_ratio: s.fetch.max_ratio,
+        allow_git_paths: s.fetch.allow_git_paths,
     };
-    let select = s.files.as_ref().map(|globs| extract::Select {
+    let select = s.fetch.files.as_ref().map(|globs| extract::Select {
         globs,
         sparse: job.sparse,
     });
-    let hashes = if s.manifest {
+    let hashes = if s.fetch.manifest {
         FileHashes::Taken
     } else {
         FileHashes::Skipped
@@ -1036,7 +1047,7 @@ fn unpack(job: Unpack, early: Option<Result<Staged>>) -> Result<Placed> {
         );
     }
     // A partial fetch's first bytes are a hole unless the first entry was selected.
-    if job.is_zip && !job.partial && !job.settings.skip_decompress {
+    if job.is_zip && !job.partial && !job.settings.fetch.skip_decompress {
         let head: std::borrow::Cow<[u8]> = match &job.body {
             Some(body) => (&body[..]).into(),
             None => extract::head(&job.part).into(),
@@ -1049,7 +1060,7 @@ fn unpack(job: Unpack, early: Option<Result<Staged>>) -> Result<Placed> {
             );
         }
     }
-    let mut placed = if job.settings.skip_decompress || !job.is_zip {
+    let mut placed = if job.settings.fetch.skip_decompress || !job.is_zip {
         if let Some(body) = &job.body {
             // Saved as a file: it has to be one first.
             write_body(&job.part, body)?;
@@ -1084,13 +1095,14 @@ fn save_file(job: Unpack) -> Result<Placed> {
     } else {
         job.filename.clone().unwrap_or_else(|| name.clone())
     };
-    if !job.settings.allow_git_paths && extract::is_git_name(&file_name) {
+    let fetch = &job.settings.fetch;
+    if !fetch.allow_git_paths && extract::is_git_name(&file_name) {
         bail!(
             "artifact '{name}': refusing to save it as {file_name:?}, a name git treats as its metadata (.git); set allow-git-paths: true to allow it"
         );
     }
     // `files` over a raw artifact: its one file, by the name it is saved under.
-    if let Some(select) = &job.settings.files
+    if let Some(select) = &fetch.files
         && !select.takes(&file_name)
     {
         let missed = select.unmatched(std::iter::once(file_name.as_str()));
@@ -1104,15 +1116,14 @@ fn save_file(job: Unpack) -> Result<Placed> {
             left: Some(1),
             extracted: 0,
             warnings,
-            manifest: job.settings.manifest.then(|| Manifest::new(Vec::new())),
-            files_pinned: job
-                .settings
+            manifest: fetch.manifest.then(|| Manifest::new(Vec::new())),
+            files_pinned: fetch
                 .pins
                 .check_files(name, &Manifest::new(Vec::new()))
                 .map_err(pin_mismatch)?,
         });
     }
-    let left = job.settings.files.as_ref().map(|_| 0);
+    let left = job.settings.fetch.files.as_ref().map(|_| 0);
     let target = job.dest.join(&file_name);
     let size = std::fs::metadata(&job.part).map(|m| m.len()).unwrap_or(0);
     let manifest = Manifest::new(vec![Entry {
@@ -1125,10 +1136,11 @@ fn save_file(job: Unpack) -> Result<Placed> {
     }]);
     let files_pinned = job
         .settings
+        .fetch
         .pins
         .check_files(name, &manifest)
         .map_err(pin_mismatch)?;
-    let manifest = job.settings.manifest.then_some(manifest);
+    let manifest = job.settings.fetch.manifest.then_some(manifest);
     extract::place_file(&job.part, &target)?;
     if let Some((order, name)) = job.merge {
         order.record(&name, vec![file_name]);
@@ -1178,12 +1190,17 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
     let tree = staged.tree();
     // Without a manifest to give or pins to compare, the tree is not walked at all.
     let manifest = settings
+        .fetch
         .manifest
         .then(|| Manifest::of_written(tree, &staged.extracted.written))
         .transpose()
         .with_context(|| format!("artifact '{name}': cannot list the extracted files"))?;
     let files_pinned = match &manifest {
-        Some(m) => settings.pins.check_files(name, m).map_err(pin_mismatch)?,
+        Some(m) => settings
+            .fetch
+            .pins
+            .check_files(name, m)
+            .map_err(pin_mismatch)?,
         None => None,
     };
     let files = match &job.merge {
@@ -1203,7 +1220,7 @@ fn place_staged(job: &Unpack, mut staged: Staged) -> Result<Placed> {
     Ok(Placed {
         path: dest.clone(),
         files: x.files,
-        left: settings.files.as_ref().map(|_| x.left),
+        left: settings.fetch.files.as_ref().map(|_| x.left),
         extracted: x.bytes,
         warnings: x.warnings,
         manifest,
@@ -1230,7 +1247,7 @@ fn files_missed(
         .join(", ");
     // Warnings are logged as "artifact 'name': ..." already.
     let msg = format!("files: {globs} matched nothing among the {all} files");
-    match settings.if_no_artifact_found {
+    match settings.fetch.if_no_artifact_found {
         NotFound::Fail => bail!(
             "artifact '{name}': {msg}; nothing of it was extracted (if-no-artifact-found: warn or ignore takes what the other globs match)"
         ),

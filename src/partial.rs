@@ -135,7 +135,7 @@ pub(crate) async fn fetch(
         Err(e) => return Err(e.context(format!("artifact '{}'", item.artifact.name))),
     };
     let spans = central::selected_spans(&entries, eocd.cd_offset, select);
-    over_max_size(&entries, &spans, downloader.settings.max_size)?;
+    over_max_size(&entries, &spans, downloader.settings.fetch.max_size)?;
     let ranges = coalesce(spans.iter().map(|&(_, s, e)| (s, e)).collect());
     let wanted: u64 = ranges.iter().map(|(s, e)| e - s).sum::<u64>() + tail.len() as u64;
     if auto && wanted.saturating_mul(AUTO_MAX_SHARE) > total {

@@ -54,7 +54,7 @@ pub(crate) async fn check(
     let binding = binding(settings, wanted, artifact)?;
     let policy = policy(github, settings, wanted, artifact).await?;
     let bundles = github
-        .attestations(blob, &settings.owner, &settings.repo, sha256)
+        .attestations(blob, &settings.source.owner, &settings.source.repo, sha256)
         .await?;
     if bundles.is_empty() {
         bail!("provenance: no attestation for sha256:{}", sha256);
@@ -100,7 +100,7 @@ async fn policy(
         repository: wanted
             .repository
             .clone()
-            .unwrap_or_else(|| settings.repository()),
+            .unwrap_or_else(|| settings.source.repository()),
         signer_workflow: Some(signer_workflow),
         source_ref: wanted.source_ref.clone(),
         predicate_type: wanted.predicate_type.clone(),
@@ -112,8 +112,8 @@ fn binding(settings: &Settings, wanted: &Attestation, artifact: &Artifact) -> Re
     let run = match wanted.from {
         AttestationFrom::Workflow => None,
         AttestationFrom::Run => Some(RunRef {
-            server_url: settings.server_url.clone(),
-            repository: settings.repository(),
+            server_url: settings.source.server_url.clone(),
+            repository: settings.source.repository(),
             id: artifact_run(artifact)?,
         }),
     };
@@ -173,7 +173,7 @@ async fn run_workflow(github: &GitHub, settings: &Settings, artifact: &Artifact)
             anyhow!("provenance: the artifact names no run; set attestation-signer-workflow")
         })?;
     let run = github
-        .get_run(&settings.owner, &settings.repo, run_id)
+        .get_run(&settings.source.owner, &settings.source.repo, run_id)
         .await?;
     let path = run
         .path
@@ -185,7 +185,7 @@ async fn run_workflow(github: &GitHub, settings: &Settings, artifact: &Artifact)
                 "provenance: run {run_id} names no workflow file; set attestation-signer-workflow"
             )
         })?;
-    Ok(format!("{}/{path}", settings.repository()))
+    Ok(format!("{}/{path}", settings.source.repository()))
 }
 
 /// A run's `path` without a trailing `@refs/…`: a workflow file's own name may hold an `@`.

@@ -14,7 +14,7 @@ use reqwest::Certificate;
 
 use crate::download::Downloader;
 use crate::fetch::Fetcher;
-use crate::find::{Found, find};
+use crate::find::{Ctx, Found, find};
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
 use crate::log::Log;
@@ -126,6 +126,7 @@ fn execute(settings: Settings, log: &Log, sinks: Sinks) -> ExitCode {
         }
     };
     let workdir = settings
+        .step
         .temp_root
         .join(format!("artifetch-{}", random_hex(12)));
     let result = runtime.block_on(async {
@@ -241,15 +242,20 @@ async fn cancelled() -> &'static str {
 async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Result<ExitCode> {
     let started = Instant::now();
     let settings = Arc::new(settings);
-    let roots = crate::github::tls::extra_roots(settings.extra_ca.as_deref())?;
+    let roots = crate::github::tls::extra_roots(settings.access.extra_ca.as_deref())?;
     let github = Arc::new(api_client(&settings, &roots, &log)?);
     log.info(&format!(
         "Artifacts of {}: {}",
-        settings.repository(),
-        settings.selection.describe()
+        settings.source.repository(),
+        settings.find.selection.describe()
     ));
     let mut trace = Trace::default();
-    let found = find(&settings, &github, &log, &mut trace).await;
+    let ctx = Ctx {
+        github: &github,
+        log: &log,
+        plan: &settings.plan,
+    };
+    let found = find(&settings.find, &ctx, &mut trace).await;
     let step = Step {
         settings: &settings,
         log: &log,
@@ -274,7 +280,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     };
     step.check_before_download(&run, &plan)?;
 
-    if settings.dry_run {
+    if settings.step.dry_run {
         for item in &plan.items {
             log.info(&format!(
                 "Would fetch '{}' (id {}) to {}",
@@ -294,7 +300,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
 
     let fetcher = fetcher(&settings, &github, &roots, &log, workdir)?;
     let rows = rows(&plan, fetcher.fetch_all(&plan).await, false);
-    if settings.search.delete_after {
+    if settings.step.delete_after {
         delete_fetched(&settings, &github, &log, &rows).await;
     }
     let verdict = step.finish(Some(&run), Some(&plan.head), &rows, None)?;
@@ -322,7 +328,7 @@ impl Step<'_> {
         stop: Option<Stopped>,
     ) -> Result<Verdict> {
         let report = RunReport {
-            settings: self.settings,
+            settings: &self.settings.report,
             log: self.log,
             run,
             head,
@@ -333,7 +339,7 @@ impl Step<'_> {
             trace: self.trace,
             now: now_unix(),
         };
-        finish(self.sinks, self.log, &report)?;
+        finish(self.sinks, self.log, &report, &self.settings.step.temp_root)?;
         Ok(report.verdict())
     }
 
@@ -348,8 +354,8 @@ impl Step<'_> {
         let s = self.settings;
         let mut listed: Vec<Skipped> = Vec::new();
         if let (Selection::Name(name), Some(run), NotFound::Fail | NotFound::Warn) =
-            (&s.selection, &run, s.if_no_artifact_found)
-            && let Some(miss) = plan::name_miss_hint(s, self.github, run.id, name).await
+            (&s.find.selection, &run, s.step.if_no_artifact_found)
+            && let Some(miss) = plan::name_miss_hint(&s.source, self.github, run.id, name).await
         {
             msg.push_str(&miss.hint);
             // The summary lists what the run has, as a pattern's miss does.
@@ -364,7 +370,7 @@ impl Step<'_> {
                     .collect();
             }
         }
-        let severity = match s.if_no_artifact_found {
+        let severity = match s.step.if_no_artifact_found {
             NotFound::Fail => Problem::Error,
             NotFound::Warn => Problem::Warning,
             NotFound::Ignore => Problem::Accepted,
@@ -382,7 +388,7 @@ impl Step<'_> {
         };
         let rows: Vec<Row> = skipped.iter().chain(&listed).map(Row::skipped).collect();
         self.finish(run.as_ref(), None, &rows, Some(stop))?;
-        match s.if_no_artifact_found {
+        match s.step.if_no_artifact_found {
             NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
             NotFound::Warn => self.log.warning(&msg),
             NotFound::Ignore => self.log.info(&msg),
@@ -397,7 +403,7 @@ impl Step<'_> {
             .iter()
             .map(|i| i.artifact.name.as_str())
             .collect();
-        for w in self.settings.pins.check_selection(&selected)? {
+        for w in self.settings.fetch.pins.check_selection(&selected)? {
             self.log.warning(&w);
         }
         // One download URL per artifact at least: stop now rather than half-way.
@@ -489,11 +495,11 @@ fn now_unix() -> i64 {
 /// The API client, with what it needs of the settings.
 fn api_client(settings: &Settings, roots: &[Certificate], log: &Log) -> Result<GitHub> {
     let api = ApiConfig {
-        base: &settings.api_url,
-        token: &settings.token,
+        base: &settings.source.api_url,
+        token: &settings.access.token,
         timing: settings.timing,
-        max_requests: settings.max_api_requests,
-        polling: settings.search.wait.is_some(),
+        max_requests: settings.access.max_api_requests,
+        polling: settings.find.search.wait.is_some(),
     };
     GitHub::new(api, roots, log.clone())
 }
@@ -507,7 +513,7 @@ fn fetcher(
     log: &Log,
     workdir: &Path,
 ) -> Result<Arc<Fetcher>> {
-    let cache = match &settings.cache {
+    let cache = match &settings.fetch.cache {
         Some(c) => Some(
             crate::cache::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
         ),
@@ -523,7 +529,7 @@ fn fetcher(
             blob: Blob::new(settings.timing.stall, roots, log.clone(), github.gate())?,
             log: log.clone(),
             slots: Arc::new(tokio::sync::Semaphore::new(
-                crate::download::CONNECTIONS.max(settings.concurrency),
+                crate::download::CONNECTIONS.max(settings.fetch.concurrency),
             )),
         },
         log: log.clone(),
@@ -536,7 +542,7 @@ fn fetcher(
 async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, rows: &[Row]) {
     for r in rows.iter().filter(|r| r.done().is_some()) {
         let a = &r.artifact;
-        match github.delete_artifact(&settings.owner, &settings.repo, a.id).await {
+        match github.delete_artifact(&settings.source.owner, &settings.source.repo, a.id).await {
             Ok(()) => log.info(&format!("Deleted artifact '{}' (id {})", a.name, a.id)),
             Err(e) => log.warning(&format!(
                 "delete-after: could not delete artifact '{}' (id {}): {e:#} (the token needs actions: write)",
@@ -547,13 +553,10 @@ async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, rows: &
 }
 
 /// Writes outputs and the summary, with secrets redacted: both may quote server text.
-fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
+fn finish(sinks: &Sinks, log: &Log, report: &RunReport, temp_root: &Path) -> Result<()> {
     if let Some(file) = &sinks.output {
         // The manifest files exist only to be named by outputs, so they go next to them.
-        let dir = file
-            .parent()
-            .filter(|d| d.is_dir())
-            .unwrap_or(&report.settings.temp_root);
+        let dir = file.parent().filter(|d| d.is_dir()).unwrap_or(temp_root);
         let written = crate::handoff::write_manifests(report.settings, report.rows, dir)?;
         let mut outputs = report.outputs();
         outputs.extend(crate::handoff::outputs(report.rows, written.as_ref()));

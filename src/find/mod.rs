@@ -10,7 +10,7 @@ use crate::github::GitHub;
 use crate::log::Log;
 use crate::plan::{self, Plan, Skipped};
 use crate::resolve::{self, ChosenRun, Level, Resolution, Trace};
-use crate::settings::{RunMode, Settings};
+use crate::settings::{FindConfig, PlanConfig, RunMode};
 
 mod wait;
 
@@ -39,6 +39,13 @@ impl Found {
     }
 }
 
+/// What every level shares: the clients, the log and the plan's config.
+pub(crate) struct Ctx<'a> {
+    pub(crate) github: &'a GitHub,
+    pub(crate) log: &'a Log,
+    pub(crate) plan: &'a PlanConfig,
+}
+
 /// What one try of a level found, and how many runs (or artifacts) it examined to learn it.
 struct Attempt {
     found: Found,
@@ -48,12 +55,7 @@ struct Attempt {
 /// Resolves the run and plans the fetch: the primary search (polled with `wait-timeout`), then
 /// each `fallback` line in order until one yields a run with a matching, unexpired artifact.
 /// `max-runs` bounds the runs examined across the whole chain.
-pub(crate) async fn find(
-    settings: &Settings,
-    github: &GitHub,
-    log: &Log,
-    trace: &mut Trace,
-) -> Result<Found> {
+pub(crate) async fn find(settings: &FindConfig, ctx: &Ctx<'_>, trace: &mut Trace) -> Result<Found> {
     let chained = !settings.fallback.is_empty();
     let mut examined_total = 0;
     let mut last = None;
@@ -63,7 +65,7 @@ pub(crate) async fn find(
             n => format!("fallback-{n}"),
         };
         let level = level_settings(settings, index, examined_total);
-        let tried = try_index(settings, &level, index, &label, github, log, trace).await?;
+        let tried = try_index(settings, &level, index, &label, ctx, trace).await?;
         let Some(Attempt { found, examined }) = tried else {
             continue;
         };
@@ -71,14 +73,15 @@ pub(crate) async fn find(
         if let Found::Plan(..) = found {
             trace.matched = Some(trace.levels.len() - 1);
             if index > 0 {
-                log.info(&format!("Matched {label}"));
+                ctx.log.info(&format!("Matched {label}"));
             }
             return Ok(found);
         }
         if let Found::Nothing(nothing) = &found
             && chained
         {
-            log.info(&format!("{label} did not match: {}", nothing.why));
+            ctx.log
+                .info(&format!("{label} did not match: {}", nothing.why));
         }
         last = Some(found);
     }
@@ -96,12 +99,11 @@ pub(crate) async fn find(
 /// Level `index` (`level`: its settings), tried and written into the trace; `None` when it was
 /// left out because the levels before spent `max-runs`.
 async fn try_index(
-    settings: &Settings,
-    level: &Settings,
+    settings: &FindConfig,
+    level: &FindConfig,
     index: usize,
     label: &str,
-    github: &GitHub,
-    log: &Log,
+    ctx: &Ctx<'_>,
     trace: &mut Trace,
 ) -> Result<Option<Attempt>> {
     let chained = !settings.fallback.is_empty();
@@ -114,18 +116,18 @@ async fn try_index(
                 .push(not_tried(label, filters, settings.search.max_runs));
             return Ok(None);
         }
-        log.info(&format!(
+        ctx.log.info(&format!(
             "Trying {label} ({}): {filters}",
             settings.fallback[index - 1].line
         ));
     }
-    let before = github.request_count();
+    let before = ctx.github.request_count();
     // With a chain, the log line naming the run says which level chose it.
     let shown = chained.then_some(label);
     let attempt = if index == 0 {
-        wait::poll(level, github, log, trace, shown).await
+        wait::poll(level, ctx, trace, shown).await
     } else {
-        try_level(level, github, log, shown, &mut trace.chosen).await
+        try_level(level, ctx, shown, &mut trace.chosen).await
     };
     let attempt = match attempt {
         Ok(r) => r,
@@ -140,14 +142,14 @@ async fn try_index(
         label: label.to_string(),
         filters,
         result: attempt.found.describe(),
-        requests: github.request_count() - before,
+        requests: ctx.github.request_count() - before,
     });
     Ok(Some(attempt))
 }
 
 /// The settings of search level `index`: the primary's, or a `fallback` line's search with
 /// what is left of `max-runs` after the levels before.
-fn level_settings(settings: &Settings, index: usize, examined: usize) -> Cow<'_, Settings> {
+fn level_settings(settings: &FindConfig, index: usize, examined: usize) -> Cow<'_, FindConfig> {
     if index == 0 {
         return Cow::Borrowed(settings);
     }
@@ -193,43 +195,44 @@ fn announce(log: &Log, run: &ChosenRun, level: Option<&str>, chosen: &mut Option
 
 /// One level, once: the run, and its plan. Also the number of runs examined.
 async fn try_level(
-    settings: &Settings,
-    github: &GitHub,
-    log: &Log,
+    settings: &FindConfig,
+    ctx: &Ctx<'_>,
     level: Option<&str>,
     chosen: &mut Option<ChosenRun>,
 ) -> Result<Attempt> {
-    Ok(match resolve::choose(settings, github, log).await? {
-        Resolution::NotFound { why, examined } => Attempt {
-            found: Found::no_run(why),
-            examined,
+    Ok(
+        match resolve::choose(settings, ctx.github, ctx.log).await? {
+            Resolution::NotFound { why, examined } => Attempt {
+                found: Found::no_run(why),
+                examined,
+            },
+            Resolution::Found(run) => {
+                announce(ctx.log, &run, level, chosen);
+                let plan = plan::make(ctx.plan, ctx.github, ctx.log, &run).await?;
+                let examined = run.examined;
+                let found = if plan.items.is_empty() && plan.other_shards == 0 {
+                    Found::Nothing(Nothing {
+                        why: nothing_matched(settings, &run),
+                        run: Some(run),
+                        skipped: plan.skipped,
+                    })
+                } else {
+                    Found::Plan(run, plan)
+                };
+                Attempt { found, examined }
+            }
         },
-        Resolution::Found(run) => {
-            announce(log, &run, level, chosen);
-            let plan = plan::make(settings, github, log, &run).await?;
-            let examined = run.examined;
-            let found = if plan.items.is_empty() && plan.other_shards == 0 {
-                Found::Nothing(Nothing {
-                    why: nothing_matched(settings, &run),
-                    run: Some(run),
-                    skipped: plan.skipped,
-                })
-            } else {
-                Found::Plan(run, plan)
-            };
-            Attempt { found, examined }
-        }
-    })
+    )
 }
 
-fn nothing_matched(settings: &Settings, run: &ChosenRun) -> String {
+fn nothing_matched(settings: &FindConfig, run: &ChosenRun) -> String {
     let mut msg = format!(
         "No artifact in run {} of {} matches {}",
         run.id,
-        settings.repository(),
+        settings.source.repository(),
         settings.selection.describe()
     );
-    if settings.is_ghes() && matches!(settings.run, RunMode::Current(_)) {
+    if settings.source.is_ghes() && matches!(settings.run, RunMode::Current(_)) {
         msg.push_str(
             "; on GitHub Enterprise Server a run's artifacts appear in the REST API only after the run has completed, so a later job of the same run cannot fetch them (fetch them from a workflow_run-triggered workflow, or use actions/download-artifact@v3)",
         );

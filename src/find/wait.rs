@@ -6,32 +6,30 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::github::GitHub;
 use crate::github::backoff::Backoff;
 use crate::github::model::Job;
 use crate::log::Log;
 use crate::plan;
 use crate::resolve::{self, ChosenRun, Resolution, Trace, WaitReport};
-use crate::settings::{RunMode, Settings, WaitFor};
+use crate::settings::{FindConfig, RunMode, WaitFor};
 
-use super::{Attempt, Found, Nothing, announce, nothing_matched, try_level};
+use super::{Attempt, Ctx, Found, Nothing, announce, nothing_matched, try_level};
 
 /// The primary level; with `wait-timeout`, polled ([`Backoff::polling`]: 5 doubling to 60 scaled
 /// seconds between polls) until there is something to fetch, the producer has finished without it (`wait-for: job:<name>`), or the time is up.
 /// Polls are conditional requests: what did not change since the last poll costs nothing.
 pub(super) async fn poll(
-    settings: &Settings,
-    github: &GitHub,
-    log: &Log,
+    settings: &FindConfig,
+    ctx: &Ctx<'_>,
     trace: &mut Trace,
     level: Option<&str>,
 ) -> Result<Attempt> {
     let Some(limit) = settings.search.wait else {
-        return try_level(settings, github, log, level, &mut trace.chosen).await;
+        return try_level(settings, ctx, level, &mut trace.chosen).await;
     };
-    let mode = wait_mode(settings, log);
+    let mode = wait_mode(settings, ctx.log);
     // A producer still running has no conclusion yet: the conclusion filter would hide it.
-    let relaxed: Cow<'_, Settings> =
+    let relaxed: Cow<'_, FindConfig> =
         if mode.wait_for != WaitFor::Run && settings.run == RunMode::Search {
             let mut s = settings.clone();
             s.search.conclusion = None;
@@ -40,18 +38,19 @@ pub(super) async fn poll(
             Cow::Borrowed(settings)
         };
     let started = Instant::now();
-    let (requests_before, free_before) = (github.request_count(), github.not_modified_count());
-    let polled = poll_until(&relaxed, github, log, &mode, started + limit, level, trace).await?;
+    let (requests_before, free_before) =
+        (ctx.github.request_count(), ctx.github.not_modified_count());
+    let polled = poll_until(&relaxed, ctx, &mode, started + limit, level, trace).await?;
     let report = WaitReport {
         mode: mode.wait_for.to_string(),
         waited: started.elapsed(),
         polls: polled.polls,
-        requests: github.request_count() - requests_before,
-        free: github.not_modified_count() - free_before,
+        requests: ctx.github.request_count() - requests_before,
+        free: ctx.github.not_modified_count() - free_before,
         stopped: polled.stopped,
         note: mode.note,
     };
-    log.info(&format!("Wait: {}", report.describe()));
+    ctx.log.info(&format!("Wait: {}", report.describe()));
     trace.wait = Some(report);
     polled.result
 }
@@ -65,23 +64,22 @@ struct Polled {
 
 /// Polls the level until something is found, waiting is pointless, or `deadline` passes.
 async fn poll_until(
-    settings: &Settings,
-    github: &GitHub,
-    log: &Log,
+    settings: &FindConfig,
+    ctx: &Ctx<'_>,
     mode: &Mode,
     deadline: Instant,
     level: Option<&str>,
     trace: &mut Trace,
 ) -> Result<Polled> {
-    let pauses = Backoff::polling(settings.timing.backoff);
+    let pauses = Backoff::polling(settings.backoff);
     let mut polls = 0u32;
     let chosen = &mut trace.chosen;
     loop {
         polls += 1;
         let JobPoll { attempt, finished } = match &mode.wait_for {
-            WaitFor::Job(name) => poll_job(settings, github, log, name, level, chosen).await?,
+            WaitFor::Job(name) => poll_job(settings, ctx, name, level, chosen).await?,
             _ => JobPoll {
-                attempt: try_level(settings, github, log, level, chosen).await?,
+                attempt: try_level(settings, ctx, level, chosen).await?,
                 finished: None,
             },
         };
@@ -92,7 +90,7 @@ async fn poll_until(
                 let now = Instant::now();
                 if now < deadline {
                     let wait = pauses.delay(polls).min(deadline - now);
-                    log.info(&format!(
+                    ctx.log.info(&format!(
                         "Waiting: {}; checking again in {:.1}s (wait-timeout, wait-for {})",
                         nothing.why,
                         wait.as_secs_f64(),
@@ -121,9 +119,9 @@ struct Mode {
 
 /// What to wait for: `wait-for`, except on GHES, where artifacts appear only with the run's end
 /// (then the run, and a note that says so).
-fn wait_mode(settings: &Settings, log: &Log) -> Mode {
+fn wait_mode(settings: &FindConfig, log: &Log) -> Mode {
     let mode = settings.search.wait_for.clone();
-    if !settings.is_ghes() || mode == WaitFor::Run {
+    if !settings.source.is_ghes() || mode == WaitFor::Run {
         return Mode {
             wait_for: mode,
             note: None,
@@ -148,14 +146,13 @@ struct JobPoll {
 /// One poll of `wait-for: job:<name>`: the run, its jobs, then its artifacts (in that order: a
 /// job seen finished has uploaded whatever it was going to).
 async fn poll_job(
-    settings: &Settings,
-    github: &GitHub,
-    log: &Log,
+    settings: &FindConfig,
+    ctx: &Ctx<'_>,
     name: &str,
     level: Option<&str>,
     chosen: &mut Option<ChosenRun>,
 ) -> Result<JobPoll> {
-    let run = match resolve::choose(settings, github, log).await? {
+    let run = match resolve::choose(settings, ctx.github, ctx.log).await? {
         Resolution::NotFound { why, examined } => {
             let found = Found::no_run(why);
             let attempt = Attempt { found, examined };
@@ -166,9 +163,10 @@ async fn poll_job(
         }
         Resolution::Found(run) => run,
     };
-    announce(log, &run, level, chosen);
-    let jobs = github
-        .list_jobs(&settings.owner, &settings.repo, run.id)
+    announce(ctx.log, &run, level, chosen);
+    let jobs = ctx
+        .github
+        .list_jobs(&settings.source.owner, &settings.source.repo, run.id)
         .await
         .with_context(|| {
             format!(
@@ -178,7 +176,7 @@ async fn poll_job(
         })?;
     // Of re-run attempts with one name, the newest.
     let job = jobs.iter().filter(|j| j.name == name).max_by_key(|j| j.id);
-    let plan = plan::make(settings, github, log, &run).await?;
+    let plan = plan::make(ctx.plan, ctx.github, ctx.log, &run).await?;
     let examined = run.examined;
     if !plan.items.is_empty() || plan.other_shards > 0 {
         let found = Found::Plan(run, plan);
@@ -212,7 +210,7 @@ async fn poll_job(
 /// Why waiting longer for `wait-for: job:<name>` is pointless, if it is: the job finished
 /// without the artifact, or every job finished and none has the name.
 fn job_finished(
-    settings: &Settings,
+    settings: &FindConfig,
     name: &str,
     run: &ChosenRun,
     job: Option<&Job>,

@@ -54,7 +54,7 @@ fn help_groups_the_inputs_and_shows_examples_exit_codes_and_environment() {
             .unwrap_or_else(|| panic!("{group:?} heading missing or out of order:\n{h}"))
             + at;
         for input in INPUTS.iter().filter(|i| i.group == group) {
-            let line = format!("\n  --{} {}", input.name, input.placeholder);
+            let line = format!("\n  --{} {}", input.name, input.placeholder());
             let found = h[pos..].find(line.trim_end()).map(|p| p + pos);
             assert!(
                 found.is_some(),
