@@ -159,7 +159,7 @@ impl Name {
             }
             i += 1;
         }
-        panic!("not an input of the table in src/inputs.rs");
+        panic!("not an input of the table in src/inputs/table.rs");
     }
 
     pub fn as_str(self) -> &'static str {

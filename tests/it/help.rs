@@ -163,7 +163,7 @@ fn every_environment_variable_listed_is_read_and_every_one_read_is_listed() {
         let quoted = format!("\"{name}\"");
         sources
             .iter()
-            .any(|(file, text)| file != "inputs.rs" && text.contains(&quoted))
+            .any(|(file, text)| file != "inputs/help.rs" && text.contains(&quoted))
     };
     // The HTTP client reads the https proxy itself; tests/it/tls_proxy.rs runs the binary with it.
     let tls_proxy = std::fs::read_to_string(
