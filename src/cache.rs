@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 // The same hash the download computes: an entry's name is the SHA-256 of its bytes.
 use sha2::{Digest, Sha256};
 
-use crate::fsx::{read_exact_at, write_all_at};
+use crate::extract::positioned::{read_exact_at, write_all_at};
 use crate::util::hex;
 use crate::util::random_hex;
 

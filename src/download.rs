@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use futures_util::{StreamExt, TryStreamExt};
-use reqwest::{Response, Url};
 // SHA-256 as `digest` is defined ("sha256:" + hex of the bytes served); sha2 picks SHA-NI
 // where the CPU has it.
 use sha2::{Digest, Sha256};
@@ -29,11 +28,11 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::extract::{self, ArchiveKind, Landing, archive_kind, is_safe_component};
 use crate::failure::{FailureKind, Kinded};
-use crate::github::body::{BodyError, BodyReader};
+use crate::github::body::{BodyError, Transport};
 use crate::github::model::{Artifact, Published};
-use crate::github::served::{self, Served};
+use crate::github::served::{Reply, Served};
 use crate::github::{Blob, GitHub};
-use crate::github::{Target, http_status, without_query};
+use crate::github::{Target, Url, http_status, without_query};
 use crate::log::Log;
 use crate::plan::Item;
 use crate::settings::Settings;
@@ -204,7 +203,7 @@ enum Probe {
     /// This attempt failed; the next one starts over.
     Retry(String),
     /// One body to stream whole (or resume into), with its connection slot.
-    Stream(Response, String, OwnedSemaphorePermit),
+    Stream(Reply, String, OwnedSemaphorePermit),
 }
 
 impl Downloader {
@@ -236,7 +235,7 @@ impl Downloader {
         &self,
         item: &Item,
         part: &Path,
-        first: Response,
+        first: Reply,
     ) -> Result<Download> {
         self.attempts(item, part, None, Some(first))
             .await
@@ -265,7 +264,7 @@ impl Downloader {
         item: &Item,
         part: &Path,
         landing: Option<&Arc<Landing>>,
-        mut first: Option<Response>,
+        mut first: Option<Reply>,
     ) -> Result<Download> {
         let a = &item.artifact;
         let s = &self.settings;
@@ -300,7 +299,7 @@ impl Downloader {
                     }
                 }
                 Target::Body(r) => {
-                    let shown = r.url().path().to_string();
+                    let shown = r.path().to_string();
                     (r, shown, permit)
                 }
             };
@@ -345,7 +344,7 @@ impl Downloader {
     ) -> Result<Probe> {
         let end = (sink.len == 0).then_some(SEGMENT - 1);
         let mut response = self.blob.get(&url, sink.len, end).await;
-        if end.is_some() && matches!(&response, Ok(r) if Served::of(r) == Served::NotSatisfiable) {
+        if end.is_some() && matches!(&response, Ok(r) if r.served() == Served::NotSatisfiable) {
             // An empty body has no byte 0 to ask for: take it whole.
             response = self.blob.get(&url, 0, None).await;
         }
@@ -353,7 +352,7 @@ impl Downloader {
             Ok(r) => r,
             Err(e) => return Ok(Probe::Retry(format!("{e:#}"))),
         };
-        let total = Served::of(&response).total();
+        let total = response.served().total();
         if let Some(total) = total.filter(|t| *t > limit.bytes) {
             return Err(limit.refuse(format!("the server claims {total} bytes (Content-Range)")));
         }
@@ -422,7 +421,7 @@ impl Downloader {
     async fn receive(
         &self,
         name: &str,
-        response: Response,
+        response: Reply,
         shown: &str,
         sink: &mut Sink,
         limit: &Limit,
@@ -430,14 +429,14 @@ impl Downloader {
     ) -> Result<Meta> {
         let response = resume_or_restart(response, shown, sink, notes).await?;
         let meta = Meta::of(&response);
-        let expected = served::content_length(&response).map(|n| n + sink.len);
+        let expected = response.content_length().map(|n| n + sink.len);
         if let Some(expected) = expected.filter(|n| *n > limit.bytes) {
             return Err(limit.refuse(format!("the server announces {expected} bytes")));
         }
         let started = Instant::now();
         let mut last_progress = Instant::now();
         let mut window = Window::new(self.settings.timing.stall * 2);
-        let mut body = BodyReader::new(response, limit.bytes.saturating_sub(sink.len));
+        let mut body = response.body(limit.bytes.saturating_sub(sink.len));
         loop {
             let chunk = match body.next_chunk().await {
                 Ok(Some(chunk)) => chunk,
@@ -474,7 +473,7 @@ impl Downloader {
         Ok(meta)
     }
 
-    fn read_failure(&self, e: &reqwest::Error) -> String {
+    fn read_failure(&self, e: &Transport) -> String {
         if e.is_timeout() {
             format!("no data for {}", seconds(self.settings.timing.stall))
         } else {
@@ -519,7 +518,7 @@ impl Downloader {
         item: &Item,
         part: &Path,
         url: Url,
-        first: (Response, OwnedSemaphorePermit),
+        first: (Reply, OwnedSemaphorePermit),
         total: u64,
         landing: Option<Arc<Landing>>,
     ) -> Result<(u64, String, Meta, usize, bool)> {
@@ -631,17 +630,13 @@ impl Downloader {
                 (self.blob.get(&url, *pos, Some(end)).await?, permit)
             }
         };
-        if !Served::of(&response).is_part_from(*pos) {
-            let status = response.status();
-            bail!(
-                "range request answered {status}{}",
-                body_snippet(response).await
-            );
+        if !response.served().is_part_from(*pos) {
+            bail!("range request answered {}", response.answered().await);
         }
         let mut window = Window::new(self.settings.timing.stall * 2);
         // Never more than the range asked for: a server that goes on past it is not read
         // further (the old loop read and dropped whatever came, without end).
-        let mut body = BodyReader::new(response, end + 1 - *pos);
+        let mut body = response.body(end + 1 - *pos);
         let result = loop {
             match body.next_chunk().await {
                 Ok(Some(chunk)) => {
@@ -705,7 +700,7 @@ struct Ranged<'a> {
     /// The signed URL and its generation: a failed segment fetches a fresh one only once.
     url: tokio::sync::Mutex<(Url, u64)>,
     /// The probe's answer (and its connection slot), for whichever segment starts at 0.
-    first: Mutex<Option<(Response, OwnedSemaphorePermit)>>,
+    first: Mutex<Option<(Reply, OwnedSemaphorePermit)>>,
     front: Mutex<HashFront>,
     received: AtomicU64,
     /// Some segment needed more than one request.
@@ -767,17 +762,17 @@ impl Ranged<'_> {
 }
 
 // Positional reads and writes, shared with the cache's copy.
-pub(crate) use crate::fsx::{read_exact_at, write_all_at};
+pub(crate) use crate::extract::positioned::{read_exact_at, write_all_at};
 
 /// Where a (re)sent GET's body goes: a 200 starts the file over (a server that ignored the
 /// `Range`), a 206 must start exactly where the file ends; anything else is an error.
 async fn resume_or_restart(
-    response: Response,
+    response: Reply,
     shown: &str,
     sink: &mut Sink,
     notes: &mut Vec<String>,
-) -> Result<Response> {
-    match Served::of(&response) {
+) -> Result<Reply> {
+    match response.served() {
         Served::Whole => {
             if sink.len > 0 {
                 notes.push(format!(
@@ -799,11 +794,9 @@ async fn resume_or_restart(
                 ));
             }
         }
-        Served::NotSatisfiable | Served::Other(_) => bail!(
-            "GET {shown} answered {}{}",
-            response.status(),
-            body_snippet(response).await
-        ),
+        Served::NotSatisfiable | Served::Other => {
+            bail!("GET {shown} answered {}", response.answered().await)
+        }
     }
     Ok(response)
 }
@@ -818,16 +811,6 @@ pub(crate) fn sparse_file(part: &Path, total: u64) -> Result<File> {
         .open(part)
         .and_then(|f| f.set_len(total).map(|()| f))
         .map_err(|e| local(e, "create", part))
-}
-
-/// The start of an error answer, for a message (read within a bound by `github::body`).
-pub(crate) async fn body_snippet(response: Response) -> String {
-    let snippet = crate::github::body::snippet(response).await;
-    if snippet.is_empty() {
-        String::new()
-    } else {
-        format!(": {snippet}")
-    }
 }
 
 /// `30s`, or `0.3s` when the test time scale shrinks it.
@@ -913,10 +896,10 @@ struct Meta {
 }
 
 impl Meta {
-    fn of(response: &Response) -> Meta {
+    fn of(response: &Reply) -> Meta {
         Meta {
-            content_type: served::content_type(response),
-            filename: served::file_name(response).filter(|name| is_safe_component(name)),
+            content_type: response.content_type(),
+            filename: response.file_name().filter(|name| is_safe_component(name)),
         }
     }
 

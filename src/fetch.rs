@@ -542,7 +542,7 @@ impl Fetcher {
         part: &Path,
         lines: &mut Vec<String>,
         landing: &Arc<Landing>,
-        first: Option<reqwest::Response>,
+        first: Option<crate::github::served::Reply>,
     ) -> Result<Verified> {
         let started = Instant::now();
         let mut download = match first {

@@ -19,22 +19,24 @@
 // The leaves live in crates/util; re-exported so `crate::log`, `crate::cancel` read as before.
 pub use util;
 pub use util::{cancel, log};
+// The zip and filesystem safety core lives in crates/extract, with the manifest of what it wrote
+// and the `files` globs; re-exported so `crate::extract`, `crate::manifest`, `crate::pattern` read
+// as before.
+pub use extract;
+use extract::manifest;
+pub use extract::pattern;
 pub mod attest;
 mod cache;
 mod download;
-pub mod extract;
 mod failure;
 mod fetch;
 mod find;
-mod fsx;
 pub mod github;
 mod handoff;
 pub mod inputs;
-mod manifest;
 mod offline;
 mod partial;
 mod pasted;
-pub mod pattern;
 mod pin;
 mod plan;
 mod provenance;
@@ -42,3 +44,29 @@ pub mod report;
 mod resolve;
 pub mod run;
 mod settings;
+
+#[cfg(test)]
+mod extract_limits_tests {
+    // extract's `Limits::default()` (its tests' limits) must stay the inputs table's defaults.
+    use crate::extract::Limits;
+    use crate::inputs::{Command, parse};
+
+    #[test]
+    fn the_default_limits_are_the_inputs_tables() {
+        let env = |k: &str| match k {
+            "GITHUB_TOKEN" => Some("t".to_string()),
+            "GITHUB_REPOSITORY" => Some("octo/hello".to_string()),
+            "GITHUB_RUN_ID" => Some("5".to_string()),
+            _ => None,
+        };
+        let Command::Run(raw) = parse(&[], &env).unwrap() else {
+            panic!("no inputs is a run");
+        };
+        let settings = crate::settings::resolve(&raw, &env).unwrap();
+        let limits = Limits::default();
+        assert_eq!(limits.max_total_bytes, settings.fetch.max_size);
+        assert_eq!(limits.max_files, settings.fetch.max_files);
+        assert_eq!(limits.max_ratio, settings.fetch.max_ratio);
+        assert_eq!(limits.allow_git_paths, settings.fetch.allow_git_paths);
+    }
+}

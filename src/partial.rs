@@ -16,17 +16,15 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 use futures_util::{StreamExt, TryStreamExt};
-use reqwest::{Response, Url};
 
 use crate::download::{
-    CONNECTIONS, Downloader, Final, SEGMENT, body_snippet, local, seconds, sparse_file,
-    write_all_at,
+    CONNECTIONS, Downloader, Final, SEGMENT, local, seconds, sparse_file, write_all_at,
 };
 use crate::extract::Landing;
 use crate::extract::central::{self, EOCD_MAX, Unsupported};
-use crate::github::Target;
-use crate::github::body::{BodyError, BodyReader};
-use crate::github::served::Served;
+use crate::github::body::BodyError;
+use crate::github::served::{Reply, Served};
+use crate::github::{Target, Url};
 use crate::pattern::PathGlobs;
 use crate::plan::Item;
 use crate::util::human_bytes;
@@ -53,7 +51,7 @@ pub(crate) enum Partial {
     /// received (a server that ignores `Range`), to be read rather than asked for again.
     Whole {
         reason: String,
-        first: Option<Response>,
+        first: Option<Reply>,
     },
 }
 
@@ -252,13 +250,13 @@ fn write_at(file: &File, bytes: &[u8], offset: u64, part: &Path) -> Result<()> {
 impl Source<'_> {
     /// The first request: `Ok` the bytes of a 206, `Err` the response of a server that ignores
     /// `Range` (200, the whole body, not yet read).
-    async fn first_range(&self, start: u64, end: u64) -> Result<Result<Vec<u8>, Response>> {
+    async fn first_range(&self, start: u64, end: u64) -> Result<Result<Vec<u8>, Reply>> {
         let url = self.url.lock().await.0.clone();
         self.requests.fetch_add(1, Ordering::Relaxed);
         let response = self.downloader.blob.get(&url, start, Some(end - 1)).await;
         match response {
-            Ok(r) if Served::of(&r) == Served::Whole => Ok(Err(r)),
-            Ok(r) if matches!(Served::of(&r), Served::Part { .. }) => {
+            Ok(r) if r.served() == Served::Whole => Ok(Err(r)),
+            Ok(r) if matches!(r.served(), Served::Part { .. }) => {
                 match self.read(r, start, end).await {
                     Ok(bytes) => Ok(Ok(bytes)),
                     Err(_) => self.range(start, end).await.map(Ok),
@@ -320,14 +318,10 @@ impl Source<'_> {
     }
 
     /// The body of a 206 for exactly `start..end`; anything else is an error to retry.
-    async fn read(&self, response: Response, start: u64, end: u64) -> Result<Vec<u8>> {
-        let answer = Served::of(&response);
+    async fn read(&self, response: Reply, start: u64, end: u64) -> Result<Vec<u8>> {
+        let answer = response.served();
         if !matches!(answer, Served::Part { .. }) {
-            bail!(
-                "range request answered {}{}",
-                response.status(),
-                body_snippet(response).await
-            );
+            bail!("range request answered {}", response.answered().await);
         }
         let total = self.item.artifact.size_in_bytes;
         if !answer.is_part_from(start) || answer.total() != Some(total) {
@@ -338,7 +332,7 @@ impl Source<'_> {
         }
         let want = (end - start) as usize;
         let mut bytes = Vec::with_capacity(want);
-        let mut body = BodyReader::new(response, want as u64);
+        let mut body = response.body(want as u64);
         loop {
             let chunk = match body.next_chunk().await {
                 Ok(Some(chunk)) => chunk,

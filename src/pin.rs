@@ -42,8 +42,8 @@ impl Pins {
                 match v.strip_prefix('@') {
                     Some(file) => {
                         let file = file.trim();
-                        let text = crate::fsx::confined(workspace, file)
-                            .and_then(|path| crate::fsx::read_user_file(&path))
+                        let text = crate::extract::user_file::confined(workspace, file)
+                            .and_then(|path| crate::extract::user_file::read_user_file(&path))
                             .with_context(|| format!("expected-files: cannot read @{file}"))?;
                         // Its text is never echoed: a file may hold what was never meant
                         // for the log.

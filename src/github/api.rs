@@ -31,6 +31,7 @@ use super::http::{install_crypto, user_agent};
 use super::model::{Artifact, ArtifactList};
 use super::pages::next_link;
 use super::rate_limit::{MAX_RATE_LIMIT_WAIT, rate_limit_wait, utc};
+use super::served::Reply;
 use crate::log::Log;
 use crate::settings::Timing;
 
@@ -282,7 +283,7 @@ impl GitHub {
         let url = self.url(&Endpoint::artifact_zip(owner, repo, id))?;
         let (url, response) = self.past_moves(url).await?;
         if !response.status().is_redirection() {
-            return Ok(Target::Body(response));
+            return Ok(Target::Body(Reply::new(response)));
         }
         if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
             bail!(
@@ -669,7 +670,7 @@ pub enum Target {
     /// The usual case: a signed URL on blob storage (or on the GHES host itself).
     Redirect(Url),
     /// A server that serves the archive from the API URL itself.
-    Body(Response),
+    Body(Reply),
 }
 
 /// How one try of an API call ended.

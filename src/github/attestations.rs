@@ -64,7 +64,7 @@ impl GitHub {
             let response = if self.same_origin(&url) {
                 self.send(Method::GET, url.clone()).await?
             } else {
-                blob.get(&url, 0, None).await?
+                blob.get(&url, 0, None).await?.into_response()
             };
             let status = response.status();
             if status.is_success() {

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use reqwest::header::{HeaderMap, RANGE, USER_AGENT};
-use reqwest::{Certificate, Response, Url, redirect};
+use reqwest::{Certificate, Url, redirect};
 
 use super::error::transport_reason;
 use super::gate::Gate;
 use super::http::{install_crypto, user_agent};
+use super::served::Reply;
 use crate::log::Log;
 
 /// The blob client: no token, ever. The signed URL's query string is never logged.
@@ -44,7 +45,7 @@ impl Blob {
 
     /// GETs a signed URL; bytes `start..=end` (`end` `None`: to the end) when a range is asked
     /// for, the whole body for `(0, None)`. Any status is returned to the caller.
-    pub async fn get(&self, url: &Url, start: u64, end: Option<u64>) -> Result<Response> {
+    pub(crate) async fn get(&self, url: &Url, start: u64, end: Option<u64>) -> Result<Reply> {
         let shown = without_query(url);
         let mut request = self.http.get(url.clone());
         match end {
@@ -70,7 +71,7 @@ impl Blob {
             self.gate
                 .hold(self.gate.scaled(Duration::from_secs(after.min(300))));
         }
-        Ok(response)
+        Ok(Reply::new(response))
     }
 }
 

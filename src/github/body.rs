@@ -38,7 +38,31 @@ pub(crate) enum BodyError {
     /// The server sent more than the cap; what came past it was not kept.
     Over,
     /// The connection failed mid-body.
-    Transport(reqwest::Error),
+    Transport(Transport),
+}
+
+/// A connection that failed mid-body. It reads as the HTTP client's error (its text and its
+/// causes, for the message), without handing that error out of `github/`.
+#[derive(Debug)]
+pub(crate) struct Transport(reqwest::Error);
+
+impl Transport {
+    /// No bytes for the client's read timeout (a stall), rather than a connection cut.
+    pub(crate) fn is_timeout(&self) -> bool {
+        self.0.is_timeout()
+    }
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Transport {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 impl BodyReader {
@@ -58,7 +82,8 @@ impl BodyReader {
         if self.read > self.cap {
             return Err(BodyError::Over);
         }
-        let Some(mut chunk) = self.response.chunk().await.map_err(BodyError::Transport)? else {
+        let chunk = self.response.chunk().await;
+        let Some(mut chunk) = chunk.map_err(|e| BodyError::Transport(Transport(e)))? else {
             return Ok(None);
         };
         let room = self.cap - self.read;
@@ -84,7 +109,7 @@ pub(crate) async fn read_capped(response: Response, cap: usize) -> reqwest::Resu
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => return Ok(Capped::All(body)),
             Err(BodyError::Over) => return Ok(Capped::Over),
-            Err(BodyError::Transport(e)) => return Err(e),
+            Err(BodyError::Transport(Transport(e))) => return Err(e),
         }
     }
 }

@@ -32,3 +32,5 @@ pub use api::{ApiConfig, GitHub, Target};
 pub use blob::{Blob, without_query};
 pub use error::{HttpError, http_status};
 pub use model::{Artifact, WorkflowRun};
+// The one URL type, so no caller needs the HTTP client's crate for it.
+pub use reqwest::Url;

@@ -16,7 +16,7 @@ pub fn extra_roots(extra_ca: Option<&Path>) -> Result<Vec<Certificate>> {
         return Ok(Vec::new());
     };
     // The one reader of user-named files: a regular file only, bounded, never echoed.
-    let pem = crate::fsx::read_user_file(path).context("SSL_CERT_FILE")?;
+    let pem = crate::extract::user_file::read_user_file(path).context("SSL_CERT_FILE")?;
     let certs = Certificate::from_pem_bundle(pem.as_bytes()).with_context(|| {
         format!(
             "SSL_CERT_FILE: {} is not a PEM certificate bundle",

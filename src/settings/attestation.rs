@@ -53,7 +53,7 @@ pub(super) fn attestation(raw: &RawInputs) -> Result<Option<Attestation>> {
         None => None,
         Some(path) => {
             // Bounded, and a regular file only, as every file a user names.
-            let text = crate::fsx::read_user_file(Path::new(path))
+            let text = crate::extract::user_file::read_user_file(Path::new(path))
                 .with_context(|| format!("trusted-root: cannot read '{path}'"))?;
             if !text.contains("certificateAuthorities") {
                 bail!(

@@ -12,15 +12,18 @@ const LAYERS: &[&[&str]] = &[
     // crates/util (the log, cancellation, dates, hex), re-exported at the root: its own crate,
     // so the compiler already keeps it from reaching up.
     &["util", "log", "cancel"],
+    // crates/extract (the zip and filesystem safety core, with the manifest of what it wrote and
+    // the `files` globs), re-exported at the root: its own crate, on util alone.
+    &["extract", "manifest", "pattern"],
     // Leaves: no knowledge of any stage.
-    &["fsx", "pattern", "manifest", "pasted", "failure"],
+    &["pasted", "failure"],
     // inputs -> settings; pin parses what the producer pinned (and compares it after download).
     &["inputs"],
     &["pin"],
     &["settings"],
     // The libraries the stages use: HTTP, writing the user's files, verifying attestations,
     // the verified-archive cache.
-    &["github", "extract", "attest", "cache"],
+    &["github", "attest", "cache"],
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],
@@ -469,21 +472,46 @@ fn only_the_bounded_reader_consumes_a_network_body() {
     );
 }
 
-/// The modules that may read a file's content with `std::fs::read*`, and why: `fsx.rs` holds the
-/// one reader of files a user names (`read_user_file`: regular files only, at most 64 MiB, never
-/// echoed; `confined` keeps `expected-files: @path` inside the workspace), which `pin.rs`,
-/// `settings.rs` (`trusted-root`), `github/tls.rs` (`SSL_CERT_FILE`) and the offline verifier
-/// call; nowhere else may start reading files unseen.
-const FILE_READERS: &[&str] = &["fsx.rs"];
+/// The files that may read a file's content with `std::fs::read*` (or `fs_err::read*`), and
+/// why: `crates/extract/src/user_file.rs` holds the one reader of files a user names
+/// (`read_user_file`: regular files only, at most 64 MiB, never echoed; `confined` keeps
+/// `expected-files: @path` inside the workspace), which `pin.rs`, `settings.rs` (`trusted-root`),
+/// `github/tls.rs` (`SSL_CERT_FILE`) and the offline verifier call; nowhere else may start
+/// reading files unseen.
+const FILE_READERS: &[&str] = &["crates/extract/src/user_file.rs"];
 
-/// The files of modules declared under `#[cfg(test)]` (`mod props;`): unit tests, whole.
+/// The source directories of the binary and its library crates, relative to the workspace:
+/// `src` and every `crates/<name>/src` but fakehub's (a test double reading its own fixtures).
+fn library_sources(root: &Path) -> Vec<String> {
+    let mut dirs = vec!["src".to_string()];
+    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
+        for entry in crates {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name != "fakehub" && root.join("crates").join(&name).join("src").is_dir() {
+                dirs.push(format!("crates/{name}/src"));
+            }
+        }
+    }
+    dirs
+}
+
+/// How a library crate declares test support that the root crate's tests reach too.
+const TEST_SUPPORT_CFG: &str = "#[cfg(any(test, feature = \"testkit\"))]";
+
+/// The files of modules declared under `#[cfg(test)]` (`mod props;`), or under
+/// [`TEST_SUPPORT_CFG`]: unit tests and their support, whole.
 fn test_only_files(src: &Path) -> BTreeSet<PathBuf> {
     let mut files = BTreeSet::new();
     for path in rust_files(src) {
         let text = std::fs::read_to_string(&path).unwrap();
         let dir = path.parent().unwrap();
+        // Test support a feature also exposes (`oracle`, for the fuzz targets) is test code too.
+        let text = text.replace(TEST_SUPPORT_CFG, "#[cfg(test)]");
         for after in text.split("#[cfg(test)]").skip(1) {
-            let declared = after.trim_start().strip_prefix("mod ");
+            let after = after.trim_start();
+            let declared = after
+                .strip_prefix("mod ")
+                .or(after.strip_prefix("pub mod "));
             if let Some((name, _)) = declared.and_then(|d| d.split_once(';')) {
                 files.insert(dir.join(format!("{}.rs", name.trim())));
             }
@@ -492,29 +520,34 @@ fn test_only_files(src: &Path) -> BTreeSet<PathBuf> {
     files
 }
 
-/// Lines of code in `src/` outside [`FILE_READERS`] that read a whole file with `std::fs`.
-/// Comments and unit tests do not count.
-fn file_reads_outside_the_readers(src: &Path) -> Vec<String> {
-    let tests = test_only_files(src);
+/// Lines of code in the workspace's library sources outside [`FILE_READERS`] that read a whole
+/// file with `std::fs` or `fs_err`. Comments and unit tests do not count.
+fn file_reads_outside_the_readers(root: &Path) -> Vec<String> {
     let mut found = Vec::new();
-    for path in rust_files(src) {
-        if tests.contains(&path) {
-            continue;
-        }
-        let module = path
-            .strip_prefix(src)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        if FILE_READERS.contains(&module.as_str()) {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let code = text.split("#[cfg(test)]").next().unwrap();
-        for (i, line) in code.lines().enumerate() {
-            let reads = line.contains("fs::read(") || line.contains("fs::read_to_string(");
-            if !line.trim_start().starts_with("//") && reads {
-                found.push(format!("{module}:{}: {}", i + 1, line.trim()));
+    for dir in library_sources(root) {
+        let src = root.join(&dir);
+        let tests = test_only_files(&src);
+        for path in rust_files(&src) {
+            if tests.contains(&path) {
+                continue;
+            }
+            let module = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if FILE_READERS.contains(&module.as_str()) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for (i, line) in code.lines().enumerate() {
+                let calls = ["fs::read(", "fs::read_to_string(", "fs_err::read("];
+                let reads = calls.iter().any(|call| line.contains(call))
+                    || line.contains("fs_err::read_to_string(");
+                if !line.trim_start().starts_with("//") && reads {
+                    found.push(format!("{module}:{}: {}", i + 1, line.trim()));
+                }
             }
         }
     }
@@ -524,22 +557,74 @@ fn file_reads_outside_the_readers(src: &Path) -> Vec<String> {
 
 #[test]
 fn only_the_named_modules_read_files_with_std_fs() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let found = file_reads_outside_the_readers(&src);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = file_reads_outside_the_readers(root);
     assert!(
         found.is_empty(),
         "a file a user names is read by one confined, bounded reader; read these there (or add the module to FILE_READERS with its reason):\n{}",
         found.join("\n")
     );
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("fsx.rs"), "fn a() { std::fs::read(p) }\n").unwrap();
+    let reader = dir.path().join("crates/extract/src");
+    std::fs::create_dir_all(&reader).unwrap();
+    std::fs::write(reader.join("user_file.rs"), "fn a() { std::fs::read(p) }\n").unwrap();
+    std::fs::write(reader.join("place.rs"), "fn d() { fs_err::read(p) }\n").unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
     std::fs::write(
-        dir.path().join("fetch.rs"),
+        dir.path().join("src/fetch.rs"),
         "// fs::read(p)\nfn b() { std::fs::read_to_string(p) }\n#[cfg(test)]\nmod props;\n",
     )
     .unwrap();
-    std::fs::write(dir.path().join("props.rs"), "fn c() { fs::read(p) }\n").unwrap();
+    std::fs::write(dir.path().join("src/props.rs"), "fn c() { fs::read(p) }\n").unwrap();
     let found = file_reads_outside_the_readers(dir.path());
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].starts_with("fetch.rs:2:"), "{found:?}");
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].starts_with("crates/extract/src/place.rs:1:"),
+        "{found:?}"
+    );
+    assert!(found[1].starts_with("src/fetch.rs:2:"), "{found:?}");
+}
+
+/// The dependencies a crate's manifest declares for its library (not its tests): every
+/// `name = ...` line of a `[dependencies]` or `[target.*.dependencies]` table.
+fn library_dependencies(manifest: &str) -> Vec<String> {
+    let mut deps = Vec::new();
+    let mut in_deps = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]"
+                || (line.starts_with("[target.") && line.ends_with(".dependencies]"));
+        } else if in_deps && !line.starts_with('#') && line.contains('=') {
+            deps.push(line.to_string());
+        }
+    }
+    deps
+}
+
+/// What the compiler cannot see: which crate may call the network. The extraction core takes
+/// bytes already on disk, so it links no HTTP client, and of the workspace only util (the log,
+/// cancellation), so it cannot reach a stage or the GitHub client.
+#[test]
+fn the_extract_crate_links_no_http_client_and_no_workspace_crate_but_util() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/extract/Cargo.toml");
+    let deps = library_dependencies(&std::fs::read_to_string(manifest).unwrap());
+    assert!(
+        deps.iter().any(|d| d.starts_with("zip ")),
+        "the scan found too little: {deps:?}"
+    );
+    let http = ["reqwest", "hyper", "ureq", "h2", "rustls"];
+    for dep in &deps {
+        let name = dep.split([' ', '=']).next().unwrap();
+        assert!(!http.contains(&name), "crates/extract depends on {dep}");
+        if dep.contains("path =") {
+            assert!(
+                dep.contains("package = \"artifetch-util\""),
+                "crates/extract depends on a workspace crate other than util: {dep}"
+            );
+        }
+    }
+    let found = library_dependencies(
+        "[dependencies]\nreqwest = \"1\"\n[dev-dependencies]\nfakehub = { path = \"x\" }\n",
+    );
+    assert_eq!(found, ["reqwest = \"1\""]);
 }

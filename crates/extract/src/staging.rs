@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 
 use super::Extracted;
-use crate::util::{human_bytes, random_hex};
+use util::{human_bytes, random_hex};
 
 /// Staging directories inside a destination are named `<prefix><pid>-<12 hex digits>`.
 const STAGING_PREFIX: &str = ".artifetch-staging-";
@@ -21,7 +21,7 @@ const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
 /// Removes staging directories an earlier, killed run left directly in `dest`: only names of
 /// exactly our pattern, last modified more than [`STALE_AFTER`] ago, whose process (named in
 /// them) is not running. Best effort: what cannot be removed stays, and is reported.
-pub(crate) fn remove_stale_staging(dest: &Path) -> Vec<String> {
+pub fn remove_stale_staging(dest: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dest) else {
         return Vec::new();
     };
@@ -83,7 +83,7 @@ fn process_running(pid: u32) -> bool {
 
 /// An extracted tree in staging, on the destination's file system, not yet placed. Dropping it
 /// removes it (and the directories created for the destination, unless it was placed).
-pub(crate) struct Staged {
+pub struct Staged {
     /// What dropping it removes: the tree itself, or the hidden directory holding tree and aside.
     staging: PathBuf,
     tree: PathBuf,
@@ -91,7 +91,7 @@ pub(crate) struct Staged {
     aside: PathBuf,
     /// Directories created for the destination itself (outermost first).
     created: Vec<PathBuf>,
-    pub(crate) extracted: Extracted,
+    pub extracted: Extracted,
     /// Bytes of the archive that had landed when extraction began, and its size, if it began
     /// while the archive was still arriving.
     overlap: Option<(u64, u64)>,
@@ -100,11 +100,11 @@ pub(crate) struct Staged {
 
 impl Staged {
     /// The extracted tree.
-    pub(crate) fn tree(&self) -> &Path {
+    pub fn tree(&self) -> &Path {
         &self.tree
     }
 
-    pub(crate) fn overlap_note(&self) -> Option<String> {
+    pub fn overlap_note(&self) -> Option<String> {
         self.overlap.map(|(landed, total)| {
             format!(
                 "Extracted into staging while downloading (began with {} of {} arrived)",
@@ -121,10 +121,10 @@ impl Drop for Staged {
         if !self.aside.starts_with(&self.staging) {
             let _ = std::fs::remove_dir_all(&self.aside);
         }
-        crate::cancel::unregister_temp(&self.staging);
+        util::cancel::unregister_temp(&self.staging);
         if !self.placed {
             // A destination that did not exist before is not left behind, empty.
-            crate::fsx::remove_created(&self.created);
+            crate::tracked_dirs::remove_created(&self.created);
         }
     }
 }
@@ -145,7 +145,7 @@ struct Dirs {
 fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<Dirs> {
     if same_filesystem(workdir, dest) {
         let tree = workdir.join(format!("staging-{id}"));
-        crate::fsx::create_dir_all(&tree)?;
+        fs_err::create_dir_all(&tree)?;
         return Ok(Dirs {
             staging: tree.clone(),
             tree,
@@ -153,19 +153,19 @@ fn staging_dir(workdir: &Path, dest: &Path, id: u64) -> Result<Dirs> {
             created: Vec::new(),
         });
     }
-    let created = crate::fsx::create_dir_all_tracked(dest)?;
+    let created = crate::tracked_dirs::create_dir_all_tracked(dest)?;
     let staging = dest.join(format!(
         "{STAGING_PREFIX}{}-{}",
         std::process::id(),
         random_hex(12)
     ));
-    crate::cancel::register_temp(&staging);
+    util::cancel::register_temp(&staging);
     let made =
         std::fs::create_dir(&staging).and_then(|()| std::fs::create_dir(staging.join("tree")));
     if let Err(e) = made {
         let _ = std::fs::remove_dir_all(&staging);
-        crate::cancel::unregister_temp(&staging);
-        crate::fsx::remove_created(&created);
+        util::cancel::unregister_temp(&staging);
+        crate::tracked_dirs::remove_created(&created);
         return Err(e).with_context(|| format!("cannot create {}", staging.display()));
     }
     Ok(Dirs {
@@ -194,7 +194,7 @@ fn same_filesystem(_: &Path, _: &Path) -> bool {
 
 /// Moves a finished download to `target` (a file in the destination), replacing a file there;
 /// copies across filesystems.
-pub(crate) fn place_file(from: &Path, target: &Path) -> Result<()> {
+pub fn place_file(from: &Path, target: &Path) -> Result<()> {
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -218,7 +218,7 @@ pub(crate) fn place_file(from: &Path, target: &Path) -> Result<()> {
 impl Staged {
     /// A fresh staging directory, with an empty tree, for an artifact with id `id` going to `dest` (see
     /// [`staging_dir`]); `overlap` says how much of the archive had landed as extraction began.
-    pub(crate) fn create(
+    pub fn create(
         workdir: &Path,
         dest: &Path,
         id: u64,
@@ -243,7 +243,7 @@ impl Staged {
 
     /// Moves the tree into `dest` (see [`super::place`]); once it is there, dropping the staging
     /// directory no longer removes the directories made for `dest`.
-    pub(crate) fn place(&mut self, dest: &Path) -> Result<()> {
+    pub fn place(&mut self, dest: &Path) -> Result<()> {
         super::place(&self.tree, dest, &self.aside)?;
         self.placed = true;
         Ok(())

@@ -19,9 +19,8 @@ use super::scan::{
     Archive, Entry, Kind, Plan, check_landed_record, check_layout, open_archive, plan,
 };
 use super::{Extracted, FileHashes, Limits, Select};
-use crate::cancel;
-use crate::fsx;
 use crate::manifest::Written;
+use util::cancel;
 
 /// Copy buffer: big reads keep syscalls and decompressor calls per byte low.
 const BUF_SIZE: usize = 256 * 1024;
@@ -39,7 +38,7 @@ pub(super) fn extract_with_threads(
     threads: usize,
 ) -> Result<Extracted> {
     // Only an empty staging directory guarantees that every symlink in it is one we made.
-    if fsx::read_dir(staging)?.next().is_some() {
+    if fs_err::read_dir(staging)?.next().is_some() {
         bail!("staging directory {} is not empty", staging.display());
     }
     // A partial fetch's sparse archive: the unselected records are holes, never read.
@@ -51,12 +50,45 @@ pub(super) fn extract_with_threads(
         left,
         unmatched,
     } = plan(&mut zip, source, limits, select)?;
+    let (dirs, files) = make_dirs_and_links(&entries, staging, &mut warnings)?;
+    let threads = thread_count(&files, threads);
+    let jobs: Vec<Job<'_>> = files
+        .iter()
+        .map(|(e, _)| Job {
+            path: &e.path,
+            size: e.size,
+            span: e.record.as_ref().map(|r| r.span()),
+        })
+        .collect();
+    let shared = Shared::new(staging, &files, Queue::new(&jobs, threads), limits, hashes);
+    shared.run(threads, &mut zip, source, dirs);
+    let written = shared.finish()?;
+    if source.is_landing() && !sparse {
+        // Every record was checked before its data was read; all of them, directories too, are
+        // checked together once more, as for an archive that had landed whole.
+        check_layout(&zip, source)?;
+    }
+    Ok(Extracted {
+        files: written.files,
+        bytes: written.bytes,
+        warnings,
+        left,
+        unmatched,
+        written: written.hashes,
+    })
+}
 
-    // Directories and symlinks first, serially and in entry order, so file writers only need to
-    // verify parents, never race a link being created.
+/// Directories and symlinks first, serially and in entry order, so file writers only need to
+/// verify parents, never race a link being created. Returns the directories made and the files
+/// (with their exec bit) left for the writers.
+fn make_dirs_and_links<'e>(
+    entries: &'e [Entry],
+    staging: &'e Path,
+    warnings: &mut Vec<String>,
+) -> Result<(DirCache<'e>, Vec<(&'e Entry, bool)>)> {
     let mut dirs = DirCache::new(staging);
     let mut files = Vec::new();
-    for e in &entries {
+    for e in entries {
         match &e.kind {
             Kind::Dir => dirs.ensure(&e.path)?,
             Kind::File { exec } => files.push((e, *exec)),
@@ -74,79 +106,25 @@ pub(super) fn extract_with_threads(
             }
         }
     }
+    Ok((dirs, files))
+}
 
+/// One writer for few and small files, else up to `threads` (never more than there are files).
+fn thread_count(files: &[(&Entry, bool)], threads: usize) -> usize {
     let bytes: u64 = files.iter().map(|(e, _)| e.size).sum();
-    let threads = if files.len() < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES {
+    if files.len() < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES {
         1
     } else {
         threads.clamp(1, files.len().max(1))
-    };
-    let jobs: Vec<Job<'_>> = files
-        .iter()
-        .map(|(e, _)| Job {
-            path: &e.path,
-            size: e.size,
-            span: e.record.as_ref().map(|r| r.span()),
-        })
-        .collect();
-    let shared = Shared {
-        root: staging,
-        files: &files,
-        queue: Queue::new(&jobs, threads),
-        failed: AtomicBool::new(false),
-        errors: Mutex::new(Vec::new()),
-        files_written: AtomicU64::new(0),
-        bytes_written: AtomicU64::new(0),
-        written: (hashes == FileHashes::Taken)
-            .then(|| Mutex::new(Written::with_capacity(files.len()))),
-        limit: limits.max_total_bytes,
-    };
-    let expected_len = zip.len();
-    std::thread::scope(|s| {
-        let shared = &shared;
-        for slot in 1..threads {
-            let mut dirs = dirs.clone();
-            s.spawn(move || {
-                // Each thread needs its own file position; re-reading the central directory is
-                // cheap next to extraction, and avoids the unsafe shared-metadata constructor.
-                match open_archive(source) {
-                    Ok(mut zip) if zip.len() == expected_len => {
-                        shared.work(slot, &mut zip, source, &mut dirs);
-                    }
-                    Ok(_) => {
-                        shared.fail(usize::MAX, anyhow!("{} changed", source.path().display()))
-                    }
-                    Err(err) => shared.fail(usize::MAX, err),
-                }
-            });
-        }
-        shared.work(0, &mut zip, source, &mut dirs);
-    });
+    }
+}
 
-    let errors = shared
-        .errors
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
-    // Report the error of the earliest entry, so the message does not depend on scheduling.
-    if let Some((_, err)) = errors.into_iter().min_by_key(|(index, _)| *index) {
-        return Err(err);
-    }
-    if source.is_landing() && !sparse {
-        // Every record was checked before its data was read; all of them, directories too, are
-        // checked together once more, as for an archive that had landed whole.
-        check_layout(&zip, source)?;
-    }
-    Ok(Extracted {
-        files: shared.files_written.into_inner(),
-        bytes: shared.bytes_written.into_inner(),
-        warnings,
-        left,
-        unmatched,
-        written: shared
-            .written
-            .map(|w| w.into_inner().unwrap_or_else(|e| e.into_inner()))
-            .unwrap_or_default(),
-    })
+/// What the writers produced, once all of them are done.
+struct WrittenFiles {
+    files: u64,
+    bytes: u64,
+    /// Each file's size and SHA-256, with [`FileHashes::Taken`] (else empty).
+    hashes: Written,
 }
 
 /// Work shared by the file-writing threads (or the single serial one).
@@ -162,6 +140,72 @@ struct Shared<'a> {
     /// The files' sizes and SHA-256s, when the manifest needs them (`None`: nothing is hashed).
     written: Option<Mutex<Written>>,
     limit: u64,
+}
+
+impl<'a> Shared<'a> {
+    fn new(
+        root: &'a Path,
+        files: &'a [(&'a Entry, bool)],
+        queue: Queue<'a>,
+        limits: &Limits,
+        hashes: FileHashes,
+    ) -> Self {
+        Self {
+            root,
+            files,
+            queue,
+            failed: AtomicBool::new(false),
+            errors: Mutex::new(Vec::new()),
+            files_written: AtomicU64::new(0),
+            bytes_written: AtomicU64::new(0),
+            written: (hashes == FileHashes::Taken)
+                .then(|| Mutex::new(Written::with_capacity(files.len()))),
+            limit: limits.max_total_bytes,
+        }
+    }
+
+    /// The file data, by `threads` writers: this one on `zip`, each other on its own handle.
+    fn run(&self, threads: usize, zip: &mut Archive, source: &Source, dirs: DirCache<'_>) {
+        let expected_len = zip.len();
+        std::thread::scope(|s| {
+            for slot in 1..threads {
+                let mut dirs = dirs.clone();
+                s.spawn(move || {
+                    // Each thread needs its own file position; re-reading the central directory
+                    // is cheap next to extraction, and avoids the unsafe shared-metadata
+                    // constructor.
+                    match open_archive(source) {
+                        Ok(mut zip) if zip.len() == expected_len => {
+                            self.work(slot, &mut zip, source, &mut dirs);
+                        }
+                        Ok(_) => {
+                            self.fail(usize::MAX, anyhow!("{} changed", source.path().display()))
+                        }
+                        Err(err) => self.fail(usize::MAX, err),
+                    }
+                });
+            }
+            let mut dirs = dirs;
+            self.work(0, zip, source, &mut dirs);
+        });
+    }
+
+    /// The counts and hashes, or the error of the earliest entry, so the message does not
+    /// depend on scheduling.
+    fn finish(self) -> Result<WrittenFiles> {
+        let errors = self.errors.into_inner().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, err)) = errors.into_iter().min_by_key(|(index, _)| *index) {
+            return Err(err);
+        }
+        Ok(WrittenFiles {
+            files: self.files_written.into_inner(),
+            bytes: self.bytes_written.into_inner(),
+            hashes: self
+                .written
+                .map(|w| w.into_inner().unwrap_or_else(|e| e.into_inner()))
+                .unwrap_or_default(),
+        })
+    }
 }
 
 impl Shared<'_> {
@@ -344,7 +388,7 @@ impl<'a> DirCache<'a> {
             match dir_builder().create(&path) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-                    let meta = fsx::symlink_metadata(&path)?;
+                    let meta = fs_err::symlink_metadata(&path)?;
                     if meta.file_type().is_symlink() {
                         bail!(
                             "refusing to extract {rel:?}: file written through a symlink ({} is a symlink)",
@@ -398,7 +442,7 @@ pub(super) fn create_file(path: &Path, exec: bool) -> io::Result<File> {
 pub(super) fn make_symlink(target: &str, link: &Path) -> Result<()> {
     #[cfg(unix)]
     {
-        fsx::symlink(Path::new(target), link)
+        Ok(fs_err::os::unix::fs::symlink(Path::new(target), link)?)
     }
     #[cfg(not(unix))]
     {
@@ -417,7 +461,7 @@ mod tests {
     use zip::write::SimpleFileOptions;
 
     use super::*;
-    use crate::extract::testkit::{Zip, env, mode, refused, replace_all};
+    use crate::testkit::{Zip, env, mode, refused, replace_all};
 
     /// Without a manifest to build, the same tree is written and no file is hashed; with one,
     /// every file's size and SHA-256 are recorded as it is written.
@@ -705,7 +749,7 @@ mod tests {
     /// extracts to the same tree as the finished file, by one thread or several.
     #[test]
     fn a_landing_archive_extracts_as_the_whole_file_does() {
-        use crate::extract::landing::Landing;
+        use crate::landing::Landing;
         use std::sync::Arc;
         let mut zip = Zip::new().dir("d/");
         for i in 0..300 {
@@ -752,7 +796,7 @@ mod tests {
     /// A landing archive whose download is given up fails the extraction instead of waiting.
     #[test]
     fn a_poisoned_landing_fails_the_extraction() {
-        use crate::extract::landing::Landing;
+        use crate::landing::Landing;
         use std::sync::Arc;
         let bytes = Zip::new().file("a", &[b'a'; 5000]).file("b", b"b").bytes();
         let env = env(&bytes);

@@ -14,8 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context as _, Result, anyhow, bail};
 
 use super::write::{dir_builder, make_symlink};
-use crate::cancel;
-use crate::fsx;
+use util::cancel;
 
 /// See [`super::check_destination`].
 pub(super) fn check_destination(root: &Path, dest: &Path) -> Result<()> {
@@ -226,8 +225,8 @@ fn remove_any(path: &Path) -> Result<()> {
     match fs::symlink_metadata(path) {
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(err) => Err(err).with_context(|| format!("failed to inspect {}", path.display())),
-        Ok(meta) if meta.is_dir() => fsx::remove_dir_all(path),
-        Ok(_) => fsx::remove_file(path),
+        Ok(meta) if meta.is_dir() => Ok(fs_err::remove_dir_all(path)?),
+        Ok(_) => Ok(fs_err::remove_file(path)?),
     }
 }
 
@@ -239,7 +238,7 @@ enum Mode<'a> {
 
 fn walk(src_dir: &Path, dst_dir: &Path, mut mode: Mode) -> Result<()> {
     let moving = matches!(mode, Mode::Move(_));
-    for entry in fsx::read_dir(src_dir)? {
+    for entry in fs_err::read_dir(src_dir)? {
         let entry = entry?;
         let from = entry.path();
         let to = dst_dir.join(entry.file_name());
@@ -272,7 +271,7 @@ fn walk(src_dir: &Path, dst_dir: &Path, mut mode: Mode) -> Result<()> {
             };
             walk(&from, &to, inner)?;
             if moving {
-                fsx::remove_dir(&from)?;
+                fs_err::remove_dir(&from)?;
             }
         } else if kind.is_dir() {
             bail!(
@@ -303,23 +302,24 @@ fn move_path(from: &Path, to: &Path) -> Result<()> {
 /// The cross-filesystem fallback of `move_path`.
 fn move_by_copy(from: &Path, to: &Path) -> Result<()> {
     copy_tree(from, to)?;
-    if fsx::symlink_metadata(from)?.is_dir() {
-        fsx::remove_dir_all(from)
+    if fs_err::symlink_metadata(from)?.is_dir() {
+        fs_err::remove_dir_all(from)?;
     } else {
-        fsx::remove_file(from)
+        fs_err::remove_file(from)?;
     }
+    Ok(())
 }
 
 /// Copy `from` to `to`. A directory is copied into a new directory; a file or symlink is built
 /// under a temporary name next to `to` and renamed over it, since opening `to` itself would
 /// follow a symlink there.
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    let meta = fsx::symlink_metadata(from)?;
+    let meta = fs_err::symlink_metadata(from)?;
     if meta.is_dir() {
         dir_builder()
             .create(to)
             .with_context(|| format!("failed to create directory {}", to.display()))?;
-        for entry in fsx::read_dir(from)? {
+        for entry in fs_err::read_dir(from)? {
             let entry = entry?;
             copy_tree(&entry.path(), &to.join(entry.file_name()))?;
         }
@@ -342,7 +342,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 }
 
 fn make_symlink_like(from: &Path, link: &Path) -> Result<()> {
-    let target = fsx::read_link(from)?;
+    let target = fs_err::read_link(from)?;
     let Some(target) = target.to_str() else {
         bail!("symlink {} has a non-UTF-8 target", from.display());
     };
@@ -350,7 +350,7 @@ fn make_symlink_like(from: &Path, link: &Path) -> Result<()> {
 }
 
 fn copy_file(from: &Path, to: &Path, meta: &fs::Metadata) -> Result<()> {
-    let mut src = fsx::open(from)?;
+    let mut src = fs_err::File::open(from)?;
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -381,11 +381,11 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::extract::place;
+    use crate::place;
     #[cfg(unix)]
-    use crate::extract::testkit::mode;
+    use crate::testkit::mode;
     #[cfg(unix)]
-    use crate::extract::write::create_file;
+    use crate::write::create_file;
 
     #[test]
     fn place_merges() {
@@ -528,7 +528,7 @@ mod tests {
 
     fn listing(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         let mut out = BTreeMap::new();
-        for f in crate::extract::relative_files(dir).unwrap() {
+        for f in crate::relative_files(dir).unwrap() {
             out.insert(f.clone(), fs::read(dir.join(&f)).unwrap_or_default());
         }
         out

@@ -237,69 +237,102 @@ pub(super) fn plan(
     let mut entries = Vec::with_capacity(zip.len());
     let mut warnings = Vec::new();
     for index in 0..zip.len() {
-        let data = entry_data(zip, index)?;
-        let shown = show(data.name_raw());
-        let refuse = |why: &str| anyhow!("refusing archive entry {shown}: {why}");
-        let (path, dir_marker) = normalize_entry_name(data.name_raw()).map_err(|w| refuse(&w))?;
-        if !limits.allow_git_paths
-            && let Some(git) = git_component(&path)
-        {
-            return Err(refuse(&git_refusal(git)));
+        if let Some(entry) = plan_entry(zip, index, limits, &mut records, &mut warnings)? {
+            entries.push(entry);
         }
-        if data.encrypted() {
-            return Err(refuse("it is encrypted"));
-        }
-        let method = data.compression();
-        if !matches!(
-            method,
-            CompressionMethod::Stored | CompressionMethod::Deflated
-        ) {
-            return Err(refuse(&format!("unsupported compression method {method}")));
-        }
-        let mode = data.unix_mode().unwrap_or(0);
-        let kind = if dir_marker || mode & S_IFMT == S_IFDIR {
-            Kind::Dir
-        } else if mode & S_IFMT == S_IFLNK {
-            Kind::Symlink {
-                target: String::new(),
-            }
-        } else {
-            if !matches!(mode & S_IFMT, 0 | S_IFREG) {
-                warnings.push(format!(
-                    "archive entry {shown} has special file type {:#o}; extracted as a regular file",
-                    mode & S_IFMT
-                ));
-            }
-            Kind::File {
-                exec: mode & 0o111 != 0,
-            }
-        };
-        if path.is_empty() {
-            // "./" names the root itself, which already exists.
-            if matches!(kind, Kind::Dir) {
-                continue;
-            }
-            return Err(refuse("empty name"));
-        }
-        let size = data.size();
-        entries.push(Entry {
-            index,
-            path,
-            kind,
-            size,
-            shown,
-            record: records.remove(&index),
-        });
     }
     check_collisions(&entries)?;
     let (left, unmatched) = match select {
         Some(select) => take_selected(&mut entries, select.globs),
         None => (0, Vec::new()),
     };
+    read_link_targets(zip, source, limits, &mut entries)?;
+    Ok(Plan {
+        entries,
+        warnings,
+        left,
+        unmatched,
+    })
+}
 
-    // Symlink targets are entry data; read them now so every check precedes the first write.
+/// The entry at `index`, its name, encryption and method checked; `None` for `./`, the root
+/// itself, which already exists. A symlink's target is read later ([`read_link_targets`]).
+fn plan_entry(
+    zip: &mut Archive,
+    index: usize,
+    limits: &Limits,
+    records: &mut HashMap<usize, Record>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Entry>> {
+    let data = entry_data(zip, index)?;
+    let shown = show(data.name_raw());
+    let refuse = |why: &str| anyhow!("refusing archive entry {shown}: {why}");
+    let (path, dir_marker) = normalize_entry_name(data.name_raw()).map_err(|w| refuse(&w))?;
+    if !limits.allow_git_paths
+        && let Some(git) = git_component(&path)
+    {
+        return Err(refuse(&git_refusal(git)));
+    }
+    if data.encrypted() {
+        return Err(refuse("it is encrypted"));
+    }
+    let method = data.compression();
+    if !matches!(
+        method,
+        CompressionMethod::Stored | CompressionMethod::Deflated
+    ) {
+        return Err(refuse(&format!("unsupported compression method {method}")));
+    }
+    let kind = entry_kind(data.unix_mode().unwrap_or(0), dir_marker, &shown, warnings);
+    if path.is_empty() {
+        // "./" names the root itself, which already exists.
+        if matches!(kind, Kind::Dir) {
+            return Ok(None);
+        }
+        return Err(refuse("empty name"));
+    }
+    let size = data.size();
+    Ok(Some(Entry {
+        index,
+        path,
+        kind,
+        size,
+        shown,
+        record: records.remove(&index),
+    }))
+}
+
+/// What an entry is, by its name's trailing `/` and its Unix mode; a special file type is
+/// written as a regular file, with a warning.
+fn entry_kind(mode: u32, dir_marker: bool, shown: &str, warnings: &mut Vec<String>) -> Kind {
+    if dir_marker || mode & S_IFMT == S_IFDIR {
+        Kind::Dir
+    } else if mode & S_IFMT == S_IFLNK {
+        Kind::Symlink {
+            target: String::new(),
+        }
+    } else {
+        if !matches!(mode & S_IFMT, 0 | S_IFREG) {
+            warnings.push(format!(
+                "archive entry {shown} has special file type {:#o}; extracted as a regular file",
+                mode & S_IFMT
+            ));
+        }
+        Kind::File {
+            exec: mode & 0o111 != 0,
+        }
+    }
+}
+
+/// Symlink targets are entry data; read them now so every check precedes the first write.
+fn read_link_targets(
+    zip: &mut Archive,
+    source: &Source,
+    limits: &Limits,
+    entries: &mut [Entry],
+) -> Result<()> {
     let mut headers = None;
-    for entry in &mut entries {
+    for entry in entries {
         if matches!(entry.kind, Kind::Symlink { .. }) {
             check_landed_record(&mut headers, source, entry)?;
             let target = read_link_target(zip, entry)?;
@@ -315,12 +348,7 @@ pub(super) fn plan(
             entry.kind = Kind::Symlink { target };
         }
     }
-    Ok(Plan {
-        entries,
-        warnings,
-        left,
-        unmatched,
-    })
+    Ok(())
 }
 
 /// Keeps the entries `select` takes; returns how many files and symlinks it left, and its globs
@@ -550,8 +578,8 @@ fn read_link_target(zip: &mut Archive, e: &Entry) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::testkit::{Zip, env, overlapping, refused, replace_all};
-    use crate::extract::{Limits, extract_zip};
+    use crate::testkit::{Zip, env, overlapping, refused, replace_all};
+    use crate::{Limits, extract_zip};
 
     #[test]
     fn file_through_symlink_refused() {

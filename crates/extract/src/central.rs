@@ -242,7 +242,7 @@ pub fn selected_spans(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::testkit::Zip;
+    use crate::testkit::Zip;
 
     fn parse(bytes: &[u8]) -> Result<Vec<CentralEntry>> {
         let eocd = find_eocd(bytes, bytes.len() as u64)?;
@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn overlapping_or_past_the_end_entries_are_refused() {
-        let overlapping = crate::extract::testkit::overlapping(3, &[0u8; 500]);
+        let overlapping = crate::testkit::overlapping(3, &[0u8; 500]);
         let e = parse(&overlapping).unwrap_err().to_string();
         assert!(e.contains("overlaps"), "{e}");
         // A local offset moved past the central directory.

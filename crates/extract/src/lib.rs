@@ -21,13 +21,22 @@
 pub mod central;
 mod kind;
 mod landing;
+pub mod manifest;
 mod names;
+pub mod pattern;
 mod place;
+pub mod positioned;
 mod queue;
 mod scan;
 mod staging;
+pub mod tracked_dirs;
+pub mod user_file;
 mod write;
 
+// Test support: the oracles of the property tests, which tests/it/fuzz.rs shares.
+#[doc(hidden)]
+#[cfg(any(test, feature = "testkit"))]
+pub mod oracle;
 #[cfg(test)]
 mod props;
 #[cfg(test)]
@@ -37,13 +46,12 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use crate::fsx;
 use crate::manifest::Written;
 use crate::pattern::PathGlobs;
 
 pub use kind::{ArchiveKind, archive_kind, head, quoted_head, starts_like_zip};
 pub use landing::{Landing, Source};
-pub(crate) use staging::{Staged, place_file, remove_stale_staging};
+pub use staging::{Staged, place_file, remove_stale_staging};
 
 const MAX_THREADS: usize = 8;
 
@@ -66,7 +74,7 @@ pub struct Limits {
 
 /// The inputs table's defaults (`max-size`, `max-files`, `max-ratio`), for tests: the binary
 /// always builds its limits from the settings (a test below keeps the two equal).
-#[cfg(test)]
+#[cfg(any(test, feature = "testkit"))]
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -170,7 +178,7 @@ pub fn place(staging: &Path, dest: &Path, aside: &Path) -> Result<()> {
     // Every conflict is found before the first move, so a refused artifact leaves the
     // destination exactly as it was rather than half-merged.
     place::check_placeable(staging, dest)?;
-    fsx::create_dir_all(dest)?;
+    fs_err::create_dir_all(dest)?;
     place::merge_into(staging, dest, aside)
 }
 
@@ -180,7 +188,7 @@ pub fn relative_files(dir: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((at, rel)) = stack.pop() {
-        for entry in fsx::read_dir(&at)? {
+        for entry in fs_err::read_dir(&at)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let rel = if rel.is_empty() {
@@ -214,29 +222,4 @@ pub fn is_git_name(name: &str) -> bool {
 /// Is `name` a safe single path component (artifact names, Content-Disposition file names)?
 pub fn is_safe_component(name: &str) -> bool {
     names::component_problem(name).is_none()
-}
-
-#[cfg(test)]
-mod limits_tests {
-    use super::Limits;
-    use crate::inputs::{Command, parse};
-
-    #[test]
-    fn the_default_limits_are_the_inputs_tables() {
-        let env = |k: &str| match k {
-            "GITHUB_TOKEN" => Some("t".to_string()),
-            "GITHUB_REPOSITORY" => Some("octo/hello".to_string()),
-            "GITHUB_RUN_ID" => Some("5".to_string()),
-            _ => None,
-        };
-        let Command::Run(raw) = parse(&[], &env).unwrap() else {
-            panic!("no inputs is a run");
-        };
-        let settings = crate::settings::resolve(&raw, &env).unwrap();
-        let limits = Limits::default();
-        assert_eq!(limits.max_total_bytes, settings.fetch.max_size);
-        assert_eq!(limits.max_files, settings.fetch.max_files);
-        assert_eq!(limits.max_ratio, settings.fetch.max_ratio);
-        assert_eq!(limits.allow_git_paths, settings.fetch.allow_git_paths);
-    }
 }

@@ -25,13 +25,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::util::hex;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
+use util::hex;
 
 /// Size and SHA-256 of each file as an extraction wrote it, by its path in the tree
 /// (`/`-separated): see [`Manifest::of_written`].
-pub(crate) type Written = std::collections::HashMap<String, (u64, [u8; 32])>;
+pub type Written = std::collections::HashMap<String, (u64, [u8; 32])>;
 
 /// What an entry is, with what the canonical line says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +195,7 @@ impl Manifest {
 }
 
 /// The manifest's path escaping (see the module docs).
-pub(crate) fn escape_path(bytes: &[u8]) -> String {
+pub fn escape_path(bytes: &[u8]) -> String {
     let mut out = String::new();
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -215,7 +215,7 @@ pub(crate) fn escape_path(bytes: &[u8]) -> String {
 }
 
 /// Inverse of [`escape_path`]; `None` for a malformed escape.
-pub(crate) fn unescape_path(text: &str) -> Option<Vec<u8>> {
+pub fn unescape_path(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -390,7 +390,7 @@ fn hash_all(files: &[&WalkedFile]) -> Result<Vec<(u64, String)>> {
     Ok(out)
 }
 
-pub(crate) fn hash_file(path: &Path) -> Result<(u64, String)> {
+pub fn hash_file(path: &Path) -> Result<(u64, String)> {
     let mut f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];

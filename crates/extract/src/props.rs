@@ -1,10 +1,8 @@
-//! Property tests for extraction's path checks, with a hand-rolled deterministic generator.
-//!
-//! Why not `proptest`: the properties need only "random names from hostile segments" and no
-//! shrinking (a failing case is printed whole and is short), so a 10-line xorshift keeps the
-//! dependency list as it is. Why not `cargo-fuzz`: it needs a nightly toolchain, which this
-//! project's CI and machines do not have. The seeds are fixed, so a failure reproduces exactly;
-//! `ARTIFETCH_PROP_CASES` raises the case count for a longer local run.
+//! Property tests for extraction's path checks, on bolero: under `cargo test` each property runs
+//! a fixed number of random cases (`ARTIFETCH_PROP_CASES` raises it for a longer local run), and
+//! `cargo bolero test` can drive the same properties coverage-guided. A failing case is printed
+//! whole (and shrunk) by bolero. The oracles that look at the tree (nothing changed outside
+//! staging, no symlink out) are `oracle.rs`, shared with the root crate's fuzz targets.
 //!
 //! Properties:
 //! 1. every entry name `normalize_entry_name` accepts is a relative path of plain components:
@@ -21,10 +19,12 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Component, Path};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fakehub::zipbuild::{Entry, ZipBuilder};
 
 use super::names::{normalize_entry_name, normalize_link_target};
+use super::oracle::{links_stay_inside, snapshot};
 use super::{Limits, extract_zip};
 
 /// Hostile building blocks: traversal, separators of both kinds, drive prefixes, NUL and other
@@ -58,15 +58,17 @@ const SEGMENTS: &[&str] = &[
     "\u{1F600}",
 ];
 
-struct Rng(u64);
+/// The choices of one case, as bolero generated them: each `below` takes the next value (zero
+/// once they run out).
+struct Picks<'a>(std::slice::Iter<'a, u64>);
 
-impl Rng {
+impl<'a> Picks<'a> {
+    fn new(values: &'a [u64]) -> Self {
+        Self(values.iter())
+    }
+
     fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.0.next().copied().unwrap_or(0)
     }
 
     fn below(&mut self, n: usize) -> usize {
@@ -80,6 +82,10 @@ impl Rng {
             .collect()
     }
 }
+
+/// Choices for one case: fixed-length, so every case draws fully random values (bolero shrinks
+/// a failing one towards zeros).
+type Choices<const N: usize> = [u64; N];
 
 fn cases(default: usize) -> usize {
     std::env::var("ARTIFETCH_PROP_CASES")
@@ -120,129 +126,61 @@ fn assert_plain_relative(path: &str, raw: &str) {
 
 #[test]
 fn accepted_entry_names_stay_inside_the_root() {
-    let mut rng = Rng(0x5EED_0001);
-    let mut accepted = 0;
-    for _ in 0..cases(50_000) {
-        let raw = rng.name(8);
-        if let Ok((path, _)) = normalize_entry_name(raw.as_bytes()) {
-            accepted += 1;
-            if !path.is_empty() {
-                assert_plain_relative(&path, &raw);
+    let accepted = AtomicUsize::new(0);
+    bolero::check!()
+        .with_type::<Choices<9>>()
+        .with_iterations(cases(50_000))
+        .for_each(|choices| {
+            let raw = Picks::new(choices).name(8);
+            if let Ok((path, _)) = normalize_entry_name(raw.as_bytes()) {
+                accepted.fetch_add(1, Ordering::Relaxed);
+                if !path.is_empty() {
+                    assert_plain_relative(&path, &raw);
+                }
             }
-        }
-    }
+        });
     // The generator must reach both sides of the check to mean anything.
+    let accepted = accepted.into_inner();
     assert!(accepted > 1000, "only {accepted} names accepted");
 }
 
 #[test]
 fn accepted_link_targets_resolve_inside_the_root() {
-    let mut rng = Rng(0x5EED_0002);
-    let mut accepted = 0;
-    for _ in 0..cases(50_000) {
-        let target = rng.name(8);
-        let depth = rng.below(4);
-        let Ok(norm) = normalize_link_target(&target, depth) else {
-            continue;
-        };
-        accepted += 1;
-        // Resolve lexically from a link `depth` directories below the root.
-        let mut level = depth as i64;
-        for part in norm.split('/') {
-            match part {
-                "." => {}
-                ".." => level -= 1,
-                _ => {
-                    assert!(!part.contains('\\') && !part.chars().any(char::is_control));
-                    level += 1;
-                }
-            }
-            assert!(
-                level >= 0,
-                "{target:?} at depth {depth} -> {norm:?} escapes"
-            );
-        }
-    }
-    assert!(accepted > 1000, "only {accepted} targets accepted");
-}
-
-/// Everything under `dir` (not following symlinks), with contents, for before/after checks.
-fn snapshot(dir: &Path, skip: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-    for e in fs::read_dir(dir).unwrap() {
-        let path = e.unwrap().path();
-        if path == skip {
-            continue;
-        }
-        let meta = fs::symlink_metadata(&path).unwrap();
-        let key = path.display().to_string();
-        if meta.file_type().is_symlink() {
-            out.insert(
-                key,
-                fs::read_link(&path)
-                    .unwrap()
-                    .into_os_string()
-                    .into_encoded_bytes(),
-            );
-        } else if meta.is_dir() {
-            out.insert(key, b"<dir>".to_vec());
-            snapshot(&path, skip, out);
-        } else {
-            out.insert(key, fs::read(&path).unwrap());
-        }
-    }
-}
-
-/// Every symlink under `root` resolves (lexically; targets may dangle) inside `root`.
-fn links_stay_inside(root: &Path, dir: &Path) {
-    for e in fs::read_dir(dir).unwrap() {
-        let path = e.unwrap().path();
-        let meta = fs::symlink_metadata(&path).unwrap();
-        if meta.file_type().is_symlink() {
-            let target = fs::read_link(&path).unwrap();
-            assert!(
-                target.is_relative(),
-                "{} -> {}",
-                path.display(),
-                target.display()
-            );
-            let mut level = path
-                .parent()
-                .unwrap()
-                .strip_prefix(root)
-                .unwrap()
-                .components()
-                .count() as i64;
-            for c in target.components() {
-                match c {
-                    Component::ParentDir => level -= 1,
-                    Component::CurDir => {}
-                    Component::Normal(_) => level += 1,
-                    other => panic!("{} -> {other:?}", path.display()),
+    let accepted = AtomicUsize::new(0);
+    bolero::check!()
+        .with_type::<Choices<10>>()
+        .with_iterations(cases(50_000))
+        .for_each(|choices| {
+            let mut picks = Picks::new(choices);
+            let target = picks.name(8);
+            let depth = picks.below(4);
+            let Ok(norm) = normalize_link_target(&target, depth) else {
+                return;
+            };
+            accepted.fetch_add(1, Ordering::Relaxed);
+            // Resolve lexically from a link `depth` directories below the root.
+            let mut level = depth as i64;
+            for part in norm.split('/') {
+                match part {
+                    "." => {}
+                    ".." => level -= 1,
+                    _ => {
+                        assert!(!part.contains('\\') && !part.chars().any(char::is_control));
+                        level += 1;
+                    }
                 }
                 assert!(
                     level >= 0,
-                    "{} -> {} escapes",
-                    path.display(),
-                    target.display()
+                    "{target:?} at depth {depth} -> {norm:?} escapes"
                 );
             }
-            if let Ok(real) = fs::canonicalize(&path) {
-                assert!(
-                    real.starts_with(fs::canonicalize(root).unwrap()),
-                    "{} resolves to {}",
-                    path.display(),
-                    real.display()
-                );
-            }
-        } else if meta.is_dir() {
-            links_stay_inside(root, &path);
-        }
-    }
+        });
+    let accepted = accepted.into_inner();
+    assert!(accepted > 1000, "only {accepted} targets accepted");
 }
 
 #[test]
 fn extraction_never_touches_anything_outside_the_staging_directory() {
-    let mut rng = Rng(0x5EED_0003);
     let tmp = tempfile::tempdir().unwrap();
     // Decoys next to the staging directory, and a directory a `..` would land in.
     fs::create_dir_all(tmp.path().join("a/b")).unwrap();
@@ -251,40 +189,49 @@ fn extraction_never_touches_anything_outside_the_staging_directory() {
     let mut before = BTreeMap::new();
     let staging = tmp.path().join("staging");
     snapshot(tmp.path(), &staging, &mut before);
-    let (mut ok, mut refused) = (0, 0);
-    for case in 0..cases(400) {
-        let mut zip = ZipBuilder::new();
-        for _ in 0..1 + rng.below(6) {
-            let name = rng.name(6);
-            zip = match rng.below(4) {
-                0 => zip.dir(&name),
-                1 => zip.symlink(&name, &rng.name(6)),
-                _ => zip.entry(Entry::new(name.as_bytes(), b"data")),
+    let (ok, refused) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    bolero::check!()
+        .with_type::<Choices<96>>()
+        .with_iterations(cases(400))
+        .for_each(|choices| {
+            let mut picks = Picks::new(choices);
+            let mut zip = ZipBuilder::new();
+            for _ in 0..1 + picks.below(6) {
+                let name = picks.name(6);
+                zip = match picks.below(4) {
+                    0 => zip.dir(&name),
+                    1 => zip.symlink(&name, &picks.name(6)),
+                    _ => zip.entry(Entry::new(name.as_bytes(), b"data")),
+                };
+            }
+            let archive = tmp.path().join("archive.zip");
+            fresh(&staging, &archive);
+            fs::write(&archive, zip.build()).unwrap();
+            fs::create_dir(&staging).unwrap();
+            match extract_zip(&archive, &staging, &Limits::default()) {
+                Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
+                Err(_) => refused.fetch_add(1, Ordering::Relaxed),
             };
-        }
-        let archive = tmp.path().join("archive.zip");
-        fs::write(&archive, zip.build()).unwrap();
-        fs::create_dir(&staging).unwrap();
-        match extract_zip(&archive, &staging, &Limits::default()) {
-            Ok(_) => ok += 1,
-            Err(_) => refused += 1,
-        }
-        fs::remove_file(&archive).unwrap();
-        links_stay_inside(&staging, &staging);
-        let mut after = BTreeMap::new();
-        snapshot(tmp.path(), &staging, &mut after);
-        assert_eq!(
-            after, before,
-            "case {case} changed something outside staging"
-        );
-        fs::remove_dir_all(&staging).unwrap();
-    }
+            fs::remove_file(&archive).unwrap();
+            links_stay_inside(&staging, &staging);
+            let mut after = BTreeMap::new();
+            snapshot(tmp.path(), &staging, &mut after);
+            assert_eq!(after, before, "changed something outside staging");
+            fs::remove_dir_all(&staging).unwrap();
+        });
+    let (ok, refused) = (ok.into_inner(), refused.into_inner());
     assert!(ok > 20 && refused > 20, "ok {ok}, refused {refused}");
+}
+
+/// Takes away what a failed case left (bolero runs a failing case again, smaller, to shrink it).
+fn fresh(staging: &Path, archive: &Path) {
+    let _ = fs::remove_dir_all(staging);
+    let _ = fs::remove_file(archive);
 }
 
 /// The committed seed corpus: hostile and normal archives (see tests/corpus/zip/README.md).
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/zip");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/zip");
     let mut seeds: Vec<(String, Vec<u8>)> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -308,7 +255,7 @@ fn record_offsets(bytes: &[u8]) -> Vec<usize> {
 
 /// One random mutation: byte flips, a header field overwritten with an extreme value, a record
 /// duplicated, the tail cut or junk appended.
-fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
+fn mutate(rng: &mut Picks<'_>, seed: &[u8]) -> Vec<u8> {
     let mut b = seed.to_vec();
     for _ in 0..1 + rng.below(3) {
         let records = record_offsets(&b);
@@ -345,7 +292,6 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 #[test]
 fn mutated_corpus_archives_never_panic_escape_or_exceed_the_limits() {
     let seeds = corpus();
-    let mut rng = Rng(0x5EED_0004);
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir_all(tmp.path().join("a/b")).unwrap();
     fs::write(tmp.path().join("a/b/victim"), b"victim").unwrap();
@@ -358,47 +304,45 @@ fn mutated_corpus_archives_never_panic_escape_or_exceed_the_limits() {
         max_files: 500,
         ..Limits::default()
     };
-    let (mut ok, mut refused) = (0, 0);
-    // Every seed as is, then mutants round-robin over the seeds.
-    let total = seeds.len() + cases(600);
-    for case in 0..total {
-        let (name, seed) = &seeds[case % seeds.len()];
-        let bytes = if case < seeds.len() {
-            seed.clone()
-        } else {
-            mutate(&mut rng, seed)
-        };
+    let (ok, refused) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let one = |name: &str, bytes: &[u8]| {
         let archive = tmp.path().join("archive.zip");
-        fs::write(&archive, &bytes).unwrap();
+        fresh(&staging, &archive);
+        fs::write(&archive, bytes).unwrap();
         fs::create_dir(&staging).unwrap();
         match extract_zip(&archive, &staging, &limits) {
             Ok(got) => {
-                ok += 1;
-                assert!(got.bytes <= limits.max_total_bytes, "case {case} ({name})");
+                ok.fetch_add(1, Ordering::Relaxed);
+                assert!(got.bytes <= limits.max_total_bytes, "{name}");
                 let files = super::relative_files(&staging).unwrap();
-                assert!(
-                    files.len() as u64 <= limits.max_files,
-                    "case {case} ({name})"
-                );
+                assert!(files.len() as u64 <= limits.max_files, "{name}");
                 for f in &files {
-                    assert!(
-                        super::names::git_component(f).is_none(),
-                        "case {case} ({name}) wrote {f}"
-                    );
+                    assert!(super::names::git_component(f).is_none(), "{name} wrote {f}");
                 }
             }
-            Err(_) => refused += 1,
+            Err(_) => {
+                refused.fetch_add(1, Ordering::Relaxed);
+            }
         }
         links_stay_inside(&staging, &staging);
         let mut after = BTreeMap::new();
         snapshot(tmp.path(), &staging, &mut after);
         after.remove(&archive.display().to_string());
-        assert_eq!(
-            after, before,
-            "case {case} ({name}) changed something outside staging"
-        );
+        assert_eq!(after, before, "{name} changed something outside staging");
         fs::remove_dir_all(&staging).unwrap();
         fs::remove_file(&archive).unwrap();
+    };
+    // Every seed as is, then mutants of a seed bolero picks.
+    for (name, seed) in &seeds {
+        one(name, seed);
     }
+    bolero::check!()
+        .with_type::<(u16, Choices<256>)>()
+        .with_iterations(cases(600))
+        .for_each(|(pick, choices)| {
+            let (name, seed) = &seeds[*pick as usize % seeds.len()];
+            one(name, &mutate(&mut Picks::new(choices), seed));
+        });
+    let (ok, refused) = (ok.into_inner(), refused.into_inner());
     assert!(ok > 20 && refused > 20, "ok {ok}, refused {refused}");
 }

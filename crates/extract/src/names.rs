@@ -213,8 +213,8 @@ pub(super) fn normalize_link_target(target: &str, depth: usize) -> Result<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::is_safe_component;
-    use crate::extract::testkit::{Zip, refused};
+    use crate::is_safe_component;
+    use crate::testkit::{Zip, refused};
 
     #[test]
     fn hostile_names_refused() {
@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn git_entries_refused_unless_allowed() {
-        use crate::extract::{Limits, extract_zip};
+        use crate::{Limits, extract_zip};
         for (name, shown) in [
             (".git/config", "\".git\""),
             ("sub/.git/hooks/pre-commit", "\".git\""),
@@ -362,7 +362,7 @@ mod tests {
         );
 
         let bytes = Zip::new().file(".git/config", b"allowed").bytes();
-        let env = crate::extract::testkit::env(&bytes);
+        let env = crate::testkit::env(&bytes);
         let limits = Limits {
             allow_git_paths: true,
             ..Limits::default()

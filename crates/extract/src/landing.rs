@@ -169,7 +169,7 @@ impl Landing {
             if let Some(why) = &state.poisoned {
                 return Err(io::Error::other(format!("download not usable: {why}")));
             }
-            if crate::cancel::cancelled() {
+            if util::cancel::cancelled() {
                 return Err(io::Error::other("cancelled"));
             }
             if let Some((_, &end)) = state.landed.range(..=pos).next_back()
