@@ -122,25 +122,15 @@ const fn choice(
     help: &'static str,
 ) -> Input {
     Input {
-        name,
-        kind: Kind::Text,
-        group,
-        shape: "",
         choices,
-        default,
-        help,
+        ..text(group, name, "", default, help)
     }
 }
 
 const fn flag(group: Group, name: &'static str, help: &'static str) -> Input {
     Input {
-        name,
         kind: Kind::Bool,
-        group,
-        shape: "",
-        choices: &[],
-        default: "false",
-        help,
+        ..text(group, name, "", "false", help)
     }
 }
 
