@@ -3,7 +3,7 @@
 //! The data flows one way: [`inputs`] and [`settings`] turn the environment and flags into a
 //! validated [`settings::Settings`]; [`resolve`] picks the run (current, given, or searched);
 //! [`plan`] asks the API which of its artifacts to fetch and where each goes (and reads the run's
-//! commit and branch from them); [`fetch`] runs them concurrently, [`download`] bringing each to
+//! commit and branch from them); [`fetch`] runs them concurrently, its obtain stage bringing each to
 //! a verified temp file and [`extract`] unpacking it safely; [`report`] writes step outputs and
 //! the job summary; [`run`] ties the stages together. Only `github` sends HTTP requests, only
 //! [`log`] prints log lines and workflow commands. [`attest`] verifies an artifact's Sigstore
@@ -25,17 +25,16 @@ pub use util::{cancel, log};
 pub use extract;
 use extract::manifest;
 pub use extract::pattern;
-pub mod attest;
-mod cache;
-mod download;
+// The Sigstore verifier lives in crates/attest; re-exported so `crate::attest` reads as before.
+pub use attest;
+// The REST and blob clients live in crates/github; re-exported so `crate::github` reads as before.
+pub use github;
 mod failure;
 mod fetch;
 mod find;
-pub mod github;
 mod handoff;
 pub mod inputs;
 mod offline;
-mod partial;
 mod pasted;
 mod pin;
 mod plan;

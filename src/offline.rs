@@ -58,7 +58,7 @@ pub(crate) fn run(args: &[OsString]) -> Result<String> {
     Ok(format!(
         "Verified: sha256:{sha256} signed by {} at {}{}",
         verified.identity.signer_uri.as_deref().unwrap_or("?"),
-        attest::time::format(verified.signed_at),
+        crate::util::date::format(verified.signed_at),
         verified
             .log_index
             .map(|i| format!(", log index {i}"))

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::extract::{is_git_name, is_safe_component};
-use crate::github::http_status;
 use crate::github::{Artifact, GitHub};
+use crate::github::{Refusal, refusal};
 use crate::log::Log;
 use crate::resolve::{ChosenRun, Reason};
 use crate::settings::{PlanConfig, Selection, Source};
@@ -137,7 +137,7 @@ async fn list(settings: &PlanConfig, github: &GitHub, chosen: &ChosenRun) -> Res
         .list_run_artifacts(owner, repo, run, server_filter)
         .await
         .map_err(|e| {
-            if http_status(&e) == Some(404) {
+            if refusal(&e) == Some(Refusal::NotFound) {
                 e.context(missing_run(&settings.source, chosen))
             } else {
                 e.context(format!(

@@ -10,7 +10,7 @@ use crate::attest::{
     self, AttestError, Binding, GITHUB_ACTIONS_ISSUER, Policy, RunRef, TrustedRoot, Verified,
 };
 use crate::github::{Artifact, Blob, GitHub};
-use crate::settings::{Attestation, AttestationFrom, Settings};
+use crate::settings::{Attestation, AttestationFrom};
 
 /// An accepted attestation, and what tied it to the artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,22 @@ pub enum BoundTo {
     Workflow,
 }
 
+/// The repository whose artifacts are checked, and its host: what an attestation is bound to.
+#[derive(Debug, Clone)]
+pub(crate) struct Repo {
+    /// `GITHUB_SERVER_URL` (GHES too).
+    pub server_url: String,
+    pub owner: String,
+    pub repo: String,
+}
+
+impl Repo {
+    /// `owner/repo`.
+    fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.repo)
+    }
+}
+
 impl BoundTo {
     /// `run` or `workflow`, as `attestation-from` spells it.
     pub fn name(self) -> &'static str {
@@ -41,7 +57,7 @@ impl BoundTo {
 pub(crate) async fn check(
     github: &GitHub,
     blob: &Blob,
-    settings: &Settings,
+    repo: &Repo,
     wanted: &Attestation,
     artifact: &Artifact,
     sha256: &str,
@@ -51,10 +67,10 @@ pub(crate) async fn check(
         Some(text) => TrustedRoot::parse(text).map_err(|e| anyhow!("trusted-root: {e}"))?,
         None => TrustedRoot::embedded(),
     };
-    let binding = binding(settings, wanted, artifact)?;
-    let policy = policy(github, settings, wanted, artifact).await?;
+    let binding = binding(repo, wanted, artifact)?;
+    let policy = policy(github, repo, wanted, artifact).await?;
     let bundles = github
-        .attestations(blob, &settings.source.owner, &settings.source.repo, sha256)
+        .attestations(blob, &repo.owner, &repo.repo, sha256)
         .await?;
     if bundles.is_empty() {
         bail!("provenance: no attestation for sha256:{}", sha256);
@@ -87,20 +103,20 @@ pub(crate) async fn check(
 /// Who must have signed: the given (or the run's) workflow of the given (or this) repository.
 async fn policy(
     github: &GitHub,
-    settings: &Settings,
+    repo: &Repo,
     wanted: &Attestation,
     artifact: &Artifact,
 ) -> Result<Policy> {
     let signer_workflow = match &wanted.signer_workflow {
         Some(w) => w.clone(),
-        None => run_workflow(github, settings, artifact).await?,
+        None => run_workflow(github, repo, artifact).await?,
     };
     Ok(Policy {
         issuer: GITHUB_ACTIONS_ISSUER.into(),
         repository: wanted
             .repository
             .clone()
-            .unwrap_or_else(|| settings.source.repository()),
+            .unwrap_or_else(|| repo.full_name()),
         signer_workflow: Some(signer_workflow),
         source_ref: wanted.source_ref.clone(),
         predicate_type: wanted.predicate_type.clone(),
@@ -108,12 +124,12 @@ async fn policy(
 }
 
 /// `attestation-from: run` binds to the artifact's run on this host; `workflow` to no run.
-fn binding(settings: &Settings, wanted: &Attestation, artifact: &Artifact) -> Result<Binding> {
+fn binding(repo: &Repo, wanted: &Attestation, artifact: &Artifact) -> Result<Binding> {
     let run = match wanted.from {
         AttestationFrom::Workflow => None,
         AttestationFrom::Run => Some(RunRef {
-            server_url: settings.source.server_url.clone(),
-            repository: settings.source.repository(),
+            server_url: repo.server_url.clone(),
+            repository: repo.full_name(),
             id: artifact_run(artifact)?,
         }),
     };
@@ -141,7 +157,7 @@ fn log_lines(v: &Verified, bound_to: BoundTo) -> [String; 2] {
     let signed = format!(
         "Provenance verified: signed by {} at {}{}",
         id.signer_uri.as_deref().unwrap_or("?"),
-        attest::time::format(v.signed_at),
+        crate::util::date::format(v.signed_at),
         v.log_index
             .map(|i| format!(", Rekor log index {i}"))
             .unwrap_or_default()
@@ -164,7 +180,7 @@ fn log_lines(v: &Verified, bound_to: BoundTo) -> [String; 2] {
 }
 
 /// `owner/repo/.github/workflows/file.yml` of the run that uploaded the artifact.
-async fn run_workflow(github: &GitHub, settings: &Settings, artifact: &Artifact) -> Result<String> {
+async fn run_workflow(github: &GitHub, repo: &Repo, artifact: &Artifact) -> Result<String> {
     let run_id = artifact
         .workflow_run
         .as_ref()
@@ -172,9 +188,7 @@ async fn run_workflow(github: &GitHub, settings: &Settings, artifact: &Artifact)
         .ok_or_else(|| {
             anyhow!("provenance: the artifact names no run; set attestation-signer-workflow")
         })?;
-    let run = github
-        .get_run(&settings.source.owner, &settings.source.repo, run_id)
-        .await?;
+    let run = github.get_run(&repo.owner, &repo.repo, run_id).await?;
     let path = run
         .path
         .as_deref()
@@ -185,7 +199,7 @@ async fn run_workflow(github: &GitHub, settings: &Settings, artifact: &Artifact)
                 "provenance: run {run_id} names no workflow file; set attestation-signer-workflow"
             )
         })?;
-    Ok(format!("{}/{path}", settings.source.repository()))
+    Ok(format!("{}/{path}", repo.full_name()))
 }
 
 /// A run's `path` without a trailing `@refs/…`: a workflow file's own name may hold an `@`.

@@ -12,12 +12,12 @@
 
 use std::collections::HashMap;
 
+use crate::github::Url;
 use anyhow::{Context, Result, bail};
-use reqwest::Url;
 
-use crate::github::http_status;
 use crate::github::model::{ArtifactRun, RunList};
 use crate::github::{Artifact, GitHub, WorkflowRun};
+use crate::github::{Refusal, refusal};
 use crate::log::Log;
 use crate::settings::{FindConfig, RunMode, Selection, WaitFor};
 
@@ -513,7 +513,7 @@ async fn given(settings: &FindConfig, github: &GitHub, id: u64) -> Result<Resolu
         .get_run(&settings.source.owner, &settings.source.repo, id)
         .await
         .map_err(|e| {
-            if http_status(&e) == Some(404) {
+            if refusal(&e) == Some(Refusal::NotFound) {
                 e.context(format!(
                     "run-id: run {id} was not found in {}",
                     settings.source.repository()
@@ -708,15 +708,17 @@ async fn runs_page(
     github: &GitHub,
     url: Url,
 ) -> Result<(Vec<WorkflowRun>, Option<Url>)> {
-    let (page, link): (RunList, _) = github.get_page(url).await.map_err(|e| {
-        match (http_status(&e), &settings.search.workflow) {
-            (Some(404), Some(w)) => e.context(format!(
-                "workflow: '{w}' was not found in {}",
-                settings.source.repository()
-            )),
-            _ => e.context("cannot list workflow runs"),
-        }
-    })?;
+    let (page, link): (RunList, _) =
+        github
+            .get_page(url)
+            .await
+            .map_err(|e| match (refusal(&e), &settings.search.workflow) {
+                (Some(Refusal::NotFound), Some(w)) => e.context(format!(
+                    "workflow: '{w}' was not found in {}",
+                    settings.source.repository()
+                )),
+                _ => e.context("cannot list workflow runs"),
+            })?;
     let mut runs = page.workflow_runs;
     // Do not trust the order after filtering: newest created first, then highest id.
     runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use reqwest::Certificate;
 
-use crate::download::Downloader;
+use crate::fetch::Downloader;
 use crate::fetch::Fetcher;
 use crate::find::{Ctx, Found, find};
+use crate::github::tls::Roots;
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
 use crate::log::Log;
@@ -242,7 +242,7 @@ async fn cancelled() -> &'static str {
 async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Result<ExitCode> {
     let started = Instant::now();
     let settings = Arc::new(settings);
-    let roots = crate::github::tls::extra_roots(settings.access.extra_ca.as_deref())?;
+    let roots = extra_roots(settings.access.extra_ca.as_deref())?;
     let github = Arc::new(api_client(&settings, &roots, &log)?);
     log.info(&format!(
         "Artifacts of {}: {}",
@@ -492,12 +492,22 @@ fn now_unix() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The certificates of `SSL_CERT_FILE` (`extra_ca`), none without it.
+fn extra_roots(extra_ca: Option<&Path>) -> Result<Roots> {
+    let Some(path) = extra_ca else {
+        return Ok(Roots::none());
+    };
+    // The one reader of user-named files: a regular file only, bounded, never echoed.
+    let pem = crate::extract::user_file::read_user_file(path).context("SSL_CERT_FILE")?;
+    Roots::from_pem(&pem, path)
+}
+
 /// The API client, with what it needs of the settings.
-fn api_client(settings: &Settings, roots: &[Certificate], log: &Log) -> Result<GitHub> {
+fn api_client(settings: &Settings, roots: &Roots, log: &Log) -> Result<GitHub> {
     let api = ApiConfig {
         base: &settings.source.api_url,
         token: &settings.access.token,
-        timing: settings.timing,
+        timing: settings.timing.github(),
         max_requests: settings.access.max_api_requests,
         polling: settings.find.search.wait.is_some(),
     };
@@ -509,27 +519,31 @@ fn api_client(settings: &Settings, roots: &[Certificate], log: &Log) -> Result<G
 fn fetcher(
     settings: &Arc<Settings>,
     github: &Arc<GitHub>,
-    roots: &[Certificate],
+    roots: &Roots,
     log: &Log,
     workdir: &Path,
 ) -> Result<Arc<Fetcher>> {
     let cache = match &settings.fetch.cache {
         Some(c) => Some(
-            crate::cache::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
+            crate::fetch::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
         ),
         None => None,
     };
     std::fs::create_dir(workdir)
         .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
     Ok(Arc::new(Fetcher {
-        settings: Arc::clone(settings),
+        config: Arc::new(crate::fetch::Config::of(&settings.fetch, &settings.source)),
         downloader: Downloader {
-            settings: Arc::clone(settings),
+            config: crate::fetch::DownloadConfig::of(
+                &settings.fetch,
+                &settings.source,
+                settings.timing,
+            ),
             github: Arc::clone(github),
             blob: Blob::new(settings.timing.stall, roots, log.clone(), github.gate())?,
             log: log.clone(),
             slots: Arc::new(tokio::sync::Semaphore::new(
-                crate::download::CONNECTIONS.max(settings.fetch.concurrency),
+                crate::fetch::CONNECTIONS.max(settings.fetch.concurrency),
             )),
         },
         log: log.clone(),

@@ -388,7 +388,7 @@ fn attestations(rows: &[Row]) -> String {
             let value = serde_json::json!({
                 "signer_workflow": id.signer_uri, "ref": id.source_ref, "commit": id.commit,
                 "run_url": id.run_url, "log_index": v.log_index,
-                "signed_at": crate::attest::time::format(v.signed_at),
+                "signed_at": crate::util::date::format(v.signed_at),
                 "binding": p.bound_to.name(), "runner": id.runner,
             });
             (name.clone(), value)

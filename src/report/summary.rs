@@ -197,7 +197,7 @@ impl super::Stopped {
 
 /// `3 hours ago`, from an RFC 3339 time and now (Unix seconds); `None` if unreadable.
 pub(super) fn age(created: &str, now: i64) -> Option<String> {
-    let then = crate::attest::time::parse_rfc3339(created)?;
+    let then = crate::util::date::parse_rfc3339(created)?;
     let secs = (now - then).max(0) as usize;
     Some(match secs {
         0..60 => "just now".into(),
@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn ages_read_as_words() {
         let t = "2026-01-02T03:04:05Z";
-        let then = crate::attest::time::parse_rfc3339(t).unwrap();
+        let then = crate::util::date::parse_rfc3339(t).unwrap();
         assert_eq!(age(t, then + 5).unwrap(), "just now");
         assert_eq!(age(t, then + 60).unwrap(), "1 minute ago");
         assert_eq!(age(t, then + 7_300).unwrap(), "2 hours ago");

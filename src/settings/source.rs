@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
+use crate::github::Url;
 use anyhow::{Context, Result, bail};
-use reqwest::Url;
 
 use crate::inputs::{RawInputs, input};
 use crate::pasted;

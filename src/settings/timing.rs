@@ -10,16 +10,28 @@ use super::values::number;
 
 /// Waits that tests shrink through the hidden `ARTIFETCH_TIME_SCALE` variable.
 #[derive(Debug, Clone, Copy)]
-pub struct Timing {
+pub(crate) struct Timing {
     /// First retry backoff; doubles per attempt, with jitter.
-    pub backoff: Duration,
+    pub(crate) backoff: Duration,
     /// A blob download with no bytes for this long is retried.
-    pub stall: Duration,
+    pub(crate) stall: Duration,
     /// How often a long download logs its progress.
-    pub progress: Duration,
-    pub attempts: u32,
+    pub(crate) progress: Duration,
+    pub(crate) attempts: u32,
     /// Bound on the whole step (`timeout` input, minutes); not scaled.
-    pub overall: Option<Duration>,
+    pub(crate) overall: Option<Duration>,
+}
+
+impl Timing {
+    /// What the API client keeps of these (crates/github knows nothing of settings).
+    pub(crate) fn github(&self) -> crate::github::Timing {
+        crate::github::Timing {
+            backoff: self.backoff,
+            stall: self.stall,
+            attempts: self.attempts,
+            overall: self.overall,
+        }
+    }
 }
 
 /// The waits: retries, stalls, progress lines, and the step's own `timeout`.

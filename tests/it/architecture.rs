@@ -21,9 +21,9 @@ const LAYERS: &[&[&str]] = &[
     &["inputs"],
     &["pin"],
     &["settings"],
-    // The libraries the stages use: HTTP, writing the user's files, verifying attestations,
-    // the verified-archive cache.
-    &["github", "attest", "cache"],
+    // The verified-archive cache. (HTTP is crates/github, attestations crates/attest: see
+    // [`CRATES`].)
+    &["cache"],
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],
@@ -40,6 +40,11 @@ const LAYERS: &[&[&str]] = &[
     &["handoff"],
     &["run"],
 ];
+
+/// Workspace library crates re-exported at the root (`pub use github;`) and placed in no layer:
+/// any module may use them, and the compiler keeps them from reaching up (they cannot name the
+/// binary). Which of them may speak HTTP is [`http_clients_outside_github`]'s check.
+const CRATES: &[&str] = &["attest", "github"];
 
 fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))
@@ -81,28 +86,13 @@ fn imports(src: &Path) -> BTreeSet<(String, String)> {
         let text = std::fs::read_to_string(&path).unwrap();
         for line in text.lines() {
             let code = line.split("//").next().unwrap();
-            for (i, _) in code.match_indices("crate::") {
-                let rest = &code[i + "crate::".len()..];
-                let mut names: Vec<String> = Vec::new();
-                if let Some(group) = rest.strip_prefix('{') {
-                    // `use crate::{a, b::c}`
-                    let group = group.split('}').next().unwrap_or("");
-                    names.extend(
-                        group
-                            .split(',')
-                            .map(|p| p.trim().split("::").next().unwrap().trim().to_string()),
-                    );
-                } else {
-                    let name: String = rest
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    names.push(name);
+            for written in use_paths(code) {
+                if written.anchor != Anchor::Crate {
+                    continue;
                 }
-                for to in names.into_iter().filter(|n| !n.is_empty()) {
-                    if to != from {
-                        edges.insert((from.clone(), to));
-                    }
+                let to = &written.segments[0];
+                if *to != from {
+                    edges.insert((from.clone(), to.clone()));
                 }
             }
         }
@@ -110,10 +100,113 @@ fn imports(src: &Path) -> BTreeSet<(String, String)> {
     edges
 }
 
+/// Where a written module path starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anchor {
+    /// `crate::`
+    Crate,
+    /// `super::`, this many times.
+    Super(usize),
+    /// `self::`
+    SelfModule,
+}
+
+/// One module path written in code: `super::figures::Row` is `Super(1)`, `[figures, Row]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct UsePath {
+    anchor: Anchor,
+    segments: Vec<String>,
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Every `crate::`, `super::` and `self::` path in one line of code (its comment cut off);
+/// a group is one path per entry: `crate::{log::Log, report}` is `[log, Log]` and `[report]`.
+fn use_paths(code: &str) -> Vec<UsePath> {
+    let mut found = Vec::new();
+    for (prefix, anchor) in [
+        ("crate::", Anchor::Crate),
+        ("super::", Anchor::Super(1)),
+        ("self::", Anchor::SelfModule),
+    ] {
+        for (i, _) in code.match_indices(prefix) {
+            let before = &code[..i];
+            // `$crate::` is a macro's; a `super::` after another is counted with the first.
+            if before.ends_with(is_ident) || before.ends_with('$') || before.ends_with("super::") {
+                continue;
+            }
+            let mut rest = &code[i + prefix.len()..];
+            let mut anchor = anchor;
+            while let (Anchor::Super(n), Some(r)) = (anchor, rest.strip_prefix("super::")) {
+                anchor = Anchor::Super(n + 1);
+                rest = r;
+            }
+            for segments in path_tree(rest) {
+                found.push(UsePath { anchor, segments });
+            }
+        }
+    }
+    found
+}
+
+/// The paths a `use` tree spells, from just after its anchor: `a::{b, c::d}` is `[a, b]`,
+/// `[a, c, d]` and `[a]`; nested groups are read to their matching brace.
+fn path_tree(mut rest: &str) -> Vec<Vec<String>> {
+    let mut head: Vec<String> = Vec::new();
+    loop {
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0;
+            let mut entries = vec![String::new()];
+            for c in group.chars() {
+                match c {
+                    '}' if depth == 0 => break,
+                    ',' if depth == 0 => entries.push(String::new()),
+                    _ => {
+                        depth += usize::from(c == '{');
+                        depth -= usize::from(c == '}');
+                        entries.last_mut().unwrap().push(c);
+                    }
+                }
+            }
+            // The group's head counts too: a group whose entries run on to the next lines
+            // still names its module.
+            let mut paths: Vec<Vec<String>> = entries
+                .iter()
+                .flat_map(|entry| path_tree(entry.trim()))
+                .map(|tail| [head.clone(), tail].concat())
+                .collect();
+            if !head.is_empty() {
+                paths.push(head);
+            }
+            return paths;
+        }
+        let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+        if name.is_empty() {
+            break;
+        }
+        rest = &rest[name.len()..];
+        head.push(name);
+        match rest.strip_prefix("::") {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    if head.is_empty() {
+        Vec::new()
+    } else {
+        vec![head]
+    }
+}
+
 /// Every edge that breaks the layering, as readable lines.
 fn violations(edges: &BTreeSet<(String, String)>) -> Vec<String> {
     let mut bad = Vec::new();
     for (from, to) in edges {
+        if CRATES.contains(&to.as_str()) {
+            continue;
+        }
         match (layer(from), layer(to)) {
             (None, _) => bad.push(format!("{from}: not placed in LAYERS")),
             (_, None) => bad.push(format!("{to}: not placed in LAYERS (used by {from})")),
@@ -165,7 +258,7 @@ fn the_check_catches_a_cycle_and_an_upward_import() {
     let old: BTreeSet<(String, String)> = [
         ("fetch", "report"),
         ("report", "fetch"),
-        ("github", "report"),
+        ("settings", "report"),
         ("fetch", "download"),
         ("download", "fetch"),
     ]
@@ -186,7 +279,7 @@ fn the_check_catches_a_cycle_and_an_upward_import() {
         "{bad:?}"
     );
     assert!(
-        bad.iter().any(|l| *l == edge("github", "report")),
+        bad.iter().any(|l| *l == edge("settings", "report")),
         "{bad:?}"
     );
     assert_eq!(bad.len(), 3, "{bad:?}");
@@ -306,7 +399,7 @@ fn the_length_check_measures_and_accepts_phases() {
     assert!(functions("fn short() {\n    x();\n}\n").is_empty());
 }
 
-/// Lines of `github/` code outside `endpoints.rs` that spell a REST path: every endpoint is built
+/// Lines of crates/github code outside `endpoints.rs` that spell a REST path: every endpoint is built
 /// in one file. Comments and unit tests (which quote paths in messages) do not count.
 fn paths_outside_endpoints(github: &Path) -> Vec<String> {
     let mut found = Vec::new();
@@ -328,7 +421,7 @@ fn paths_outside_endpoints(github: &Path) -> Vec<String> {
 
 #[test]
 fn only_endpoints_rs_spells_a_rest_path() {
-    let github = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/github");
+    let github = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/github/src");
     assert!(github.join("endpoints.rs").is_file());
     let found = paths_outside_endpoints(&github);
     assert!(
@@ -355,21 +448,106 @@ fn the_path_check_finds_a_path_in_code_only() {
     );
 }
 
-/// Lines of code outside `src/github/` that read HTTP: a status code or a header map. The
-/// download branches on `github::served::Served` instead. Comments and unit tests do not count.
-fn http_outside_github(src: &Path) -> Vec<String> {
-    let github = src.join("github");
-    let mut found = Vec::new();
-    for path in rust_files(src) {
-        if path.starts_with(&github) {
+/// The HTTP clients of the ecosystem, by crate name: a shipped crate that depends on one of these
+/// can speak HTTP.
+const HTTP_CLIENTS: &[&str] = &["reqwest", "hyper", "hyper-util", "ureq"];
+
+/// One dependency a manifest declares: its key, the package it renames, the path it points at.
+#[derive(Debug)]
+struct Dependency {
+    key: String,
+    package: Option<String>,
+    path: Option<String>,
+}
+
+/// Sections whose dependencies ship in the binary (not `dev-dependencies`).
+fn ships(section: &str) -> bool {
+    let kind = section.rsplit('.').next().unwrap_or("");
+    let target = section.starts_with("target.") || !section.contains('.');
+    target && (kind == "dependencies" || kind == "build-dependencies")
+}
+
+/// The value of `name = "..."` inside an inline table or a dependency's own table.
+fn quoted(text: &str, name: &str) -> Option<String> {
+    let at = text.find(&format!("{name} = \""))? + name.len() + 4;
+    Some(text[at..].split('"').next()?.to_string())
+}
+
+/// The shipped dependencies of a Cargo.toml: `key = ...` lines (an inline table may span lines)
+/// in [`ships`] sections, and `[dependencies.key]` tables.
+fn dependencies(manifest: &str) -> Vec<Dependency> {
+    let mut found: Vec<Dependency> = Vec::new();
+    let (mut section, mut in_table, mut open) = (String::new(), false, 0i32);
+    for line in manifest.lines() {
+        let line = line.split(" #").next().unwrap().trim();
+        if line.starts_with('#') {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let code = text.split("#[cfg(test)]").next().unwrap();
-        for (i, line) in code.lines().enumerate() {
-            let reads_http = line.contains("StatusCode") || line.contains(".headers()");
-            if !line.trim_start().starts_with("//") && reads_http {
-                found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+        if open > 0 || in_table {
+            let last = found.last_mut().unwrap();
+            last.package = last.package.take().or_else(|| quoted(line, "package"));
+            last.path = last.path.take().or_else(|| quoted(line, "path"));
+            open +=
+                line.matches(['{', '[']).count() as i32 - line.matches(['}', ']']).count() as i32;
+            if open > 0 || !line.starts_with('[') {
+                continue;
+            }
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            section = header.trim().to_string();
+            in_table = section
+                .rsplit_once('.')
+                .is_some_and(|(deps, key)| ships(deps) && !key.contains('\''));
+            if in_table {
+                let key = section.rsplit('.').next().unwrap().to_string();
+                found.push(Dependency {
+                    key,
+                    package: None,
+                    path: None,
+                });
+            }
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=').filter(|_| ships(&section)) else {
+            continue;
+        };
+        found.push(Dependency {
+            key: key
+                .trim()
+                .split('.')
+                .next()
+                .unwrap()
+                .trim_matches('"')
+                .to_string(),
+            package: quoted(value, "package"),
+            path: quoted(value, "path"),
+        });
+        open = value.matches(['{', '[']).count() as i32 - value.matches(['}', ']']).count() as i32;
+    }
+    found
+}
+
+/// Shipped crates other than crates/github that depend on an HTTP client: every crate the root
+/// package links (it and its path dependencies, at any depth), with the client it names. Dev
+/// crates (fakehub, xtask, test-only dependencies) do not ship and may.
+fn http_clients_outside_github(workspace: &Path) -> Vec<String> {
+    let github = workspace.join("crates/github");
+    let mut found = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![workspace.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        for dep in dependencies(&manifest) {
+            if let Some(path) = &dep.path {
+                todo.push(dir.join(path));
+            }
+            let name = dep.package.as_deref().unwrap_or(&dep.key);
+            if HTTP_CLIENTS.contains(&name) && dir != github {
+                let shown = dir.strip_prefix(workspace).unwrap().join("Cargo.toml");
+                found.push(format!("{}: {name}", shown.display()));
             }
         }
     }
@@ -378,30 +556,55 @@ fn http_outside_github(src: &Path) -> Vec<String> {
 }
 
 #[test]
-fn only_github_reads_http_statuses_and_headers() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let found = http_outside_github(&src);
+fn only_crates_github_depends_on_an_http_client() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = http_clients_outside_github(workspace);
     assert!(
         found.is_empty(),
-        "read these through github::served::Served (or another github/ type):\n{}",
+        "only crates/github speaks HTTP; call it instead of depending on a client:\n{}",
         found.join("\n")
     );
-    // The check itself sees such a line.
+    // The walk reached crates/github (through the root's path dependency) and saw its client.
+    let github = std::fs::read_to_string(workspace.join("crates/github/Cargo.toml")).unwrap();
+    assert!(dependencies(&github).iter().any(|d| d.key == "reqwest"));
+}
+
+#[test]
+fn the_http_check_catches_a_planted_client() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("github")).unwrap();
-    std::fs::write(
-        dir.path().join("github/blob.rs"),
-        "fn a() { StatusCode::OK }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("download.rs"),
-        "// StatusCode in a comment\nfn b(r: R) { r.status() == StatusCode::OK }\n",
-    )
-    .unwrap();
-    let found = http_outside_github(dir.path());
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("download.rs:2:"), "{found:?}");
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[package]\nname = \"artifetch\"\n\n[dependencies]\n# reqwest = \"0.13\" (gone)\n\
+         github = { package = \"artifetch-github\", path = \"crates/github\" }\n\
+         extract = { package = \"artifetch-extract\", path = \"crates/extract\" }\n\
+         tokio = { version = \"1\", features = [\n    \"rt\",\n    \"time\",\n] }\n\n\
+         [dev-dependencies]\nfakehub = { path = \"crates/fakehub\" }\nreqwest = \"0.13\"\n\n\
+         [target.'cfg(unix)'.dependencies]\nhttp = { package = \"ureq\", version = \"3\" }\n",
+    );
+    write(
+        "crates/github/Cargo.toml",
+        "[package]\nname = \"artifetch-github\"\n\n[dependencies]\nreqwest = \"0.13\"\n",
+    );
+    write(
+        "crates/extract/Cargo.toml",
+        "[package]\nname = \"artifetch-extract\"\n\n[dependencies.hyper]\nversion = \"1\"\n\n\
+         [dev-dependencies]\nreqwest = \"0.13\"\n",
+    );
+    write(
+        "crates/fakehub/Cargo.toml",
+        "[package]\nname = \"fakehub\"\n\n[dependencies]\nhyper = \"1\"\n",
+    );
+    let found = http_clients_outside_github(dir.path());
+    assert_eq!(
+        found,
+        ["Cargo.toml: ureq", "crates/extract/Cargo.toml: hyper"],
+        "{found:?}"
+    );
 }
 
 /// What consumes a `reqwest` body, in code with its whitespace removed (a chain may span lines).
@@ -415,10 +618,11 @@ const BODY_READS: &[&str] = &[
     "bytes_stream(",
 ];
 
-/// Files of `src/` that consume a network body anywhere but `github/body.rs`, the one bounded
-/// reader, with what they call. Comments and unit tests do not count.
+/// Files of crates/github (`src`) that consume a network body anywhere but `body.rs`, the one
+/// bounded reader, with what they call. Comments and unit tests do not count. (No other crate has
+/// an HTTP client to read a body from: [`http_clients_outside_github`].)
 fn bodies_read_outside_the_reader(src: &Path) -> Vec<String> {
-    let reader = src.join("github").join("body.rs");
+    let reader = src.join("body.rs");
     let mut found = Vec::new();
     for path in rust_files(src) {
         if path == reader {
@@ -443,8 +647,8 @@ fn bodies_read_outside_the_reader(src: &Path) -> Vec<String> {
 
 #[test]
 fn only_the_bounded_reader_consumes_a_network_body() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    assert!(src.join("github/body.rs").is_file());
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/github/src");
+    assert!(src.join("body.rs").is_file());
     let found = bodies_read_outside_the_reader(&src);
     assert!(
         found.is_empty(),
@@ -453,30 +657,26 @@ fn only_the_bounded_reader_consumes_a_network_body() {
     );
     // The check itself sees a read split over lines, and not one in a comment or a unit test.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("github")).unwrap();
     std::fs::write(
-        dir.path().join("github/body.rs"),
+        dir.path().join("body.rs"),
         "async fn a(r: R) { r.chunk().await }\n",
     )
     .unwrap();
     std::fs::write(
-        dir.path().join("download.rs"),
+        dir.path().join("blob.rs"),
         "// r.text().await\nasync fn b(r: R) { r\n    .bytes()\n    .await }\n#[cfg(test)]\nmod t { r.json::<T>() }\n",
     )
     .unwrap();
     let found = bodies_read_outside_the_reader(dir.path());
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(
-        found[0].ends_with("download.rs: .bytes().await"),
-        "{found:?}"
-    );
+    assert!(found[0].ends_with("blob.rs: .bytes().await"), "{found:?}");
 }
 
 /// The files that may read a file's content with `std::fs::read*` (or `fs_err::read*`), and
 /// why: `crates/extract/src/user_file.rs` holds the one reader of files a user names
 /// (`read_user_file`: regular files only, at most 64 MiB, never echoed; `confined` keeps
 /// `expected-files: @path` inside the workspace), which `pin.rs`, `settings.rs` (`trusted-root`),
-/// `github/tls.rs` (`SSL_CERT_FILE`) and the offline verifier call; nowhere else may start
+/// `run.rs` (`SSL_CERT_FILE`) and the offline verifier call; nowhere else may start
 /// reading files unseen.
 const FILE_READERS: &[&str] = &["crates/extract/src/user_file.rs"];
 
@@ -627,4 +827,278 @@ fn the_extract_crate_links_no_http_client_and_no_workspace_crate_but_util() {
         "[dependencies]\nreqwest = \"1\"\n[dev-dependencies]\nfakehub = { path = \"x\" }\n",
     );
     assert_eq!(found, ["reqwest = \"1\""]);
+}
+
+/// A file's text without its in-file test module (a top-level `#[cfg(test)]` before a `mod`):
+/// tests reach into their parent by design, which is no import of the module's own.
+fn without_tests(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let end = (0..lines.len())
+        .find(|&i| {
+            lines[i] == "#[cfg(test)]"
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|l| l.starts_with("mod ") || l.starts_with("pub mod "))
+        })
+        .unwrap_or(lines.len());
+    lines[..end].join("\n")
+}
+
+/// A module's name from its file below `src`: `bench/run.rs` is `bench::run`, `bench/mod.rs` is
+/// `bench`, the crate root (`lib.rs`, `main.rs`) is the empty name.
+fn module_name(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_str().unwrap().to_string())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+/// The module graph of the crate whose sources are under `src`: `(from, to)` for every
+/// `crate::`, `super::` and `self::` path, `to` the deepest module of that path that has a file.
+/// A module's use of its own submodules is left out: a parent declares and drives its children
+/// while they use its items, which is nesting, not a circle.
+fn module_graph(src: &Path) -> BTreeSet<(String, String)> {
+    let files = rust_files(src);
+    let known: BTreeSet<String> = files.iter().map(|f| module_name(src, f)).collect();
+    let mut edges = BTreeSet::new();
+    for file in &files {
+        let from = module_name(src, file);
+        let own: Vec<&str> = from.split("::").filter(|s| !s.is_empty()).collect();
+        let text = without_tests(&std::fs::read_to_string(file).unwrap());
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap();
+            for written in use_paths(code) {
+                let base = match written.anchor {
+                    Anchor::Crate => &own[..0],
+                    Anchor::SelfModule => &own[..],
+                    Anchor::Super(n) if n <= own.len() => &own[..own.len() - n],
+                    Anchor::Super(_) => continue,
+                };
+                let full: Vec<&str> = base
+                    .iter()
+                    .copied()
+                    .chain(written.segments.iter().map(String::as_str))
+                    .collect();
+                let to = (0..=full.len())
+                    .rev()
+                    .map(|n| full[..n].join("::"))
+                    .find(|m| known.contains(m))
+                    .unwrap_or_default();
+                let inside = from.is_empty() || to.starts_with(&format!("{from}::"));
+                if to != from && !inside {
+                    edges.insert((from.clone(), to));
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// Every import circle in `edges`: each group of modules that reach one another, sorted.
+fn circles(edges: &BTreeSet<(String, String)>) -> Vec<Vec<String>> {
+    let reach = |start: &str| {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut todo = vec![start];
+        while let Some(at) = todo.pop() {
+            for (_, to) in edges.iter().filter(|(from, _)| from == at) {
+                if seen.insert(to) {
+                    todo.push(to);
+                }
+            }
+        }
+        seen
+    };
+    let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
+    for (module, _) in edges {
+        let ahead = reach(module);
+        let circle: Vec<String> = ahead
+            .iter()
+            .filter(|other| reach(other).contains(module.as_str()))
+            .map(|m| m.to_string())
+            .collect();
+        if circle.len() > 1 {
+            found.insert(circle);
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// The crates outside `src/` whose module imports must run one way (`src/` has its layers).
+fn other_crate_sources() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut roots = vec![root.join("xtask/src")];
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        roots.push(entry.unwrap().path().join("src"));
+    }
+    roots.sort();
+    roots
+}
+
+#[test]
+fn fakehub_xtask_and_the_library_crates_have_no_import_circle() {
+    for src in other_crate_sources() {
+        let edges = module_graph(&src);
+        let name = src.display();
+        if src.ends_with("crates/fakehub/src") || src.ends_with("xtask/src") {
+            assert!(
+                edges.len() > 10,
+                "{name}: the scan found too little: {edges:?}"
+            );
+        }
+        let found = circles(&edges);
+        assert!(
+            found.is_empty(),
+            "{name}: modules that import one another (move what they share below both):\n{}",
+            found
+                .iter()
+                .map(|c| c.join(" <-> "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+#[test]
+fn the_circle_check_catches_a_planted_circle_and_passes_nesting() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "main.rs",
+        "mod bench;\nmod util;\nfn main() { bench::go() }\n",
+    );
+    write(
+        "util.rs",
+        "pub fn human() {}\n#[cfg(test)]\nmod tests {\n    use crate::bench::run;\n}\n",
+    );
+    // bench drives its children, which use its Config: nesting, no circle.
+    write(
+        "bench/mod.rs",
+        "mod run;\nmod render;\nuse self::run::run;\npub struct Config;\n",
+    );
+    write("bench/figures.rs", "use crate::util::human;\n");
+    write(
+        "bench/render.rs",
+        "use super::Config;\nuse super::figures::Row;\n",
+    );
+    write(
+        "bench/run.rs",
+        "use super::Config;\nuse super::render::{\n    render,\n};\n",
+    );
+    let edges = module_graph(dir.path());
+    assert!(circles(&edges).is_empty(), "{edges:?}");
+    assert!(
+        edges.contains(&("bench::run".into(), "bench::render".into())),
+        "{edges:?}"
+    );
+    assert!(
+        edges.contains(&("bench::figures".into(), "util".into())),
+        "{edges:?}"
+    );
+    // figures reaches back to run, which uses render, which uses figures: a circle of three.
+    write(
+        "bench/figures.rs",
+        "fn f() { crate::bench::run::secs(); }\n",
+    );
+    let found = circles(&module_graph(dir.path()));
+    assert_eq!(
+        found,
+        vec![vec!["bench::figures", "bench::render", "bench::run"]],
+        "{found:?}"
+    );
+}
+
+/// Crates that speak HTTP (clients, servers, their protocol layers).
+const HTTP_CRATES: &[&str] = &[
+    "reqwest",
+    "hyper",
+    "hyper-util",
+    "http",
+    "http-body",
+    "h2",
+    "ureq",
+    "curl",
+    "isahc",
+    "surf",
+    "attohttpc",
+    "tokio",
+    "fakehub",
+    "artifetch-github",
+];
+
+/// The dependencies a manifest builds into its library (`[dependencies]`, target-specific ones
+/// too; not dev-dependencies), by package name, with those of its path dependencies.
+fn built_dependencies(manifest: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let mut found = BTreeSet::new();
+    let mut section = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.to_string();
+            continue;
+        }
+        let built = section == "[dependencies]"
+            || (section.starts_with("[target.") && section.ends_with(".dependencies]"));
+        let Some((name, spec)) = line.split_once('=').filter(|_| built) else {
+            continue;
+        };
+        let quoted = |key: &str| {
+            let rest = spec.split(&format!("{key} = \"")).nth(1)?;
+            rest.split('"').next().map(str::to_string)
+        };
+        found.insert(quoted("package").unwrap_or_else(|| name.trim().to_string()));
+        if let Some(path) = quoted("path") {
+            let below = manifest.parent().unwrap().join(path).join("Cargo.toml");
+            found.extend(built_dependencies(&below));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_attest_crate_depends_on_no_http_crate() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/attest/Cargo.toml");
+    let deps = built_dependencies(&manifest);
+    assert!(
+        deps.contains("x509-cert") && deps.contains("der"),
+        "{deps:?}"
+    );
+    let http: Vec<&String> = deps
+        .iter()
+        .filter(|d| HTTP_CRATES.contains(&d.as_str()))
+        .collect();
+    assert!(
+        http.is_empty(),
+        "crates/attest verifies bytes it is handed: {http:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("inner")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"x\"\n[dependencies]\nder = \"0.8\"\ninner = { package = \"y\", path = \"inner\" }\n[dev-dependencies]\nreqwest = \"0.13\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("inner/Cargo.toml"),
+        "[package]\nname = \"y\"\n[target.'cfg(unix)'.dependencies]\nhyper = { version = \"1\" }\n",
+    )
+    .unwrap();
+    let planted = built_dependencies(&dir.path().join("Cargo.toml"));
+    let want: BTreeSet<String> = ["der", "y", "hyper"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(planted, want);
 }

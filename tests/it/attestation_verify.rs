@@ -4,14 +4,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use artifetch::util::hex;
 use fakehub::sigstore::{Attestation, FakeSigstore, Flaw, Signer};
 use sha2::{Digest, Sha256};
 
 const ARTIFACT: &[u8] = b"the artifact's bytes\n";
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// A directory with the artifact, the fake's trusted root, and one bundle (with `flaw`).
 fn setup(flaw: Option<Flaw>) -> tempfile::TempDir {

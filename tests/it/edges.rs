@@ -41,10 +41,7 @@ fn manifest_defuses_file_names_that_are_legacy_workflow_commands() {
     assert!(String::from_utf8_lossy(&text).contains(" ##[error]planted\n"));
     let digest = parse_outputs(&w.root.path().join("output"))["files-digest"].clone();
     assert_eq!(digest, out.outputs["files-digest"]);
-    let hex: String = sha2::Sha256::digest(&text)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = artifetch::util::hex(&sha2::Sha256::digest(&text));
     assert_eq!(digest, format!("sha256:{hex}"));
 }
 
@@ -318,10 +315,7 @@ fn a_partial_fetch_of_an_archive_with_two_end_records_is_refused_not_hung() {
     w.add("dist", two_end_records(small));
     let pin = format!(
         "{}  small.txt",
-        sha2::Sha256::digest(small)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        artifetch::util::hex(&sha2::Sha256::digest(small))
     );
     let out = w.run(
         &[

@@ -10,11 +10,8 @@ fn small_zip() -> Vec<u8> {
     ZipBuilder::new().file("a.txt", b"hello").build()
 }
 
-fn hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+fn sha256_hex(data: &[u8]) -> String {
+    artifetch::util::hex(&Sha256::digest(data))
 }
 
 fn header(k: &str, v: &str) -> (String, String) {
@@ -211,7 +208,7 @@ fn a_body_cut_short_is_retried_not_called_a_digest_mismatch() {
 fn a_digest_label_in_capitals_is_accepted() {
     let w = World::new();
     let zip = small_zip();
-    let digest = format!("SHA256:{}", hex(&zip).to_uppercase());
+    let digest = format!("SHA256:{}", sha256_hex(&zip).to_uppercase());
     w.gh.add_artifact(
         w.run,
         ArtifactSpec::new("dist", zip).digest(DigestMode::Raw(digest)),

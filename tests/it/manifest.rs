@@ -10,10 +10,7 @@ use crate::support::*;
 use sha2::{Digest, Sha256};
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    artifetch::util::hex(&Sha256::digest(bytes))
 }
 
 /// A small artifact (held in memory) when `len` is small, one with a temp file past 1 MiB.

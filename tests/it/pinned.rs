@@ -6,10 +6,7 @@ use crate::support::*;
 use sha2::{Digest, Sha256};
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    artifetch::util::hex(&Sha256::digest(bytes))
 }
 
 fn dist(seed: u64) -> Vec<u8> {

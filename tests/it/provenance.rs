@@ -7,10 +7,7 @@ use fakehub::sigstore::{Attestation, FakeSigstore, Flaw, Signer};
 use sha2::{Digest, Sha256};
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    artifetch::util::hex(&Sha256::digest(bytes))
 }
 
 struct Setup {
@@ -581,7 +578,7 @@ fn refresh_roots(lines: &str) -> (std::process::Output, tempfile::TempDir) {
 #[cfg(unix)]
 fn embedded_root_line(name: &str) -> String {
     let path = format!(
-        "{}/src/attest/{name}.trusted_root.json",
+        "{}/crates/attest/src/{name}.trusted_root.json",
         env!("CARGO_MANIFEST_DIR")
     );
     let value: serde_json::Value =

@@ -1,22 +1,54 @@
-//! Safe extraction of artifact zips.
+//! artifetch's zip and filesystem safety core: an archive on disk (or still landing) in, a
+//! checked tree in the destination out. It knows nothing of GitHub, HTTP, inputs or settings: the
+//! caller passes [`Limits`], an optional [`Select`] and paths, and gets [`Extracted`] or an error
+//! that names the entry or the path. Its only workspace dependency is `util` (cancellation, hex);
+//! `tests/it/architecture.rs` checks that it links no HTTP client.
 //!
-//! Threat model: any workflow run can upload an artifact, including one triggered by a fork PR,
-//! so every archive is hostile. It may try to write outside the destination (`..`, absolute or
-//! drive paths, backslashes, symlinks that point out or that later entries are written through),
-//! to fill the disk (decompression bombs, sizes that lie), or to confuse us with duplicate or
-//! colliding names. So: every name and symlink target is validated before anything is written;
-//! the tree is built in an empty staging directory we own, re-checking on disk as we go (a
-//! case-insensitive or normalizing filesystem can alias a name we thought distinct onto one of our
-//! symlinks); and `place` then moves it into the destination without ever following a symlink
-//! that already exists there.
+//! # Threat model
 //!
-//! Layout, in the order an archive goes through it: `kind.rs` tells a zip from a raw file,
+//! Any workflow run can upload an artifact, including one triggered by a fork PR, so every
+//! archive is hostile. It may try to write outside the destination (`..`, absolute or drive
+//! paths, backslashes, symlinks that point out or that later entries are written through), into
+//! `.git` (or a name a filesystem folds to it), to fill the disk (decompression bombs, sizes that
+//! lie, too many entries), or to confuse us with duplicate, colliding or overlapping names and
+//! records. The destination is hostile too: a checkout may have planted a symlink where we write.
+//!
+//! # What it guarantees the caller
+//!
+//! - **Nothing outside the destination.** Every name and symlink target is validated, and the
+//!   whole archive planned (`scan.rs`), before anything is written; with a
+//!   selection the archive is still judged whole. The tree is built in an empty staging
+//!   directory we own, re-checking on disk as we go (a case-insensitive or normalizing filesystem
+//!   can alias a name we thought distinct onto one of our symlinks), and no symlink it leaves
+//!   resolves outside it. [`check_destination`] refuses a symlink planted between `path` and the
+//!   destination, and [`place`] never follows a symlink that already exists there.
+//! - **Within the limits.** `max-size` bounds both the declared and the produced bytes,
+//!   `max-files` the entries, `max-ratio` the declared expansion (above [`RATIO_FLOOR`]).
+//! - **Nothing half-written.** A failed extraction leaves only the staging directory, which the
+//!   caller removes ([`Staged`] does on drop; [`remove_stale_staging`] sweeps what a killed run
+//!   left); [`place`] completes or is undone, also on cancellation. Directories made for a
+//!   destination are taken away again on failure ([`tracked_dirs`]).
+//! - **Errors that name their path or entry**: filesystem calls go through `fs_err`.
+//! - **Files a user names** are read only by [`user_file`]: regular files, bounded, confined to
+//!   the workspace when asked, never echoed.
+//!
+//! Backed by the unit tests here, the property tests (`props.rs`, on bolero, with the oracles
+//! of `oracle.rs`), and the binary's `tests/it/hostile.rs`, `placement.rs`, `overlap.rs` and
+//! `fuzz.rs`.
+//!
+//! # Layout
+//!
+//! In the order an archive goes through it: `kind.rs` tells a zip from a raw file,
 //! `landing.rs` reads an archive whose ranges are still landing, `central.rs` reads the end
 //! record and central directory (for a partial fetch), `names.rs` checks entry names and symlink
 //! targets, `scan.rs` reads the archive and plans every entry without writing, `staging.rs` makes
 //! the staging directory on the destination's file system, `write.rs` builds the tree there
 //! (hashing each file as it is written, when a manifest is wanted), and `place.rs` moves it into
-//! the destination.
+//! the destination. Beside them: `manifest.rs` (the canonical manifest of a tree and its
+//! `files-digest`), `pattern.rs` (the `files` globs), `positioned.rs` (reads and writes at an
+//! offset), `tracked_dirs.rs` and `user_file.rs`.
+
+#![warn(unreachable_pub)]
 
 pub mod central;
 mod kind;
@@ -73,7 +105,8 @@ pub struct Limits {
 }
 
 /// The inputs table's defaults (`max-size`, `max-files`, `max-ratio`), for tests: the binary
-/// always builds its limits from the settings (a test below keeps the two equal).
+/// always builds its limits from the settings (`extract_limits_tests` in the binary's lib.rs
+/// keeps the two equal).
 #[cfg(any(test, feature = "testkit"))]
 impl Default for Limits {
     fn default() -> Self {
@@ -170,7 +203,7 @@ pub fn extract_from(
 ///
 /// The move completes or is undone: files it replaces are kept in `aside` (a directory to be,
 /// on `dest`'s filesystem, removed by the caller afterwards) until it is done, and an error or a
-/// cancellation ([`cancel::cancel`]) between steps puts them back; the error says which.
+/// cancellation ([`util::cancel::cancel`]) between steps puts them back; the error says which.
 pub fn place(staging: &Path, dest: &Path, aside: &Path) -> Result<()> {
     if place::rename_whole(staging, dest) {
         return Ok(());

@@ -19,7 +19,6 @@
 //! An empty tree has an empty manifest, and `files-digest` is the SHA-256 of nothing.
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -262,15 +261,13 @@ fn walk(
     entries: &mut Vec<Entry>,
     files: &mut Vec<WalkedFile>,
 ) -> Result<()> {
-    let list = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read directory {}", dir.display()))?;
+    let list = fs_err::read_dir(dir)?;
     let mut any = false;
     for item in list {
-        let item = item.with_context(|| format!("cannot read directory {}", dir.display()))?;
+        let item = item?;
         any = true;
         let path = item.path();
-        let meta = std::fs::symlink_metadata(&path)
-            .with_context(|| format!("cannot inspect {}", path.display()))?;
+        let meta = fs_err::symlink_metadata(&path)?;
         let mut child = rel.to_vec();
         if !child.is_empty() {
             child.push(b'/');
@@ -278,8 +275,7 @@ fn walk(
         child.extend_from_slice(&name_bytes(&item.file_name())?);
         let kind = meta.file_type();
         if kind.is_symlink() {
-            let target = std::fs::read_link(&path)
-                .with_context(|| format!("cannot read symlink {}", path.display()))?;
+            let target = fs_err::read_link(&path)?;
             entries.push(Entry {
                 path: child,
                 kind: Kind::Symlink {
@@ -391,14 +387,12 @@ fn hash_all(files: &[&WalkedFile]) -> Result<Vec<(u64, String)>> {
 }
 
 pub fn hash_file(path: &Path) -> Result<(u64, String)> {
-    let mut f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut f = fs_err::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut size = 0u64;
     loop {
-        let n = f
-            .read(&mut buf)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let n = f.read(&mut buf)?;
         if n == 0 {
             break;
         }

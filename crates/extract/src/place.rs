@@ -6,7 +6,7 @@
 //! aside (next to staging, so on the same filesystem), and a failure or a cancellation between
 //! steps walks the journal back. The originals are dropped with staging once the move is done.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -350,21 +350,21 @@ fn make_symlink_like(from: &Path, link: &Path) -> Result<()> {
 }
 
 fn copy_file(from: &Path, to: &Path, meta: &fs::Metadata) -> Result<()> {
-    let mut src = fs_err::File::open(from)?;
-    let mut options = OpenOptions::new();
+    let src = fs_err::File::open(from)?;
+    let mut options = fs_err::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        use fs_err::os::unix::fs::OpenOptionsExt as _;
+        use std::os::unix::fs::PermissionsExt as _;
         options.mode(meta.permissions().mode() & 0o777);
     }
     #[cfg(not(unix))]
     let _ = meta;
-    let mut dst = options
-        .open(to)
-        .with_context(|| format!("failed to create {}", to.display()))?;
-    // File to File: std uses copy_file_range/sendfile where it can.
-    io::copy(&mut src, &mut dst)
+    let dst = options.open(to)?;
+    // File to File (the std handles under fs_err's): std uses copy_file_range/sendfile where it
+    // can.
+    io::copy(&mut src.file(), &mut dst.file())
         .with_context(|| format!("failed to copy {} to {}", from.display(), to.display()))?;
     Ok(())
 }

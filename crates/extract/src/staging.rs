@@ -196,8 +196,7 @@ fn same_filesystem(_: &Path, _: &Path) -> bool {
 /// copies across filesystems.
 pub fn place_file(from: &Path, target: &Path) -> Result<()> {
     if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+        fs_err::create_dir_all(parent)?;
     }
     if let Ok(meta) = std::fs::symlink_metadata(target)
         && (meta.is_dir() || meta.file_type().is_symlink())
@@ -208,8 +207,7 @@ pub fn place_file(from: &Path, target: &Path) -> Result<()> {
         );
     }
     if std::fs::rename(from, target).is_err() {
-        std::fs::copy(from, target)
-            .with_context(|| format!("cannot write {}", target.display()))?;
+        fs_err::copy(from, target)?;
         let _ = std::fs::remove_file(from);
     }
     Ok(())

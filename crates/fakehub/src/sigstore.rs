@@ -7,8 +7,6 @@
 //! as GitHub's own instance signs for private repositories ([`Attestation::timestamped`]), no
 //! log entry but an RFC 3161 timestamp from the fake timestamp authority ([`tsa`]).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SanType, SigningKey,
@@ -17,6 +15,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::util::base64 as b64;
+use crate::util::hex;
 
 pub mod ct;
 pub mod tsa;
@@ -206,12 +205,82 @@ fn new_ca_of(organization: &str, name: &str) -> (Issuer<'static, KeyPair>, Vec<u
     (Issuer::new(p, key), cert.der().to_vec(), key_hash)
 }
 
-fn sha256(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
+const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// The in-toto statement `a` describes: its artifact first, then any extra subjects.
+fn statement(a: &Attestation) -> String {
+    let mut subjects = vec![json!({"name": "artifact.zip", "digest": {"sha256": a.sha256}})];
+    subjects.extend((0..a.extra_subjects).map(|n| {
+        json!({"name": format!("other-{n}"), "digest": {"sha256": hex(&sha256(&n.to_le_bytes()))}})
+    }));
+    json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": subjects,
+        "predicateType": a.predicate_type,
+        "predicate": {"buildDefinition": {"buildType": "https://actions.github.io/buildtypes/workflow/v1"}}
+    })
+    .to_string()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// DSSE's pre-authentication encoding of `statement`: what the signature covers.
+fn pae(statement: &str) -> Vec<u8> {
+    let mut pae = format!(
+        "DSSEv1 {} {PAYLOAD_TYPE} {} ",
+        PAYLOAD_TYPE.len(),
+        statement.len()
+    )
+    .into_bytes();
+    pae.extend_from_slice(statement.as_bytes());
+    pae
+}
+
+/// The log entry's canonical `dsse` body: the statement's hash, the signature and the
+/// certificate (or, with [`Flaw::StringMatchedBody`], the right hash in the wrong field).
+fn log_body(cert: &[u8], sig: &[u8], statement: &str, flaw: Option<Flaw>) -> String {
+    let payload_hash = hex(&sha256(statement.as_bytes()));
+    let mut body = json!({
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "payloadHash": {"algorithm": "sha256", "value": payload_hash},
+            "signatures": [{"signature": b64(sig), "verifier": b64(pem(cert).as_bytes())}]
+        }
+    });
+    if flaw == Some(Flaw::StringMatchedBody) {
+        body["spec"]["payloadHash"]["value"] = hex(&sha256(b"another statement")).into();
+        body["spec"]["note"] = payload_hash.into();
+    }
+    body.to_string()
+}
+
+/// A two-leaf Merkle tree, a genesis leaf then the entry's body: its root, and the inclusion
+/// path of the second leaf (garbage with [`Flaw::ForgedInclusion`]).
+struct LogTree {
+    root: [u8; 32],
+    path: [u8; 32],
+}
+
+impl LogTree {
+    fn with(body: &str, flaw: Option<Flaw>) -> LogTree {
+        let node = |tag: u8, parts: &[&[u8]]| {
+            let mut buf = vec![tag];
+            parts.iter().for_each(|p| buf.extend_from_slice(p));
+            sha256(&buf)
+        };
+        let genesis = node(0, &[b"fakehub genesis"]);
+        let leaf = node(0, &[body.as_bytes()]);
+        let root = node(1, &[&genesis, &leaf]);
+        let path = if flaw == Some(Flaw::ForgedInclusion) {
+            [7u8; 32]
+        } else {
+            genesis
+        };
+        LogTree { root, path }
+    }
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
 }
 
 /// DER UTF8String, as Fulcio writes its newer extensions.
@@ -392,9 +461,7 @@ impl FakeSigstore {
 
     /// A bundle (JSON) attesting `a`, logged now.
     pub fn bundle(&self, a: &Attestation) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = crate::util::now_unix();
         let flaw = a.flaw;
         let (from, until) = if flaw == Some(Flaw::ExpiredCertificate) {
             (now - 3600, now - 1800)
@@ -402,92 +469,17 @@ impl FakeSigstore {
             (now - 60, now + 600)
         };
         let (cert, key) = self.leaf(&a.signer, from, until, flaw);
-        let mut subjects = vec![json!({"name": "artifact.zip", "digest": {"sha256": a.sha256}})];
-        subjects.extend((0..a.extra_subjects).map(|n| {
-            json!({"name": format!("other-{n}"), "digest": {"sha256": hex(&sha256(&n.to_le_bytes()))}})
-        }));
-        let statement = json!({
-            "_type": "https://in-toto.io/Statement/v1",
-            "subject": subjects,
-            "predicateType": a.predicate_type,
-            "predicate": {"buildDefinition": {"buildType": "https://actions.github.io/buildtypes/workflow/v1"}}
-        })
-        .to_string();
-        let payload_type = "application/vnd.in-toto+json";
-        let mut pae = format!(
-            "DSSEv1 {} {payload_type} {} ",
-            payload_type.len(),
-            statement.len()
-        )
-        .into_bytes();
-        pae.extend_from_slice(statement.as_bytes());
+        let statement = statement(a);
+        let mut pae = pae(&statement);
         if flaw == Some(Flaw::BadSignature) {
             pae.push(b'!');
         }
         let sig = key.sign(&pae).expect("sign");
-
-        let payload_hash = hex(&sha256(statement.as_bytes()));
-        let mut body = json!({
-            "apiVersion": "0.0.1",
-            "kind": "dsse",
-            "spec": {
-                "payloadHash": {"algorithm": "sha256", "value": payload_hash},
-                "signatures": [{"signature": b64(&sig), "verifier": b64(pem(&cert).as_bytes())}]
-            }
-        });
-        if flaw == Some(Flaw::StringMatchedBody) {
-            body["spec"]["payloadHash"]["value"] = hex(&sha256(b"another statement")).into();
-            body["spec"]["note"] = payload_hash.into();
-        }
-        let body = body.to_string();
-        let log_index = 4242;
-        // A two-leaf tree: a genesis leaf, then ours.
-        let node = |tag: u8, parts: &[&[u8]]| {
-            let mut buf = vec![tag];
-            parts.iter().for_each(|p| buf.extend_from_slice(p));
-            sha256(&buf)
-        };
-        let genesis = node(0, &[b"fakehub genesis"]);
-        let leaf = node(0, &[body.as_bytes()]);
-        let root = node(1, &[&genesis, &leaf]);
-        let path = if flaw == Some(Flaw::ForgedInclusion) {
-            [7u8; 32]
-        } else {
-            genesis
-        };
-        let note = format!("{LOG_ORIGIN} - 1\n2\n{}\n", b64(&root));
-        let mut note_sig = self.log_id[..4].to_vec();
-        note_sig.extend(self.log_key.sign(note.as_bytes()).expect("sign"));
-        let checkpoint = format!("{note}\n\u{2014} {LOG_ORIGIN} {}\n", b64(&note_sig));
-        let set_text = format!(
-            r#"{{"body":"{}","integratedTime":{now},"logID":"{}","logIndex":{log_index}}}"#,
-            b64(body.as_bytes()),
-            hex(&self.log_id)
-        );
-        let set = if flaw == Some(Flaw::ForgedSet) {
-            key.sign(set_text.as_bytes()).expect("sign")
-        } else {
-            self.log_key.sign(set_text.as_bytes()).expect("sign")
-        };
-        let entry = json!({
-            "logIndex": log_index.to_string(),
-            "logId": {"keyId": b64(&self.log_id)},
-            "kindVersion": {"kind": "dsse", "version": "0.0.1"},
-            "integratedTime": now.to_string(),
-            "inclusionPromise": {"signedEntryTimestamp": b64(&set)},
-            "inclusionProof": {
-                "logIndex": "1",
-                "rootHash": b64(&root),
-                "treeSize": "2",
-                "hashes": [b64(&path)],
-                "checkpoint": {"envelope": checkpoint}
-            },
-            "canonicalizedBody": b64(body.as_bytes())
-        });
         let entries = if flaw == Some(Flaw::NoLogEntry) || a.timestamped {
             vec![]
         } else {
-            vec![entry]
+            let body = log_body(&cert, &sig, &statement, flaw);
+            vec![self.log_entry(&body, &key, now, flaw)]
         };
         let stamps = if a.timestamped {
             vec![json!({"signedTimestamp": b64(&self.timestamp(&sig, now, flaw))})]
@@ -508,11 +500,52 @@ impl FakeSigstore {
             },
             "dsseEnvelope": {
                 "payload": b64(payload.as_bytes()),
-                "payloadType": payload_type,
+                "payloadType": PAYLOAD_TYPE,
                 "signatures": [{"sig": b64(&sig), "keyid": ""}]
             }
         });
         bundle.to_string()
+    }
+
+    /// The `dsse` log entry for `body`, at log index 4242 of a two-leaf tree, with its inclusion
+    /// proof, signed checkpoint and signed entry timestamp (each forgeable by `flaw`).
+    fn log_entry(&self, body: &str, signer_key: &KeyPair, now: i64, flaw: Option<Flaw>) -> Value {
+        let log_index = 4242;
+        let tree = LogTree::with(body, flaw);
+        let set_text = format!(
+            r#"{{"body":"{}","integratedTime":{now},"logID":"{}","logIndex":{log_index}}}"#,
+            b64(body.as_bytes()),
+            hex(&self.log_id)
+        );
+        // A signed entry timestamp by the signer's own key is a forgery.
+        let set = if flaw == Some(Flaw::ForgedSet) {
+            signer_key.sign(set_text.as_bytes()).expect("sign")
+        } else {
+            self.log_key.sign(set_text.as_bytes()).expect("sign")
+        };
+        json!({
+            "logIndex": log_index.to_string(),
+            "logId": {"keyId": b64(&self.log_id)},
+            "kindVersion": {"kind": "dsse", "version": "0.0.1"},
+            "integratedTime": now.to_string(),
+            "inclusionPromise": {"signedEntryTimestamp": b64(&set)},
+            "inclusionProof": {
+                "logIndex": "1",
+                "rootHash": b64(&tree.root),
+                "treeSize": "2",
+                "hashes": [b64(&tree.path)],
+                "checkpoint": {"envelope": self.checkpoint(&tree.root)}
+            },
+            "canonicalizedBody": b64(body.as_bytes())
+        })
+    }
+
+    /// The log's signed note for a tree of size 2 with `root`.
+    fn checkpoint(&self, root: &[u8; 32]) -> String {
+        let note = format!("{LOG_ORIGIN} - 1\n2\n{}\n", b64(root));
+        let mut note_sig = self.log_id[..4].to_vec();
+        note_sig.extend(self.log_key.sign(note.as_bytes()).expect("sign"));
+        format!("{note}\n\u{2014} {LOG_ORIGIN} {}\n", b64(&note_sig))
     }
 
     /// An RFC 3161 TimeStampResp over `sig` at `now`, from the fake TSA (or flawed).

@@ -1,8 +1,9 @@
-//! Small self-contained helpers: clock and RFC 3339 formatting (on `time`), base64, hex,
-//! percent-encoding and SHA-256.
+//! Small helpers: clock and dates (RFC 3339 and the `Date` header, written and read by `time`),
+//! base64, hex (crates/util's), percent-encoding and SHA-256.
 
 use sha2::{Digest, Sha256};
 use std::time::{SystemTime, UNIX_EPOCH};
+use time::format_description::well_known::Rfc3339;
 
 /// The first header with this name, case-insensitively (names are stored lower-cased).
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -21,33 +22,23 @@ pub fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
-/// `2020-01-10T14:59:22Z` for a Unix time (the calendar is the `time` crate's).
+/// The instant `secs` after the Unix epoch, in UTC.
+fn utc(secs: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(secs).expect("a time within 9999 years")
+}
+
+/// `2020-01-10T14:59:22Z` for a Unix time (`time`'s RFC 3339: no fraction for whole seconds).
 pub fn rfc3339(secs: i64) -> String {
-    let d = time::OffsetDateTime::from_unix_timestamp(secs).expect("a time within 9999 years");
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        d.year(),
-        d.month() as u8,
-        d.day(),
-        d.hour(),
-        d.minute(),
-        d.second()
-    )
+    utc(secs).format(&Rfc3339).expect("a four-digit year")
 }
 
 /// RFC 7231 IMF-fixdate for the `Date` header: `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn http_date(secs: i64) -> String {
-    let d = time::OffsetDateTime::from_unix_timestamp(secs).expect("a time within 9999 years");
-    let weekday = &d.weekday().to_string()[..3];
-    let month = &d.month().to_string()[..3];
-    format!(
-        "{weekday}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
-        d.day(),
-        d.year(),
-        d.hour(),
-        d.minute(),
-        d.second()
+    let imf_fixdate = time::format_description::parse_borrowed::<2>(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
     )
+    .expect("a valid format description");
+    utc(secs).format(&imf_fixdate).expect("a four-digit year")
 }
 
 /// `2020-01-24T18:10:31.0000000Z` (the pipelines service's 7-digit fraction form).
@@ -56,21 +47,11 @@ pub fn iso_7frac(secs: i64) -> String {
     format!("{}.0000000Z", &base[..base.len() - 1])
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (or `+00:00`) to Unix seconds; an impossible date
-/// (month 13, 30 February) is `None`.
+/// Parses an RFC 3339 time (`2020-01-10T14:59:22Z`, with a fraction or an offset) to Unix
+/// seconds; an impossible date (month 13, 30 February) or anything else is `None`.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u8>().ok();
-    let year = s.get(0..4)?.parse::<i32>().ok()?;
-    let month = time::Month::try_from(num(5..7)?).ok()?;
-    let date = time::Date::from_calendar_date(year, month, num(8..10)?).ok()?;
-    let at = date
-        .with_hms(num(11..13)?, num(14..16)?, num(17..19)?)
-        .ok()?;
-    Some(at.assume_utc().unix_timestamp())
+    let at = time::OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    Some(at.unix_timestamp())
 }
 
 /// Standard base64 with padding.
@@ -93,10 +74,8 @@ pub fn base64(data: &[u8]) -> String {
     out
 }
 
-/// Lower-case hex.
-pub fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Lower-case hex: the workspace's one encoder (`::util` is crates/util, not this module).
+pub use ::util::hex;
 
 /// `hex(sha256(data))`.
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -183,6 +162,17 @@ mod tests {
             Some(1_700_000_000)
         );
         assert_eq!(parse_rfc3339("garbage"), None);
+    }
+
+    #[test]
+    fn impossible_dates_and_trailing_text_are_refused() {
+        assert_eq!(parse_rfc3339("2020-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2021-02-30T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2020-01-10T14:59:22Zjunk"), None);
+        assert_eq!(
+            parse_rfc3339("2020-01-10T15:59:22+01:00"),
+            Some(1_578_668_362)
+        );
     }
 
     #[test]

@@ -8,10 +8,7 @@ use fakehub::{
 };
 use sha2::{Digest, Sha256};
 use std::io::Write;
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use util::hex;
 
 /// A server with one run holding `n` small artifacts named a0..a{n-1}.
 fn seeded(opts: Options, n: usize) -> (FakeGitHub, u64, Vec<u64>) {

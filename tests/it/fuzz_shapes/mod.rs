@@ -260,9 +260,7 @@ pub struct RunShape {
     pub head_branch: Option<String>,
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use artifetch::util::hex;
 
 impl DigestShape {
     /// What `published_digest` must say: `None`, `Sha256(hex)` or `Other(algorithm)`.

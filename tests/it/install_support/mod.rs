@@ -153,10 +153,7 @@ pub fn write_exec(path: &Path, text: &str) {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    artifetch::util::hex(&Sha256::digest(bytes))
 }
 
 /// A `.tar.gz` of the files of `dir` named in `names`.
