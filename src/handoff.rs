@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::log::Log;
 use crate::manifest::Manifest;
 use crate::report::{Row, RunReport, Sinks, write_outputs};
-use crate::settings::Settings;
+use crate::settings::ReportConfig;
 use crate::util::random_hex;
 
 /// The manifest files written for one step.
@@ -39,7 +39,7 @@ fn described(rows: &[Row]) -> impl Iterator<Item = (&Row, &Manifest)> {
 /// streamed to their files, an entry at a time: an artifact of 20,000 files would otherwise hold
 /// its whole JSON tree, and the text of it, in memory at once.
 pub(crate) fn write_manifests(
-    settings: &Settings,
+    settings: &ReportConfig,
     rows: &[Row],
     dir: &Path,
 ) -> Result<Option<Written>> {

@@ -31,6 +31,7 @@ pub use attest;
 pub use github;
 mod failure;
 mod fetch;
+mod find;
 mod handoff;
 pub mod inputs;
 mod offline;
@@ -62,9 +63,9 @@ mod extract_limits_tests {
         };
         let settings = crate::settings::resolve(&raw, &env).unwrap();
         let limits = Limits::default();
-        assert_eq!(limits.max_total_bytes, settings.max_size);
-        assert_eq!(limits.max_files, settings.max_files);
-        assert_eq!(limits.max_ratio, settings.max_ratio);
-        assert_eq!(limits.allow_git_paths, settings.allow_git_paths);
+        assert_eq!(limits.max_total_bytes, settings.fetch.max_size);
+        assert_eq!(limits.max_files, settings.fetch.max_files);
+        assert_eq!(limits.max_ratio, settings.fetch.max_ratio);
+        assert_eq!(limits.allow_git_paths, settings.fetch.allow_git_paths);
     }
 }

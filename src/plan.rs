@@ -1,4 +1,4 @@
-//! Settings + the API -> a [`Plan`]: which artifacts of the run to fetch and where each goes, and
+//! The plan's config + the API -> a [`Plan`]: which artifacts of the run to fetch and where each goes, and
 //! what the run record needs from them ([`Head`]: the commit and branch they were built from).
 //!
 //! Selection happens here (exact name through the server-side filter, glob, or ids), with the
@@ -16,8 +16,8 @@ use crate::extract::{is_git_name, is_safe_component};
 use crate::github::{Artifact, GitHub};
 use crate::github::{Refusal, refusal};
 use crate::log::Log;
-use crate::resolve::ChosenRun;
-use crate::settings::{RunMode, Selection, Settings};
+use crate::resolve::{ChosenRun, Reason};
+use crate::settings::{PlanConfig, Selection, Source};
 
 /// The artifact asked for by name exists only expired: an error, or for a `fallback` chain a
 /// level that did not match.
@@ -91,14 +91,14 @@ pub enum SkipReason {
 }
 
 pub(crate) async fn make(
-    settings: &Settings,
+    settings: &PlanConfig,
     github: &GitHub,
     log: &Log,
     run: &ChosenRun,
 ) -> Result<Plan> {
     let listed = match &run.artifacts {
         Some(listed) => listed.clone(),
-        None => list(settings, github, run.id).await?,
+        None => list(settings, github, run).await?,
     };
     let (chosen, skipped) = select(&settings.selection, listed, log)?;
     // Layout first, from the whole selection: every shard puts artifacts in the same places.
@@ -126,8 +126,9 @@ pub(crate) async fn make(
     Ok(plan)
 }
 
-async fn list(settings: &Settings, github: &GitHub, run: u64) -> Result<Vec<Artifact>> {
-    let (owner, repo) = (&settings.owner, &settings.repo);
+async fn list(settings: &PlanConfig, github: &GitHub, chosen: &ChosenRun) -> Result<Vec<Artifact>> {
+    let run = chosen.id;
+    let (owner, repo) = (&settings.source.owner, &settings.source.repo);
     let server_filter = match &settings.selection {
         Selection::Name(name) => Some(name.as_str()),
         _ => None,
@@ -137,7 +138,7 @@ async fn list(settings: &Settings, github: &GitHub, run: u64) -> Result<Vec<Arti
         .await
         .map_err(|e| {
             if refusal(&e) == Some(Refusal::NotFound) {
-                e.context(missing_run(settings, run))
+                e.context(missing_run(&settings.source, chosen))
             } else {
                 e.context(format!(
                     "cannot list the artifacts of run {run} in {owner}/{repo}"
@@ -148,11 +149,11 @@ async fn list(settings: &Settings, github: &GitHub, run: u64) -> Result<Vec<Arti
 
 /// A 404 on the run's artifacts. With `run-id` left at its default (this step's own run), the
 /// likelier mistake is `repository`: the default run belongs to the workflow's repository.
-fn missing_run(settings: &Settings, run: u64) -> String {
-    let repository = settings.repository();
-    match settings.run {
+fn missing_run(source: &Source, chosen: &ChosenRun) -> String {
+    let (repository, run) = (source.repository(), chosen.id);
+    match chosen.reason {
         // The 404 itself adds the token caveat: it is said once.
-        RunMode::Current(_) => format!(
+        Reason::Current | Reason::CurrentIdElsewhere { .. } => format!(
             "repository: {repository} has no run {run}, this workflow's own run (run-id defaults to it); to read another repository, set run-id or a search input such as workflow"
         ),
         _ => {
@@ -173,13 +174,13 @@ pub(crate) struct NameMiss {
 /// name, from one more request. Only asked for when the step is about to report the miss, so a
 /// search or a fallback chain pays nothing for it; a failed request just gives no hint.
 pub(crate) async fn name_miss_hint(
-    settings: &Settings,
+    source: &Source,
     github: &GitHub,
     run: u64,
     name: &str,
 ) -> Option<NameMiss> {
     let listed = github
-        .list_run_artifacts(&settings.owner, &settings.repo, run, None)
+        .list_run_artifacts(&source.owner, &source.repo, run, None)
         .await
         .ok()?;
     let hint = name_hint(&listed, run, name);
@@ -324,7 +325,7 @@ fn newest_per_name(artifacts: impl Iterator<Item = Artifact>) -> Vec<Artifact> {
     by_name.into_values().collect()
 }
 
-fn layout(settings: &Settings, chosen: Vec<Artifact>) -> Result<Plan> {
+fn layout(settings: &PlanConfig, chosen: Vec<Artifact>) -> Result<Plan> {
     for a in &chosen {
         if !is_safe_component(&a.name) {
             bail!(

@@ -19,7 +19,7 @@ use crate::github::model::{ArtifactRun, RunList};
 use crate::github::{Artifact, GitHub, WorkflowRun};
 use crate::github::{Refusal, refusal};
 use crate::log::Log;
-use crate::settings::{RunMode, Selection, Settings, WaitFor};
+use crate::settings::{FindConfig, RunMode, Selection, WaitFor};
 
 /// The run chosen, and why.
 #[derive(Debug, Clone, Default)]
@@ -230,7 +230,7 @@ impl Trace {
 }
 
 /// The filters of a search as one line, before any request (a `pr` is shown as such).
-pub(crate) fn describe_search(settings: &Settings) -> String {
+pub(crate) fn describe_search(settings: &FindConfig) -> String {
     match settings.run {
         RunMode::Current(id) => format!("the current run ({id})"),
         RunMode::Given(id) => format!("run-id {id}"),
@@ -242,7 +242,11 @@ pub(crate) fn describe_search(settings: &Settings) -> String {
     }
 }
 
-pub(crate) async fn choose(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
+pub(crate) async fn choose(
+    settings: &FindConfig,
+    github: &GitHub,
+    log: &Log,
+) -> Result<Resolution> {
     match settings.run {
         RunMode::Current(id) => Ok(Resolution::Found(current(settings, id))),
         RunMode::Given(id) => given(settings, github, id).await,
@@ -252,12 +256,12 @@ pub(crate) async fn choose(settings: &Settings, github: &GitHub, log: &Log) -> R
 
 /// The workflow's own run id: its number and workflow come from the runner's variables; in
 /// another repository, only the id is known (and is likely wrong there).
-fn current(settings: &Settings, id: u64) -> ChosenRun {
+fn current(settings: &FindConfig, id: u64) -> ChosenRun {
     let this = &settings.this_run;
     let elsewhere = this
         .repository
         .as_ref()
-        .filter(|r| !r.eq_ignore_ascii_case(&settings.repository()));
+        .filter(|r| !r.eq_ignore_ascii_case(&settings.source.repository()));
     let (reason, number, workflow) = match elsewhere {
         Some(r) => (
             Reason::CurrentIdElsewhere {
@@ -270,7 +274,7 @@ fn current(settings: &Settings, id: u64) -> ChosenRun {
     };
     ChosenRun {
         id,
-        url: settings.run_url(id),
+        url: settings.source.run_url(id),
         number,
         workflow,
         reason,
@@ -280,7 +284,7 @@ fn current(settings: &Settings, id: u64) -> ChosenRun {
 
 /// Filters that a run must pass, resolved (a `pr` becomes its head commit).
 struct Filters<'a> {
-    settings: &'a Settings,
+    settings: &'a FindConfig,
     commit: Option<String>,
 }
 
@@ -447,17 +451,17 @@ fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
 }
 
-async fn filters<'a>(settings: &'a Settings, github: &GitHub) -> Result<Filters<'a>> {
+async fn filters<'a>(settings: &'a FindConfig, github: &GitHub) -> Result<Filters<'a>> {
     let s = &settings.search;
     let mut commit = s.commit.clone();
     if let Some(pr) = s.pr {
         let pull = github
-            .get_pull(&settings.owner, &settings.repo, pr)
+            .get_pull(&settings.source.owner, &settings.source.repo, pr)
             .await
             .with_context(|| {
                 format!(
                     "pr: cannot read pull request #{pr} of {}",
-                    settings.repository()
+                    settings.source.repository()
                 )
             })?;
         let head = pull.head.sha.to_ascii_lowercase();
@@ -471,10 +475,10 @@ async fn filters<'a>(settings: &'a Settings, github: &GitHub) -> Result<Filters<
     Ok(Filters { settings, commit })
 }
 
-fn chosen(settings: &Settings, run: &WorkflowRun, reason: Reason, examined: usize) -> ChosenRun {
+fn chosen(settings: &FindConfig, run: &WorkflowRun, reason: Reason, examined: usize) -> ChosenRun {
     ChosenRun {
         id: run.id,
-        url: settings.run_url(run.id),
+        url: settings.source.run_url(run.id),
         head_sha: run.head_sha.clone(),
         head_branch: run.head_branch.clone(),
         // A conclusion only: a run still going has none (its status is not one).
@@ -488,14 +492,14 @@ fn chosen(settings: &Settings, run: &WorkflowRun, reason: Reason, examined: usiz
     }
 }
 
-fn refuse_fork(settings: &Settings, run: &WorkflowRun) -> Result<()> {
+fn refuse_fork(settings: &FindConfig, run: &WorkflowRun) -> Result<()> {
     if let Some(fork) = run.fork_name()
         && !settings.search.allow_forks
     {
         bail!(
             "run {} was triggered from the fork {fork}, not {}: its artifacts are untrusted (the workflow_run artifact-poisoning pattern); set allow-forks: true to accept them",
             run.id,
-            settings.repository()
+            settings.source.repository()
         );
     }
     Ok(())
@@ -504,15 +508,15 @@ fn refuse_fork(settings: &Settings, run: &WorkflowRun) -> Result<()> {
 /// `run-id` given: fetch that run, refuse forks, and refuse search inputs that contradict it.
 /// Waiting for the run (`wait-timeout` with `wait-for: run`, or any wait on GHES), a run not
 /// yet completed is not found yet: the caller polls it again, conditionally.
-async fn given(settings: &Settings, github: &GitHub, id: u64) -> Result<Resolution> {
+async fn given(settings: &FindConfig, github: &GitHub, id: u64) -> Result<Resolution> {
     let run = github
-        .get_run(&settings.owner, &settings.repo, id)
+        .get_run(&settings.source.owner, &settings.source.repo, id)
         .await
         .map_err(|e| {
             if refusal(&e) == Some(Refusal::NotFound) {
                 e.context(format!(
                     "run-id: run {id} was not found in {}",
-                    settings.repository()
+                    settings.source.repository()
                 ))
             } else {
                 e.context(format!("cannot read run {id}"))
@@ -525,7 +529,7 @@ async fn given(settings: &Settings, github: &GitHub, id: u64) -> Result<Resoluti
     }
     refuse_fork(settings, &run)?;
     let waits_for_run = settings.search.wait.is_some()
-        && (settings.search.wait_for == WaitFor::Run || settings.is_ghes());
+        && (settings.search.wait_for == WaitFor::Run || settings.source.is_ghes());
     if waits_for_run && run.status.as_deref() != Some("completed") {
         let status = run.status.as_deref().unwrap_or("not completed");
         return Ok(Resolution::NotFound {
@@ -536,7 +540,7 @@ async fn given(settings: &Settings, github: &GitHub, id: u64) -> Result<Resoluti
     Ok(Resolution::Found(chosen(settings, &run, Reason::Given, 1)))
 }
 
-async fn search(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resolution> {
+async fn search(settings: &FindConfig, github: &GitHub, log: &Log) -> Result<Resolution> {
     let s = &settings.search;
     let f = filters(settings, github).await?;
     if let Selection::Name(name) = &settings.selection
@@ -554,13 +558,13 @@ async fn search(settings: &Settings, github: &GitHub, log: &Log) -> Result<Resol
 /// The newest unexpired artifact of this name whose run matches, from the repository-wide list.
 /// `None` when the list lacks the run details to decide (older servers): walk the runs instead.
 async fn by_artifact_list(
-    settings: &Settings,
+    settings: &FindConfig,
     github: &GitHub,
     f: &Filters<'_>,
     name: &str,
 ) -> Result<Option<Resolution>> {
     let s = &settings.search;
-    let (owner, repo) = (&settings.owner, &settings.repo);
+    let (owner, repo) = (&settings.source.owner, &settings.source.repo);
     let mut next = Some(github.repo_artifacts_url(owner, repo, name)?);
     let mut examined = 0;
     let mut runs: HashMap<u64, WorkflowRun> = HashMap::new();
@@ -618,7 +622,7 @@ async fn by_artifact_list(
         why: format!(
             "no unexpired artifact '{name}' from a run matching {} in {} ({examined} artifacts examined)",
             f.describe(),
-            settings.repository()
+            settings.source.repository()
         ),
         examined,
     }))
@@ -633,13 +637,13 @@ fn max_runs_reached(examined: usize, what: &str, f: &Filters) -> String {
 
 /// Pages through the matching runs, newest first, until one answers.
 async fn walk_runs(
-    settings: &Settings,
+    settings: &FindConfig,
     github: &GitHub,
     log: &Log,
     f: &Filters<'_>,
 ) -> Result<Resolution> {
     let s = &settings.search;
-    let (owner, repo) = (&settings.owner, &settings.repo);
+    let (owner, repo) = (&settings.source.owner, &settings.source.repo);
     let query = runs_query(f);
     let name_filter = match &settings.selection {
         Selection::Name(n) => Some(n.as_str()),
@@ -700,7 +704,7 @@ async fn walk_runs(
 
 /// One page of the run list, newest first, and the next page's URL.
 async fn runs_page(
-    settings: &Settings,
+    settings: &FindConfig,
     github: &GitHub,
     url: Url,
 ) -> Result<(Vec<WorkflowRun>, Option<Url>)> {
@@ -711,7 +715,7 @@ async fn runs_page(
             .map_err(|e| match (refusal(&e), &settings.search.workflow) {
                 (Some(Refusal::NotFound), Some(w)) => e.context(format!(
                     "workflow: '{w}' was not found in {}",
-                    settings.repository()
+                    settings.source.repository()
                 )),
                 _ => e.context("cannot list workflow runs"),
             })?;
@@ -742,10 +746,10 @@ fn runs_query<'a>(f: &'a Filters<'_>) -> Vec<(&'static str, &'a str)> {
 }
 
 /// Why the run walk found nothing, with what it passed over.
-fn no_run(settings: &Settings, f: &Filters<'_>, examined: usize, over: &PassedOver) -> String {
+fn no_run(settings: &FindConfig, f: &Filters<'_>, examined: usize, over: &PassedOver) -> String {
     let mut msg = format!(
         "no run in {} matches {} ({examined} runs examined",
-        settings.repository(),
+        settings.source.repository(),
         f.describe()
     );
     if over.forks > 0 {

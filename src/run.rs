@@ -1,9 +1,8 @@
-//! The whole step, start to end: inputs -> settings -> resolve -> plan -> fetch -> report, with
-//! `wait-timeout` polling and the `fallback` levels around resolve and plan, the `timeout` and
-//! signals around it all, and the exit: 0, or 1 with the failure's `::error::` line (several
-//! failed artifacts: one annotation each, and a closing line that sums them up).
+//! The whole step, start to end: inputs -> settings -> find (resolve and plan, with the
+//! `wait-timeout` polls and the `fallback` levels: [`crate::find`]) -> fetch -> report, the
+//! `timeout` and signals around it all, and the exit: 0, or 1 with the failure's `::error::`
+//! line (several failed artifacts: one annotation each, and a closing line that sums them up).
 
-use std::borrow::Cow;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,8 +13,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::fetch::Downloader;
 use crate::fetch::Fetcher;
-use crate::github::backoff::Backoff;
-use crate::github::model::Job;
+use crate::find::{Ctx, Found, find};
 use crate::github::tls::Roots;
 use crate::github::{ApiConfig, Blob, GitHub};
 use crate::inputs::{self, Command, input};
@@ -25,8 +23,8 @@ use crate::report::rows::rows;
 use crate::report::{
     Problem, Row, RunReport, Sinks, Stop, Stopped, Verdict, write_outputs, write_summary,
 };
-use crate::resolve::{self, ChosenRun, Level, Resolution, Trace, WaitReport};
-use crate::settings::{self, NotFound, RunMode, Selection, Settings, SummaryMode, WaitFor};
+use crate::resolve::{ChosenRun, Trace};
+use crate::settings::{self, NotFound, Selection, Settings, SummaryMode};
 use crate::util::random_hex;
 
 /// Runs artifetch with these arguments (without the program name) and this environment;
@@ -128,6 +126,7 @@ fn execute(settings: Settings, log: &Log, sinks: Sinks) -> ExitCode {
         }
     };
     let workdir = settings
+        .step
         .temp_root
         .join(format!("artifetch-{}", random_hex(12)));
     let result = runtime.block_on(async {
@@ -243,15 +242,20 @@ async fn cancelled() -> &'static str {
 async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Result<ExitCode> {
     let started = Instant::now();
     let settings = Arc::new(settings);
-    let roots = extra_roots(settings.extra_ca.as_deref())?;
+    let roots = extra_roots(settings.access.extra_ca.as_deref())?;
     let github = Arc::new(api_client(&settings, &roots, &log)?);
     log.info(&format!(
         "Artifacts of {}: {}",
-        settings.repository(),
-        settings.selection.describe()
+        settings.source.repository(),
+        settings.find.selection.describe()
     ));
     let mut trace = Trace::default();
-    let found = find(&settings, &github, &log, &mut trace).await;
+    let ctx = Ctx {
+        github: &github,
+        log: &log,
+        plan: &settings.plan,
+    };
+    let found = find(&settings.find, &ctx, &mut trace).await;
     let step = Step {
         settings: &settings,
         log: &log,
@@ -262,7 +266,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     };
     let (run, plan) = match found {
         Ok(Found::Plan(run, plan)) => (run, plan),
-        Ok(Found::Nothing(msg, run, skipped)) => return step.nothing(msg, run, &skipped).await,
+        Ok(Found::Nothing(n)) => return step.nothing(n.why, n.run, &n.skipped).await,
         Err(e) => {
             // The summary still shows the search, the wait and the run chosen that led here.
             step.finish(
@@ -276,7 +280,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
     };
     step.check_before_download(&run, &plan)?;
 
-    if settings.dry_run {
+    if settings.step.dry_run {
         for item in &plan.items {
             log.info(&format!(
                 "Would fetch '{}' (id {}) to {}",
@@ -296,7 +300,7 @@ async fn run(settings: Settings, log: Log, sinks: Sinks, workdir: &Path) -> Resu
 
     let fetcher = fetcher(&settings, &github, &roots, &log, workdir)?;
     let rows = rows(&plan, fetcher.fetch_all(&plan).await, false);
-    if settings.search.delete_after {
+    if settings.step.delete_after {
         delete_fetched(&settings, &github, &log, &rows).await;
     }
     let verdict = step.finish(Some(&run), Some(&plan.head), &rows, None)?;
@@ -324,7 +328,7 @@ impl Step<'_> {
         stop: Option<Stopped>,
     ) -> Result<Verdict> {
         let report = RunReport {
-            settings: self.settings,
+            settings: &self.settings.report,
             log: self.log,
             run,
             head,
@@ -335,7 +339,7 @@ impl Step<'_> {
             trace: self.trace,
             now: now_unix(),
         };
-        finish(self.sinks, self.log, &report)?;
+        finish(self.sinks, self.log, &report, &self.settings.step.temp_root)?;
         Ok(report.verdict())
     }
 
@@ -350,8 +354,8 @@ impl Step<'_> {
         let s = self.settings;
         let mut listed: Vec<Skipped> = Vec::new();
         if let (Selection::Name(name), Some(run), NotFound::Fail | NotFound::Warn) =
-            (&s.selection, &run, s.if_no_artifact_found)
-            && let Some(miss) = plan::name_miss_hint(s, self.github, run.id, name).await
+            (&s.find.selection, &run, s.step.if_no_artifact_found)
+            && let Some(miss) = plan::name_miss_hint(&s.source, self.github, run.id, name).await
         {
             msg.push_str(&miss.hint);
             // The summary lists what the run has, as a pattern's miss does.
@@ -366,7 +370,7 @@ impl Step<'_> {
                     .collect();
             }
         }
-        let severity = match s.if_no_artifact_found {
+        let severity = match s.step.if_no_artifact_found {
             NotFound::Fail => Problem::Error,
             NotFound::Warn => Problem::Warning,
             NotFound::Ignore => Problem::Accepted,
@@ -384,7 +388,7 @@ impl Step<'_> {
         };
         let rows: Vec<Row> = skipped.iter().chain(&listed).map(Row::skipped).collect();
         self.finish(run.as_ref(), None, &rows, Some(stop))?;
-        match s.if_no_artifact_found {
+        match s.step.if_no_artifact_found {
             NotFound::Fail => bail!("{msg} (if-no-artifact-found: fail)"),
             NotFound::Warn => self.log.warning(&msg),
             NotFound::Ignore => self.log.info(&msg),
@@ -399,7 +403,7 @@ impl Step<'_> {
             .iter()
             .map(|i| i.artifact.name.as_str())
             .collect();
-        for w in self.settings.pins.check_selection(&selected)? {
+        for w in self.settings.fetch.pins.check_selection(&selected)? {
             self.log.warning(&w);
         }
         // One download URL per artifact at least: stop now rather than half-way.
@@ -501,11 +505,11 @@ fn extra_roots(extra_ca: Option<&Path>) -> Result<Roots> {
 /// The API client, with what it needs of the settings.
 fn api_client(settings: &Settings, roots: &Roots, log: &Log) -> Result<GitHub> {
     let api = ApiConfig {
-        base: &settings.api_url,
-        token: &settings.token,
+        base: &settings.source.api_url,
+        token: &settings.access.token,
         timing: settings.timing.github(),
-        max_requests: settings.max_api_requests,
-        polling: settings.search.wait.is_some(),
+        max_requests: settings.access.max_api_requests,
+        polling: settings.find.search.wait.is_some(),
     };
     GitHub::new(api, roots, log.clone())
 }
@@ -519,7 +523,7 @@ fn fetcher(
     log: &Log,
     workdir: &Path,
 ) -> Result<Arc<Fetcher>> {
-    let cache = match &settings.cache {
+    let cache = match &settings.fetch.cache {
         Some(c) => Some(
             crate::fetch::Cache::open(&c.dir, c.max_bytes)?.with_barrier(c.test_barrier.clone()),
         ),
@@ -528,14 +532,18 @@ fn fetcher(
     std::fs::create_dir(workdir)
         .with_context(|| format!("cannot create the work directory {}", workdir.display()))?;
     Ok(Arc::new(Fetcher {
-        config: Arc::new(crate::fetch::Config::from(&**settings)),
+        config: Arc::new(crate::fetch::Config::of(&settings.fetch, &settings.source)),
         downloader: Downloader {
-            config: crate::fetch::DownloadConfig::from(&**settings),
+            config: crate::fetch::DownloadConfig::of(
+                &settings.fetch,
+                &settings.source,
+                settings.timing,
+            ),
             github: Arc::clone(github),
             blob: Blob::new(settings.timing.stall, roots, log.clone(), github.gate())?,
             log: log.clone(),
             slots: Arc::new(tokio::sync::Semaphore::new(
-                crate::fetch::CONNECTIONS.max(settings.concurrency),
+                crate::fetch::CONNECTIONS.max(settings.fetch.concurrency),
             )),
         },
         log: log.clone(),
@@ -544,358 +552,11 @@ fn fetcher(
     }))
 }
 
-/// A run and its plan, or why there is nothing to fetch (with the run, if one was found).
-enum Found {
-    Plan(ChosenRun, Plan),
-    /// Why, the run (if one was found) and what of its artifacts the plan left out.
-    Nothing(String, Option<ChosenRun>, Vec<Skipped>),
-}
-
-/// Resolves the run and plans the fetch: the primary search (polled with `wait-timeout`), then
-/// each `fallback` line in order until one yields a run with a matching, unexpired artifact.
-/// `max-runs` bounds the runs examined across the whole chain.
-async fn find(settings: &Settings, github: &GitHub, log: &Log, trace: &mut Trace) -> Result<Found> {
-    let chained = !settings.fallback.is_empty();
-    let mut examined_total = 0;
-    let mut last = None;
-    for index in 0..=settings.fallback.len() {
-        let label = match index {
-            0 => "primary".to_string(),
-            n => format!("fallback-{n}"),
-        };
-        let level = level_settings(settings, index, examined_total);
-        let level: &Settings = &level;
-        let filters = resolve::describe_search(level);
-        if index > 0 {
-            if level.search.max_runs == 0 {
-                trace
-                    .levels
-                    .push(not_tried(label, filters, settings.search.max_runs));
-                continue;
-            }
-            log.info(&format!(
-                "Trying {label} ({}): {filters}",
-                settings.fallback[index - 1].line
-            ));
-        }
-        let before = github.request_count();
-        // With a chain, the log line naming the run says which level chose it.
-        let shown = chained.then_some(label.as_str());
-        let attempt = if index == 0 {
-            poll(level, github, log, trace, shown).await
-        } else {
-            try_level(level, github, log, shown, &mut trace.chosen).await
-        };
-        let (found, examined) = match attempt {
-            Ok(r) => r,
-            // With somewhere else to look, an artifact that exists only expired is a miss.
-            Err(e) if chained && e.downcast_ref::<plan::Expired>().is_some() => {
-                (Found::Nothing(format!("{e:#}"), None, Vec::new()), 1)
-            }
-            Err(e) => return Err(e),
-        };
-        examined_total += examined.max(1); // a level finding no run still spends one of max-runs
-        trace.levels.push(Level {
-            label: label.clone(),
-            filters,
-            result: found.describe(),
-            requests: github.request_count() - before,
-        });
-        if let Found::Plan(..) = found {
-            trace.matched = Some(trace.levels.len() - 1);
-            if index > 0 {
-                log.info(&format!("Matched {label}"));
-            }
-            return Ok(found);
-        }
-        if let Found::Nothing(why, ..) = &found
-            && chained
-        {
-            log.info(&format!("{label} did not match: {why}"));
-        }
-        last = Some(found);
-    }
-    let mut nothing = last.expect("the primary level always runs");
-    if chained && let Found::Nothing(why, ..) = &mut nothing {
-        *why = format!(
-            "no level of the search matched ({} tried; see the summary); the last: {why}",
-            trace.levels.len()
-        );
-    }
-    Ok(nothing)
-}
-
-/// The settings of search level `index`: the primary's, or a `fallback` line's search with
-/// what is left of `max-runs` after the levels before.
-fn level_settings(settings: &Settings, index: usize, examined: usize) -> Cow<'_, Settings> {
-    if index == 0 {
-        return Cow::Borrowed(settings);
-    }
-    let mut s = settings.clone();
-    s.search = settings.fallback[index - 1].search.clone();
-    s.run = RunMode::Search;
-    s.search.max_runs = settings.search.max_runs.saturating_sub(examined);
-    Cow::Owned(s)
-}
-
-/// A fallback level left out: the levels before it examined all `max-runs` runs.
-fn not_tried(label: String, filters: String, max_runs: usize) -> Level {
-    Level {
-        label,
-        filters,
-        result: format!("not tried: max-runs ({max_runs}) was spent by the levels before"),
-        requests: 0,
-    }
-}
-
-impl Found {
-    /// What a level found, for the trace.
-    fn describe(&self) -> String {
-        match self {
-            Found::Plan(run, _) => format!("matched run {}: {}", run.id, run.why()),
-            Found::Nothing(why, ..) => why.clone(),
-        }
-    }
-}
-
-/// The log line naming the run chosen and why (and, in a `fallback` chain, by which level); the
-/// run is kept in `chosen` so that a stop after this point can still show it in the summary.
-fn announce(log: &Log, run: &ChosenRun, level: Option<&str>, chosen: &mut Option<ChosenRun>) {
-    *chosen = Some(run.clone());
-    let level = level.map_or(String::new(), |l| format!(" (search level {l})"));
-    log.info(&format!(
-        "Using run {} ({}): {}{level}",
-        run.id,
-        run.url,
-        run.why()
-    ));
-}
-
-/// One level, once: the run, and its plan. Also the number of runs examined.
-async fn try_level(
-    settings: &Settings,
-    github: &GitHub,
-    log: &Log,
-    level: Option<&str>,
-    chosen: &mut Option<ChosenRun>,
-) -> Result<(Found, usize)> {
-    Ok(match resolve::choose(settings, github, log).await? {
-        Resolution::NotFound { why, examined } => (Found::Nothing(why, None, Vec::new()), examined),
-        Resolution::Found(run) => {
-            announce(log, &run, level, chosen);
-            let plan = plan::make(settings, github, log, &run).await?;
-            let examined = run.examined;
-            if plan.items.is_empty() && plan.other_shards == 0 {
-                let why = nothing_matched(settings, &run);
-                (Found::Nothing(why, Some(run), plan.skipped), examined)
-            } else {
-                (Found::Plan(run, plan), examined)
-            }
-        }
-    })
-}
-
-/// The primary level; with `wait-timeout`, polled ([`Backoff::polling`]: 5 doubling to 60 scaled
-/// seconds between polls) until there is something to fetch, the producer has finished without it (`wait-for: job:<name>`), or the time is up.
-/// Polls are conditional requests: what did not change since the last poll costs nothing.
-async fn poll(
-    settings: &Settings,
-    github: &GitHub,
-    log: &Log,
-    trace: &mut Trace,
-    level: Option<&str>,
-) -> Result<(Found, usize)> {
-    let Some(limit) = settings.search.wait else {
-        return try_level(settings, github, log, level, &mut trace.chosen).await;
-    };
-    let (mode, note) = wait_mode(settings, log);
-    // A producer still running has no conclusion yet: the conclusion filter would hide it.
-    let relaxed: Cow<'_, Settings> = if mode != WaitFor::Run && settings.run == RunMode::Search {
-        let mut s = settings.clone();
-        s.search.conclusion = None;
-        Cow::Owned(s)
-    } else {
-        Cow::Borrowed(settings)
-    };
-    let settings: &Settings = &relaxed;
-    let started = Instant::now();
-    let deadline = started + limit;
-    let (requests_before, free_before) = (github.request_count(), github.not_modified_count());
-    let pauses = Backoff::polling(settings.timing.backoff);
-    let mut polls = 0u32;
-    let chosen = &mut trace.chosen;
-    let (result, stopped) = loop {
-        polls += 1;
-        let (found, examined, finished) = match &mode {
-            WaitFor::Job(name) => poll_job(settings, github, log, name, level, chosen).await?,
-            _ => {
-                let (found, examined) = try_level(settings, github, log, level, chosen).await?;
-                (found, examined, None)
-            }
-        };
-        if let Some(why) = finished {
-            break (Err(anyhow::anyhow!("{why}")), why);
-        }
-        let Found::Nothing(why, ..) = &found else {
-            break (
-                Ok((found, examined)),
-                "found what it waited for".to_string(),
-            );
-        };
-        let now = Instant::now();
-        if now >= deadline {
-            let stopped = format!("wait-timeout reached; {why}");
-            break (Ok((found, examined)), stopped);
-        }
-        let wait = pauses.delay(polls).min(deadline - now);
-        log.info(&format!(
-            "Waiting: {why}; checking again in {:.1}s (wait-timeout, wait-for {mode})",
-            wait.as_secs_f64()
-        ));
-        tokio::time::sleep(wait).await;
-    };
-    let report = WaitReport {
-        mode: mode.to_string(),
-        waited: started.elapsed(),
-        polls,
-        requests: github.request_count() - requests_before,
-        free: github.not_modified_count() - free_before,
-        stopped,
-        note,
-    };
-    log.info(&format!("Wait: {}", report.describe()));
-    trace.wait = Some(report);
-    result
-}
-
-/// What to wait for: `wait-for`, except on GHES, where artifacts appear only with the run's end
-/// (then the run, and a note that says so).
-fn wait_mode(settings: &Settings, log: &Log) -> (WaitFor, Option<String>) {
-    let mode = settings.search.wait_for.clone();
-    if !settings.is_ghes() || mode == WaitFor::Run {
-        return (mode, None);
-    }
-    let why = format!(
-        "wait-for {mode}: on GitHub Enterprise Server a run's artifacts appear only once the run has completed, so this waits for the run instead"
-    );
-    log.info(&why);
-    (WaitFor::Run, Some(why))
-}
-
-/// One poll of `wait-for: job:<name>`: the run, its jobs, then its artifacts (in that order: a
-/// job seen finished has uploaded whatever it was going to). The third value, when set, is why
-/// waiting longer is pointless.
-async fn poll_job(
-    settings: &Settings,
-    github: &GitHub,
-    log: &Log,
-    name: &str,
-    level: Option<&str>,
-    chosen: &mut Option<ChosenRun>,
-) -> Result<(Found, usize, Option<String>)> {
-    let run = match resolve::choose(settings, github, log).await? {
-        Resolution::NotFound { why, examined } => {
-            return Ok((Found::Nothing(why, None, Vec::new()), examined, None));
-        }
-        Resolution::Found(run) => run,
-    };
-    announce(log, &run, level, chosen);
-    let jobs = github
-        .list_jobs(&settings.owner, &settings.repo, run.id)
-        .await
-        .with_context(|| {
-            format!(
-                "wait-for job:{name}: cannot list the jobs of run {}",
-                run.id
-            )
-        })?;
-    // Of re-run attempts with one name, the newest.
-    let job = jobs.iter().filter(|j| j.name == name).max_by_key(|j| j.id);
-    let plan = plan::make(settings, github, log, &run).await?;
-    let examined = run.examined;
-    if !plan.items.is_empty() || plan.other_shards > 0 {
-        return Ok((Found::Plan(run, plan), examined, None));
-    }
-    let finished = job_finished(settings, name, &run, job, &jobs);
-    let why = match job {
-        Some(j) => format!(
-            "job '{name}' of run {} is {}; {}",
-            run.id,
-            j.status.as_deref().unwrap_or("unknown"),
-            nothing_matched(settings, &run)
-        ),
-        None => format!("run {} has no job '{name}' yet", run.id),
-    };
-    Ok((
-        Found::Nothing(why, Some(run), plan.skipped),
-        examined,
-        finished,
-    ))
-}
-
-/// Why waiting longer for `wait-for: job:<name>` is pointless, if it is: the job finished
-/// without the artifact, or every job finished and none has the name.
-fn job_finished(
-    settings: &Settings,
-    name: &str,
-    run: &ChosenRun,
-    job: Option<&Job>,
-    jobs: &[Job],
-) -> Option<String> {
-    match job {
-        Some(j) if j.status.as_deref() == Some("completed") => {
-            let conclusion = j.conclusion.as_deref().unwrap_or("unknown");
-            Some(if conclusion == "success" {
-                format!(
-                    "wait-for job:{name}: job '{name}' of run {} finished with conclusion success without uploading {}; not waiting for an artifact that will not come",
-                    run.id,
-                    settings.selection.describe()
-                )
-            } else {
-                format!(
-                    "wait-for job:{name}: job '{name}' of run {} finished with conclusion {conclusion}; its artifact will not come",
-                    run.id
-                )
-            })
-        }
-        // Every job finished (or the run did) and none has the name: it will not appear.
-        None if !jobs.is_empty()
-            && (run.conclusion.is_some()
-                || jobs
-                    .iter()
-                    .all(|j| j.status.as_deref() == Some("completed"))) =>
-        {
-            let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
-            Some(format!(
-                "wait-for job:{name}: run {} has no job named '{name}' (its jobs: {})",
-                run.id,
-                names.join(", ")
-            ))
-        }
-        _ => None,
-    }
-}
-
-fn nothing_matched(settings: &Settings, run: &ChosenRun) -> String {
-    let mut msg = format!(
-        "No artifact in run {} of {} matches {}",
-        run.id,
-        settings.repository(),
-        settings.selection.describe()
-    );
-    if settings.is_ghes() && matches!(settings.run, RunMode::Current(_)) {
-        msg.push_str(
-            "; on GitHub Enterprise Server a run's artifacts appear in the REST API only after the run has completed, so a later job of the same run cannot fetch them (fetch them from a workflow_run-triggered workflow, or use actions/download-artifact@v3)",
-        );
-    }
-    msg
-}
-
 /// `delete-after`: delete each artifact that was downloaded and verified. A failure is a warning.
 async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, rows: &[Row]) {
     for r in rows.iter().filter(|r| r.done().is_some()) {
         let a = &r.artifact;
-        match github.delete_artifact(&settings.owner, &settings.repo, a.id).await {
+        match github.delete_artifact(&settings.source.owner, &settings.source.repo, a.id).await {
             Ok(()) => log.info(&format!("Deleted artifact '{}' (id {})", a.name, a.id)),
             Err(e) => log.warning(&format!(
                 "delete-after: could not delete artifact '{}' (id {}): {e:#} (the token needs actions: write)",
@@ -906,13 +567,10 @@ async fn delete_fetched(settings: &Settings, github: &GitHub, log: &Log, rows: &
 }
 
 /// Writes outputs and the summary, with secrets redacted: both may quote server text.
-fn finish(sinks: &Sinks, log: &Log, report: &RunReport) -> Result<()> {
+fn finish(sinks: &Sinks, log: &Log, report: &RunReport, temp_root: &Path) -> Result<()> {
     if let Some(file) = &sinks.output {
         // The manifest files exist only to be named by outputs, so they go next to them.
-        let dir = file
-            .parent()
-            .filter(|d| d.is_dir())
-            .unwrap_or(&report.settings.temp_root);
+        let dir = file.parent().filter(|d| d.is_dir()).unwrap_or(temp_root);
         let written = crate::handoff::write_manifests(report.settings, report.rows, dir)?;
         let mut outputs = report.outputs();
         outputs.extend(crate::handoff::outputs(report.rows, written.as_ref()));

@@ -1,5 +1,6 @@
-//! What the fetch stages take of the settings, built here from `Settings` ([`Config::from`], and
-//! [`DownloadConfig::from`] for the download client `run.rs` builds beside it): each stage gets
+//! What the fetch stages take of the settings, built here from the fetch stage's own
+//! `settings::FetchConfig` and the `Source` ([`Config::of`], and [`DownloadConfig::of`] for the
+//! download client `run.rs` builds beside it): each stage gets
 //! the inputs it uses and nothing else, so a stage that reads a new input says so here.
 
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use crate::pattern::PathGlobs;
 use crate::pin::Pins;
 use crate::provenance::Repo;
-use crate::settings::{Attestation, NotFound, Partial, Settings, Severity, Timing};
+use crate::settings::{Attestation, FetchConfig, NotFound, Partial, Severity, Source, Timing};
 
 /// The fetch stage's configuration: one part per stage, and what the orchestration itself uses.
 pub(crate) struct Config {
@@ -42,13 +43,14 @@ pub(crate) struct DownloadConfig {
     pub max_size: u64,
 }
 
-impl From<&Settings> for DownloadConfig {
-    fn from(s: &Settings) -> DownloadConfig {
+impl DownloadConfig {
+    /// From the fetch stage's settings, whose repository and which waits.
+    pub(crate) fn of(fetch: &FetchConfig, source: &Source, timing: Timing) -> DownloadConfig {
         DownloadConfig {
-            owner: s.owner.clone(),
-            repo: s.repo.clone(),
-            timing: s.timing,
-            max_size: s.max_size,
+            owner: source.owner.clone(),
+            repo: source.repo.clone(),
+            timing,
+            max_size: fetch.max_size,
         }
     }
 }
@@ -97,8 +99,9 @@ pub(crate) struct PlaceConfig {
     pub skip_decompress: bool,
 }
 
-impl From<&Settings> for Config {
-    fn from(s: &Settings) -> Config {
+impl Config {
+    /// From the fetch stage's settings and whose artifacts they are.
+    pub(crate) fn of(s: &FetchConfig, source: &Source) -> Config {
         Config {
             concurrency: s.concurrency,
             merge_multiple: s.merge_multiple,
@@ -111,9 +114,9 @@ impl From<&Settings> for Config {
                 pins: Arc::new(s.pins.clone()),
                 attestation: s.attestation.clone(),
                 repo: Repo {
-                    server_url: s.server_url.clone(),
-                    owner: s.owner.clone(),
-                    repo: s.repo.clone(),
+                    server_url: source.server_url.clone(),
+                    owner: source.owner.clone(),
+                    repo: source.repo.clone(),
                 },
             }),
             stage: Arc::new(StageConfig {

@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use crate::log::{Log, is_invisible_format};
 use crate::plan::Head;
 use crate::resolve::{ChosenRun, Trace};
-use crate::settings::Settings;
+use crate::settings::ReportConfig;
 use crate::util::random_hex;
 
 pub mod rows;
@@ -228,7 +228,7 @@ pub fn prose(s: &str) -> String {
 
 /// What one run did, for outputs and the summary.
 pub struct RunReport<'a> {
-    pub settings: &'a Settings,
+    pub settings: &'a ReportConfig,
     /// Knows the secrets to redact from server text.
     pub log: &'a Log,
     /// `None` when no run matched the search.

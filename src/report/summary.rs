@@ -34,7 +34,7 @@ impl RunReport<'_> {
             Some(stop) => match stop.what {
                 Stop::NoRun => format!(
                     "no run of {} matched",
-                    self.cell(&self.settings.repository())
+                    self.cell(&self.settings.source.repository())
                 ),
                 Stop::NoArtifact => format!(
                     "no artifact matched {}",
@@ -77,7 +77,7 @@ impl RunReport<'_> {
     /// `From [octo/hello #42](url) · Build · branch main · commit 328faa0 · success · 3 hours ago`
     /// and how the run was chosen.
     fn run_block(&self, run: &ChosenRun) -> String {
-        let repository = self.cell(&self.settings.repository());
+        let repository = self.cell(&self.settings.source.repository());
         let title = match run.number {
             Some(n) => format!("{repository} #{n}"),
             None => format!("{repository} run {}", run.id),
@@ -121,7 +121,7 @@ impl RunReport<'_> {
         if let Some(w) = &t.wait {
             md.push_str(&format!("**Wait:** {}.\n\n", cell(&w.describe())));
         }
-        if t.levels.len() < 2 && self.settings.fallback.is_empty() {
+        if t.levels.len() < 2 && !self.settings.chained {
             return md;
         }
         md.push_str(&format!(

@@ -128,7 +128,7 @@ fn declares_exactly_the_binary_inputs_plus_install_only_ones() {
     let unread: Vec<_> = declared.difference(&expected).collect();
     assert!(
         missing.is_empty(),
-        "inputs in src/inputs.rs INPUTS but not declared in action.yml: {missing:?}"
+        "inputs in src/inputs/table.rs INPUTS but not declared in action.yml: {missing:?}"
     );
     assert!(
         unread.is_empty(),
