@@ -44,7 +44,7 @@ use self::stage::StageJob;
 use self::verify::{Proof, Verified};
 use crate::failure::{FailureKind, Kinded, kind_of};
 use crate::github::error::BudgetSpent;
-use crate::github::http_status;
+use crate::github::{Refusal, refusal};
 use crate::log::Log;
 use crate::manifest::Manifest;
 use crate::plan::{Item, Plan};
@@ -138,10 +138,10 @@ fn classify(e: anyhow::Error, phase: Phase) -> anyhow::Error {
         return e;
     }
     let io = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>());
-    let kind = match (http_status(&e), phase) {
+    let kind = match (refusal(&e), phase) {
         _ if e.chain().any(|c| c.is::<BudgetSpent>()) => FailureKind::Budget,
-        (Some(401 | 403), _) => FailureKind::Permission,
-        (Some(410), _) => FailureKind::Expired,
+        (Some(Refusal::Denied), _) => FailureKind::Permission,
+        (Some(Refusal::Gone), _) => FailureKind::Expired,
         (_, Phase::Provenance) => FailureKind::Provenance,
         // Bad data read from the archive is the archive's fault; any other I/O error is local.
         _ if io.is_some_and(|io| {
@@ -334,4 +334,56 @@ impl Fetcher {
 /// Writes an archive held in memory to `path`, for what needs it as a file.
 pub(super) fn write_body(path: &Path, body: &[u8]) -> Result<()> {
     std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error as IoError, ErrorKind};
+
+    fn kind(e: anyhow::Error, phase: Phase) -> Option<FailureKind> {
+        kind_of(&classify(e, phase))
+    }
+
+    #[test]
+    fn an_error_keeps_the_kind_it_was_raised_with() {
+        let pinned = Kinded::error(FailureKind::PinMismatch, "pinned".to_string());
+        assert_eq!(kind(pinned, Phase::Unpack), Some(FailureKind::PinMismatch));
+    }
+
+    #[test]
+    fn a_spent_budget_is_the_budget_whatever_the_phase() {
+        let spent = anyhow::Error::new(BudgetSpent { max: 10 });
+        assert_eq!(kind(spent, Phase::Unpack), Some(FailureKind::Budget));
+    }
+
+    #[test]
+    fn bad_archive_data_is_refused_and_other_io_errors_are_local() {
+        let io = |k: ErrorKind| anyhow::Error::new(IoError::new(k, "x")).context("artifact 'a'");
+        let local = kind(io(ErrorKind::PermissionDenied), Phase::Unpack);
+        assert_eq!(local, Some(FailureKind::Local));
+        let refused = kind(io(ErrorKind::InvalidData), Phase::Unpack);
+        assert_eq!(refused, Some(FailureKind::Refused));
+        let cut = kind(io(ErrorKind::UnexpectedEof), Phase::Unpack);
+        assert_eq!(cut, Some(FailureKind::Refused));
+    }
+
+    #[test]
+    fn the_phase_decides_what_nothing_else_does() {
+        let plain = || anyhow!("something went wrong");
+        assert_eq!(kind(plain(), Phase::Download), Some(FailureKind::Network));
+        assert_eq!(
+            kind(plain(), Phase::Provenance),
+            Some(FailureKind::Provenance)
+        );
+        assert_eq!(kind(plain(), Phase::Unpack), Some(FailureKind::Refused));
+        let bound = anyhow::Error::new(obtain::download::Final("over max-size".into()));
+        assert_eq!(kind(bound, Phase::Download), Some(FailureKind::Refused));
+    }
+
+    #[test]
+    fn the_message_is_the_whole_chain() {
+        let e = classify(anyhow!("inner").context("outer"), Phase::Download);
+        assert_eq!(format!("{e:#}"), "outer: inner");
+    }
 }

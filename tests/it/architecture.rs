@@ -21,19 +21,17 @@ const LAYERS: &[&[&str]] = &[
     &["inputs"],
     &["pin"],
     &["settings"],
-    // The verified-archive cache. (HTTP is crates/github, attestations crates/attest: see
-    // [`CRATES`].)
-    &["cache"],
     // The stages, in the order data flows through them.
     &["resolve"],
     &["plan"],
     // The run and its plan, through the `wait-timeout` polls and the `fallback` levels.
     &["find"],
-    &["download", "provenance"],
+    // The attestations of one artifact, fetched and verified (HTTP is crates/github, the
+    // verifier crates/attest: see [`CRATES`]).
+    &["provenance"],
     // `artifetch attestation verify`: the attestation verifier, offline, on one bundle.
     &["offline"],
-    // Partial fetch: the selected entries' bytes by range, over the download's machinery.
-    &["partial"],
+    // One artifact's walk: obtain (cache, download, partial) -> verify -> stage -> place.
     &["fetch"],
     &["report"],
     // The pinned handoff's manifest files, outputs and summary lines, next to the report's.
@@ -259,8 +257,8 @@ fn the_check_catches_a_cycle_and_an_upward_import() {
         ("fetch", "report"),
         ("report", "fetch"),
         ("settings", "report"),
-        ("fetch", "download"),
-        ("download", "fetch"),
+        ("fetch", "provenance"),
+        ("provenance", "fetch"),
     ]
     .iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -275,7 +273,7 @@ fn the_check_catches_a_cycle_and_an_upward_import() {
     };
     assert!(bad.iter().any(|l| *l == edge("fetch", "report")), "{bad:?}");
     assert!(
-        bad.iter().any(|l| *l == edge("download", "fetch")),
+        bad.iter().any(|l| *l == edge("provenance", "fetch")),
         "{bad:?}"
     );
     assert!(

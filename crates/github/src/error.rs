@@ -107,6 +107,8 @@ pub enum Refusal {
     NotFound,
     /// 410: gone for good (an expired artifact).
     Gone,
+    /// 401 or 403: the token may not (a missing scope or permission).
+    Denied,
     /// Any other refusal.
     Other,
 }
@@ -117,6 +119,7 @@ pub fn refusal(err: &anyhow::Error) -> Option<Refusal> {
     http_status(err).map(|status| match status {
         404 => Refusal::NotFound,
         410 => Refusal::Gone,
+        401 | 403 => Refusal::Denied,
         _ => Refusal::Other,
     })
 }
@@ -184,7 +187,9 @@ mod tests {
         };
         assert_eq!(refusal(&refused(410)), Some(Refusal::Gone));
         assert_eq!(refusal(&refused(404)), Some(Refusal::NotFound));
-        assert_eq!(refusal(&refused(403)), Some(Refusal::Other));
+        assert_eq!(refusal(&refused(403)), Some(Refusal::Denied));
+        assert_eq!(refusal(&refused(401)), Some(Refusal::Denied));
+        assert_eq!(refusal(&refused(500)), Some(Refusal::Other));
         assert_eq!(refusal(&anyhow::anyhow!("connection reset")), None);
     }
 
