@@ -19,7 +19,7 @@ use crate::github::model::{ArtifactRun, RunList};
 use crate::github::{Artifact, GitHub, WorkflowRun};
 use crate::github::{Refusal, refusal};
 use crate::log::Log;
-use crate::settings::{FindConfig, RunMode, Selection, WaitFor};
+use crate::settings::{FindConfig, RunMode, Selection, Source, WaitFor};
 
 /// The run chosen, and why.
 #[derive(Debug, Clone, Default)]
@@ -590,14 +590,7 @@ async fn by_artifact_list(
                 continue;
             }
             // The list has no conclusion: read the run (once per run) to check it.
-            let run = match runs.get(&run_id) {
-                Some(r) => r.clone(),
-                None => {
-                    let r = github.get_run(owner, repo, run_id).await?;
-                    runs.insert(run_id, r.clone());
-                    r
-                }
-            };
+            let run = run_once(&mut runs, github, &settings.source, run_id).await?;
             if f.mismatch(&run, true).is_some() {
                 over.filtered += 1;
                 continue;
@@ -626,6 +619,21 @@ async fn by_artifact_list(
         ),
         examined,
     }))
+}
+
+/// Run `id`, read from the API the first time it is asked for and from `runs` after that.
+async fn run_once(
+    runs: &mut HashMap<u64, WorkflowRun>,
+    github: &GitHub,
+    source: &Source,
+    id: u64,
+) -> Result<WorkflowRun> {
+    if let Some(r) = runs.get(&id) {
+        return Ok(r.clone());
+    }
+    let r = github.get_run(&source.owner, &source.repo, id).await?;
+    runs.insert(id, r.clone());
+    Ok(r)
 }
 
 fn max_runs_reached(examined: usize, what: &str, f: &Filters) -> String {
