@@ -9,12 +9,6 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first. Modules on one line are peers and may not import each other.
 const LAYERS: &[&[&str]] = &[
-    // crates/util (the log, cancellation, dates, hex), re-exported at the root: its own crate,
-    // so the compiler already keeps it from reaching up.
-    &["util", "log", "cancel"],
-    // crates/extract (the zip and filesystem safety core, with the manifest of what it wrote and
-    // the `files` globs), re-exported at the root: its own crate, on util alone.
-    &["extract", "manifest", "pattern"],
     // Leaves: no knowledge of any stage.
     &["pasted", "failure"],
     // inputs -> settings; pin parses what the producer pinned (and compares it after download).
@@ -42,7 +36,12 @@ const LAYERS: &[&[&str]] = &[
 /// Workspace library crates re-exported at the root (`pub use github;`) and placed in no layer:
 /// any module may use them, and the compiler keeps them from reaching up (they cannot name the
 /// binary). Which of them may speak HTTP is [`http_clients_outside_github`]'s check.
-const CRATES: &[&str] = &["attest", "github"];
+const CRATES: &[&str] = &[
+    "attest", "github", "extract", "util",
+    // Modules of those crates re-exported under their own names: `crate::log`, `crate::cancel`
+    // (util), `crate::manifest`, `crate::pattern` (extract).
+    "log", "cancel", "manifest", "pattern",
+];
 
 fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))

@@ -2,6 +2,17 @@
 //! ([`log`]), cancellation and the temp paths it cleans ([`cancel`]), dates ([`date`]), hex,
 //! randomness without a dependency, human sizes and the nearest name for typos. It depends on no
 //! other crate of the workspace, so nothing here can reach up.
+//!
+//! # Threat model and contract
+//!
+//! Every log line may carry text from a server, an archive or an input. [`log::Log`] is the one
+//! place that prints, so it is where that text is made harmless: a line break in it can never
+//! start a line the runner reads as a workflow command, and every secret it was told of (the
+//! token, signed-URL query values) is redacted from every line, whichever crate logs it
+//! (`tests/it/log_safety.rs`). [`date`] refuses an impossible date rather than rolling it over.
+//! [`cancel`] lets SIGTERM remove every temp path still registered, so a killed step leaves no
+//! half-written file behind (`tests/it/resilience.rs`). Randomness here is for names and jitter,
+//! never for keys.
 
 pub mod cancel;
 pub mod date;
