@@ -4,7 +4,7 @@
 //! That forbids cycles and upward imports alike (a low stage reaching for the report, say). A new
 //! module must be placed in a layer here, or this test names it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Lowest first. Modules on one line are peers and may not import each other.
@@ -35,7 +35,7 @@ const LAYERS: &[&[&str]] = &[
 
 /// Workspace library crates re-exported at the root (`pub use github;`) and placed in no layer:
 /// any module may use them, and the compiler keeps them from reaching up (they cannot name the
-/// binary). Which of them may speak HTTP is [`http_clients_outside_github`]'s check.
+/// binary). Which of them may speak HTTP is [`crate_rule_breaks`]' check.
 const CRATES: &[&str] = &[
     "attest", "github", "extract", "util",
     // Modules of those crates re-exported under their own names: `crate::log`, `crate::cancel`
@@ -518,165 +518,184 @@ fn the_path_check_finds_a_path_in_code_only() {
     );
 }
 
-/// The HTTP clients of the ecosystem, by crate name: a shipped crate that depends on one of these
-/// can speak HTTP.
-const HTTP_CLIENTS: &[&str] = &["reqwest", "hyper", "hyper-util", "ureq"];
+/// The HTTP clients of the ecosystem (and the protocol crates under them), by package name: a
+/// crate that links one of these can speak HTTP.
+const HTTP_CLIENTS: &[&str] = &[
+    "reqwest",
+    "hyper",
+    "hyper-util",
+    "h2",
+    "ureq",
+    "curl",
+    "isahc",
+];
 
-/// One dependency a manifest declares: its key, the package it renames, the path it points at.
-#[derive(Debug)]
-struct Dependency {
-    key: String,
-    package: Option<String>,
-    path: Option<String>,
-}
+/// The library crates of the workspace that ship in the binary; the binary is `artifetch`.
+const LIBRARIES: &[&str] = &[
+    "artifetch-util",
+    "artifetch-github",
+    "artifetch-extract",
+    "artifetch-attest",
+];
 
-/// Sections whose dependencies ship in the binary (not `dev-dependencies`).
-fn ships(section: &str) -> bool {
-    let kind = section.rsplit('.').next().unwrap_or("");
-    let target = section.starts_with("target.") || !section.contains('.');
-    target && (kind == "dependencies" || kind == "build-dependencies")
-}
-
-/// The value of `name = "..."` inside an inline table or a dependency's own table.
-fn quoted(text: &str, name: &str) -> Option<String> {
-    let at = text.find(&format!("{name} = \""))? + name.len() + 4;
-    Some(text[at..].split('"').next()?.to_string())
-}
-
-/// The shipped dependencies of a Cargo.toml: `key = ...` lines (an inline table may span lines)
-/// in [`ships`] sections, and `[dependencies.key]` tables.
-fn dependencies(manifest: &str) -> Vec<Dependency> {
-    let mut found: Vec<Dependency> = Vec::new();
-    let (mut section, mut in_table, mut open) = (String::new(), false, 0i32);
-    for line in manifest.lines() {
-        let line = line.split(" #").next().unwrap().trim();
-        if line.starts_with('#') {
-            continue;
-        }
-        if open > 0 || in_table {
-            let last = found.last_mut().unwrap();
-            last.package = last.package.take().or_else(|| quoted(line, "package"));
-            last.path = last.path.take().or_else(|| quoted(line, "path"));
-            open +=
-                line.matches(['{', '[']).count() as i32 - line.matches(['}', ']']).count() as i32;
-            if open > 0 || !line.starts_with('[') {
-                continue;
-            }
-        }
-        if let Some(header) = line.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-            section = header.trim().to_string();
-            in_table = section
-                .rsplit_once('.')
-                .is_some_and(|(deps, key)| ships(deps) && !key.contains('\''));
-            if in_table {
-                let key = section.rsplit('.').next().unwrap().to_string();
-                found.push(Dependency {
-                    key,
-                    package: None,
-                    path: None,
-                });
-            }
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=').filter(|_| ships(&section)) else {
-            continue;
-        };
-        found.push(Dependency {
-            key: key
-                .trim()
-                .split('.')
-                .next()
+/// Package name -> the packages it links (normal dependencies, any target; not dev or build
+/// ones), from `cargo metadata`'s resolved graph: what Cargo builds, not what a manifest's text
+/// seems to say (renames, inline tables and `[dependencies.x]` tables are Cargo's business).
+fn linked_packages(metadata: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
+    let name_of: BTreeMap<&str, &str> = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    let mut links = BTreeMap::new();
+    for node in metadata["resolve"]["nodes"].as_array().unwrap() {
+        let normal = node["deps"].as_array().unwrap().iter().filter(|d| {
+            d["dep_kinds"]
+                .as_array()
                 .unwrap()
-                .trim_matches('"')
-                .to_string(),
-            package: quoted(value, "package"),
-            path: quoted(value, "path"),
+                .iter()
+                .any(|k| k["kind"].is_null())
         });
-        open = value.matches(['{', '[']).count() as i32 - value.matches(['}', ']']).count() as i32;
+        let deps = normal
+            .map(|d| name_of[d["pkg"].as_str().unwrap()].to_string())
+            .collect();
+        links.insert(name_of[node["id"].as_str().unwrap()].to_string(), deps);
     }
-    found
+    links
 }
 
-/// Shipped crates other than crates/github that depend on an HTTP client: every crate the root
-/// package links (it and its path dependencies, at any depth), with the client it names. Dev
-/// crates (fakehub, xtask, test-only dependencies) do not ship and may.
-fn http_clients_outside_github(workspace: &Path) -> Vec<String> {
-    let github = workspace.join("crates/github");
-    let mut found = Vec::new();
+/// Everything `from` links, at any depth.
+fn closure(links: &BTreeMap<String, BTreeSet<String>>, from: &str) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
-    let mut todo = vec![workspace.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        if !seen.insert(dir.clone()) {
-            continue;
+    let mut todo: Vec<&str> = links[from].iter().map(String::as_str).collect();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.to_string()) {
+            todo.extend(links.get(name).into_iter().flatten().map(String::as_str));
         }
-        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-        for dep in dependencies(&manifest) {
-            if let Some(path) = &dep.path {
-                todo.push(dir.join(path));
-            }
-            let name = dep.package.as_deref().unwrap_or(&dep.key);
-            if HTTP_CLIENTS.contains(&name) && dir != github {
-                let shown = dir.strip_prefix(workspace).unwrap().join("Cargo.toml");
-                found.push(format!("{}: {name}", shown.display()));
+    }
+    seen
+}
+
+/// What the compiler cannot see in the crate graph, as readable lines: only `artifetch-github`
+/// links an HTTP client (the binary reaches the network through it); the other library crates
+/// link none at any depth; and a library crate links no workspace crate but `artifetch-util`
+/// (util itself none), so none can reach a stage, the GitHub client, or each other.
+fn crate_rule_breaks(links: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let mut bad = Vec::new();
+    for direct in &links["artifetch"] {
+        if HTTP_CLIENTS.contains(&direct.as_str()) {
+            bad.push(format!(
+                "artifetch links {direct}: call crates/github instead"
+            ));
+        }
+    }
+    for library in LIBRARIES.iter().filter(|l| **l != "artifetch-github") {
+        for http in closure(links, library).intersection(&http_clients()) {
+            bad.push(format!(
+                "{library} links {http}: only artifetch-github speaks HTTP"
+            ));
+        }
+    }
+    for library in LIBRARIES {
+        let allowed = if *library == "artifetch-util" {
+            None
+        } else {
+            Some("artifetch-util")
+        };
+        for direct in &links[*library] {
+            let ours = direct == "artifetch" || LIBRARIES.contains(&direct.as_str());
+            if ours && Some(direct.as_str()) != allowed {
+                bad.push(format!(
+                    "{library} links {direct}: a library may use util alone"
+                ));
             }
         }
     }
-    found.sort();
-    found
+    bad
+}
+
+fn http_clients() -> BTreeSet<String> {
+    HTTP_CLIENTS.iter().map(|c| c.to_string()).collect()
 }
 
 #[test]
-fn only_crates_github_depends_on_an_http_client() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = http_clients_outside_github(workspace);
+fn only_crates_github_speaks_http_and_the_library_crates_use_util_alone() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline", "--locked"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
     assert!(
-        found.is_empty(),
-        "only crates/github speaks HTTP; call it instead of depending on a client:\n{}",
-        found.join("\n")
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    // The walk reached crates/github (through the root's path dependency) and saw its client.
-    let github = std::fs::read_to_string(workspace.join("crates/github/Cargo.toml")).unwrap();
-    assert!(dependencies(&github).iter().any(|d| d.key == "reqwest"));
+    let links = linked_packages(&serde_json::from_slice(&out.stdout).unwrap());
+    // The graph is the real one: the client is where it belongs, the verifier's crates are there.
+    assert!(links["artifetch-github"].contains("reqwest"), "{links:?}");
+    assert!(links["artifetch-attest"].contains("x509-cert"), "{links:?}");
+    assert!(links["artifetch-extract"].contains("zip"), "{links:?}");
+    let bad = crate_rule_breaks(&links);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
 #[test]
-fn the_http_check_catches_a_planted_client() {
-    let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+fn the_crate_rules_catch_a_planted_client_and_a_sideways_crate() {
+    let package = |name: &str| serde_json::json!({ "id": format!("id-{name}"), "name": name });
+    let node = |name: &str, deps: &[(&str, Option<&str>)]| {
+        let deps: Vec<_> = deps
+            .iter()
+            .map(|(d, kind)| {
+                serde_json::json!({ "pkg": format!("id-{d}"), "dep_kinds": [{ "kind": kind }] })
+            })
+            .collect();
+        serde_json::json!({ "id": format!("id-{name}"), "deps": deps })
     };
-    write(
-        "Cargo.toml",
-        "[package]\nname = \"artifetch\"\n\n[dependencies]\n# reqwest = \"0.13\" (gone)\n\
-         github = { package = \"artifetch-github\", path = \"crates/github\" }\n\
-         extract = { package = \"artifetch-extract\", path = \"crates/extract\" }\n\
-         tokio = { version = \"1\", features = [\n    \"rt\",\n    \"time\",\n] }\n\n\
-         [dev-dependencies]\nfakehub = { path = \"crates/fakehub\" }\nreqwest = \"0.13\"\n\n\
-         [target.'cfg(unix)'.dependencies]\nhttp = { package = \"ureq\", version = \"3\" }\n",
-    );
-    write(
-        "crates/github/Cargo.toml",
-        "[package]\nname = \"artifetch-github\"\n\n[dependencies]\nreqwest = \"0.13\"\n",
-    );
-    write(
-        "crates/extract/Cargo.toml",
-        "[package]\nname = \"artifetch-extract\"\n\n[dependencies.hyper]\nversion = \"1\"\n\n\
-         [dev-dependencies]\nreqwest = \"0.13\"\n",
-    );
-    write(
-        "crates/fakehub/Cargo.toml",
-        "[package]\nname = \"fakehub\"\n\n[dependencies]\nhyper = \"1\"\n",
-    );
-    let found = http_clients_outside_github(dir.path());
+    let names = [
+        "artifetch",
+        "artifetch-util",
+        "artifetch-github",
+        "artifetch-extract",
+        "artifetch-attest",
+        "reqwest",
+        "zip",
+        "sneaky",
+        "hyper",
+        "ureq",
+    ];
+    let metadata = serde_json::json!({
+        "packages": names.iter().map(|n| package(n)).collect::<Vec<_>>(),
+        "resolve": { "nodes": [
+            // A client the binary links itself (a dev-dependency is no link).
+            node("artifetch", &[("artifetch-github", None), ("ureq", None), ("reqwest", Some("dev"))]),
+            node("artifetch-util", &[]),
+            node("artifetch-github", &[("artifetch-util", None), ("reqwest", None)]),
+            // A client two steps down, through a crate that looks harmless.
+            node("artifetch-extract", &[("artifetch-util", None), ("zip", None)]),
+            node("zip", &[("sneaky", None)]),
+            node("sneaky", &[("hyper", None)]),
+            // A library reaching sideways, into the GitHub client.
+            node("artifetch-attest", &[("artifetch-github", None)]),
+            node("reqwest", &[("hyper", None)]),
+            node("hyper", &[]),
+            node("ureq", &[]),
+        ]},
+    });
+    let bad = crate_rule_breaks(&linked_packages(&metadata));
     assert_eq!(
-        found,
-        ["Cargo.toml: ureq", "crates/extract/Cargo.toml: hyper"],
-        "{found:?}"
+        bad,
+        [
+            "artifetch links ureq: call crates/github instead",
+            "artifetch-extract links hyper: only artifetch-github speaks HTTP",
+            "artifetch-attest links hyper: only artifetch-github speaks HTTP",
+            "artifetch-attest links reqwest: only artifetch-github speaks HTTP",
+            "artifetch-attest links artifetch-github: a library may use util alone",
+        ],
+        "{bad:?}"
     );
 }
-
 /// What consumes a `reqwest` body, in code with its whitespace removed (a chain may span lines).
 const BODY_READS: &[&str] = &[
     ".chunk().await",
@@ -690,7 +709,7 @@ const BODY_READS: &[&str] = &[
 
 /// Files of crates/github (`src`) that consume a network body anywhere but `body.rs`, the one
 /// bounded reader, with what they call. Comments and unit tests do not count. (No other crate has
-/// an HTTP client to read a body from: [`http_clients_outside_github`].)
+/// an HTTP client to read a body from: [`crate_rule_breaks`].)
 fn bodies_read_outside_the_reader(src: &Path) -> Vec<String> {
     let reader = src.join("body.rs");
     let mut found = Vec::new();
@@ -853,50 +872,6 @@ fn only_the_named_modules_read_files_with_std_fs() {
         "{found:?}"
     );
     assert!(found[1].starts_with("src/fetch.rs:2:"), "{found:?}");
-}
-
-/// The dependencies a crate's manifest declares for its library (not its tests): every
-/// `name = ...` line of a `[dependencies]` or `[target.*.dependencies]` table.
-fn library_dependencies(manifest: &str) -> Vec<String> {
-    let mut deps = Vec::new();
-    let mut in_deps = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_deps = line == "[dependencies]"
-                || (line.starts_with("[target.") && line.ends_with(".dependencies]"));
-        } else if in_deps && !line.starts_with('#') && line.contains('=') {
-            deps.push(line.to_string());
-        }
-    }
-    deps
-}
-
-/// What the compiler cannot see: which crate may call the network. The extraction core takes
-/// bytes already on disk, so it links no HTTP client, and of the workspace only util (the log,
-/// cancellation), so it cannot reach a stage or the GitHub client.
-#[test]
-fn the_extract_crate_links_no_http_client_and_no_workspace_crate_but_util() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/extract/Cargo.toml");
-    let deps = library_dependencies(&std::fs::read_to_string(manifest).unwrap());
-    assert!(
-        deps.iter().any(|d| d.starts_with("zip ")),
-        "the scan found too little: {deps:?}"
-    );
-    let http = ["reqwest", "hyper", "ureq", "h2", "rustls"];
-    for dep in &deps {
-        let name = dep.split([' ', '=']).next().unwrap();
-        assert!(!http.contains(&name), "crates/extract depends on {dep}");
-        if dep.contains("path =") {
-            assert!(
-                dep.contains("package = \"artifetch-util\""),
-                "crates/extract depends on a workspace crate other than util: {dep}"
-            );
-        }
-    }
-    let found = library_dependencies(
-        "[dependencies]\nreqwest = \"1\"\n[dev-dependencies]\nfakehub = { path = \"x\" }\n",
-    );
-    assert_eq!(found, ["reqwest = \"1\""]);
 }
 
 /// A file's text without its in-file test module (a top-level `#[cfg(test)]` before a `mod`):
@@ -1087,88 +1062,4 @@ fn the_circle_check_catches_a_planted_circle_and_passes_nesting() {
         vec![vec!["bench::figures", "bench::render", "bench::run"]],
         "{found:?}"
     );
-}
-
-/// Crates that speak HTTP (clients, servers, their protocol layers).
-const HTTP_CRATES: &[&str] = &[
-    "reqwest",
-    "hyper",
-    "hyper-util",
-    "http",
-    "http-body",
-    "h2",
-    "ureq",
-    "curl",
-    "isahc",
-    "surf",
-    "attohttpc",
-    "tokio",
-    "fakehub",
-    "artifetch-github",
-];
-
-/// The dependencies a manifest builds into its library (`[dependencies]`, target-specific ones
-/// too; not dev-dependencies), by package name, with those of its path dependencies.
-fn built_dependencies(manifest: &Path) -> BTreeSet<String> {
-    let text = std::fs::read_to_string(manifest).unwrap();
-    let mut found = BTreeSet::new();
-    let mut section = String::new();
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            section = line.to_string();
-            continue;
-        }
-        let built = section == "[dependencies]"
-            || (section.starts_with("[target.") && section.ends_with(".dependencies]"));
-        let Some((name, spec)) = line.split_once('=').filter(|_| built) else {
-            continue;
-        };
-        let quoted = |key: &str| {
-            let rest = spec.split(&format!("{key} = \"")).nth(1)?;
-            rest.split('"').next().map(str::to_string)
-        };
-        found.insert(quoted("package").unwrap_or_else(|| name.trim().to_string()));
-        if let Some(path) = quoted("path") {
-            let below = manifest.parent().unwrap().join(path).join("Cargo.toml");
-            found.extend(built_dependencies(&below));
-        }
-    }
-    found
-}
-
-#[test]
-fn the_attest_crate_depends_on_no_http_crate() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/attest/Cargo.toml");
-    let deps = built_dependencies(&manifest);
-    assert!(
-        deps.contains("x509-cert") && deps.contains("der"),
-        "{deps:?}"
-    );
-    let http: Vec<&String> = deps
-        .iter()
-        .filter(|d| HTTP_CRATES.contains(&d.as_str()))
-        .collect();
-    assert!(
-        http.is_empty(),
-        "crates/attest verifies bytes it is handed: {http:?}"
-    );
-
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("inner")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"x\"\n[dependencies]\nder = \"0.8\"\ninner = { package = \"y\", path = \"inner\" }\n[dev-dependencies]\nreqwest = \"0.13\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("inner/Cargo.toml"),
-        "[package]\nname = \"y\"\n[target.'cfg(unix)'.dependencies]\nhyper = { version = \"1\" }\n",
-    )
-    .unwrap();
-    let planted = built_dependencies(&dir.path().join("Cargo.toml"));
-    let want: BTreeSet<String> = ["der", "y", "hyper"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    assert_eq!(planted, want);
 }

@@ -4,7 +4,7 @@
 //! Bundle in, verdict out: [`verify`] takes the bundle's JSON bytes, the artifact's SHA-256, a
 //! [`TrustedRoot`] and a [`Policy`], and returns [`Verified`] or the [`AttestError`] of the first
 //! check that failed. The crate speaks no HTTP and touches no file (it depends on no HTTP crate;
-//! `tests/it/architecture.rs` checks its manifest): fetching bundles and reading roots is the
+//! `tests/it/architecture.rs` checks the crate graph): fetching bundles and reading roots is the
 //! binary's `provenance` and `offline`. No Sigstore crate does this here: see the design notes in
 //! docs/ARCHITECTURE.md.
 //!
