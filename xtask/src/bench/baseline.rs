@@ -196,7 +196,7 @@ pub(super) fn compare(cfg: &Config, rev: &Rev) -> Result<()> {
     let baseline = baseline_binary(rev)?;
     let current = cfg.current_binary()?;
     check_distinct(&current, &baseline)?;
-    let (_scratch, p) = scratch(cfg.keep)?;
+    let (_scratch, p) = scratch(cfg.keep, cfg.fresh_fs)?;
     eprintln!(
         "bench --baseline: {} (current) against {} ({} at {}), {} round(s)",
         current.display(),

@@ -29,6 +29,7 @@ mod run;
 mod server;
 mod startup;
 mod targeted;
+mod volume;
 mod workload;
 
 use self::machine::tool_version;
@@ -48,6 +49,8 @@ usage: cargo xtask bench [flags]
   --no-gh            do not run `gh run download` even if gh is installed
   --no-https         skip the HTTPS section (artifetch and gh over TLS)
   --keep             keep the scratch directory (zips, logs) and print its path
+  --fresh-fs         each artifetch and gh run writes into a new ext4 file system (a loop-mounted
+                     image; Linux, root): no run inherits the last one's freed inodes (wide)
   --out DIR          where the report goes: DIR/bench.md and DIR/bench.json (default
                      target/bench)
   --bin PATH         benchmark this artifetch binary (or wrapper script) instead of building
@@ -77,6 +80,8 @@ struct Config {
     gh: bool,
     https: bool,
     keep: bool,
+    /// `--fresh-fs`: a new file system for every run ([`volume`]).
+    fresh_fs: bool,
     bin: Option<PathBuf>,
     out: PathBuf,
     /// `--baseline REV`: compare with that build instead of the full report.
@@ -112,7 +117,15 @@ fn config(args: &[String]) -> Result<Option<Config>> {
     let flags = Flags::parse(
         args,
         &["runs", "only", "throttle", "bin", "out", "baseline"],
-        &["quick", "skip-huge", "no-gh", "no-https", "keep", "help"],
+        &[
+            "quick",
+            "skip-huge",
+            "no-gh",
+            "no-https",
+            "keep",
+            "fresh-fs",
+            "help",
+        ],
     )?;
     if flags.has("help") {
         return Ok(None);
@@ -163,6 +176,7 @@ fn config(args: &[String]) -> Result<Option<Config>> {
         gh: !flags.has("no-gh") && tool_version("gh", &["--version"]).is_some(),
         https: !flags.has("no-https"),
         keep: flags.has("keep"),
+        fresh_fs: flags.has("fresh-fs"),
         bin: flags.value("bin").map(PathBuf::from),
         out: flags.value("out").map_or_else(
             || crate::util::workspace_root().join("target/bench"),
@@ -201,6 +215,7 @@ mod tests {
             "big,many",
             "--quick",
             "--keep",
+            "--fresh-fs",
         ];
         let cfg = config_of(&args).unwrap().expect("not --help");
         let rev = cfg.baseline.as_ref().expect("--baseline given");
@@ -209,7 +224,7 @@ mod tests {
         assert!(rev.commit.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(cfg.runs, 5);
         assert_eq!(cfg.kinds, [Kind::Big, Kind::Many]);
-        assert!(cfg.quick && cfg.keep);
+        assert!(cfg.quick && cfg.keep && cfg.fresh_fs);
 
         // `--baseline=REV` is the same flag; without it the full report runs.
         let cfg = config_of(&["--baseline=HEAD", "--bin", "x"])
@@ -219,6 +234,7 @@ mod tests {
         assert_eq!(cfg.bin, Some(PathBuf::from("x")));
         let cfg = config_of(&["--runs", "2"]).unwrap().unwrap();
         assert!(cfg.baseline.is_none());
+        assert!(!cfg.fresh_fs, "the runner's own file system by default");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 pub(super) fn run(cfg: &Config) -> Result<()> {
     let bin = cfg.current_binary()?;
-    let (_scratch, p) = scratch(cfg.keep)?;
+    let (_scratch, p) = scratch(cfg.keep, cfg.fresh_fs)?;
     let downloader = if tool_version("curl", &["--version"]).is_some() {
         Downloader::Curl
     } else {

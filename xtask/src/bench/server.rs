@@ -1,6 +1,7 @@
 //! The fake GitHub serving a workload, and the command lines of the tools run against it.
 
 use super::measure::{Sample, count_files, fresh_dir, measure};
+use super::volume::Volume;
 use super::workload::Data;
 use crate::util::{Scratch, human};
 use anyhow::{Context, Result, bail};
@@ -47,19 +48,27 @@ pub(super) struct Paths {
     pub(super) home: PathBuf,
     pub(super) logs: PathBuf,
     pub(super) zips: PathBuf,
+    /// `--fresh-fs`: `out` and `temp` live on this file system, made anew before each run.
+    pub(super) volume: Option<Volume>,
 }
 
-/// A fresh scratch directory (kept with `--keep`) and its layout, the directories made.
-pub(super) fn scratch(keep: bool) -> Result<(Scratch, Paths)> {
+/// A fresh scratch directory (kept with `--keep`) and its layout, the directories made; with
+/// `fresh_fs`, the destination and temp directory on a file system of their own.
+pub(super) fn scratch(keep: bool, fresh_fs: bool) -> Result<(Scratch, Paths)> {
     let mut scratch = Scratch::new("bench")?;
     scratch.keep = keep;
+    let volume = fresh_fs.then(|| Volume::new(&scratch.path)).transpose()?;
+    let runs_in = volume
+        .as_ref()
+        .map_or(scratch.path.clone(), |v| v.mount.clone());
     let p = Paths {
         root: scratch.path.clone(),
-        out: scratch.join("out"),
-        temp: scratch.join("temp"),
+        out: runs_in.join("out"),
+        temp: runs_in.join("temp"),
         home: scratch.join("home"),
         logs: scratch.join("logs"),
         zips: scratch.join("zips"),
+        volume,
     };
     for d in [&p.home, &p.logs, &p.zips] {
         std::fs::create_dir_all(d)?;
@@ -139,6 +148,9 @@ pub(super) fn repeat(
 ) -> Result<Vec<Sample>> {
     let mut samples = Vec::new();
     for i in 0..runs {
+        if let Some(volume) = &p.volume {
+            volume.renew()?;
+        }
         fresh_dir(&p.out)?;
         fresh_dir(&p.temp)?;
         let _ = std::fs::remove_file(p.root.join("summary.md"));
