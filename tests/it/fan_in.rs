@@ -130,7 +130,11 @@ fn five_thousand_artifacts_over_three_shards_each_fetched_exactly_once_through_a
                 out.stdout
             );
             // The whole process held off, blob downloads too: besides what was already in
-            // flight (at most `concurrency`), nothing was answered during the 0.3 s hold.
+            // flight (at most `concurrency`) and one more request from each worker that finished
+            // before the 403 reached the client's gate, nothing was answered during the 0.3 s
+            // hold (without the hold, hundreds would be). A bound of one `concurrency` alone was
+            // met with 7-16 on an idle machine and broken with 18 under the suite's load, by the
+            // builds before and after the architecture step alike.
             let hit = zips.iter().find(|r| r.status == 403).unwrap().at;
             let hold = std::time::Duration::from_millis(250);
             let during =
@@ -138,7 +142,10 @@ fn five_thousand_artifacts_over_three_shards_each_fetched_exactly_once_through_a
                     .into_iter()
                     .filter(|r| r.at > hit && r.at < hit + hold)
                     .count();
-            assert!(during <= 16, "{during} requests answered during the hold");
+            assert!(
+                during <= 2 * 16,
+                "{during} requests answered during the hold"
+            );
         }
     }
     assert_eq!(taken, N);
