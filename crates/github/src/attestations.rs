@@ -8,8 +8,9 @@ use reqwest::Url;
 
 use super::body::{Capped, read_capped};
 use super::endpoints::Endpoint;
+use super::error::http_status;
 use super::model::AttestationPage;
-use super::{Blob, GitHub, http_status, without_query};
+use super::{Blob, GitHub, without_query};
 
 /// Most attestations considered for one digest: each costs signature checks, and a digest with
 /// more is not one a build made (one page of 100).

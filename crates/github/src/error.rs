@@ -93,7 +93,7 @@ fn permissions_yaml(needs: &str) -> String {
 }
 
 /// The status of an [`HttpError`] anywhere in an error chain.
-pub fn http_status(err: &anyhow::Error) -> Option<u16> {
+pub(crate) fn http_status(err: &anyhow::Error) -> Option<u16> {
     err.chain()
         .find_map(|e| e.downcast_ref::<HttpError>())
         .map(|e| e.status)

@@ -83,7 +83,7 @@ pub mod tls;
 
 pub use api::{ApiConfig, GitHub, Target};
 pub use blob::{Blob, without_query};
-pub use error::{HttpError, Refusal, http_status, refusal};
+pub use error::{HttpError, Refusal, refusal};
 pub use model::{Artifact, WorkflowRun};
 pub use timing::Timing;
 // The one URL type, so no caller needs the HTTP client's crate for it.
