@@ -547,6 +547,7 @@ fn fetcher(
             )),
         },
         log: log.clone(),
+        spool: crate::extract::Budget::new(crate::fetch::SPOOL_BUDGET),
         workdir: PathBuf::from(workdir),
         cache,
     }))

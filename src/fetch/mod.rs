@@ -62,7 +62,16 @@ pub(crate) struct Fetcher {
     pub workdir: PathBuf,
     /// `cache-dir`: verified archives kept across jobs.
     pub cache: Option<Cache>,
+    /// Archive bytes held in memory across all downloads streamed to extraction (see
+    /// [`SPOOL_BUDGET`]).
+    pub spool: Arc<crate::extract::Budget>,
 }
+
+/// Bytes of archives streamed to extraction that may wait in memory at once, across all
+/// artifacts: ranges that came ahead of the hash, or ahead of the extraction; past it they wait
+/// in the archive's temp file. With the connections' write buffers and the extraction's, peak RSS
+/// stays under 64 MiB (issue 25; docs/PERFORMANCE.md).
+pub(crate) const SPOOL_BUDGET: u64 = 24 << 20;
 
 /// How the digest check went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,6 @@
 //! only if nothing it read could have changed since); from place, [`for_place`] checks the
 //! destination and the verified archive and stages it now if nothing was kept.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -34,6 +33,9 @@ pub(super) struct StageJob {
 pub(super) struct Landed<T> {
     pub written: Result<T>,
     pub early: Option<Staged>,
+    /// Why the extraction while it landed failed, when nothing changed under it: an archive
+    /// streamed to it may no longer be there whole to extract again.
+    pub failed: Option<anyhow::Error>,
 }
 
 /// Runs `writing`, which lands the archive in `part` and tells `landing`, beside an extraction
@@ -46,8 +48,16 @@ pub(super) async fn while_landing<T>(
     writing: impl Future<Output = Result<T>>,
 ) -> Landed<T> {
     let (written, early) = tokio::join!(writing, early(job, part, landing));
-    let early = settle(early, landing).await;
-    Landed { written, early }
+    let (early, failed) = match settle(early, landing).await {
+        Some(Ok(staged)) => (Some(staged), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
+    Landed {
+        written,
+        early,
+        failed,
+    }
 }
 
 /// What place gets of stage: the tree to move (`None`: the archive is one file to save, now in
@@ -71,6 +81,7 @@ pub(super) fn for_place(job: &StageJob, verified: &mut Verified, skip: bool) -> 
             // Saved as a file: it has to be one first.
             write_body(part, body)?;
         }
+        whole_in_part(verified)?;
         return Ok(Ready {
             staged: None,
             stale,
@@ -78,7 +89,7 @@ pub(super) fn for_place(job: &StageJob, verified: &mut Verified, skip: bool) -> 
     }
     let staged = match verified.take_early() {
         Some(staged) => Ok(staged),
-        None => {
+        None => whole_in_part(verified).and_then(|()| {
             let (archive, part) = (verified.archive(), verified.part());
             let source = match &archive.body {
                 Some(body) => Ok(Source::memory(part, Arc::clone(body))),
@@ -87,7 +98,7 @@ pub(super) fn for_place(job: &StageJob, verified: &mut Verified, skip: bool) -> 
                 }
             };
             source.and_then(|source| stage(job, &source))
-        }
+        }),
     };
     match staged {
         Ok(staged) => Ok(Ready {
@@ -101,6 +112,24 @@ pub(super) fn for_place(job: &StageJob, verified: &mut Verified, skip: bool) -> 
     }
 }
 
+/// An archive streamed through memory, to be saved or extracted again from `part`: written
+/// there whole while the spool still holds it all; else what the extraction while it landed
+/// failed with (it read the bytes it dropped: the same bytes, verified since).
+fn whole_in_part(verified: &mut Verified) -> Result<()> {
+    let Some(landing) = verified.archive().spooled.clone() else {
+        return Ok(());
+    };
+    let (bytes, part) = (verified.archive().bytes, verified.part().to_path_buf());
+    let whole = landing
+        .write_whole(bytes)
+        .with_context(|| format!("cannot write {}", part.display()))?;
+    match (whole, verified.take_early_failure()) {
+        (true, _) => Ok(()),
+        (false, Some(failed)) => Err(failed),
+        (false, None) => bail!("internal error: the streamed archive is no longer whole"),
+    }
+}
+
 /// A zip must not be empty, and (whole, to be extracted) must start like one.
 fn check_archive(name: &str, verified: &Verified, skip: bool) -> Result<()> {
     let archive = verified.archive();
@@ -111,10 +140,7 @@ fn check_archive(name: &str, verified: &Verified, skip: bool) -> Result<()> {
     }
     // A partial fetch's first bytes are a hole unless the first entry was selected.
     if archive.is_zip && verified.digest() != DigestCheck::Partial && !skip {
-        let head: Cow<[u8]> = match &archive.body {
-            Some(body) => (&body[..]).into(),
-            None => extract::head(verified.part()).into(),
-        };
+        let head = archive.head(verified.part());
         if !starts_like_zip(&head) {
             bail!(
                 "artifact '{name}': served as a zip archive but the body is not one ({}, starting with {})",
@@ -146,14 +172,17 @@ async fn early(
 
 /// The early extraction's outcome, once the archive is all there: kept only if it read nothing
 /// that could have changed since (no restart, no second download). Waits for its thread, so
-/// nothing is left writing into staging. A failed one is dropped: the archive is extracted
-/// again once verified, so its errors read as they always have.
-async fn settle(early: Option<JoinHandle<Result<Staged>>>, landing: &Landing) -> Option<Staged> {
+/// nothing is left writing into staging. A failed one is extracted again once verified where
+/// the archive is still whole, so its errors read as they always have.
+async fn settle(
+    early: Option<JoinHandle<Result<Staged>>>,
+    landing: &Landing,
+) -> Option<Result<Staged>> {
     let staged = early?.await.ok()?;
     if landing.is_poisoned() {
         return None;
     }
-    staged.ok()
+    Some(staged)
 }
 
 /// Right before anything is written for an artifact: the destination is checked (a symlink

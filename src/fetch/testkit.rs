@@ -108,5 +108,6 @@ pub(super) fn obtained(part: PathBuf, bytes: &[u8], is_zip: bool, checked: Check
         checked,
         from_cache: false,
         early: None,
+        early_failed: None,
     }
 }

@@ -158,6 +158,11 @@ impl Verified {
         self.obtained.early.take()
     }
 
+    /// Why the extraction while the archive landed failed, if it did; taken once.
+    pub(super) fn take_early_failure(&mut self) -> Option<anyhow::Error> {
+        self.obtained.early_failed.take()
+    }
+
     pub(super) fn proof(&self) -> Proof {
         let o = &self.obtained;
         Proof {

@@ -81,6 +81,23 @@ fn wait_for_staged_first_file(w: &World, child: &mut Child, seed: u64) {
     );
 }
 
+/// The download temp files (`<id>.download`) under RUNNER_TEMP.
+fn archive_files(w: &World) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![w.temp()];
+    while let Some(at) = stack.pop() {
+        for e in std::fs::read_dir(&at).into_iter().flatten().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "download") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
 /// The `Range` headers of the blob requests so far.
 fn ranges_asked(w: &World) -> Vec<String> {
     w.blob_requests()
@@ -113,6 +130,11 @@ fn cancel_mid_stream(signal: &str) {
             .iter()
             .any(|r| r.starts_with(&format!("bytes={SEGMENT}-"))),
         "the middle segment was asked for: {ranges:?}"
+    );
+    assert_eq!(
+        archive_files(&w),
+        Vec::<PathBuf>::new(),
+        "streamed through memory: no archive file while it downloads"
     );
     let stdout = signal_and_wait_failed(child, signal);
     assert!(stdout.contains("cancelled by"), "{stdout}");
@@ -236,10 +258,82 @@ fn a_ranged_archive_is_extracted_while_it_downloads() {
         "{}",
         out.stdout
     );
+    assert!(
+        out.stdout
+            .contains("streamed to extraction through memory (no archive file)"),
+        "{}",
+        out.stdout
+    );
     let files = tree(&w.workspace());
     assert_eq!(files["first.txt"], zipbuild::text_payload(100 << 10, 4));
     assert_eq!(files["blob.bin"], zipbuild::random_payload(20 * MIB, 4));
     assert_eq!(files["last.txt"], b"the end\n");
+    w.assert_temp_clean();
+}
+
+/// Issue 25: ranges that come while the first one still trickles wait for the hash; past the
+/// memory budget (24 MiB across all artifacts) they wait on disk, and the archive still arrives
+/// whole and verified.
+#[test]
+fn ranges_ahead_of_the_hash_past_the_memory_budget_wait_on_disk() {
+    let w = World::new();
+    let zip = zipbuild::ZipBuilder::new()
+        .file("first.txt", &zipbuild::text_payload(100 << 10, 9))
+        .stored("blob.bin", &zipbuild::random_payload(44 * MIB, 9))
+        .build();
+    w.add("dist", zip);
+    // The first segment (the probe's) takes about a second; the other five come at once.
+    w.gh.inject(
+        Fault::new(
+            Origin::Blob,
+            "/blob/",
+            FaultKind::Trickle {
+                bytes_per_sec: 8 << 20,
+            },
+        )
+        .range("bytes=0-"),
+    );
+    let out = w.run(&[("name", "dist"), ("stall-timeout", "1000")], &[]);
+    out.ok();
+    assert!(
+        out.stdout.contains("waited on disk past the memory budget"),
+        "{}",
+        out.stdout
+    );
+    let files = tree(&w.workspace());
+    assert_eq!(files["blob.bin"], zipbuild::random_payload(44 * MIB, 9));
+    assert_eq!(files["first.txt"], zipbuild::text_payload(100 << 10, 9));
+    w.assert_temp_clean();
+}
+
+/// An archive whose second file is corrupt (a CRC that does not match), served with its true
+/// digest: the streamed extraction has already dropped the first file's bytes when it fails, so
+/// its own error is the one reported, as a whole archive's extraction reports it; nothing lands.
+#[test]
+fn a_corrupt_entry_past_bytes_already_dropped_fails_with_the_extractions_error() {
+    let w = World::new();
+    let mut zip = zipbuild::ZipBuilder::new()
+        .stored("good.bin", &zipbuild::random_payload(20 * MIB, 10))
+        .stored("bad.bin", &zipbuild::random_payload(MIB, 11))
+        .build();
+    let bad = zip
+        .windows(4 + 26 + 7)
+        .position(|h| h.starts_with(b"PK\x03\x04") && &h[30..] == b"bad.bin")
+        .unwrap();
+    // A byte in the middle of bad.bin's stored data: its CRC-32 no longer matches.
+    zip[bad + 30 + 7 + 1000] ^= 0xff;
+    w.add("dist", zip);
+    let dest = w.workspace().join("out");
+    let out = w.run(
+        &[
+            ("name", "dist"),
+            ("path", dest.to_str().unwrap()),
+            ("stall-timeout", "1000"),
+        ],
+        &[],
+    );
+    out.failed().one_error(&["'dist'", "bad.bin", "corrupt"]);
+    assert!(!dest.exists(), "{:?}", tree(&w.workspace()));
     w.assert_temp_clean();
 }
 

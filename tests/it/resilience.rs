@@ -533,11 +533,17 @@ fn download_all_attempts_every_artifact_and_reports_each_outcome() {
 /// once the blob request is in flight.
 #[cfg(unix)]
 fn spawn_stalled_after_150_kb(w: &World) -> std::process::Child {
+    spawn_stalled_after(w, 150_000)
+}
+
+/// [`spawn_stalled_after_150_kb`], stalling after `after_bytes`.
+#[cfg(unix)]
+fn spawn_stalled_after(w: &World, after_bytes: u64) -> std::process::Child {
     w.gh.inject(Fault::new(
         Origin::Blob,
         "/blob/",
         FaultKind::Stall {
-            after_bytes: 150_000,
+            after_bytes,
             secs: 30,
         },
     ));
@@ -566,7 +572,8 @@ fn sigterm_during_a_download_removes_temp_files() {
             .stored("data/raw.bin", &zipbuild::random_payload(2 << 20, 15))
             .build(),
     );
-    let child = spawn_stalled_after_150_kb(&w);
+    // Past the first write to the temp file (1 MiB gathered): it is made on that write.
+    let child = spawn_stalled_after(&w, 1_500_000);
     // The partial download is on disk by now.
     let deadline = Instant::now() + Duration::from_secs(5);
     while listing(&w.temp()).values().all(|v| v == "dir") {

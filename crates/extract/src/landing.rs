@@ -7,6 +7,10 @@
 //! bytes (a restart from byte 0, a second download): every read then fails, and whatever was
 //! extracted from it is thrown away. Nothing here decides what reaches the destination: the
 //! staged tree moves there only after the whole archive's digest matched.
+//!
+//! A landing may keep the ranges itself, in memory ([`Landing::spooled`], see `spool.rs`): then
+//! there is no file to read, and the extraction says how far it got ([`Source::consumed`]) so
+//! what it is past can be dropped.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -14,6 +18,8 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
+
+use crate::spool::{Budget, Spool};
 
 /// How often a waiting reader looks at the process-wide cancellation flag.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
@@ -44,6 +50,8 @@ pub struct Landing {
     state: Mutex<State>,
     changed: Condvar,
     phase: tokio::sync::watch::Sender<Phase>,
+    /// The ranges themselves, when they are kept in memory rather than written to a file.
+    spool: Option<Spool>,
 }
 
 impl Default for Landing {
@@ -58,6 +66,54 @@ impl Landing {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
             phase: tokio::sync::watch::Sender::new(Phase::Waiting),
+            spool: None,
+        }
+    }
+
+    /// A landing that keeps the ranges it is given ([`Self::put`]) in memory, within `budget`,
+    /// and in a temp file at `spill` past it.
+    pub fn spooled(spill: &Path, budget: Arc<Budget>) -> Landing {
+        Landing {
+            spool: Some(Spool::new(spill, budget)),
+            ..Landing::new()
+        }
+    }
+
+    /// Keeps its ranges itself ([`Self::spooled`]) and can still take them (not poisoned).
+    pub fn takes_ranges(&self) -> bool {
+        self.spool.is_some() && !self.is_poisoned()
+    }
+
+    /// Bytes received at `start`, kept and marked landed: a spooled landing only.
+    pub fn put(&self, start: u64, bytes: Vec<u8>) -> io::Result<()> {
+        let spool = self.spool.as_ref().expect("put on a spooled landing");
+        let end = start + bytes.len() as u64;
+        spool.put(start, bytes)?;
+        self.landed(start, end);
+        Ok(())
+    }
+
+    /// The SHA-256 of a spooled archive of `total` bytes, once every byte came.
+    pub fn sha256(&self, total: u64) -> Option<[u8; 32]> {
+        self.spool.as_ref()?.sha256(total)
+    }
+
+    /// Bytes of a spooled archive that waited in its spill file, past the memory budget.
+    pub fn spilled(&self) -> u64 {
+        self.spool.as_ref().map_or(0, Spool::spilled)
+    }
+
+    /// A spooled archive's first bytes.
+    pub fn head(&self) -> Vec<u8> {
+        self.spool.as_ref().map(Spool::head).unwrap_or_default()
+    }
+
+    /// Writes a spooled archive of `total` bytes whole into its spill file (a raw file to save,
+    /// or an archive to extract again); `false` when part of it was dropped already.
+    pub fn write_whole(&self, total: u64) -> io::Result<bool> {
+        match &self.spool {
+            Some(spool) if !self.is_poisoned() => spool.write_whole(total),
+            _ => Ok(false),
         }
     }
 
@@ -111,6 +167,10 @@ impl Landing {
             state.poisoned = Some(why.to_owned());
         }
         drop(state);
+        if let Some(spool) = &self.spool {
+            // Nothing will read it again: its memory goes back to the budget now.
+            spool.clear();
+        }
         self.phase.send_replace(Phase::Over);
         self.changed.notify_all();
     }
@@ -258,11 +318,19 @@ impl Source {
         self.landing.as_ref().is_none_or(|l| l.holds(start, end))
     }
 
+    /// The extraction will read nothing below `front` again: a spooled archive may drop it.
+    pub fn consumed(&self, front: u64) {
+        if let Some(spool) = self.landing.as_ref().and_then(|l| l.spool.as_ref()) {
+            spool.consumed(front);
+        }
+    }
+
     /// A reader of its own (each extraction thread has one).
     pub fn open(&self) -> io::Result<Reader> {
-        let bytes = match &self.memory {
-            Some(bytes) => Bytes::Memory(Arc::clone(bytes)),
-            None => Bytes::File(File::open(&self.path)?),
+        let bytes = match (&self.memory, &self.landing) {
+            (Some(bytes), _) => Bytes::Memory(Arc::clone(bytes)),
+            (None, Some(landing)) if landing.spool.is_some() => Bytes::Spool(Arc::clone(landing)),
+            (None, _) => Bytes::File(File::open(&self.path)?),
         };
         Ok(Reader {
             bytes,
@@ -298,6 +366,10 @@ impl Read for Reader {
                 buf[..n].copy_from_slice(&bytes[at..at + n]);
                 n
             }
+            Bytes::Spool(landing) => {
+                let spool = landing.spool.as_ref().expect("opened as spooled");
+                spool.read_at(self.pos, &mut buf[..n])?
+            }
         };
         self.pos += got as u64;
         Ok(got)
@@ -308,6 +380,8 @@ impl Read for Reader {
 enum Bytes {
     File(File),
     Memory(Arc<[u8]>),
+    /// The ranges a spooled landing keeps.
+    Spool(Arc<Landing>),
 }
 
 impl Seek for Reader {

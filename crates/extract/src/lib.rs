@@ -60,6 +60,7 @@ mod place;
 pub mod positioned;
 mod queue;
 mod scan;
+mod spool;
 mod staging;
 pub mod tracked_dirs;
 pub mod user_file;
@@ -83,6 +84,7 @@ use crate::pattern::PathGlobs;
 
 pub use kind::{ArchiveKind, archive_kind, head, quoted_head, starts_like_zip};
 pub use landing::{Landing, Source};
+pub use spool::Budget;
 pub use staging::{Staged, place_file, remove_stale_staging};
 
 const MAX_THREADS: usize = 8;

@@ -8,7 +8,7 @@
 //! once was slower still, spinning on the directory's lock (docs/PERFORMANCE.md, "wide").
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap};
 use std::sync::Mutex;
 
 /// How many of the largest landed entries a thread looks through for one in a free directory.
@@ -36,6 +36,11 @@ struct State<'a> {
     ready: BinaryHeap<(u64, Reverse<usize>)>,
     /// The directory each worker is writing into, by worker slot.
     busy: Vec<Option<&'a str>>,
+    /// The job each worker slot has in hand.
+    current: Vec<Option<usize>>,
+    /// `(span start, job)` of every job with a span not finished yet: the first is the lowest
+    /// archive byte a writer may still read.
+    pending: BTreeSet<(u64, usize)>,
 }
 
 impl<'a> State<'a> {
@@ -50,6 +55,9 @@ impl<'a> Queue<'a> {
     pub(super) fn new(jobs: &'a [Job<'a>], workers: usize) -> Self {
         let mut in_order: Vec<usize> = (0..jobs.len()).collect();
         in_order.sort_by_key(|&i| jobs[i].span.map(|(start, _)| start));
+        let pending = (0..jobs.len())
+            .filter_map(|i| Some((jobs[i].span?.0, i)))
+            .collect();
         Self {
             state: Mutex::new(State {
                 jobs,
@@ -57,6 +65,8 @@ impl<'a> Queue<'a> {
                 next: 0,
                 ready: BinaryHeap::new(),
                 busy: vec![None; workers],
+                current: vec![None; workers],
+                pending,
             }),
         }
     }
@@ -67,6 +77,11 @@ impl<'a> Queue<'a> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *guard;
         s.busy[slot] = None;
+        if let Some(done) = s.current[slot].take()
+            && let Some((start, _)) = s.jobs[done].span
+        {
+            s.pending.remove(&(start, done));
+        }
         while let Some(&i) = s.in_order.get(s.next)
             && s.jobs[i].span.is_none_or(|(start, end)| landed(start, end))
         {
@@ -94,7 +109,15 @@ impl<'a> Queue<'a> {
             i
         };
         s.busy[slot] = Some(s.dir(i));
+        s.current[slot] = Some(i);
         Some(i)
+    }
+
+    /// The lowest archive byte a writer may still read: the start of the earliest job not
+    /// finished (handed out or not); `u64::MAX` once all are.
+    pub(super) fn front(&self) -> u64 {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.pending.first().map_or(u64::MAX, |&(start, _)| start)
     }
 }
 
@@ -163,6 +186,27 @@ mod tests {
         assert_eq!(q.take(0, upto(300)), Some(0));
         assert_eq!(q.take(0, upto(300)), Some(2));
         assert_eq!(q.take(0, upto(300)), None);
+    }
+
+    #[test]
+    fn the_front_is_the_earliest_job_not_finished() {
+        let jobs = jobs(&[
+            ("a", 1, Some((0, 100))),
+            ("b", 50, Some((100, 200))),
+            ("c", 9, Some((200, 300))),
+        ]);
+        let q = Queue::new(&jobs, 2);
+        assert_eq!(q.front(), 0);
+        // The largest first: b, then a; a is not finished while its worker holds it.
+        assert_eq!(q.take(0, all_there), Some(1));
+        assert_eq!(q.take(1, all_there), Some(2));
+        assert_eq!(q.front(), 0, "a was never handed out");
+        assert_eq!(q.take(0, all_there), Some(0));
+        assert_eq!(q.front(), 0, "a is in hand");
+        assert_eq!(q.take(1, all_there), None);
+        assert_eq!(q.front(), 0);
+        assert_eq!(q.take(0, all_there), None);
+        assert_eq!(q.front(), u64::MAX);
     }
 
     #[test]

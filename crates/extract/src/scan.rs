@@ -385,30 +385,62 @@ fn git_refusal(component: &str) -> String {
 /// kilobytes into gigabytes), or a local header naming another file than the central directory
 /// (readers that stream disagree about what is extracted), are refused.
 pub(super) fn check_layout(zip: &Archive, source: &Source) -> Result<()> {
-    let spans = spans(zip)?;
+    check_records(&layout(zip)?, source, |_| {})
+}
+
+/// One entry's local record, as the central directory places it.
+pub(super) struct Placed {
+    start: u64,
+    compressed: u64,
+    name: Vec<u8>,
+}
+
+/// Every entry's record, in archive order: what [`check_records`] walks.
+pub(super) fn layout(zip: &Archive) -> Result<Vec<Placed>> {
+    spans(zip)?
+        .into_iter()
+        .map(|(start, compressed, index)| {
+            let name = entry_data(zip, index)?.name_raw().to_vec();
+            Ok(Placed {
+                start,
+                compressed,
+                name,
+            })
+        })
+        .collect()
+}
+
+/// [`check_layout`]'s walk over `records`; `reached(start)` before each record is read (an
+/// archive still landing drops what every reader is past).
+pub(super) fn check_records(
+    records: &[Placed],
+    source: &Source,
+    mut reached: impl FnMut(u64),
+) -> Result<()> {
     let mut file = BufReader::with_capacity(512, source.open()?);
     let mut name = Vec::new();
-    let mut previous: Option<(u64, usize)> = None;
-    for &(start, compressed, index) in &spans {
-        let data = entry_data(zip, index)?;
-        let shown = show(data.name_raw());
+    let mut previous: Option<(u64, &[u8])> = None;
+    for r in records {
+        reached(r.start);
+        let shown = show(&r.name);
         if let Some((end, prev)) = previous
-            && start < end
+            && r.start < end
         {
             bail!(
                 "refusing archive entry {shown}: its local record overlaps that of entry {} (entries that share data are a decompression bomb)",
-                show(entry_data(zip, prev)?.name_raw())
+                show(prev)
             );
         }
-        let end = record_end(&mut file, &mut name, start, data.name_raw())?;
+        let end = record_end(&mut file, &mut name, r.start, &r.name)?;
         let end = end
-            .checked_add(compressed)
+            .checked_add(r.compressed)
             .filter(|&end| end <= source.len());
         let end = end.with_context(|| {
             format!("refusing archive entry {shown}: its data runs past the end of the archive")
         })?;
-        previous = Some((end, index));
+        previous = Some((end, &r.name));
     }
+    reached(u64::MAX);
     Ok(())
 }
 

@@ -16,7 +16,8 @@ use sha2::{Digest, Sha256};
 use super::landing::{Reader, Source};
 use super::queue::{Job, Queue};
 use super::scan::{
-    Archive, Entry, Kind, Plan, check_landed_record, check_layout, open_archive, plan,
+    Archive, Entry, Kind, Placed, Plan, check_landed_record, check_records, layout, open_archive,
+    plan,
 };
 use super::{Extracted, FileHashes, Limits, Select};
 use crate::manifest::Written;
@@ -61,13 +62,16 @@ pub(super) fn extract_with_threads(
         })
         .collect();
     let shared = Shared::new(staging, &files, Queue::new(&jobs, threads), limits, hashes);
-    shared.run(threads, &mut zip, source, dirs);
+    // An archive still landing: every record was checked before its data was read; all of them,
+    // directories too, are checked together as well, as for an archive that landed whole, while
+    // the files are written (a spooled archive drops what every reader is past).
+    let records = (source.is_landing() && !sparse)
+        .then(|| layout(&zip))
+        .transpose()?;
+    let laid_out = shared.run(threads, &mut zip, source, dirs, records.as_deref());
+    // As for a whole archive, where the layout is checked before any file is written.
+    laid_out?;
     let written = shared.finish()?;
-    if source.is_landing() && !sparse {
-        // Every record was checked before its data was read; all of them, directories too, are
-        // checked together once more, as for an archive that had landed whole.
-        check_layout(&zip, source)?;
-    }
     Ok(Extracted {
         files: written.files,
         bytes: written.bytes,
@@ -164,30 +168,63 @@ impl<'a> Shared<'a> {
         }
     }
 
-    /// The file data, by `threads` writers: this one on `zip`, each other on its own handle.
-    fn run(&self, threads: usize, zip: &mut Archive, source: &Source, dirs: DirCache<'_>) {
+    /// The file data, by `threads` writers: this one on `zip`, each other on its own handle;
+    /// beside them, for an archive still landing, the check of every record in `records`.
+    fn run(
+        &self,
+        threads: usize,
+        zip: &mut Archive,
+        source: &Source,
+        dirs: DirCache<'_>,
+        records: Option<&[Placed]>,
+    ) -> Result<()> {
         let expected_len = zip.len();
+        // Each thread needs its own file position; re-reading the central directory is cheap
+        // next to extraction, and avoids the unsafe shared-metadata constructor. Read before any
+        // writer starts: a spooled archive drops what the writers are past.
+        let others: Vec<Result<Archive>> = (1..threads).map(|_| open_archive(source)).collect();
+        let layout_front = AtomicU64::new(records.map_or(u64::MAX, |_| 0));
         std::thread::scope(|s| {
-            for slot in 1..threads {
-                let mut dirs = dirs.clone();
-                s.spawn(move || {
-                    // Each thread needs its own file position; re-reading the central directory
-                    // is cheap next to extraction, and avoids the unsafe shared-metadata
-                    // constructor.
-                    match open_archive(source) {
-                        Ok(mut zip) if zip.len() == expected_len => {
-                            self.work(slot, &mut zip, source, &mut dirs);
-                        }
-                        Ok(_) => {
-                            self.fail(usize::MAX, anyhow!("{} changed", source.path().display()))
-                        }
-                        Err(err) => self.fail(usize::MAX, err),
+            let checked = records.map(|records| {
+                s.spawn(|| {
+                    let reached = |at: u64| {
+                        layout_front.store(at, Ordering::Relaxed);
+                        self.consumed(source, &layout_front);
+                    };
+                    let checked = check_records(records, source, reached);
+                    if checked.is_err() {
+                        // The archive is refused: the writers need not go on.
+                        self.failed.store(true, Ordering::Relaxed);
                     }
+                    checked
+                })
+            });
+            for (slot, zip) in (1..threads).zip(others) {
+                let mut dirs = dirs.clone();
+                let layout_front = &layout_front;
+                s.spawn(move || match zip {
+                    Ok(mut zip) if zip.len() == expected_len => {
+                        self.work(slot, &mut zip, source, &mut dirs, layout_front);
+                    }
+                    Ok(_) => self.fail(usize::MAX, anyhow!("{} changed", source.path().display())),
+                    Err(err) => self.fail(usize::MAX, err),
                 });
             }
             let mut dirs = dirs;
-            self.work(0, zip, source, &mut dirs);
-        });
+            self.work(0, zip, source, &mut dirs, &layout_front);
+            checked.map_or(Ok(()), |h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow!("the layout check panicked")))
+            })
+        })
+    }
+
+    /// Tells a spooled archive the lowest byte any reader may still need: the earliest file
+    /// not written yet, or the record the layout check is at.
+    fn consumed(&self, source: &Source, layout_front: &AtomicU64) {
+        if source.is_landing() {
+            source.consumed(self.queue.front().min(layout_front.load(Ordering::Relaxed)));
+        }
     }
 
     /// The counts and hashes, or the error of the earliest entry, so the message does not
@@ -209,7 +246,14 @@ impl<'a> Shared<'a> {
 }
 
 impl Shared<'_> {
-    fn work(&self, slot: usize, zip: &mut Archive, source: &Source, dirs: &mut DirCache) {
+    fn work(
+        &self,
+        slot: usize,
+        zip: &mut Archive,
+        source: &Source,
+        dirs: &mut DirCache,
+        layout_front: &AtomicU64,
+    ) {
         // Small files need no big buffer: 256 KiB per file (and per artifact, on `many`) showed
         // up as 10 MiB of peak RSS across the blocking threads.
         let mut buf = vec![0u8; buffer_for(self.files.iter().map(|(e, _)| e.size).max())];
@@ -223,8 +267,10 @@ impl Shared<'_> {
                 .queue
                 .take(slot, |start, end| source.has_landed(start, end))
             else {
+                self.consumed(source, layout_front);
                 break;
             };
+            self.consumed(source, layout_front);
             let (entry, exec) = self.files[i];
             let written = check_landed_record(&mut headers, source, entry)
                 .and_then(|()| self.write_file(zip, entry, exec, dirs, &mut buf));

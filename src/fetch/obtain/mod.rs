@@ -42,6 +42,8 @@ pub(super) struct Obtained {
     pub from_cache: bool,
     /// The tree extracted into staging while the bytes landed, if kept.
     pub early: Option<Staged>,
+    /// Why that extraction failed, with nothing changed under it.
+    pub early_failed: Option<anyhow::Error>,
 }
 
 /// How the archive's bytes are asked for.
@@ -148,7 +150,7 @@ impl Fetcher {
             )),
             Route::Whole(None) => {}
         }
-        let landing = Arc::new(Landing::new());
+        let landing = Arc::new(self.landing_for(part));
         if let Some(first) = first {
             // A whole body already arriving: read it, without extracting while it lands.
             let obtained = self
@@ -162,8 +164,20 @@ impl Fetcher {
         let landed = stage::while_landing(job, part, &landing, releasing(&landing, download)).await;
         let mut obtained = landed.written?;
         obtained.early = landed.early;
+        obtained.early_failed = landed.failed;
         self.store_in_cache(&obtained, lines).await;
         Ok(obtained)
+    }
+
+    /// Where a whole archive's ranges land: in memory (spilling to `part` only past the budget)
+    /// when nothing but the extraction reads it; else in `part`, which `skip-decompress` saves
+    /// and `cache-dir` stores.
+    fn landing_for(&self, part: &Path) -> Landing {
+        if self.cache.is_none() && !self.config.stage.skip_decompress {
+            Landing::spooled(part, Arc::clone(&self.spool))
+        } else {
+            Landing::new()
+        }
     }
 
     /// The selected entries by range, extracted as their ranges land; or why the whole archive
@@ -183,7 +197,8 @@ impl Fetcher {
             partial::fetch(&self.downloader, item, part, globs, auto, &landing),
         );
         let job = self.stage_job(item, true);
-        let Landed { written, early } = stage::while_landing(job, part, &landing, fetched).await;
+        let Landed { written, early, .. } =
+            stage::while_landing(job, part, &landing, fetched).await;
         let stats = match written? {
             Partial::Done(stats) => stats,
             Partial::Whole { reason, first } => return Ok(Tried::Whole { reason, first }),
@@ -205,6 +220,7 @@ impl Fetcher {
             checked: verify::partial(&self.config.verify, lines),
             from_cache: false,
             early,
+            early_failed: None,
         })))
     }
 
@@ -268,6 +284,7 @@ impl Fetcher {
             checked,
             from_cache: false,
             early: None,
+            early_failed: None,
         })
     }
 
@@ -291,7 +308,7 @@ impl Fetcher {
         let landing = Arc::new(Landing::new());
         let copied = releasing(&landing, copy_from_cache(cache, &wanted, part, &landing));
         let job = self.stage_job(item, false);
-        let Landed { written, early } = stage::while_landing(job, part, &landing, copied).await;
+        let Landed { written, early, .. } = stage::while_landing(job, part, &landing, copied).await;
         let bytes = match written? {
             Ok(Lookup::Hit { bytes }) => bytes,
             Ok(Lookup::Miss) => return Ok(None),
@@ -322,6 +339,7 @@ impl Fetcher {
             checked,
             from_cache: true,
             early,
+            early_failed: None,
         }))
     }
 

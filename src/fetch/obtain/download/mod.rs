@@ -83,8 +83,9 @@ pub(crate) struct Download {
     /// Resumes, restarts and connection counts, for the artifact's log group.
     pub notes: Vec<String>,
     /// The archive itself when it was small enough to keep in memory; else it is in the temp
-    /// file the download was given.
+    /// file the download was given, or (streamed to extraction) in this landing's spool.
     pub body: Option<Arc<[u8]>>,
+    pub spooled: Option<Arc<Landing>>,
 }
 
 impl Download {
@@ -101,6 +102,16 @@ impl Download {
             retried: false,
             notes: Vec::new(),
             body: None,
+            spooled: None,
+        }
+    }
+
+    /// The archive's first bytes, which tell a zip: from memory, the spool or the temp file.
+    pub(crate) fn head(&self, part: &Path) -> Cow<'_, [u8]> {
+        match (&self.body, &self.spooled) {
+            (Some(body), _) => (&body[..]).into(),
+            (None, Some(landing)) => landing.head().into(),
+            (None, None) => extract::head(part).into(),
         }
     }
 }
@@ -293,15 +304,22 @@ impl Downloader {
                 meta,
                 connections,
                 retried,
+                spooled,
             }) => {
                 let note = format!(
-                    "Fetched in {} ranges over up to {connections} connections",
-                    total.div_ceil(SEGMENT)
+                    "Fetched in {} ranges over up to {connections} connections{}",
+                    total.div_ceil(SEGMENT),
+                    spooled.as_deref().map(streamed).unwrap_or_default()
                 );
-                // Ranges always go to the file, even from a sink holding nothing of its own.
-                let head = || extract::head(sink.path()).into();
+                // Ranges go to the file (even from a sink holding nothing of its own), or to the
+                // landing's spool.
+                let head = || match &spooled {
+                    Some(landing) => landing.head().into(),
+                    None => extract::head(sink.path()).into(),
+                };
                 let mut download = meta.into_download(head, bytes, sha256, attempt, vec![note]);
                 download.retried |= retried;
+                download.spooled = spooled;
                 match check_body(&item.artifact, &download) {
                     Ok(()) => return Ok(Probe::Done(download)),
                     Err(e) => e,
@@ -476,6 +494,17 @@ async fn resume_or_restart(
     Ok(response)
 }
 
+/// How a streamed archive went: through memory, or partly on disk past the budget.
+fn streamed(landing: &Landing) -> String {
+    match landing.spilled() {
+        0 => ", streamed to extraction through memory (no archive file)".into(),
+        n => format!(
+            ", streamed to extraction; {} waited on disk past the memory budget",
+            human_bytes(n)
+        ),
+    }
+}
+
 /// `30s`, or `0.3s` when the test time scale shrinks it.
 pub(crate) fn seconds(d: Duration) -> String {
     let secs = d.as_secs_f64();
@@ -541,6 +570,7 @@ impl Meta {
             retried: attempts > 1,
             notes,
             body: None,
+            spooled: None,
         }
     }
 }

@@ -1,5 +1,7 @@
 //! A ranged download: the archive's segments over several connections at once, each retried
 //! (and resumed) on its own, written in place and hashed in order as the completed prefix grows.
+//! Given a landing that keeps ranges itself (an archive streamed to extraction), the bytes go
+//! there instead of the temp file, hashed in order from memory as they come.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -43,6 +45,8 @@ pub(super) struct Ranges {
     pub connections: usize,
     /// Some segment needed more than one request.
     pub retried: bool,
+    /// The bytes are in the landing's spool, not in the temp file.
+    pub spooled: Option<Arc<Landing>>,
 }
 
 impl Downloader {
@@ -58,11 +62,17 @@ impl Downloader {
         landing: Option<Arc<Landing>>,
     ) -> Result<Ranges> {
         let meta = Meta::of(&first.reply);
-        let file = sparse_file(part, total)?;
+        // Streamed when the landing keeps ranges itself (and has not been used and poisoned by
+        // an earlier attempt); else written in place in the temp file.
+        let spooled = landing.clone().filter(|l| l.takes_ranges());
+        let store = match &spooled {
+            Some(landing) => Store::Spool(Arc::clone(landing)),
+            None => Store::File(sparse_file(part, total)?),
+        };
         let connections = CONNECTIONS.min(total.div_ceil(SEGMENT) as usize);
         let job = Ranged {
             item,
-            file,
+            store,
             path: part.to_path_buf(),
             total,
             connections,
@@ -95,16 +105,21 @@ impl Downloader {
             .try_collect::<Vec<()>>()
             .await?;
         let front = job.front.into_inner().unwrap_or_else(|e| e.into_inner());
-        if front.next != total {
-            bail!("internal error: hashed {} of {total} bytes", front.next);
-        }
+        let sha256 = match &job.store {
+            Store::Spool(landing) => landing.sha256(total),
+            Store::File(_) => (front.next == total).then(|| front.hasher.finalize().into()),
+        };
+        let Some(sha256) = sha256 else {
+            bail!("internal error: not every one of the {total} bytes was hashed");
+        };
         let retried = job.retried.load(Ordering::Relaxed);
         Ok(Ranges {
             bytes: total,
-            sha256: hex(&front.hasher.finalize()),
+            sha256: hex(&sha256),
             meta,
             connections,
             retried,
+            spooled,
         })
     }
 
@@ -233,7 +248,7 @@ impl Downloader {
 /// Shared state of one ranged download.
 struct Ranged<'a> {
     item: &'a Item,
-    file: File,
+    store: Store,
     path: PathBuf,
     total: u64,
     /// Ranges in flight at once: CONNECTIONS, or fewer for a smaller archive.
@@ -252,6 +267,14 @@ struct Ranged<'a> {
     landing: Option<Arc<Landing>>,
 }
 
+/// Where the ranges go.
+enum Store {
+    /// Written in place in the temp file, hashed by [`HashFront`] reading it back.
+    File(File),
+    /// Kept (and hashed) by a landing that streams them to extraction.
+    Spool(Arc<Landing>),
+}
+
 /// The SHA-256 of the contiguous prefix written so far, and the segments done beyond it.
 struct HashFront {
     next: u64,
@@ -266,16 +289,31 @@ impl Ranged<'_> {
         if buffer.is_empty() {
             return Ok(());
         }
-        tokio::task::block_in_place(|| write_all_at(&self.file, buffer, *pos))
-            .map_err(|e| local(e, "write", &self.path))?;
-        *pos += buffer.len() as u64;
-        buffer.clear();
+        let len = buffer.len() as u64;
+        match &self.store {
+            Store::File(file) => {
+                tokio::task::block_in_place(|| write_all_at(file, buffer, *pos))
+                    .map_err(|e| local(e, "write", &self.path))?;
+                buffer.clear();
+            }
+            Store::Spool(landing) => {
+                // The buffer itself is kept (no copy); the connection takes a new one.
+                let bytes = std::mem::replace(buffer, Vec::with_capacity(buffer.capacity()));
+                tokio::task::block_in_place(|| landing.put(*pos, bytes))
+                    .map_err(|e| local(e, "spill", &self.path))?;
+            }
+        }
+        *pos += len;
         Ok(())
     }
 
     /// Marks `start..end` written and hashes whatever prefix is now contiguous, reading it back
     /// from the page cache.
     fn completed(&self, start: u64, end: u64) -> Result<()> {
+        let Store::File(file) = &self.store else {
+            // Landed and hashed range by range as the spool took them.
+            return Ok(());
+        };
         if let Some(landing) = &self.landing {
             landing.landed(start, end);
         }
@@ -291,7 +329,7 @@ impl Ranged<'_> {
                 let mut at = next;
                 while at < end {
                     let n = WRITE_BUFFER.min((end - at) as usize);
-                    read_exact_at(&self.file, &mut buffer[..n], at)
+                    read_exact_at(file, &mut buffer[..n], at)
                         .map_err(|e| local(e, "read back", &self.path))?;
                     front.hasher.update(&buffer[..n]);
                     at += n as u64;

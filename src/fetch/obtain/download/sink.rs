@@ -20,7 +20,10 @@ use crate::util::hex;
 /// buffer that becomes that file only if the body outgrows [`IN_MEMORY_MAX`].
 pub(super) struct Sink {
     path: PathBuf,
-    /// `None` while the archive is held in memory (in `buffer`).
+    /// The archive is held in memory (in `buffer`).
+    in_memory: bool,
+    /// The temp file, made on the first write to it: a download that goes by ranges (into a
+    /// file of their own, or streamed through memory) never makes it.
     file: Option<File>,
     hasher: Sha256,
     buffer: Vec<u8>,
@@ -39,13 +42,10 @@ impl Sink {
         landing: Option<Arc<Landing>>,
         in_memory: bool,
     ) -> Result<Sink> {
-        let file = match in_memory {
-            true => None,
-            false => Some(File::create(path).map_err(|e| local(e, "create", path))?),
-        };
         Ok(Sink {
             path: path.to_path_buf(),
-            file,
+            in_memory,
+            file: None,
             hasher: Sha256::new(),
             buffer: Vec::new(),
             len: 0,
@@ -62,11 +62,11 @@ impl Sink {
         self.buffer.extend_from_slice(bytes);
         self.len += bytes.len() as u64;
         self.received += bytes.len() as u64;
-        if self.file.is_none() && self.buffer.len() > IN_MEMORY_MAX {
+        if self.in_memory && self.buffer.len() > IN_MEMORY_MAX {
             // Larger than the listing said: to the temp file after all.
-            self.file = Some(File::create(&self.path).map_err(|e| local(e, "create", &self.path))?);
+            self.in_memory = false;
         }
-        if self.file.is_some() && self.buffer.len() >= WRITE_BUFFER {
+        if !self.in_memory && self.buffer.len() >= WRITE_BUFFER {
             self.flush()?;
         }
         Ok(())
@@ -74,6 +74,13 @@ impl Sink {
 
     /// Hashes and writes the buffer to the file; held in memory, nothing to do yet.
     pub(super) fn flush(&mut self) -> Result<()> {
+        if self.in_memory {
+            return Ok(());
+        }
+        if self.file.is_none() {
+            let created = File::create(&self.path).map_err(|e| local(e, "create", &self.path))?;
+            self.file = Some(created);
+        }
         let (Some(file), hasher, buffer, path) = (
             self.file.as_mut(),
             &mut self.hasher,
@@ -126,22 +133,22 @@ impl Sink {
     /// The archive's first bytes (after [`Self::finish`]): the whole of one held in memory, else
     /// read from the file.
     pub(super) fn head(&self) -> Cow<'_, [u8]> {
-        match &self.file {
-            None => (&self.buffer[..]).into(),
-            Some(_) => extract::head(&self.path).into(),
+        match self.in_memory {
+            true => (&self.buffer[..]).into(),
+            false => extract::head(&self.path).into(),
         }
     }
 
     /// The archive, when it was held in memory (after [`Self::finish`]).
     pub(super) fn take_body(&mut self) -> Option<Arc<[u8]>> {
-        if self.file.is_some() {
+        if !self.in_memory {
             return None;
         }
         Some(std::mem::take(&mut self.buffer).into())
     }
 
     pub(super) fn finish(&mut self) -> Result<(u64, String)> {
-        if self.file.is_none() {
+        if self.in_memory {
             // Held in memory: hashed once, whole.
             let mut hasher = Sha256::new();
             hasher.update(&self.buffer);

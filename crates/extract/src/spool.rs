@@ -1,0 +1,401 @@
+//! An archive streamed through memory instead of a temp file (issue 25): the ranges a download
+//! receives are kept as they come, hashed once in order as the contiguous prefix grows, read from
+//! memory by the extraction, and dropped once both the hash and the extraction are past them.
+//! The bytes held in memory across all archives are bounded by a [`Budget`]; a range that does
+//! not fit waits in a temp file instead (`spill`), read back from there.
+//!
+//! Why: the archive's page-cache writes, and the hash reading them back, were a fifth of `big`'s
+//! CPU and almost a third of `huge`'s (docs/PERFORMANCE.md); the extracted files are what the
+//! user asked for, the archive is not.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+// SHA-256 as the API's `digest` is defined ("sha256:" + hex of the bytes served).
+use sha2::{Digest, Sha256};
+
+use crate::positioned::{read_exact_at, write_all_at};
+
+/// The first bytes kept aside: they tell a zip from a raw file after the range holding them is
+/// gone.
+const HEAD: usize = 16;
+/// Bytes hashed per read of a spilled range.
+const SPILL_READ: usize = 1 << 20;
+
+/// Bytes that all spools together may hold in memory; past it, ranges go to their spill file.
+#[derive(Debug)]
+pub struct Budget {
+    limit: u64,
+    held: AtomicU64,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Arc<Budget> {
+        Arc::new(Budget {
+            limit,
+            held: AtomicU64::new(0),
+        })
+    }
+
+    /// Bytes held in memory now (for tests and the log).
+    pub fn held(&self) -> u64 {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    fn take(&self, n: u64) -> bool {
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                (held + n <= self.limit).then_some(held + n)
+            })
+            .is_ok()
+    }
+
+    fn give(&self, n: u64) {
+        self.held.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// Where a received range is.
+enum Held {
+    Memory(Arc<Vec<u8>>),
+    /// In the spill file, at its own offset; this long.
+    Spilled(u64),
+}
+
+impl Held {
+    fn len(&self) -> u64 {
+        match self {
+            Held::Memory(bytes) => bytes.len() as u64,
+            Held::Spilled(len) => *len,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Ranges {
+    /// Received ranges not dropped yet: start -> bytes. They never overlap.
+    held: BTreeMap<u64, Held>,
+    spill: Option<Arc<File>>,
+    /// Everything below this the extraction will not read again.
+    consumed: u64,
+    /// Something was dropped: the archive can no longer be read whole.
+    dropped: bool,
+    /// Bytes that went to the spill file.
+    spilled: u64,
+    head: Vec<u8>,
+}
+
+/// The SHA-256 of the contiguous prefix received so far.
+struct HashFront {
+    next: u64,
+    hasher: Sha256,
+}
+
+/// One archive's received ranges; see the module doc.
+pub(crate) struct Spool {
+    budget: Arc<Budget>,
+    spill_path: PathBuf,
+    ranges: Mutex<Ranges>,
+    /// Taken before `ranges` when both are: hashing runs outside the ranges' lock.
+    front: Mutex<HashFront>,
+    /// The hash front, readable without the lock.
+    hashed: AtomicU64,
+}
+
+impl Spool {
+    pub(crate) fn new(spill_path: &Path, budget: Arc<Budget>) -> Spool {
+        Spool {
+            budget,
+            spill_path: spill_path.to_path_buf(),
+            ranges: Mutex::new(Ranges::default()),
+            front: Mutex::new(HashFront {
+                next: 0,
+                hasher: Sha256::new(),
+            }),
+            hashed: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Ranges> {
+        self.ranges.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps `bytes`, received at `start`, then hashes whatever prefix is now contiguous.
+    pub(crate) fn put(&self, start: u64, bytes: Vec<u8>) -> io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let len = bytes.len() as u64;
+        {
+            let mut ranges = self.lock();
+            if start < HEAD as u64 && ranges.head.is_empty() && start == 0 {
+                ranges.head = bytes[..bytes.len().min(HEAD)].to_vec();
+            }
+            let held = if self.budget.take(bytes.capacity() as u64) {
+                Held::Memory(Arc::new(bytes))
+            } else {
+                let file = self.spill_file(&mut ranges)?;
+                write_all_at(&file, &bytes, start)?;
+                ranges.spilled += len;
+                Held::Spilled(len)
+            };
+            ranges.held.insert(start, held);
+        }
+        self.hash_forward()
+    }
+
+    /// The spill file, made on first use: a temp file of our own.
+    fn spill_file(&self, ranges: &mut Ranges) -> io::Result<Arc<File>> {
+        if let Some(file) = &ranges.spill {
+            return Ok(Arc::clone(file));
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&self.spill_path)?;
+        let file = Arc::new(file);
+        ranges.spill = Some(Arc::clone(&file));
+        Ok(file)
+    }
+
+    /// Hashes the ranges that continue the prefix, in order, then drops what nobody needs.
+    fn hash_forward(&self) -> io::Result<()> {
+        let mut front = self.front.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let next = front.next;
+            let (bytes, spill) = {
+                let ranges = self.lock();
+                match ranges.held.get(&next) {
+                    Some(Held::Memory(bytes)) => (Ok(Arc::clone(bytes)), None),
+                    Some(Held::Spilled(len)) => (Err(*len), ranges.spill.clone()),
+                    None => break,
+                }
+            };
+            let len = match (bytes, spill) {
+                (Ok(bytes), _) => {
+                    front.hasher.update(&bytes[..]);
+                    bytes.len() as u64
+                }
+                (Err(len), Some(file)) => {
+                    hash_spilled(&mut front.hasher, &file, next, len)?;
+                    len
+                }
+                (Err(_), None) => unreachable!("a spilled range has a spill file"),
+            };
+            front.next = next + len;
+            self.hashed.store(front.next, Ordering::Release);
+        }
+        drop(front);
+        self.drop_consumed();
+        Ok(())
+    }
+
+    /// The extraction will read nothing below `front` again.
+    pub(crate) fn consumed(&self, front: u64) {
+        {
+            let mut ranges = self.lock();
+            if front <= ranges.consumed {
+                return;
+            }
+            ranges.consumed = front;
+        }
+        self.drop_consumed();
+    }
+
+    /// Drops the ranges both the hash and the extraction are past.
+    fn drop_consumed(&self) {
+        let mut ranges = self.lock();
+        let below = ranges.consumed.min(self.hashed.load(Ordering::Acquire));
+        while let Some(entry) = ranges.held.first_entry() {
+            let (start, len) = (*entry.key(), entry.get().len());
+            if start + len > below {
+                break;
+            }
+            if let Held::Memory(bytes) = entry.remove() {
+                self.budget.give(bytes.capacity() as u64);
+            }
+            ranges.dropped = true;
+        }
+    }
+
+    /// Reads up to `buf.len()` bytes at `pos`, from one range (a short read at its end).
+    pub(crate) fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let ranges = self.lock();
+        let Some((&start, held)) = ranges.held.range(..=pos).next_back() else {
+            return Err(gone(pos));
+        };
+        let end = start + held.len();
+        if pos >= end {
+            return Err(gone(pos));
+        }
+        let n = buf.len().min((end - pos) as usize);
+        match held {
+            Held::Memory(bytes) => {
+                let at = (pos - start) as usize;
+                buf[..n].copy_from_slice(&bytes[at..at + n]);
+            }
+            Held::Spilled(_) => {
+                let file = ranges.spill.clone().expect("a spilled range has a file");
+                drop(ranges);
+                read_exact_at(&file, &mut buf[..n], pos)?;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The SHA-256 of the first `total` bytes, once they have all been hashed.
+    pub(crate) fn sha256(&self, total: u64) -> Option<[u8; 32]> {
+        let front = self.front.lock().unwrap_or_else(|e| e.into_inner());
+        (front.next == total).then(|| front.hasher.clone().finalize().into())
+    }
+
+    /// Bytes that did not fit the budget and waited in the spill file.
+    pub(crate) fn spilled(&self) -> u64 {
+        self.lock().spilled
+    }
+
+    pub(crate) fn head(&self) -> Vec<u8> {
+        self.lock().head.clone()
+    }
+
+    /// Writes the whole archive (`total` bytes) into the spill file, which then holds it; `false`
+    /// when part of it was dropped already.
+    pub(crate) fn write_whole(&self, total: u64) -> io::Result<bool> {
+        let mut ranges = self.lock();
+        if ranges.dropped {
+            return Ok(false);
+        }
+        let file = self.spill_file(&mut ranges)?;
+        for (&start, held) in &ranges.held {
+            if let Held::Memory(bytes) = held {
+                write_all_at(&file, bytes, start)?;
+            }
+        }
+        file.set_len(total)?;
+        Ok(true)
+    }
+
+    /// Lets go of every range (the download failed or starts over).
+    pub(crate) fn clear(&self) {
+        let mut ranges = self.lock();
+        for held in std::mem::take(&mut ranges.held).into_values() {
+            if let Held::Memory(bytes) = held {
+                self.budget.give(bytes.capacity() as u64);
+            }
+        }
+        ranges.dropped = true;
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+fn hash_spilled(hasher: &mut Sha256, file: &File, start: u64, len: u64) -> io::Result<()> {
+    let mut buf = vec![0u8; SPILL_READ.min(len as usize)];
+    let mut at = start;
+    while at < start + len {
+        let n = buf.len().min((start + len - at) as usize);
+        read_exact_at(file, &mut buf[..n], at)?;
+        hasher.update(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(())
+}
+
+fn gone(pos: u64) -> io::Error {
+    io::Error::other(format!(
+        "byte {pos} of the archive is no longer held (read after the extraction moved past it)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(n: usize, seed: u8) -> Vec<u8> {
+        (0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect()
+    }
+
+    fn read_all(spool: &Spool, total: u64) -> Vec<u8> {
+        let mut out = vec![0u8; total as usize];
+        let mut at = 0;
+        while at < total {
+            at += spool.read_at(at, &mut out[at as usize..]).unwrap() as u64;
+        }
+        out
+    }
+
+    #[test]
+    fn ranges_out_of_order_are_hashed_once_in_order_and_read_back_joined() {
+        let dir = tempfile::tempdir().unwrap();
+        let budget = Budget::new(1 << 20);
+        let spool = Spool::new(&dir.path().join("part"), Arc::clone(&budget));
+        let whole = bytes(3000, 7);
+        // The last range first (the central directory), then the rest, one split mid-way.
+        spool.put(2000, whole[2000..].to_vec()).unwrap();
+        assert_eq!(spool.sha256(3000), None);
+        spool.put(0, whole[..700].to_vec()).unwrap();
+        spool.put(700, whole[700..2000].to_vec()).unwrap();
+        assert_eq!(spool.sha256(3000), Some(Sha256::digest(&whole).into()));
+        // A read across two ranges is two reads, joined by the reader.
+        assert_eq!(read_all(&spool, 3000), whole);
+        assert_eq!(spool.head(), whole[..HEAD]);
+        assert!(!dir.path().join("part").exists(), "nothing spilled");
+    }
+
+    #[test]
+    fn past_the_budget_ranges_spill_to_the_file_and_read_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let budget = Budget::new(1000);
+        let spool = Spool::new(&dir.path().join("part"), Arc::clone(&budget));
+        let whole = bytes(4000, 3);
+        for (k, piece) in whole.chunks(800).enumerate().rev() {
+            spool.put(k as u64 * 800, piece.to_vec()).unwrap();
+            assert!(budget.held() <= 1000);
+        }
+        assert!(dir.path().join("part").exists());
+        assert_eq!(spool.spilled(), 4000 - 800);
+        assert_eq!(read_all(&spool, 4000), whole);
+        assert_eq!(spool.sha256(4000), Some(Sha256::digest(&whole).into()));
+    }
+
+    #[test]
+    fn a_range_is_dropped_only_once_hashed_and_consumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let budget = Budget::new(1 << 20);
+        let spool = Spool::new(&dir.path().join("part"), Arc::clone(&budget));
+        spool.put(100, bytes(100, 1)).unwrap();
+        spool.consumed(200);
+        // Not hashed yet (byte 0 has not come): kept.
+        assert!(spool.read_at(150, &mut [0u8; 10]).is_ok());
+        spool.put(0, bytes(100, 2)).unwrap();
+        assert!(spool.read_at(150, &mut [0u8; 10]).is_err(), "dropped");
+        assert_eq!(budget.held(), 0);
+        assert!(!spool.write_whole(200).unwrap(), "no longer whole");
+    }
+
+    #[test]
+    fn an_intact_spool_writes_the_whole_archive_to_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let budget = Budget::new(600);
+        let path = dir.path().join("part");
+        let spool = Spool::new(&path, Arc::clone(&budget));
+        let whole = bytes(1500, 9);
+        for (k, piece) in whole.chunks(500).enumerate() {
+            spool.put(k as u64 * 500, piece.to_vec()).unwrap();
+        }
+        assert!(spool.write_whole(1500).unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), whole);
+        drop(spool);
+        assert_eq!(budget.held(), 0, "memory given back on drop");
+    }
+}
