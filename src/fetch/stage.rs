@@ -165,8 +165,14 @@ async fn early(
     }
     let total = landing.began().await?;
     let source = Source::landing(part, total, Arc::clone(landing));
+    let landing = Arc::clone(landing);
     Some(tokio::task::spawn_blocking(move || {
-        stage_checked(&job, &source)
+        let staged = stage_checked(&job, &source);
+        if staged.is_err() {
+            // A download streamed to it must not wait for it any more.
+            landing.unread();
+        }
+        staged
     }))
 }
 

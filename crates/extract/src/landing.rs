@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::spool::{Budget, Spool};
+use crate::spool::{Budget, Room, Spool};
 
 /// How often a waiting reader looks at the process-wide cancellation flag.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
@@ -82,6 +83,22 @@ impl Landing {
     /// Keeps its ranges itself ([`Self::spooled`]) and can still take them (not poisoned).
     pub fn takes_ranges(&self) -> bool {
         self.spool.is_some() && !self.is_poisoned()
+    }
+
+    /// Waits until bytes received at `start` may be taken (see `spool.rs`); `near`: the
+    /// readers need them first (the central directory's segment).
+    pub async fn room(&self, start: u64, len: u64, near: bool) -> Room {
+        match &self.spool {
+            Some(spool) if !self.is_poisoned() => spool.room(start, len, near).await,
+            _ => Room::Free,
+        }
+    }
+
+    /// The extraction reading this landing ended in failure: nothing waits for it any more.
+    pub fn unread(&self) {
+        if let Some(spool) = &self.spool {
+            spool.unread();
+        }
     }
 
     /// Bytes received at `start`, kept and marked landed: a spooled landing only.
@@ -325,6 +342,14 @@ impl Source {
         }
     }
 
+    /// [`Self::open`], recording in `cursor` where each read starts (an extraction thread's
+    /// archive reader, so what it is past can be dropped).
+    pub fn open_tracked(&self, cursor: Arc<AtomicU64>) -> io::Result<Reader> {
+        let mut reader = self.open()?;
+        reader.cursor = Some(cursor);
+        Ok(reader)
+    }
+
     /// A reader of its own (each extraction thread has one).
     pub fn open(&self) -> io::Result<Reader> {
         let bytes = match (&self.memory, &self.landing) {
@@ -337,6 +362,7 @@ impl Source {
             pos: 0,
             len: self.len,
             landing: self.landing.clone(),
+            cursor: None,
         })
     }
 }
@@ -347,12 +373,17 @@ pub struct Reader {
     pos: u64,
     len: u64,
     landing: Option<Arc<Landing>>,
+    /// Where the last read started, for whoever tracks this reader.
+    cursor: Option<Arc<AtomicU64>>,
 }
 
 impl Read for Reader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos >= self.len || buf.is_empty() {
             return Ok(0);
+        }
+        if let Some(cursor) = &self.cursor {
+            cursor.store(self.pos, Ordering::Release);
         }
         let end = match &self.landing {
             Some(landing) => landing.wait_for(self.pos)?.min(self.len),

@@ -9,7 +9,8 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// How many of the largest landed entries a thread looks through for one in a free directory.
 const LOOK: usize = 16;
@@ -25,6 +26,9 @@ pub(super) struct Job<'a> {
 
 pub(super) struct Queue<'a> {
     state: Mutex<State<'a>>,
+    /// Per worker slot, the archive byte its reader read last (its job's start when it takes
+    /// one; `u64::MAX` when it has none): it never reads below that again for this job.
+    cursors: Vec<Arc<AtomicU64>>,
 }
 
 struct State<'a> {
@@ -36,10 +40,7 @@ struct State<'a> {
     ready: BinaryHeap<(u64, Reverse<usize>)>,
     /// The directory each worker is writing into, by worker slot.
     busy: Vec<Option<&'a str>>,
-    /// The job each worker slot has in hand.
-    current: Vec<Option<usize>>,
-    /// `(span start, job)` of every job with a span not finished yet: the first is the lowest
-    /// archive byte a writer may still read.
+    /// `(span start, job)` of every job with a span not handed out yet.
     pending: BTreeSet<(u64, usize)>,
 }
 
@@ -65,9 +66,11 @@ impl<'a> Queue<'a> {
                 next: 0,
                 ready: BinaryHeap::new(),
                 busy: vec![None; workers],
-                current: vec![None; workers],
                 pending,
             }),
+            cursors: (0..workers)
+                .map(|_| Arc::new(AtomicU64::new(u64::MAX)))
+                .collect(),
         }
     }
 
@@ -77,11 +80,7 @@ impl<'a> Queue<'a> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *guard;
         s.busy[slot] = None;
-        if let Some(done) = s.current[slot].take()
-            && let Some((start, _)) = s.jobs[done].span
-        {
-            s.pending.remove(&(start, done));
-        }
+        self.cursors[slot].store(u64::MAX, Ordering::Release);
         while let Some(&i) = s.in_order.get(s.next)
             && s.jobs[i].span.is_none_or(|(start, end)| landed(start, end))
         {
@@ -109,15 +108,25 @@ impl<'a> Queue<'a> {
             i
         };
         s.busy[slot] = Some(s.dir(i));
-        s.current[slot] = Some(i);
+        if let Some((start, _)) = s.jobs[i].span {
+            s.pending.remove(&(start, i));
+            self.cursors[slot].store(start, Ordering::Release);
+        }
         Some(i)
     }
 
-    /// The lowest archive byte a writer may still read: the start of the earliest job not
-    /// finished (handed out or not); `u64::MAX` once all are.
+    /// Where worker `slot`'s archive reader records what it reads.
+    pub(super) fn cursor(&self, slot: usize) -> Arc<AtomicU64> {
+        Arc::clone(&self.cursors[slot])
+    }
+
+    /// The lowest archive byte a writer may still read: where each writer's reader is in its
+    /// job, or the start of the earliest job not handed out; `u64::MAX` once all are done.
     pub(super) fn front(&self) -> u64 {
         let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.pending.first().map_or(u64::MAX, |&(start, _)| start)
+        let pending = s.pending.first().map_or(u64::MAX, |&(start, _)| start);
+        let reading = self.cursors.iter().map(|c| c.load(Ordering::Acquire));
+        reading.fold(pending, u64::min)
     }
 }
 
@@ -197,14 +206,18 @@ mod tests {
         ]);
         let q = Queue::new(&jobs, 2);
         assert_eq!(q.front(), 0);
-        // The largest first: b, then a; a is not finished while its worker holds it.
+        // The largest first: b, then c; a, never handed out, holds the front.
         assert_eq!(q.take(0, all_there), Some(1));
         assert_eq!(q.take(1, all_there), Some(2));
         assert_eq!(q.front(), 0, "a was never handed out");
-        assert_eq!(q.take(0, all_there), Some(0));
-        assert_eq!(q.front(), 0, "a is in hand");
+        assert_eq!(q.take(1, all_there), Some(0));
+        assert_eq!(q.front(), 0, "a is in hand, not read yet");
+        // Worker 1's reader is 60 bytes into a; worker 0 is still in b.
+        q.cursor(1).store(60, Ordering::Release);
+        assert_eq!(q.front(), 60);
+        q.cursor(0).store(150, Ordering::Release);
         assert_eq!(q.take(1, all_there), None);
-        assert_eq!(q.front(), 0);
+        assert_eq!(q.front(), 150, "a is done; b is read from 150 on");
         assert_eq!(q.take(0, all_there), None);
         assert_eq!(q.front(), u64::MAX);
     }

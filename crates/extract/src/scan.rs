@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 // The zip crate reads from the central directory, so the data descriptor that artifact zips put
@@ -83,9 +85,19 @@ pub(super) struct Plan {
 }
 
 pub(super) fn open_archive(source: &Source) -> Result<Archive> {
-    let file = source
-        .open()
-        .with_context(|| format!("failed to open {}", source.path().display()))?;
+    open_archive_tracked(source, None)
+}
+
+/// [`open_archive`], its reader recording where each read starts in `cursor`.
+pub(super) fn open_archive_tracked(
+    source: &Source,
+    cursor: Option<Arc<AtomicU64>>,
+) -> Result<Archive> {
+    let file = match cursor {
+        Some(cursor) => source.open_tracked(cursor),
+        None => source.open(),
+    };
+    let file = file.with_context(|| format!("failed to open {}", source.path().display()))?;
     // Small buffer: it serves header reads; bulk reads bypass it, and every seek discards it.
     let zip = ZipArchive::new(BufReader::with_capacity(16 * 1024, file)).map_err(|err| {
         anyhow!(

@@ -4,6 +4,13 @@
 //! The bytes held in memory across all archives are bounded by a [`Budget`]; a range that does
 //! not fit waits in a temp file instead (`spill`), read back from there.
 //!
+//! The download is faster than the extraction on a fast link, so a range far ahead of what the
+//! extraction and the hash still need waits for room ([`Spool::room`]) before it is taken: its
+//! connection stops reading, and TCP holds the rest. The ranges the readers need next never
+//! wait (the [`NEAR`] bytes from the lowest one still needed, the central directory's segment,
+//! and any range once the extraction is over), so neither side can wait on the other for ever;
+//! a time limit backs that up.
+//!
 //! Why: the archive's page-cache writes, and the hash reading them back, were a fifth of `big`'s
 //! CPU and almost a third of `huge`'s (docs/PERFORMANCE.md); the extracted files are what the
 //! user asked for, the archive is not.
@@ -12,8 +19,9 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 // SHA-256 as the API's `digest` is defined ("sha256:" + hex of the bytes served).
 use sha2::{Digest, Sha256};
@@ -25,12 +33,28 @@ use crate::positioned::{read_exact_at, write_all_at};
 const HEAD: usize = 16;
 /// Bytes hashed per read of a spilled range.
 const SPILL_READ: usize = 1 << 20;
+/// Bytes from the lowest one still needed (by the hash or a reader) whose ranges never wait for
+/// room: what the readers need next.
+pub const NEAR: u64 = 8 << 20;
+/// Of the budget, what ranges further ahead may not take: kept for the ranges readers need next.
+const KEPT_FOR_NEAR: u64 = 8 << 20;
+/// The longest a range waits for room before it is taken anyway (to the spill file, if the
+/// budget is still full): a guard, not a schedule.
+const ROOM_WAIT_MAX: Duration = Duration::from_secs(2);
+/// A range waits for room only while memory is being given back: when nothing was for this
+/// long, the readers are stuck (on a slow range, say) and the range goes to the spill file.
+const STUCK: Duration = Duration::from_millis(250);
 
 /// Bytes that all spools together may hold in memory; past it, ranges go to their spill file.
 #[derive(Debug)]
 pub struct Budget {
     limit: u64,
     held: AtomicU64,
+    /// Told whenever memory is given back or a spool's lowest needed byte moves.
+    moved: tokio::sync::Notify,
+    /// When memory was last given back, in milliseconds from `born`.
+    freed_at: AtomicU64,
+    born: Instant,
 }
 
 impl Budget {
@@ -38,7 +62,21 @@ impl Budget {
         Arc::new(Budget {
             limit,
             held: AtomicU64::new(0),
+            moved: tokio::sync::Notify::new(),
+            freed_at: AtomicU64::new(0),
+            born: Instant::now(),
         })
+    }
+
+    /// Memory was given back in the last [`STUCK`]: the readers are moving.
+    fn moving(&self) -> bool {
+        let now = self.born.elapsed().as_millis() as u64;
+        now.saturating_sub(self.freed_at.load(Ordering::Acquire)) < STUCK.as_millis() as u64
+    }
+
+    /// Whether a range further ahead than [`NEAR`] may take `n` bytes now.
+    fn room_ahead(&self, n: u64) -> bool {
+        self.held() + n + KEPT_FOR_NEAR.min(self.limit / 2) <= self.limit
     }
 
     /// Bytes held in memory now (for tests and the log).
@@ -56,7 +94,16 @@ impl Budget {
 
     fn give(&self, n: u64) {
         self.held.fetch_sub(n, Ordering::AcqRel);
+        let now = self.born.elapsed().as_millis() as u64;
+        self.freed_at.store(now, Ordering::Release);
     }
+}
+
+/// Whether a range waited for room before it was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    Free,
+    Waited,
 }
 
 /// Where a received range is.
@@ -104,6 +151,10 @@ pub(crate) struct Spool {
     front: Mutex<HashFront>,
     /// The hash front, readable without the lock.
     hashed: AtomicU64,
+    /// Mirrors `Ranges::consumed`, readable without the lock.
+    consumed: AtomicU64,
+    /// The extraction is over (it failed): nothing waits for it any more.
+    unread: AtomicBool,
 }
 
 impl Spool {
@@ -117,7 +168,48 @@ impl Spool {
                 hasher: Sha256::new(),
             }),
             hashed: AtomicU64::new(0),
+            consumed: AtomicU64::new(0),
+            unread: AtomicBool::new(false),
         }
+    }
+
+    /// The lowest byte still needed, by the hash or a reader.
+    fn needed_from(&self) -> u64 {
+        let consumed = self.consumed.load(Ordering::Acquire);
+        consumed.min(self.hashed.load(Ordering::Acquire))
+    }
+
+    /// Waits until `len` bytes received at `start` may be taken: at once for what the readers
+    /// need next (`near`: the caller knows this range is, e.g. the central directory's), else
+    /// once the budget has room ahead, at most [`ROOM_WAIT_MAX`].
+    pub(crate) async fn room(&self, start: u64, len: u64, near: bool) -> Room {
+        let deadline = Instant::now() + ROOM_WAIT_MAX;
+        let mut waited = Room::Free;
+        loop {
+            let moved = self.budget.moved.notified();
+            if near
+                || self.unread.load(Ordering::Acquire)
+                || start < self.needed_from().saturating_add(NEAR)
+                || self.budget.room_ahead(len)
+                || !self.budget.moving()
+                || Instant::now() >= deadline
+            {
+                return waited;
+            }
+            waited = Room::Waited;
+            // A short poll as well: a wake-up between the check and the wait is not lost for long.
+            let _ = tokio::time::timeout(Duration::from_millis(20), moved).await;
+        }
+    }
+
+    /// The extraction failed: ranges stop waiting for it; what it dropped is gone, so the rest
+    /// is only hashed (else all of it is kept, to be extracted again).
+    pub(crate) fn unread(&self) {
+        self.unread.store(true, Ordering::Release);
+        if self.lock().dropped {
+            self.consumed(u64::MAX);
+        }
+        self.budget.moved.notify_waiters();
     }
 
     fn lock(&self) -> MutexGuard<'_, Ranges> {
@@ -204,6 +296,7 @@ impl Spool {
                 return;
             }
             ranges.consumed = front;
+            self.consumed.store(front, Ordering::Release);
         }
         self.drop_consumed();
     }
@@ -222,6 +315,8 @@ impl Spool {
             }
             ranges.dropped = true;
         }
+        drop(ranges);
+        self.budget.moved.notify_waiters();
     }
 
     /// Reads up to `buf.len()` bytes at `pos`, from one range (a short read at its end).

@@ -17,7 +17,7 @@ use super::landing::{Reader, Source};
 use super::queue::{Job, Queue};
 use super::scan::{
     Archive, Entry, Kind, Placed, Plan, check_landed_record, check_records, layout, open_archive,
-    plan,
+    open_archive_tracked, plan,
 };
 use super::{Extracted, FileHashes, Limits, Select};
 use crate::manifest::Written;
@@ -182,7 +182,20 @@ impl<'a> Shared<'a> {
         // Each thread needs its own file position; re-reading the central directory is cheap
         // next to extraction, and avoids the unsafe shared-metadata constructor. Read before any
         // writer starts: a spooled archive drops what the writers are past.
-        let others: Vec<Result<Archive>> = (1..threads).map(|_| open_archive(source)).collect();
+        // An archive still landing: each writer's reader says where it is (a spooled archive
+        // drops what all are past), the first one's too.
+        let tracked = |slot: usize| source.is_landing().then(|| self.queue.cursor(slot));
+        let others: Vec<Result<Archive>> = (1..threads)
+            .map(|slot| open_archive_tracked(source, tracked(slot)))
+            .collect();
+        let mut own = match tracked(0).map(|c| open_archive_tracked(source, Some(c))) {
+            Some(Err(err)) => {
+                self.fail(usize::MAX, err);
+                return Ok(());
+            }
+            own => own.and_then(Result::ok),
+        };
+        let zip = own.as_mut().unwrap_or(zip);
         let layout_front = AtomicU64::new(records.map_or(u64::MAX, |_| 0));
         std::thread::scope(|s| {
             let checked = records.map(|records| {

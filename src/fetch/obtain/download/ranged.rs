@@ -22,7 +22,7 @@ use super::{
     CONNECTIONS, Downloader, Meta, SEGMENT, WRITE_BUFFER, is_final, read_exact_at, seconds,
     write_all_at,
 };
-use crate::extract::Landing;
+use crate::extract::{Landing, Room};
 use crate::github::body::BodyError;
 use crate::github::served::Reply;
 use crate::github::{Target, Url};
@@ -204,6 +204,10 @@ impl Downloader {
                     // Written before it would outgrow its capacity: a buffer that grew would
                     // double, and with every connection's at twice the size, so would the RSS.
                     if !buffer.is_empty() && buffer.len() + bytes.len() > WRITE_BUFFER {
+                        if job.room(*pos, buffer.len(), end).await == Room::Waited {
+                            // Our own pause, not the server's: the rate is measured afresh.
+                            window = Window::new(self.config.timing.stall * 2);
+                        }
                         job.write(pos, buffer)?;
                         self.ranged_progress(job);
                     }
@@ -219,6 +223,7 @@ impl Downloader {
                 }
             }
         };
+        job.room(*pos, buffer.len(), end).await;
         job.write(pos, buffer)?;
         result?;
         if *pos <= end {
@@ -284,6 +289,15 @@ struct HashFront {
 }
 
 impl Ranged<'_> {
+    /// A range streamed through memory waits for room there unless the readers need it next;
+    /// the last segment (the central directory, read first) never waits.
+    async fn room(&self, pos: u64, len: usize, end: u64) -> Room {
+        match &self.store {
+            Store::Spool(landing) => landing.room(pos, len as u64, end + 1 == self.total).await,
+            Store::File(_) => Room::Free,
+        }
+    }
+
     /// Writes the buffer at `pos` and moves `pos` past it.
     fn write(&self, pos: &mut u64, buffer: &mut Vec<u8>) -> Result<()> {
         if buffer.is_empty() {
