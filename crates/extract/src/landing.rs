@@ -319,6 +319,11 @@ impl Source {
         self.len
     }
 
+    /// Kept in memory as it arrives: what the readers are past is dropped.
+    pub fn is_spooled(&self) -> bool {
+        self.landing.as_ref().is_some_and(|l| l.spool.is_some())
+    }
+
     /// Still arriving: checks that need the whole archive wait for each entry's turn.
     pub fn is_landing(&self) -> bool {
         self.landing.is_some()

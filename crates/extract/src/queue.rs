@@ -15,6 +15,16 @@ use std::sync::{Arc, Mutex};
 /// How many of the largest landed entries a thread looks through for one in a free directory.
 const LOOK: usize = 16;
 
+/// What a worker gets from [`Queue::take`].
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Taken {
+    Job(usize),
+    /// Nothing it may take yet (see [`Queue::within`]): ask again shortly.
+    Wait,
+    /// Every job has been handed out.
+    Done,
+}
+
 /// One file to write, as the queue sees it.
 pub(super) struct Job<'a> {
     /// Its relative path.
@@ -29,6 +39,8 @@ pub(super) struct Queue<'a> {
     /// Per worker slot, the archive byte its reader read last (its job's start when it takes
     /// one; `u64::MAX` when it has none): it never reads below that again for this job.
     cursors: Vec<Arc<AtomicU64>>,
+    /// See [`Queue::within`].
+    gap: Option<u64>,
 }
 
 struct State<'a> {
@@ -40,8 +52,13 @@ struct State<'a> {
     ready: BinaryHeap<(u64, Reverse<usize>)>,
     /// The directory each worker is writing into, by worker slot.
     busy: Vec<Option<&'a str>>,
-    /// `(span start, job)` of every job with a span not handed out yet.
+    /// `(span start, job)` of every job not handed out yet (0 for a job without a span).
     pending: BTreeSet<(u64, usize)>,
+}
+
+/// Where a job's bytes begin in the archive (0 when they are all there).
+fn start(job: &Job<'_>) -> u64 {
+    job.span.map_or(0, |(start, _)| start)
 }
 
 impl<'a> State<'a> {
@@ -56,9 +73,7 @@ impl<'a> Queue<'a> {
     pub(super) fn new(jobs: &'a [Job<'a>], workers: usize) -> Self {
         let mut in_order: Vec<usize> = (0..jobs.len()).collect();
         in_order.sort_by_key(|&i| jobs[i].span.map(|(start, _)| start));
-        let pending = (0..jobs.len())
-            .filter_map(|i| Some((jobs[i].span?.0, i)))
-            .collect();
+        let pending = (0..jobs.len()).map(|i| (start(&jobs[i]), i)).collect();
         Self {
             state: Mutex::new(State {
                 jobs,
@@ -71,12 +86,65 @@ impl<'a> Queue<'a> {
             cursors: (0..workers)
                 .map(|_| Arc::new(AtomicU64::new(u64::MAX)))
                 .collect(),
+            gap: None,
         }
     }
 
-    /// The next job for worker `slot` (done with its previous one), or `None` when every job has
-    /// been handed out. `landed(start, end)`: whether those archive bytes are all there.
+    /// For an archive streamed through memory: a worker takes only a job that starts less than
+    /// `gap` bytes past the lowest byte another worker (or a job not handed out) still needs,
+    /// in archive order, so what must be held between them stays small; largest first would
+    /// hold the bytes of every job it skipped.
+    pub(super) fn within(mut self, gap: u64) -> Self {
+        self.gap = Some(gap);
+        self
+    }
+
+    /// [`Self::take_next`] for a queue that never says wait (no [`Self::within`]): `Some` job,
+    /// or `None` when none is left.
+    #[cfg(test)]
     pub(super) fn take(&self, slot: usize, landed: impl Fn(u64, u64) -> bool) -> Option<usize> {
+        match self.take_next(slot, landed) {
+            Taken::Job(i) => Some(i),
+            Taken::Done => None,
+            Taken::Wait => unreachable!("only a queue within a gap waits"),
+        }
+    }
+
+    /// The next job for worker `slot` (done with its previous one). `landed(start, end)`:
+    /// whether those archive bytes are all there.
+    pub(super) fn take_next(&self, slot: usize, landed: impl Fn(u64, u64) -> bool) -> Taken {
+        let Some(gap) = self.gap else {
+            return self.take_largest(slot, landed).map_or(Taken::Done, Taken::Job);
+        };
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let s = &mut *guard;
+        s.busy[slot] = None;
+        self.cursors[slot].store(u64::MAX, Ordering::Release);
+        let Some(&(lowest, _)) = s.pending.first() else {
+            return Taken::Done;
+        };
+        let others = (self.cursors.iter().map(|c| c.load(Ordering::Acquire))).fold(lowest, u64::min);
+        let limit = others.saturating_add(gap);
+        let near: Vec<(u64, usize)> = s.pending.range(..(limit, 0)).take(LOOK * 4).copied().collect();
+        let free = |i: usize| s.busy.iter().all(|b| *b != Some(s.dir(i)));
+        let is_landed = |i: usize| s.jobs[i].span.is_none_or(|(a, b)| landed(a, b));
+        let pick = near
+            .iter()
+            .find(|&&(_, i)| is_landed(i) && free(i))
+            .or_else(|| near.iter().find(|&&(_, i)| is_landed(i)))
+            .or(near.first());
+        let Some(&(start, i)) = pick else {
+            return Taken::Wait;
+        };
+        s.pending.remove(&(start, i));
+        s.busy[slot] = Some(s.dir(i));
+        self.cursors[slot].store(start, Ordering::Release);
+        Taken::Job(i)
+    }
+
+    /// The next job for worker `slot` (done with its previous one), the largest landed first,
+    /// or `None` when every job has been handed out.
+    fn take_largest(&self, slot: usize, landed: impl Fn(u64, u64) -> bool) -> Option<usize> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *guard;
         s.busy[slot] = None;
@@ -108,10 +176,9 @@ impl<'a> Queue<'a> {
             i
         };
         s.busy[slot] = Some(s.dir(i));
-        if let Some((start, _)) = s.jobs[i].span {
-            s.pending.remove(&(start, i));
-            self.cursors[slot].store(start, Ordering::Release);
-        }
+        let start = start(&s.jobs[i]);
+        s.pending.remove(&(start, i));
+        self.cursors[slot].store(start, Ordering::Release);
         Some(i)
     }
 
@@ -220,6 +287,25 @@ mod tests {
         assert_eq!(q.front(), 150, "a is done; b is read from 150 on");
         assert_eq!(q.take(0, all_there), None);
         assert_eq!(q.front(), u64::MAX);
+    }
+
+    #[test]
+    fn within_a_gap_a_worker_waits_for_the_others_to_come_near() {
+        let jobs = jobs(&[
+            ("a", 1, Some((0, 100))),
+            ("b", 50, Some((100, 200))),
+            ("c", 90, Some((1000, 1100))),
+        ]);
+        let q = Queue::new(&jobs, 2).within(500);
+        // Archive order, not the largest first: c would hold everything between.
+        assert_eq!(q.take_next(0, all_there), Taken::Job(0));
+        assert_eq!(q.take_next(1, all_there), Taken::Job(1));
+        // Worker 1 is done with b; worker 0 is 50 bytes into a: c is more than 500 past.
+        q.cursor(0).store(50, Ordering::Release);
+        assert_eq!(q.take_next(1, all_there), Taken::Wait);
+        q.cursor(0).store(600, Ordering::Release);
+        assert_eq!(q.take_next(1, all_there), Taken::Job(2));
+        assert_eq!(q.take_next(0, all_there), Taken::Done);
     }
 
     #[test]

@@ -36,6 +36,10 @@ const SPILL_READ: usize = 1 << 20;
 /// Bytes from the lowest one still needed (by the hash or a reader) whose ranges never wait for
 /// room: what the readers need next.
 pub const NEAR: u64 = 8 << 20;
+/// How far apart the extraction's writers may read a spooled archive: a writer takes a file
+/// only this close to the lowest byte another still reads (see `queue.rs`), else the bytes
+/// between them would all wait in memory.
+pub(crate) const READERS_APART: u64 = 12 << 20;
 /// Of the budget, what ranges further ahead may not take: kept for the ranges readers need next.
 const KEPT_FOR_NEAR: u64 = 8 << 20;
 /// The longest a range waits for room before it is taken anyway (to the spill file, if the

@@ -14,7 +14,8 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 
 use super::landing::{Reader, Source};
-use super::queue::{Job, Queue};
+use super::queue::{Job, Queue, Taken};
+use super::spool::READERS_APART;
 use super::scan::{
     Archive, Entry, Kind, Placed, Plan, check_landed_record, check_records, layout, open_archive,
     open_archive_tracked, plan,
@@ -29,6 +30,8 @@ const BUF_SIZE: usize = 256 * 1024;
 /// directory) does not pay; a few large files are worth a thread each.
 const PARALLEL_MIN_FILES: usize = 64;
 const PARALLEL_MIN_BYTES: u64 = 16 << 20;
+/// A writer says where its reader is every this many bytes written (see `Shared::consumed`).
+const TICK_BYTES: u64 = 1 << 20;
 
 pub(super) fn extract_with_threads(
     source: &Source,
@@ -61,7 +64,11 @@ pub(super) fn extract_with_threads(
             span: e.record.as_ref().map(|r| r.span()),
         })
         .collect();
-    let shared = Shared::new(staging, &files, Queue::new(&jobs, threads), limits, hashes);
+    let mut queue = Queue::new(&jobs, threads);
+    if source.is_spooled() {
+        queue = queue.within(READERS_APART);
+    }
+    let shared = Shared::new(staging, &files, queue, limits, hashes);
     // An archive still landing: every record was checked before its data was read; all of them,
     // directories too, are checked together as well, as for an archive that landed whole, while
     // the files are written (a spooled archive drops what every reader is past).
@@ -235,7 +242,7 @@ impl<'a> Shared<'a> {
     /// Tells a spooled archive the lowest byte any reader may still need: the earliest file
     /// not written yet, or the record the layout check is at.
     fn consumed(&self, source: &Source, layout_front: &AtomicU64) {
-        if source.is_landing() {
+        if source.is_spooled() {
             source.consumed(self.queue.front().min(layout_front.load(Ordering::Relaxed)));
         }
     }
@@ -276,17 +283,30 @@ impl Shared<'_> {
                 self.fail(usize::MAX, anyhow!("extraction cancelled"));
                 break;
             }
-            let Some(i) = self
+            let taken = self
                 .queue
-                .take(slot, |start, end| source.has_landed(start, end))
-            else {
-                self.consumed(source, layout_front);
-                break;
+                .take_next(slot, |start, end| source.has_landed(start, end));
+            let i = match taken {
+                Taken::Job(i) => i,
+                Taken::Wait => {
+                    self.consumed(source, layout_front);
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    continue;
+                }
+                Taken::Done => {
+                    self.consumed(source, layout_front);
+                    break;
+                }
             };
             self.consumed(source, layout_front);
             let (entry, exec) = self.files[i];
             let written = check_landed_record(&mut headers, source, entry)
-                .and_then(|()| self.write_file(zip, entry, exec, dirs, &mut buf));
+                .and_then(|()| {
+                    // A spooled archive drops what the readers are past as they go, not only
+                    // between files: one file may be most of it.
+                    let tick = || self.consumed(source, layout_front);
+                    self.write_file(zip, entry, exec, dirs, &mut buf, &tick)
+                });
             match written {
                 Ok(file) => {
                     self.files_written.fetch_add(1, Ordering::Relaxed);
@@ -318,6 +338,7 @@ impl Shared<'_> {
         exec: bool,
         dirs: &mut DirCache,
         buf: &mut [u8],
+        tick: &dyn Fn(),
     ) -> Result<WrittenFile> {
         dirs.ensure_parent(&e.path)?;
         let path = self.root.join(&e.path);
@@ -348,6 +369,9 @@ impl Shared<'_> {
             };
             if cancel::cancelled() {
                 bail!("extraction cancelled (at entry {})", e.shown);
+            }
+            if (n + k as u64) / TICK_BYTES != n / TICK_BYTES {
+                tick();
             }
             n += k as u64;
             self.count(e, n, k)?;
