@@ -71,7 +71,7 @@ pub(crate) struct Fetcher {
 /// artifacts: ranges that came ahead of the hash, or ahead of the extraction; past it they wait
 /// in the archive's temp file. With the connections' write buffers and the extraction's, peak RSS
 /// stays under 64 MiB (issue 25; docs/PERFORMANCE.md).
-pub(crate) const SPOOL_BUDGET: u64 = 24 << 20;
+pub(crate) const SPOOL_BUDGET: u64 = 16 << 20;
 
 /// How the digest check went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

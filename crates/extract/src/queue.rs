@@ -114,7 +114,9 @@ impl<'a> Queue<'a> {
     /// whether those archive bytes are all there.
     pub(super) fn take_next(&self, slot: usize, landed: impl Fn(u64, u64) -> bool) -> Taken {
         let Some(gap) = self.gap else {
-            return self.take_largest(slot, landed).map_or(Taken::Done, Taken::Job);
+            return self
+                .take_largest(slot, landed)
+                .map_or(Taken::Done, Taken::Job);
         };
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *guard;
@@ -123,9 +125,15 @@ impl<'a> Queue<'a> {
         let Some(&(lowest, _)) = s.pending.first() else {
             return Taken::Done;
         };
-        let others = (self.cursors.iter().map(|c| c.load(Ordering::Acquire))).fold(lowest, u64::min);
+        let others =
+            (self.cursors.iter().map(|c| c.load(Ordering::Acquire))).fold(lowest, u64::min);
         let limit = others.saturating_add(gap);
-        let near: Vec<(u64, usize)> = s.pending.range(..(limit, 0)).take(LOOK * 4).copied().collect();
+        let near: Vec<(u64, usize)> = s
+            .pending
+            .range(..(limit, 0))
+            .take(LOOK * 4)
+            .copied()
+            .collect();
         let free = |i: usize| s.busy.iter().all(|b| *b != Some(s.dir(i)));
         let is_landed = |i: usize| s.jobs[i].span.is_none_or(|(a, b)| landed(a, b));
         let pick = near

@@ -35,11 +35,11 @@ const HEAD: usize = 16;
 const SPILL_READ: usize = 1 << 20;
 /// Bytes from the lowest one still needed (by the hash or a reader) whose ranges never wait for
 /// room: what the readers need next.
-pub const NEAR: u64 = 8 << 20;
+pub const NEAR: u64 = 4 << 20;
 /// How far apart the extraction's writers may read a spooled archive: a writer takes a file
 /// only this close to the lowest byte another still reads (see `queue.rs`), else the bytes
 /// between them would all wait in memory.
-pub(crate) const READERS_APART: u64 = 12 << 20;
+pub(crate) const READERS_APART: u64 = 8 << 20;
 /// Of the budget, what ranges further ahead may not take: kept for the ranges readers need next.
 const KEPT_FOR_NEAR: u64 = 8 << 20;
 /// The longest a range waits for room before it is taken anyway (to the spill file, if the
@@ -228,8 +228,12 @@ impl Spool {
         let len = bytes.len() as u64;
         {
             let mut ranges = self.lock();
-            if start < HEAD as u64 && ranges.head.is_empty() && start == 0 {
-                ranges.head = bytes[..bytes.len().min(HEAD)].to_vec();
+            // The first bytes, gathered across ranges as short as a byte.
+            let have = ranges.head.len();
+            if have < HEAD && start == have as u64 {
+                ranges
+                    .head
+                    .extend_from_slice(&bytes[..bytes.len().min(HEAD - have)]);
             }
             let held = if self.budget.take(bytes.capacity() as u64) {
                 Held::Memory(Arc::new(bytes))
@@ -480,6 +484,50 @@ mod tests {
         assert!(spool.read_at(150, &mut [0u8; 10]).is_err(), "dropped");
         assert_eq!(budget.held(), 0);
         assert!(!spool.write_whole(200).unwrap(), "no longer whole");
+    }
+
+    #[test]
+    fn the_head_is_gathered_from_short_first_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(&dir.path().join("part"), Budget::new(1 << 20));
+        let whole = bytes(100, 4);
+        spool.put(0, whole[..3].to_vec()).unwrap();
+        spool.put(3, whole[3..].to_vec()).unwrap();
+        assert_eq!(spool.head(), whole[..HEAD]);
+    }
+
+    /// A range far ahead waits for room while the readers give memory back; the ranges they
+    /// need next, and any range once the extraction is over, do not.
+    #[tokio::test]
+    async fn a_range_far_ahead_waits_for_room_and_a_near_one_does_not() {
+        const MIB: u64 = 1 << 20;
+        let dir = tempfile::tempdir().unwrap();
+        // 10 MiB, of which ranges further ahead than NEAR may take 5 MiB.
+        let budget = Budget::new(10 * MIB);
+        let spool = Arc::new(Spool::new(&dir.path().join("part"), Arc::clone(&budget)));
+        spool.put(0, vec![1u8; 5 * MIB as usize]).unwrap();
+        // Within NEAR of the lowest byte the readers still need (0): no wait.
+        assert_eq!(spool.room(2 * MIB, MIB, false).await, Room::Free);
+        // Memory was given back just now: the readers are moving, so a far range waits...
+        budget.give(0);
+        let far = NEAR + 4 * MIB;
+        let waiting = {
+            let spool = Arc::clone(&spool);
+            tokio::spawn(async move { spool.room(far, MIB, false).await })
+        };
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(!waiting.is_finished(), "a far range took room there is not");
+        // ... until the readers are past the first range, which frees it.
+        spool.consumed(5 * MIB);
+        assert_eq!(waiting.await.unwrap(), Room::Waited);
+        assert_eq!(budget.held(), 0);
+        // The central directory's segment never waits; nor does anything once nobody reads.
+        spool.put(5 * MIB, vec![2u8; 5 * MIB as usize]).unwrap();
+        budget.give(0);
+        let further = 40 * MIB;
+        assert_eq!(spool.room(further, 9 * MIB, true).await, Room::Free);
+        spool.unread();
+        assert_eq!(spool.room(further, 9 * MIB, false).await, Room::Free);
     }
 
     #[test]

@@ -15,11 +15,11 @@ use sha2::{Digest, Sha256};
 
 use super::landing::{Reader, Source};
 use super::queue::{Job, Queue, Taken};
-use super::spool::READERS_APART;
 use super::scan::{
     Archive, Entry, Kind, Placed, Plan, check_landed_record, check_records, layout, open_archive,
     open_archive_tracked, plan,
 };
+use super::spool::READERS_APART;
 use super::{Extracted, FileHashes, Limits, Select};
 use crate::manifest::Written;
 use util::cancel;
@@ -300,13 +300,12 @@ impl Shared<'_> {
             };
             self.consumed(source, layout_front);
             let (entry, exec) = self.files[i];
-            let written = check_landed_record(&mut headers, source, entry)
-                .and_then(|()| {
-                    // A spooled archive drops what the readers are past as they go, not only
-                    // between files: one file may be most of it.
-                    let tick = || self.consumed(source, layout_front);
-                    self.write_file(zip, entry, exec, dirs, &mut buf, &tick)
-                });
+            let written = check_landed_record(&mut headers, source, entry).and_then(|()| {
+                // A spooled archive drops what the readers are past as they go, not only
+                // between files: one file may be most of it.
+                let tick = || self.consumed(source, layout_front);
+                self.write_file(zip, entry, exec, dirs, &mut buf, &tick)
+            });
             match written {
                 Ok(file) => {
                     self.files_written.fetch_add(1, Ordering::Relaxed);
@@ -873,6 +872,66 @@ mod tests {
             feeder.join().unwrap();
             assert_eq!(got, want);
             assert_eq!(snapshot(&landing_env.staging), snapshot(&whole.staging));
+        }
+    }
+
+    /// Issue 25: the same archive streamed through memory (a spooled landing: the tail first,
+    /// then the rest in pieces) extracts to the same tree, by one thread or several; the
+    /// SHA-256 is the archive's, and every byte is given back once both the hash and the
+    /// writers are past it, so none is held when the extraction ends.
+    #[test]
+    fn a_spooled_archive_extracts_as_the_whole_file_does_and_gives_its_memory_back() {
+        use crate::landing::Landing;
+        use crate::spool::Budget;
+        use sha2::{Digest, Sha256};
+        use std::sync::Arc;
+        let mut zip = Zip::new().dir("d/");
+        for i in 0..300 {
+            let data = format!("entry {i} ").repeat(i * 7 + 1);
+            zip = zip.file(format!("d/f{i}.txt"), data.as_bytes());
+        }
+        let bytes: Arc<[u8]> = zip.bytes().into();
+        let whole = env(&bytes);
+        let want = whole.extract().unwrap();
+        for threads in [1, 4] {
+            let spooled_env = env(&bytes);
+            let budget = Budget::new(64 << 20);
+            let landing = Arc::new(Landing::spooled(
+                &spooled_env.tmp.path().join("spill"),
+                Arc::clone(&budget),
+            ));
+            let len = bytes.len() as u64;
+            landing.begin(len);
+            let source = Source::landing(&spooled_env.archive, len, Arc::clone(&landing));
+            let feeder = {
+                let (landing, bytes) = (Arc::clone(&landing), Arc::clone(&bytes));
+                std::thread::spawn(move || {
+                    let tail = len.saturating_sub(5000);
+                    landing.put(tail, bytes[tail as usize..].to_vec()).unwrap();
+                    for start in (0..tail).step_by(997) {
+                        let end = (start + 997).min(tail);
+                        let piece = bytes[start as usize..end as usize].to_vec();
+                        landing.put(start, piece).unwrap();
+                        std::thread::yield_now();
+                    }
+                })
+            };
+            let got = extract_with_threads(
+                &source,
+                &spooled_env.staging,
+                &Limits::default(),
+                None,
+                FileHashes::Taken,
+                threads,
+            )
+            .unwrap();
+            feeder.join().unwrap();
+            assert_eq!(got, want);
+            assert_eq!(snapshot(&spooled_env.staging), snapshot(&whole.staging));
+            assert_eq!(landing.sha256(len), Some(Sha256::digest(&bytes[..]).into()));
+            assert_eq!(budget.held(), 0, "bytes still held after the extraction");
+            assert!(!landing.write_whole(len).unwrap(), "nothing was dropped");
+            assert!(!spooled_env.tmp.path().join("spill").exists());
         }
     }
 

@@ -204,11 +204,10 @@ impl Downloader {
                     // Written before it would outgrow its capacity: a buffer that grew would
                     // double, and with every connection's at twice the size, so would the RSS.
                     if !buffer.is_empty() && buffer.len() + bytes.len() > WRITE_BUFFER {
-                        if job.room(*pos, buffer.len(), end).await == Room::Waited {
+                        if job.hand_over(pos, buffer, end).await? == Room::Waited {
                             // Our own pause, not the server's: the rate is measured afresh.
                             window = Window::new(self.config.timing.stall * 2);
                         }
-                        job.write(pos, buffer)?;
                         self.ranged_progress(job);
                     }
                     buffer.extend_from_slice(bytes);
@@ -223,8 +222,7 @@ impl Downloader {
                 }
             }
         };
-        job.room(*pos, buffer.len(), end).await;
-        job.write(pos, buffer)?;
+        job.hand_over(pos, buffer, end).await?;
         result?;
         if *pos <= end {
             bail!("body cut short at byte {pos} of range ending {end}");
@@ -289,13 +287,19 @@ struct HashFront {
 }
 
 impl Ranged<'_> {
-    /// A range streamed through memory waits for room there unless the readers need it next;
-    /// the last segment (the central directory, read first) never waits.
-    async fn room(&self, pos: u64, len: usize, end: u64) -> Room {
-        match &self.store {
-            Store::Spool(landing) => landing.room(pos, len as u64, end + 1 == self.total).await,
+    /// [`Self::write`], after waiting for room when the bytes are streamed through memory and
+    /// the readers do not need them next; the last segment (the central directory, read
+    /// first) never waits. `end`: the segment's last byte.
+    async fn hand_over(&self, pos: &mut u64, buffer: &mut Vec<u8>, end: u64) -> Result<Room> {
+        let room = match &self.store {
+            Store::Spool(landing) => {
+                let tail = end + 1 == self.total;
+                landing.room(*pos, buffer.len() as u64, tail).await
+            }
             Store::File(_) => Room::Free,
-        }
+        };
+        self.write(pos, buffer)?;
+        Ok(room)
     }
 
     /// Writes the buffer at `pos` and moves `pos` past it.
