@@ -827,21 +827,46 @@ mod tests {
         drop(env.tmp);
     }
 
+    /// A directory of 300 files of growing sizes, and a symlink to one of them with `link`.
+    fn three_hundred_files(link: bool) -> Vec<u8> {
+        let mut zip = Zip::new().dir("d/");
+        for i in 0..300 {
+            let data = format!("entry {i} ").repeat(i * 7 + 1);
+            zip = zip.file(format!("d/f{i}.txt"), data.as_bytes());
+        }
+        if link {
+            zip = zip.link("d/link", "f3.txt");
+        }
+        zip.bytes()
+    }
+
+    /// `source` extracted into `staging` by `threads` while `feeder` lands it.
+    fn extract_fed(
+        source: &Source,
+        staging: &Path,
+        threads: usize,
+        feeder: std::thread::JoinHandle<()>,
+    ) -> Extracted {
+        let got = extract_with_threads(
+            source,
+            staging,
+            &Limits::default(),
+            None,
+            FileHashes::Taken,
+            threads,
+        )
+        .unwrap();
+        feeder.join().unwrap();
+        got
+    }
+
     /// An archive landing in scattered pieces (the tail first, as a ranged download brings it)
     /// extracts to the same tree as the finished file, by one thread or several.
     #[test]
     fn a_landing_archive_extracts_as_the_whole_file_does() {
         use crate::landing::Landing;
         use std::sync::Arc;
-        let mut zip = Zip::new().dir("d/");
-        for i in 0..300 {
-            let data = format!("entry {i} ").repeat(i * 7 + 1);
-            zip = zip.file(format!("d/f{i}.txt"), data.as_bytes());
-        }
-        if cfg!(unix) {
-            zip = zip.link("d/link", "f3.txt");
-        }
-        let bytes = zip.bytes();
+        let bytes = three_hundred_files(cfg!(unix));
         let whole = env(&bytes);
         let want = whole.extract().unwrap();
         for threads in [1, 4] {
@@ -860,16 +885,7 @@ mod tests {
                     }
                 })
             };
-            let got = extract_with_threads(
-                &source,
-                &landing_env.staging,
-                &Limits::default(),
-                None,
-                FileHashes::Taken,
-                threads,
-            )
-            .unwrap();
-            feeder.join().unwrap();
+            let got = extract_fed(&source, &landing_env.staging, threads, feeder);
             assert_eq!(got, want);
             assert_eq!(snapshot(&landing_env.staging), snapshot(&whole.staging));
         }
@@ -885,12 +901,7 @@ mod tests {
         use crate::spool::Budget;
         use sha2::{Digest, Sha256};
         use std::sync::Arc;
-        let mut zip = Zip::new().dir("d/");
-        for i in 0..300 {
-            let data = format!("entry {i} ").repeat(i * 7 + 1);
-            zip = zip.file(format!("d/f{i}.txt"), data.as_bytes());
-        }
-        let bytes: Arc<[u8]> = zip.bytes().into();
+        let bytes: Arc<[u8]> = three_hundred_files(false).into();
         let whole = env(&bytes);
         let want = whole.extract().unwrap();
         for threads in [1, 4] {
@@ -916,16 +927,7 @@ mod tests {
                     }
                 })
             };
-            let got = extract_with_threads(
-                &source,
-                &spooled_env.staging,
-                &Limits::default(),
-                None,
-                FileHashes::Taken,
-                threads,
-            )
-            .unwrap();
-            feeder.join().unwrap();
+            let got = extract_fed(&source, &spooled_env.staging, threads, feeder);
             assert_eq!(got, want);
             assert_eq!(snapshot(&spooled_env.staging), snapshot(&whole.staging));
             assert_eq!(landing.sha256(len), Some(Sha256::digest(&bytes[..]).into()));
