@@ -307,6 +307,61 @@ fn ranges_ahead_of_the_hash_past_the_memory_budget_wait_on_disk() {
     w.assert_temp_clean();
 }
 
+/// A local fault on the streamed path (the spill file cannot grow past the file-size limit) is
+/// not retried, as on the staged path (`hostile_server::a_local_write_error_is_not_retried`):
+/// one error naming the spill, one download, nothing left behind.
+#[cfg(unix)]
+#[test]
+fn a_spill_that_cannot_be_written_is_a_local_fault_not_retried() {
+    let w = World::new();
+    // Files of 512 KiB each (under the 2 MiB file-size limit set below), 40 MiB in all.
+    let mut zip = zipbuild::ZipBuilder::new();
+    for i in 0..80 {
+        zip = zip.stored(
+            &format!("part-{i:02}.bin"),
+            &zipbuild::random_payload(512 << 10, i),
+        );
+    }
+    w.add("dist", zip.build());
+    // The first segment takes seconds: the ranges after it must wait on disk.
+    w.gh.inject(
+        Fault::new(
+            Origin::Blob,
+            "/blob/",
+            FaultKind::Trickle {
+                bytes_per_sec: 2 << 20,
+            },
+        )
+        .range("bytes=0-"),
+    );
+    let cmd = w.command(&[("name", "dist"), ("stall-timeout", "1000")], &[]);
+    let out = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg("ulimit -f 2048; trap '' XFSZ; exec \"$0\"")
+        .arg(env!("CARGO_BIN_EXE_artifetch"))
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(cmd.get_current_dir().unwrap())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let errors: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stdout}");
+    assert!(
+        errors[0].contains("cannot spill") && errors[0].contains("not retried"),
+        "{}",
+        errors[0]
+    );
+    assert!(!stdout.contains("retrying"), "{stdout}");
+    assert_eq!(w.api_requests("/zip").len(), 1, "{stdout}");
+    assert!(tree(&w.workspace()).is_empty());
+    w.assert_temp_clean();
+}
+
 /// An archive whose second file is corrupt (a CRC that does not match), served with its true
 /// digest: the streamed extraction has already dropped the first file's bytes when it fails, so
 /// its own error is the one reported, as a whole archive's extraction reports it; nothing lands.
