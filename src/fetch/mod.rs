@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use futures_util::StreamExt;
 
 use self::merge::{MergeOrder, MergeSlot, Turn};
@@ -342,7 +342,7 @@ impl Fetcher {
 
 /// Writes an archive held in memory to `path`, for what needs it as a file.
 pub(super) fn write_body(path: &Path, body: &[u8]) -> Result<()> {
-    std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, body).map_err(|e| obtain::download::local(e, "write", path))
 }
 
 #[cfg(test)]

@@ -539,6 +539,12 @@ fn spawn_stalled_after_150_kb(w: &World) -> std::process::Child {
 /// [`spawn_stalled_after_150_kb`], stalling after `after_bytes`.
 #[cfg(unix)]
 fn spawn_stalled_after(w: &World, after_bytes: u64) -> std::process::Child {
+    spawn_stalled_with(w, after_bytes, &[])
+}
+
+/// [`spawn_stalled_after`] with more inputs.
+#[cfg(unix)]
+fn spawn_stalled_with(w: &World, after_bytes: u64, inputs: &[(&str, &str)]) -> std::process::Child {
     w.gh.inject(Fault::new(
         Origin::Blob,
         "/blob/",
@@ -547,8 +553,10 @@ fn spawn_stalled_after(w: &World, after_bytes: u64) -> std::process::Child {
             secs: 30,
         },
     ));
+    let mut all = vec![("name", "dist"), ("stall-timeout", "1000")];
+    all.extend_from_slice(inputs);
     let child = w
-        .command(&[("name", "dist"), ("stall-timeout", "1000")], &[])
+        .command(&all, &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -572,13 +580,43 @@ fn sigterm_during_a_download_removes_temp_files() {
             .stored("data/raw.bin", &zipbuild::random_payload(2 << 20, 15))
             .build(),
     );
-    // Past the first write to the temp file (1 MiB gathered): it is made on that write.
-    let child = spawn_stalled_after(&w, 1_500_000);
+    // Past the first write to the temp file (1 MiB gathered): it is made on that write. Saved
+    // as it came (`skip-decompress`), the archive goes to the temp file; extracted, it would be
+    // held in memory (below).
+    let child = spawn_stalled_with(&w, 1_500_000, &[("skip-decompress", "true")]);
     // The partial download is on disk by now.
     let deadline = Instant::now() + Duration::from_secs(5);
     while listing(&w.temp()).values().all(|v| v == "dir") {
         assert!(Instant::now() < deadline, "no partial file in RUNNER_TEMP");
         std::thread::sleep(Duration::from_millis(20));
+    }
+    let stdout = signal_and_wait_failed(child, "-TERM");
+    assert!(stdout.contains("SIGTERM"), "{stdout}");
+    w.assert_temp_clean();
+    assert!(tree(&w.workspace()).is_empty());
+}
+
+/// Issue 25: an archive that comes in one response (up to 8 MiB) and is extracted is held in
+/// memory while it downloads, within the streamed download's budget: no temp file, and a
+/// signal mid-body leaves nothing.
+#[cfg(unix)]
+#[test]
+fn an_extracted_archive_in_one_response_downloads_without_a_temp_file() {
+    let w = World::new();
+    w.add(
+        "dist",
+        zipbuild::ZipBuilder::new()
+            .stored("data/raw.bin", &zipbuild::random_payload(2 << 20, 15))
+            .build(),
+    );
+    let child = spawn_stalled_after(&w, 1_500_000);
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(30));
+        let files: Vec<_> = listing(&w.temp())
+            .into_iter()
+            .filter(|(_, v)| v != "dir")
+            .collect();
+        assert!(files.is_empty(), "a file in RUNNER_TEMP: {files:?}");
     }
     let stdout = signal_and_wait_failed(child, "-TERM");
     assert!(stdout.contains("SIGTERM"), "{stdout}");

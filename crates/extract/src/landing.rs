@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::spool::{Budget, Room, Spool};
+use crate::spool::{Budget, Hold, Room, Spool};
 
 /// How often a waiting reader looks at the process-wide cancellation flag.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
@@ -83,6 +83,14 @@ impl Landing {
     /// Keeps its ranges itself ([`Self::spooled`]) and can still take them (not poisoned).
     pub fn takes_ranges(&self) -> bool {
         self.spool.is_some() && !self.is_poisoned()
+    }
+
+    /// Room in the spool's budget for a whole archive of `n` bytes that its downloader holds
+    /// in memory itself (it comes in one response): `None` when there is none, or the landing
+    /// does not stream.
+    pub fn hold(&self, n: u64) -> Option<Hold> {
+        let spool = self.spool.as_ref().filter(|_| !self.is_poisoned())?;
+        spool.budget().hold(n)
     }
 
     /// Waits until bytes received at `start` may be taken (see `spool.rs`); `near`: the

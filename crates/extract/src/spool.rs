@@ -103,6 +103,30 @@ impl Budget {
     }
 }
 
+/// Room taken in a [`Budget`] for a whole small archive held in memory by its downloader;
+/// given back when dropped.
+#[derive(Debug)]
+pub struct Hold {
+    budget: Arc<Budget>,
+    n: u64,
+}
+
+impl Budget {
+    /// `n` bytes of room, if there are.
+    pub fn hold(self: &Arc<Self>, n: u64) -> Option<Hold> {
+        self.take(n).then(|| Hold {
+            budget: Arc::clone(self),
+            n,
+        })
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.budget.give(self.n);
+    }
+}
+
 /// Whether a range waited for room before it was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Room {
@@ -175,6 +199,10 @@ impl Spool {
             consumed: AtomicU64::new(0),
             unread: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn budget(&self) -> &Arc<Budget> {
+        &self.budget
     }
 
     /// The lowest byte still needed, by the hash or a reader.
@@ -484,6 +512,16 @@ mod tests {
         assert!(spool.read_at(150, &mut [0u8; 10]).is_err(), "dropped");
         assert_eq!(budget.held(), 0);
         assert!(!spool.write_whole(200).unwrap(), "no longer whole");
+    }
+
+    #[test]
+    fn a_hold_takes_room_only_where_there_is_and_gives_it_back() {
+        let budget = Budget::new(100);
+        let hold = budget.hold(60).unwrap();
+        assert!(budget.hold(60).is_none());
+        assert_eq!(budget.held(), 60);
+        drop(hold);
+        assert_eq!(budget.held(), 0);
     }
 
     #[test]

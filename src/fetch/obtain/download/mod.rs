@@ -8,7 +8,8 @@
 //! way a body cut short, a 5xx or a stall is retried with backoff, resuming where it stopped,
 //! with a fresh signed URL from the API (they live about a minute). Nothing is held in memory
 //! beyond a write buffer per connection, except a whole archive of at most [`IN_MEMORY_MAX`],
-//! which never becomes a temp file.
+//! which never becomes a temp file, and, when it is streamed to extraction, one of at most a
+//! [`SEGMENT`] (it comes in one response) within the spool's budget.
 
 // The bounds and the failures no retry fixes; the ranged download over several connections;
 // where the body goes (a temp file hashed as written, or memory).
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::extract::{self, ArchiveKind, Landing, archive_kind, is_safe_component};
+use crate::extract::{self, ArchiveKind, Hold, Landing, archive_kind, is_safe_component};
 use crate::failure::{FailureKind, Kinded};
 use crate::fetch::config::DownloadConfig;
 use crate::github::body::{BodyError, Transport};
@@ -86,6 +87,8 @@ pub(crate) struct Download {
     /// file the download was given, or (streamed to extraction) in this landing's spool.
     pub body: Option<Arc<[u8]>>,
     pub spooled: Option<Arc<Landing>>,
+    /// The room `body` takes in the spool's budget, when it counts there.
+    pub held: Option<Hold>,
 }
 
 impl Download {
@@ -103,6 +106,7 @@ impl Download {
             notes: Vec::new(),
             body: None,
             spooled: None,
+            held: None,
         }
     }
 
@@ -198,8 +202,9 @@ impl Downloader {
     ) -> Result<Download> {
         let a = &item.artifact;
         let s = &self.config;
-        let small = usize::try_from(a.size_in_bytes).is_ok_and(|n| n <= IN_MEMORY_MAX);
-        let mut sink = Sink::create(part, landing.cloned(), small)?;
+        let (in_memory, held) = memory_for(a, landing);
+        let mut sink = Sink::create(part, landing.cloned(), in_memory)?;
+        sink.held = held;
         let limit = Limit::of(a, s.max_size);
         let mut last_error = String::new();
         let mut notes = Vec::new();
@@ -237,18 +242,9 @@ impl Downloader {
                 .receive(&a.name, response, &shown, &mut sink, &limit, &mut notes)
                 .await;
             drop(permit);
-            let checked = received.and_then(|meta| {
-                let (bytes, sha256) = sink.finish()?;
-                let download =
-                    meta.into_download(|| sink.head(), bytes, sha256, attempt, notes.clone());
-                check_body(a, &download)?;
-                Ok(download)
-            });
+            let checked = received.and_then(|meta| downloaded(a, &mut sink, meta, attempt, &notes));
             match checked {
-                Ok(mut download) => {
-                    download.body = sink.take_body();
-                    return Ok(download);
-                }
+                Ok(download) => return Ok(download),
                 Err(e) if is_final(&e) => return Err(e),
                 Err(e) => last_error = format!("{e:#}"),
             }
@@ -505,6 +501,40 @@ fn streamed(landing: &Landing) -> String {
     }
 }
 
+/// The body in `sink` as a download, checked for what this artifact's body must be.
+fn downloaded(
+    a: &Artifact,
+    sink: &mut Sink,
+    meta: Meta,
+    attempt: u32,
+    notes: &[String],
+) -> Result<Download> {
+    let (bytes, sha256) = sink.finish()?;
+    let head = || sink.head();
+    let mut download = meta.into_download(head, bytes, sha256, attempt, notes.to_vec());
+    check_body(a, &download)?;
+    download.body = sink.take_body();
+    // The room in the budget goes with the body (or back now, if it went to the file).
+    download.held = sink.held.take().filter(|_| download.body.is_some());
+    Ok(download)
+}
+
+/// How much of the archive its sink may hold in memory, and the room that takes in the spool's
+/// budget: a small archive always (up to [`IN_MEMORY_MAX`]); one up to a [`SEGMENT`] (it comes in
+/// one response) when it is streamed to extraction and the budget has room.
+fn memory_for(a: &Artifact, landing: Option<&Arc<Landing>>) -> (Option<usize>, Option<Hold>) {
+    let size = usize::try_from(a.size_in_bytes).ok();
+    let held = size
+        .filter(|&n| n > IN_MEMORY_MAX && n as u64 <= SEGMENT)
+        .and_then(|n| landing?.hold(n as u64));
+    let in_memory = match (size, &held) {
+        (Some(n), _) if n <= IN_MEMORY_MAX => Some(IN_MEMORY_MAX),
+        (_, Some(_)) => Some(SEGMENT as usize),
+        _ => None,
+    };
+    (in_memory, held)
+}
+
 /// `30s`, or `0.3s` when the test time scale shrinks it.
 pub(crate) fn seconds(d: Duration) -> String {
     let secs = d.as_secs_f64();
@@ -571,6 +601,7 @@ impl Meta {
             notes,
             body: None,
             spooled: None,
+            held: None,
         }
     }
 }

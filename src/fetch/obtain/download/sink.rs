@@ -12,16 +12,19 @@ use anyhow::Result;
 use sha2::{Digest, Sha256};
 
 use super::bounds::local;
-use super::{IN_MEMORY_MAX, INLINE_WRITE, WRITE_BUFFER};
-use crate::extract::{self, Landing};
+use super::{INLINE_WRITE, WRITE_BUFFER};
+use crate::extract::{self, Hold, Landing};
 use crate::util::hex;
 
 /// A temp file that hashes what is written to it, in large blocks; or, for a small archive, a
-/// buffer that becomes that file only if the body outgrows [`IN_MEMORY_MAX`].
+/// buffer that becomes that file only if the body outgrows what it may hold
+/// ([`IN_MEMORY_MAX`], or more with room held in the spool's budget).
 pub(super) struct Sink {
     path: PathBuf,
     /// The archive is held in memory (in `buffer`).
     in_memory: bool,
+    /// The most it holds in memory before it goes to the temp file after all.
+    memory_max: usize,
     /// The temp file, made on the first write to it: a download that goes by ranges (into a
     /// file of their own, or streamed through memory) never makes it.
     file: Option<File>,
@@ -33,24 +36,28 @@ pub(super) struct Sink {
     pub(super) received: u64,
     /// Poisoned before the file is emptied: what an extraction read from it may change.
     pub(super) landing: Option<Arc<Landing>>,
+    /// The room a body held in memory takes in the spool's budget, if it counts there.
+    pub(super) held: Option<Hold>,
 }
 
 impl Sink {
-    /// `in_memory`: keep the archive in memory while it stays small.
+    /// `in_memory`: keep the archive in memory while it stays within this many bytes.
     pub(super) fn create(
         path: &Path,
         landing: Option<Arc<Landing>>,
-        in_memory: bool,
+        in_memory: Option<usize>,
     ) -> Result<Sink> {
         Ok(Sink {
             path: path.to_path_buf(),
-            in_memory,
+            in_memory: in_memory.is_some(),
+            memory_max: in_memory.unwrap_or(0),
             file: None,
             hasher: Sha256::new(),
             buffer: Vec::new(),
             len: 0,
             received: 0,
             landing,
+            held: None,
         })
     }
 
@@ -62,7 +69,7 @@ impl Sink {
         self.buffer.extend_from_slice(bytes);
         self.len += bytes.len() as u64;
         self.received += bytes.len() as u64;
-        if self.in_memory && self.buffer.len() > IN_MEMORY_MAX {
+        if self.in_memory && self.buffer.len() > self.memory_max {
             // Larger than the listing said: to the temp file after all.
             self.in_memory = false;
         }
@@ -161,6 +168,7 @@ impl Sink {
 
 #[cfg(test)]
 mod tests {
+    use super::super::IN_MEMORY_MAX;
     use super::*;
 
     fn sha256_hex(bytes: &[u8]) -> String {
@@ -171,7 +179,7 @@ mod tests {
     async fn a_small_archive_stays_in_memory_and_no_file_is_made() {
         let dir = tempfile::tempdir().unwrap();
         let part = dir.path().join("1.download");
-        let mut sink = Sink::create(&part, None, true).unwrap();
+        let mut sink = Sink::create(&part, None, Some(IN_MEMORY_MAX)).unwrap();
         let body: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         for chunk in body.chunks(7_000) {
             sink.write(chunk).unwrap();
@@ -187,7 +195,7 @@ mod tests {
     async fn a_body_larger_than_announced_spills_to_the_temp_file() {
         let dir = tempfile::tempdir().unwrap();
         let part = dir.path().join("1.download");
-        let mut sink = Sink::create(&part, None, true).unwrap();
+        let mut sink = Sink::create(&part, None, Some(IN_MEMORY_MAX)).unwrap();
         // A server sending more than `size_in_bytes` said: memory stays bounded.
         let body: Vec<u8> = (0..IN_MEMORY_MAX as u32 * 3)
             .map(|i| (i % 253) as u8)
@@ -206,7 +214,7 @@ mod tests {
     async fn a_restart_in_memory_forgets_what_was_held() {
         let dir = tempfile::tempdir().unwrap();
         let part = dir.path().join("1.download");
-        let mut sink = Sink::create(&part, None, true).unwrap();
+        let mut sink = Sink::create(&part, None, Some(IN_MEMORY_MAX)).unwrap();
         sink.write(b"the first attempt, cut short").unwrap();
         sink.restart().unwrap();
         let whole = b"PK\x05\x06 whole";
