@@ -192,7 +192,9 @@ fn extraction_never_touches_anything_outside_the_staging_directory() {
     let (ok, refused) = (AtomicUsize::new(0), AtomicUsize::new(0));
     bolero::check!()
         .with_type::<Choices<96>>()
-        .with_iterations(cases(400))
+        // About 8% of drawn archives extract (24-46 of 400 over twelve runs): 400 left the
+        // `ok > 20` below to chance once seeds varied per run; 1,000 draw about 80.
+        .with_iterations(cases(1_000))
         .for_each(|choices| {
             let mut picks = Picks::new(choices);
             let mut zip = ZipBuilder::new();
