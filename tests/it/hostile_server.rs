@@ -246,17 +246,8 @@ fn a_local_write_error_is_not_retried() {
         w.run,
         ArtifactSpec::raw_file("big.bin", body, "application/octet-stream"),
     );
-    let mut cmd = w.command(&[("name", "big.bin")], &[]);
-    let bin = env!("CARGO_BIN_EXE_artifetch");
-    let mut sh = std::process::Command::new("/bin/sh");
-    sh.arg("-c")
-        .arg("ulimit -f 2048; trap '' XFSZ; exec \"$0\"")
-        .arg(bin)
-        .env_clear()
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .current_dir(cmd.get_current_dir().unwrap());
-    let _ = &mut cmd;
-    let out = sh.output().unwrap();
+    let cmd = w.command(&[("name", "big.bin")], &[]);
+    let out = output_with_file_size_limit(&cmd, 2048);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let errors: Vec<&str> = stdout

@@ -335,15 +335,7 @@ fn a_spill_that_cannot_be_written_is_a_local_fault_not_retried() {
         .range("bytes=0-"),
     );
     let cmd = w.command(&[("name", "dist"), ("stall-timeout", "1000")], &[]);
-    let out = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg("ulimit -f 2048; trap '' XFSZ; exec \"$0\"")
-        .arg(env!("CARGO_BIN_EXE_artifetch"))
-        .env_clear()
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .current_dir(cmd.get_current_dir().unwrap())
-        .output()
-        .unwrap();
+    let out = output_with_file_size_limit(&cmd, 2048);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let errors: Vec<&str> = stdout

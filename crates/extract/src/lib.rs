@@ -84,7 +84,7 @@ use crate::pattern::PathGlobs;
 
 pub use kind::{ArchiveKind, archive_kind, head, quoted_head, starts_like_zip};
 pub use landing::{Landing, Source};
-pub use spool::{Budget, Hold, NEAR, Room};
+pub use spool::{Budget, Hold, Room};
 pub use staging::{Staged, place_file, remove_stale_staging};
 
 const MAX_THREADS: usize = 8;

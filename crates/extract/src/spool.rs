@@ -35,7 +35,7 @@ const HEAD: usize = 16;
 const SPILL_READ: usize = 1 << 20;
 /// Bytes from the lowest one still needed (by the hash or a reader) whose ranges never wait for
 /// room: what the readers need next.
-pub const NEAR: u64 = 4 << 20;
+pub(crate) const NEAR: u64 = 4 << 20;
 /// How far apart the extraction's writers may read a spooled archive: a writer takes a file
 /// only this close to the lowest byte another still reads (see `queue.rs`), else the bytes
 /// between them would all wait in memory.

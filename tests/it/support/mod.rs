@@ -195,6 +195,22 @@ impl World {
 }
 
 /// Parses a `$GITHUB_OUTPUT` file the way the runner does (heredoc form).
+/// Runs `cmd`'s binary (the real one) with its environment and directory, under a shell that
+/// limits the size of any file it writes to `kib` KiB (`ulimit -f`; SIGXFSZ ignored, so a write
+/// past it fails with EFBIG): a local disk fault, for the tests that it is not retried.
+#[cfg(unix)]
+pub fn output_with_file_size_limit(cmd: &Command, kib: u64) -> std::process::Output {
+    Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("ulimit -f {kib}; trap '' XFSZ; exec \"$0\""))
+        .arg(env!("CARGO_BIN_EXE_artifetch"))
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(cmd.get_current_dir().unwrap())
+        .output()
+        .unwrap()
+}
+
 pub fn parse_outputs(file: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let Ok(text) = std::fs::read_to_string(file) else {
