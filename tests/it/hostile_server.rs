@@ -246,18 +246,10 @@ fn a_local_write_error_is_not_retried() {
         w.run,
         ArtifactSpec::raw_file("big.bin", body, "application/octet-stream"),
     );
-    let cmd = w.command(&[("name", "big.bin")], &[]);
-    let out = output_with_file_size_limit(&cmd, 2048);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    let errors: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.starts_with("::error"))
-        .collect();
-    assert_eq!(errors.len(), 1, "{stdout}");
-    assert!(errors[0].contains("not retried"), "{}", errors[0]);
-    assert!(!stdout.contains("retrying"), "{stdout}");
-    assert_eq!(w.api_requests("/zip").len(), 1, "{stdout}");
+    let out = w.run_with_file_size_limit(&[("name", "big.bin")], 2048);
+    out.failed().one_error(&["not retried"]);
+    assert!(!out.stdout.contains("retrying"), "{}", out.stdout);
+    assert_eq!(w.api_requests("/zip").len(), 1, "{}", out.stdout);
     w.assert_temp_clean();
 }
 

@@ -34,6 +34,14 @@ fn trickle_middle(w: &World, bytes_per_sec: u64) {
     );
 }
 
+/// The first segment (the probe's) comes at `bytes_per_sec`: the ranges after it arrive ahead
+/// of the hash.
+fn trickle_first(w: &World, bytes_per_sec: u64) {
+    w.gh.inject(
+        Fault::new(Origin::Blob, "/blob/", FaultKind::Trickle { bytes_per_sec }).range("bytes=0-"),
+    );
+}
+
 /// Every file named `name` under `dir`.
 fn find(dir: &Path, name: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -284,16 +292,7 @@ fn ranges_ahead_of_the_hash_past_the_memory_budget_wait_on_disk() {
         .build();
     w.add("dist", zip);
     // The first segment (the probe's) takes about four seconds; the other five come at once.
-    w.gh.inject(
-        Fault::new(
-            Origin::Blob,
-            "/blob/",
-            FaultKind::Trickle {
-                bytes_per_sec: 2 << 20,
-            },
-        )
-        .range("bytes=0-"),
-    );
+    trickle_first(&w, 2 << 20);
     let out = w.run(&[("name", "dist"), ("stall-timeout", "1000")], &[]);
     out.ok();
     assert!(
@@ -324,32 +323,11 @@ fn a_spill_that_cannot_be_written_is_a_local_fault_not_retried() {
     }
     w.add("dist", zip.build());
     // The first segment takes seconds: the ranges after it must wait on disk.
-    w.gh.inject(
-        Fault::new(
-            Origin::Blob,
-            "/blob/",
-            FaultKind::Trickle {
-                bytes_per_sec: 2 << 20,
-            },
-        )
-        .range("bytes=0-"),
-    );
-    let cmd = w.command(&[("name", "dist"), ("stall-timeout", "1000")], &[]);
-    let out = output_with_file_size_limit(&cmd, 2048);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    let errors: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.starts_with("::error"))
-        .collect();
-    assert_eq!(errors.len(), 1, "{stdout}");
-    assert!(
-        errors[0].contains("cannot spill") && errors[0].contains("not retried"),
-        "{}",
-        errors[0]
-    );
-    assert!(!stdout.contains("retrying"), "{stdout}");
-    assert_eq!(w.api_requests("/zip").len(), 1, "{stdout}");
+    trickle_first(&w, 2 << 20);
+    let out = w.run_with_file_size_limit(&[("name", "dist"), ("stall-timeout", "1000")], 2048);
+    out.failed().one_error(&["cannot spill", "not retried"]);
+    assert!(!out.stdout.contains("retrying"), "{}", out.stdout);
+    assert_eq!(w.api_requests("/zip").len(), 1, "{}", out.stdout);
     assert!(tree(&w.workspace()).is_empty());
     w.assert_temp_clean();
 }

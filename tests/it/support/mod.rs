@@ -174,6 +174,31 @@ impl World {
             .args(args)
             .output()
             .expect("run artifetch");
+        self.outcome(out)
+    }
+
+    /// [`World::run`] under a shell that limits the size of any file the binary writes to `kib`
+    /// KiB (`ulimit -f`; SIGXFSZ ignored, so a write past it fails with EFBIG): a local disk
+    /// fault, for the tests that it is not retried.
+    #[cfg(unix)]
+    pub fn run_with_file_size_limit(&self, inputs: &[(&str, &str)], kib: u64) -> Outcome {
+        let _ = std::fs::remove_file(self.root.path().join("output"));
+        let _ = std::fs::remove_file(self.root.path().join("summary"));
+        let cmd = self.command(inputs, &[]);
+        let out = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("ulimit -f {kib}; trap '' XFSZ; exec \"$0\""))
+            .arg(env!("CARGO_BIN_EXE_artifetch"))
+            .env_clear()
+            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .current_dir(cmd.get_current_dir().unwrap())
+            .output()
+            .expect("run artifetch");
+        self.outcome(out)
+    }
+
+    /// What a finished run printed and wrote.
+    fn outcome(&self, out: std::process::Output) -> Outcome {
         Outcome {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -195,22 +220,6 @@ impl World {
 }
 
 /// Parses a `$GITHUB_OUTPUT` file the way the runner does (heredoc form).
-/// Runs `cmd`'s binary (the real one) with its environment and directory, under a shell that
-/// limits the size of any file it writes to `kib` KiB (`ulimit -f`; SIGXFSZ ignored, so a write
-/// past it fails with EFBIG): a local disk fault, for the tests that it is not retried.
-#[cfg(unix)]
-pub fn output_with_file_size_limit(cmd: &Command, kib: u64) -> std::process::Output {
-    Command::new("/bin/sh")
-        .arg("-c")
-        .arg(format!("ulimit -f {kib}; trap '' XFSZ; exec \"$0\""))
-        .arg(env!("CARGO_BIN_EXE_artifetch"))
-        .env_clear()
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .current_dir(cmd.get_current_dir().unwrap())
-        .output()
-        .unwrap()
-}
-
 pub fn parse_outputs(file: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let Ok(text) = std::fs::read_to_string(file) else {
