@@ -52,7 +52,8 @@ struct State<'a> {
     ready: BinaryHeap<(u64, Reverse<usize>)>,
     /// The directory each worker is writing into, by worker slot.
     busy: Vec<Option<&'a str>>,
-    /// `(span start, job)` of every job not handed out yet (0 for a job without a span).
+    /// Within a gap: `(span start, job)` of every job not handed out yet (0 for a job without a
+    /// span). Empty otherwise.
     pending: BTreeSet<(u64, usize)>,
 }
 
@@ -73,7 +74,6 @@ impl<'a> Queue<'a> {
     pub(super) fn new(jobs: &'a [Job<'a>], workers: usize) -> Self {
         let mut in_order: Vec<usize> = (0..jobs.len()).collect();
         in_order.sort_by_key(|&i| jobs[i].span.map(|(start, _)| start));
-        let pending = (0..jobs.len()).map(|i| (start(&jobs[i]), i)).collect();
         Self {
             state: Mutex::new(State {
                 jobs,
@@ -81,7 +81,7 @@ impl<'a> Queue<'a> {
                 next: 0,
                 ready: BinaryHeap::new(),
                 busy: vec![None; workers],
-                pending,
+                pending: BTreeSet::new(),
             }),
             cursors: (0..workers)
                 .map(|_| Arc::new(AtomicU64::new(u64::MAX)))
@@ -95,6 +95,8 @@ impl<'a> Queue<'a> {
     /// in archive order, so what must be held between them stays small; largest first would
     /// hold the bytes of every job it skipped.
     pub(super) fn within(mut self, gap: u64) -> Self {
+        let s = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        s.pending = (0..s.jobs.len()).map(|i| (start(&s.jobs[i]), i)).collect();
         self.gap = Some(gap);
         self
     }
@@ -156,7 +158,6 @@ impl<'a> Queue<'a> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *guard;
         s.busy[slot] = None;
-        self.cursors[slot].store(u64::MAX, Ordering::Release);
         while let Some(&i) = s.in_order.get(s.next)
             && s.jobs[i].span.is_none_or(|(start, end)| landed(start, end))
         {
@@ -184,9 +185,6 @@ impl<'a> Queue<'a> {
             i
         };
         s.busy[slot] = Some(s.dir(i));
-        let start = start(&s.jobs[i]);
-        s.pending.remove(&(start, i));
-        self.cursors[slot].store(start, Ordering::Release);
         Some(i)
     }
 
@@ -195,8 +193,9 @@ impl<'a> Queue<'a> {
         Arc::clone(&self.cursors[slot])
     }
 
-    /// The lowest archive byte a writer may still read: where each writer's reader is in its
-    /// job, or the start of the earliest job not handed out; `u64::MAX` once all are done.
+    /// Within a gap, the lowest archive byte a writer may still read: where each writer's
+    /// reader is in its job, or the start of the earliest job not handed out; `u64::MAX` once
+    /// all are done.
     pub(super) fn front(&self) -> u64 {
         let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let pending = s.pending.first().map_or(u64::MAX, |&(start, _)| start);
@@ -279,21 +278,20 @@ mod tests {
             ("b", 50, Some((100, 200))),
             ("c", 9, Some((200, 300))),
         ]);
-        let q = Queue::new(&jobs, 2);
+        let q = Queue::new(&jobs, 2).within(1000);
         assert_eq!(q.front(), 0);
-        // The largest first: b, then c; a, never handed out, holds the front.
-        assert_eq!(q.take(0, all_there), Some(1));
-        assert_eq!(q.take(1, all_there), Some(2));
-        assert_eq!(q.front(), 0, "a was never handed out");
-        assert_eq!(q.take(1, all_there), Some(0));
+        assert_eq!(q.take_next(0, all_there), Taken::Job(0));
+        assert_eq!(q.take_next(1, all_there), Taken::Job(1));
         assert_eq!(q.front(), 0, "a is in hand, not read yet");
-        // Worker 1's reader is 60 bytes into a; worker 0 is still in b.
-        q.cursor(1).store(60, Ordering::Release);
+        // Worker 0's reader is 60 bytes into a; worker 1's at 150, in b.
+        q.cursor(0).store(60, Ordering::Release);
+        q.cursor(1).store(150, Ordering::Release);
         assert_eq!(q.front(), 60);
-        q.cursor(0).store(150, Ordering::Release);
-        assert_eq!(q.take(1, all_there), None);
+        assert_eq!(q.take_next(0, all_there), Taken::Job(2));
         assert_eq!(q.front(), 150, "a is done; b is read from 150 on");
-        assert_eq!(q.take(0, all_there), None);
+        assert_eq!(q.take_next(1, all_there), Taken::Done);
+        assert_eq!(q.front(), 200, "c is in hand");
+        assert_eq!(q.take_next(0, all_there), Taken::Done);
         assert_eq!(q.front(), u64::MAX);
     }
 

@@ -189,9 +189,9 @@ impl<'a> Shared<'a> {
         // Each thread needs its own file position; re-reading the central directory is cheap
         // next to extraction, and avoids the unsafe shared-metadata constructor. Read before any
         // writer starts: a spooled archive drops what the writers are past.
-        // An archive still landing: each writer's reader says where it is (a spooled archive
-        // drops what all are past), the first one's too.
-        let tracked = |slot: usize| source.is_landing().then(|| self.queue.cursor(slot));
+        // A spooled archive: each writer's reader says where it is, the first one's too, so
+        // what all are past can be dropped.
+        let tracked = |slot: usize| source.is_spooled().then(|| self.queue.cursor(slot));
         let others: Vec<Result<Archive>> = (1..threads)
             .map(|slot| open_archive_tracked(source, tracked(slot)))
             .collect();
